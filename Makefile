@@ -1,0 +1,85 @@
+# drover — build, test, lab and benchmark entry points. See README.md.
+
+CC       ?= cc
+BUILD    ?= build
+PKGS     := libvirt yaml-0.1 jansson libcurl libmicrohttpd
+# Deferred (=) so that `make deps` works before pkg-config knows the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) $(SAN_FLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread $(SAN_FLAGS)
+
+# Every .c under the three rooms is part of libdrover, except the program's main.
+LIB_SRC  := $(wildcard crd/*.c reconcile/*.c controller/*.c)
+LIB_SRC  := $(filter-out controller/main.c,$(LIB_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libdrover.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+LAB_SRC  := $(wildcard tests/lab/test_*.c)
+LAB_BIN  := $(LAB_SRC:%.c=$(BUILD)/%)
+LABLIB_SRC := $(filter-out tests/lab/test_%,$(wildcard tests/lab/*.c))
+LABLIB_OBJ := $(LABLIB_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps check unit lab asan fuzz bench demo guest clean lab-up lab-down
+
+all: $(BUILD)/drover guest
+
+deps:
+	@bash hack/deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/drover: $(BUILD)/controller/main.o $(LIB)
+	$(CC) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
+	$(CC) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/lab/%: $(BUILD)/tests/lab/%.o $(LABLIB_OBJ) $(LIB)
+	$(CC) $^ -o $@ $(LDLIBS) -lcmocka
+
+guest:
+	@$(MAKE) --no-print-directory -C hack/guest BUILD=$(abspath $(BUILD))/guest
+
+unit: $(UNIT_BIN)
+	@bash tests/run-suite unit $(UNIT_BIN)
+
+lab: $(BUILD)/drover guest $(LAB_BIN)
+	@bash tests/run-suite lab $(LAB_BIN)
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree of their own.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" unit
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN)
+	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN)
+
+lab-up: guest
+	@bash hack/lab up
+
+lab-down:
+	@bash hack/lab down
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash hack/demo
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
