@@ -20,7 +20,9 @@ LIB      := $(BUILD)/libdrover.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
-LAB_SRC  := $(wildcard tests/lab/test_*.c)
+# The teardown test takes the lab down, so it runs last.
+LAB_SRC  := $(filter-out tests/lab/test_lab_teardown.c,$(wildcard tests/lab/test_*.c)) \
+	    tests/lab/test_lab_teardown.c
 LAB_BIN  := $(LAB_SRC:%.c=$(BUILD)/%)
 LABLIB_SRC := $(filter-out tests/lab/test_%,$(wildcard tests/lab/*.c))
 LABLIB_OBJ := $(LABLIB_SRC:%.c=$(BUILD)/%.o)
@@ -63,7 +65,7 @@ unit: $(UNIT_BIN)
 	@bash tests/run-suite unit $(UNIT_BIN)
 
 lab: $(BUILD)/drover guest $(LAB_BIN)
-	@bash tests/run-suite lab $(LAB_BIN)
+	@bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree of their own.
 asan:
@@ -72,14 +74,33 @@ asan:
 		CFLAGS="-O1 -g" unit
 
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
-fuzz:
-fuzz-smoke:
+# The decoder (crd/*.c) built with clang's libFuzzer, ASan and UBSan into build-fuzz/. New
+# inputs go to build-fuzz/corpus; the seeds are the test corpus and the examples.
+FUZZ_BUILD := build-fuzz
+FUZZ_BIN   := $(FUZZ_BUILD)/fuzz_decode
+FUZZ_SRC   := $(wildcard crd/*.c) tests/fuzz/fuzz_decode.c
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SEEDS := tests/fuzz/corpus tests/data/good tests/data/bad manifests/examples
+FUZZ_RUN    = $(FUZZ_BIN) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=65536 -rss_limit_mb=2048 -timeout=10 $(FUZZ_BUILD)/corpus $(FUZZ_SEEDS)
+
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard crd/*.h)
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags yaml-0.1 jansson libxml-2.0) \
+		$(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ $(shell pkg-config --libs yaml-0.1 jansson libxml-2.0)
+
+fuzz: $(FUZZ_BIN)
+	$(FUZZ_RUN) -max_total_time=600
+
+fuzz-smoke: $(FUZZ_BIN)
+	@if $(FUZZ_RUN) -max_total_time=60 > $(FUZZ_BUILD)/smoke.log 2>&1; then \
+		tail -n 1 $(FUZZ_BUILD)/smoke.log; echo "fuzz: 1 passed, 0 failed"; \
+	else tail -n 60 $(FUZZ_BUILD)/smoke.log; echo "fuzz: 0 passed, 1 failed"; exit 1; fi
 # ---- end of fuzzing ----
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN)
-	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN)
+	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 lab-up: guest

@@ -1,0 +1,304 @@
+/* lab: helpers for integration tests on the hosts that hack/lab starts. */
+#include "tests/lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+extern char **environ;
+
+static const char *const host_names[LAB_MAX_HOSTS] = {
+	"lab-a", "lab-b", "lab-c", "lab-d", "lab-e", "lab-f", "lab-g", "lab-h",
+};
+static const char *const host_uris[LAB_MAX_HOSTS] = {
+	"qemu+tcp://10.77.0.11/system", "qemu+tcp://10.77.0.12/system",
+	"qemu+tcp://10.77.0.13/system", "qemu+tcp://10.77.0.14/system",
+	"qemu+tcp://10.77.0.15/system", "qemu+tcp://10.77.0.16/system",
+	"qemu+tcp://10.77.0.17/system", "qemu+tcp://10.77.0.18/system",
+};
+static const char *const host_addrs[LAB_MAX_HOSTS] = {
+	"10.77.0.11", "10.77.0.12", "10.77.0.13", "10.77.0.14",
+	"10.77.0.15", "10.77.0.16", "10.77.0.17", "10.77.0.18",
+};
+
+const char *lab_dir(void)
+{
+	const char *dir = getenv("DROVER_LAB_DIR");
+	return dir && *dir ? dir : "/var/tmp/drover-lab";
+}
+
+const char *lab_host_name(int i) { return host_names[i]; }
+const char *lab_host_uri(int i) { return host_uris[i]; }
+const char *lab_host_addr(int i) { return host_addrs[i]; }
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reads what is available on FD into OUT at *LEN. Returns 0 at EOF, 1 otherwise. */
+static int drain_fd(int fd, char *out, size_t out_size, size_t *len)
+{
+	char scratch[4096];
+	char *dst = out && *len + 1 < out_size ? out + *len : scratch;
+	size_t room = out && *len + 1 < out_size ? out_size - 1 - *len : sizeof(scratch);
+	ssize_t got = read(fd, dst, room);
+
+	if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+		return 0;
+	if (got > 0 && dst != scratch)
+		*len += (size_t)got;
+	return 1;
+}
+
+int lab_run(const char *const argv[], char *out, size_t out_size, int timeout_s)
+{
+	int pipefd[2], status = -1;
+	size_t len = 0;
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	double deadline = now_s() + timeout_s;
+
+	if (out && out_size)
+		out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	/* Tools' complaints (virsh's "failed to get domain") are expected answers here. */
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	for (;;) {
+		struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+		int left_ms = (int)((deadline - now_s()) * 1000);
+		if (left_ms <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, left_ms) > 0 && !drain_fd(pipefd[0], out, out_size, &len))
+			break;
+	}
+	close(pipefd[0]);
+	if (out && out_size)
+		out[len] = '\0';
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+int lab_up(int n)
+{
+	char count[8];
+	snprintf(count, sizeof(count), "%d", n);
+	const char *argv[] = {"bash", "hack/lab", "up", count, NULL};
+	return lab_run(argv, NULL, 0, 300) == 0 ? 0 : -1;
+}
+
+int lab_down(void)
+{
+	const char *argv[] = {"bash", "hack/lab", "down", NULL};
+	return lab_run(argv, NULL, 0, 120);
+}
+
+const char *lab_accel(void)
+{
+	static char accel[16];
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/accel", lab_dir());
+	snprintf(accel, sizeof(accel), "qemu");
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%15s", accel) != 1)
+			snprintf(accel, sizeof(accel), "qemu");
+		fclose(f);
+	}
+	return accel;
+}
+
+static void quiet_libvirt_errors(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+virConnectPtr lab_connect(int i)
+{
+	virSetErrorFunc(NULL, quiet_libvirt_errors);
+	return virConnectOpen(host_uris[i]);
+}
+
+char *lab_guest_xml(const struct lab_guest *g)
+{
+	char disk[768] = "";
+	char *xml = NULL;
+
+	if (g->disk_path)
+		snprintf(disk, sizeof(disk),
+			 "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/>"
+			 "<source file='%s'/><target dev='vda' bus='virtio'/></disk>",
+			 g->disk_path);
+	if (asprintf(&xml,
+		     "<domain type='%s'><name>%s</name><memory unit='MiB'>%u</memory><vcpu>1</vcpu>"
+		     "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>%s/shared/guest.elf</kernel>"
+		     "<cmdline>%s</cmdline></os>"
+		     "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
+		     "<devices>%s<serial type='file'><source path='%s' append='on'/>"
+		     "<target port='0'/></serial></devices></domain>",
+		     lab_accel(), g->name, g->memory_mib, lab_dir(), g->cmdline ? g->cmdline : "",
+		     disk, g->serial_path) < 0)
+		return NULL;
+	return xml;
+}
+
+int lab_create_volume(int i, const char *pool_name, const char *name, unsigned size_mib,
+		      char *path, size_t path_size)
+{
+	int ret = -1;
+	char xml[512];
+	virConnectPtr conn = lab_connect(i);
+	virStoragePoolPtr pool = NULL;
+	virStorageVolPtr vol = NULL;
+	char *vol_path = NULL;
+
+	if (!conn)
+		goto cleanup;
+	pool = virStoragePoolLookupByName(conn, pool_name);
+	if (!pool)
+		goto cleanup;
+	snprintf(xml, sizeof(xml),
+		 "<volume><name>%s</name><capacity unit='MiB'>%u</capacity>"
+		 "<target><format type='qcow2'/></target></volume>",
+		 name, size_mib);
+	vol = virStorageVolCreateXML(pool, xml, 0);
+	if (!vol)
+		goto cleanup;
+	vol_path = virStorageVolGetPath(vol);
+	if (!vol_path)
+		goto cleanup;
+	snprintf(path, path_size, "%s", vol_path);
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		fprintf(stderr, "lab: cannot create volume %s in %s/%s: %s\n", name,
+			host_names[i], pool_name, virGetLastErrorMessage());
+	free(vol_path);
+	if (vol)
+		virStorageVolFree(vol);
+	if (pool)
+		virStoragePoolFree(pool);
+	if (conn)
+		virConnectClose(conn);
+	return ret;
+}
+
+static void delete_volume(virConnectPtr conn, const char *pool_name, const char *volume)
+{
+	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, pool_name);
+	virStorageVolPtr vol = NULL;
+
+	if (pool) {
+		virStoragePoolRefresh(pool, 0);
+		vol = virStorageVolLookupByName(pool, volume);
+	}
+	if (vol) {
+		virStorageVolDelete(vol, 0);
+		virStorageVolFree(vol);
+	}
+	if (pool)
+		virStoragePoolFree(pool);
+}
+
+int lab_host_count(void)
+{
+	char path[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/count", lab_dir());
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n < 0 ? 0 : n > LAB_MAX_HOSTS ? LAB_MAX_HOSTS : n;
+}
+
+void lab_cleanup_guest(const char *name, const char *volume)
+{
+	/* Only hosts that exist: connecting to an absent one waits for an ARP timeout. */
+	for (int i = 0; i < lab_host_count(); i++) {
+		virConnectPtr conn = lab_connect(i);
+		virDomainPtr dom;
+
+		if (!conn)
+			continue;
+		dom = virDomainLookupByName(conn, name);
+		if (dom) {
+			virDomainDestroy(dom);
+			virDomainUndefine(dom);
+			virDomainFree(dom);
+		}
+		if (volume) {
+			delete_volume(conn, "local", volume);
+			delete_volume(conn, "shared", volume);
+		}
+		virConnectClose(conn);
+	}
+}
+
+void lab_virsh_state(int i, const char *name, char *state, size_t state_size)
+{
+	const char *argv[] = {"virsh", "-q", "-c", host_uris[i], "domstate", name, NULL};
+	char out[256];
+
+	if (lab_run(argv, out, sizeof(out), 30) != 0)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(state, state_size, "%s", out);
+}
+
+int lab_count_running(const char *name, int n_hosts)
+{
+	int count = 0;
+	char state[64];
+
+	for (int i = 0; i < n_hosts; i++) {
+		lab_virsh_state(i, name, state, sizeof(state));
+		count += !strcmp(state, "running");
+	}
+	return count;
+}
+
+int lab_count_defined(const char *name, int n_hosts)
+{
+	int count = 0;
+	char state[64];
+
+	for (int i = 0; i < n_hosts; i++) {
+		lab_virsh_state(i, name, state, sizeof(state));
+		count += state[0] != '\0';
+	}
+	return count;
+}

@@ -1,0 +1,70 @@
+/* lab: helpers for integration tests on the hosts that hack/lab starts. */
+#ifndef DROVER_TESTS_LAB_H
+#define DROVER_TESTS_LAB_H
+
+#include <stddef.h>
+
+#include <libvirt/libvirt.h>
+
+#define LAB_MAX_HOSTS 8
+#define LAB_ATTR_WUR __attribute__((warn_unused_result))
+
+/* The lab's state directory (hack/lab's $DROVER_LAB_DIR). This function can't fail. */
+const char *lab_dir(void);
+
+/* Starts (or keeps) an N-host lab with hack/lab. Returns 0, or -1 when it failed. */
+int lab_up(int n) LAB_ATTR_WUR;
+
+/* Stops the lab with hack/lab down. Returns its exit status. */
+int lab_down(void);
+
+/* Host i (0 = lab-a): its name, libvirt URI and migration address. Static strings. */
+const char *lab_host_name(int i);
+const char *lab_host_uri(int i);
+const char *lab_host_addr(int i);
+
+/* How many hosts the running lab has (0 when it is down). This function can't fail. */
+int lab_host_count(void);
+
+/* "qemu" or "kvm": the domain type hack/lab's probe chose. This function can't fail. */
+const char *lab_accel(void);
+
+/* Runs ARGV (argv[0] looked up in PATH) with no shell, waits at most TIMEOUT_S
+ * seconds (then kills it), and stores its stdout (NUL-terminated, cut at OUT_SIZE-1)
+ * in OUT when OUT is not NULL; its stderr is discarded. Returns the exit status, or -1 when it could not run,
+ * was killed, or timed out. */
+int lab_run(const char *const argv[], char *out, size_t out_size, int timeout_s);
+
+/* Opens host i. Returns a connection the caller closes, or NULL. */
+virConnectPtr lab_connect(int i) LAB_ATTR_WUR;
+
+/* A test guest: hack/guest's kernel with a disk and a serial log. */
+struct lab_guest {
+	const char *name;
+	unsigned memory_mib;
+	const char *disk_path;   /* qcow2 image, or NULL for none */
+	const char *serial_path; /* file the serial console is appended to */
+	const char *cmdline;     /* guest parameters, e.g. "dirty_mib=8 rate_mibps=4" */
+};
+
+/* Domain XML for G. Returns a string the caller frees, or NULL when out of memory. */
+char *lab_guest_xml(const struct lab_guest *g) LAB_ATTR_WUR;
+
+/* Creates a SIZE_MIB qcow2 volume NAME in pool POOL ("local" or "shared") of host i.
+ * Writes its path into PATH. Returns 0, or -1 with a message on stderr. */
+int lab_create_volume(int i, const char *pool, const char *name, unsigned size_mib,
+		      char *path, size_t path_size) LAB_ATTR_WUR;
+
+/* Destroys and undefines domain NAME on every host of the running lab, and deletes volume NAME
+ * from the pools of each. Missing objects are fine. This function can't fail. */
+void lab_cleanup_guest(const char *name, const char *volume);
+
+/* How virsh (an independent witness) sees NAME on host i: "running", "shut off",
+ * ... or "" when it is not defined there. Writes into STATE. */
+void lab_virsh_state(int i, const char *name, char *state, size_t state_size);
+
+/* Counts the lab hosts on which virsh lists NAME as running / defined at all. */
+int lab_count_running(const char *name, int n_hosts);
+int lab_count_defined(const char *name, int n_hosts);
+
+#endif
