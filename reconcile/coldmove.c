@@ -1,0 +1,316 @@
+/* coldmove: move a VM that is (or is made) shut off, and the power operations that
+ * need waiting. */
+#include "reconcile/coldmove.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "reconcile/clk.h"
+#include "reconcile/domxml.h"
+#include "reconcile/inventory.h"
+
+#define COLD_MAX_DISKS 64
+#define COLD_CHUNK (256 * 1024)
+/* A started domain must still run this long later to count as started. */
+#define COLD_VERIFY_S 1.0
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	if (!why || !size)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool is_shut_off(virDomainPtr dom)
+{
+	return virDomainIsActive(dom) == 0;
+}
+
+int cold_stop(virDomainPtr dom, double timeout_s)
+{
+	double deadline = clk_mono() + timeout_s;
+
+	if (is_shut_off(dom))
+		return 0;
+	virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+	virResetLastError();
+	while (clk_mono() < deadline) {
+		if (is_shut_off(dom))
+			return 0;
+		clk_sleep(0.2);
+	}
+	/* The guest ignored the request (or has no ACPI): power it off. */
+	if (virDomainDestroy(dom) < 0 && !is_shut_off(dom))
+		return -1;
+	return 0;
+}
+
+int cold_start_verified(virDomainPtr dom, char *why, size_t why_size)
+{
+	int state = 0, reason = 0;
+
+	if (virDomainIsActive(dom) != 1 && virDomainCreate(dom) < 0)
+		return fail(why, why_size, "start: %s", virGetLastErrorMessage());
+	clk_sleep(COLD_VERIFY_S);
+	if (virDomainGetState(dom, &state, &reason, 0) < 0 || state != VIR_DOMAIN_RUNNING)
+		return fail(why, why_size, "started, but not running a moment later (state %d)",
+			    state);
+	return 0;
+}
+
+/* ---- disks ---- */
+
+struct disk_copy {
+	char *path;
+	virStorageVolPtr src_vol;
+	virStorageVolPtr dst_vol;   /* created on the target; NULL until then */
+	unsigned long long bytes;       /* allocated bytes: what the copy moves */
+};
+
+/* Copies the bytes of @from into @to over two streams, keeping holes as holes. */
+static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d,
+		       cold_progress_fn progress, void *opaque, unsigned long long *done,
+		       unsigned long long total, char *why, size_t why_size)
+{
+	virStreamPtr in = virStreamNew(src, 0), out = virStreamNew(dst, 0);
+	char *buf = malloc(COLD_CHUNK);
+	int ret = -1;
+
+	if (!in || !out || !buf)
+		goto cleanup;
+	if (virStorageVolDownload(d->src_vol, in, 0, 0, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0 ||
+	    virStorageVolUpload(d->dst_vol, out, 0, 0, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0) {
+		fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
+		goto cleanup;
+	}
+	for (;;) {
+		int got = virStreamRecvFlags(in, buf, COLD_CHUNK, VIR_STREAM_RECV_STOP_AT_HOLE);
+		if (got == 0)
+			break;
+		if (got == -3) {
+			long long hole = 0;
+			if (virStreamRecvHole(in, &hole, 0) < 0 || virStreamSendHole(out, hole, 0) < 0)
+				goto stream_error;
+			*done += (unsigned long long)hole;
+			continue;
+		}
+		if (got < 0)
+			goto stream_error;
+		for (int sent = 0; sent < got;) {
+			int n = virStreamSend(out, buf + sent, (size_t)(got - sent));
+			if (n < 0)
+				goto stream_error;
+			sent += n;
+		}
+		*done += (unsigned long long)got;
+		if (progress)
+			progress(opaque, *done, total);
+	}
+	if (virStreamFinish(in) < 0 || virStreamFinish(out) < 0)
+		goto stream_error;
+	ret = 0;
+	goto cleanup;
+stream_error:
+	fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
+	virStreamAbort(in);
+	virStreamAbort(out);
+cleanup:
+	if (ret < 0 && why && !why[0])
+		fail(why, why_size, "copy %s: out of memory", d->path);
+	free(buf);
+	if (in)
+		virStreamFree(in);
+	if (out)
+		virStreamFree(out);
+	return ret;
+}
+
+/* Creates on the target a volume like @d's source (same name, capacity and format)
+ * in the pool holding the same directory. */
+static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *why,
+				size_t why_size)
+{
+	char *xml = virStorageVolGetXMLDesc(d->src_vol, 0);
+	virStoragePoolPtr pool = NULL;
+	virStorageVolPtr existing;
+	int ret = -1;
+
+	if (!xml)
+		return fail(why, why_size, "read volume %s: %s", d->path, virGetLastErrorMessage());
+	existing = virStorageVolLookupByPath(dst, d->path);
+	if (existing) {
+		virStorageVolFree(existing);
+		fail(why, why_size, "the target already has a volume at %s", d->path);
+		goto cleanup;
+	}
+	virResetLastError();
+	/* The pool of the source volume has a twin of the same name on the target
+	 * (the pre-check made sure a pool holds that directory there). */
+	virStoragePoolPtr src_pool = virStoragePoolLookupByVolume(d->src_vol);
+	if (src_pool) {
+		pool = virStoragePoolLookupByName(dst, virStoragePoolGetName(src_pool));
+		virStoragePoolFree(src_pool);
+	}
+	if (!pool) {
+		fail(why, why_size, "no pool on the target for %s", d->path);
+		goto cleanup;
+	}
+	d->dst_vol = virStorageVolCreateXML(pool, xml, 0);
+	if (!d->dst_vol) {
+		fail(why, why_size, "create %s on the target: %s", d->path, virGetLastErrorMessage());
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (pool)
+		virStoragePoolFree(pool);
+	free(xml);
+	return ret;
+}
+
+static void disks_free(struct disk_copy *disks, size_t n, bool delete_targets)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (disks[i].dst_vol && delete_targets)
+			virStorageVolDelete(disks[i].dst_vol, 0);
+		if (disks[i].dst_vol)
+			virStorageVolFree(disks[i].dst_vol);
+		if (disks[i].src_vol)
+			virStorageVolFree(disks[i].src_vol);
+		free(disks[i].path);
+	}
+	virResetLastError();
+}
+
+/* Finds the source volumes of the domain's disks (disks outside any pool cannot be
+ * copied and fail the move). Returns the count, or -1. */
+static int find_disks(virConnectPtr src, const char *xml, struct disk_copy *disks, char *why,
+		      size_t why_size)
+{
+	struct inv_domain parsed = {0};
+	int n = 0;
+
+	if (domxml_read(xml, &parsed) < 0)
+		return fail(why, why_size, "cannot read the domain's disks");
+	for (size_t i = 0; i < parsed.n_disks && n < COLD_MAX_DISKS; i++) {
+		virStorageVolPtr vol = virStorageVolLookupByPath(src, parsed.disks[i].path);
+		if (!vol) {
+			fail(why, why_size, "disk %s is in no storage pool on the source",
+			     parsed.disks[i].path);
+			n = -1;
+			break;
+		}
+		disks[n].src_vol = vol;
+		disks[n].path = strdup(parsed.disks[i].path);
+		virStorageVolInfo info;
+		if (virStorageVolGetInfo(vol, &info) == 0)
+			disks[n].bytes = info.allocation;
+		n++;
+	}
+	inv_domain_free(&parsed);
+	virResetLastError();
+	return n;
+}
+
+static int copy_disks(const struct cold_request *req, struct disk_copy *disks, int n,
+		      char *why, size_t why_size)
+{
+	unsigned long long total = 0, done = 0;
+
+	for (int i = 0; i < n; i++)
+		total += disks[i].bytes;
+	for (int i = 0; i < n; i++)
+		if (create_target_volume(req->dst, &disks[i], why, why_size) < 0 ||
+		    stream_copy(req->src, req->dst, &disks[i], req->progress, req->opaque, &done,
+				total, why, why_size) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- the move ---- */
+
+/* Defines the domain on the target with drover's ownership, starts it if asked and
+ * verifies it. On failure removes the target definition. Returns 0 or -1. */
+static int define_on_target(const struct cold_request *req, const char *xml, char *why,
+			    size_t why_size)
+{
+	char *owned = domxml_set_owner(xml, req->owner_ns, req->owner_name);
+	virDomainPtr dom = owned ? virDomainDefineXML(req->dst, owned) : NULL;
+	int ret = -1;
+
+	if (!dom) {
+		fail(why, why_size, "define on the target: %s",
+		     owned ? virGetLastErrorMessage() : "out of memory");
+		goto cleanup;
+	}
+	if (req->start && cold_start_verified(dom, why, why_size) < 0) {
+		virDomainDestroy(dom);
+		virDomainUndefine(dom);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (dom)
+		virDomainFree(dom);
+	free(owned);
+	return ret;
+}
+
+int cold_move(const struct cold_request *req, char *why, size_t why_size)
+{
+	struct disk_copy disks[COLD_MAX_DISKS];
+	virDomainPtr dom = virDomainLookupByName(req->src, req->domain);
+	char *xml = NULL;
+	bool was_running, moved = false;
+	int n_disks = 0, ret = -1;
+
+	memset(disks, 0, sizeof(disks));
+	if (why && why_size)
+		why[0] = '\0';
+	if (!dom)
+		return fail(why, why_size, "%s not found on the source: %s", req->domain,
+			    virGetLastErrorMessage());
+	was_running = virDomainIsActive(dom) == 1;
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_MIGRATABLE);
+	if (!xml) {
+		fail(why, why_size, "read definition: %s", virGetLastErrorMessage());
+		goto cleanup;
+	}
+	if (req->copy_disks && (n_disks = find_disks(req->src, xml, disks, why, why_size)) < 0)
+		goto cleanup;
+	if (cold_stop(dom, req->stop_timeout_s) < 0) {
+		fail(why, why_size, "could not stop %s on the source", req->domain);
+		goto cleanup;
+	}
+	if (copy_disks(req, disks, n_disks, why, why_size) < 0 ||
+	    define_on_target(req, xml, why, why_size) < 0)
+		goto cleanup;
+	moved = true;
+	/* The target is verified: only now does the source let go. */
+	if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
+	    virDomainUndefine(dom) < 0) {
+		fail(why, why_size, "moved, but the source definition could not be removed: %s",
+		     virGetLastErrorMessage());
+		goto cleanup;
+	}
+	for (int i = 0; i < n_disks; i++)
+		virStorageVolDelete(disks[i].src_vol, 0);
+	ret = 0;
+cleanup:
+	disks_free(disks, (size_t)n_disks, !moved);
+	if (!moved && was_running && virDomainIsActive(dom) == 0)
+		virDomainCreate(dom); /* roll back: the VM runs where it ran */
+	virResetLastError();
+	free(xml);
+	virDomainFree(dom);
+	return ret;
+}

@@ -1,0 +1,27 @@
+/* domxml: read and edit libvirt domain XML (libxml2, no network, no entities). */
+#ifndef DROVER_DOMXML_H
+#define DROVER_DOMXML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reconcile/inventory.h"
+
+#define DOMXML_WUR __attribute__((warn_unused_result))
+
+/* Fills the memory, vcpus, disks, bridges and networks of @d from domain XML
+ * @xml (other fields untouched). Returns 0, or -1 when the XML does not parse or
+ * memory runs out (then @d's list fields are left empty). */
+int domxml_read(const char *xml, struct inv_domain *d) DOMXML_WUR;
+
+/* Returns a copy of domain XML @xml with drover's ownership element
+ * <drover:vm namespace=NS name=NAME/> in <metadata> (replacing an older one), so
+ * the definition says who manages it. The caller frees the result; NULL on error. */
+char *domxml_set_owner(const char *xml, const char *ns, const char *name) DOMXML_WUR;
+
+/* The text of the first node matched by XPath @expr (or its string value for
+ * string(...)) (e.g. "/capabilities/host/cpu/model")
+ * in document @xml. Returns a string the caller frees, or NULL when absent or on error. */
+char *domxml_xpath_string(const char *xml, const char *expr) DOMXML_WUR;
+
+#endif

@@ -1,0 +1,310 @@
+/* execute: carry out one planned action on the hosts, with libvirt. */
+#include "reconcile/execute.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "crd/domain.h"
+#include "reconcile/clk.h"
+#include "reconcile/coldmove.h"
+#include "reconcile/domxml.h"
+#include "reconcile/vmres.h"
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+bool exec_is_move(enum plan_kind k)
+{
+	return k == PLAN_MIGRATE_LIVE || k == PLAN_MIGRATE_LIVE_COPY || k == PLAN_MIGRATE_COLD;
+}
+
+static const char *vm_name(const struct plan_action *a)
+{
+	return a->vm->meta.name;
+}
+
+/* Marks a domain found without drover's metadata (an adopted one) as drover's, so
+ * later runs recognise it. Best effort: a failure only delays the adoption. */
+static void ensure_owner(virDomainPtr dom, const struct crd_vm *vm)
+{
+	char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+					  VIR_DOMAIN_AFFECT_CURRENT);
+	char element[600];
+
+	if (meta) {
+		free(meta);
+		return;
+	}
+	snprintf(element, sizeof(element), "<vm namespace='%s' name='%s'/>", vm->meta.namespace,
+		 vm->meta.name);
+	unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+	if (virDomainIsActive(dom) == 1)
+		flags |= VIR_DOMAIN_AFFECT_LIVE;
+	virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, element, INV_METADATA_KEY,
+			     INV_METADATA_URI, flags);
+	virResetLastError();
+}
+
+static int do_define(const struct exec_ctx *ctx, const struct plan_action *a,
+		     virConnectPtr dst, bool start, char *why, size_t why_size)
+{
+	char *xml = crd_vm_domain_xml(a->vm);
+	char *owned = xml ? domxml_set_owner(xml, a->vm->meta.namespace, vm_name(a)) : NULL;
+	virDomainPtr dom = owned ? virDomainDefineXML(dst, owned) : NULL;
+	int ret = -1;
+	(void)ctx;
+
+	if (!dom) {
+		fail(why, why_size, "define on %s: %s", a->dst,
+		     owned ? virGetLastErrorMessage() : "cannot build the domain XML");
+		goto cleanup;
+	}
+	if (start && cold_start_verified(dom, why, why_size) < 0) {
+		/* Nothing half-made: a domain that cannot start is not left defined. */
+		virDomainDestroy(dom);
+		virDomainUndefine(dom);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (dom)
+		virDomainFree(dom);
+	free(owned);
+	free(xml);
+	return ret;
+}
+
+/* Looks the VM's domain up on @conn. Returns it (the caller frees it), or NULL with @why. */
+static virDomainPtr lookup(virConnectPtr conn, const struct plan_action *a, const char *host,
+			   char *why, size_t why_size)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
+	if (!dom)
+		fail(why, why_size, "%s not found on %s: %s", vm_name(a), host,
+		     conn ? virGetLastErrorMessage() : "not connected");
+	else
+		ensure_owner(dom, a->vm);
+	return dom;
+}
+
+static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
+		    virConnectPtr conn, char *why, size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	int ret = -1;
+
+	if (!dom)
+		return -1;
+	if (a->kind == PLAN_START)
+		ret = cold_start_verified(dom, why, why_size);
+	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
+		fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+	virDomainFree(dom);
+	return ret;
+}
+
+static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
+			     size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	int ret = -1;
+
+	/* Only an inactive copy is ever removed: a running one is never touched. */
+	if (dom && virDomainIsActive(dom) == 0)
+		ret = virDomainUndefine(dom) == 0 ? 0
+			: fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
+	else if (dom)
+		fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
+	if (dom)
+		virDomainFree(dom);
+	return ret;
+}
+
+/* ---- moves ---- */
+
+struct move_ctx {
+	const struct exec_ctx *ctx;
+	const struct plan_action *a;
+	struct exec_move *move;
+};
+
+static void report(struct move_ctx *mc)
+{
+	if (mc->ctx->on_move)
+		mc->ctx->on_move(mc->ctx->opaque, mc->a, mc->move);
+}
+
+static void on_live_progress(void *opaque, const struct crd_mig_progress *p,
+			     enum crd_mig_run_mode mode, const char *note)
+{
+	struct move_ctx *mc = opaque;
+	(void)note;
+	mc->move->progress = *p;
+	mc->move->mode = mode;
+	report(mc);
+}
+
+static void on_cold_progress(void *opaque, unsigned long long done, unsigned long long total)
+{
+	struct move_ctx *mc = opaque;
+	mc->move->progress.data_processed_bytes = done;
+	mc->move->progress.data_total_bytes = total;
+	mc->move->progress.data_remaining_bytes = total > done ? total - done : 0;
+	mc->move->progress.percent = total ? (int32_t)(100.0 * (double)done / (double)total) : 0;
+	report(mc);
+}
+
+/* Bytes of the VM's disks that a local-storage move copies (for the deadline). */
+static uint64_t disk_bytes(const struct plan_action *a)
+{
+	(void)a;
+	return 0; /* sizes are not in the spec; the memory-based deadline plus its floor cover it */
+}
+
+static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
+{
+	const struct plan_action *a = mc->a;
+	struct vmres res = {0};
+	char res_why[256];
+	struct mig_result out;
+
+	if (vmres_from_vm(a->vm, &res, res_why, sizeof(res_why)) != VMRES_OK)
+		res.memory = 0;
+	struct mig_request req = {
+		.src = c->src,
+		.dst = c->dst,
+		.dst_uri = c->dst_host->spec.uri,
+		.dst_address = c->dst_host->spec.migration_address,
+		.domain = vm_name(a),
+		.copy_storage = a->kind == PLAN_MIGRATE_LIVE_COPY,
+		/* Shared storage is declared by the VM and its visibility on the target was
+		 * checked by the planner; libvirt can only recognise NFS-like file systems by
+		 * their type, so it is told the migration is safe. */
+		.shared_unsafe = a->kind == PLAN_MIGRATE_LIVE,
+		.memory_bytes = res.memory,
+		.disk_bytes = disk_bytes(a),
+		.knobs = a->knobs,
+		.progress = on_live_progress,
+		.opaque = mc,
+		.cancel = mc->ctx->cancel,
+	};
+	vmres_free(&res);
+	mc->move->mode = CRD_RUN_PRECOPY;
+	int rc = mig_live(&req, &out);
+	mc->move->progress = out.progress;
+	mc->move->mode = out.final_mode;
+	mc->move->downtime_ms = out.downtime_ms;
+	snprintf(mc->move->note, sizeof(mc->move->note), "%s", out.reason);
+	if (rc < 0) {
+		fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
+		mc->move->phase = out.outcome == MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
+	}
+	return rc == 0 ? 0 : out.outcome == MIG_TIMED_OUT ? 1 : -1;
+}
+
+static int do_cold(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
+{
+	const struct plan_action *a = mc->a;
+	struct cold_request req = {
+		.src = c->src,
+		.dst = c->dst,
+		.domain = vm_name(a),
+		.owner_ns = a->vm->meta.namespace,
+		.owner_name = vm_name(a),
+		.copy_disks = a->vm->spec.storage == CRD_STORAGE_LOCAL,
+		.start = a->vm->spec.running,
+		.stop_timeout_s = mc->ctx->stop_timeout_s,
+		.progress = on_cold_progress,
+		.opaque = mc,
+	};
+	mc->move->mode = CRD_RUN_COLD;
+	report(mc);
+	return cold_move(&req, why, why_size);
+}
+
+static int do_move(const struct exec_ctx *ctx, const struct plan_action *a,
+		   const struct exec_conns *c, struct exec_move *move, char *why, size_t why_size)
+{
+	struct move_ctx mc = {.ctx = ctx, .a = a, .move = move};
+	int rc;
+
+	memset(move, 0, sizeof(*move));
+	move->downtime_ms = -1;
+	move->phase = CRD_MIG_RUNNING;
+	snprintf(move->source, sizeof(move->source), "%s", a->src);
+	snprintf(move->target, sizeof(move->target), "%s", a->dst);
+	clk_rfc3339(move->start_time, sizeof(move->start_time));
+	report(&mc);
+	if (a->kind == PLAN_MIGRATE_COLD) {
+		rc = do_cold(&mc, c, why, why_size);
+	} else {
+		rc = do_live(&mc, c, why, why_size);
+		/* Mode Auto: a live migration that could not converge falls back to cold. */
+		bool automatic = !a->migration || a->migration->spec.mode == CRD_MODE_AUTO;
+		if (rc == 1 && automatic && a->vm->spec.eviction != CRD_EVICT_LIVE_MIGRATE) {
+			size_t len = strlen(move->note);
+			snprintf(move->note + len, sizeof(move->note) - len,
+				 "; live did not converge, moved cold");
+			move->phase = CRD_MIG_RUNNING;
+			rc = do_cold(&mc, c, why, why_size);
+		}
+	}
+	move->phase = rc == 0 ? CRD_MIG_SUCCEEDED
+		      : move->phase == CRD_MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
+	if (rc != 0 && move->phase == CRD_MIG_FAILED)
+		snprintf(move->note, sizeof(move->note), "%s", why);
+	clk_rfc3339(move->end_time, sizeof(move->end_time));
+	report(&mc);
+	return rc == 0 ? 0 : -1;
+}
+
+int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
+		const struct exec_conns *c, struct exec_move *move, char *why, size_t why_size)
+{
+	why[0] = '\0';
+	switch (a->kind) {
+	case PLAN_DEFINE:
+	case PLAN_DEFINE_START:
+		if (!c->dst)
+			return fail(why, why_size, "%s is not connected", a->dst);
+		return do_define(ctx, a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
+	case PLAN_START:
+	case PLAN_STOP:
+		return do_power(ctx, a, c->dst, why, why_size);
+	case PLAN_UNDEFINE_STALE:
+		return do_undefine_stale(a, c->dst, why, why_size);
+	case PLAN_MIGRATE_LIVE:
+	case PLAN_MIGRATE_LIVE_COPY:
+	case PLAN_MIGRATE_COLD:
+		if (!c->src || !c->dst || !c->dst_host)
+			return fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
+		return do_move(ctx, a, c, move, why, why_size);
+	case PLAN_NONE:
+		/* Converged; an adopted domain gets drover's metadata here. */
+		if (c->dst) {
+			virDomainPtr dom = virDomainLookupByName(c->dst, vm_name(a));
+			if (dom) {
+				ensure_owner(dom, a->vm);
+				virDomainFree(dom);
+			}
+			virResetLastError();
+		}
+		return 0;
+	case PLAN_FINISH_MIGRATION:
+	case PLAN_BLOCKED:
+	case PLAN_WAIT:
+		return 0;
+	}
+	return fail(why, why_size, "unknown action");
+}

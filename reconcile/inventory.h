@@ -1,0 +1,100 @@
+/* inventory: what libvirt says exists — hosts, their resources and their domains.
+ * Plain data: filled by observe (libvirt) or by tests, read by the pure planner. */
+#ifndef DROVER_INVENTORY_H
+#define DROVER_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The XML namespace of the element drover writes into <metadata> of every domain it
+ * defines: <drover:vm xmlns:drover="..." namespace="NS" name="NAME"/>. A domain carries
+ * it = drover manages it; a domain of the same name without it is someone else's. */
+#define INV_METADATA_URI "https://drover.io/xmlns/vm/v1alpha1"
+#define INV_METADATA_KEY "drover"
+
+/* virDomainState values, repeated here so the planner needs no libvirt header. */
+enum inv_state {
+	INV_NOSTATE = 0, INV_RUNNING = 1, INV_BLOCKED = 2, INV_PAUSED = 3,
+	INV_SHUTDOWN = 4, INV_SHUTOFF = 5, INV_CRASHED = 6, INV_PMSUSPENDED = 7,
+};
+
+struct inv_disk {
+	char *path;            /* source file or block device; NULL for network disks */
+	char *target;          /* "vda" */
+};
+
+struct inv_domain {
+	char *name;
+	char uuid[37];         /* canonical string form */
+	enum inv_state state;
+	bool active;           /* running or paused: a QEMU process exists */
+	bool persistent;       /* has a persistent definition */
+	bool job_active;       /* a libvirt job (e.g. a migration) is running on it */
+	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed) */
+	/* Owner from drover's <metadata>; NULL when drover did not define it. */
+	char *owner_namespace, *owner_name;
+	uint64_t memory;       /* bytes of (maximum) memory */
+	unsigned vcpus;
+	struct inv_disk *disks;
+	size_t n_disks;
+	char **bridges;        /* <interface type='bridge'> sources */
+	size_t n_bridges;
+	char **networks;       /* <interface type='network'> sources */
+	size_t n_networks;
+};
+
+struct inv_pool {
+	char *name;
+	char *path;            /* target directory */
+	bool active;
+	char **volumes;        /* volume paths */
+	size_t n_volumes;
+};
+
+struct inv_host {
+	char *name;            /* the Host object's name */
+	bool reachable;
+	char *error;           /* why it is not reachable; NULL when reachable */
+	char *hostname;
+	char *hv_type;         /* "QEMU" */
+	unsigned long hv_version;   /* major * 1000000 + minor * 1000 + micro */
+	unsigned long lib_version;  /* libvirt's, same encoding */
+	char *arch;            /* "x86_64" */
+	char *cpu_model;       /* host CPU model from the capabilities */
+	uint64_t memory_total, memory_free;  /* bytes */
+	char **bridges;        /* bridges the host has (guests may attach to) */
+	size_t n_bridges;
+	char **networks;       /* active libvirt networks */
+	size_t n_networks;
+	struct inv_pool *pools;
+	size_t n_pools;
+	struct inv_domain *domains;
+	size_t n_domains;
+};
+
+struct inventory {
+	struct inv_host *hosts;
+	size_t n_hosts;
+};
+
+/* Free functions release the members and zero the struct; all accept NULL. */
+void inv_domain_free(struct inv_domain *d);
+void inv_pool_free(struct inv_pool *p);
+void inv_host_free(struct inv_host *h);
+void inv_free(struct inventory *inv);
+
+/* Lookups. Return a pointer into the inventory, or NULL. */
+const struct inv_host *inv_host_by_name(const struct inventory *inv, const char *name);
+const struct inv_domain *inv_domain_by_name(const struct inv_host *h, const char *name);
+const struct inv_domain *inv_domain_by_uuid(const struct inv_host *h, const char *uuid);
+/* True when @d carries drover's metadata naming @ns/@name. This function can't fail. */
+bool inv_domain_owned_by(const struct inv_domain *d, const char *ns, const char *name);
+/* True when @list of @n strings contains @s. This function can't fail. */
+bool inv_strv_has(char *const *list, size_t n, const char *s);
+/* The pool of @h whose directory holds file @path, or NULL. */
+const struct inv_pool *inv_pool_holding(const struct inv_host *h, const char *path);
+/* True when some pool of @h lists volume @path. This function can't fail. */
+bool inv_host_has_volume(const struct inv_host *h, const char *path);
+
+#endif

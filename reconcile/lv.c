@@ -1,0 +1,431 @@
+/* lv: libvirt connections to every Host, with libvirt's event loop, keepalive,
+ * close callbacks, domain lifecycle events and reconnection with backoff. */
+#include "reconcile/lv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/virterror.h>
+
+#include "reconcile/clk.h"
+
+#define LV_BACKOFF_MIN_MS 500
+#define LV_BACKOFF_MAX_MS 30000
+#define LV_CONNECT_TIMEOUT_S 10
+/* Keepalive: a probe every 5 s, the connection dropped after 3 unanswered. */
+#define LV_KEEPALIVE_INTERVAL_S 5
+#define LV_KEEPALIVE_COUNT 3
+
+static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+static int event_init_rc = -1;
+
+static void *event_loop(void *arg)
+{
+	(void)arg;
+	for (;;)
+		virEventRunDefaultImpl();
+	return NULL;
+}
+
+/* drover reports libvirt errors itself, with context; libvirt's default handler
+ * would print them a second time on stderr. */
+static void silent_error(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+static void event_init_once(void)
+{
+	pthread_t thread;
+
+	virSetErrorFunc(NULL, silent_error);
+	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+		fprintf(stderr, "drover: cannot start libvirt's event loop: %s\n",
+			virGetLastErrorMessage());
+		return;
+	}
+	if (pthread_create(&thread, NULL, event_loop, NULL) != 0) {
+		fprintf(stderr, "drover: cannot start libvirt's event thread\n");
+		return;
+	}
+	pthread_detach(thread);
+	event_init_rc = 0;
+}
+
+int lv_global_init(void)
+{
+	pthread_once(&event_once, event_init_once);
+	return event_init_rc;
+}
+
+/* ---- opening a connection with a bounded wait ---- */
+
+/* One connection attempt, shared by the caller and the thread making it. Whoever
+ * lets go last frees it; a late connection is closed by the thread. */
+struct open_job {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
+	int refs;
+	bool done;
+	char *uri;
+	virConnectPtr conn;
+	char *error;
+};
+
+static void open_job_unref(struct open_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	int left = --job->refs;
+	pthread_mutex_unlock(&job->lock);
+	if (left)
+		return;
+	if (job->conn)
+		virConnectClose(job->conn);
+	free(job->uri);
+	free(job->error);
+	pthread_mutex_destroy(&job->lock);
+	pthread_cond_destroy(&job->done_cond);
+	free(job);
+}
+
+static void *open_thread(void *arg)
+{
+	struct open_job *job = arg;
+	virConnectPtr conn = virConnectOpen(job->uri);
+	char *error = conn ? NULL : strdup(virGetLastErrorMessage());
+
+	pthread_mutex_lock(&job->lock);
+	job->conn = conn;
+	job->error = error;
+	job->done = true;
+	pthread_cond_broadcast(&job->done_cond);
+	pthread_mutex_unlock(&job->lock);
+	open_job_unref(job);
+	return NULL;
+}
+
+/* Starts connecting to @uri in a thread. Returns the job (one reference for the
+ * caller), or NULL when out of resources. */
+static struct open_job *open_start(const char *uri)
+{
+	struct open_job *job = calloc(1, sizeof(*job));
+	pthread_t thread;
+
+	if (!job)
+		return NULL;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->done_cond, NULL);
+	job->refs = 2;
+	job->uri = strdup(uri);
+	if (!job->uri || pthread_create(&thread, NULL, open_thread, job) != 0) {
+		job->refs = 1;
+		open_job_unref(job);
+		return NULL;
+	}
+	pthread_detach(thread);
+	return job;
+}
+
+/* Waits for @job until monotonic time @deadline, then drops the caller's reference.
+ * Returns the connection (now the caller's), or NULL with *@err set (caller frees). */
+static virConnectPtr open_finish(struct open_job *job, double deadline, char **err)
+{
+	struct timespec until = clk_realtime_after(deadline - clk_mono());
+	virConnectPtr conn = NULL;
+
+	pthread_mutex_lock(&job->lock);
+	while (!job->done)
+		if (pthread_cond_timedwait(&job->done_cond, &job->lock, &until) == ETIMEDOUT)
+			break;
+	if (job->done) {
+		conn = job->conn;
+		job->conn = NULL;
+		if (!conn && err)
+			*err = strdup(job->error ? job->error : "connection failed");
+	} else if (err) {
+		*err = strdup("no answer within the connect timeout");
+	}
+	pthread_mutex_unlock(&job->lock);
+	open_job_unref(job);
+	return conn;
+}
+
+virConnectPtr lv_open(const char *uri, int timeout_s, char **err)
+{
+	struct open_job *job;
+
+	if (err)
+		*err = NULL;
+	if (lv_global_init() < 0 || !(job = open_start(uri))) {
+		if (err)
+			*err = strdup("cannot start a connection attempt");
+		return NULL;
+	}
+	return open_finish(job, clk_mono() + timeout_s, err);
+}
+
+/* ---- the pool ---- */
+
+void lv_pool_init(struct lv_pool *pool, lv_wake_fn wake, void *opaque)
+{
+	memset(pool, 0, sizeof(*pool));
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->wake = wake;
+	pool->wake_opaque = opaque;
+}
+
+/* What libvirt's event thread hands back to us: the pool and the host's name
+ * (the name, not an index, since the pool's array can move). */
+struct host_ref {
+	struct lv_pool *pool;
+	char *name;
+};
+
+static void host_ref_free(void *opaque)
+{
+	struct host_ref *ref = opaque;
+	if (ref)
+		free(ref->name);
+	free(ref);
+}
+
+static struct host_ref *host_ref_new(struct lv_pool *pool, const char *name)
+{
+	struct host_ref *ref = calloc(1, sizeof(*ref));
+	if (ref && !(ref->name = strdup(name))) {
+		free(ref);
+		return NULL;
+	}
+	if (ref)
+		ref->pool = pool;
+	return ref;
+}
+
+static struct lv_host *find_host(struct lv_pool *pool, const char *name)
+{
+	for (size_t i = 0; i < pool->n; i++)
+		if (!strcmp(pool->hosts[i].name, name))
+			return &pool->hosts[i];
+	return NULL;
+}
+
+static void on_close(virConnectPtr conn, int reason, void *opaque)
+{
+	struct host_ref *ref = opaque;
+	(void)conn;
+	(void)reason;
+
+	pthread_mutex_lock(&ref->pool->lock);
+	struct lv_host *h = find_host(ref->pool, ref->name);
+	if (h)
+		h->closed = true;
+	pthread_mutex_unlock(&ref->pool->lock);
+	if (ref->pool->wake)
+		ref->pool->wake(ref->pool->wake_opaque, ref->name);
+}
+
+static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+			void *opaque)
+{
+	struct host_ref *ref = opaque;
+	(void)conn;
+	(void)dom;
+	(void)event;
+	(void)detail;
+
+	if (ref->pool->wake)
+		ref->pool->wake(ref->pool->wake_opaque, ref->name);
+	return 0;
+}
+
+static void host_disconnect(struct lv_host *h)
+{
+	if (!h->conn)
+		return;
+	if (h->lifecycle_cb >= 0)
+		virConnectDomainEventDeregisterAny(h->conn, h->lifecycle_cb);
+	virConnectUnregisterCloseCallback(h->conn, on_close);
+	virConnectClose(h->conn);
+	h->conn = NULL;
+	h->lifecycle_cb = -1;
+}
+
+static void host_clear(struct lv_host *h)
+{
+	host_disconnect(h);
+	free(h->name);
+	free(h->uri);
+	free(h->error);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Takes ownership of a fresh connection for @h: keepalive, close callback and
+ * lifecycle events. A host whose callbacks cannot be registered still works; it is
+ * only noticed later (by the periodic resync) when it changes behind drover's back. */
+static void host_adopt(struct lv_pool *pool, struct lv_host *h, virConnectPtr conn)
+{
+	struct host_ref *close_ref = host_ref_new(pool, h->name);
+	struct host_ref *event_ref = host_ref_new(pool, h->name);
+
+	h->conn = conn;
+	h->closed = false;
+	h->backoff_ms = 0;
+	h->next_try = 0;
+	free(h->error);
+	h->error = NULL;
+	virConnectSetKeepAlive(conn, LV_KEEPALIVE_INTERVAL_S, LV_KEEPALIVE_COUNT);
+	if (!close_ref || virConnectRegisterCloseCallback(conn, on_close, close_ref,
+							  host_ref_free) < 0)
+		host_ref_free(close_ref);
+	h->lifecycle_cb = event_ref ? virConnectDomainEventRegisterAny(
+					      conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), event_ref,
+					      host_ref_free)
+				    : -1;
+	if (h->lifecycle_cb < 0)
+		host_ref_free(event_ref);
+}
+
+static void host_failed(struct lv_host *h, char *error)
+{
+	free(h->error);
+	h->error = error ? error : strdup("connection failed");
+	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : LV_BACKOFF_MIN_MS;
+	if (h->backoff_ms > LV_BACKOFF_MAX_MS)
+		h->backoff_ms = LV_BACKOFF_MAX_MS;
+	h->next_try = clk_mono() + h->backoff_ms / 1000.0;
+}
+
+/* Drops a connection that libvirt reported closed, or that no longer answers. */
+static void host_check_alive(struct lv_pool *pool, struct lv_host *h)
+{
+	pthread_mutex_lock(&pool->lock);
+	bool closed = h->closed;
+	pthread_mutex_unlock(&pool->lock);
+	if (h->conn && (closed || virConnectIsAlive(h->conn) != 1)) {
+		host_disconnect(h);
+		host_failed(h, strdup("connection lost"));
+		h->next_try = 0; /* reconnect at once the first time */
+	}
+}
+
+int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set)
+{
+	/* Drop hosts no longer declared, or whose URI changed. */
+	for (size_t i = 0; i < pool->n;) {
+		const struct crd_host *want = NULL;
+		for (size_t j = 0; j < set->n_hosts && !want; j++)
+			if (!strcmp(set->hosts[j].meta.name, pool->hosts[i].name))
+				want = &set->hosts[j];
+		if (want && !strcmp(want->spec.uri, pool->hosts[i].uri)) {
+			i++;
+			continue;
+		}
+		pthread_mutex_lock(&pool->lock);
+		host_clear(&pool->hosts[i]);
+		pool->hosts[i] = pool->hosts[--pool->n];
+		pthread_mutex_unlock(&pool->lock);
+	}
+	for (size_t j = 0; j < set->n_hosts; j++) {
+		const struct crd_host *want = &set->hosts[j];
+		if (find_host(pool, want->meta.name))
+			continue;
+		pthread_mutex_lock(&pool->lock);
+		struct lv_host *grown = realloc(pool->hosts, (pool->n + 1) * sizeof(*grown));
+		if (grown)
+			pool->hosts = grown;
+		pthread_mutex_unlock(&pool->lock);
+		if (!grown)
+			return -1;
+		struct lv_host *h = &pool->hosts[pool->n];
+		memset(h, 0, sizeof(*h));
+		h->lifecycle_cb = -1;
+		h->name = strdup(want->meta.name);
+		h->uri = strdup(want->spec.uri);
+		if (!h->name || !h->uri) {
+			host_clear(h);
+			return -1;
+		}
+		pool->n++;
+	}
+	return 0;
+}
+
+void lv_connect_all(struct lv_pool *pool, int timeout_s)
+{
+	struct open_job **jobs = calloc(pool->n ? pool->n : 1, sizeof(*jobs));
+	double now = clk_mono(), deadline = now + timeout_s;
+
+	if (!jobs || lv_global_init() < 0) {
+		free(jobs);
+		return;
+	}
+	for (size_t i = 0; i < pool->n; i++) {
+		struct lv_host *h = &pool->hosts[i];
+		host_check_alive(pool, h);
+		if (!h->conn && h->next_try <= now)
+			jobs[i] = open_start(h->uri);
+	}
+	for (size_t i = 0; i < pool->n; i++) {
+		char *err = NULL;
+		if (!jobs[i])
+			continue;
+		virConnectPtr conn = open_finish(jobs[i], deadline, &err);
+		if (conn)
+			host_adopt(pool, &pool->hosts[i], conn);
+		else
+			host_failed(&pool->hosts[i], err);
+	}
+	free(jobs);
+}
+
+virConnectPtr lv_connect(struct lv_pool *pool, const char *name)
+{
+	struct lv_host *h = find_host(pool, name);
+	char *err = NULL;
+
+	if (!h)
+		return NULL;
+	host_check_alive(pool, h);
+	if (h->conn || h->next_try > clk_mono())
+		return h->conn;
+	virConnectPtr conn = lv_open(h->uri, LV_CONNECT_TIMEOUT_S, &err);
+	if (conn)
+		host_adopt(pool, h, conn);
+	else
+		host_failed(h, err);
+	return h->conn;
+}
+
+const char *lv_host_error(struct lv_pool *pool, const char *name)
+{
+	struct lv_host *h = find_host(pool, name);
+	if (!h)
+		return "no such host";
+	return h->conn ? NULL : h->error ? h->error : "not connected";
+}
+
+void lv_mark_broken(struct lv_pool *pool, const char *name)
+{
+	pthread_mutex_lock(&pool->lock);
+	struct lv_host *h = find_host(pool, name);
+	if (h)
+		h->closed = true;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void lv_pool_free(struct lv_pool *pool)
+{
+	if (!pool)
+		return;
+	for (size_t i = 0; i < pool->n; i++)
+		host_clear(&pool->hosts[i]);
+	free(pool->hosts);
+	pool->hosts = NULL;
+	pool->n = 0;
+	pthread_mutex_destroy(&pool->lock);
+}

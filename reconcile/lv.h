@@ -1,0 +1,78 @@
+/* lv: libvirt connections to every Host, with libvirt's event loop, keepalive,
+ * close callbacks, domain lifecycle events and reconnection with backoff. */
+#ifndef DROVER_LV_H
+#define DROVER_LV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libvirt/libvirt.h>
+
+#include "crd/types.h"
+
+#define LV_WUR __attribute__((warn_unused_result))
+
+/* Called from libvirt's event thread when something changed on a host (a domain
+ * lifecycle event, a lost connection). Must be quick and thread-safe. */
+typedef void (*lv_wake_fn)(void *opaque, const char *host);
+
+struct lv_host {
+	char *name;
+	char *uri;
+	virConnectPtr conn;       /* NULL while disconnected */
+	bool closed;              /* libvirt told us the connection broke */
+	int lifecycle_cb;         /* event callback id, -1 when none */
+	unsigned backoff_ms;      /* next wait before reconnecting */
+	double next_try;          /* monotonic seconds: no connect attempt before this */
+	char *error;              /* why the last attempt failed; NULL when connected */
+};
+
+struct lv_pool {
+	pthread_mutex_t lock;     /* guards closed flags set from the event thread */
+	struct lv_host *hosts;
+	size_t n;
+	lv_wake_fn wake;
+	void *wake_opaque;
+};
+
+/* Registers libvirt's default event loop and starts the thread that runs it, once
+ * per process; must precede every connection so keepalive and events work.
+ * Returns 0, or -1 with a message on stderr. */
+int lv_global_init(void) LV_WUR;
+
+/* Initialises an empty pool. WAKE (may be NULL) is called on host events. */
+void lv_pool_init(struct lv_pool *pool, lv_wake_fn wake, void *opaque);
+
+/* Makes the pool hold exactly the Hosts of @set: new ones are added (not yet
+ * connected), removed ones closed, changed URIs reconnected.
+ * Returns 0, or -1 when out of memory. */
+int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set) LV_WUR;
+
+/* The connection of host @name, connecting first when needed and allowed by the
+ * backoff. Returns a connection owned by the pool (do not close it), or NULL with the
+ * reason available from lv_host_error(). Connects with a bounded wait: a host that
+ * does not answer within a few seconds counts as unreachable. */
+virConnectPtr lv_connect(struct lv_pool *pool, const char *name);
+
+/* Connects every host that is not connected, in parallel, waiting at most
+ * TIMEOUT_S seconds in all, so an unreachable host never blocks the others.
+ * This function can't fail; hosts left unconnected carry an error. */
+void lv_connect_all(struct lv_pool *pool, int timeout_s);
+
+/* The reason host @name is not connected, or NULL. Owned by the pool. */
+const char *lv_host_error(struct lv_pool *pool, const char *name);
+
+/* Marks host @name's connection broken (e.g. after an RPC failure) so the next
+ * lv_connect reconnects. This function can't fail. */
+void lv_mark_broken(struct lv_pool *pool, const char *name);
+
+/* Closes every connection and frees the pool; accepts NULL. */
+void lv_pool_free(struct lv_pool *pool);
+
+/* Opens @uri directly (outside a pool) with the same bounded wait.
+ * Returns a connection the caller closes, or NULL with @err (may be NULL) set to a
+ * string the caller frees. */
+virConnectPtr lv_open(const char *uri, int timeout_s, char **err) LV_WUR;
+
+#endif

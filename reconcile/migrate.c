@@ -1,0 +1,421 @@
+/* migrate: one live migration with libvirt, watched by a monitor that samples the
+ * job, enforces the timeouts and escalates a migration that does not converge.
+ *
+ * Escalation: auto-converge (when allowed) is requested when the migration starts,
+ * because libvirt cannot switch it on later; QEMU only throttles the guest once it
+ * sees the copy is not converging, so it acts as a step of its own. The monitor
+ * then, on each stall (no new low of remaining data for a stall window), raises the
+ * maximum downtime (x2, x4, x8, capped), then switches to post-copy when allowed,
+ * and otherwise aborts. The completion deadline and the progress timeout jump
+ * straight to post-copy (when allowed) or abort. */
+#include "reconcile/migrate.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "reconcile/clk.h"
+
+#define MIG_SAMPLE_S 0.5
+#define MIG_STALL_MIN_S 2.0
+#define MIG_STALL_MAX_S 30.0
+/* After an abort, how long to wait for libvirt to finish the job before giving up. */
+#define MIG_ABORT_WAIT_S 60.0
+
+double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes)
+{
+	if (!k->completion_timeout_per_gib_s)
+		return 0;
+	double s = k->completion_timeout_per_gib_s * ((double)bytes / (1ULL << 30));
+	return s < MIG_MIN_DEADLINE_S ? MIG_MIN_DEADLINE_S : s;
+}
+
+enum mig_step mig_next_step(struct mig_ladder *l, const struct crd_knobs *k,
+			    uint32_t *downtime_ms)
+{
+	if (l->downtime_raises < MIG_DOWNTIME_RAISES) {
+		uint64_t ms = (uint64_t)(k->max_downtime_ms ? k->max_downtime_ms : 300)
+			      << ++l->downtime_raises;
+		*downtime_ms = ms > MIG_DOWNTIME_CAP_MS ? MIG_DOWNTIME_CAP_MS : (uint32_t)ms;
+		return MIG_STEP_DOWNTIME;
+	}
+	if (k->allow_post_copy && !l->postcopy_started) {
+		l->postcopy_started = true;
+		return MIG_STEP_POSTCOPY;
+	}
+	return MIG_STEP_ABORT;
+}
+
+/* The migration call itself, made in a thread of its own because it blocks. Shared
+ * by the monitor and the thread; whoever lets go last frees it, so a job libvirt
+ * never ends cannot make the thread touch freed memory. */
+struct mig_call {
+	virConnectPtr src;
+	char *domain, *dst_uri;
+	unsigned long flags;
+	virTypedParameterPtr params;
+	int nparams;
+	pthread_mutex_t lock;
+	int refs;
+	bool done;
+	int rc;
+	char error[384];
+};
+
+static void call_unref(struct mig_call *call)
+{
+	pthread_mutex_lock(&call->lock);
+	int left = --call->refs;
+	pthread_mutex_unlock(&call->lock);
+	if (left)
+		return;
+	virTypedParamsFree(call->params, call->nparams);
+	if (call->src)
+		virConnectClose(call->src);
+	free(call->domain);
+	free(call->dst_uri);
+	pthread_mutex_destroy(&call->lock);
+	free(call);
+}
+
+/* A call for @req with one reference, or NULL when out of memory. */
+static struct mig_call *call_new(const struct mig_request *req)
+{
+	struct mig_call *call = calloc(1, sizeof(*call));
+
+	if (!call)
+		return NULL;
+	pthread_mutex_init(&call->lock, NULL);
+	call->refs = 1;
+	call->rc = -1;
+	call->domain = strdup(req->domain);
+	call->dst_uri = strdup(req->dst_uri);
+	/* Its own reference on the connection: the thread may outlive the caller's. */
+	if (virConnectRef(req->src) == 0)
+		call->src = req->src;
+	if (!call->domain || !call->dst_uri || !call->src) {
+		call_unref(call);
+		return NULL;
+	}
+	return call;
+}
+
+static void *call_thread(void *arg)
+{
+	struct mig_call *call = arg;
+	virDomainPtr dom = virDomainLookupByName(call->src, call->domain);
+	int rc = dom ? virDomainMigrateToURI3(dom, call->dst_uri, call->params,
+					      (unsigned)call->nparams, call->flags)
+		     : -1;
+
+	pthread_mutex_lock(&call->lock);
+	call->rc = rc;
+	if (rc < 0)
+		snprintf(call->error, sizeof(call->error), "%s", virGetLastErrorMessage());
+	call->done = true;
+	pthread_mutex_unlock(&call->lock);
+	if (dom)
+		virDomainFree(dom);
+	call_unref(call);
+	return NULL;
+}
+
+static bool call_done(struct mig_call *call)
+{
+	pthread_mutex_lock(&call->lock);
+	bool done = call->done;
+	pthread_mutex_unlock(&call->lock);
+	return done;
+}
+
+/* Migration flags and typed parameters from the request. Returns 0, or -1 when out
+ * of memory. */
+static int build_params(struct mig_call *call, const struct mig_request *req, char *uri,
+			size_t uri_size)
+{
+	const struct crd_knobs *k = &req->knobs;
+	int max = 0;
+
+	/* PEER2PEER: the source daemon drives the migration, so it survives drover
+	 * going away mid-way and is not tied to drover's connection to the target. */
+	call->flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+		      VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_ABORT_ON_ERROR;
+	if (req->copy_storage)
+		call->flags |= VIR_MIGRATE_NON_SHARED_DISK;
+	if (req->shared_unsafe)
+		call->flags |= VIR_MIGRATE_UNSAFE;
+	if (k->allow_auto_converge)
+		call->flags |= VIR_MIGRATE_AUTO_CONVERGE;
+	if (k->allow_post_copy)
+		call->flags |= VIR_MIGRATE_POSTCOPY;
+	if (req->dst_address) {
+		snprintf(uri, uri_size, "tcp://%s", req->dst_address);
+		if (virTypedParamsAddString(&call->params, &call->nparams, &max,
+					    VIR_MIGRATE_PARAM_URI, uri) < 0)
+			return -1;
+	}
+	if (k->bandwidth_mibps &&
+	    virTypedParamsAddULLong(&call->params, &call->nparams, &max,
+				    VIR_MIGRATE_PARAM_BANDWIDTH, k->bandwidth_mibps) < 0)
+		return -1;
+	if (k->parallel_connections > 1 || k->compression == CRD_COMPRESS_ZSTD) {
+		call->flags |= VIR_MIGRATE_PARALLEL;
+		if (virTypedParamsAddInt(&call->params, &call->nparams, &max,
+					 VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+					 (int)(k->parallel_connections ? k->parallel_connections : 1)) < 0)
+			return -1;
+	}
+	if (k->compression != CRD_COMPRESS_NONE) {
+		call->flags |= VIR_MIGRATE_COMPRESSED;
+		if (virTypedParamsAddString(&call->params, &call->nparams, &max,
+					    VIR_MIGRATE_PARAM_COMPRESSION,
+					    crd_compression_str(k->compression)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the job statistics of @dom into @p. Returns 0, or -1 when there is no job. */
+static int sample(virDomainPtr dom, struct crd_mig_progress *p)
+{
+	virTypedParameterPtr params = NULL;
+	int n = 0, type = 0;
+	unsigned long long v, page = 4096;
+
+	if (virDomainGetJobStats(dom, &type, &params, &n, 0) < 0 || type == VIR_DOMAIN_JOB_NONE) {
+		virTypedParamsFree(params, n);
+		virResetLastError();
+		return -1;
+	}
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_TOTAL, &v) == 1)
+		p->data_total_bytes = v;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1)
+		p->data_processed_bytes = v;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DATA_REMAINING, &v) == 1)
+		p->data_remaining_bytes = v;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE, &v) == 1 && v)
+		page = v;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &v) == 1)
+		p->memory_dirty_rate_bps = v * page;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_BPS, &v) == 1)
+		p->transfer_rate_bps = v;
+	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
+		p->iteration = v;
+	if (p->data_total_bytes)
+		p->percent = (int32_t)(100 - 100 * (double)p->data_remaining_bytes /
+						     (double)p->data_total_bytes);
+	virTypedParamsFree(params, n);
+	return 0;
+}
+
+/* State of the monitor between samples. */
+struct monitor {
+	double start, deadline, last_progress, stall_window;
+	uint64_t best_remaining;
+	struct mig_ladder ladder;
+	bool aborted;
+	enum mig_outcome abort_outcome;
+	enum crd_mig_run_mode mode;
+};
+
+/* Appends to res->reason, cut at its size. This function can't fail. */
+__attribute__((format(printf, 2, 3)))
+static void note(struct mig_result *res, const char *fmt, ...)
+{
+	size_t len = strlen(res->reason);
+	va_list ap;
+
+	if (len + 1 >= sizeof(res->reason))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->reason + len, sizeof(res->reason) - len, fmt, ap);
+	va_end(ap);
+}
+
+static void abort_job(virDomainPtr dom, struct monitor *m, enum mig_outcome why)
+{
+	if (m->aborted)
+		return;
+	m->aborted = true;
+	m->abort_outcome = why;
+	virDomainAbortJob(dom);
+	virResetLastError();
+}
+
+/* Takes the next escalation step on a stall (or at once to the end of the ladder
+ * when @final, for the hard deadlines). */
+static void escalate(virDomainPtr dom, const struct mig_request *req, struct monitor *m,
+		     struct mig_result *res, bool final)
+{
+	uint32_t downtime = 0;
+	enum mig_step step;
+
+	if (final)
+		m->ladder.downtime_raises = MIG_DOWNTIME_RAISES;
+	step = mig_next_step(&m->ladder, &req->knobs, &downtime);
+	if (step == MIG_STEP_DOWNTIME) {
+		virDomainMigrateSetMaxDowntime(dom, downtime, 0);
+		note(res, "raised max downtime to %u ms; ", downtime);
+	} else if (step == MIG_STEP_POSTCOPY && virDomainMigrateStartPostCopy(dom, 0) == 0) {
+		m->mode = CRD_RUN_POSTCOPY;
+		note(res, "switched to post-copy; ");
+	} else {
+		note(res, "%s", final ? "deadline reached, aborted" : "no progress, aborted");
+		abort_job(dom, m, MIG_TIMED_OUT);
+	}
+	virResetLastError();
+	m->last_progress = clk_mono();
+}
+
+/* One monitor tick: sample, report, and check the deadlines. */
+static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor *m,
+		 struct mig_result *res)
+{
+	double now = clk_mono();
+
+	if (sample(dom, &res->progress) == 0) {
+		uint64_t rem = res->progress.data_remaining_bytes;
+		if (rem < m->best_remaining) {
+			m->best_remaining = rem;
+			m->last_progress = now;
+		}
+		if (req->progress)
+			req->progress(req->opaque, &res->progress, m->mode, NULL);
+	}
+	if (m->aborted || m->mode == CRD_RUN_POSTCOPY)
+		return;
+	if (req->cancel && req->cancel->requested) {
+		note(res, "cancelled");
+		abort_job(dom, m, MIG_CANCELLED);
+	} else if (m->deadline > 0 && now - m->start > m->deadline) {
+		escalate(dom, req, m, res, true);
+	} else if (req->knobs.progress_timeout_s &&
+		   now - m->last_progress > req->knobs.progress_timeout_s) {
+		escalate(dom, req, m, res, true);
+	} else if (res->progress.iteration >= 2 && now - m->last_progress > m->stall_window) {
+		escalate(dom, req, m, res, false);
+	}
+}
+
+static void read_downtime(const struct mig_request *req, struct mig_result *res)
+{
+	virDomainPtr dom = virDomainLookupByName(req->dst, req->domain);
+	virTypedParameterPtr params = NULL;
+	int n = 0, type = 0;
+	unsigned long long v;
+
+	res->downtime_ms = -1;
+	if (dom && virDomainGetJobStats(dom, &type, &params, &n,
+					VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+	    virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+		res->downtime_ms = (int64_t)v;
+	virTypedParamsFree(params, n);
+	if (dom)
+		virDomainFree(dom);
+	virResetLastError();
+}
+
+static void init_monitor(const struct mig_request *req, struct monitor *m)
+{
+	double progress = req->knobs.progress_timeout_s ? req->knobs.progress_timeout_s : 150;
+
+	memset(m, 0, sizeof(*m));
+	m->start = m->last_progress = clk_mono();
+	m->deadline = mig_deadline_s(&req->knobs, req->memory_bytes + req->disk_bytes);
+	m->best_remaining = UINT64_MAX;
+	m->mode = CRD_RUN_PRECOPY;
+	m->stall_window = progress / 5;
+	if (m->stall_window < MIG_STALL_MIN_S)
+		m->stall_window = MIG_STALL_MIN_S;
+	if (m->stall_window > MIG_STALL_MAX_S)
+		m->stall_window = MIG_STALL_MAX_S;
+}
+
+/* Classifies the finished call into @res. Returns 0 on success, -1 otherwise. */
+static int finish(const struct mig_request *req, struct mig_call *call, struct monitor *m,
+		  struct mig_result *res)
+{
+	res->final_mode = m->mode;
+	res->seconds = clk_mono() - m->start;
+	if (!call_done(call)) {
+		res->outcome = MIG_FAILED;
+		note(res, "the migration job did not end after an abort");
+		return -1;
+	}
+	if (call->rc == 0) {
+		res->outcome = MIG_OK;
+		res->progress.percent = 100;
+		res->progress.data_remaining_bytes = 0;
+		read_downtime(req, res);
+		return 0;
+	}
+	res->outcome = m->aborted ? m->abort_outcome
+		       : m->mode == CRD_RUN_POSTCOPY ? MIG_POSTCOPY_FAILED : MIG_FAILED;
+	if (!m->aborted)
+		note(res, "%s", call->error);
+	return -1;
+}
+
+/* Watches @call until it ends (or an abort is not honoured in time). */
+static void monitor_call(virDomainPtr dom, const struct mig_request *req, struct mig_call *call,
+			 struct monitor *m, struct mig_result *res)
+{
+	bool downtime_set = false;
+	double abort_deadline = 0;
+
+	while (!call_done(call)) {
+		clk_sleep(MIG_SAMPLE_S);
+		/* The downtime can only be set once the job exists. */
+		if (!downtime_set &&
+		    virDomainMigrateSetMaxDowntime(dom, req->knobs.max_downtime_ms, 0) == 0)
+			downtime_set = true;
+		virResetLastError();
+		tick(dom, req, m, res);
+		if (m->aborted && !abort_deadline)
+			abort_deadline = clk_mono() + MIG_ABORT_WAIT_S;
+		if (abort_deadline && clk_mono() > abort_deadline)
+			return;
+	}
+}
+
+int mig_live(const struct mig_request *req, struct mig_result *res)
+{
+	struct mig_call *call = call_new(req);
+	struct monitor m;
+	char uri[300];
+	pthread_t thread;
+	virDomainPtr dom = NULL;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	res->downtime_ms = -1;
+	res->outcome = MIG_FAILED;
+	init_monitor(req, &m);
+	if (!call || build_params(call, req, uri, sizeof(uri)) < 0) {
+		note(res, "out of memory");
+		goto cleanup;
+	}
+	if (!(dom = virDomainLookupByName(req->src, req->domain))) {
+		note(res, "%s", virGetLastErrorMessage());
+		goto cleanup;
+	}
+	call->refs++;
+	if (pthread_create(&thread, NULL, call_thread, call) != 0) {
+		call->refs--;
+		note(res, "cannot start the migration thread");
+		goto cleanup;
+	}
+	pthread_detach(thread);
+	monitor_call(dom, req, call, &m, res);
+	ret = finish(req, call, &m, res);
+cleanup:
+	if (dom)
+		virDomainFree(dom);
+	if (call)
+		call_unref(call);
+	return ret;
+}
