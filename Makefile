@@ -8,8 +8,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) $(SAN_FLAGS)
+# OPT is the knob to turn (make asan sets it); CFLAGS from the command line are added last.
+OPT      ?= -O2 -g
+ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread $(SAN_FLAGS)
 
 # Every .c under the three rooms is part of libdrover, except the program's main.
@@ -40,7 +41,7 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -71,7 +72,7 @@ lab: $(BUILD)/drover guest $(LAB_BIN)
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		CFLAGS="-O1 -g" unit
+		OPT="-O1 -g" unit
 
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
 # The decoder (crd/*.c) built with clang's libFuzzer, ASan and UBSan into build-fuzz/. New
@@ -114,6 +115,6 @@ demo: deps
 	@bash hack/demo
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -5,4 +5,7 @@
 /* Prints drover's version and the libvirt library version it runs against. */
 int cli_version(int argc, char **argv);
 
+/* Checks manifests (-f files or directories); exit 0 when all valid, 1 with every error listed. */
+int cli_validate(int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"version", cli_version, "drover version"},
+	{"validate", cli_validate, "drover validate -f PATH...   check manifests; exit 1 on any error"},
 };
 
 static void usage(FILE *out)

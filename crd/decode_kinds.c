@@ -1,0 +1,415 @@
+/* decode_kinds: spec and status of Host, VirtualMachine and Migration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crd/decode.h"
+#include "crd/domain.h"
+#include "crd/load.h"
+#include "crd/validate.h"
+
+#define MAX_DISKS 16
+#define MAX_INTERFACES 16
+#define MAX_CMDLINE 4096
+
+static struct crd_pos pos_of(const struct crd_node *m, const char *key)
+{
+	const struct crd_node *n = crd_node_get(m, key);
+	return n ? (struct crd_pos){n->line, n->col} : (struct crd_pos){0, 0};
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+/* Reports at member @key of @m when its string *@s fails @ok. */
+static void check_str(struct crd_dctx *c, const struct crd_node *m, const char *key,
+		      const char *s, bool (*ok)(const char *), const char *what)
+{
+	if (!s || ok(s))
+		return;
+	size_t saved = crd_dec_push(c, key);
+	crd_dec_error(c, crd_node_get(m, key), false, "\"%.80s\" is not %s", s, what);
+	crd_dec_pop(c, saved);
+}
+
+#define ABS_PATH "an absolute path"
+#define LABEL_NAME "a DNS-1123 label (lower-case letters, digits and '-', starting and " \
+	"ending with a letter or digit, at most 63 characters)"
+
+/* Reads an optional enum member into *@out of any enum type via an int. */
+#define DEC_ENUM(c, m, key, desc, out)                                   \
+	do {                                                             \
+		int v_ = 0;                                              \
+		if (crd_dec_enum((c), (m), (key), (desc), &v_) == 0)     \
+			*(out) = v_;                                     \
+	} while (0)
+
+static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_knobs *k)
+{
+	struct crd_knobs *d = k;   /* the fields; k->set records which were written */
+	int v = 0;
+
+	if (crd_dec_u32(c, m, "bandwidthMiBps", 0, 1048576, &d->bandwidth_mibps) == 0)
+		k->set |= CRD_KNOB_BANDWIDTH;
+	if (crd_dec_u32(c, m, "maxDowntimeMs", 1, 600000, &d->max_downtime_ms) == 0)
+		k->set |= CRD_KNOB_MAX_DOWNTIME;
+	if (crd_dec_u32(c, m, "completionTimeoutPerGiBSeconds", 0, 86400,
+			&d->completion_timeout_per_gib_s) == 0)
+		k->set |= CRD_KNOB_COMPLETION_TIMEOUT;
+	if (crd_dec_u32(c, m, "progressTimeoutSeconds", 0, 86400, &d->progress_timeout_s) == 0)
+		k->set |= CRD_KNOB_PROGRESS_TIMEOUT;
+	if (crd_dec_bool(c, m, "allowAutoConverge", &d->allow_auto_converge) == 0)
+		k->set |= CRD_KNOB_AUTO_CONVERGE;
+	if (crd_dec_bool(c, m, "allowPostCopy", &d->allow_post_copy) == 0)
+		k->set |= CRD_KNOB_POST_COPY;
+	if (crd_dec_enum(c, m, "compression", &crd_compression_desc, &v) == 0) {
+		d->compression = (enum crd_compression)v;
+		k->set |= CRD_KNOB_COMPRESSION;
+	}
+	if (crd_dec_u32(c, m, "parallelConnections", 1, 32, &d->parallel_connections) == 0)
+		k->set |= CRD_KNOB_PARALLEL;
+}
+
+#define KNOB_FIELDS "bandwidthMiBps", "maxDowntimeMs", "completionTimeoutPerGiBSeconds", \
+	"progressTimeoutSeconds", "allowAutoConverge", "allowPostCopy", "compression", \
+	"parallelConnections"
+
+/* ---- Host ---- */
+
+static void dec_host_status(struct crd_dctx *c, const struct crd_node *st, struct crd_host_status *s)
+{
+	static const char *const known[] = {"observedGeneration", "conditions", "hypervisor",
+					    "memory", "vms", NULL};
+	static const char *const hv_known[] = {"type", "version", "libvirtVersion", "arch",
+					       "cpuModel", NULL};
+	static const char *const mem_known[] = {"total", "free", NULL};
+	const struct crd_node *n;
+
+	crd_dec_fields(c, st, known);
+	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
+	(void)crd_dec_conditions(c, st, &s->conditions);
+	(void)crd_dec_int(c, st, "vms", 0, INT64_MAX, &s->vms);
+	if ((n = crd_dec_map_member(c, st, "hypervisor", false))) {
+		size_t saved = crd_dec_push(c, "hypervisor");
+		crd_dec_fields(c, n, hv_known);
+		(void)crd_dec_str(c, n, "type", false, &s->hypervisor.type);
+		(void)crd_dec_str(c, n, "version", false, &s->hypervisor.version);
+		(void)crd_dec_str(c, n, "libvirtVersion", false, &s->hypervisor.libvirt_version);
+		(void)crd_dec_str(c, n, "arch", false, &s->hypervisor.arch);
+		(void)crd_dec_str(c, n, "cpuModel", false, &s->hypervisor.cpu_model);
+		crd_dec_pop(c, saved);
+	}
+	if ((n = crd_dec_map_member(c, st, "memory", false))) {
+		size_t saved = crd_dec_push(c, "memory");
+		crd_dec_fields(c, n, mem_known);
+		(void)crd_dec_quantity(c, n, "total", false, &s->memory_total);
+		(void)crd_dec_quantity(c, n, "free", false, &s->memory_free);
+		crd_dec_pop(c, saved);
+	}
+}
+
+void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_host *h)
+{
+	static const char *const known[] = {"uri", "migrationAddress", "unschedulable", "drain",
+					    "fenced", "reservedMemory", NULL};
+	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
+	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
+	size_t saved = crd_dec_push(c, "spec");
+
+	if (spec) {
+		crd_dec_fields(c, spec, known);
+		if (crd_dec_str(c, spec, "uri", true, &h->spec.uri) == 0) {
+			const char *why = crd_check_uri(h->spec.uri);
+			if (why) {
+				size_t s2 = crd_dec_push(c, "uri");
+				crd_dec_error(c, crd_node_get(spec, "uri"), false, "%s", why);
+				crd_dec_pop(c, s2);
+			}
+		}
+		if (crd_dec_str(c, spec, "migrationAddress", false, &h->spec.migration_address) == 0)
+			check_str(c, spec, "migrationAddress", h->spec.migration_address,
+				  crd_valid_address, "an IP address or DNS name");
+		(void)crd_dec_bool(c, spec, "unschedulable", &h->spec.unschedulable);
+		(void)crd_dec_bool(c, spec, "drain", &h->spec.drain);
+		(void)crd_dec_bool(c, spec, "fenced", &h->spec.fenced);
+		(void)crd_dec_quantity(c, spec, "reservedMemory", false, &h->spec.reserved_memory);
+	}
+	crd_dec_pop(c, saved);
+	if (st) {
+		saved = crd_dec_push(c, "status");
+		dec_host_status(c, st, &h->status);
+		crd_dec_pop(c, saved);
+	}
+}
+
+/* ---- VirtualMachine ---- */
+
+static void dec_disks(struct crd_dctx *c, const struct crd_node *dom, struct crd_domain *d)
+{
+	static const char *const known[] = {"path", "format", "bus", NULL};
+	const struct crd_node *list = crd_dec_list(c, dom, "disks", MAX_DISKS);
+	size_t saved = crd_dec_push(c, "disks"), n_ide = 0;
+
+	if (!list || !(d->disks = calloc(list->n_kids ? list->n_kids : 1, sizeof(*d->disks))))
+		goto cleanup;
+	for (size_t i = 0; i < list->n_kids; i++) {
+		const struct crd_node *it = list->kids[i];
+		struct crd_disk *disk = &d->disks[d->n_disks];
+		size_t s2 = crd_dec_push_index(c, i);
+		if (crd_dec_expect(c, it, CRD_NODE_MAP)) {
+			d->n_disks++;
+			crd_dec_fields(c, it, known);
+			if (crd_dec_str(c, it, "path", true, &disk->path) == 0)
+				check_str(c, it, "path", disk->path, crd_valid_abs_path, ABS_PATH);
+			DEC_ENUM(c, it, "format", &crd_disk_format_desc, &disk->format);
+			DEC_ENUM(c, it, "bus", &crd_disk_bus_desc, &disk->bus);
+			if (disk->bus == CRD_BUS_IDE && ++n_ide == 5)
+				crd_dec_error(c, it, false, "at most 4 disks can use bus ide");
+		}
+		crd_dec_pop(c, s2);
+	}
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_interfaces(struct crd_dctx *c, const struct crd_node *dom, struct crd_domain *d)
+{
+	static const char *const known[] = {"bridge", "network", NULL};
+	const struct crd_node *list = crd_dec_list(c, dom, "interfaces", MAX_INTERFACES);
+	size_t saved = crd_dec_push(c, "interfaces");
+
+	if (!list || !(d->interfaces = calloc(list->n_kids ? list->n_kids : 1,
+					      sizeof(*d->interfaces))))
+		goto cleanup;
+	for (size_t i = 0; i < list->n_kids; i++) {
+		const struct crd_node *it = list->kids[i];
+		struct crd_interface *ifc = &d->interfaces[d->n_interfaces];
+		size_t s2 = crd_dec_push_index(c, i);
+		if (crd_dec_expect(c, it, CRD_NODE_MAP)) {
+			d->n_interfaces++;
+			crd_dec_fields(c, it, known);
+			bool br = crd_node_get(it, "bridge"), net = crd_node_get(it, "network");
+			if (br == net)
+				crd_dec_error(c, it, false, "expected exactly one of bridge or network");
+			else if (br && crd_dec_str(c, it, "bridge", true, &ifc->name) == 0)
+				check_str(c, it, "bridge", ifc->name, crd_valid_bridge_name,
+					  "a bridge name (1 to 15 letters, digits, '-', '_' or '.')");
+			else if (net && crd_dec_str(c, it, "network", true, &ifc->name) == 0)
+				check_str(c, it, "network", ifc->name, crd_valid_network_name,
+					  "a libvirt network name (1 to 64 characters, no '/' or spaces)");
+			ifc->kind = net ? CRD_IFACE_NETWORK : CRD_IFACE_BRIDGE;
+		}
+		crd_dec_pop(c, s2);
+	}
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, struct crd_domain *d)
+{
+	const struct crd_node *n;
+
+	if (crd_dec_quantity(c, dom, "memory", true, &d->memory) == 0 && d->memory < (1u << 20)) {
+		size_t saved = crd_dec_push(c, "memory");
+		crd_dec_error(c, crd_node_get(dom, "memory"), false, "must be at least 1Mi");
+		crd_dec_pop(c, saved);
+	}
+	d->vcpus = 1;
+	(void)crd_dec_u32(c, dom, "vcpus", 1, 256, &d->vcpus);
+	DEC_ENUM(c, dom, "type", &crd_domain_type_desc, &d->type);
+	if (crd_dec_str(c, dom, "kernel", false, &d->kernel) == 0)
+		check_str(c, dom, "kernel", d->kernel, crd_valid_abs_path, ABS_PATH);
+	if (crd_dec_str(c, dom, "cmdline", false, &d->cmdline) == 0 &&
+	    strlen(d->cmdline) > MAX_CMDLINE) {
+		size_t saved = crd_dec_push(c, "cmdline");
+		crd_dec_error(c, crd_node_get(dom, "cmdline"), false,
+			      "is longer than %d characters", MAX_CMDLINE);
+		crd_dec_pop(c, saved);
+	}
+	dec_disks(c, dom, d);
+	dec_interfaces(c, dom, d);
+	if ((n = crd_dec_map_member(c, dom, "serial", false))) {
+		static const char *const known[] = {"path", NULL};
+		size_t saved = crd_dec_push(c, "serial");
+		crd_dec_fields(c, n, known);
+		if (crd_dec_str(c, n, "path", true, &d->serial_path) == 0)
+			check_str(c, n, "path", d->serial_path, crd_valid_abs_path, ABS_PATH);
+		crd_dec_pop(c, saved);
+	}
+}
+
+static void dec_domain(struct crd_dctx *c, const struct crd_node *spec, const char *name,
+		       struct crd_domain *d)
+{
+	static const char *const known[] = {"xml", "memory", "vcpus", "type", "kernel", "cmdline",
+					    "disks", "interfaces", "serial", NULL};
+	const struct crd_node *dom = crd_dec_map_member(c, spec, "domain", true);
+	const struct crd_node *xml = dom ? crd_node_get(dom, "xml") : NULL;
+	size_t saved = crd_dec_push(c, "domain");
+	char why[256];
+
+	if (!dom)
+		goto cleanup;
+	crd_dec_fields(c, dom, known);
+	if (!xml) {
+		dec_short_domain(c, dom, d);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < dom->n_kids; i++)
+		if (in_list(dom->kids[i]->key, known + 1)) {
+			size_t s2 = crd_dec_push(c, dom->kids[i]->key);
+			crd_dec_error(c, dom->kids[i], true, "use either xml or the short form "
+				      "(memory, vcpus, ...), not both");
+			crd_dec_pop(c, s2);
+			goto cleanup;
+		}
+	if (crd_dec_str(c, dom, "xml", true, &d->xml) == 0 &&
+	    crd_domain_check_xml(d->xml, strlen(d->xml), name, why, sizeof(why)) < 0) {
+		size_t s2 = crd_dec_push(c, "xml");
+		crd_dec_error(c, xml, false, "%s", why);
+		crd_dec_pop(c, s2);
+	}
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_vm_status(struct crd_dctx *c, const struct crd_node *st, struct crd_vm_status *s)
+{
+	static const char *const known[] = {"observedGeneration", "host", "phase", "conditions",
+					    "migration", NULL};
+	static const char *const mig_known[] = {"name", "phase", "percent", NULL};
+	const struct crd_node *n;
+	int64_t pct = 0;
+
+	crd_dec_fields(c, st, known);
+	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
+	(void)crd_dec_str(c, st, "host", false, &s->host);
+	DEC_ENUM(c, st, "phase", &crd_vm_phase_desc, &s->phase);
+	(void)crd_dec_conditions(c, st, &s->conditions);
+	if ((n = crd_dec_map_member(c, st, "migration", false))) {
+		size_t saved = crd_dec_push(c, "migration");
+		crd_dec_fields(c, n, mig_known);
+		(void)crd_dec_str(c, n, "name", false, &s->migration.name);
+		DEC_ENUM(c, n, "phase", &crd_mig_phase_desc, &s->migration.phase);
+		if (crd_dec_int(c, n, "percent", 0, 100, &pct) == 0)
+			s->migration.percent = (int32_t)pct;
+		crd_dec_pop(c, saved);
+	}
+}
+
+void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm)
+{
+	static const char *const known[] = {"host", "hostSelector", "running", "domain", "storage",
+					    "evictionStrategy", "migrationPolicy", NULL};
+	static const char *const knobs[] = {KNOB_FIELDS, NULL};
+	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
+	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
+	const struct crd_node *pol;
+	size_t saved = crd_dec_push(c, "spec");
+
+	crd_knobs_default(&vm->spec.migration_policy);
+	vm->spec.running = true;
+	if (spec) {
+		crd_dec_fields(c, spec, known);
+		if (crd_dec_str(c, spec, "host", false, &vm->spec.host) == 0)
+			check_str(c, spec, "host", vm->spec.host, crd_valid_dns_label, LABEL_NAME);
+		vm->spec.host_pos = pos_of(spec, "host");
+		(void)crd_dec_map(c, spec, "hostSelector", true, &vm->spec.host_selector);
+		(void)crd_dec_bool(c, spec, "running", &vm->spec.running);
+		dec_domain(c, spec, vm->meta.name ? vm->meta.name : "", &vm->spec.domain);
+		DEC_ENUM(c, spec, "storage", &crd_storage_desc, &vm->spec.storage);
+		DEC_ENUM(c, spec, "evictionStrategy", &crd_eviction_desc, &vm->spec.eviction);
+		if ((pol = crd_dec_map_member(c, spec, "migrationPolicy", false))) {
+			size_t s2 = crd_dec_push(c, "migrationPolicy");
+			crd_dec_fields(c, pol, knobs);
+			dec_knobs(c, pol, &vm->spec.migration_policy);
+			crd_dec_pop(c, s2);
+		}
+	}
+	crd_dec_pop(c, saved);
+	if (st) {
+		saved = crd_dec_push(c, "status");
+		dec_vm_status(c, st, &vm->status);
+		crd_dec_pop(c, saved);
+	}
+}
+
+/* ---- Migration ---- */
+
+static void dec_progress(struct crd_dctx *c, const struct crd_node *st, struct crd_mig_progress *p)
+{
+	static const char *const known[] = {"dataTotalBytes", "dataProcessedBytes",
+		"dataRemainingBytes", "memoryDirtyRateBytesPerSecond", "transferRateBytesPerSecond",
+		"iteration", "percent", NULL};
+	uint64_t *dst[] = {&p->data_total_bytes, &p->data_processed_bytes, &p->data_remaining_bytes,
+			   &p->memory_dirty_rate_bps, &p->transfer_rate_bps, &p->iteration};
+	const struct crd_node *n = crd_dec_map_member(c, st, "progress", false);
+	size_t saved = crd_dec_push(c, "progress");
+	int64_t v;
+
+	if (!n)
+		goto cleanup;
+	crd_dec_fields(c, n, known);
+	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++)
+		if (crd_dec_int(c, n, known[i], 0, INT64_MAX, &v) == 0)
+			*dst[i] = (uint64_t)v;
+	if (crd_dec_int(c, n, "percent", 0, 100, &v) == 0)
+		p->percent = (int32_t)v;
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
+			   struct crd_migration_status *s)
+{
+	static const char *const known[] = {"observedGeneration", "phase", "sourceHost",
+		"targetHost", "mode", "startTime", "endTime", "progress", "downtimeMs",
+		"failureReason", "conditions", NULL};
+
+	crd_dec_fields(c, st, known);
+	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
+	DEC_ENUM(c, st, "phase", &crd_mig_phase_desc, &s->phase);
+	(void)crd_dec_str(c, st, "sourceHost", false, &s->source_host);
+	(void)crd_dec_str(c, st, "targetHost", false, &s->target_host);
+	DEC_ENUM(c, st, "mode", &crd_mig_run_mode_desc, &s->mode);
+	(void)crd_dec_str(c, st, "startTime", false, &s->start_time);
+	(void)crd_dec_str(c, st, "endTime", false, &s->end_time);
+	dec_progress(c, st, &s->progress);
+	(void)crd_dec_int(c, st, "downtimeMs", 0, INT64_MAX, &s->downtime_ms);
+	(void)crd_dec_str(c, st, "failureReason", false, &s->failure_reason);
+	(void)crd_dec_conditions(c, st, &s->conditions);
+}
+
+void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct crd_migration *m)
+{
+	static const char *const known[] = {"vmName", "targetHost", "mode", "cancel", KNOB_FIELDS,
+					    NULL};
+	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
+	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
+	size_t saved = crd_dec_push(c, "spec");
+
+	crd_knobs_default(&m->spec.knobs);
+	if (spec) {
+		crd_dec_fields(c, spec, known);
+		if (crd_dec_str(c, spec, "vmName", true, &m->spec.vm_name) == 0)
+			check_str(c, spec, "vmName", m->spec.vm_name, crd_valid_dns_label, LABEL_NAME);
+		if (crd_dec_str(c, spec, "targetHost", false, &m->spec.target_host) == 0)
+			check_str(c, spec, "targetHost", m->spec.target_host, crd_valid_dns_label,
+				  LABEL_NAME);
+		m->spec.vm_name_pos = pos_of(spec, "vmName");
+		m->spec.target_host_pos = pos_of(spec, "targetHost");
+		DEC_ENUM(c, spec, "mode", &crd_migration_mode_desc, &m->spec.mode);
+		dec_knobs(c, spec, &m->spec.knobs);
+		(void)crd_dec_bool(c, spec, "cancel", &m->spec.cancel);
+	}
+	crd_dec_pop(c, saved);
+	if (st) {
+		saved = crd_dec_push(c, "status");
+		dec_mig_status(c, st, &m->status);
+		crd_dec_pop(c, saved);
+	}
+}

@@ -1,0 +1,396 @@
+/* encode: status and whole objects → jansson values; JSON values → YAML text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "crd/encode.h"
+#include "crd/node.h"
+#include "crd/quantity.h"
+
+#define YAML_OUT_MAX (16u << 20)
+
+/* Setters that skip unset values; json_object_set_new takes the reference (or drops it). */
+static void put(json_t *o, const char *k, json_t *v)
+{
+	if (v)
+		json_object_set_new(o, k, v);
+}
+
+static void put_str(json_t *o, const char *k, const char *s)
+{
+	if (s && *s)
+		put(o, k, json_string(s));
+}
+
+static void put_int(json_t *o, const char *k, int64_t v)
+{
+	if (v)
+		put(o, k, json_integer(v));
+}
+
+static void put_quantity(json_t *o, const char *k, uint64_t v)
+{
+	char buf[32];
+	crd_quantity_format(v, buf, sizeof(buf));
+	put(o, k, json_string(buf));
+}
+
+/* Adds @child under @k when it has members, else drops it. */
+static void put_nonempty(json_t *o, const char *k, json_t *child)
+{
+	if (child && json_object_size(child) == 0) {
+		json_decref(child);
+		return;
+	}
+	put(o, k, child);
+}
+
+json_t *crd_conditions_to_json(const struct crd_conditions *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < c->n; i++) {
+		const struct crd_condition *x = &c->items[i];
+		json_t *o = json_object();
+		put_str(o, "type", x->type);
+		put_str(o, "status", crd_cond_status_str(x->status));
+		put_str(o, "reason", x->reason);
+		put_str(o, "message", x->message);
+		put_str(o, "lastTransitionTime", x->last_transition_time);
+		put_int(o, "observedGeneration", x->observed_generation);
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static void put_conditions(json_t *o, const struct crd_conditions *c)
+{
+	if (c->n)
+		put(o, "conditions", crd_conditions_to_json(c));
+}
+
+json_t *crd_host_status_to_json(const struct crd_host_status *st)
+{
+	json_t *o = json_object(), *hv = json_object(), *mem = json_object();
+
+	put_int(o, "observedGeneration", st->observed_generation);
+	put_conditions(o, &st->conditions);
+	put_str(hv, "type", st->hypervisor.type);
+	put_str(hv, "version", st->hypervisor.version);
+	put_str(hv, "libvirtVersion", st->hypervisor.libvirt_version);
+	put_str(hv, "arch", st->hypervisor.arch);
+	put_str(hv, "cpuModel", st->hypervisor.cpu_model);
+	put_nonempty(o, "hypervisor", hv);
+	if (st->memory_total || st->memory_free) {
+		put_quantity(mem, "total", st->memory_total);
+		put_quantity(mem, "free", st->memory_free);
+	}
+	put_nonempty(o, "memory", mem);
+	put(o, "vms", json_integer(st->vms));
+	return o;
+}
+
+json_t *crd_vm_status_to_json(const struct crd_vm_status *st)
+{
+	json_t *o = json_object(), *mig = json_object();
+
+	put_int(o, "observedGeneration", st->observed_generation);
+	put_str(o, "host", st->host);
+	put_str(o, "phase", crd_vm_phase_str(st->phase));
+	put_conditions(o, &st->conditions);
+	if (st->migration.name) {
+		put_str(mig, "name", st->migration.name);
+		put_str(mig, "phase", crd_mig_phase_str(st->migration.phase));
+		put(mig, "percent", json_integer(st->migration.percent));
+	}
+	put_nonempty(o, "migration", mig);
+	return o;
+}
+
+json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
+{
+	const struct crd_mig_progress *p = &st->progress;
+	json_t *o = json_object(), *prog = json_object();
+
+	put_int(o, "observedGeneration", st->observed_generation);
+	put_str(o, "phase", crd_mig_phase_str(st->phase));
+	put_str(o, "sourceHost", st->source_host);
+	put_str(o, "targetHost", st->target_host);
+	put_str(o, "mode", crd_mig_run_mode_str(st->mode));
+	put_str(o, "startTime", st->start_time);
+	put_str(o, "endTime", st->end_time);
+	put_int(prog, "dataTotalBytes", (int64_t)p->data_total_bytes);
+	put_int(prog, "dataProcessedBytes", (int64_t)p->data_processed_bytes);
+	put_int(prog, "dataRemainingBytes", (int64_t)p->data_remaining_bytes);
+	put_int(prog, "memoryDirtyRateBytesPerSecond", (int64_t)p->memory_dirty_rate_bps);
+	put_int(prog, "transferRateBytesPerSecond", (int64_t)p->transfer_rate_bps);
+	put_int(prog, "iteration", (int64_t)p->iteration);
+	if (json_object_size(prog) || p->percent)
+		put(prog, "percent", json_integer(p->percent));
+	put_nonempty(o, "progress", prog);
+	put_int(o, "downtimeMs", st->downtime_ms);
+	put_str(o, "failureReason", st->failure_reason);
+	put_conditions(o, &st->conditions);
+	return o;
+}
+
+static json_t *map_to_json(const struct crd_map *m)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < m->n; i++)
+		put(o, m->items[i].key, json_string(m->items[i].value));
+	return o;
+}
+
+/* apiVersion, kind and metadata of a new object. */
+static json_t *object_head(enum crd_kind kind, const struct crd_meta *m)
+{
+	json_t *o = json_object(), *md = json_object();
+
+	put_str(o, "apiVersion", CRD_API_VERSION);
+	put_str(o, "kind", crd_kind_str(kind));
+	put_str(md, "name", m->name);
+	put_str(md, "namespace", m->namespace);
+	if (m->labels.n)
+		put(md, "labels", map_to_json(&m->labels));
+	if (m->annotations.n)
+		put(md, "annotations", map_to_json(&m->annotations));
+	put_str(md, "uid", m->uid);
+	put_str(md, "resourceVersion", m->resource_version);
+	put_int(md, "generation", m->generation);
+	put_str(md, "creationTimestamp", m->creation_timestamp);
+	put_str(md, "deletionTimestamp", m->deletion_timestamp);
+	if (m->n_finalizers) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < m->n_finalizers; i++)
+			json_array_append_new(a, json_string(m->finalizers[i]));
+		put(md, "finalizers", a);
+	}
+	put(o, "metadata", md);
+	return o;
+}
+
+/* Adds the knobs whose bit is set in k->set. */
+static void put_knobs(json_t *o, const struct crd_knobs *k)
+{
+	if (k->set & CRD_KNOB_BANDWIDTH)
+		put(o, "bandwidthMiBps", json_integer(k->bandwidth_mibps));
+	if (k->set & CRD_KNOB_MAX_DOWNTIME)
+		put(o, "maxDowntimeMs", json_integer(k->max_downtime_ms));
+	if (k->set & CRD_KNOB_COMPLETION_TIMEOUT)
+		put(o, "completionTimeoutPerGiBSeconds", json_integer(k->completion_timeout_per_gib_s));
+	if (k->set & CRD_KNOB_PROGRESS_TIMEOUT)
+		put(o, "progressTimeoutSeconds", json_integer(k->progress_timeout_s));
+	if (k->set & CRD_KNOB_AUTO_CONVERGE)
+		put(o, "allowAutoConverge", json_boolean(k->allow_auto_converge));
+	if (k->set & CRD_KNOB_POST_COPY)
+		put(o, "allowPostCopy", json_boolean(k->allow_post_copy));
+	if (k->set & CRD_KNOB_COMPRESSION)
+		put_str(o, "compression", crd_compression_str(k->compression));
+	if (k->set & CRD_KNOB_PARALLEL)
+		put(o, "parallelConnections", json_integer(k->parallel_connections));
+}
+
+json_t *crd_host_to_json(const struct crd_host *h)
+{
+	json_t *o = object_head(CRD_KIND_HOST, &h->meta), *spec = json_object();
+
+	put_str(spec, "uri", h->spec.uri);
+	put_str(spec, "migrationAddress", h->spec.migration_address);
+	put(spec, "unschedulable", json_boolean(h->spec.unschedulable));
+	put(spec, "drain", json_boolean(h->spec.drain));
+	put(spec, "fenced", json_boolean(h->spec.fenced));
+	put_quantity(spec, "reservedMemory", h->spec.reserved_memory);
+	put(o, "spec", spec);
+	put_nonempty(o, "status", crd_host_status_to_json(&h->status));
+	return o;
+}
+
+static json_t *domain_to_json(const struct crd_domain *d)
+{
+	json_t *o = json_object();
+
+	if (d->xml) {
+		put_str(o, "xml", d->xml);
+		return o;
+	}
+	put_quantity(o, "memory", d->memory);
+	put(o, "vcpus", json_integer(d->vcpus));
+	put_str(o, "type", crd_domain_type_str(d->type));
+	put_str(o, "kernel", d->kernel);
+	put_str(o, "cmdline", d->cmdline);
+	if (d->n_disks) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < d->n_disks; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "path", d->disks[i].path,
+				"format", crd_disk_format_str(d->disks[i].format),
+				"bus", crd_disk_bus_str(d->disks[i].bus)));
+		put(o, "disks", a);
+	}
+	if (d->n_interfaces) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < d->n_interfaces; i++)
+			json_array_append_new(a, json_pack("{s:s}",
+				crd_iface_kind_str(d->interfaces[i].kind), d->interfaces[i].name));
+		put(o, "interfaces", a);
+	}
+	if (d->serial_path)
+		put(o, "serial", json_pack("{s:s}", "path", d->serial_path));
+	return o;
+}
+
+json_t *crd_vm_to_json(const struct crd_vm *vm)
+{
+	json_t *o = object_head(CRD_KIND_VM, &vm->meta), *spec = json_object(), *pol = json_object();
+
+	put_str(spec, "host", vm->spec.host);
+	if (vm->spec.host_selector.n)
+		put(spec, "hostSelector", map_to_json(&vm->spec.host_selector));
+	put(spec, "running", json_boolean(vm->spec.running));
+	put(spec, "domain", domain_to_json(&vm->spec.domain));
+	put_str(spec, "storage", crd_storage_str(vm->spec.storage));
+	put_str(spec, "evictionStrategy", crd_eviction_str(vm->spec.eviction));
+	put_knobs(pol, &vm->spec.migration_policy);
+	put_nonempty(spec, "migrationPolicy", pol);
+	put(o, "spec", spec);
+	put_nonempty(o, "status", crd_vm_status_to_json(&vm->status));
+	return o;
+}
+
+json_t *crd_migration_to_json(const struct crd_migration *m)
+{
+	json_t *o = object_head(CRD_KIND_MIGRATION, &m->meta), *spec = json_object();
+	struct crd_knobs all = m->spec.knobs;
+
+	put_str(spec, "vmName", m->spec.vm_name);
+	put_str(spec, "targetHost", m->spec.target_host);
+	put_str(spec, "mode", crd_migration_mode_str(m->spec.mode));
+	all.set = ~0u;
+	put_knobs(spec, &all);
+	put(spec, "cancel", json_boolean(m->spec.cancel));
+	put(o, "spec", spec);
+	put_nonempty(o, "status", crd_migration_status_to_json(&m->status));
+	return o;
+}
+
+/* ---- YAML ---- */
+
+struct ybuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int ybuf_write(void *data, unsigned char *buffer, size_t size)
+{
+	struct ybuf *b = data;
+
+	if (b->len + size + 1 > YAML_OUT_MAX)
+		return 0;
+	if (b->len + size + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + size + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, buffer, size);
+	b->len += size;
+	b->p[b->len] = '\0';
+	return 1;
+}
+
+static int emit_scalar(yaml_emitter_t *em, const char *text, bool keep_plain)
+{
+	yaml_event_t ev;
+	/* A string that would read back as another type is quoted. */
+	bool plain = keep_plain || crd_yaml_plain_kind(text) == CRD_NODE_STR;
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
+				     plain, 1,
+				     plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	return yaml_emitter_emit(em, &ev) ? 0 : -1;
+}
+
+static int emit_value(yaml_emitter_t *em, const json_t *v, int depth)
+{
+	yaml_event_t ev;
+	char num[64];
+
+	if (depth > 64)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *x;
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+		if (!yaml_emitter_emit(em, &ev))
+			return -1;
+		json_object_foreach((json_t *)v, k, x)
+			if (emit_scalar(em, k, false) < 0 || emit_value(em, x, depth + 1) < 0)
+				return -1;
+		yaml_mapping_end_event_initialize(&ev);
+		return yaml_emitter_emit(em, &ev) ? 0 : -1;
+	}
+	case JSON_ARRAY:
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+		if (!yaml_emitter_emit(em, &ev))
+			return -1;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (emit_value(em, json_array_get(v, i), depth + 1) < 0)
+				return -1;
+		yaml_sequence_end_event_initialize(&ev);
+		return yaml_emitter_emit(em, &ev) ? 0 : -1;
+	case JSON_STRING:
+		return emit_scalar(em, json_string_value(v), false);
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return emit_scalar(em, num, true);
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		return emit_scalar(em, num, true);
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		return emit_scalar(em, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null",
+				   true);
+	}
+	return -1;
+}
+
+char *crd_json_to_yaml(const json_t *v)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	struct ybuf b = {0};
+	int ok = 0;
+
+	if (!yaml_emitter_initialize(&em))
+		return NULL;
+	yaml_emitter_set_output(&em, ybuf_write, &b);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	if (!yaml_emitter_emit(&em, &ev))
+		goto cleanup;
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	if (!yaml_emitter_emit(&em, &ev) || emit_value(&em, v, 0) < 0)
+		goto cleanup;
+	yaml_document_end_event_initialize(&ev, 1);
+	if (!yaml_emitter_emit(&em, &ev))
+		goto cleanup;
+	yaml_stream_end_event_initialize(&ev);
+	ok = yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
+cleanup:
+	yaml_emitter_delete(&em);
+	if (!ok || !b.p) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}

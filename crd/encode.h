@@ -1,0 +1,25 @@
+/* encode: status and whole objects → jansson values, and JSON values → YAML text. */
+#ifndef DROVER_CRD_ENCODE_H
+#define DROVER_CRD_ENCODE_H
+
+#include <jansson.h>
+
+#include "crd/types.h"
+
+/* Each returns a new reference (the caller decrefs), or NULL when out of memory. Unset
+ * optional fields are omitted; sizes are written as quantities ("64Gi"). */
+json_t *crd_host_status_to_json(const struct crd_host_status *st);
+json_t *crd_vm_status_to_json(const struct crd_vm_status *st);
+json_t *crd_migration_status_to_json(const struct crd_migration_status *st);
+json_t *crd_conditions_to_json(const struct crd_conditions *c);
+
+/* Whole objects (apiVersion, kind, metadata, spec, status), as the API would return them. */
+json_t *crd_host_to_json(const struct crd_host *h);
+json_t *crd_vm_to_json(const struct crd_vm *vm);
+json_t *crd_migration_to_json(const struct crd_migration *m);
+
+/* Renders @v as a YAML document (block style, strings quoted when needed). Returns a
+ * NUL-terminated string the caller frees, or NULL on error. */
+char *crd_json_to_yaml(const json_t *v) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,283 @@
+/* types: enum names, free functions, set lookups and migration knob defaults. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crd/types.h"
+
+/* Defines NAME_str() and NAME_parse() from a table indexed by the enum value. */
+#define CRD_ENUM(NAME, ...)                                                            \
+	static const char *const NAME##_names[] = {__VA_ARGS__};                       \
+	const struct crd_enum_desc NAME##_desc = {                                     \
+		NAME##_names, sizeof(NAME##_names) / sizeof(NAME##_names[0])};         \
+	const char *NAME##_str(enum NAME v)                                            \
+	{                                                                              \
+		size_t i = (size_t)v;                                                  \
+		return i < sizeof(NAME##_names) / sizeof(NAME##_names[0]) ? NAME##_names[i] : ""; \
+	}                                                                              \
+	int NAME##_parse(const char *s, enum NAME *out)                                \
+	{                                                                              \
+		for (size_t i = 0; s && i < sizeof(NAME##_names) / sizeof(NAME##_names[0]); i++) \
+			if (NAME##_names[i][0] && !strcmp(s, NAME##_names[i])) {       \
+				*out = (enum NAME)i;                                   \
+				return 0;                                              \
+			}                                                              \
+		return -1;                                                             \
+	}
+
+CRD_ENUM(crd_kind, "Host", "VirtualMachine", "Migration")
+CRD_ENUM(crd_cond_status, "Unknown", "True", "False")
+CRD_ENUM(crd_domain_type, "kvm", "qemu")
+CRD_ENUM(crd_disk_format, "qcow2", "raw")
+CRD_ENUM(crd_disk_bus, "virtio", "sata", "ide")
+CRD_ENUM(crd_iface_kind, "bridge", "network")
+CRD_ENUM(crd_storage, "shared", "local")
+CRD_ENUM(crd_eviction, "LiveMigrate", "LiveMigrateIfPossible", "None")
+CRD_ENUM(crd_compression, "none", "zstd", "xbzrle")
+CRD_ENUM(crd_migration_mode, "Auto", "Live", "Cold")
+CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown")
+CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "Succeeded",
+	 "Failed", "Cancelled")
+CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")
+
+const char *crd_map_get(const struct crd_map *m, const char *key)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (!strcmp(m->items[i].key, key))
+			return m->items[i].value;
+	return NULL;
+}
+
+void crd_map_free(struct crd_map *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->items[i].key);
+		free(m->items[i].value);
+	}
+	free(m->items);
+	memset(m, 0, sizeof(*m));
+}
+
+void crd_conditions_free(struct crd_conditions *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		struct crd_condition *x = &c->items[i];
+		free(x->type);
+		free(x->reason);
+		free(x->message);
+		free(x->last_transition_time);
+	}
+	free(c->items);
+	memset(c, 0, sizeof(*c));
+}
+
+void crd_meta_free(struct crd_meta *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->namespace);
+	crd_map_free(&m->labels);
+	crd_map_free(&m->annotations);
+	free(m->uid);
+	free(m->resource_version);
+	free(m->creation_timestamp);
+	free(m->deletion_timestamp);
+	for (size_t i = 0; i < m->n_finalizers; i++)
+		free(m->finalizers[i]);
+	free(m->finalizers);
+	free(m->source);
+	memset(m, 0, sizeof(*m));
+}
+
+void crd_host_free(struct crd_host *h)
+{
+	if (!h)
+		return;
+	crd_meta_free(&h->meta);
+	free(h->spec.uri);
+	free(h->spec.migration_address);
+	crd_conditions_free(&h->status.conditions);
+	struct crd_hypervisor *hv = &h->status.hypervisor;
+	free(hv->type);
+	free(hv->version);
+	free(hv->libvirt_version);
+	free(hv->arch);
+	free(hv->cpu_model);
+	memset(h, 0, sizeof(*h));
+}
+
+void crd_vm_free(struct crd_vm *vm)
+{
+	if (!vm)
+		return;
+	crd_meta_free(&vm->meta);
+	free(vm->spec.host);
+	crd_map_free(&vm->spec.host_selector);
+	struct crd_domain *d = &vm->spec.domain;
+	free(d->xml);
+	free(d->kernel);
+	free(d->cmdline);
+	free(d->serial_path);
+	for (size_t i = 0; i < d->n_disks; i++)
+		free(d->disks[i].path);
+	free(d->disks);
+	for (size_t i = 0; i < d->n_interfaces; i++)
+		free(d->interfaces[i].name);
+	free(d->interfaces);
+	free(vm->status.host);
+	crd_conditions_free(&vm->status.conditions);
+	free(vm->status.migration.name);
+	memset(vm, 0, sizeof(*vm));
+}
+
+void crd_migration_free(struct crd_migration *m)
+{
+	if (!m)
+		return;
+	crd_meta_free(&m->meta);
+	free(m->spec.vm_name);
+	free(m->spec.target_host);
+	free(m->status.source_host);
+	free(m->status.target_host);
+	free(m->status.start_time);
+	free(m->status.end_time);
+	free(m->status.failure_reason);
+	crd_conditions_free(&m->status.conditions);
+	memset(m, 0, sizeof(*m));
+}
+
+void crd_object_free(struct crd_object *o)
+{
+	if (!o)
+		return;
+	switch (o->kind) {
+	case CRD_KIND_HOST: crd_host_free(&o->u.host); break;
+	case CRD_KIND_VM: crd_vm_free(&o->u.vm); break;
+	case CRD_KIND_MIGRATION: crd_migration_free(&o->u.migration); break;
+	}
+}
+
+void crd_set_free(struct crd_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_hosts; i++)
+		crd_host_free(&s->hosts[i]);
+	for (size_t i = 0; i < s->n_vms; i++)
+		crd_vm_free(&s->vms[i]);
+	for (size_t i = 0; i < s->n_migrations; i++)
+		crd_migration_free(&s->migrations[i]);
+	free(s->hosts);
+	free(s->vms);
+	free(s->migrations);
+	memset(s, 0, sizeof(*s));
+}
+
+static int meta_is(const struct crd_meta *m, const char *ns, const char *name)
+{
+	return !strcmp(m->namespace, ns ? ns : "default") && !strcmp(m->name, name);
+}
+
+const struct crd_host *crd_set_host(const struct crd_set *s, const char *ns, const char *name)
+{
+	for (size_t i = 0; name && i < s->n_hosts; i++)
+		if (meta_is(&s->hosts[i].meta, ns, name))
+			return &s->hosts[i];
+	return NULL;
+}
+
+const struct crd_vm *crd_set_vm(const struct crd_set *s, const char *ns, const char *name)
+{
+	for (size_t i = 0; name && i < s->n_vms; i++)
+		if (meta_is(&s->vms[i].meta, ns, name))
+			return &s->vms[i];
+	return NULL;
+}
+
+const struct crd_migration *crd_set_migration(const struct crd_set *s, const char *ns,
+					      const char *name)
+{
+	for (size_t i = 0; name && i < s->n_migrations; i++)
+		if (meta_is(&s->migrations[i].meta, ns, name))
+			return &s->migrations[i];
+	return NULL;
+}
+
+/* Appends @elem (@size bytes) to the array *@arr of *@n. Returns 0 or -1 (out of memory). */
+static int array_push(void **arr, size_t *n, const void *elem, size_t size)
+{
+	char *grown = realloc(*arr, (*n + 1) * size);
+	if (!grown)
+		return -1;
+	memcpy(grown + *n * size, elem, size);
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+int crd_set_add(struct crd_set *s, struct crd_object *o)
+{
+	int rc = -1;
+
+	switch (o->kind) {
+	case CRD_KIND_HOST:
+		rc = array_push((void **)&s->hosts, &s->n_hosts, &o->u.host, sizeof(o->u.host));
+		break;
+	case CRD_KIND_VM:
+		rc = array_push((void **)&s->vms, &s->n_vms, &o->u.vm, sizeof(o->u.vm));
+		break;
+	case CRD_KIND_MIGRATION:
+		rc = array_push((void **)&s->migrations, &s->n_migrations, &o->u.migration,
+				sizeof(o->u.migration));
+		break;
+	}
+	if (rc == 0)
+		memset(o, 0, sizeof(*o));
+	return rc;
+}
+
+void crd_knobs_default(struct crd_knobs *k)
+{
+	*k = (struct crd_knobs){
+		.max_downtime_ms = 300, .completion_timeout_per_gib_s = 150,
+		.progress_timeout_s = 150, .allow_auto_converge = true,
+		.compression = CRD_COMPRESS_NONE, .parallel_connections = 1,
+	};
+}
+
+void crd_knobs_overlay(struct crd_knobs *dst, const struct crd_knobs *src)
+{
+	unsigned s = src->set;
+
+	if (s & CRD_KNOB_BANDWIDTH)
+		dst->bandwidth_mibps = src->bandwidth_mibps;
+	if (s & CRD_KNOB_MAX_DOWNTIME)
+		dst->max_downtime_ms = src->max_downtime_ms;
+	if (s & CRD_KNOB_COMPLETION_TIMEOUT)
+		dst->completion_timeout_per_gib_s = src->completion_timeout_per_gib_s;
+	if (s & CRD_KNOB_PROGRESS_TIMEOUT)
+		dst->progress_timeout_s = src->progress_timeout_s;
+	if (s & CRD_KNOB_AUTO_CONVERGE)
+		dst->allow_auto_converge = src->allow_auto_converge;
+	if (s & CRD_KNOB_POST_COPY)
+		dst->allow_post_copy = src->allow_post_copy;
+	if (s & CRD_KNOB_COMPRESSION)
+		dst->compression = src->compression;
+	if (s & CRD_KNOB_PARALLEL)
+		dst->parallel_connections = src->parallel_connections;
+	dst->set |= s;
+}
+
+void crd_effective_knobs(const struct crd_vm *vm, const struct crd_migration *mig,
+			 struct crd_knobs *out)
+{
+	crd_knobs_default(out);
+	if (vm)
+		crd_knobs_overlay(out, &vm->spec.migration_policy);
+	if (mig)
+		crd_knobs_overlay(out, &mig->spec.knobs);
+}

@@ -1,0 +1,242 @@
+/* Decoding fills typed structs with defaults; API objects, encoders and domain XML round-trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "crd/domain.h"
+#include "crd/encode.h"
+#include "crd/load.h"
+#include "tests/unit/crd_test_util.h"
+
+static void load_text(const char *name, const char *text, struct crd_set *set, int want_rc)
+{
+	struct crd_errors errs = {0};
+	int rc = crd_load_buffer(name, text, strlen(text), set, &errs);
+	if (rc != want_rc)
+		crd_errors_print(&errs, stderr);
+	assert_int_equal(rc, want_rc);
+	crd_errors_free(&errs);
+}
+
+static void test_vm_short_form_gets_defaults(void **state)
+{
+	struct crd_set set = {0};
+	(void)state;
+	load_text("t.yaml", "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+		  "metadata: {name: v}\nspec:\n  domain: {memory: 64Mi, disks: [{path: /d.img}]}\n",
+		  &set, 0);
+	const struct crd_vm *vm = crd_set_vm(&set, "default", "v");
+	assert_non_null(vm);
+	assert_string_equal(vm->meta.namespace, "default");
+	assert_true(vm->spec.running);
+	assert_null(vm->spec.host);
+	assert_int_equal(vm->spec.domain.memory, 64 << 20);
+	assert_int_equal(vm->spec.domain.vcpus, 1);
+	assert_int_equal(vm->spec.domain.type, CRD_DOMAIN_KVM);
+	assert_int_equal(vm->spec.domain.disks[0].format, CRD_DISK_QCOW2);
+	assert_int_equal(vm->spec.domain.disks[0].bus, CRD_BUS_VIRTIO);
+	assert_int_equal(vm->spec.storage, CRD_STORAGE_SHARED);
+	assert_int_equal(vm->spec.eviction, CRD_EVICT_LIVE_MIGRATE);
+	assert_int_equal(vm->spec.migration_policy.set, 0);
+	assert_int_equal(vm->meta.line, 1);
+	crd_set_free(&set);
+}
+
+static void test_knobs_layer_defaults_policy_then_migration(void **state)
+{
+	struct crd_set set = {0};
+	struct crd_knobs k;
+	(void)state;
+	load_text("t.yaml", "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+		  "metadata: {name: v}\nspec:\n  domain: {memory: 64Mi}\n"
+		  "  migrationPolicy: {maxDowntimeMs: 50, compression: zstd}\n---\n"
+		  "apiVersion: drover.io/v1alpha1\nkind: Migration\nmetadata: {name: m}\n"
+		  "spec: {vmName: v, maxDowntimeMs: 900, parallelConnections: 4}\n", &set, 0);
+	crd_effective_knobs(&set.vms[0], &set.migrations[0], &k);
+	assert_int_equal(k.max_downtime_ms, 900);
+	assert_int_equal(k.compression, CRD_COMPRESS_ZSTD);
+	assert_int_equal(k.parallel_connections, 4);
+	assert_int_equal(k.completion_timeout_per_gib_s, 150);
+	assert_true(k.allow_auto_converge);
+	assert_false(k.allow_post_copy);
+	assert_int_equal(set.migrations[0].spec.mode, CRD_MODE_AUTO);
+	crd_effective_knobs(NULL, NULL, &k);
+	assert_int_equal(k.max_downtime_ms, 300);
+	crd_set_free(&set);
+}
+
+static void test_api_json_object_round_trips(void **state)
+{
+	size_t len = 0;
+	char *text = test_read_file("tests/data/good/all-fields.yaml", &len);
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	(void)state;
+
+	assert_non_null(text);
+	load_text("all-fields.yaml", text, &set, 0);
+	json_t *objs[] = {crd_host_to_json(&set.hosts[0]), crd_vm_to_json(&set.vms[0]),
+			  crd_migration_to_json(&set.migrations[0])};
+	for (size_t i = 0; i < 3; i++) {
+		struct crd_object o;
+		assert_non_null(objs[i]);
+		assert_int_equal(crd_decode_json_object(objs[i], "api", &o, &errs), 0);
+		json_t *again = o.kind == CRD_KIND_HOST ? crd_host_to_json(&o.u.host)
+			: o.kind == CRD_KIND_VM ? crd_vm_to_json(&o.u.vm)
+			: crd_migration_to_json(&o.u.migration);
+		assert_true(json_equal(objs[i], again));
+		char *yaml = crd_json_to_yaml(again);
+		assert_non_null(yaml);
+		struct crd_set s2 = {0};
+		load_text("again.yaml", yaml, &s2, 0);
+		free(yaml);
+		crd_set_free(&s2);
+		json_decref(again);
+		json_decref(objs[i]);
+		crd_object_free(&o);
+	}
+	assert_int_equal(set.hosts[0].status.memory_free, 40ull << 30);
+	assert_string_equal(set.hosts[0].meta.finalizers[0], "drover.io/host");
+	assert_int_equal(set.migrations[0].status.progress.percent, 100);
+	assert_int_equal(set.vms[0].status.phase, CRD_VM_MIGRATING);
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+	free(text);
+}
+
+static void test_api_object_errors_name_the_object(void **state)
+{
+	json_error_t jerr;
+	json_t *obj = json_loads("{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Host\","
+				 "\"metadata\":{\"name\":\"h\",\"namespace\":\"ns\"},"
+				 "\"spec\":{\"uri\":\"qemu:///system\",\"drain\":\"no\"}}", 0, &jerr);
+	struct crd_object o;
+	struct crd_errors errs = {0};
+	char line[512];
+	(void)state;
+
+	assert_int_equal(crd_decode_json_object(obj, "api", &o, &errs), -1);
+	crd_error_format(&errs.items[0], line, sizeof(line));
+	assert_string_equal(line, "api: Host ns/h: spec.drain: expected a boolean, got \"no\"");
+	json_decref(obj);
+	obj = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}", 0, &jerr);
+	assert_int_equal(crd_decode_json_object(obj, "api", &o, &errs), 1);
+	json_decref(obj);
+	crd_errors_free(&errs);
+}
+
+static void test_status_encoders_omit_unset_fields(void **state)
+{
+	struct crd_vm_status st = {.host = "lab-a", .phase = CRD_VM_RUNNING};
+	struct crd_migration_status ms = {0};
+	(void)state;
+	json_t *j = crd_vm_status_to_json(&st);
+	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(s, "{\"host\":\"lab-a\",\"phase\":\"Running\"}");
+	free(s);
+	json_decref(j);
+	j = crd_migration_status_to_json(&ms);
+	assert_int_equal(json_object_size(j), 0);
+	json_decref(j);
+}
+
+static void test_yaml_output_quotes_strings_that_look_like_other_types(void **state)
+{
+	json_t *v = json_pack("{s:s, s:s, s:i, s:b}", "a", "true", "b", "123", "c", 5, "d", 1);
+	char *y = crd_json_to_yaml(v);
+	(void)state;
+	assert_non_null(y);
+	assert_non_null(strstr(y, "a: \"true\""));
+	assert_non_null(strstr(y, "b: \"123\""));
+	assert_non_null(strstr(y, "c: 5"));
+	assert_non_null(strstr(y, "d: true"));
+	free(y);
+	json_decref(v);
+}
+
+static void test_short_form_expands_to_escaped_libvirt_xml(void **state)
+{
+	struct crd_set set = {0};
+	char why[256];
+	(void)state;
+	load_text("t.yaml", "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+		  "metadata: {name: g1}\nspec:\n  domain:\n    type: qemu\n    memory: 64Mi\n"
+		  "    kernel: /var/tmp/drover-lab/shared/guest.elf\n    cmdline: \"a=1 & b='<2>'\"\n"
+		  "    disks: [{path: /s/g1.qcow2}, {path: /s/g1.raw, format: raw, bus: sata}]\n"
+		  "    interfaces: [{bridge: br0}, {network: default}]\n"
+		  "    serial: {path: /s/g1.log}\n", &set, 0);
+	char *xml = crd_vm_domain_xml(&set.vms[0]);
+	assert_non_null(xml);
+	static const char *const want[] = {
+		"<domain type='qemu'>", "<name>g1</name>", "<memory unit='KiB'>65536</memory>",
+		"<vcpu>1</vcpu>", "<type arch='x86_64' machine='pc'>hvm</type>",
+		"<kernel>/var/tmp/drover-lab/shared/guest.elf</kernel>",
+		"<cmdline>a=1 &amp; b=&apos;&lt;2&gt;&apos;</cmdline>",
+		"<driver name='qemu' type='qcow2' cache='none'/>", "<source file='/s/g1.qcow2'/>",
+		"<target dev='vda' bus='virtio'/>", "<target dev='sda' bus='sata'/>",
+		"<interface type='bridge'>", "<source bridge='br0'/>", "<source network='default'/>",
+		"<serial type='file'>", "<source path='/s/g1.log' append='on'/>",
+		"<console type='file'>",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(xml, want[i]))
+			fail_msg("missing %s in\n%s", want[i], xml);
+	assert_null(strstr(xml, "host-passthrough"));
+	assert_int_equal(crd_domain_check_xml(xml, strlen(xml), "g1", why, sizeof(why)), 0);
+	free(xml);
+	crd_set_free(&set);
+}
+
+static void test_oversized_input_is_refused_before_parsing(void **state)
+{
+	size_t n = CRD_FILE_MAX_BYTES + 1;
+	char *big = malloc(n + 1);
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	(void)state;
+
+	memset(big, '#', n);
+	big[n] = '\0';
+	assert_int_equal(crd_load_buffer("big.yaml", big, n, &set, &errs), -1);
+	assert_string_equal(errs.items[0].message, "file is larger than the limit of 4 MiB");
+	crd_errors_free(&errs);
+	/* One document over 1 MiB inside a file under 4 MiB. */
+	n = CRD_DOC_MAX_BYTES + 100;
+	memcpy(big, "a: \"", 4);
+	memset(big + 4, 'x', n - 6);
+	memcpy(big + n - 2, "\"\n", 2);
+	assert_int_equal(crd_load_buffer("doc.yaml", big, n, &set, &errs), -1);
+	assert_string_equal(errs.items[0].message, "document is larger than the limit of 1 MiB");
+	crd_errors_free(&errs);
+	free(big);
+}
+
+static void test_error_list_is_capped(void **state)
+{
+	struct crd_errors errs = {0};
+	(void)state;
+	for (int i = 0; i < CRD_ERRORS_MAX + 50; i++)
+		crd_errors_add(&errs, CRD_SEV_ERROR, "f", i + 1, 1, NULL, "x", "e%d", i);
+	assert_int_equal(errs.n, CRD_ERRORS_MAX);
+	assert_int_equal(errs.dropped, 50);
+	assert_int_equal(errs.n_errors, CRD_ERRORS_MAX + 50);
+	crd_errors_free(&errs);
+	crd_errors_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vm_short_form_gets_defaults),
+		cmocka_unit_test(test_knobs_layer_defaults_policy_then_migration),
+		cmocka_unit_test(test_api_json_object_round_trips),
+		cmocka_unit_test(test_api_object_errors_name_the_object),
+		cmocka_unit_test(test_status_encoders_omit_unset_fields),
+		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),
+		cmocka_unit_test(test_short_form_expands_to_escaped_libvirt_xml),
+		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
+		cmocka_unit_test(test_error_list_is_capped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
