@@ -1,0 +1,1061 @@
+/* Tests of the Kubernetes API test server (hack/kubeapi): the real kubectl and raw HTTPS against
+ * a server started with a generated CA, server certificate and bearer token. */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define KUBECTL "/usr/bin/kubectl"
+#define OPENSSL "/usr/bin/openssl"
+#define TOKEN "kas-test-token-5f1c9e"
+#define NS "/apis/drover.io/v1alpha1/namespaces"
+#define OUT_MAX (256 * 1024)
+
+extern char **environ;
+
+static struct {
+	char dir[64];
+	char repo[PATH_MAX];
+	char server_bin[PATH_MAX + 32];
+	char kubeconfig[128], cache[128], ca[128];
+	char base[64];
+	pid_t server;
+} T;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void path_in(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", T.dir, name);
+}
+
+/* Runs @argv with stdout and stderr into @out; killed after @timeout_s. Returns the exit code,
+ * or -1 when it could not run or was killed. */
+static int run(char *const argv[], char *out, size_t len, int timeout_s)
+{
+	int fds[2], status = 0;
+	size_t used = 0;
+	pid_t pid;
+	double deadline = now_s() + timeout_s;
+
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (now_s() < deadline) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		char scratch[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fds[0], used + 1 < len ? out + used : scratch,
+			 used + 1 < len ? len - used - 1 : sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (used + 1 < len)
+			used += (size_t)n;
+	}
+	close(fds[0]);
+	if (len)
+		out[used < len ? used : len - 1] = '\0';
+	if (now_s() >= deadline)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Runs kubectl against the test server with the NULL-terminated arguments. */
+static int kubectl(char *out, size_t len, ...)
+{
+	char *argv[32] = { KUBECTL, "--kubeconfig", T.kubeconfig, "--cache-dir", T.cache };
+	int n = 5;
+	va_list ap;
+
+	va_start(ap, len);
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run(argv, out, len, 30);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* ---- raw HTTPS ---- */
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *cls)
+{
+	struct buf *b = cls;
+	char *grown;
+
+	if (b->len + size * n > 16 * 1024 * 1024 || !(grown = realloc(b->data, b->len + size * n + 1)))
+		return 0;
+	b->data = grown;
+	memcpy(b->data + b->len, p, size * n);
+	b->len += size * n;
+	b->data[b->len] = '\0';
+	return size * n;
+}
+
+static CURL *easy(const char *path, const char *token, struct curl_slist **headers)
+{
+	char url[4096], auth[128];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof(url), "%s%s", T.base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, T.ca);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		*headers = curl_slist_append(*headers, auth);
+	}
+	return c;
+}
+
+/* Sends one request; returns the HTTP code (0 on transport failure) and the parsed body. */
+static long http_as(const char *token, const char *method, const char *path, const char *body,
+		    const char *ctype, const char *accept, json_t **out)
+{
+	struct curl_slist *headers = accept ? curl_slist_append(NULL, accept) : NULL;
+	struct buf b = { NULL, 0 };
+	CURL *c = easy(path, token, &headers);
+	char ct[128];
+	long code = 0;
+
+	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype ? ctype : "application/json");
+	headers = curl_slist_append(headers, ct);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (out)
+		*out = b.data ? json_loads(b.data, 0, NULL) : NULL;
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(b.data);
+	return code;
+}
+
+static long http(const char *method, const char *path, const char *body, const char *ctype, json_t **out)
+{
+	return http_as(TOKEN, method, path, body, ctype, NULL, out);
+}
+
+static const char *str_at(json_t *obj, const char *a, const char *b)
+{
+	json_t *v = json_object_get(obj, a);
+
+	return json_string_value(b ? json_object_get(v, b) : v);
+}
+
+static uint64_t rv_of(json_t *obj)
+{
+	const char *rv = str_at(obj, "metadata", "resourceVersion");
+
+	return rv ? strtoull(rv, NULL, 10) : 0;
+}
+
+/* Watch streams: events parsed line by line, stopped after @stop_after events or @timeout_ms. */
+struct watch {
+	struct buf raw;
+	size_t parsed;  /* bytes of raw already split into events */
+	json_t *events;
+	size_t stop_after;
+};
+
+static size_t watch_collect(char *p, size_t size, size_t n, void *cls)
+{
+	struct watch *w = cls;
+	char *nl;
+
+	if (collect(p, size, n, &w->raw) != size * n)
+		return 0;
+	while ((nl = memchr(w->raw.data + w->parsed, '\n', w->raw.len - w->parsed))) {
+		json_t *ev = json_loadb(w->raw.data + w->parsed, (size_t)(nl - w->raw.data) - w->parsed, 0, NULL);
+
+		w->parsed = (size_t)(nl - w->raw.data) + 1;
+		if (ev)
+			json_array_append_new(w->events, ev);
+	}
+	if (w->stop_after && json_array_size(w->events) >= w->stop_after)
+		return 0;
+	return size * n;
+}
+
+static json_t *watch_events(const char *path, long timeout_ms, size_t stop_after, CURLcode *rc_out)
+{
+	struct curl_slist *headers = NULL;
+	struct watch w = { .events = json_array(), .stop_after = stop_after };
+	CURL *c = easy(path, TOKEN, &headers);
+	CURLcode rc;
+
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	rc = curl_easy_perform(c);
+	if (rc_out)
+		*rc_out = rc;
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(w.raw.data);
+	return w.events;
+}
+
+static const char *event_type(json_t *events, size_t i)
+{
+	return str_at(json_array_get(events, i), "type", NULL);
+}
+
+static json_t *event_object(json_t *events, size_t i)
+{
+	return json_object_get(json_array_get(events, i), "object");
+}
+
+/* ---- set-up ---- */
+
+static int make_certs(void)
+{
+	char ca_key[128], srv_key[128], csr[128], crt[128], ext[128], out[4096];
+	char *ca[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+		       "-nodes", "-keyout", ca_key, "-out", T.ca, "-days", "1", "-subj", "/CN=kubeapi-test-ca", NULL };
+	char *req[] = { OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+			"-keyout", srv_key, "-out", csr, "-subj", "/CN=127.0.0.1", NULL };
+	char *sign[] = { OPENSSL, "x509", "-req", "-in", csr, "-CA", T.ca, "-CAkey", ca_key, "-CAcreateserial",
+			 "-out", crt, "-days", "1", "-extfile", ext, NULL };
+
+	path_in(ca_key, sizeof(ca_key), "ca.key");
+	path_in(srv_key, sizeof(srv_key), "server.key");
+	path_in(csr, sizeof(csr), "server.csr");
+	path_in(crt, sizeof(crt), "server.crt");
+	path_in(ext, sizeof(ext), "ext.cnf");
+	if (write_file(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n") < 0)
+		return -1;
+	if (run(ca, out, sizeof(out), 30) != 0 || run(req, out, sizeof(out), 30) != 0 ||
+	    run(sign, out, sizeof(out), 30) != 0) {
+		fprintf(stderr, "openssl failed: %s\n", out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Finds the server binary and the repository from this program's own path
+ * (BUILD/tests/lab/test_kubeapi). */
+static int find_paths(void)
+{
+	char exe[PATH_MAX], data[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+	}
+	snprintf(T.server_bin, sizeof(T.server_bin), "%s/kubeapi-server", exe);
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(T.repo, sizeof(T.repo), "%s", exe);
+	/* A build tree outside the repository: the tests run from the repository root. */
+	snprintf(data, sizeof(data), "%s/tests/data/kubeapi", T.repo);
+	if (access(data, R_OK) < 0 && !getcwd(T.repo, sizeof(T.repo)))
+		return -1;
+	if (access(T.server_bin, X_OK) < 0) {
+		fprintf(stderr, "%s is missing: make %s first\n", T.server_bin, T.server_bin);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the server on a free port; reads the port from its "listening on" line. */
+static int start_server(void)
+{
+	char crt[128], key[128], tok[128], out[128], log[128], line[256] = "";
+	char *argv[] = { T.server_bin, "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
+			 "--token-file", tok, "--history", "200", "--bookmark-interval", "1", NULL };
+
+	path_in(crt, sizeof(crt), "server.crt");
+	path_in(key, sizeof(key), "server.key");
+	path_in(tok, sizeof(tok), "token");
+	path_in(out, sizeof(out), "server.out");
+	path_in(log, sizeof(log), "server.log");
+	if (write_file(tok, TOKEN "\n") < 0)
+		return -1;
+	T.server = fork();
+	if (T.server < 0)
+		return -1;
+	if (T.server == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), l = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (o < 0 || l < 0)
+			_exit(127);
+		dup2(o, 1);
+		dup2(l, 2);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !strstr(line, "listening on "); i++) {
+		FILE *f = fopen(out, "r");
+
+		usleep(50 * 1000);
+		if (f && !fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		if (f)
+			fclose(f);
+	}
+	if (!strstr(line, "listening on https://"))
+		return -1;
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(T.base, sizeof(T.base), "%s", strstr(line, "https://"));
+	return 0;
+}
+
+static int write_kubeconfig(void)
+{
+	char text[2048];
+
+	path_in(T.kubeconfig, sizeof(T.kubeconfig), "kubeconfig");
+	path_in(T.cache, sizeof(T.cache), "cache");
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: Config\n"
+		 "clusters: [{name: kas, cluster: {server: \"%s\", certificate-authority: \"%s\"}}]\n"
+		 "users: [{name: kas, user: {token: %s}}]\n"
+		 "contexts: [{name: kas, context: {cluster: kas, user: kas, namespace: default}}]\n"
+		 "current-context: kas\n",
+		 T.base, T.ca, TOKEN);
+	return write_file(T.kubeconfig, text);
+}
+
+static int group_setup(void **state)
+{
+	char crds[PATH_MAX + 64], out[OUT_MAX];
+
+	(void)state;
+	snprintf(T.dir, sizeof(T.dir), "/tmp/kubeapi-test-XXXXXX");
+	if (!mkdtemp(T.dir) || find_paths() < 0)
+		return -1;
+	path_in(T.ca, sizeof(T.ca), "ca.crt");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (make_certs() < 0)
+		return -1;
+	if (start_server() < 0) {
+		fprintf(stderr, "kubeapi-server did not start; its log is in %s/server.log\n", T.dir);
+		return -1;
+	}
+	if (write_kubeconfig() < 0)
+		return -1;
+	snprintf(crds, sizeof(crds), "%s/tests/data/kubeapi/crds/", T.repo);
+	if (kubectl(out, sizeof(out), "apply", "-f", crds, NULL) != 0) {
+		fprintf(stderr, "kubectl apply of the test CRDs failed:\n%s\n", out);
+		return -1;
+	}
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int group_teardown(void **state)
+{
+	int status;
+
+	(void)state;
+	if (T.server > 0) {
+		kill(T.server, SIGTERM);
+		for (int i = 0; i < 50 && waitpid(T.server, &status, WNOHANG) == 0; i++)
+			usleep(100 * 1000);
+		if (waitpid(T.server, &status, WNOHANG) == 0) {
+			fprintf(stderr, "kubeapi-server ignored SIGTERM for 5 s: killed\n");
+			kill(T.server, SIGKILL);
+			waitpid(T.server, &status, 0);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "kubeapi-server did not exit cleanly (status %d)\n", status);
+		}
+	}
+	if (T.dir[0] && strncmp(T.dir, "/tmp/kubeapi-test-", 18) == 0)
+		nftw(T.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	curl_global_cleanup();
+	return 0;
+}
+
+/* ---- helpers for the checks ---- */
+
+static void expect_in(const char *out, const char *needle)
+{
+	if (!strstr(out, needle)) {
+		print_error("expected \"%s\" in:\n%s\n", needle, out);
+		fail();
+	}
+}
+
+static void expect_status(json_t *body, long code, long want, const char *reason)
+{
+	if (code != want) {
+		char *text = json_dumps(body, JSON_COMPACT);
+
+		print_error("HTTP %ld, wanted %ld: %s\n", code, want, text ? text : "(no JSON)");
+		free(text);
+	}
+	assert_int_equal(code, want);
+	assert_string_equal(str_at(body, "kind", NULL), "Status");
+	assert_string_equal(str_at(body, "apiVersion", NULL), "v1");
+	assert_string_equal(str_at(body, "status", NULL), "Failure");
+	assert_string_equal(str_at(body, "reason", NULL), reason);
+	assert_int_equal(json_integer_value(json_object_get(body, "code")), want);
+}
+
+/* Sends a request whose answer only matters by its code. */
+static void expect_code(const char *method, const char *path, const char *body, const char *ctype, long want)
+{
+	json_t *reply = NULL;
+	long code = http(method, path, body, ctype, &reply);
+
+	if (code != want)
+		print_error("%s %s: HTTP %ld, wanted %ld\n", method, path, code, want);
+	json_decref(reply);
+	assert_int_equal(code, want);
+}
+
+/* Sends a request that must fail with @want and a Status of @reason. */
+static void expect_error_as(const char *token, const char *method, const char *path, const char *body, long want,
+			    const char *reason)
+{
+	json_t *st = NULL;
+	long code = http_as(token, method, path, body, NULL, NULL, &st);
+
+	expect_status(st, code, want, reason);
+	json_decref(st);
+}
+
+static void expect_error(const char *method, const char *path, const char *body, long want, const char *reason)
+{
+	expect_error_as(TOKEN, method, path, body, want, reason);
+}
+
+static void data_path(char *out, size_t len, const char *rel)
+{
+	snprintf(out, len, "%s/tests/data/kubeapi/%s", T.repo, rel);
+}
+
+/* Creates an object by raw POST and returns it (the caller owns it). */
+static json_t *create(const char *collection, const char *body)
+{
+	json_t *obj = NULL;
+	long code = http("POST", collection, body, NULL, &obj);
+
+	if (code != 201) {
+		char *text = json_dumps(obj, JSON_COMPACT);
+
+		print_error("create in %s: HTTP %ld %s\n", collection, code, text ? text : "(no JSON)");
+		free(text);
+	}
+	assert_int_equal(code, 201);
+	return obj;
+}
+
+static json_t *create_vm(const char *name, const char *extra_meta)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"%s\"%s},"
+		 "\"spec\":{\"host\":\"kvm-a\",\"running\":true},\"status\":{\"phase\":\"Bogus\"}}",
+		 name, extra_meta ? extra_meta : "");
+	return create(NS "/default/virtualmachines", body);
+}
+
+static json_t *create_host(const char *ns, const char *name)
+{
+	char body[512], path[256];
+
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Host\",\"metadata\":{\"name\":\"%s\"},"
+		 "\"spec\":{\"uri\":\"test:///default\"}}", name);
+	snprintf(path, sizeof(path), NS "/%s/hosts", ns);
+	return create(path, body);
+}
+
+static uint64_t current_rv(void)
+{
+	json_t *list = NULL;
+	uint64_t rv;
+
+
+	assert_int_equal(http("GET", "/api/v1/namespaces", NULL, NULL, &list), 200);
+	rv = rv_of(list);
+	json_decref(list);
+	return rv;
+}
+
+static char *dumps(json_t *obj)
+{
+	return json_dumps(obj, JSON_COMPACT);
+}
+
+static json_int_t generation_of(json_t *obj)
+{
+	return json_integer_value(json_object_get(json_object_get(obj, "metadata"), "generation"));
+}
+
+/* ---- kubectl ---- */
+
+static void test_kubectl_applies_and_lists_with_printer_columns(void **state)
+{
+	char crds[PATH_MAX + 64], ex[PATH_MAX + 64];
+	static char out[OUT_MAX];
+
+	(void)state;
+	data_path(crds, sizeof(crds), "crds/");
+	data_path(ex, sizeof(ex), "examples/");
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", crds, "-f", ex, NULL), 0);
+	expect_in(out, "virtualmachine.drover.io/web-1 created");
+	expect_in(out, "migration.drover.io/move-web-1 created");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm,host,migration", NULL), 0);
+	expect_in(out, "DESIRED");
+	expect_in(out, "PHASE");
+	expect_in(out, "URI");
+	expect_in(out, "TARGET");
+	expect_in(out, "virtualmachine.drover.io/web-1   kvm-a");
+	expect_in(out, "host.drover.io/kvm-b");
+	expect_in(out, "migration.drover.io/move-web-1   web-1");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", "-o", "yaml", NULL), 0);
+	expect_in(out, "kind: VirtualMachine");
+	expect_in(out, "generation: 1");
+	expect_in(out, "uid: ");
+	expect_in(out, "creationTimestamp: ");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "crd", NULL), 0);
+	expect_in(out, "virtualmachines.drover.io");
+}
+
+static void test_kubectl_reapply_bumps_generation_only_on_spec_change(void **state)
+{
+	char ex[PATH_MAX + 64], changed[128];
+	unsigned long long rv_before;
+	static char out[OUT_MAX];
+
+	(void)state;
+	data_path(ex, sizeof(ex), "examples/");
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", ex, NULL), 0);
+	expect_in(out, "virtualmachine.drover.io/web-1 unchanged");
+	path_in(changed, sizeof(changed), "web-1.yaml");
+	assert_int_equal(write_file(changed, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+					     "metadata: {name: web-1}\n"
+					     "spec: {host: kvm-a, running: true, domain: {memory: 1Gi, vcpus: 2}}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", changed, NULL), 0);
+	expect_in(out, "virtualmachine.drover.io/web-1 configured");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", "-o", "jsonpath={.metadata.generation}", NULL), 0);
+	assert_string_equal(out, "2");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", "-o",
+				 "jsonpath={.metadata.resourceVersion}", NULL), 0);
+	rv_before = strtoull(out, NULL, 10);
+	/* Metadata only: a new resourceVersion, the same generation. */
+	assert_int_equal(kubectl(out, sizeof(out), "label", "vm", "web-1", "tier=web", NULL), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", "-o",
+				 "jsonpath={.metadata.generation} {.metadata.resourceVersion}", NULL), 0);
+	assert_true(strncmp(out, "2 ", 2) == 0);
+	assert_true(strtoull(out + 2, NULL, 10) > rv_before);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "-l", "tier=web", "-o", "name", NULL), 0);
+	expect_in(out, "virtualmachine.drover.io/web-1");
+}
+
+static void test_kubectl_deletes_migration(void **state)
+{
+	static char out[OUT_MAX];
+
+	(void)state;
+	/* kubectl waits for the deletion with a watch on metadata.name. */
+	assert_int_equal(kubectl(out, sizeof(out), "delete", "migration", "move-web-1", NULL), 0);
+	expect_in(out, "migration.drover.io \"move-web-1\" deleted");
+	assert_int_not_equal(kubectl(out, sizeof(out), "get", "migration", "move-web-1", NULL), 0);
+	expect_in(out, "NotFound");
+}
+
+static void test_kubectl_patches_and_handles_leases(void **state)
+{
+	char lease[128];
+	static char out[OUT_MAX];
+
+	(void)state;
+	assert_int_equal(kubectl(out, sizeof(out), "patch", "vm", "web-1", "--subresource=status", "--type=merge", "-p",
+				 "{\"status\":{\"phase\":\"Running\",\"host\":\"kvm-a\"}}", NULL), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "patch", "vm", "web-1", "--type=json", "-p",
+				 "[{\"op\":\"test\",\"path\":\"/spec/host\",\"value\":\"kvm-a\"}]", NULL), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", NULL), 0);
+	expect_in(out, "Running");
+	path_in(lease, sizeof(lease), "lease.yaml");
+	assert_int_equal(write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
+					   "spec: {holderIdentity: a, leaseDurationSeconds: 15}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", lease, NULL), 0);
+	/* The second apply of a built-in kind is a strategic merge patch. */
+	assert_int_equal(write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
+					   "spec: {holderIdentity: b, leaseDurationSeconds: 15}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", lease, NULL), 0);
+	expect_in(out, "configured");
+	assert_int_equal(kubectl(out, sizeof(out), "get", "lease", "drover", NULL), 0);
+	expect_in(out, "HOLDER");
+	expect_in(out, "drover   b");
+}
+
+static void test_kubectl_applies_real_manifests(void **state)
+{
+	char crds[PATH_MAX + 64], ex[PATH_MAX + 64];
+	static char out[OUT_MAX];
+	DIR *d;
+	int files = 0;
+
+	(void)state;
+	snprintf(crds, sizeof(crds), "%s/manifests/crds/", T.repo);
+	snprintf(ex, sizeof(ex), "%s/manifests/examples/", T.repo);
+	d = opendir(crds);
+	for (struct dirent *e = d ? readdir(d) : NULL; e && files < 1000; e = readdir(d))
+		files += strstr(e->d_name, ".yaml") != NULL;
+	if (d)
+		closedir(d);
+	if (files == 0) {
+		print_message("manifests/crds/ has no YAML yet: only the test CRDs were used\n");
+		skip();
+	}
+	if (kubectl(out, sizeof(out), "apply", "-f", crds, NULL) != 0)
+		print_error("%s\n", out);
+	expect_in(out, "customresourcedefinition.apiextensions.k8s.io/");
+	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", crds, "-f", ex, NULL), 0);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "vm,host,migration", "-A", NULL), 0);
+}
+
+/* ---- raw HTTPS ---- */
+
+static void test_raw_rejects_missing_or_wrong_token(void **state)
+{
+	(void)state;
+	expect_error_as(NULL, "GET", NS "/default/virtualmachines", NULL, 401, "Unauthorized");
+	expect_error_as("wrong", "GET", "/apis", NULL, 401, "Unauthorized");
+}
+
+static void test_raw_resource_version_increases_and_stale_update_conflicts(void **state)
+{
+	json_t *a, *b, *stale, *updated = NULL;
+	char *text;
+
+	(void)state;
+	a = create_vm("rv-1", NULL);
+	b = create_vm("rv-2", NULL);
+	assert_true(rv_of(b) > rv_of(a));
+	stale = json_deep_copy(a);
+	json_object_set_new(json_object_get(a, "spec"), "running", json_false());
+	text = dumps(a);
+	assert_int_equal(http("PUT", NS "/default/virtualmachines/rv-1", text, NULL, &updated), 200);
+	free(text);
+	assert_true(rv_of(updated) > rv_of(b));
+	assert_int_equal(generation_of(updated), 2);
+	text = dumps(stale);
+	expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 409, "Conflict");
+	free(text);
+	/* Custom resources refuse updates without a resourceVersion. */
+	json_object_del(json_object_get(stale, "metadata"), "resourceVersion");
+	text = dumps(stale);
+	expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 422, "Invalid");
+	free(text);
+	expect_error("POST", NS "/default/virtualmachines", "{\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"rv-2\"}}",
+		     409, "AlreadyExists");
+	expect_error("GET", NS "/default/virtualmachines/nope", NULL, 404, "NotFound");
+	expect_error("POST", NS "/default/virtualmachines", "{not json", 400, "BadRequest");
+	expect_error("DELETE", NS "/default/virtualmachines", NULL, 405, "MethodNotAllowed");
+	json_decref(a);
+	json_decref(b);
+	json_decref(stale);
+	json_decref(updated);
+}
+
+/* PUTs @obj to @path and returns the stored result (the caller owns it). */
+static json_t *put(const char *path, json_t *obj)
+{
+	char *text = dumps(obj);
+	json_t *got = NULL;
+	long code = http("PUT", path, text, NULL, &got);
+
+	free(text);
+	assert_int_equal(code, 200);
+	return got;
+}
+
+static void test_raw_status_subresource_takes_only_status(void **state)
+{
+	json_t *vm, *got = NULL;
+	uint64_t rv;
+
+	(void)state;
+	vm = create_vm("st-1", NULL);
+	assert_null(json_object_get(vm, "status"));
+	/* Main resource: status ignored, spec taken. */
+	json_object_set_new(vm, "status", json_pack("{s:s}", "phase", "Ignored"));
+	json_object_set_new(json_object_get(vm, "spec"), "host", json_string("kvm-b"));
+	got = put(NS "/default/virtualmachines/st-1", vm);
+	assert_null(json_object_get(got, "status"));
+	assert_string_equal(str_at(got, "spec", "host"), "kvm-b");
+	json_decref(vm);
+	vm = got;
+	/* /status: spec ignored, status taken, generation kept. */
+	json_object_set_new(vm, "status", json_pack("{s:s}", "phase", "Running"));
+	json_object_set_new(json_object_get(vm, "spec"), "host", json_string("kvm-z"));
+	got = put(NS "/default/virtualmachines/st-1/status", vm);
+	assert_string_equal(str_at(got, "spec", "host"), "kvm-b");
+	assert_string_equal(str_at(got, "status", "phase"), "Running");
+	assert_int_equal(generation_of(got), 2);
+	json_decref(got);
+	assert_int_equal(http("PATCH", NS "/default/virtualmachines/st-1/status", "{\"status\":{\"host\":\"kvm-b\"}}",
+			      "application/merge-patch+json", &got), 200);
+	assert_string_equal(str_at(got, "status", "phase"), "Running");
+	assert_string_equal(str_at(got, "status", "host"), "kvm-b");
+	rv = rv_of(got);
+	json_decref(got);
+	/* A status change through the main resource is a no-op: same resourceVersion. */
+	assert_int_equal(http("PATCH", NS "/default/virtualmachines/st-1", "{\"status\":{\"phase\":\"Nope\"}}",
+			      "application/merge-patch+json", &got), 200);
+	assert_string_equal(str_at(got, "status", "phase"), "Running");
+	assert_int_equal(rv_of(got), rv);
+	json_decref(got);
+	/* Strategic merge patch is for built-in kinds only, as on a real server. */
+	expect_code("PATCH", NS "/default/virtualmachines/st-1", "{}", "application/strategic-merge-patch+json", 415);
+	json_decref(vm);
+}
+
+static void test_raw_list_limit_continue_walks_all_objects(void **state)
+{
+	json_t *page = NULL;
+	char path[512], name[16], seen[256] = "";
+	const char *token = "";
+	int pages;
+
+	(void)state;
+	json_decref(create("/api/v1/namespaces", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"pages\"}}"));
+	for (int i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "h-%d", i);
+		json_decref(create_host("pages", name));
+	}
+	for (pages = 0; pages < 20; pages++) {
+		json_t *items;
+		size_t used = strlen(seen);
+
+		snprintf(path, sizeof(path), NS "/pages/hosts?limit=1%s%s", *token ? "&continue=" : "", token);
+		json_decref(page);
+		page = NULL;
+		assert_int_equal(http("GET", path, NULL, NULL, &page), 200);
+		items = json_object_get(page, "items");
+		assert_int_equal(json_array_size(items), 1);
+		snprintf(seen + used, sizeof(seen) - used, "%s ", str_at(json_array_get(items, 0), "metadata", "name"));
+		token = str_at(page, "metadata", "continue");
+		if (!token || !*token)
+			break;
+	}
+	assert_string_equal(seen, "h-0 h-1 h-2 h-3 h-4 h-5 h-6 ");
+	assert_int_equal(pages, 6);
+	json_decref(page);
+}
+
+/* Watches @collection for the object @name from @rv (bookmarks allowed) until @n events
+ * arrived, at most 8 s. Returns the events (the caller owns them). */
+static json_t *watch_name(const char *collection, const char *name, uint64_t rv, size_t n)
+{
+	char path[512];
+	json_t *events;
+
+	snprintf(path, sizeof(path), "%s?watch=1&resourceVersion=%llu&allowWatchBookmarks=true"
+		 "&fieldSelector=metadata.name%%3D%s", collection, (unsigned long long)rv, name);
+	events = watch_events(path, 8000, n, NULL);
+	assert_int_equal(json_array_size(events), n);
+	return events;
+}
+
+static void test_raw_watch_replays_later_events_in_order_with_bookmarks(void **state)
+{
+	uint64_t rv0 = current_rv(), last = 0;
+	json_t *events;
+	static const char *const want[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK" };
+
+	(void)state;
+	json_decref(create_host("default", "w-1"));
+	expect_code("PATCH", NS "/default/hosts/w-1", "{\"spec\":{\"unschedulable\":true}}",
+		    "application/merge-patch+json", 200);
+	expect_code("DELETE", NS "/default/hosts/w-1", NULL, NULL, 200);
+	events = watch_name(NS "/default/hosts", "w-1", rv0, 4);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *obj = event_object(events, i);
+
+		assert_string_equal(event_type(events, i), want[i]);
+		assert_true(rv_of(obj) > rv0);
+		assert_true(rv_of(obj) >= last);
+		last = rv_of(obj);
+		if (i < 3)
+			assert_string_equal(str_at(obj, "metadata", "name"), "w-1");
+	}
+	json_decref(events);
+}
+
+static void expect_expired_watch(uint64_t rv)
+{
+	char path[256];
+	json_t *events;
+	CURLcode rc;
+
+	snprintf(path, sizeof(path), NS "/default/hosts?watch=1&resourceVersion=%llu", (unsigned long long)rv);
+	events = watch_events(path, 5000, 0, &rc);
+	assert_int_equal(rc, CURLE_OK);  /* the server ends the stream after the error */
+	assert_int_equal(json_array_size(events), 1);
+	assert_string_equal(event_type(events, 0), "ERROR");
+	expect_status(event_object(events, 0), 410, 410, "Expired");
+	json_decref(events);
+}
+
+static void test_raw_compaction_gives_410_gone(void **state)
+{
+	uint64_t rv0 = current_rv(), rv1;
+	json_t *page = NULL;
+	char path[512];
+
+	(void)state;
+	json_decref(create_host("default", "c-1"));
+	json_decref(create_host("default", "c-2"));
+	assert_int_equal(http("GET", NS "/default/hosts?limit=1", NULL, NULL, &page), 200);
+	assert_non_null(str_at(page, "metadata", "continue"));
+	snprintf(path, sizeof(path), NS "/default/hosts?limit=1&continue=%s", str_at(page, "metadata", "continue"));
+	json_decref(page);
+	/* A write after the list, then compaction: the list's revision is gone. */
+	json_decref(create_host("default", "c-0"));
+	expect_code("POST", "/_test/compact", "", NULL, 200);
+	expect_expired_watch(rv0);
+	expect_error("GET", path, NULL, 410, "Expired");
+	/* SIGUSR1 compacts too. */
+	rv1 = current_rv();
+	json_decref(create_host("default", "c-3"));
+	kill(T.server, SIGUSR1);
+	/* The signal is handled asynchronously: until then the watch sees c-3 ADDED. */
+	for (int i = 0; i < 30; i++) {
+		char path2[256];
+		json_t *first;
+		bool expired;
+
+		snprintf(path2, sizeof(path2), NS "/default/hosts?watch=1&resourceVersion=%llu", (unsigned long long)rv1);
+		first = watch_events(path2, 2000, 1, NULL);
+		expired = event_type(first, 0) && !strcmp(event_type(first, 0), "ERROR");
+		json_decref(first);
+		if (expired)
+			break;
+		usleep(100 * 1000);
+	}
+	expect_expired_watch(rv1);
+}
+
+struct cut_watch {
+	char path[256];
+	CURLcode rc;
+	double secs;
+	int done;
+};
+
+static void *cut_watch_thread(void *arg)
+{
+	struct cut_watch *cw = arg;
+	double t0 = now_s();
+
+	json_decref(watch_events(cw->path, 20000, 0, &cw->rc));
+	cw->secs = now_s() - t0;
+	__atomic_store_n(&cw->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void test_raw_cut_watches_ends_streams(void **state)
+{
+	struct cut_watch cw = { .rc = CURLE_OK };
+	pthread_t th;
+
+	(void)state;
+	snprintf(cw.path, sizeof(cw.path), NS "/default/hosts?watch=1&resourceVersion=%llu",
+		 (unsigned long long)current_rv());
+	assert_int_equal(pthread_create(&th, NULL, cut_watch_thread, &cw), 0);
+	/* Cut until the stream ends: an early cut may come before the watch is open. */
+	for (int i = 0; i < 50 && !__atomic_load_n(&cw.done, __ATOMIC_SEQ_CST); i++) {
+		usleep(200 * 1000);
+		expect_code("POST", "/_test/cut-watches", "", NULL, 200);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(cw.rc, CURLE_OK);
+	assert_true(cw.secs < 15.0);
+}
+
+static void test_raw_finalizer_holds_delete_until_removed(void **state)
+{
+	json_t *got = NULL, *events;
+	uint64_t rv;
+
+	(void)state;
+	json_decref(create_vm("fin-1", ",\"finalizers\":[\"drover.io/test\"]"));
+	assert_int_equal(http("DELETE", NS "/default/virtualmachines/fin-1", "{\"propagationPolicy\":\"Background\"}",
+			      NULL, &got), 200);
+	assert_non_null(str_at(got, "metadata", "deletionTimestamp"));
+	json_decref(got);
+	assert_int_equal(http("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, &got), 200);
+	assert_non_null(str_at(got, "metadata", "deletionTimestamp"));
+	rv = rv_of(got);
+	json_decref(got);
+	expect_code("PATCH", NS "/default/virtualmachines/fin-1", "{\"metadata\":{\"finalizers\":null}}",
+		    "application/merge-patch+json", 200);
+	expect_code("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, 404);
+	events = watch_name(NS "/default/virtualmachines", "fin-1", rv, 1);
+	assert_string_equal(event_type(events, 0), "DELETED");
+	assert_true(rv_of(event_object(events, 0)) > rv);
+	json_decref(events);
+}
+
+static bool has_resource(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(list, "resources"), i, r)
+		if (!strcmp(str_at(r, "name", NULL), name))
+			return true;
+	return false;
+}
+
+static void test_raw_crd_registers_discovery_and_table_columns(void **state)
+{
+	json_t *list = NULL, *table = NULL, *cols;
+
+	(void)state;
+	assert_int_equal(http("GET", "/apis/drover.io/v1alpha1", NULL, NULL, &list), 200);
+	assert_true(has_resource(list, "virtualmachines"));
+	assert_true(has_resource(list, "virtualmachines/status"));
+	assert_true(has_resource(list, "migrations"));
+	json_decref(list);
+	assert_int_equal(http_as(TOKEN, "GET", NS "/default/virtualmachines", NULL, NULL,
+				 "Accept: application/json;as=Table;v=v1;g=meta.k8s.io", &table), 200);
+	assert_string_equal(str_at(table, "kind", NULL), "Table");
+	cols = json_object_get(table, "columnDefinitions");
+	assert_int_equal(json_array_size(cols), 5);
+	assert_string_equal(str_at(json_array_get(cols, 1), "name", NULL), "Desired");
+	assert_string_equal(str_at(json_array_get(cols, 4), "name", NULL), "Age");
+	assert_true(json_array_size(json_object_get(table, "rows")) > 0);
+	json_decref(table);
+}
+
+static void test_raw_accepts_events_leases_and_namespaces(void **state)
+{
+	json_t *obj = NULL;
+
+	(void)state;
+	json_decref(create("/apis/events.k8s.io/v1/namespaces/default/events",
+			   "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\",\"metadata\":{\"generateName\":\"web-1.\"},"
+			   "\"reason\":\"Migrated\",\"note\":\"moved\",\"type\":\"Normal\",\"eventTime\":\"2025-01-01T00:00:00.000000Z\","
+			   "\"reportingController\":\"drover.io/controller\",\"reportingInstance\":\"drover-0\",\"action\":\"Migrate\"}"));
+	json_decref(create("/api/v1/namespaces/default/events",
+			   "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"web-1.1\"},"
+			   "\"reason\":\"Started\",\"message\":\"started\",\"involvedObject\":{\"kind\":\"VirtualMachine\",\"name\":\"web-1\"}}"));
+	json_decref(create("/apis/coordination.k8s.io/v1/namespaces/default/leases",
+			   "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"raw\"},"
+			   "\"spec\":{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":15}}"));
+	/* Leases are built in: strategic merge patch and unconditional updates are allowed. */
+	assert_int_equal(http("PATCH", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
+			      "{\"spec\":{\"holderIdentity\":\"b\"}}", "application/strategic-merge-patch+json", &obj), 200);
+	assert_string_equal(str_at(obj, "spec", "holderIdentity"), "b");
+	json_decref(obj);
+	assert_int_equal(http("PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
+			      "{\"metadata\":{\"name\":\"raw\"},\"spec\":{\"holderIdentity\":\"c\"}}", NULL, &obj), 200);
+	assert_string_equal(str_at(obj, "spec", "holderIdentity"), "c");
+	json_decref(obj);
+	expect_error("POST", "/apis/coordination.k8s.io/v1/namespaces/nowhere/leases", "{\"metadata\":{\"name\":\"x\"}}",
+		     404, "NotFound");
+	assert_int_equal(http("GET", "/api/v1/namespaces/default", NULL, NULL, &obj), 200);
+	assert_string_equal(str_at(obj, "status", "phase"), "Active");
+	json_decref(obj);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubectl_applies_and_lists_with_printer_columns),
+		cmocka_unit_test(test_kubectl_reapply_bumps_generation_only_on_spec_change),
+		cmocka_unit_test(test_kubectl_deletes_migration),
+		cmocka_unit_test(test_kubectl_patches_and_handles_leases),
+		cmocka_unit_test(test_raw_rejects_missing_or_wrong_token),
+		cmocka_unit_test(test_raw_resource_version_increases_and_stale_update_conflicts),
+		cmocka_unit_test(test_raw_status_subresource_takes_only_status),
+		cmocka_unit_test(test_raw_list_limit_continue_walks_all_objects),
+		cmocka_unit_test(test_raw_watch_replays_later_events_in_order_with_bookmarks),
+		cmocka_unit_test(test_raw_compaction_gives_410_gone),
+		cmocka_unit_test(test_raw_cut_watches_ends_streams),
+		cmocka_unit_test(test_raw_finalizer_holds_delete_until_removed),
+		cmocka_unit_test(test_raw_crd_registers_discovery_and_table_columns),
+		cmocka_unit_test(test_raw_accepts_events_leases_and_namespaces),
+		/* Last: the real CRDs replace the test ones. */
+		cmocka_unit_test(test_kubectl_applies_real_manifests),
+	};
+
+	return cmocka_run_group_tests_name("kubeapi", tests, group_setup, group_teardown);
+}
