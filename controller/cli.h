@@ -8,4 +8,11 @@ int cli_version(int argc, char **argv);
 /* Checks manifests (-f files or directories); exit 0 when all valid, 1 with every error listed. */
 int cli_validate(int argc, char **argv);
 
+/* Shows what apply would do without changing anything; exit 0 nothing to do, 2 changes
+ * pending, 1 error. */
+int cli_plan(int argc, char **argv);
+
+/* Converges once: exit 0 when converged, 1 when something failed or is blocked. */
+int cli_apply(int argc, char **argv);
+
 #endif

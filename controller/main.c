@@ -11,8 +11,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"version", cli_version, "drover version"},
 	{"validate", cli_validate, "drover validate -f PATH...   check manifests; exit 1 on any error"},
+	{"plan", cli_plan, "drover plan -f PATH...       show what apply would do; exit 0 none, 2 pending, 1 error"},
+	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
+	{"version", cli_version, "drover version"},
 };
 
 static void usage(FILE *out)

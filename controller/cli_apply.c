@@ -1,0 +1,134 @@
+/* cli_apply: `drover plan` and `drover apply` over manifests (-f), status in --state-dir. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "controller/cli.h"
+#include "controller/cli_opts.h"
+#include "controller/reconciler.h"
+#include "controller/statedir.h"
+#include "controller/view.h"
+#include "crd/load.h"
+
+#define PLAN_USAGE "drover plan -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N]"
+#define APPLY_USAGE                                                                          \
+	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
+	"[--stop-timeout SECONDS] [--timeout SECONDS]"
+
+/* Status sink of directory mode: one file per object under the state dir. */
+struct dir_sink {
+	const char *dir;
+	int failures;
+};
+
+static void sink_failed(struct dir_sink *s, const char *kind, const char *name)
+{
+	/* Say it once: the same cause (a read-only dir, say) would repeat for every object. */
+	if (s->failures++ == 0)
+		fprintf(stderr, "drover: cannot write status of %s %s under %s: %s\n", kind, name,
+			s->dir, strerror(errno));
+}
+
+static void sink_vm(void *opaque, const struct crd_vm *vm)
+{
+	if (state_write_vm(((struct dir_sink *)opaque)->dir, vm) < 0)
+		sink_failed(opaque, "VirtualMachine", vm->meta.name);
+}
+
+static void sink_host(void *opaque, const struct crd_host *h)
+{
+	if (state_write_host(((struct dir_sink *)opaque)->dir, h) < 0)
+		sink_failed(opaque, "Host", h->meta.name);
+}
+
+static void sink_migration(void *opaque, const struct crd_migration *m)
+{
+	if (state_write_migration(((struct dir_sink *)opaque)->dir, m) < 0)
+		sink_failed(opaque, "Migration", m->meta.name);
+}
+
+/* Loads the manifests and the status recorded for them. Returns 0, or -1 after
+ * printing every error (then nothing may be changed anywhere). */
+static int load(const struct cli_opts *o, struct crd_set *set)
+{
+	struct crd_errors errs = {0};
+	int rc = crd_load_paths(o->paths, o->n_paths, set, &errs);
+
+	if (rc == 0)
+		state_load_status(o->state_dir, set, &errs);
+	crd_errors_print(&errs, stderr);
+	if (rc < 0)
+		fprintf(stderr, "%zu error%s: nothing was changed\n", errs.n_errors,
+			errs.n_errors == 1 ? "" : "s");
+	crd_errors_free(&errs);
+	return rc;
+}
+
+int cli_plan(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct crd_set set = {0};
+	struct inventory inv = {0};
+	struct plan plan = {0};
+	struct rec r;
+	struct view v;
+	int rc = 1;
+
+	if (cli_parse("plan", PLAN_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
+		      argv, &o) < 0 || load(&o, &set) < 0)
+		goto cleanup_set;
+	if (rec_init(&r, &o.rec, NULL, NULL) < 0)
+		goto cleanup_set;
+	if (rec_observe_and_plan(&r, &set, &inv, &plan) < 0) {
+		fprintf(stderr, "drover plan: out of memory\n");
+		goto cleanup;
+	}
+	view_init(&v, stdout);
+	for (size_t i = 0; i < inv.n_hosts; i++)
+		if (!inv.hosts[i].reachable)
+			fprintf(stderr, "warning: host %s unreachable: %s\n", inv.hosts[i].name,
+				inv.hosts[i].error ? inv.hosts[i].error : "");
+	rc = view_print_plan(&v, &plan) > 0 ? 2 : 0;
+cleanup:
+	plan_free(&plan);
+	inv_free(&inv);
+	rec_free(&r);
+cleanup_set:
+	crd_set_free(&set);
+	return rc;
+}
+
+int cli_apply(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct crd_set set = {0};
+	struct rec r;
+	struct rec_result res;
+	struct view v;
+	struct dir_sink ds;
+	int rc = 1;
+
+	if (cli_parse("apply", APPLY_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
+		      argv, &o) < 0 || load(&o, &set) < 0)
+		goto cleanup_set;
+	ds = (struct dir_sink){.dir = o.state_dir};
+	view_init(&v, stdout);
+	struct rec_sink sink = {.vm = sink_vm, .host = sink_host, .migration = sink_migration,
+				.opaque = &ds};
+	struct rec_view view = {.plan = view_on_plan, .action_done = view_on_action_done,
+				.move = view_on_move, .opaque = &v};
+	if (rec_init(&r, &o.rec, &sink, &view) < 0)
+		goto cleanup_set;
+	if (rec_converge(&r, &set, &res) < 0) {
+		fprintf(stderr, "drover apply: out of memory\n");
+		goto cleanup;
+	}
+	printf("Apply: %d done, %d failed, %d blocked: %s.\n", res.actions_done, res.actions_failed,
+	       res.blocked, res.converged ? "converged" : "NOT converged");
+	rc = res.converged ? 0 : 1;
+cleanup:
+	rec_free(&r);
+cleanup_set:
+	crd_set_free(&set);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* cli_opts: the options every subcommand shares, parsed one way. */
+#ifndef DROVER_CLI_OPTS_H
+#define DROVER_CLI_OPTS_H
+
+#include <stddef.h>
+
+#include "controller/reconciler.h"
+
+#define CLI_MAX_PATHS 256
+
+/* Which options a subcommand accepts (bits). */
+enum cli_opt_bit {
+	CLI_OPT_FILES = 1u << 0,      /* -f PATH... */
+	CLI_OPT_STATE_DIR = 1u << 1,  /* --state-dir DIR */
+	CLI_OPT_LIMITS = 1u << 2,     /* --max-migrations N --max-outbound N --stop-timeout S --timeout S */
+	CLI_OPT_OUTPUT = 1u << 3,     /* -o table|json|yaml */
+	CLI_OPT_DIR = 1u << 4,        /* --dir PATH */
+	CLI_OPT_KUBECONFIG = 1u << 5, /* --kubeconfig FILE */
+};
+
+struct cli_opts {
+	const char *paths[CLI_MAX_PATHS];
+	size_t n_paths;
+	const char *state_dir;        /* STATE_DEFAULT_DIR unless given */
+	const char *output;           /* "table" unless given */
+	const char *dir;
+	const char *kubeconfig;
+	const char *args[8];          /* positional arguments (when no -f is open) */
+	size_t n_args;
+	struct rec_options rec;
+};
+
+/* Parses argv[1..argc) of subcommand @cmd, accepting the options in @allowed.
+ * Returns 0, or -1 after printing the problem and @usage on stderr. */
+int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, char **argv,
+	      struct cli_opts *o) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,413 @@
+/* reconciler: observe, plan, write status, execute — one pass, and the loop that
+ * converges. */
+#include "controller/reconciler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/clk.h"
+#include "reconcile/observe.h"
+#include "reconcile/status.h"
+
+/* At most this many actions run at once in one pass (the planner's migration limits
+ * are lower; this bounds defines, starts and stops). */
+#define REC_MAX_PARALLEL 32
+#define REC_WAIT_S 1.0
+
+void rec_options_default(struct rec_options *opt)
+{
+	plan_limits_default(&opt->limits);
+	opt->stop_timeout_s = 60;
+	opt->max_rounds = 20;
+	opt->timeout_s = 3600;
+}
+
+int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
+	     const struct rec_view *view)
+{
+	memset(r, 0, sizeof(*r));
+	r->opt = *opt;
+	if (sink)
+		r->sink = *sink;
+	if (view)
+		r->view = *view;
+	pthread_mutex_init(&r->lock, NULL);
+	lv_pool_init(&r->pool, NULL, NULL);
+	return lv_global_init();
+}
+
+void rec_free(struct rec *r)
+{
+	if (!r)
+		return;
+	lv_pool_free(&r->pool);
+	for (size_t i = 0; i < r->n_records; i++)
+		crd_migration_free(&r->records[i].m);
+	free(r->records);
+	r->records = NULL;
+	r->n_records = 0;
+	pthread_mutex_destroy(&r->lock);
+}
+
+int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
+			 struct plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (obs_inventory(&r->pool, set, inv) < 0)
+		return -1;
+	return plan_compute(set, inv, &r->opt.limits, plan);
+}
+
+static const struct plan_action *action_for_vm(const struct plan *plan, const struct crd_vm *vm)
+{
+	/* The VM's own action; FINISH_MIGRATION rows are about a Migration, not the VM. */
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->actions[i].vm == vm && plan->actions[i].kind != PLAN_FINISH_MIGRATION)
+			return &plan->actions[i];
+	return NULL;
+}
+
+/* Records the end of a Migration the planner closed without a move. */
+static void finish_migration(struct rec *r, const struct plan_action *a, const char *now)
+{
+	struct crd_migration *m = (struct crd_migration *)a->migration;
+	struct exec_move mv = {.phase = a->migration_phase, .downtime_ms = -1};
+
+	if (!m)
+		return;
+	snprintf(mv.source, sizeof(mv.source), "%s", m->status.source_host ? m->status.source_host
+					      : a->src ? a->src : "");
+	snprintf(mv.target, sizeof(mv.target), "%s", m->status.target_host ? m->status.target_host
+					      : a->dst ? a->dst : "");
+	snprintf(mv.start_time, sizeof(mv.start_time), "%s", m->status.start_time ? m->status.start_time
+					      : now);
+	snprintf(mv.end_time, sizeof(mv.end_time), "%s", now);
+	snprintf(mv.note, sizeof(mv.note), "%s", a->reason ? a->reason : "");
+	mv.progress = m->status.progress;
+	mv.mode = m->status.mode;
+	if (a->migration_phase == CRD_MIG_SUCCEEDED)
+		mv.progress.percent = 100;
+	if (status_migration_update(&m->status, &mv, m->meta.generation, now) == 0 &&
+	    r->sink.migration)
+		r->sink.migration(r->sink.opaque, m);
+}
+
+void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
+		      const struct plan *plan)
+{
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		struct crd_host *h = &set->hosts[i];
+		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 && r->sink.host)
+			r->sink.host(r->sink.opaque, h);
+	}
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->actions[i].kind == PLAN_FINISH_MIGRATION)
+			finish_migration(r, &plan->actions[i], now);
+	for (size_t i = 0; i < set->n_vms; i++) {
+		struct crd_vm *vm = &set->vms[i];
+		if (status_vm_update(vm, action_for_vm(plan, vm), inv, now) == 0 && r->sink.vm)
+			r->sink.vm(r->sink.opaque, vm);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- moves drover records itself ---- */
+
+/* The record of the move @a is carrying out (a user's Migration, or one of drover's
+ * own, made on first use). Called with the lock held. Returns NULL when out of memory. */
+static struct crd_migration *move_record(struct rec *r, const struct plan_action *a,
+					 const char *now)
+{
+	if (a->migration)
+		return (struct crd_migration *)a->migration;
+	for (size_t i = 0; i < r->n_records; i++)
+		if (!strcmp(r->records[i].m.spec.vm_name, a->vm->meta.name) &&
+		    !strcmp(r->records[i].m.meta.namespace, a->vm->meta.namespace) &&
+		    r->records[i].m.status.phase == CRD_MIG_RUNNING)
+			return &r->records[i].m;
+	struct rec_record *grown = realloc(r->records, (r->n_records + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	r->records = grown;
+	struct crd_migration *m = &r->records[r->n_records].m;
+	memset(m, 0, sizeof(*m));
+	/* web-1-20261123-181351: the VM and when drover decided to move it. */
+	char name[64], stamp[16];
+	snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s-%.2s%.2s%.2s", now, now + 5, now + 8, now + 11,
+		 now + 14, now + 17);
+	snprintf(name, sizeof(name), "%.46s-%s", a->vm->meta.name, stamp);
+	m->meta.name = strdup(name);
+	m->meta.namespace = strdup(a->vm->meta.namespace);
+	m->meta.generation = 1;
+	m->spec.vm_name = strdup(a->vm->meta.name);
+	m->spec.target_host = a->dst ? strdup(a->dst) : NULL;
+	m->spec.mode = a->kind == PLAN_MIGRATE_COLD ? CRD_MODE_COLD : CRD_MODE_AUTO;
+	m->spec.knobs = a->knobs;
+	crd_map_free(&m->meta.labels);
+	if (!m->meta.name || !m->meta.namespace || !m->spec.vm_name) {
+		crd_migration_free(m);
+		return NULL;
+	}
+	r->n_records++;
+	return m;
+}
+
+struct job {
+	struct rec *r;
+	struct crd_set *set;
+	const struct plan_action *a;
+	struct exec_ctx ctx;
+	struct exec_conns conns;
+	struct exec_move move;
+	char why[1024];
+	int rc;
+	pthread_t thread;
+	bool started;
+};
+
+static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
+{
+	struct job *job = opaque;
+	struct rec *r = job->r;
+	struct crd_vm *vm = (struct crd_vm *)a->vm;
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	struct crd_migration *m = move_record(r, a, now);
+	if (m && status_migration_update(&m->status, mv, m->meta.generation, now) == 0) {
+		if (r->sink.migration)
+			r->sink.migration(r->sink.opaque, m);
+		free(vm->status.migration.name);
+		vm->status.migration.name = strdup(m->meta.name);
+		vm->status.migration.phase = mv->phase;
+		vm->status.migration.percent = mv->progress.percent;
+		vm->status.phase = mv->phase == CRD_MIG_RUNNING ? CRD_VM_MIGRATING : vm->status.phase;
+		if (r->sink.vm)
+			r->sink.vm(r->sink.opaque, vm);
+	}
+	if (r->view.move)
+		r->view.move(r->view.opaque, a, mv);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *job_thread(void *arg)
+{
+	struct job *job = arg;
+	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
+			      sizeof(job->why));
+	return NULL;
+}
+
+static const struct crd_host *host_named(const struct crd_set *set, const char *name)
+{
+	for (size_t i = 0; name && i < set->n_hosts; i++)
+		if (!strcmp(set->hosts[i].meta.name, name))
+			return &set->hosts[i];
+	return NULL;
+}
+
+static bool acts(enum plan_kind k)
+{
+	return k != PLAN_BLOCKED && k != PLAN_WAIT && k != PLAN_FINISH_MIGRATION;
+}
+
+/* A VM whose action failed earlier in this converge; it is not tried again. */
+struct failed {
+	const struct crd_vm **vms;
+	char **why;
+	size_t n;
+};
+
+static bool has_failed(const struct failed *f, const struct crd_vm *vm)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->vms[i] == vm)
+			return true;
+	return false;
+}
+
+static void remember_failure(struct failed *f, const struct crd_vm *vm, const char *why)
+{
+	const struct crd_vm **vms = realloc(f->vms, (f->n + 1) * sizeof(*vms));
+	char **whys = vms ? realloc(f->why, (f->n + 1) * sizeof(*whys)) : NULL;
+	if (vms)
+		f->vms = vms;
+	if (whys)
+		f->why = whys;
+	if (!vms || !whys)
+		return;
+	f->vms[f->n] = vm;
+	f->why[f->n++] = strdup(why);
+}
+
+static void failed_free(struct failed *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->why[i]);
+	free(f->vms);
+	free(f->why);
+}
+
+/* Runs @jobs[0..n) in threads and waits for them all. */
+static void run_jobs(struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, job_thread, &jobs[i]) == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		else
+			job_thread(&jobs[i]); /* no thread to be had: run it here */
+	}
+}
+
+/* Executes the plan's actions: stops first (they free memory for what follows), then
+ * everything else in parallel. Failures are remembered in @f. */
+static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
+		    struct failed *f, struct rec_result *res)
+{
+	struct job *jobs = calloc(REC_MAX_PARALLEL, sizeof(*jobs));
+	if (!jobs)
+		return;
+	for (int stage = 0; stage < 2; stage++) {
+		size_t n = 0;
+		for (size_t i = 0; i < plan->n && n < REC_MAX_PARALLEL; i++) {
+			const struct plan_action *a = &plan->actions[i];
+			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
+			if (!acts(a->kind) || a->kind == PLAN_NONE || has_failed(f, a->vm) ||
+			    early != (stage == 0))
+				continue;
+			struct job *job = &jobs[n++];
+			memset(job, 0, sizeof(*job));
+			job->r = r;
+			job->set = set;
+			job->a = a;
+			job->ctx = (struct exec_ctx){.desired = set, .stop_timeout_s = r->opt.stop_timeout_s,
+						     .on_move = on_move, .opaque = job, .cancel = &r->cancel};
+			job->conns.src = a->src ? lv_connect(&r->pool, a->src) : NULL;
+			job->conns.dst = a->dst ? lv_connect(&r->pool, a->dst) : NULL;
+			job->conns.src_host = host_named(set, a->src);
+			job->conns.dst_host = host_named(set, a->dst);
+		}
+		run_jobs(jobs, n);
+		for (size_t i = 0; i < n; i++) {
+			if (jobs[i].rc == 0) {
+				res->actions_done++;
+			} else {
+				res->actions_failed++;
+				remember_failure(f, jobs[i].a->vm, jobs[i].why);
+			}
+			if (r->view.action_done) {
+				pthread_mutex_lock(&r->lock);
+				r->view.action_done(r->view.opaque, jobs[i].a, jobs[i].rc, jobs[i].why);
+				pthread_mutex_unlock(&r->lock);
+			}
+		}
+	}
+	/* NONE actions: adopted domains get drover's metadata (cheap, no thread). */
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		if (a->kind != PLAN_NONE || !a->dst)
+			continue;
+		struct exec_ctx ctx = {.desired = set};
+		struct exec_conns conns = {.dst = lv_connect(&r->pool, a->dst)};
+		struct exec_move mv;
+		char why[64];
+		/* Best effort: an adoption that fails now is tried again next pass. */
+		if (exec_action(&ctx, a, &conns, &mv, why, sizeof(why)) < 0)
+			continue;
+	}
+	free(jobs);
+}
+
+/* Marks the VMs whose action failed in their status, so the reason is not lost. */
+static void write_failures(struct rec *r, const struct failed *f)
+{
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < f->n; i++) {
+		struct crd_vm *vm = (struct crd_vm *)f->vms[i];
+		if (status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
+					 "ActionFailed", f->why[i] ? f->why[i] : "",
+					 vm->meta.generation, now) == 0 && r->sink.vm)
+			r->sink.vm(r->sink.opaque, vm);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Counts what keeps the plan from being converged, ignoring VMs given up on. */
+static void count_pending(const struct plan *plan, const struct failed *f, int *changes,
+			  int *blocked, int *waiting)
+{
+	*changes = *blocked = *waiting = 0;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		if (has_failed(f, a->vm) && a->kind != PLAN_FINISH_MIGRATION)
+			continue;
+		if (a->kind == PLAN_BLOCKED)
+			(*blocked)++;
+		else if (a->kind == PLAN_WAIT)
+			(*waiting)++;
+		else if (a->kind != PLAN_NONE)
+			(*changes)++;
+	}
+}
+
+int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
+{
+	struct failed f = {0};
+	double deadline = clk_mono() + r->opt.timeout_s;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (int round = 0; round < r->opt.max_rounds; round++) {
+		struct inventory inv;
+		struct plan plan;
+		int changes, blocked, waiting;
+
+		if (rec_observe_and_plan(r, set, &inv, &plan) < 0) {
+			inv_free(&inv);
+			ret = -1;
+			break;
+		}
+		rec_write_status(r, set, &inv, &plan);
+		if (round == 0 && r->view.plan) {
+			pthread_mutex_lock(&r->lock);
+			r->view.plan(r->view.opaque, &plan);
+			pthread_mutex_unlock(&r->lock);
+		}
+		count_pending(&plan, &f, &changes, &blocked, &waiting);
+		res->blocked = blocked;
+		res->converged = !changes && !blocked && !waiting && !f.n;
+		bool finish_only = changes > 0;
+		for (size_t i = 0; finish_only && i < plan.n; i++)
+			if (plan.actions[i].kind != PLAN_FINISH_MIGRATION &&
+			    plan.actions[i].kind != PLAN_NONE && plan.actions[i].kind != PLAN_BLOCKED &&
+			    plan.actions[i].kind != PLAN_WAIT && !has_failed(&f, plan.actions[i].vm))
+				finish_only = false;
+		if (changes && !finish_only)
+			execute(r, set, &plan, &f, res);
+		plan_free(&plan);
+		inv_free(&inv);
+		if (!changes && !waiting)
+			break;
+		if (finish_only)
+			continue; /* statuses were written; the next pass sees them closed */
+		if (clk_mono() > deadline)
+			break;
+		if (!changes)
+			clk_sleep(REC_WAIT_S); /* only waiting: for a limit or a running job */
+	}
+	write_failures(r, &f);
+	res->converged = res->converged && !f.n;
+	failed_free(&f);
+	return ret;
+}

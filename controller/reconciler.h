@@ -1,0 +1,93 @@
+/* reconciler: observe, plan, write status, execute — one pass, and the loop that
+ * converges. Shared by every source of objects (a directory, the Kubernetes API);
+ * the source supplies where status goes. */
+#ifndef DROVER_RECONCILER_H
+#define DROVER_RECONCILER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "crd/types.h"
+#include "reconcile/execute.h"
+#include "reconcile/inventory.h"
+#include "reconcile/lv.h"
+#include "reconcile/plan.h"
+
+#define REC_WUR __attribute__((warn_unused_result))
+
+/* Where status goes. Each callback may be NULL; they are called with the
+ * reconciler's lock held, from any thread. */
+struct rec_sink {
+	void (*vm)(void *opaque, const struct crd_vm *vm);
+	void (*host)(void *opaque, const struct crd_host *h);
+	void (*migration)(void *opaque, const struct crd_migration *m);
+	void *opaque;
+};
+
+/* What a person watching sees. Each callback may be NULL; called with the lock held. */
+struct rec_view {
+	void (*plan)(void *opaque, const struct plan *p);
+	void (*action_done)(void *opaque, const struct plan_action *a, int rc, const char *why);
+	void (*move)(void *opaque, const struct plan_action *a, const struct exec_move *m);
+	void *opaque;
+};
+
+struct rec_options {
+	struct plan_limits limits;
+	double stop_timeout_s;    /* graceful shutdown wait before a forced stop */
+	int max_rounds;           /* passes of one converge */
+	double timeout_s;         /* one converge in all */
+};
+
+/* A move drover decided on itself (spec.host changed, drain): recorded as a
+ * Migration of its own so it shows in status like a user's. */
+struct rec_record {
+	struct crd_migration m;
+};
+
+struct rec {
+	struct lv_pool pool;
+	struct rec_options opt;
+	struct rec_sink sink;
+	struct rec_view view;
+	pthread_mutex_t lock;     /* guards the set's status and the records while actions run */
+	struct rec_record *records;
+	size_t n_records;
+	struct mig_cancel cancel; /* set to abort running migrations (shutdown) */
+};
+
+/* Default options: limits 5/2, stop timeout 60 s, 20 rounds, 1 hour. Can't fail. */
+void rec_options_default(struct rec_options *opt);
+
+/* Initialises @r; starts libvirt's event loop. Returns 0, or -1 with a message. */
+int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
+	     const struct rec_view *view) REC_WUR;
+
+/* Releases connections and records; accepts NULL. */
+void rec_free(struct rec *r);
+
+/* Observes every host of @set and plans. Returns 0 with @inv and @plan filled (the
+ * caller frees both), or -1 when out of memory. */
+int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
+			 struct plan *plan) REC_WUR;
+
+/* Writes the status of every object of @set from @inv and @plan through the sink.
+ * This function can't fail (a status that cannot be built is skipped). */
+void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
+		      const struct plan *plan);
+
+/* The outcome of rec_converge. */
+struct rec_result {
+	bool converged;           /* nothing left to do, nothing blocked */
+	int actions_done;
+	int actions_failed;
+	int blocked;              /* BLOCKED actions in the last plan */
+};
+
+/* Passes (observe, plan, status, execute) until nothing is left to change, an
+ * action failed and nothing else can proceed, or the round/time limits end it.
+ * A failed action is not retried within one converge. Returns 0 with @res filled,
+ * or -1 when out of memory. */
+int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res) REC_WUR;
+
+#endif

@@ -1,0 +1,264 @@
+/* statedir: the status of every object in directory mode, one JSON file per object
+ * under --state-dir, each written atomically. */
+#include "controller/statedir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "crd/encode.h"
+#include "crd/load.h"
+
+#define STATE_PATH_MAX 4096
+#define STATE_MAX_RECORDS 200000
+
+static const char *const kind_dirs[] = {"hosts", "virtualmachines", "migrations"};
+
+/* mkdir -p for the directories of DIR/KIND/NS. Returns 0, or -1 with errno. */
+static int make_dirs(const char *dir, const char *kind, const char *ns)
+{
+	char path[STATE_PATH_MAX];
+	const char *parts[] = {dir, kind, ns};
+	size_t len = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		int n = snprintf(path + len, sizeof(path) - len, "%s%s", i ? "/" : "", parts[i]);
+		if (n < 0 || (size_t)n >= sizeof(path) - len)
+			return errno = ENAMETOOLONG, -1;
+		len += (size_t)n;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes @obj (consumed) to DIR/KIND/NS/NAME.json atomically. */
+static int write_record(const char *dir, const char *kind, const char *ns, const char *name,
+			json_t *obj)
+{
+	char path[STATE_PATH_MAX], tmp[STATE_PATH_MAX + 16];
+	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	int fd = -1, ret = -1;
+
+	json_decref(obj);
+	if (!text)
+		return errno = ENOMEM, -1;
+	if (make_dirs(dir, kind, ns) < 0)
+		goto cleanup;
+	if (snprintf(path, sizeof(path), "%s/%s/%s/%s.json", dir, kind, ns, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		goto cleanup;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+	    fsync(fd) < 0)
+		goto cleanup;
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+	}
+	free(text);
+	return ret;
+}
+
+int state_write_host(const char *dir, const struct crd_host *h)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_HOST], h->meta.namespace, h->meta.name,
+			    crd_host_to_json(h));
+}
+
+int state_write_vm(const char *dir, const struct crd_vm *vm)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_VM], vm->meta.namespace, vm->meta.name,
+			    crd_vm_to_json(vm));
+}
+
+int state_write_migration(const char *dir, const struct crd_migration *m)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_MIGRATION], m->meta.namespace, m->meta.name,
+			    crd_migration_to_json(m));
+}
+
+int state_remove_migration(const char *dir, const char *ns, const char *name)
+{
+	char path[STATE_PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/migrations/%s/%s.json", dir, ns, name) >=
+	    (int)sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	return unlink(path);
+}
+
+/* Reads one record. Returns 0 with @out filled, -1 (noted in @errs) otherwise. */
+static int read_record(const char *path, struct crd_object *out, struct crd_errors *errs)
+{
+	json_error_t jerr;
+	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int rc;
+
+	if (!obj) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, jerr.line, jerr.column, NULL, "",
+			       "unreadable status record ignored: %s", jerr.text);
+		return -1;
+	}
+	struct crd_errors local = {0};
+	rc = crd_decode_json_object(obj, path, out, &local);
+	json_decref(obj);
+	if (rc != 0) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "status record ignored: it does not decode");
+		crd_errors_free(&local);
+		return -1;
+	}
+	crd_errors_free(&local);
+	return 0;
+}
+
+/* Swaps the status of @rec into the matching object of @set. */
+static void adopt_status(struct crd_set *set, struct crd_object *rec)
+{
+	if (rec->kind == CRD_KIND_HOST) {
+		struct crd_host *h = (struct crd_host *)crd_set_host(set, rec->u.host.meta.namespace,
+								      rec->u.host.meta.name);
+		if (h) {
+			struct crd_host_status tmp = h->status;
+			h->status = rec->u.host.status;
+			rec->u.host.status = tmp;
+		}
+	} else if (rec->kind == CRD_KIND_VM) {
+		struct crd_vm *vm = (struct crd_vm *)crd_set_vm(set, rec->u.vm.meta.namespace,
+								rec->u.vm.meta.name);
+		if (vm) {
+			struct crd_vm_status tmp = vm->status;
+			vm->status = rec->u.vm.status;
+			rec->u.vm.status = tmp;
+		}
+	} else {
+		struct crd_migration *m = (struct crd_migration *)crd_set_migration(
+			set, rec->u.migration.meta.namespace, rec->u.migration.meta.name);
+		if (m) {
+			struct crd_migration_status tmp = m->status;
+			m->status = rec->u.migration.status;
+			rec->u.migration.status = tmp;
+		}
+	}
+}
+
+/* Calls @fn for every record file under DIR/KIND/NS/. Returns -1 when @dir itself
+ * cannot be read, 0 otherwise. */
+static int walk(const char *dir, void (*fn)(void *opaque, const char *path), void *opaque)
+{
+	char path[STATE_PATH_MAX];
+	size_t count = 0;
+
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kind_dirs[k]);
+		DIR *kd = opendir(path);
+		struct dirent *ne;
+		while (kd && (ne = readdir(kd))) {
+			if (ne->d_name[0] == '.')
+				continue;
+			char nspath[STATE_PATH_MAX];
+			if (snprintf(nspath, sizeof(nspath), "%s/%s", path, ne->d_name) >=
+			    (int)sizeof(nspath))
+				continue;
+			DIR *nd = opendir(nspath);
+			struct dirent *fe;
+			while (nd && (fe = readdir(nd)) && count < STATE_MAX_RECORDS) {
+				size_t len = strlen(fe->d_name);
+				if (fe->d_name[0] == '.' || len < 6 || strcmp(fe->d_name + len - 5, ".json"))
+					continue;
+				char file[STATE_PATH_MAX + 256];
+				if (snprintf(file, sizeof(file), "%s/%s", nspath, fe->d_name) <
+				    (int)sizeof(file)) {
+					fn(opaque, file);
+					count++;
+				}
+			}
+			if (nd)
+				closedir(nd);
+		}
+		if (kd)
+			closedir(kd);
+	}
+	struct stat st;
+	return stat(dir, &st) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+struct load_ctx {
+	struct crd_set *set;
+	struct crd_errors *errs;
+	int failed;
+};
+
+static void load_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	if (read_record(path, &rec, ctx->errs) < 0)
+		return;
+	adopt_status(ctx->set, &rec);
+	crd_object_free(&rec);
+}
+
+void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = set, .errs = errs};
+	(void)walk(dir, load_one, &ctx);
+}
+
+static void read_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	if (read_record(path, &rec, ctx->errs) < 0)
+		return;
+	if (crd_set_add(ctx->set, &rec) < 0) {
+		crd_object_free(&rec);
+		ctx->failed = 1;
+	}
+}
+
+int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = out, .errs = errs};
+
+	if (walk(dir, read_one, &ctx) < 0) {
+		crd_errors_add(errs, CRD_SEV_ERROR, dir, 0, 0, NULL, "", "cannot read: %s",
+			       strerror(errno));
+		return -1;
+	}
+	return ctx.failed ? -1 : 0;
+}

@@ -1,0 +1,32 @@
+/* statedir: the status of every object in directory mode, one JSON file per object
+ * under --state-dir, each written atomically. Manifests are never written. */
+#ifndef DROVER_STATEDIR_H
+#define DROVER_STATEDIR_H
+
+#include "crd/error.h"
+#include "crd/types.h"
+
+#define STATE_DEFAULT_DIR "/var/lib/drover"
+#define STATE_WUR __attribute__((warn_unused_result))
+
+/* Writes the whole object, status included, to DIR/KIND/NAMESPACE/NAME.json through a
+ * temporary file, fsync and rename, so a reader (or a crash) never sees half a file.
+ * Returns 0, or -1 with errno set. */
+int state_write_host(const char *dir, const struct crd_host *h) STATE_WUR;
+int state_write_vm(const char *dir, const struct crd_vm *vm) STATE_WUR;
+int state_write_migration(const char *dir, const struct crd_migration *m) STATE_WUR;
+
+/* Gives every object of @set the status recorded for it in @dir, if any (objects
+ * without a record keep theirs). A record that cannot be read is reported in @errs
+ * as a note and ignored: status is observed again anyway. This function can't fail. */
+void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *errs);
+
+/* Reads every record in @dir into @out (zeroed or holding objects). Returns 0, or -1
+ * when the directory cannot be read, with @errs appended. */
+int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs) STATE_WUR;
+
+/* Removes the record of Migration @ns/@name (kept records are pruned this way).
+ * Returns 0, or -1 with errno set. */
+int state_remove_migration(const char *dir, const char *ns, const char *name);
+
+#endif

@@ -1,0 +1,34 @@
+/* view: what drover prints — the plan, like `terraform plan`, and live progress of
+ * moves (a bar per move on a terminal, plain lines otherwise). */
+#ifndef DROVER_VIEW_H
+#define DROVER_VIEW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "reconcile/execute.h"
+#include "reconcile/plan.h"
+
+struct view {
+	FILE *out;
+	bool tty;                 /* rewrite one progress line in place */
+	double last_line;         /* monotonic time of the last plain progress line */
+	bool line_open;           /* a progress line without its newline is on screen */
+};
+
+/* Sets up a view on @out; tty is detected. This function can't fail. */
+void view_init(struct view *v, FILE *out);
+
+/* Prints every action with its reason and a closing summary. Returns the number of
+ * actions that change something. This function can't fail. */
+int view_print_plan(struct view *v, const struct plan *p);
+
+/* rec_view callbacks (opaque = struct view *). */
+void view_on_plan(void *opaque, const struct plan *p);
+void view_on_action_done(void *opaque, const struct plan_action *a, int rc, const char *why);
+void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m);
+
+/* "12.5 MiB" for @bytes in @buf. Returns @buf. This function can't fail. */
+const char *view_bytes(unsigned long long bytes, char *buf, size_t size);
+
+#endif

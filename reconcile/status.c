@@ -1,0 +1,195 @@
+/* status: VM, Host and Migration status derived from the plan and the inventory. */
+#include "reconcile/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crd/quantity.h"
+
+/* Replaces *@dst with a copy of @src (NULL allowed). Returns 0, or -1 when out of memory. */
+static int set_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+	if (src && !(copy = strdup(src)))
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int status_set_condition(struct crd_conditions *c, const char *type, enum crd_cond_status st,
+			 const char *reason, const char *message, int64_t generation,
+			 const char *now)
+{
+	struct crd_condition *cond = NULL;
+
+	for (size_t i = 0; i < c->n && !cond; i++)
+		if (!strcmp(c->items[i].type, type))
+			cond = &c->items[i];
+	if (!cond) {
+		struct crd_condition *grown = realloc(c->items, (c->n + 1) * sizeof(*grown));
+		if (!grown)
+			return -1;
+		c->items = grown;
+		cond = &c->items[c->n];
+		memset(cond, 0, sizeof(*cond));
+		if (!(cond->type = strdup(type)))
+			return -1;
+		c->n++;
+		cond->status = st == CRD_COND_UNKNOWN ? CRD_COND_TRUE : CRD_COND_UNKNOWN;
+	}
+	if (cond->status != st || !cond->last_transition_time) {
+		if (set_str(&cond->last_transition_time, now) < 0)
+			return -1;
+		cond->status = st;
+	}
+	cond->observed_generation = generation;
+	return set_str(&cond->reason, reason) < 0 || set_str(&cond->message, message ? message : "") < 0
+		       ? -1 : 0;
+}
+
+const char *status_problem_reason(enum plan_problem p)
+{
+	switch (p) {
+	case PLAN_PROBLEM_NONE: return "";
+	case PLAN_PROBLEM_CONFLICT: return "Conflict";
+	case PLAN_PROBLEM_PRECHECK: return "PreCheckFailed";
+	case PLAN_PROBLEM_NO_HOST: return "NoSchedulableHost";
+	case PLAN_PROBLEM_HOST_UNKNOWN: return "HostUnreachable";
+	case PLAN_PROBLEM_REJECTED: return "Rejected";
+	case PLAN_PROBLEM_EVICTION: return "EvictionBlocked";
+	case PLAN_PROBLEM_LOST: return "Lost";
+	}
+	return "Unknown";
+}
+
+/* The host where @vm's own domain is: an active copy first, else a defined one. */
+static const struct inv_host *find_instance(const struct crd_vm *vm, const struct inventory *inv,
+					    const struct inv_domain **dom)
+{
+	const struct inv_host *found = NULL;
+
+	*dom = NULL;
+	for (size_t i = 0; i < inv->n_hosts; i++) {
+		const struct inv_host *h = &inv->hosts[i];
+		const struct inv_domain *d = h->reachable ? inv_domain_by_name(h, vm->meta.name) : NULL;
+		if (!d || !inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name) || d->migrating_in)
+			continue;
+		if (!found || (d->active && !(*dom)->active)) {
+			found = h;
+			*dom = d;
+		}
+	}
+	return found;
+}
+
+static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct inv_domain *d)
+{
+	if (a && a->phase != CRD_VM_PHASE_NONE)
+		return a->phase;
+	if (!d)
+		return CRD_VM_PENDING;
+	return d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED;
+}
+
+int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
+		     const char *now)
+{
+	struct crd_vm_status *st = &vm->status;
+	const struct inv_domain *dom;
+	const struct inv_host *at = find_instance(vm, inv, &dom);
+	int64_t gen = vm->meta.generation;
+	const char *problem = a ? status_problem_reason(a->problem) : "";
+	const char *why = a && a->reason ? a->reason : "";
+	bool moving = a && (a->phase == CRD_VM_MIGRATING);
+	bool placed = at && (!vm->spec.host || !strcmp(vm->spec.host, at->name)) && !moving;
+	int rc = 0;
+
+	st->observed_generation = gen;
+	st->phase = derive_phase(a, dom);
+	/* An unreachable host keeps the VM's last known place: it may still run there. */
+	if (at || !(a && a->problem == PLAN_PROBLEM_HOST_UNKNOWN))
+		rc |= set_str(&st->host, at ? at->name : NULL);
+	if (a && a->problem != PLAN_PROBLEM_NONE)
+		rc |= status_set_condition(&st->conditions, "Placed", CRD_COND_FALSE, problem, why,
+					   gen, now);
+	else
+		rc |= status_set_condition(&st->conditions, "Placed",
+					   placed ? CRD_COND_TRUE : CRD_COND_FALSE,
+					   placed ? "OnDesiredHost" : at ? "Moving" : "NotDefined",
+					   why, gen, now);
+	rc |= status_set_condition(&st->conditions, "Running",
+				   dom && dom->active ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   dom && dom->active ? "DomainActive" : "DomainInactive", "", gen, now);
+	rc |= status_set_condition(&st->conditions, "Migrating",
+				   moving ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   moving ? "MigrationInProgress" : "NoMigration", moving ? why : "",
+				   gen, now);
+	bool live = dom && dom->active && vm->spec.eviction != CRD_EVICT_NONE;
+	rc |= status_set_condition(&st->conditions, "LiveMigratable",
+				   live ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   live ? "Migratable"
+					: !(dom && dom->active) ? "NotRunning" : "EvictionStrategyNone",
+				   "", gen, now);
+	return rc ? -1 : 0;
+}
+
+int status_host_update(struct crd_host *h, const struct inv_host *ih, const char *now)
+{
+	struct crd_host_status *st = &h->status;
+	struct crd_hypervisor *hv = &st->hypervisor;
+	int64_t gen = h->meta.generation;
+	bool up = ih && ih->reachable;
+	char version[32];
+	int rc = 0;
+
+	st->observed_generation = gen;
+	rc |= status_set_condition(&st->conditions, "Reachable", up ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   up ? "Connected" : "Unreachable",
+				   up ? "" : ih && ih->error ? ih->error : "not observed", gen, now);
+	bool ready = up && !h->spec.unschedulable && !h->spec.drain && !h->spec.fenced;
+	rc |= status_set_condition(&st->conditions, "Ready", ready ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   ready ? "Schedulable"
+				   : !up ? "Unreachable"
+				   : h->spec.fenced ? "Fenced"
+				   : h->spec.drain ? "Draining" : "Unschedulable",
+				   "", gen, now);
+	if (!up)
+		return rc ? -1 : 0;
+	rc |= set_str(&hv->type, ih->hv_type);
+	snprintf(version, sizeof(version), "%lu.%lu.%lu", ih->hv_version / 1000000,
+		 ih->hv_version / 1000 % 1000, ih->hv_version % 1000);
+	rc |= set_str(&hv->version, version);
+	snprintf(version, sizeof(version), "%lu.%lu.%lu", ih->lib_version / 1000000,
+		 ih->lib_version / 1000 % 1000, ih->lib_version % 1000);
+	rc |= set_str(&hv->libvirt_version, version);
+	rc |= set_str(&hv->arch, ih->arch);
+	rc |= set_str(&hv->cpu_model, ih->cpu_model);
+	st->memory_total = ih->memory_total;
+	st->memory_free = ih->memory_free;
+	st->vms = (int64_t)ih->n_domains;
+	return rc ? -1 : 0;
+}
+
+int status_migration_update(struct crd_migration_status *st, const struct exec_move *mv,
+			    int64_t generation, const char *now)
+{
+	int rc = 0;
+
+	st->observed_generation = generation;
+	st->phase = mv->phase;
+	st->mode = mv->mode;
+	st->progress = mv->progress;
+	st->downtime_ms = mv->downtime_ms < 0 ? 0 : mv->downtime_ms;
+	rc |= set_str(&st->source_host, mv->source[0] ? mv->source : NULL);
+	rc |= set_str(&st->target_host, mv->target[0] ? mv->target : NULL);
+	rc |= set_str(&st->start_time, mv->start_time[0] ? mv->start_time : NULL);
+	rc |= set_str(&st->end_time, mv->end_time[0] ? mv->end_time : NULL);
+	bool failed = mv->phase == CRD_MIG_FAILED || mv->phase == CRD_MIG_CANCELLED;
+	rc |= set_str(&st->failure_reason, failed && mv->note[0] ? mv->note : NULL);
+	bool done = mv->phase == CRD_MIG_SUCCEEDED || failed;
+	rc |= status_set_condition(&st->conditions, "Complete", done ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   crd_mig_phase_str(mv->phase), mv->note, generation, now);
+	return rc ? -1 : 0;
+}

@@ -1,0 +1,39 @@
+/* status: what to write back — VM, Host and Migration status derived from the plan
+ * and the inventory. Pure: the time comes in as a value. */
+#ifndef DROVER_STATUS_H
+#define DROVER_STATUS_H
+
+#include "crd/types.h"
+#include "reconcile/execute.h"
+#include "reconcile/inventory.h"
+#include "reconcile/plan.h"
+
+#define STATUS_WUR __attribute__((warn_unused_result))
+
+/* Sets condition @type in @c (adding it when missing). lastTransitionTime becomes @now
+ * only when the status changes, per the Kubernetes API conventions.
+ * Returns 0, or -1 when out of memory. */
+int status_set_condition(struct crd_conditions *c, const char *type, enum crd_cond_status st,
+			 const char *reason, const char *message, int64_t generation,
+			 const char *now) STATUS_WUR;
+
+/* The condition reason for a plan problem ("PreCheckFailed", "Conflict", ...).
+ * This function can't fail. */
+const char *status_problem_reason(enum plan_problem p);
+
+/* Updates @vm->status from @a (the plan's action for it; NULL when none) and @inv.
+ * Returns 0, or -1 when out of memory. */
+int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
+		     const char *now) STATUS_WUR;
+
+/* Updates @h->status from its observed host @ih (NULL when not observed).
+ * Returns 0, or -1 when out of memory. */
+int status_host_update(struct crd_host *h, const struct inv_host *ih, const char *now) STATUS_WUR;
+
+/* Copies a move's record @mv into Migration status @st (source, target, phase, mode,
+ * times, progress, downtime, failure reason, and a condition per phase).
+ * Returns 0, or -1 when out of memory. */
+int status_migration_update(struct crd_migration_status *st, const struct exec_move *mv,
+			    int64_t generation, const char *now) STATUS_WUR;
+
+#endif
