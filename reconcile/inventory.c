@@ -1,0 +1,161 @@
+/* inventory: free functions and lookups over the observed state (plain data, no libvirt). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reconcile/inventory.h"
+
+/* Frees @n strings of @v and the array itself. This function can't fail. */
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void inv_domain_free(struct inv_domain *d)
+{
+	if (!d)
+		return;
+	free(d->name);
+	free(d->owner_namespace);
+	free(d->owner_name);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		free(d->disks[i].path);
+		free(d->disks[i].target);
+	}
+	free(d->disks);
+	strv_free(d->bridges, d->n_bridges);
+	strv_free(d->networks, d->n_networks);
+	memset(d, 0, sizeof(*d));
+}
+
+void inv_pool_free(struct inv_pool *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->path);
+	strv_free(p->volumes, p->n_volumes);
+	memset(p, 0, sizeof(*p));
+}
+
+void inv_host_free(struct inv_host *h)
+{
+	if (!h)
+		return;
+	free(h->name);
+	free(h->error);
+	free(h->hostname);
+	free(h->hv_type);
+	free(h->arch);
+	free(h->cpu_model);
+	strv_free(h->bridges, h->n_bridges);
+	strv_free(h->networks, h->n_networks);
+	for (size_t i = 0; i < h->n_pools; i++)
+		inv_pool_free(&h->pools[i]);
+	free(h->pools);
+	for (size_t i = 0; i < h->n_domains; i++)
+		inv_domain_free(&h->domains[i]);
+	free(h->domains);
+	memset(h, 0, sizeof(*h));
+}
+
+void inv_free(struct inventory *inv)
+{
+	if (!inv)
+		return;
+	for (size_t i = 0; i < inv->n_hosts; i++)
+		inv_host_free(&inv->hosts[i]);
+	free(inv->hosts);
+	memset(inv, 0, sizeof(*inv));
+}
+
+const struct inv_host *inv_host_by_name(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; inv && name && i < inv->n_hosts; i++)
+		if (inv->hosts[i].name && !strcmp(inv->hosts[i].name, name))
+			return &inv->hosts[i];
+	return NULL;
+}
+
+const struct inv_domain *inv_domain_by_name(const struct inv_host *h, const char *name)
+{
+	for (size_t i = 0; h && name && i < h->n_domains; i++)
+		if (h->domains[i].name && !strcmp(h->domains[i].name, name))
+			return &h->domains[i];
+	return NULL;
+}
+
+const struct inv_domain *inv_domain_by_uuid(const struct inv_host *h, const char *uuid)
+{
+	/* An empty UUID names nothing: test inventories and network errors leave it blank. */
+	if (!uuid || !*uuid)
+		return NULL;
+	for (size_t i = 0; h && i < h->n_domains; i++)
+		if (!strcasecmp(h->domains[i].uuid, uuid))
+			return &h->domains[i];
+	return NULL;
+}
+
+bool inv_domain_owned_by(const struct inv_domain *d, const char *ns, const char *name)
+{
+	if (!d || !d->owner_name || !name)
+		return false;
+	/* Metadata written without a namespace means the default one, as in the API. */
+	const char *own_ns = d->owner_namespace ? d->owner_namespace : "default";
+	return !strcmp(own_ns, ns ? ns : "default") && !strcmp(d->owner_name, name);
+}
+
+bool inv_strv_has(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (list[i] && !strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+/* True when file @path sits directly in directory @dir (trailing slashes of @dir ignored):
+ * a libvirt dir pool lists only the files of its own directory. This function can't fail. */
+static bool path_in_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (strncmp(path, dir, n) != 0)
+		return false;
+	const char *rest = path + n;
+	if (!(n == 1 && dir[0] == '/')) {
+		if (*rest != '/')
+			return false;
+		rest++;
+	}
+	return *rest && !strchr(rest, '/');
+}
+
+const struct inv_pool *inv_pool_holding(const struct inv_host *h, const char *path)
+{
+	const struct inv_pool *inactive = NULL;
+
+	/* An active pool wins over an inactive one of the same directory: only the active
+	 * one can receive a volume, but the inactive one still explains a failure. */
+	for (size_t i = 0; h && path && i < h->n_pools; i++) {
+		const struct inv_pool *p = &h->pools[i];
+		if (!p->path || !path_in_dir(path, p->path))
+			continue;
+		if (p->active)
+			return p;
+		if (!inactive)
+			inactive = p;
+	}
+	return inactive;
+}
+
+bool inv_host_has_volume(const struct inv_host *h, const char *path)
+{
+	for (size_t i = 0; h && path && i < h->n_pools; i++)
+		if (inv_strv_has(h->pools[i].volumes, h->pools[i].n_volumes, path))
+			return true;
+	return false;
+}

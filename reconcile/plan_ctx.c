@@ -1,0 +1,184 @@
+/* plan_ctx: the planner's working state — hosts, counters, the action list and the queues. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/plan_ctx.h"
+
+void plan_str_add(struct plan_str *s, const char *fmt, ...)
+{
+	static const char CUT[] = "...";
+	size_t room = sizeof(s->buf) - s->len;
+	va_list ap;
+
+	if (room <= 1)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(s->buf + s->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < room) {
+		s->len += (size_t)n;
+		return;
+	}
+	/* Cut: keep the buffer full so later appends do nothing, and say so. */
+	s->len = sizeof(s->buf) - 1;
+	memcpy(s->buf + s->len - (sizeof(CUT) - 1), CUT, sizeof(CUT) - 1);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	const struct plan_host *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : strcmp(x->spec->meta.namespace, y->spec->meta.namespace);
+}
+
+int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struct inventory *inv,
+		  const struct plan_limits *lim)
+{
+	memset(c, 0, sizeof(*c));
+	c->desired = desired;
+	c->inv = inv;
+	if (lim)
+		c->lim = *lim;
+	else
+		plan_limits_default(&c->lim);
+	if (!desired->n_hosts)
+		return 0;
+	c->hosts = calloc(desired->n_hosts, sizeof(*c->hosts));
+	if (!c->hosts) {
+		c->oom = true;
+		return -1;
+	}
+	for (size_t i = 0; i < desired->n_hosts; i++) {
+		struct plan_host *h = &c->hosts[c->n_hosts++];
+		h->spec = &desired->hosts[i];
+		h->name = h->spec->meta.name;
+		h->inv = inv_host_by_name(inv, h->name);
+		h->reachable = h->inv && h->inv->reachable;
+	}
+	qsort(c->hosts, c->n_hosts, sizeof(*c->hosts), host_cmp);
+	return 0;
+}
+
+static void intents_free(struct plan_intents *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		vmres_free(&q->items[i].v.res);
+	free(q->items);
+	memset(q, 0, sizeof(*q));
+}
+
+void plan_ctx_free(struct plan_ctx *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->items[i].a.src);
+		free(c->items[i].a.dst);
+		free(c->items[i].a.reason);
+	}
+	free(c->items);
+	free(c->hosts);
+	intents_free(&c->moves);
+	intents_free(&c->lands);
+	memset(c, 0, sizeof(*c));
+}
+
+struct plan_host *plan_ctx_host(const struct plan_ctx *c, const char *name)
+{
+	for (size_t i = 0; name && i < c->n_hosts; i++)
+		if (!strcmp(c->hosts[i].name, name))
+			return &c->hosts[i];
+	return NULL;
+}
+
+uint64_t plan_host_available(const struct plan_host *h)
+{
+	uint64_t free_mem = h->inv ? h->inv->memory_free : 0;
+	uint64_t held = h->spec->spec.reserved_memory;
+
+	if (held > free_mem)
+		return 0;
+	free_mem -= held;
+	return h->placed > free_mem ? 0 : free_mem - h->placed;
+}
+
+/* Grows an array of @size-byte elements to hold one more. Returns 0 or -1. */
+static int grow(void **arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *p = realloc(*arr, ncap * size);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* A copy of @h's name, or NULL for no host; sets c->oom when the copy fails. */
+static char *host_dup(struct plan_ctx *c, const struct plan_host *h)
+{
+	char *s = h ? strdup(h->name) : NULL;
+	if (h && !s)
+		c->oom = true;
+	return s;
+}
+
+struct plan_action *plan_emit(struct plan_ctx *c, const struct plan_emit *e, const char *fmt, ...)
+{
+	char reason[PLAN_REASON_MAX];
+	va_list ap;
+
+	if (c->oom || grow((void **)&c->items, c->n, &c->cap, sizeof(*c->items)) < 0) {
+		c->oom = true;
+		return NULL;
+	}
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+
+	struct plan_item *it = &c->items[c->n];
+	memset(it, 0, sizeof(*it));
+	it->a = (struct plan_action){
+		.kind = e->kind, .problem = e->problem, .vm = e->v->vm, .migration = e->mig,
+		.phase = e->phase, .migration_phase = e->mig_phase,
+	};
+	it->a.src = host_dup(c, e->src);
+	it->a.dst = host_dup(c, e->dst);
+	it->a.reason = strdup(reason);
+	if (!it->a.reason)
+		c->oom = true;
+	it->memory = e->v->memory;
+	it->seq = c->n++;
+	return c->oom ? NULL : &it->a;
+}
+
+void plan_queue(struct plan_ctx *c, struct plan_intent *it)
+{
+	struct plan_intents *q = it->kind == PLAN_INTENT_MOVE ? &c->moves : &c->lands;
+
+	if (c->oom || grow((void **)&q->items, q->n, &q->cap, sizeof(*q->items)) < 0) {
+		c->oom = true;
+		vmres_free(&it->v.res);
+		return;
+	}
+	q->items[q->n++] = *it;
+	memset(&it->v.res, 0, sizeof(it->v.res));
+}
+
+enum crd_vm_phase plan_vm_phase_now(const struct plan_vm *v)
+{
+	if (!v->dom)
+		return CRD_VM_PENDING;
+	return v->dom->active ? CRD_VM_RUNNING : CRD_VM_STOPPED;
+}
+
+const char *plan_vm_adopt_note(const struct plan_vm *v)
+{
+	return v->adopting ? "adopting existing domain; " : "";
+}

@@ -1,0 +1,461 @@
+/* plan_vm: identity, conflicts, lost hosts, in-flight jobs and Migrations of one VM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/plan_vm.h"
+
+/* A domain of the VM's name on a reachable host. */
+struct copy {
+	struct plan_host *h;
+	const struct inv_domain *d;
+};
+
+/* Every domain of the VM's name: drover's for this VM, and those without drover metadata.
+ * (A domain that drover defined for another VM of the same name is neither.) */
+struct copies {
+	struct copy *owned, *foreign;
+	size_t n_owned, n_foreign;
+};
+
+static void copies_free(struct copies *cp)
+{
+	free(cp->owned);
+	free(cp->foreign);
+	memset(cp, 0, sizeof(*cp));
+}
+
+/* Fills @cp from every reachable host. Returns 0, or -1 when out of memory. */
+static int copies_find(const struct plan_ctx *c, const struct crd_vm *vm, struct copies *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->owned = calloc(c->n_hosts + 1, sizeof(*cp->owned));
+	cp->foreign = calloc(c->n_hosts + 1, sizeof(*cp->foreign));
+	if (!cp->owned || !cp->foreign)
+		return -1;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		struct plan_host *h = &c->hosts[i];
+		const struct inv_domain *d = h->reachable ? inv_domain_by_name(h->inv, vm->meta.name)
+							  : NULL;
+		if (!d)
+			continue;
+		if (inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
+			cp->owned[cp->n_owned++] = (struct copy){h, d};
+		else if (!d->owner_name)
+			cp->foreign[cp->n_foreign++] = (struct copy){h, d};
+	}
+	return 0;
+}
+
+/* Appends "lab-a, lab-b" for the hosts of @n copies to @s. This function can't fail. */
+static void hosts_list(struct plan_str *s, const struct copy *cp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		plan_str_add(s, "%s%s", i ? ", " : "", cp[i].h->name);
+}
+
+/* Rule 9: a job or an incoming migration on any of the @n copies @list → WAIT; it counts
+ * against the limits. Returns true when the VM is in flight (and planned). */
+static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *list, size_t n)
+{
+	const struct copy *src = NULL, *dst = NULL;
+	bool busy = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct copy *o = &list[i];
+		if (o->d->migrating_in) {
+			dst = o;
+			busy = true;
+			continue;
+		}
+		busy |= o->d->job_active;
+		if (!src || o->d->active)
+			src = o;
+	}
+	if (!busy)
+		return false;
+	c->migrations++;
+	if (src) {
+		src->h->outbound++;
+		v->host = src->h;
+		v->dom = src->d;
+	}
+	struct plan_emit e = {.kind = PLAN_WAIT, .v = v, .src = src ? src->h : NULL,
+			      .dst = dst ? dst->h : NULL, .phase = CRD_VM_MIGRATING};
+	if (dst)
+		plan_emit(c, &e, "waiting: migration %s → %s in progress", src ? src->h->name : "?",
+			  dst->h->name);
+	else
+		plan_emit(c, &e, "waiting: a libvirt job is running on %s at %s", v->vm->meta.name,
+			  src ? src->h->name : "?");
+	return true;
+}
+
+/* Rule 2: owned copies on two or more hosts. One active copy whose every other copy is
+ * inactive on a fenced host: the others are stale (the VM was restarted after fencing).
+ * Otherwise a conflict, left alone. */
+static void several_copies(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	const struct copy *run = NULL;
+	size_t n_active = 0;
+	bool stale = true;
+	struct plan_str hosts = {.len = 0};
+
+	for (size_t i = 0; i < cp->n_owned; i++) {
+		if (cp->owned[i].d->active) {
+			n_active++;
+			run = &cp->owned[i];
+		} else if (!cp->owned[i].h->spec->spec.fenced) {
+			stale = false;
+		}
+	}
+	hosts_list(&hosts, cp->owned, cp->n_owned);
+	if (n_active != 1 || !stale) {
+		struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_CONFLICT, .v = v,
+				      .phase = CRD_VM_CONFLICT};
+		plan_emit(c, &e, "defined on %zu hosts: %s; drover leaves it alone until only one "
+			  "definition is left", cp->n_owned, hosts.buf);
+		return;
+	}
+	v->host = run->h;
+	v->dom = run->d;
+	for (size_t i = 0; i < cp->n_owned; i++) {
+		const struct copy *o = &cp->owned[i];
+		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .src = run->h,
+				      .dst = o->h, .phase = CRD_VM_RUNNING};
+		if (o != run)
+			plan_emit(c, &e, "host %s was fenced and %s runs on %s: removing the stale "
+				  "definition", o->h->name, v->vm->meta.name, run->h->name);
+	}
+}
+
+/* Rule 1, adoption: no copy of drover's and exactly one domain of the name without drover's
+ * metadata, on the pinned host or (unpinned) anywhere → it is the VM's instance. Two such
+ * domains, or one away from the pinned host, might be the VM running already: a conflict.
+ * Returns true when the VM is planned (conflict). */
+static bool foreign_copies(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	const char *pin = v->vm->spec.host, *name = v->vm->meta.name;
+	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_CONFLICT, .v = v,
+			      .phase = CRD_VM_CONFLICT};
+	struct plan_str hosts = {.len = 0};
+
+	if (cp->n_owned || !cp->n_foreign)
+		return false;
+	hosts_list(&hosts, cp->foreign, cp->n_foreign);
+	if (cp->n_foreign > 1) {
+		plan_emit(c, &e, "domain %s exists on %s without drover metadata: cannot tell which "
+			  "one to adopt", name, hosts.buf);
+		return true;
+	}
+	if (pin && strcmp(pin, cp->foreign[0].h->name)) {
+		plan_emit(c, &e, "domain %s on %s is not managed by drover and %s is pinned to %s: "
+			  "remove that domain or pin %s to %s", name, hosts.buf, name, pin, name,
+			  hosts.buf);
+		return true;
+	}
+	v->host = cp->foreign[0].h;
+	v->dom = cp->foreign[0].d;
+	v->adopting = true;
+	return false;
+}
+
+/* Queues a landing of @v (define, or start of its own definition) on @dst or, when NULL,
+ * where placement chooses. @why is the reason. */
+static void queue_land(struct plan_ctx *c, struct plan_vm *v, struct plan_host *dst,
+		       const char *why)
+{
+	struct plan_intent it = {.v = *v, .kind = PLAN_INTENT_LAND, .cause = PLAN_CAUSE_SPEC,
+				 .dst = dst};
+
+	snprintf(it.why, sizeof(it.why), "%s", why);
+	plan_queue(c, &it);
+	memset(&v->res, 0, sizeof(v->res));
+}
+
+/* Rules 4 and 5 for a VM with no instance: define it on its pinned host or by placement,
+ * for the reason @why. */
+static void undefined(struct plan_ctx *c, struct plan_vm *v, const char *why)
+{
+	const char *pin = v->vm->spec.host;
+	struct plan_host *h = plan_ctx_host(c, pin);
+	struct plan_emit e = {.kind = PLAN_BLOCKED, .v = v, .dst = h, .phase = CRD_VM_PENDING};
+
+	if (pin && !h) {
+		e.problem = PLAN_PROBLEM_NO_HOST;
+		plan_emit(c, &e, "spec.host %s is not a declared Host", pin);
+	} else if (h && !h->reachable && !h->spec->spec.fenced) {
+		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
+		e.phase = CRD_VM_UNKNOWN;
+		plan_emit(c, &e, "host %s is unreachable (%s): cannot tell whether %s is there",
+			  pin, h->inv && h->inv->error ? h->inv->error : "not observed",
+			  v->vm->meta.name);
+	} else {
+		queue_land(c, v, h, why);
+	}
+}
+
+/* Rule 3: no instance is visible and the host it last ran on is unreachable. Returns true
+ * when the VM is planned. */
+static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
+{
+	const struct crd_vm *vm = v->vm;
+	const char *last = vm->status.host, *name = vm->meta.name;
+	struct plan_host *h = plan_ctx_host(c, last);
+	struct plan_emit e = {.kind = PLAN_BLOCKED, .v = v, .src = h, .phase = CRD_VM_UNKNOWN};
+	char why[256];
+
+	if (!last || (h && h->reachable))
+		return false;
+	if (!h) {
+		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
+		plan_emit(c, &e, "%s last ran on %s, which is no longer declared: declare it with "
+			  "fenced: true to restart %s elsewhere", name, last, name);
+	} else if (!h->spec->spec.fenced) {
+		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
+		plan_emit(c, &e, "host %s is unreachable (%s): %s may still run there", last,
+			  h->inv && h->inv->error ? h->inv->error : "not observed", name);
+	} else if (vm->spec.storage == CRD_STORAGE_LOCAL) {
+		e.problem = PLAN_PROBLEM_LOST;
+		plan_emit(c, &e, "host %s fenced: %s has local disks there; lost until %s returns",
+			  last, name, last);
+	} else if (!vm->spec.running) {
+		e.kind = PLAN_NONE;
+		e.phase = CRD_VM_STOPPED;
+		plan_emit(c, &e, "host %s fenced: %s is not to run; its definition stays there",
+			  last, name);
+	} else if (vm->spec.host && !strcmp(vm->spec.host, last)) {
+		e.problem = PLAN_PROBLEM_NO_HOST;
+		e.phase = CRD_VM_PENDING;
+		plan_emit(c, &e, "host %s fenced: %s is pinned there by spec.host; change spec.host "
+			  "to restart it elsewhere", last, name);
+	} else {
+		snprintf(why, sizeof(why), "host %s fenced: restarting elsewhere", last);
+		undefined(c, v, why);
+	}
+	return true;
+}
+
+/* ---- Migration objects (rule 6) ---- */
+
+static bool mig_for(const struct crd_migration *m, const struct crd_vm *vm)
+{
+	return m->spec.vm_name && !strcmp(m->spec.vm_name, vm->meta.name) &&
+	       !strcmp(m->meta.namespace, vm->meta.namespace);
+}
+
+static bool mig_terminal(const struct crd_migration *m)
+{
+	enum crd_mig_phase p = m->status.phase;
+	return p == CRD_MIG_SUCCEEDED || p == CRD_MIG_FAILED || p == CRD_MIG_CANCELLED;
+}
+
+/* The host a Migration moves to: the one drover chose earlier, else the one asked for. */
+static const char *mig_target(const struct crd_migration *m)
+{
+	return m->status.target_host ? m->status.target_host : m->spec.target_host;
+}
+
+/* Emits FINISH_MIGRATION of @m with @phase, @problem and the reason @why. */
+static void finish(struct plan_ctx *c, const struct plan_vm *v, const struct crd_migration *m,
+		   enum crd_mig_phase phase, enum plan_problem problem, const char *why)
+{
+	struct plan_emit e = {.kind = PLAN_FINISH_MIGRATION, .problem = problem, .v = v, .mig = m,
+			      .src = v->host, .dst = NULL, .phase = plan_vm_phase_now(v),
+			      .mig_phase = phase};
+	struct plan_action *a = plan_emit(c, &e, "%s", why);
+	const char *target = mig_target(m);
+
+	if (a && target && !a->dst && !(a->dst = strdup(target)))
+		c->oom = true;
+}
+
+/* Settles @m when its end is already known. Returns true when a FINISH was emitted. */
+static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct crd_migration *m)
+{
+	const char *target = mig_target(m), *name = v->vm->meta.name, *pin = v->vm->spec.host;
+	const char *src = m->status.source_host;
+	bool there = target && v->host && !strcmp(v->host->name, target);
+	bool moved = there && src && strcmp(src, target);
+	char why[PLAN_REASON_MAX];
+
+	if (m->spec.cancel && !moved) {
+		finish(c, v, m, CRD_MIG_CANCELLED, PLAN_PROBLEM_NONE, "cancelled by spec.cancel");
+	} else if (pin && (!m->spec.target_host || strcmp(m->spec.target_host, pin))) {
+		snprintf(why, sizeof(why), "VirtualMachine %s is pinned to %s by spec.host; change "
+			 "spec.host to move it", name, pin);
+		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED, why);
+	} else if (there) {
+		snprintf(why, sizeof(why), moved ? "%s moved from %s to %s" : "%s is already on %s",
+			 name, moved ? src : target, target);
+		finish(c, v, m, CRD_MIG_SUCCEEDED, PLAN_PROBLEM_NONE, why);
+	} else if (!v->dom) {
+		snprintf(why, sizeof(why), "VirtualMachine %s is not defined on any host", name);
+		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED, why);
+	} else if (m->status.phase == CRD_MIG_RUNNING) {
+		/* Marked running, yet no job is: drover stopped while it ran; libvirt rolled it
+		 * back. A user's Migration is not retried. */
+		snprintf(why, sizeof(why), "interrupted: no migration of %s is running; it stays "
+			 "on %s", name, v->host->name);
+		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_NONE, why);
+	} else if (m->spec.mode == CRD_MODE_LIVE && !v->dom->active) {
+		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED,
+		       "Live migration needs a running VM");
+	} else if (target && !plan_ctx_host(c, target)) {
+		snprintf(why, sizeof(why), "target host %s is not a declared Host", target);
+		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED, why);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Settles every active Migration of @v and returns the one that drives a move now: the
+ * first in the set; later ones wait (no action) until it ends. */
+static const struct crd_migration *migrations(struct plan_ctx *c, const struct plan_vm *v)
+{
+	const struct crd_migration *winner = NULL;
+
+	for (size_t i = 0; i < c->desired->n_migrations; i++) {
+		const struct crd_migration *m = &c->desired->migrations[i];
+		if (!mig_for(m, v->vm) || mig_terminal(m) || mig_settle(c, v, m))
+			continue;
+		if (!winner)
+			winner = m;
+	}
+	return winner;
+}
+
+/* ---- what the VM needs ---- */
+
+/* Queues a move of @v (which has an instance) for @cause to @dst (NULL: placement). */
+static void queue_move(struct plan_ctx *c, struct plan_vm *v, enum plan_cause cause,
+		       const struct crd_migration *mig, struct plan_host *dst, const char *why)
+{
+	bool active = v->dom->active;
+	struct plan_intent it = {.v = *v, .kind = PLAN_INTENT_MOVE, .cause = cause, .mig = mig,
+				 .dst = dst, .live = active, .cold = !active};
+
+	if (mig && active)
+		it.cold = mig->spec.mode != CRD_MODE_LIVE;
+	if (mig && mig->spec.mode == CRD_MODE_COLD)
+		it.live = false;
+	if (cause == PLAN_CAUSE_DRAIN && active)
+		it.cold = v->vm->spec.eviction == CRD_EVICT_LIVE_MIGRATE_IF_POSSIBLE;
+	snprintf(it.why, sizeof(it.why), "%s%s", plan_vm_adopt_note(v), why);
+	plan_queue(c, &it);
+	memset(&v->res, 0, sizeof(v->res));
+}
+
+void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
+{
+	const char *at = v->host->name, *note = plan_vm_adopt_note(v);
+	bool active = v->dom->active, want = v->vm->spec.running;
+	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .src = v->host, .dst = v->host,
+			      .phase = plan_vm_phase_now(v)};
+	char why[256];
+
+	if (want && !active) {
+		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
+		queue_land(c, v, v->host, why);
+	} else if (!want && active) {
+		e.kind = PLAN_STOP;
+		plan_emit(c, &e, "%srunning: false, running on %s", note, at);
+	} else {
+		plan_emit(c, &e, "%s%s on %s", note, active ? "running" : "stopped", at);
+	}
+}
+
+/* Rule 8: the instance's host drains. */
+static void drain(struct plan_ctx *c, struct plan_vm *v)
+{
+	const char *at = v->host->name, *name = v->vm->meta.name;
+	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_EVICTION, .v = v,
+			      .src = v->host, .phase = plan_vm_phase_now(v)};
+	char why[256];
+
+	/* A VM that is to stop anyway is stopped where it is: nothing needs moving live. */
+	if (v->dom->active && !v->vm->spec.running)
+		plan_vm_at_host(c, v);
+	else if (v->vm->spec.host)
+		plan_emit(c, &e, "host %s draining: %s is pinned to %s by spec.host", at, name, at);
+	else if (v->vm->spec.eviction == CRD_EVICT_NONE)
+		plan_emit(c, &e, "host %s draining: evictionStrategy None", at);
+	else if (v->vm->spec.eviction == CRD_EVICT_LIVE_MIGRATE && !v->dom->active)
+		plan_emit(c, &e, "host %s draining: evictionStrategy LiveMigrate needs a running "
+			  "VM; %s is stopped", at, name);
+	else {
+		snprintf(why, sizeof(why), "host %s draining", at);
+		queue_move(c, v, PLAN_CAUSE_DRAIN, NULL, NULL, why);
+	}
+}
+
+/* Rules 4, 5 and 8: where the VM should be, and what gets it there. */
+static void decide(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *mig)
+{
+	const char *pin = v->vm->spec.host;
+	char why[256];
+
+	if (!v->dom) {
+		undefined(c, v, "not defined yet");
+	} else if (mig) {
+		snprintf(why, sizeof(why), "Migration %s", mig->meta.name);
+		queue_move(c, v, PLAN_CAUSE_MIGRATION, mig, plan_ctx_host(c, mig_target(mig)), why);
+	} else if (pin && strcmp(pin, v->host->name)) {
+		snprintf(why, sizeof(why), "spec.host changed: %s → %s", v->host->name, pin);
+		queue_move(c, v, PLAN_CAUSE_PIN, NULL, plan_ctx_host(c, pin), why);
+	} else if (v->host->spec->spec.drain) {
+		drain(c, v);
+	} else {
+		plan_vm_at_host(c, v);
+	}
+}
+
+/* Reads the VM's resources. Returns true when the VM is planned (blocked, or out of memory). */
+static bool resources(struct plan_ctx *c, struct plan_vm *v)
+{
+	char why[512];
+	enum vmres_rc rc = vmres_from_vm(v->vm, &v->res, why, sizeof(why));
+	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_PRECHECK, .v = v,
+			      .phase = CRD_VM_PENDING};
+
+	if (rc == VMRES_NOMEM)
+		c->oom = true;
+	else if (rc != VMRES_OK)
+		plan_emit(c, &e, "PreCheckFailed: domain: %s", why);
+	return rc != VMRES_OK;
+}
+
+void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
+{
+	struct plan_vm v = {.vm = vm};
+	struct copies cp;
+
+	if (resources(c, &v))
+		return;
+	v.memory = v.res.memory;
+	if (copies_find(c, vm, &cp) < 0) {
+		c->oom = true;
+		goto cleanup;
+	}
+	if (in_flight(c, &v, cp.owned, cp.n_owned))
+		goto cleanup;
+	if (cp.n_owned > 1) {
+		several_copies(c, &v, &cp);
+		goto cleanup;
+	}
+	if (cp.n_owned == 1) {
+		v.host = cp.owned[0].h;
+		v.dom = cp.owned[0].d;
+	} else if (foreign_copies(c, &v, &cp) || in_flight(c, &v, cp.foreign, v.dom ? 1 : 0)) {
+		goto cleanup;
+	}
+	if (v.dom && v.dom->memory > v.memory)
+		v.memory = v.dom->memory;
+	if (!v.dom && lost_host(c, &v))
+		goto cleanup;
+	decide(c, &v, migrations(c, &v));
+cleanup:
+	copies_free(&cp);
+	vmres_free(&v.res);
+}

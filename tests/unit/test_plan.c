@@ -1,0 +1,670 @@
+/* The planner where VMs stay put: identity and adoption, conflicts and stale copies, power
+ * state, placement, unreachable and fenced hosts, ordering and determinism. */
+#include "tests/unit/plan_fixtures.h"
+
+/* Two healthy hosts, the shape of most tests. */
+static void two_hosts(struct fx *f)
+{
+	fx_host(f, "lab-a", "");
+	fx_host(f, "lab-b", "");
+}
+
+static void test_plan_converged_has_no_changes(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_vm(f, "web-2", "1Gi", "running: false");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+	fx_dom(f, "lab-b", "web-2", INV_SHUTOFF);
+	fx_plan(f);
+	assert_int_equal(f->plan.n, 2);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-a", CRD_VM_RUNNING);
+	fx_expect(fx_act(f, "web-2"), PLAN_NONE, "lab-b", CRD_VM_STOPPED);
+	assert_false(plan_has_changes(&f->plan));
+}
+
+static void test_plan_defines_and_starts_new_pinned_vm(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-b", CRD_VM_PENDING);
+	assert_null(fx_act(f, "web-1")->src);
+	assert_true(plan_has_changes(&f->plan));
+}
+
+static void test_plan_defines_stopped_vm_without_starting(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 512 * MiB;   /* no memory needed to stay stopped */
+	fx_vm(f, "web-1", "4Gi", "host: lab-a, running: false");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE, "lab-a", CRD_VM_STOPPED);
+}
+
+/* Rule 5: an instance on its desired host only has its power state converged. */
+static void test_plan_converges_power_state(void **state)
+{
+	static const struct {
+		const char *running;
+		enum inv_state state;
+		enum plan_kind kind;
+		enum crd_vm_phase phase;
+	} rows[] = {
+		{"true", INV_RUNNING, PLAN_NONE, CRD_VM_RUNNING},
+		{"true", INV_PAUSED, PLAN_NONE, CRD_VM_RUNNING},
+		{"true", INV_SHUTOFF, PLAN_START, CRD_VM_PENDING},
+		{"true", INV_CRASHED, PLAN_START, CRD_VM_PENDING},
+		{"false", INV_RUNNING, PLAN_STOP, CRD_VM_RUNNING},
+		{"false", INV_PAUSED, PLAN_STOP, CRD_VM_RUNNING},
+		{"false", INV_SHUTOFF, PLAN_NONE, CRD_VM_STOPPED},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fx *f = NULL;
+		char spec[64];
+		assert_int_equal(fx_setup((void **)&f), 0);
+		two_hosts(f);
+		snprintf(spec, sizeof(spec), "host: lab-a, running: %s", rows[i].running);
+		fx_vm(f, "web-1", "1Gi", spec);
+		fx_dom(f, "lab-a", "web-1", rows[i].state);
+		fx_plan(f);
+		fx_expect(fx_act(f, "web-1"), rows[i].kind, "lab-a", rows[i].phase);
+		fx_teardown((void **)&f);
+	}
+	(void)state;
+}
+
+static void test_plan_start_needs_memory_on_its_host(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 1536 * MiB;
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, "lab-a", CRD_VM_STOPPED);
+	assert_int_equal(a->problem, PLAN_PROBLEM_PRECHECK);
+	assert_string_equal(a->reason, "PreCheckFailed: memory: lab-a has 512Mi free after 1Gi "
+			    "reserved, web-1 needs 1Gi");
+}
+
+/* ---- identity (rules 1 and 2) ---- */
+
+static void test_plan_conflict_when_defined_on_two_hosts(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+	fx_dom(f, "lab-b", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	assert_int_equal(f->plan.n, 1);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
+	assert_int_equal(a->problem, PLAN_PROBLEM_CONFLICT);
+	fx_reason_has(a, "lab-a, lab-b");
+}
+
+static void test_plan_conflict_when_both_copies_run_even_on_fenced_host(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_int_equal(fx_act(f, "web-1")->problem, PLAN_PROBLEM_CONFLICT);
+	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+}
+
+static void test_plan_undefines_stale_copy_on_fenced_host(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_vm(f, "db-1", "1Gi", "running: false");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_dom(f, "lab-b", "db-1", INV_RUNNING);   /* its STOP comes after the undefine */
+	fx_plan(f);
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_int_equal(i, 0);
+	const struct plan_action *a = &f->plan.actions[i];
+	assert_string_equal(a->dst, "lab-a");
+	assert_string_equal(a->src, "lab-b");
+	assert_int_equal(a->phase, CRD_VM_RUNNING);
+	assert_int_equal(fx_index(f, "db-1", PLAN_STOP), 1);
+	assert_int_equal(f->plan.n, 2);
+}
+
+static void test_plan_conflict_when_stale_copy_host_is_not_fenced(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
+}
+
+static void test_plan_adopts_foreign_domain_on_pinned_host(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_domain(f, "lab-a", "web-1", NULL, INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_NONE, "lab-a", CRD_VM_RUNNING);
+	fx_reason_has(a, "adopting existing domain");
+}
+
+static void test_plan_adopts_foreign_domain_of_unpinned_vm_anywhere(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_domain(f, "lab-b", "web-1", NULL, INV_SHUTOFF);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_START, "lab-b", CRD_VM_PENDING);
+	fx_reason_has(a, "adopting existing domain");
+}
+
+static void test_plan_conflict_when_foreign_domain_is_away_from_pin(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_domain(f, "lab-b", "web-1", NULL, INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
+	fx_reason_has(a, "pinned to lab-a");
+}
+
+static void test_plan_conflict_when_two_foreign_domains(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_domain(f, "lab-a", "web-1", NULL, INV_RUNNING);
+	fx_domain(f, "lab-b", "web-1", NULL, INV_SHUTOFF);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->problem, PLAN_PROBLEM_CONFLICT);
+	fx_reason_has(a, "cannot tell which one to adopt");
+}
+
+static void test_plan_domain_of_another_namespace_is_not_ours(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 12 * GiB;   /* placement would prefer lab-a */
+	fx_vm(f, "web-1", "1Gi", "");
+	struct inv_domain *d = fx_domain(f, "lab-a", "web-1", "web-1", INV_RUNNING);
+	free(d->owner_namespace);
+	d->owner_namespace = fx_strdup("prod");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-b", CRD_VM_PENDING);
+}
+
+/* ---- placement (rule 4) ---- */
+
+static void test_plan_places_on_host_with_most_free_memory(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_host(f, "lab-c", "");
+	fx_inv(f, "lab-b")->memory_free = 12 * GiB;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_DEFINE_START, "lab-b", CRD_VM_PENDING);
+	fx_reason_has(a, "placed on lab-b");
+}
+
+static void test_plan_placement_ties_break_by_name(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-c", "");
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-a", CRD_VM_PENDING);
+}
+
+static void test_plan_placement_counts_memory_placed_by_same_plan(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 10 * GiB;    /* 9Gi after reserve */
+	fx_inv(f, "lab-b")->memory_free = 9 * GiB;     /* 8Gi after reserve */
+	fx_vm(f, "web-1", "4Gi", "");
+	fx_vm(f, "web-2", "4Gi", "");
+	fx_vm(f, "web-3", "4Gi", "");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-a", CRD_VM_PENDING);
+	fx_expect(fx_act(f, "web-2"), PLAN_DEFINE_START, "lab-b", CRD_VM_PENDING);
+	fx_expect(fx_act(f, "web-3"), PLAN_DEFINE_START, "lab-a", CRD_VM_PENDING);
+}
+
+static void test_plan_placement_honours_host_selector(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_host(f, "lab-c", "");
+	fx_inv(f, "lab-a")->memory_free = 15 * GiB;
+	struct crd_host *h = (struct crd_host *)crd_set_host(&f->set, "default", "lab-b");
+	h->meta.labels.items = fx_grow(NULL, 0, sizeof(*h->meta.labels.items));
+	h->meta.labels.items[0] = (struct crd_kv){fx_strdup("rack"), fx_strdup("r2")};
+	h->meta.labels.n = 1;
+	fx_vm(f, "web-1", "1Gi", "hostSelector: {rack: r2}");
+	fx_vm(f, "web-2", "1Gi", "hostSelector: {rack: r9}");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-b", CRD_VM_PENDING);
+	fx_reason_has(fx_act(f, "web-2"), "lab-a: hostSelector rack=r9 does not match");
+}
+
+static void test_plan_placement_skips_cordoned_draining_and_fenced_hosts(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", unschedulable: true");
+	fx_host(f, "lab-b", ", drain: true");
+	fx_host(f, "lab-c", ", fenced: true");
+	fx_host(f, "lab-d", "");
+	for (const char *h = "abc"; *h; h++) {
+		char name[8] = "lab-x";
+		name[4] = *h;
+		fx_inv(f, name)->memory_free = 15 * GiB;
+	}
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_DEFINE_START, "lab-d", CRD_VM_PENDING);
+}
+
+static void test_plan_no_host_lists_why_each_host_failed(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_host(f, "lab-c", ", unschedulable: true");
+	fx_inv(f, "lab-a")->memory_free = 1536 * MiB;
+	fx_unreachable(f, "lab-b");
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_PENDING);
+	assert_int_equal(a->problem, PLAN_PROBLEM_NO_HOST);
+	assert_string_equal(a->reason, "no schedulable host: lab-a: PreCheckFailed: memory: lab-a "
+			    "has 512Mi free after 1Gi reserved, web-1 needs 1Gi, lab-b: unreachable, "
+			    "lab-c: unschedulable");
+}
+
+static void test_plan_unpinned_vm_stays_where_it_landed(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 15 * GiB;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+}
+
+static void test_plan_define_precheck_needs_bridge_and_visible_disk(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_vm(f, "web-2", "1Gi", "host: lab-b");
+	free(fx_inv(f, "lab-a")->bridges[0]);
+	fx_inv(f, "lab-a")->bridges[0] = fx_strdup("br9");
+	struct inv_pool *p = &fx_inv(f, "lab-b")->pools[0];
+	for (size_t i = 0; i < p->n_volumes; i++)
+		p->volumes[i][1] = 'X';          /* "/Xhared/...": lab-b sees no shared disk */
+	fx_plan(f);
+	assert_string_equal(fx_act(f, "web-1")->reason,
+			    "PreCheckFailed: network: lab-a has no bridge br0");
+	assert_string_equal(fx_act(f, "web-2")->reason,
+			    "PreCheckFailed: storage: lab-b cannot see /shared/web-2.qcow2");
+}
+
+static void test_plan_reads_memory_from_domain_xml(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_inv(f, "lab-a")->memory_free = 3 * GiB;
+	fx_yaml(f, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: db-1}\n"
+		"spec:\n  host: lab-a\n  domain:\n    xml: |\n      <domain type='kvm'><name>db-1</name>"
+		"<memory unit='GiB'>4</memory><currentMemory unit='MiB'>512</currentMemory>"
+		"<vcpu>2</vcpu></domain>\n");
+	fx_plan(f);
+	fx_reason_has(fx_act(f, "db-1"), "memory: lab-a has 2Gi free after 1Gi reserved, db-1 needs 4Gi");
+}
+
+/* ---- unreachable and fenced hosts (rule 3) ---- */
+
+static void test_plan_unreachable_host_is_unknown(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_UNKNOWN);
+	assert_int_equal(a->problem, PLAN_PROBLEM_HOST_UNKNOWN);
+	assert_string_equal(a->src, "lab-a");
+	fx_reason_has(a, "connection refused");
+	assert_false(plan_has_changes(&f->plan));
+}
+
+static void test_plan_unreachable_pinned_host_blocks_define(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->kind, PLAN_BLOCKED);
+	assert_int_equal(a->problem, PLAN_PROBLEM_HOST_UNKNOWN);
+}
+
+static void test_plan_fenced_host_restarts_shared_vm(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_host(f, "lab-c", "");
+	fx_inv(f, "lab-c")->memory_free = 12 * GiB;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_DEFINE_START, "lab-c", CRD_VM_PENDING);
+	fx_reason_has(a, "host lab-a fenced: restarting elsewhere");
+}
+
+static void test_plan_fenced_host_loses_local_vm(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "db-1", "1Gi", "storage: local");
+	fx_last_host(f, "db-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "db-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_UNKNOWN);
+	assert_int_equal(a->problem, PLAN_PROBLEM_LOST);
+	fx_reason_has(a, "lost until lab-a returns");
+}
+
+static void test_plan_fenced_host_keeps_pinned_vm_pending(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_PENDING);
+	fx_reason_has(a, "change spec.host");
+}
+
+static void test_plan_instance_elsewhere_wins_over_unreachable_last_host(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+}
+
+static void test_plan_fenced_host_leaves_stopped_vm_defined_there(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "running: false");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, NULL, CRD_VM_STOPPED);
+}
+
+static void test_plan_does_not_start_vm_on_fenced_host(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, "lab-a", CRD_VM_STOPPED);
+	assert_string_equal(a->reason, "PreCheckFailed: schedulable: lab-a is fenced");
+}
+
+static void test_plan_cordoned_host_still_starts_its_own_vm(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", unschedulable: true");
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_vm(f, "web-2", "1Gi", "host: lab-a");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_START, "lab-a", CRD_VM_PENDING);
+	assert_string_equal(fx_act(f, "web-2")->reason,
+			    "PreCheckFailed: schedulable: lab-a is unschedulable");
+}
+
+static void test_plan_pin_to_undeclared_host_blocks(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-x");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->problem, PLAN_PROBLEM_NO_HOST);
+	fx_reason_has(a, "spec.host lab-x is not a declared Host");
+}
+
+/* ---- in flight, order, determinism ---- */
+
+static void test_plan_waits_while_migration_in_flight(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING)->job_active = true;
+	struct inv_domain *in = fx_dom(f, "lab-b", "web-1", INV_PAUSED);
+	in->migrating_in = true;
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_WAIT, "lab-b", CRD_VM_MIGRATING);
+	assert_string_equal(a->src, "lab-a");
+	fx_reason_has(a, "in progress");
+}
+
+static void test_plan_waits_while_adoptable_domain_has_a_job(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_domain(f, "lab-a", "web-1", NULL, INV_RUNNING)->job_active = true;
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_WAIT, NULL, CRD_VM_MIGRATING);
+}
+
+static void test_plan_invalid_domain_xml_blocks(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	struct crd_vm *vm = fx_vm_get(f, "web-1");
+	vm->spec.domain.xml = fx_strdup("<domain><memory unit='parsec'>1</memory></domain>");
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->kind, PLAN_BLOCKED);
+	assert_int_equal(a->problem, PLAN_PROBLEM_PRECHECK);
+	fx_reason_has(a, "PreCheckFailed: domain: <memory>");
+}
+
+static void test_plan_orders_actions_by_what_unblocks_others(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_host(f, "lab-c", "");
+	fx_vm(f, "a-none", "1Gi", "host: lab-b");
+	fx_vm(f, "b-define", "1Gi", "host: lab-c");
+	fx_vm(f, "c-move", "1Gi", "host: lab-c");
+	fx_vm(f, "d-stop", "1Gi", "host: lab-b, running: false");
+	fx_vm(f, "e-stale", "1Gi", "host: lab-b");
+	fx_dom(f, "lab-b", "a-none", INV_RUNNING);
+	fx_dom(f, "lab-b", "c-move", INV_RUNNING);
+	fx_dom(f, "lab-b", "d-stop", INV_RUNNING);
+	fx_dom(f, "lab-b", "e-stale", INV_RUNNING);
+	fx_dom(f, "lab-a", "e-stale", INV_SHUTOFF);
+	fx_plan(f);
+	static const enum plan_kind want[] = {PLAN_UNDEFINE_STALE, PLAN_STOP, PLAN_MIGRATE_LIVE,
+					      PLAN_DEFINE_START, PLAN_NONE};
+	assert_int_equal(f->plan.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(plan_kind_str(f->plan.actions[i].kind), plan_kind_str(want[i]));
+}
+
+/* Two plans are equal field by field. */
+static void assert_same_plan(const struct plan *x, const struct plan *y)
+{
+	assert_int_equal(x->n, y->n);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct plan_action *a = &x->actions[i], *b = &y->actions[i];
+		assert_int_equal(a->kind, b->kind);
+		assert_int_equal(a->problem, b->problem);
+		assert_string_equal(a->vm->meta.name, b->vm->meta.name);
+		assert_string_equal(a->src ? a->src : "-", b->src ? b->src : "-");
+		assert_string_equal(a->dst ? a->dst : "-", b->dst ? b->dst : "-");
+		assert_string_equal(a->reason, b->reason);
+		assert_int_equal(a->phase, b->phase);
+	}
+}
+
+/* A drain with more VMs than the limits let move, and new VMs, declared in either order. */
+static void busy_world(struct fx *f, bool reverse)
+{
+	two_hosts(f);
+	fx_host(f, "lab-c", ", drain: true");
+	for (int k = 0; k < 6; k++) {
+		int i = reverse ? 5 - k : k;
+		char name[16];
+		snprintf(name, sizeof(name), "vm-%d", i);
+		fx_vm(f, name, i % 2 ? "2Gi" : "1Gi", "evictionStrategy: LiveMigrateIfPossible");
+	}
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "vm-%d", i);
+		fx_dom(f, "lab-c", name, INV_RUNNING);
+	}
+}
+
+static void test_plan_is_deterministic(void **state)
+{
+	struct fx *f = *state, *g = NULL;
+	busy_world(f, false);
+	fx_plan(f);
+	assert_int_equal(fx_setup((void **)&g), 0);
+	busy_world(g, true);
+	fx_plan(g);
+	assert_same_plan(&f->plan, &g->plan);
+	fx_plan(g);     /* and again over the same input */
+	assert_same_plan(&f->plan, &g->plan);
+	fx_teardown((void **)&g);
+}
+
+static void test_plan_kind_names_and_null_frees(void **state)
+{
+	(void)state;
+	for (int k = PLAN_NONE; k <= PLAN_WAIT; k++)
+		assert_true(plan_kind_str((enum plan_kind)k)[0] != '\0');
+	assert_string_equal(plan_kind_str(PLAN_DEFINE_START), "define+start");
+	plan_free(NULL);
+	assert_false(plan_has_changes(NULL));
+	struct plan_limits lim;
+	plan_limits_default(&lim);
+	assert_int_equal(lim.max_migrations, 5);
+	assert_int_equal(lim.max_outbound_per_host, 2);
+}
+
+static void test_plan_empty_world_is_empty_plan(void **state)
+{
+	struct fx *f = *state;
+	fx_plan(f);
+	assert_int_equal(f->plan.n, 0);
+	assert_false(plan_has_changes(&f->plan));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_plan_converged_has_no_changes),
+		T(test_plan_defines_and_starts_new_pinned_vm),
+		T(test_plan_defines_stopped_vm_without_starting),
+		T(test_plan_converges_power_state),
+		T(test_plan_start_needs_memory_on_its_host),
+		T(test_plan_conflict_when_defined_on_two_hosts),
+		T(test_plan_conflict_when_both_copies_run_even_on_fenced_host),
+		T(test_plan_undefines_stale_copy_on_fenced_host),
+		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
+		T(test_plan_adopts_foreign_domain_on_pinned_host),
+		T(test_plan_adopts_foreign_domain_of_unpinned_vm_anywhere),
+		T(test_plan_conflict_when_foreign_domain_is_away_from_pin),
+		T(test_plan_conflict_when_two_foreign_domains),
+		T(test_plan_domain_of_another_namespace_is_not_ours),
+		T(test_plan_places_on_host_with_most_free_memory),
+		T(test_plan_placement_ties_break_by_name),
+		T(test_plan_placement_counts_memory_placed_by_same_plan),
+		T(test_plan_placement_honours_host_selector),
+		T(test_plan_placement_skips_cordoned_draining_and_fenced_hosts),
+		T(test_plan_no_host_lists_why_each_host_failed),
+		T(test_plan_unpinned_vm_stays_where_it_landed),
+		T(test_plan_define_precheck_needs_bridge_and_visible_disk),
+		T(test_plan_reads_memory_from_domain_xml),
+		T(test_plan_unreachable_host_is_unknown),
+		T(test_plan_unreachable_pinned_host_blocks_define),
+		T(test_plan_fenced_host_restarts_shared_vm),
+		T(test_plan_fenced_host_loses_local_vm),
+		T(test_plan_fenced_host_keeps_pinned_vm_pending),
+		T(test_plan_instance_elsewhere_wins_over_unreachable_last_host),
+		T(test_plan_fenced_host_leaves_stopped_vm_defined_there),
+		T(test_plan_does_not_start_vm_on_fenced_host),
+		T(test_plan_cordoned_host_still_starts_its_own_vm),
+		T(test_plan_pin_to_undeclared_host_blocks),
+		T(test_plan_waits_while_migration_in_flight),
+		T(test_plan_waits_while_adoptable_domain_has_a_job),
+		T(test_plan_invalid_domain_xml_blocks),
+		T(test_plan_orders_actions_by_what_unblocks_others),
+		T(test_plan_is_deterministic),
+		T(test_plan_kind_names_and_null_frees),
+		T(test_plan_empty_world_is_empty_plan),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
