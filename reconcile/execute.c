@@ -172,6 +172,21 @@ static uint64_t disk_bytes(const struct plan_action *a)
 	return 0; /* sizes are not in the spec; the memory-based deadline plus its floor cover it */
 }
 
+/* After a live move that copied local disks, the source's copies are stale: delete
+ * them, as a cold move does, so they neither fill the pool nor collide with a move
+ * back. Only called once libvirt has confirmed the target took over. */
+static void delete_source_disks(virConnectPtr src, const struct vmres *res)
+{
+	for (size_t i = 0; i < res->n_disks; i++) {
+		virStorageVolPtr vol = virStorageVolLookupByPath(src, res->disks[i]);
+		if (vol) {
+			virStorageVolDelete(vol, 0);
+			virStorageVolFree(vol);
+		}
+	}
+	virResetLastError();
+}
+
 static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
 {
 	const struct plan_action *a = mc->a;
@@ -199,9 +214,11 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		.opaque = mc,
 		.cancel = mc->ctx->cancel,
 	};
-	vmres_free(&res);
 	mc->move->mode = CRD_RUN_PRECOPY;
 	int rc = mig_live(&req, &out);
+	if (rc == 0 && req.copy_storage)
+		delete_source_disks(c->src, &res);
+	vmres_free(&res);
 	mc->move->progress = out.progress;
 	mc->move->mode = out.final_mode;
 	mc->move->downtime_ms = out.downtime_ms;

@@ -1,0 +1,164 @@
+/* drover_fixture: lab tests drive the real drover binary. */
+#include "tests/lab/drover_fixture.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+int fx_init(struct fx *fx)
+{
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/drover-test-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->manifests, sizeof(fx->manifests), "%s/m", fx->dir);
+	snprintf(fx->state, sizeof(fx->state), "%s/state", fx->dir);
+	return mkdir(fx->manifests, 0755);
+}
+
+void fx_cleanup(struct fx *fx)
+{
+	if (!fx->dir[0] || strncmp(fx->dir, "/tmp/drover-test-", 17))
+		return;
+	const char *argv[] = {"rm", "-rf", "--", fx->dir, NULL};
+	(void)lab_run(argv, NULL, 0, 60);
+	fx->dir[0] = '\0';
+}
+
+int fx_write(struct fx *fx, const char *file, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fx->manifests, file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	int rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+int fx_write_hosts(struct fx *fx, int n, const char *reserved)
+{
+	char text[4096];
+	size_t len = 0;
+
+	for (int i = 0; i < n && len < sizeof(text); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
+					"metadata: {name: %s, labels: {zone: lab}}\n"
+					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s}\n",
+					lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
+					reserved ? reserved : "0");
+	return len < sizeof(text) ? fx_write(fx, "hosts.yaml", text) : -1;
+}
+
+int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size)
+{
+	char local[16384];
+	const char *argv[] = {"build/drover", verb, "-f", fx->manifests, "--state-dir", fx->state,
+			      NULL, NULL, NULL};
+	if (!strcmp(verb, "apply")) {
+		argv[6] = "--stop-timeout";
+		argv[7] = "2";
+	}
+	if (!out) {
+		out = local;
+		out_size = sizeof(local);
+	}
+	int rc = lab_run(argv, out, out_size, 600);
+	printf("  $ drover %s (exit %d)\n%s", verb, rc, out);
+	return rc;
+}
+
+/* Loads a status record. Returns the JSON (the caller decrefs), or NULL. */
+static json_t *load_record(struct fx *fx, const char *kind, const char *name)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s/default/%s.json", fx->state, kind, name);
+	return json_load_file(path, 0, NULL);
+}
+
+int fx_status(struct fx *fx, const char *kind, const char *name, const char *path, char *buf,
+	      size_t size)
+{
+	json_t *root = load_record(fx, kind, name), *node = root;
+	char key[128];
+	const char *p = path;
+
+	buf[0] = '\0';
+	if (!root)
+		return -1;
+	while (node && *p) {
+		size_t n = strcspn(p, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		node = json_object_get(node, key);
+		p += n + (p[n] == '.');
+	}
+	if (json_is_string(node))
+		snprintf(buf, size, "%s", json_string_value(node));
+	else if (json_is_integer(node))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(node));
+	json_decref(root);
+	return 0;
+}
+
+/* The string member @key of @obj, or "". */
+static const char *jstr(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : "";
+}
+
+void fx_condition_message(struct fx *fx, const char *name, const char *type, char *buf,
+			  size_t size)
+{
+	json_t *root = load_record(fx, "virtualmachines", name);
+	json_t *conds = json_object_get(json_object_get(root, "status"), "conditions");
+	size_t i;
+	json_t *c;
+
+	buf[0] = '\0';
+	json_array_foreach(conds, i, c) {
+		if (!strcmp(jstr(c, "type"), type))
+			snprintf(buf, size, "%s: %s", jstr(c, "reason"), jstr(c, "message"));
+	}
+	json_decref(root);
+}
+
+void fx_latest_migration(struct fx *fx, const char *vm, char *buf, size_t size)
+{
+	char dir[600];
+	DIR *d;
+	struct dirent *e;
+
+	buf[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s/migrations/default", fx->state);
+	d = opendir(dir);
+	/* Records drover makes are named VM-YYYYMMDD-HHMMSS: the greatest is the newest. */
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(vm);
+		if (!strncmp(e->d_name, vm, len) && e->d_name[len] == '-' &&
+		    strcmp(e->d_name, buf) > 0) {
+			snprintf(buf, size, "%s", e->d_name);
+			buf[strcspn(buf, ".")] = '\0';
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+void fx_host_file_sha(int i, const char *path, char *hex, size_t size)
+{
+	char file[600], out[256];
+	snprintf(file, sizeof(file), "%s/hosts/%s/lib/%s", lab_dir(), lab_host_name(i), path);
+	const char *argv[] = {"sha256sum", "--", file, NULL};
+
+	hex[0] = '\0';
+	if (lab_run(argv, out, sizeof(out), 60) == 0 && strlen(out) >= 64)
+		snprintf(hex, size, "%.64s", out);
+}
