@@ -1,0 +1,245 @@
+/* test_precheck: what drover refuses to do. A failed pre-check (memory, a name taken
+ * on the target, a missing bridge or pool), an unknown host and a VM defined on two
+ * hosts change nothing on any host, and the reason reaches status or the output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/lab/drover_fixture.h"
+
+#define N_HOSTS 3
+
+static struct fx fx;
+
+static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf"};
+
+/* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
+ * to spec.domain (e.g. interfaces), @storage and @disk as given. */
+static void write_vm(const char *name, const char *host, const char *storage, const char *disk,
+		     const char *extra)
+{
+	char text[2048], file[128];
+
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
+		 "spec:\n  host: %s\n  storage: %s\n  domain:\n    type: %s\n    memory: 64Mi\n"
+		 "    kernel: %s/shared/guest.elf\n    cmdline: \"dirty_mib=4 rate_mibps=2\"\n"
+		 "    disks: [{path: \"%s\"}]\n%s",
+		 name, host, storage, lab_accel(), lab_dir(), disk, extra ? extra : "");
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	assert_int_equal(fx_write(&fx, file, text), 0);
+}
+
+static void remove_vm_manifest(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.yaml", fx.manifests, name);
+	unlink(path);
+}
+
+/* Starts VM @name on lab-a with a shared disk, then asks for it on lab-b. */
+static void start_then_pin_to_b(const char *name, const char *storage, const char *pool,
+				const char *extra)
+{
+	char disk[512], volume[80];
+
+	snprintf(volume, sizeof(volume), "%s.qcow2", name);
+	assert_int_equal(lab_create_volume(0, pool, volume, 32, disk, sizeof(disk)), 0);
+	write_vm(name, "lab-a", storage, disk, extra);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	write_vm(name, "lab-b", storage, disk, extra);
+}
+
+/* apply must fail, leave @name running on lab-a only, and say @check in status. */
+static void assert_refused(const char *name, const char *check)
+{
+	char msg[1024], phase[64], state[64];
+
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	lab_virsh_state(0, name, state, sizeof(state));
+	assert_string_equal(state, "running");
+	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
+	fx_condition_message(&fx, name, "Placed", msg, sizeof(msg));
+	printf("  %s: Placed: %s\n", name, msg);
+	assert_non_null(strstr(msg, "PreCheckFailed"));
+	assert_non_null(strstr(msg, check));
+	fx_status(&fx, "virtualmachines", name, "status.host", phase, sizeof(phase));
+	assert_string_equal(phase, "lab-a");
+	remove_vm_manifest(name);
+}
+
+static void write_hosts(const char *lab_b_reserved)
+{
+	char text[2048];
+	size_t len = 0;
+
+	for (int i = 0; i < N_HOSTS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
+					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s}\n",
+					lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
+					i == 1 ? lab_b_reserved : "0");
+	assert_int_equal(fx_write(&fx, "hosts.yaml", text), 0);
+}
+
+static void test_precheck_memory_refuses_a_move_to_a_full_host(void **state)
+{
+	(void)state;
+	start_then_pin_to_b("pc-mem", "shared", "shared", NULL);
+	write_hosts("1000Gi"); /* lab-b keeps more for itself than the machine has */
+	assert_refused("pc-mem", "memory");
+	write_hosts("0");
+}
+
+static void test_precheck_name_taken_on_target_refuses_a_move(void **state)
+{
+	(void)state;
+	start_then_pin_to_b("pc-name", "shared", "shared", NULL);
+	/* Someone else's domain of the same name on lab-b (no drover metadata). */
+	struct lab_guest other = {.name = "pc-name", .memory_mib = 32,
+				  .serial_path = "/dev/null", .cmdline = ""};
+	char *xml = lab_guest_xml(&other);
+	assert_non_null(xml);
+	virConnectPtr conn = lab_connect(1);
+	assert_non_null(conn);
+	virDomainPtr dom = virDomainDefineXML(conn, xml);
+	free(xml);
+	assert_non_null(dom);
+	virDomainFree(dom);
+	virConnectClose(conn);
+	assert_refused("pc-name", "name");
+	char st[64];
+	lab_virsh_state(1, "pc-name", st, sizeof(st));
+	assert_string_equal(st, "shut off"); /* the other domain is left as it was */
+}
+
+/* Adds (or removes) a bridge inside lab-a's network namespace. */
+static int lab_a_bridge(bool add)
+{
+	const char *argv[] = {"ip", "-n", "drover-lab-a", "link", add ? "add" : "del", "br-only-a",
+			      add ? "type" : NULL, "bridge", NULL};
+	return lab_run(argv, NULL, 0, 30);
+}
+
+static void test_precheck_missing_bridge_refuses_a_move(void **state)
+{
+	(void)state;
+	assert_int_equal(lab_a_bridge(true), 0);
+	start_then_pin_to_b("pc-bridge", "shared", "shared",
+			    "    interfaces: [{bridge: br-only-a}]\n");
+	assert_refused("pc-bridge", "br-only-a");
+}
+
+/* A pool "extra" that only lab-a has, in a directory only lab-a sees. */
+static void make_lab_a_pool(void)
+{
+	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-create-as", "extra", "dir",
+			      "--target", "/var/lib/libvirt/extra", NULL};
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/hosts/lab-a/lib/extra", lab_dir());
+	const char *mk[] = {"mkdir", "-p", dir, NULL};
+	assert_int_equal(lab_run(mk, NULL, 0, 30), 0);
+	assert_int_equal(lab_run(argv, NULL, 0, 30), 0);
+}
+
+static void test_precheck_missing_pool_refuses_a_local_move(void **state)
+{
+	(void)state;
+	make_lab_a_pool();
+	start_then_pin_to_b("pc-pool", "local", "extra", NULL);
+	assert_refused("pc-pool", "storage");
+}
+
+static void test_unknown_host_is_an_error_that_changes_nothing(void **state)
+{
+	char out[16384];
+	(void)state;
+	write_vm("pc-unknown", "lab-z", "shared", "/var/tmp/drover-lab/shared/none.qcow2", NULL);
+	assert_int_equal(fx_drover(&fx, "apply", out, sizeof(out)), 1);
+	assert_int_equal(lab_count_defined("pc-unknown", N_HOSTS), 0);
+	remove_vm_manifest("pc-unknown");
+}
+
+static void test_vm_defined_on_two_hosts_is_a_conflict_left_alone(void **state)
+{
+	char disk[512], phase[64], st[64];
+	(void)state;
+
+	assert_int_equal(lab_create_volume(0, "shared", "pc-conf.qcow2", 32, disk, sizeof(disk)), 0);
+	write_vm("pc-conf", "lab-a", "shared", disk, NULL);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	/* A second definition of the same VM, drover's metadata and all, on lab-c. */
+	virConnectPtr a = lab_connect(0), c = lab_connect(2);
+	assert_non_null(a);
+	assert_non_null(c);
+	virDomainPtr dom = virDomainLookupByName(a, "pc-conf");
+	assert_non_null(dom);
+	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	assert_non_null(xml);
+	virDomainPtr copy = virDomainDefineXML(c, xml);
+	assert_non_null(copy);
+	free(xml);
+	virDomainFree(copy);
+	virDomainFree(dom);
+	virConnectClose(a);
+	virConnectClose(c);
+
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	fx_status(&fx, "virtualmachines", "pc-conf", "status.phase", phase, sizeof(phase));
+	assert_string_equal(phase, "Conflict");
+	lab_virsh_state(0, "pc-conf", st, sizeof(st));
+	assert_string_equal(st, "running");
+	lab_virsh_state(2, "pc-conf", st, sizeof(st));
+	assert_string_equal(st, "shut off");
+	remove_vm_manifest("pc-conf");
+}
+
+static void cleanup(void)
+{
+	char volume[80];
+	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
+		snprintf(volume, sizeof(volume), "%s.qcow2", guests[i]);
+		lab_cleanup_guest(guests[i], volume);
+	}
+	(void)lab_a_bridge(false);
+	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-destroy", "extra", NULL};
+	(void)lab_run(argv, NULL, 0, 30);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
+		return -1;
+	cleanup();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup();
+	fx_cleanup(&fx);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_precheck_memory_refuses_a_move_to_a_full_host),
+		cmocka_unit_test(test_precheck_name_taken_on_target_refuses_a_move),
+		cmocka_unit_test(test_precheck_missing_bridge_refuses_a_move),
+		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
+		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
+		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
