@@ -1,5 +1,4 @@
 /* cli_apply: `drover plan` and `drover apply` over manifests (-f), status in --state-dir. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,38 +13,6 @@
 #define APPLY_USAGE                                                                          \
 	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--timeout SECONDS]"
-
-/* Status sink of directory mode: one file per object under the state dir. */
-struct dir_sink {
-	const char *dir;
-	int failures;
-};
-
-static void sink_failed(struct dir_sink *s, const char *kind, const char *name)
-{
-	/* Say it once: the same cause (a read-only dir, say) would repeat for every object. */
-	if (s->failures++ == 0)
-		fprintf(stderr, "drover: cannot write status of %s %s under %s: %s\n", kind, name,
-			s->dir, strerror(errno));
-}
-
-static void sink_vm(void *opaque, const struct crd_vm *vm)
-{
-	if (state_write_vm(((struct dir_sink *)opaque)->dir, vm) < 0)
-		sink_failed(opaque, "VirtualMachine", vm->meta.name);
-}
-
-static void sink_host(void *opaque, const struct crd_host *h)
-{
-	if (state_write_host(((struct dir_sink *)opaque)->dir, h) < 0)
-		sink_failed(opaque, "Host", h->meta.name);
-}
-
-static void sink_migration(void *opaque, const struct crd_migration *m)
-{
-	if (state_write_migration(((struct dir_sink *)opaque)->dir, m) < 0)
-		sink_failed(opaque, "Migration", m->meta.name);
-}
 
 /* Loads the manifests and the status recorded for them. Returns 0, or -1 after
  * printing every error (then nothing may be changed anywhere). */
@@ -105,16 +72,15 @@ int cli_apply(int argc, char **argv)
 	struct rec r;
 	struct rec_result res;
 	struct view v;
-	struct dir_sink ds;
+	struct state_sink ds = {0};
 	int rc = 1;
 
 	if (cli_parse("apply", APPLY_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
 		      argv, &o) < 0 || load(&o, &set) < 0)
 		goto cleanup_set;
-	ds = (struct dir_sink){.dir = o.state_dir};
+	ds.dir = o.state_dir;
 	view_init(&v, stdout);
-	struct rec_sink sink = {.vm = sink_vm, .host = sink_host, .migration = sink_migration,
-				.opaque = &ds};
+	struct rec_sink sink = state_sink(&ds);
 	struct rec_view view = {.plan = view_on_plan, .action_done = view_on_action_done,
 				.move = view_on_move, .opaque = &v};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)

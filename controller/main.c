@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{"validate", cli_validate, "drover validate -f PATH...   check manifests; exit 1 on any error"},
 	{"plan", cli_plan, "drover plan -f PATH...       show what apply would do; exit 0 none, 2 pending, 1 error"},
 	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
+	{"status", cli_status, "drover status [-o table|json|yaml] [--state-dir DIR]"},
 	{"version", cli_version, "drover version"},
 };
 

@@ -174,17 +174,21 @@ static void adopt_status(struct crd_set *set, struct crd_object *rec)
 	}
 }
 
-/* Calls @fn for every record file under DIR/KIND/NS/. Returns -1 when @dir itself
- * cannot be read, 0 otherwise. */
+/* Calls @fn for every record file under DIR/KIND/NS/. Returns -1 with errno set when
+ * @dir (or a kind folder in it) exists but cannot be read, 0 otherwise. */
 static int walk(const char *dir, void (*fn)(void *opaque, const char *path), void *opaque)
 {
 	char path[STATE_PATH_MAX];
 	size_t count = 0;
+	int failed = 0;
 
 	for (size_t k = 0; k < 3; k++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, kind_dirs[k]);
 		DIR *kd = opendir(path);
 		struct dirent *ne;
+		/* ENOENT is an empty dir; anything else (EACCES, ENOTDIR) must not read as one. */
+		if (!kd && errno != ENOENT && !failed)
+			failed = errno;
 		while (kd && (ne = readdir(kd))) {
 			if (ne->d_name[0] == '.')
 				continue;
@@ -211,6 +215,8 @@ static int walk(const char *dir, void (*fn)(void *opaque, const char *path), voi
 		if (kd)
 			closedir(kd);
 	}
+	if (failed)
+		return errno = failed, -1;
 	struct stat st;
 	return stat(dir, &st) == 0 || errno == ENOENT ? 0 : -1;
 }
@@ -261,4 +267,36 @@ int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs
 		return -1;
 	}
 	return ctx.failed ? -1 : 0;
+}
+
+/* Says it once: the same cause (a read-only dir, say) would repeat for every object. */
+static void sink_failed(struct state_sink *s, const char *kind, const char *name)
+{
+	if (s->failures++ == 0)
+		fprintf(stderr, "drover: cannot write status of %s %s under %s: %s\n", kind, name,
+			s->dir, strerror(errno));
+}
+
+static void sink_vm(void *opaque, const struct crd_vm *vm)
+{
+	if (state_write_vm(((struct state_sink *)opaque)->dir, vm) < 0)
+		sink_failed(opaque, "VirtualMachine", vm->meta.name);
+}
+
+static void sink_host(void *opaque, const struct crd_host *h)
+{
+	if (state_write_host(((struct state_sink *)opaque)->dir, h) < 0)
+		sink_failed(opaque, "Host", h->meta.name);
+}
+
+static void sink_migration(void *opaque, const struct crd_migration *m)
+{
+	if (state_write_migration(((struct state_sink *)opaque)->dir, m) < 0)
+		sink_failed(opaque, "Migration", m->meta.name);
+}
+
+struct rec_sink state_sink(struct state_sink *s)
+{
+	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
+				 .opaque = s};
 }

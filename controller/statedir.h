@@ -3,6 +3,7 @@
 #ifndef DROVER_STATEDIR_H
 #define DROVER_STATEDIR_H
 
+#include "controller/reconciler.h"
 #include "crd/error.h"
 #include "crd/types.h"
 
@@ -28,5 +29,13 @@ int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs
 /* Removes the record of Migration @ns/@name (kept records are pruned this way).
  * Returns 0, or -1 with errno set. */
 int state_remove_migration(const char *dir, const char *ns, const char *name);
+
+/* Directory mode's status sink for the reconciler: every status it reports is
+ * written under @s->dir. A write that fails is reported once on stderr. */
+struct state_sink {
+	const char *dir;
+	int failures;
+};
+struct rec_sink state_sink(struct state_sink *s);
 
 #endif
