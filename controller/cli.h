@@ -18,4 +18,7 @@ int cli_apply(int argc, char **argv);
 /* Prints the status recorded in the state dir (table, json or yaml); exit 0, or 1 on error. */
 int cli_status(int argc, char **argv);
 
+/* The controller over a directory of manifests; runs until SIGTERM/SIGINT. */
+int cli_run(int argc, char **argv);
+
 #endif

@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{"plan", cli_plan, "drover plan -f PATH...       show what apply would do; exit 0 none, 2 pending, 1 error"},
 	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
 	{"status", cli_status, "drover status [-o table|json|yaml] [--state-dir DIR]"},
+	{"run", cli_run, "drover run --dir PATH [--state-dir DIR]   controller over a watched directory"},
 	{"version", cli_version, "drover version"},
 };
 

@@ -37,6 +37,12 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
 	return lv_global_init();
 }
 
+void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
+{
+	r->pool.wake = fn;
+	r->pool.wake_opaque = opaque;
+}
+
 void rec_free(struct rec *r)
 {
 	if (!r)

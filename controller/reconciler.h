@@ -63,6 +63,11 @@ void rec_options_default(struct rec_options *opt);
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
 	     const struct rec_view *view) REC_WUR;
 
+/* Calls @fn (from libvirt's event thread) when a host reports a domain lifecycle
+ * event or a lost connection, so a controller can reconcile at once.
+ * This function can't fail. */
+void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque);
+
 /* Releases connections and records; accepts NULL. */
 void rec_free(struct rec *r);
 

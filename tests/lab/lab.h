@@ -35,6 +35,14 @@ const char *lab_accel(void);
  * was killed, or timed out. */
 int lab_run(const char *const argv[], char *out, size_t out_size, int timeout_s);
 
+/* Starts ARGV in the background with its stdout and stderr appended to LOG_PATH.
+ * Returns the child's pid, or -1. The caller stops it (kill by pid) and reaps it. */
+int lab_spawn(const char *const argv[], const char *log_path);
+
+/* Sends SIGTERM to PID and waits up to TIMEOUT_S seconds for it to exit, then
+ * SIGKILL. Returns its exit status when it exited by itself, -1 otherwise. */
+int lab_stop(int pid, int timeout_s);
+
 /* Opens host i. Returns a connection the caller closes, or NULL. */
 virConnectPtr lab_connect(int i) LAB_ATTR_WUR;
 

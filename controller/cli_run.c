@@ -1,0 +1,196 @@
+/* cli_run: `drover run --dir PATH` — the controller over a directory of manifests.
+ * It reconciles when a manifest changes (inotify), when libvirt reports a domain
+ * lifecycle event or a lost connection, and periodically, until SIGTERM/SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller/cli.h"
+#include "controller/cli_opts.h"
+#include "controller/dirwatch.h"
+#include "controller/reconciler.h"
+#include "controller/statedir.h"
+#include "controller/view.h"
+#include "crd/load.h"
+#include "reconcile/clk.h"
+
+#define RUN_USAGE                                                                        \
+	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
+	"[--stop-timeout SECONDS]"
+/* A full pass even when nothing was noticed: catches what no event reports. */
+#define RUN_RESYNC_S 30
+/* Editors write a file in several steps; wait for the burst to end. */
+#define RUN_DEBOUNCE_S 0.1
+/* Passes per wake-up: enough for a move and its follow-up, short enough to react. */
+#define RUN_ROUNDS 3
+
+/* Written by the signal handler and libvirt's event thread; read by the loop. */
+static int wake_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stopping;
+
+static void poke(void)
+{
+	char byte = 1;
+	if (wake_pipe[1] >= 0 && write(wake_pipe[1], &byte, 1) < 0) {
+		/* The pipe is full: a wake-up is already pending, which is all we need. */
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	poke();
+}
+
+static void on_libvirt_event(void *opaque, const char *host)
+{
+	(void)opaque;
+	(void)host;
+	poke();
+}
+
+static void drain_pipe(void)
+{
+	char buf[256];
+	while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static void log_line(const char *level, const char *msg, const char *detail)
+{
+	char now[32];
+	clk_rfc3339(now, sizeof(now));
+	printf("ts=%s level=%s msg=\"%s\"%s%s\n", now, level, msg, detail ? " " : "",
+	       detail ? detail : "");
+	fflush(stdout);
+}
+
+/* One reconcile: load the manifests and their status, converge a few rounds. Invalid
+ * manifests change nothing: the errors are printed and the pass is skipped. */
+static void reconcile_once(struct rec *r, const struct cli_opts *o)
+{
+	const char *paths[] = {o->dir};
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	struct rec_result res;
+	char detail[160];
+
+	if (crd_load_paths(paths, 1, &set, &errs) < 0) {
+		crd_errors_print(&errs, stderr);
+		snprintf(detail, sizeof(detail), "errors=%zu", errs.n_errors);
+		log_line("error", "manifests invalid: nothing changed", detail);
+		goto cleanup;
+	}
+	state_load_status(o->state_dir, &set, &errs);
+	if (rec_converge(r, &set, &res) < 0) {
+		log_line("error", "reconcile failed: out of memory", NULL);
+		goto cleanup;
+	}
+	snprintf(detail, sizeof(detail), "vms=%zu done=%d failed=%d blocked=%d converged=%s",
+		 set.n_vms, res.actions_done, res.actions_failed, res.blocked,
+		 res.converged ? "true" : "false");
+	log_line("info", "reconciled", detail);
+cleanup:
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
+/* Waits for a change, a libvirt event, a signal or the resync timer. */
+static void wait_for_work(struct dirwatch *w, const char *dir)
+{
+	struct pollfd fds[2] = {{.fd = w->fd, .events = POLLIN},
+				{.fd = wake_pipe[0], .events = POLLIN}};
+	double until = clk_mono() + RUN_RESYNC_S;
+
+	while (!stopping) {
+		int left_ms = (int)((until - clk_mono()) * 1000);
+		if (left_ms <= 0)
+			return;
+		if (poll(fds, 2, left_ms) <= 0)
+			continue;
+		int changed = fds[0].revents ? dirwatch_drain(w, dir) : 0;
+		if (fds[1].revents) {
+			drain_pipe();
+			changed = 1;
+		}
+		if (changed) {
+			clk_sleep(RUN_DEBOUNCE_S);
+			(void)dirwatch_drain(w, dir);
+			drain_pipe();
+			return;
+		}
+	}
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct dirwatch w = {.fd = -1};
+	struct state_sink ds = {0};
+	struct view v;
+	struct rec r;
+	int rc = 1;
+
+	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
+						CLI_OPT_KUBECONFIG, argc, argv, &o) < 0)
+		return 1;
+	if (o.kubeconfig) {
+		fprintf(stderr, "drover run --kubeconfig: the Kubernetes mode is not built yet\n");
+		return 1;
+	}
+	if (!o.dir) {
+		fprintf(stderr, "drover run: --dir PATH is required\nusage: %s\n", RUN_USAGE);
+		return 1;
+	}
+	if (dirwatch_open(&w, o.dir) < 0) {
+		fprintf(stderr, "drover run: cannot watch %s: %s\n", o.dir, strerror(errno));
+		return 1;
+	}
+	if (setup_signals() < 0) {
+		dirwatch_close(&w);
+		return 1;
+	}
+	ds.dir = o.state_dir;
+	view_init(&v, stdout);
+	o.rec.max_rounds = RUN_ROUNDS;
+	struct rec_sink sink = state_sink(&ds);
+	struct rec_view view = {.action_done = view_on_action_done, .move = view_on_move,
+				.opaque = &v};
+	if (rec_init(&r, &o.rec, &sink, &view) < 0)
+		goto cleanup;
+	rec_set_wake(&r, on_libvirt_event, NULL);
+	char detail[600];
+	snprintf(detail, sizeof(detail), "dir=\"%s\" state_dir=\"%s\"", o.dir, o.state_dir);
+	log_line("info", "watching", detail);
+	while (!stopping) {
+		reconcile_once(&r, &o);
+		wait_for_work(&w, o.dir);
+	}
+	log_line("info", "stopping", NULL);
+	rc = 0;
+	rec_free(&r);
+cleanup:
+	dirwatch_close(&w);
+	close(wake_pipe[0]);
+	close(wake_pipe[1]);
+	return rc;
+}

@@ -1,0 +1,146 @@
+/* test_run: drover run --dir as a controller — it acts on a new manifest, restarts a
+ * guest stopped behind its back (libvirt lifecycle event), moves a guest when its pin
+ * changes, keeps running through invalid manifests, and stops cleanly on SIGTERM. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libvirt/libvirt.h>
+
+#include "tests/lab/drover_fixture.h"
+
+#define N_HOSTS 3
+#define REACT_S 30   /* every wait below is bounded by this */
+
+static struct fx fx;
+static int drover_pid = -1;
+static char disk[512];
+
+static void write_vm(const char *host)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: rn-1}\n"
+		 "spec:\n  host: %s\n  domain: {type: %s, memory: 32Mi, kernel: %s/shared/guest.elf,"
+		 " disks: [{path: \"%s\"}]}\n",
+		 host, lab_accel(), lab_dir(), disk);
+	assert_int_equal(fx_write(&fx, "rn-1.yaml", text), 0);
+}
+
+/* Waits until virsh sees rn-1 running on host i; returns seconds waited or -1. */
+static int wait_running_on(int i)
+{
+	char st[64];
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
+		lab_virsh_state(i, "rn-1", st, sizeof(st));
+		if (!strcmp(st, "running") && lab_count_defined("rn-1", N_HOSTS) == 1)
+			return tenth / 10;
+		usleep(100000);
+	}
+	return -1;
+}
+
+static void test_run_starts_a_vm_when_its_manifest_appears(void **state)
+{
+	(void)state;
+	write_vm("lab-c");
+	int waited = wait_running_on(2);
+	printf("  running on lab-c after %d s\n", waited);
+	assert_true(waited >= 0);
+}
+
+static void test_run_restarts_a_vm_stopped_behind_its_back(void **state)
+{
+	(void)state;
+	virConnectPtr conn = lab_connect(2);
+	assert_non_null(conn);
+	virDomainPtr dom = virDomainLookupByName(conn, "rn-1");
+	assert_non_null(dom);
+	assert_int_equal(virDomainDestroy(dom), 0);
+	virDomainFree(dom);
+	virConnectClose(conn);
+	int waited = wait_running_on(2);
+	printf("  running again after %d s\n", waited);
+	assert_true(waited >= 0);
+}
+
+static void test_run_moves_a_vm_when_its_pin_changes(void **state)
+{
+	(void)state;
+	write_vm("lab-a");
+	int waited = wait_running_on(0);
+	printf("  moved to lab-a after %d s\n", waited);
+	assert_true(waited >= 0);
+}
+
+static void test_run_keeps_running_through_invalid_manifests(void **state)
+{
+	(void)state;
+	assert_int_equal(fx_write(&fx, "broken.yaml",
+				  "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+				  "metadata: {name: Not_A_Name}\nspec: {}\n"), 0);
+	sleep(2);
+	assert_int_equal(kill(drover_pid, 0), 0);       /* still alive */
+	assert_int_equal(wait_running_on(0), 0);        /* and nothing was touched */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/broken.yaml", fx.manifests);
+	assert_int_equal(unlink(path), 0);
+}
+
+static void test_run_stops_cleanly_on_sigterm(void **state)
+{
+	(void)state;
+	assert_int_equal(lab_stop(drover_pid, 10), 0);
+	drover_pid = -1;
+}
+
+static int group_setup(void **state)
+{
+	char log[400];
+	(void)state;
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
+		return -1;
+	lab_cleanup_guest("rn-1", "rn-1.qcow2");
+	if (lab_create_volume(0, "shared", "rn-1.qcow2", 32, disk, sizeof(disk)) < 0)
+		return -1;
+	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
+	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+			      "--stop-timeout", "2", NULL};
+	drover_pid = lab_spawn(argv, log);
+	return drover_pid > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char log[400];
+	(void)state;
+	lab_stop(drover_pid, 10);
+	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
+	const char *cat[] = {"cat", log, NULL};
+	char out[16384];
+	if (lab_run(cat, out, sizeof(out), 10) == 0)
+		printf("---- drover run log ----\n%s", out);
+	lab_cleanup_guest("rn-1", "rn-1.qcow2");
+	fx_cleanup(&fx);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_starts_a_vm_when_its_manifest_appears),
+		cmocka_unit_test(test_run_restarts_a_vm_stopped_behind_its_back),
+		cmocka_unit_test(test_run_moves_a_vm_when_its_pin_changes),
+		cmocka_unit_test(test_run_keeps_running_through_invalid_manifests),
+		cmocka_unit_test(test_run_stops_cleanly_on_sigterm),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
