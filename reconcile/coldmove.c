@@ -12,6 +12,7 @@
 #include "reconcile/clk.h"
 #include "reconcile/domxml.h"
 #include "reconcile/inventory.h"
+#include "reconcile/vmres.h"
 
 #define COLD_MAX_DISKS 64
 #define COLD_CHUNK (256 * 1024)
@@ -196,27 +197,28 @@ static void disks_free(struct disk_copy *disks, size_t n, bool delete_targets)
 static int find_disks(virConnectPtr src, const char *xml, struct disk_copy *disks, char *why,
 		      size_t why_size)
 {
-	struct inv_domain parsed = {0};
+	struct vmres parsed;
+	char parse_why[128];
 	int n = 0;
 
-	if (domxml_read(xml, &parsed) < 0)
-		return fail(why, why_size, "cannot read the domain's disks");
+	if (vmres_from_xml(xml, strlen(xml), &parsed, parse_why, sizeof(parse_why)) != VMRES_OK)
+		return fail(why, why_size, "cannot read the domain's disks: %s", parse_why);
 	for (size_t i = 0; i < parsed.n_disks && n < COLD_MAX_DISKS; i++) {
-		virStorageVolPtr vol = virStorageVolLookupByPath(src, parsed.disks[i].path);
+		virStorageVolPtr vol = virStorageVolLookupByPath(src, parsed.disks[i]);
 		if (!vol) {
 			fail(why, why_size, "disk %s is in no storage pool on the source",
-			     parsed.disks[i].path);
+			     parsed.disks[i]);
 			n = -1;
 			break;
 		}
 		disks[n].src_vol = vol;
-		disks[n].path = strdup(parsed.disks[i].path);
+		disks[n].path = strdup(parsed.disks[i]);
 		virStorageVolInfo info;
 		if (virStorageVolGetInfo(vol, &info) == 0)
 			disks[n].bytes = info.allocation;
 		n++;
 	}
-	inv_domain_free(&parsed);
+	vmres_free(&parsed);
 	virResetLastError();
 	return n;
 }
@@ -238,21 +240,19 @@ static int copy_disks(const struct cold_request *req, struct disk_copy *disks, i
 
 /* ---- the move ---- */
 
-/* Defines the domain on the target with drover's ownership, starts it if asked and
- * verifies it. On failure removes the target definition. Returns 0 or -1. */
-static int define_on_target(const struct cold_request *req, const char *xml, char *why,
-			    size_t why_size)
+int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const char *name,
+		      bool start, char *why, size_t why_size)
 {
-	char *owned = domxml_set_owner(xml, req->owner_ns, req->owner_name);
-	virDomainPtr dom = owned ? virDomainDefineXML(req->dst, owned) : NULL;
+	char *owned = domxml_set_owner(xml, ns, name);
+	virDomainPtr dom = owned ? virDomainDefineXML(conn, owned) : NULL;
 	int ret = -1;
 
 	if (!dom) {
-		fail(why, why_size, "define on the target: %s",
-		     owned ? virGetLastErrorMessage() : "out of memory");
+		fail(why, why_size, "define: %s", owned ? virGetLastErrorMessage() : "out of memory");
 		goto cleanup;
 	}
-	if (req->start && cold_start_verified(dom, why, why_size) < 0) {
+	if (start && cold_start_verified(dom, why, why_size) < 0) {
+		/* Nothing half-made: a domain that cannot start is not left defined. */
 		virDomainDestroy(dom);
 		virDomainUndefine(dom);
 		goto cleanup;
@@ -292,7 +292,8 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 		goto cleanup;
 	}
 	if (copy_disks(req, disks, n_disks, why, why_size) < 0 ||
-	    define_on_target(req, xml, why, why_size) < 0)
+	    cold_define_owned(req->dst, xml, req->owner_ns, req->owner_name, req->start, why,
+			      why_size) < 0)
 		goto cleanup;
 	moved = true;
 	/* The target is verified: only now does the source let go. */

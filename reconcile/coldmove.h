@@ -32,6 +32,12 @@ int cold_stop(virDomainPtr dom, double timeout_s) __attribute__((warn_unused_res
 int cold_start_verified(virDomainPtr dom, char *why, size_t why_size)
 	__attribute__((warn_unused_result));
 
+/* Defines domain @xml on @conn with drover's ownership metadata for @ns/@name, and
+ * starts and verifies it when @start. A domain that cannot start is undefined again.
+ * Returns 0, or -1 with @why set. */
+int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const char *name,
+		      bool start, char *why, size_t why_size) __attribute__((warn_unused_result));
+
 /* Moves the VM: stop it on the source, copy disks, define on the target, start it
  * there if asked, verify, and only then undefine the source and delete its disk
  * copies. On any failure before the source is touched beyond the stop, everything

@@ -8,8 +8,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-/* At most this many disks and interfaces are read from one domain. */
-#define DOMXML_MAX_DEVICES 256
+#include "reconcile/vmres.h"
 
 static xmlDocPtr parse(const char *xml)
 {
@@ -51,117 +50,51 @@ char *domxml_xpath_string(const char *xml, const char *expr)
 	return out;
 }
 
-/* Collects the text of every node @expr matches into a new string list. Returns 0,
- * or -1 when out of memory (then *@list is NULL). */
-static int collect(xmlDocPtr doc, const char *expr, char ***list, size_t *n)
+char *domxml_xpath_element(const char *xml, const char *expr)
 {
-	xmlXPathObjectPtr res = eval(doc, expr);
-	int count = res && res->nodesetval ? res->nodesetval->nodeNr : 0;
-	int ret = 0;
+	xmlDocPtr doc = parse(xml);
+	xmlXPathObjectPtr res = doc ? eval(doc, expr) : NULL;
+	xmlBufferPtr buf = NULL;
+	char *out = NULL;
 
-	*list = NULL;
-	*n = 0;
-	if (count > DOMXML_MAX_DEVICES)
-		count = DOMXML_MAX_DEVICES;
-	if (count > 0 && !(*list = calloc((size_t)count, sizeof(char *))))
-		ret = -1;
-	for (int i = 0; ret == 0 && i < count; i++) {
-		char *s = node_text(res->nodesetval->nodeTab[i]);
-		if (!s)
-			ret = -1;
-		else
-			(*list)[(*n)++] = s;
-	}
+	if (res && res->type == XPATH_NODESET && res->nodesetval && res->nodesetval->nodeNr > 0 &&
+	    (buf = xmlBufferCreate()) &&
+	    xmlNodeDump(buf, doc, res->nodesetval->nodeTab[0], 0, 0) > 0)
+		out = strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
 	xmlXPathFreeObject(res);
-	if (ret < 0) {
-		for (size_t i = 0; i < *n; i++)
-			free((*list)[i]);
-		free(*list);
-		*list = NULL;
-		*n = 0;
-	}
-	return ret;
-}
-
-/* libvirt's memory units, as multipliers of a byte. */
-static uint64_t unit_bytes(const char *unit)
-{
-	static const struct { const char *name; uint64_t mult; } units[] = {
-		{"b", 1}, {"bytes", 1}, {"KB", 1000}, {"k", 1024}, {"KiB", 1024},
-		{"MB", 1000000}, {"M", 1 << 20}, {"MiB", 1 << 20},
-		{"GB", 1000000000}, {"G", 1 << 30}, {"GiB", 1 << 30},
-		{"TB", 1000000000000ULL}, {"T", 1ULL << 40}, {"TiB", 1ULL << 40},
-	};
-	if (!unit)
-		return 1024; /* libvirt's default unit is KiB */
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(unit, units[i].name))
-			return units[i].mult;
-	return 1024;
-}
-
-static uint64_t read_memory(xmlDocPtr doc)
-{
-	xmlXPathObjectPtr res = eval(doc, "/domain/memory");
-	uint64_t bytes = 0;
-
-	if (res && res->nodesetval && res->nodesetval->nodeNr > 0) {
-		xmlNodePtr node = res->nodesetval->nodeTab[0];
-		xmlChar *unit = xmlGetProp(node, (const xmlChar *)"unit");
-		char *text = node_text(node);
-		unsigned long long value = text ? strtoull(text, NULL, 10) : 0;
-		uint64_t mult = unit_bytes((const char *)unit);
-		bytes = value <= UINT64_MAX / mult ? value * mult : UINT64_MAX;
-		free(text);
-		xmlFree(unit);
-	}
-	xmlXPathFreeObject(res);
-	return bytes;
+	xmlFreeDoc(doc);
+	return out;
 }
 
 int domxml_read(const char *xml, struct inv_domain *d)
 {
-	xmlDocPtr doc = parse(xml);
-	char **paths = NULL, **targets = NULL;
-	size_t n_paths = 0, n_targets = 0;
-	int ret = -1;
+	struct vmres res;
+	char why[128];
 
-	if (!doc)
+	/* One reader of domain XML serves both the planner (the spec's XML) and the
+	 * observer (libvirt's): vmres. Its lists move into @d. */
+	if (vmres_from_xml(xml, strlen(xml), &res, why, sizeof(why)) != VMRES_OK)
 		return -1;
-	d->memory = read_memory(doc);
-	char *vcpus = domxml_xpath_string(xml, "/domain/vcpu");
-	d->vcpus = vcpus ? (unsigned)strtoul(vcpus, NULL, 10) : 1;
-	free(vcpus);
-	/* Disks with a file or block source; their target names in the same order. */
-	if (collect(doc, "/domain/devices/disk[@device='disk' or not(@device)][source/@file or source/@dev]"
-			 "/source/@*[name()='file' or name()='dev']", &paths, &n_paths) < 0 ||
-	    collect(doc, "/domain/devices/disk[@device='disk' or not(@device)][source/@file or source/@dev]"
-			 "/target/@dev", &targets, &n_targets) < 0 ||
-	    collect(doc, "/domain/devices/interface[@type='bridge']/source/@bridge",
-		    &d->bridges, &d->n_bridges) < 0 ||
-	    collect(doc, "/domain/devices/interface[@type='network']/source/@network",
-		    &d->networks, &d->n_networks) < 0)
-		goto cleanup;
-	if (n_paths && !(d->disks = calloc(n_paths, sizeof(*d->disks))))
-		goto cleanup;
-	for (size_t i = 0; i < n_paths; i++) {
-		d->disks[i].path = paths[i];
-		d->disks[i].target = i < n_targets ? targets[i] : NULL;
-		paths[i] = NULL;
-		if (i < n_targets)
-			targets[i] = NULL;
+	if (res.n_disks && !(d->disks = calloc(res.n_disks, sizeof(*d->disks)))) {
+		vmres_free(&res);
+		return -1;
 	}
-	d->n_disks = n_paths;
-	ret = 0;
-cleanup:
-	for (size_t i = 0; i < n_paths; i++)
-		free(paths[i]);
-	for (size_t i = 0; i < n_targets; i++)
-		free(targets[i]);
-	free(paths);
-	free(targets);
-	xmlFreeDoc(doc);
-	return ret;
+	for (size_t i = 0; i < res.n_disks; i++) {
+		d->disks[i].path = res.disks[i];
+		res.disks[i] = NULL;
+	}
+	d->n_disks = res.n_disks;
+	d->memory = res.memory;
+	d->vcpus = res.vcpus;
+	d->bridges = res.bridges;
+	d->n_bridges = res.n_bridges;
+	d->networks = res.networks;
+	d->n_networks = res.n_networks;
+	res.bridges = res.networks = NULL;
+	res.n_bridges = res.n_networks = 0;
+	vmres_free(&res);
+	return 0;
 }
 
 char *domxml_set_owner(const char *xml, const char *ns, const char *name)

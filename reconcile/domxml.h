@@ -9,9 +9,9 @@
 
 #define DOMXML_WUR __attribute__((warn_unused_result))
 
-/* Fills the memory, vcpus, disks, bridges and networks of @d from domain XML
- * @xml (other fields untouched). Returns 0, or -1 when the XML does not parse or
- * memory runs out (then @d's list fields are left empty). */
+/* Fills the memory, vcpus, disks (paths), bridges and networks of @d from domain
+ * XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
+ * does not parse or memory runs out (then @d's list fields are left empty). */
 int domxml_read(const char *xml, struct inv_domain *d) DOMXML_WUR;
 
 /* Returns a copy of domain XML @xml with drover's ownership element
@@ -23,5 +23,10 @@ char *domxml_set_owner(const char *xml, const char *ns, const char *name) DOMXML
  * string(...)) (e.g. "/capabilities/host/cpu/model")
  * in document @xml. Returns a string the caller frees, or NULL when absent or on error. */
 char *domxml_xpath_string(const char *xml, const char *expr) DOMXML_WUR;
+
+/* The element matched by XPath @expr in @xml, serialised (e.g. "/domain/cpu" gives
+ * "<cpu mode='custom'>...</cpu>"). Returns a string the caller frees, or NULL when
+ * absent or on error. */
+char *domxml_xpath_element(const char *xml, const char *expr) DOMXML_WUR;
 
 #endif

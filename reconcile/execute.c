@@ -56,31 +56,13 @@ static void ensure_owner(virDomainPtr dom, const struct crd_vm *vm)
 	virResetLastError();
 }
 
-static int do_define(const struct exec_ctx *ctx, const struct plan_action *a,
-		     virConnectPtr dst, bool start, char *why, size_t why_size)
+static int do_define(const struct plan_action *a, virConnectPtr dst, bool start, char *why,
+		     size_t why_size)
 {
 	char *xml = crd_vm_domain_xml(a->vm);
-	char *owned = xml ? domxml_set_owner(xml, a->vm->meta.namespace, vm_name(a)) : NULL;
-	virDomainPtr dom = owned ? virDomainDefineXML(dst, owned) : NULL;
-	int ret = -1;
-	(void)ctx;
-
-	if (!dom) {
-		fail(why, why_size, "define on %s: %s", a->dst,
-		     owned ? virGetLastErrorMessage() : "cannot build the domain XML");
-		goto cleanup;
-	}
-	if (start && cold_start_verified(dom, why, why_size) < 0) {
-		/* Nothing half-made: a domain that cannot start is not left defined. */
-		virDomainDestroy(dom);
-		virDomainUndefine(dom);
-		goto cleanup;
-	}
-	ret = 0;
-cleanup:
-	if (dom)
-		virDomainFree(dom);
-	free(owned);
+	int ret = xml ? cold_define_owned(dst, xml, a->vm->meta.namespace, vm_name(a), start, why,
+					  why_size)
+		      : fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
 	free(xml);
 	return ret;
 }
@@ -187,9 +169,44 @@ static void delete_source_disks(virConnectPtr src, const struct vmres *res)
 	virResetLastError();
 }
 
+/* The pre-check the pure planner cannot make: can the target host run the guest's
+ * CPU as defined (virConnectCompareHypervisorCPU, as Nova does)? A domain without a
+ * <cpu> element uses the hypervisor's default model and passes. A hypervisor that
+ * cannot compare (an error, not a verdict) does not block the move.
+ * Returns 0 when compatible, -1 with @why otherwise. */
+static int check_cpu(virConnectPtr src, virConnectPtr dst, const char *name, const char *target,
+		     char *why, size_t why_size)
+{
+	virDomainPtr dom = virDomainLookupByName(src, name);
+	char *xml = dom ? virDomainGetXMLDesc(dom, 0) : NULL;
+	char *cpu = xml ? domxml_xpath_element(xml, "/domain/cpu[model]") : NULL;
+	char *arch = xml ? domxml_xpath_string(xml, "string(/domain/os/type/@arch)") : NULL;
+	char *machine = xml ? domxml_xpath_string(xml, "string(/domain/os/type/@machine)") : NULL;
+	char *virt = xml ? domxml_xpath_string(xml, "string(/domain/@type)") : NULL;
+	int ret = 0;
+
+	if (cpu && virConnectCompareHypervisorCPU(dst, NULL, arch, machine, virt, cpu, 0) ==
+			   VIR_CPU_COMPARE_INCOMPATIBLE)
+		ret = fail(why, why_size, "PreCheckFailed: cpu: %s cannot run the CPU %s is defined with",
+			   target, name);
+	virResetLastError();
+	free(cpu);
+	free(arch);
+	free(machine);
+	free(virt);
+	free(xml);
+	if (dom)
+		virDomainFree(dom);
+	return ret;
+}
+
 static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
 {
 	const struct plan_action *a = mc->a;
+	if (check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0) {
+		mc->move->phase = CRD_MIG_FAILED;
+		return -1;
+	}
 	struct vmres res = {0};
 	char res_why[256];
 	struct mig_result out;
@@ -295,7 +312,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_DEFINE_START:
 		if (!c->dst)
 			return fail(why, why_size, "%s is not connected", a->dst);
-		return do_define(ctx, a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
+		return do_define(a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
 	case PLAN_START:
 	case PLAN_STOP:
 		return do_power(ctx, a, c->dst, why, why_size);

@@ -1,0 +1,72 @@
+/* test_escalation: the pure parts of live migration — the completion deadline and the
+ * escalation ladder (downtime raises, then post-copy when allowed, then abort). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "reconcile/migrate.h"
+
+static void test_deadline_scales_with_gib_and_has_a_floor(void **state)
+{
+	struct crd_knobs k;
+	(void)state;
+	crd_knobs_default(&k);               /* 150 s per GiB */
+	assert_true(mig_deadline_s(&k, 4ULL << 30) == 600.0);
+	assert_true(mig_deadline_s(&k, 64ULL << 20) == MIG_MIN_DEADLINE_S);
+	k.completion_timeout_per_gib_s = 0;  /* 0 = no limit */
+	assert_true(mig_deadline_s(&k, 4ULL << 30) == 0.0);
+}
+
+static void test_ladder_raises_downtime_then_aborts_without_postcopy(void **state)
+{
+	struct crd_knobs k;
+	struct mig_ladder l = {0};
+	uint32_t ms = 0;
+	(void)state;
+	crd_knobs_default(&k);               /* 300 ms, post-copy not allowed */
+	const uint32_t expect[] = {600, 1200, 2400};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_DOWNTIME);
+		assert_int_equal(ms, expect[i]);
+	}
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_ABORT);
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_ABORT);
+}
+
+static void test_ladder_switches_to_postcopy_once_when_allowed(void **state)
+{
+	struct crd_knobs k;
+	struct mig_ladder l = {.downtime_raises = MIG_DOWNTIME_RAISES};
+	uint32_t ms = 0;
+	(void)state;
+	crd_knobs_default(&k);
+	k.allow_post_copy = true;
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_POSTCOPY);
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_ABORT);
+}
+
+static void test_ladder_caps_downtime(void **state)
+{
+	struct crd_knobs k;
+	struct mig_ladder l = {0};
+	uint32_t ms = 0;
+	(void)state;
+	crd_knobs_default(&k);
+	k.max_downtime_ms = 4000;
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_DOWNTIME);
+	assert_int_equal(ms, MIG_DOWNTIME_CAP_MS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deadline_scales_with_gib_and_has_a_floor),
+		cmocka_unit_test(test_ladder_raises_downtime_then_aborts_without_postcopy),
+		cmocka_unit_test(test_ladder_switches_to_postcopy_once_when_allowed),
+		cmocka_unit_test(test_ladder_caps_downtime),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

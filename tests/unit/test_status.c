@@ -1,0 +1,72 @@
+/* test_status: status written back — conditions follow the Kubernetes conventions
+ * (lastTransitionTime moves only on a transition) and VM status follows the plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reconcile/status.h"
+
+static void test_condition_time_changes_only_on_transition(void **state)
+{
+	struct crd_conditions c = {0};
+	(void)state;
+	assert_int_equal(status_set_condition(&c, "Running", CRD_COND_TRUE, "DomainActive", "", 1,
+					      "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(status_set_condition(&c, "Running", CRD_COND_TRUE, "DomainActive", "x", 2,
+					      "2026-11-23T11:00:00Z"), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.items[0].last_transition_time, "2026-11-23T10:00:00Z");
+	assert_int_equal(c.items[0].observed_generation, 2);
+	assert_string_equal(c.items[0].message, "x");
+	assert_int_equal(status_set_condition(&c, "Running", CRD_COND_FALSE, "DomainInactive", "", 2,
+					      "2026-11-23T12:00:00Z"), 0);
+	assert_string_equal(c.items[0].last_transition_time, "2026-11-23T12:00:00Z");
+	assert_string_equal(c.items[0].reason, "DomainInactive");
+	crd_conditions_free(&c);
+}
+
+static void test_problem_reasons_are_condition_reasons(void **state)
+{
+	(void)state;
+	assert_string_equal(status_problem_reason(PLAN_PROBLEM_PRECHECK), "PreCheckFailed");
+	assert_string_equal(status_problem_reason(PLAN_PROBLEM_CONFLICT), "Conflict");
+	assert_string_equal(status_problem_reason(PLAN_PROBLEM_NONE), "");
+}
+
+static void test_migration_status_copies_the_move_record(void **state)
+{
+	struct crd_migration_status st = {0};
+	struct exec_move mv = {.phase = CRD_MIG_FAILED, .mode = CRD_RUN_PRECOPY, .downtime_ms = -1};
+	(void)state;
+	snprintf(mv.source, sizeof(mv.source), "lab-a");
+	snprintf(mv.target, sizeof(mv.target), "lab-b");
+	snprintf(mv.note, sizeof(mv.note), "live migration lab-a → lab-b: no progress, aborted");
+	mv.progress.percent = 40;
+	assert_int_equal(status_migration_update(&st, &mv, 3, "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(st.phase, CRD_MIG_FAILED);
+	assert_string_equal(st.source_host, "lab-a");
+	assert_string_equal(st.failure_reason, mv.note);
+	assert_int_equal(st.downtime_ms, 0);
+	assert_int_equal(st.progress.percent, 40);
+	assert_int_equal(st.conditions.n, 1);
+	free(st.source_host);
+	free(st.target_host);
+	free(st.failure_reason);
+	crd_conditions_free(&st.conditions);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_condition_time_changes_only_on_transition),
+		cmocka_unit_test(test_problem_reasons_are_condition_reasons),
+		cmocka_unit_test(test_migration_status_copies_the_move_record),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
