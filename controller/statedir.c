@@ -123,8 +123,17 @@ int state_remove_migration(const char *dir, const char *ns, const char *name)
 static int read_record(const char *path, struct crd_object *out, struct crd_errors *errs)
 {
 	json_error_t jerr;
-	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	struct stat st;
+	json_t *obj;
 	int rc;
+
+	/* A record is one object: the decoder's document cap bounds it too. */
+	if (stat(path, &st) == 0 && st.st_size > (off_t)CRD_DOC_MAX_BYTES) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "status record ignored: larger than %u bytes", CRD_DOC_MAX_BYTES);
+		return -1;
+	}
+	obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!obj) {
 		crd_errors_add(errs, CRD_SEV_NOTE, path, jerr.line, jerr.column, NULL, "",
