@@ -1,0 +1,274 @@
+/* kubeapi_fixture: starts build/kubeapi-server for a test with a generated CA, server
+ * certificate and bearer token, in a private temporary directory. */
+#include "tests/lab/kubeapi_fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OPENSSL "/usr/bin/openssl"
+#define FIXTURE_PREFIX "/tmp/kubeapi-fixture-"
+
+extern char **environ;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void kf_path(const struct kf *f, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", f->dir, name);
+}
+
+int kf_write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	int rc;
+
+	if (!fp)
+		return -1;
+	rc = fputs(text, fp) < 0 ? -1 : 0;
+	return fclose(fp) == 0 ? rc : -1;
+}
+
+int kf_run(char *const argv[], char *out, size_t len, int timeout_s)
+{
+	int fds[2], status = 0;
+	size_t used = 0;
+	double deadline = now_s() + timeout_s;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (now_s() < deadline) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		char scratch[4096];
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fds[0], used + 1 < len ? out + used : scratch,
+			 used + 1 < len ? len - used - 1 : sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (used + 1 < len)
+			used += (size_t)n;
+	}
+	close(fds[0]);
+	if (len)
+		out[used < len ? used : len - 1] = '\0';
+	if (now_s() >= deadline)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+int kf_base64(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	if ((len + 2) / 3 * 4 + 1 > outlen)
+		return -1;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+
+		out[o++] = abc[(v >> 18) & 63];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? abc[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int make_certs(struct kf *f)
+{
+	char ca_key[128], srv_key[128], csr[128], crt[128], ext[128], out[4096];
+	char *ca[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+		       "-nodes", "-keyout", ca_key, "-out", f->ca, "-days", "1", "-subj", "/CN=kubeapi-fixture-ca", NULL };
+	char *req[] = { OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+			"-keyout", srv_key, "-out", csr, "-subj", "/CN=127.0.0.1", NULL };
+	char *sign[] = { OPENSSL, "x509", "-req", "-in", csr, "-CA", f->ca, "-CAkey", ca_key, "-CAcreateserial",
+			 "-out", crt, "-days", "1", "-extfile", ext, NULL };
+
+	kf_path(f, "ca.key", ca_key, sizeof(ca_key));
+	kf_path(f, "server.key", srv_key, sizeof(srv_key));
+	kf_path(f, "server.csr", csr, sizeof(csr));
+	kf_path(f, "server.crt", crt, sizeof(crt));
+	kf_path(f, "ext.cnf", ext, sizeof(ext));
+	if (kf_write_file(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n") < 0)
+		return -1;
+	if (kf_run(ca, out, sizeof(out), 30) != 0 || kf_run(req, out, sizeof(out), 30) != 0 ||
+	    kf_run(sign, out, sizeof(out), 30) != 0) {
+		fprintf(stderr, "openssl failed: %s\n", out);
+		return -1;
+	}
+	return 0;
+}
+
+/* BUILD/tests/lab/NAME → BUILD/kubeapi-server. */
+static int find_server(struct kf *f)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+	}
+	snprintf(f->server_bin, sizeof(f->server_bin), "%s/kubeapi-server", exe);
+	if (access(f->server_bin, X_OK) < 0) {
+		fprintf(stderr, "%s is missing: make %s first\n", f->server_bin, f->server_bin);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_server(struct kf *f, const char *token, int history)
+{
+	char crt[128], key[128], out[128], line[256] = "", hist[16], tok[256];
+	char *argv[] = { f->server_bin, "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
+			 "--token-file", f->token_file, "--history", hist, "--bookmark-interval", "1", NULL };
+
+	kf_path(f, "server.crt", crt, sizeof(crt));
+	kf_path(f, "server.key", key, sizeof(key));
+	kf_path(f, "token", f->token_file, sizeof(f->token_file));
+	kf_path(f, "server.out", out, sizeof(out));
+	kf_path(f, "server.log", f->log, sizeof(f->log));
+	snprintf(hist, sizeof(hist), "%d", history);
+	snprintf(tok, sizeof(tok), "%s\n", token);
+	if (kf_write_file(f->token_file, tok) < 0)
+		return -1;
+	f->server = fork();
+	if (f->server < 0)
+		return -1;
+	if (f->server == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int l = open(f->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (o < 0 || l < 0)
+			_exit(127);
+		dup2(o, 1);
+		dup2(l, 2);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !strstr(line, "listening on "); i++) {
+		FILE *fp = fopen(out, "r");
+
+		usleep(50 * 1000);
+		if (fp && !fgets(line, sizeof(line), fp))
+			line[0] = '\0';
+		if (fp)
+			fclose(fp);
+	}
+	if (!strstr(line, "listening on https://"))
+		return -1;
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(f->base, sizeof(f->base), "%s", strstr(line, "https://"));
+	f->port = atoi(strrchr(f->base, ':') + 1);
+	return 0;
+}
+
+int kf_start(struct kf *f, const char *token, int history)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), FIXTURE_PREFIX "XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		f->dir[0] = '\0';
+		return -1;
+	}
+	kf_path(f, "ca.crt", f->ca, sizeof(f->ca));
+	if (find_server(f) < 0 || make_certs(f) < 0)
+		return -1;
+	if (start_server(f, token, history) < 0) {
+		fprintf(stderr, "kubeapi-server did not start; its log is in %s/server.log\n", f->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void kf_stop(struct kf *f)
+{
+	int status;
+
+	if (f->server > 0) {
+		kill(f->server, SIGTERM);
+		for (int i = 0; i < 50 && waitpid(f->server, &status, WNOHANG) == 0; i++)
+			usleep(100 * 1000);
+		if (waitpid(f->server, &status, WNOHANG) == 0) {
+			fprintf(stderr, "kubeapi-server ignored SIGTERM for 5 s: killed\n");
+			kill(f->server, SIGKILL);
+			waitpid(f->server, &status, 0);
+		}
+		f->server = 0;
+	}
+	if (getenv("KF_KEEP"))
+		fprintf(stderr, "kubeapi fixture kept in %s\n", f->dir);
+	else if (f->dir[0] && strncmp(f->dir, FIXTURE_PREFIX, strlen(FIXTURE_PREFIX)) == 0)
+		nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	f->dir[0] = '\0';
+}
+
+char *kf_crd_json(const char *plural, const char *singular, const char *kind)
+{
+	char *text = malloc(2048);
+	int n;
+
+	if (!text)
+		return NULL;
+	n = snprintf(text, 2048,
+		     "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
+		     "\"metadata\":{\"name\":\"%s.drover.io\"},\"spec\":{\"group\":\"drover.io\",\"scope\":\"Namespaced\","
+		     "\"names\":{\"plural\":\"%s\",\"singular\":\"%s\",\"kind\":\"%s\"},"
+		     "\"versions\":[{\"name\":\"v1alpha1\",\"served\":true,\"storage\":true,\"subresources\":{\"status\":{}},"
+		     "\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}]}}",
+		     plural, plural, singular, kind);
+	if (n < 0 || n >= 2048) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

@@ -1,0 +1,50 @@
+/* kubeapi_fixture: starts build/kubeapi-server for a test with a generated CA, server
+ * certificate and bearer token, in a private temporary directory. */
+#ifndef DROVER_TESTS_KUBEAPI_FIXTURE_H
+#define DROVER_TESTS_KUBEAPI_FIXTURE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define KF_WUR __attribute__((warn_unused_result))
+
+struct kf {
+	char dir[64];             /* /tmp/kubeapi-fixture-XXXXXX */
+	char server_bin[PATH_MAX + 32];
+	char ca[128];             /* the CA certificate (PEM file) */
+	char token_file[128];
+	char log[128];            /* the server's request log */
+	char base[64];            /* https://127.0.0.1:PORT */
+	int port;
+	pid_t server;
+};
+
+/* Makes the directory and certificates and starts the server (token @token, history of
+ * @history events, bookmarks after 1 s idle), found next to this program
+ * (BUILD/tests/lab/NAME → BUILD/kubeapi-server). Returns 0, or -1 with a message on stderr. */
+int kf_start(struct kf *f, const char *token, int history) KF_WUR;
+
+/* Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the directory; accepts a
+ * fixture that did not start. */
+void kf_stop(struct kf *f);
+
+/* "DIR/NAME" into @out. */
+void kf_path(const struct kf *f, const char *name, char *out, size_t len);
+
+/* Writes @text to @path. Returns 0 or -1. */
+int kf_write_file(const char *path, const char *text) KF_WUR;
+
+/* Runs @argv (absolute path) with stdout and stderr into @out, killed after @timeout_s.
+ * Returns the exit code, or -1 when it could not run or was killed. */
+int kf_run(char *const argv[], char *out, size_t len, int timeout_s);
+
+/* Base64 of @len bytes of @in into @out (NUL-terminated). Returns 0, or -1 when it does
+ * not fit. */
+int kf_base64(const unsigned char *in, size_t len, char *out, size_t outlen) KF_WUR;
+
+/* The JSON of a namespaced CustomResourceDefinition of group drover.io, version v1alpha1,
+ * with the status subresource. Returns a string the caller frees, or NULL. */
+char *kf_crd_json(const char *plural, const char *singular, const char *kind) KF_WUR;
+
+#endif
