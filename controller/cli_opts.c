@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/httpd.h"
 #include "controller/statedir.h"
 
 /* A number for option @name in [@min, @max]. Returns 0, or -1 after saying why. */
@@ -82,6 +83,7 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 	rec_options_default(&o->rec);
 	o->state_dir = STATE_DEFAULT_DIR;
 	o->output = "table";
+	o->metrics_addr = HTTPD_DEFAULT_ADDR;
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i];
@@ -119,6 +121,8 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 			o->dir = val;
 		} else if ((allowed & CLI_OPT_KUBECONFIG) && !strcmp(name, "--kubeconfig")) {
 			o->kubeconfig = val;
+		} else if ((allowed & CLI_OPT_METRICS) && !strcmp(name, "--metrics-addr")) {
+			o->metrics_addr = *val && strcmp(val, "off") ? val : NULL;
 		} else {
 			int rc = (allowed & CLI_OPT_LIMITS) ? parse_limit(cmd, name, val, o) : 0;
 			if (rc < 0)

@@ -16,6 +16,7 @@ enum cli_opt_bit {
 	CLI_OPT_OUTPUT = 1u << 3,     /* -o table|json|yaml */
 	CLI_OPT_DIR = 1u << 4,        /* --dir PATH */
 	CLI_OPT_KUBECONFIG = 1u << 5, /* --kubeconfig FILE */
+	CLI_OPT_METRICS = 1u << 6,    /* --metrics-addr ADDR */
 };
 
 struct cli_opts {
@@ -25,6 +26,7 @@ struct cli_opts {
 	const char *output;           /* "table" unless given */
 	const char *dir;
 	const char *kubeconfig;
+	const char *metrics_addr;     /* HTTPD_DEFAULT_ADDR unless given; NULL for "" or "off" */
 	const char *args[8];          /* positional arguments (when no -f is open) */
 	size_t n_args;
 	struct rec_options rec;

@@ -12,6 +12,8 @@
 #include "controller/cli.h"
 #include "controller/cli_opts.h"
 #include "controller/dirwatch.h"
+#include "controller/httpd.h"
+#include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
 #include "controller/view.h"
@@ -20,7 +22,7 @@
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS]"
+	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off]"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
@@ -54,6 +56,30 @@ static void on_libvirt_event(void *opaque, const char *host)
 	poke();
 }
 
+/* What /metrics shows, fed through wrappers of the status sink and the progress view
+ * (the reconciler stays unaware of it). Set before the reconciler starts. */
+static struct metrics *run_metrics;
+static void (*run_sink_host)(void *opaque, const struct crd_host *h);
+
+static void on_host_status(void *opaque, const struct crd_host *h)
+{
+	bool reachable = false;
+
+	if (run_sink_host)
+		run_sink_host(opaque, h);
+	for (size_t i = 0; i < h->status.conditions.n; i++)
+		if (h->status.conditions.items[i].type &&
+		    !strcmp(h->status.conditions.items[i].type, "Reachable"))
+			reachable = h->status.conditions.items[i].status == CRD_COND_TRUE;
+	metrics_set_host(run_metrics, h->meta.name, reachable);
+}
+
+static void on_move_update(void *opaque, const struct plan_action *a, const struct exec_move *m)
+{
+	view_on_move(opaque, a, m);
+	metrics_on_move(run_metrics, a->vm->meta.namespace, a->vm->meta.name, m);
+}
+
 static void drain_pipe(void)
 {
 	char buf[256];
@@ -79,6 +105,8 @@ static void reconcile_once(struct rec *r, const struct cli_opts *o)
 	struct crd_errors errs = {0};
 	struct rec_result res;
 	char detail[160];
+	double started = clk_mono();
+	bool failed = true;
 
 	if (crd_load_paths(paths, 1, &set, &errs) < 0) {
 		crd_errors_print(&errs, stderr);
@@ -95,7 +123,10 @@ static void reconcile_once(struct rec *r, const struct cli_opts *o)
 		 set.n_vms, res.actions_done, res.actions_failed, res.blocked,
 		 res.converged ? "true" : "false");
 	log_line("info", "reconciled", detail);
+	failed = res.actions_failed > 0;
+	metrics_set_vm_phases(run_metrics, set.vms, set.n_vms);
 cleanup:
+	metrics_on_reconcile(run_metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
 	crd_errors_free(&errs);
 }
@@ -148,10 +179,12 @@ int cli_run(int argc, char **argv)
 	struct state_sink ds = {0};
 	struct view v;
 	struct rec r;
+	struct httpd *http = NULL;
+	char err[256];
 	int rc = 1;
 
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
-						CLI_OPT_KUBECONFIG, argc, argv, &o) < 0)
+						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS, argc, argv, &o) < 0)
 		return 1;
 	if (o.kubeconfig) {
 		fprintf(stderr, "drover run --kubeconfig: the Kubernetes mode is not built yet\n");
@@ -169,26 +202,41 @@ int cli_run(int argc, char **argv)
 		dirwatch_close(&w);
 		return 1;
 	}
+	run_metrics = metrics_new();
+	if (!run_metrics)
+		goto cleanup;
+	if (o.metrics_addr &&
+	    !(http = httpd_start(o.metrics_addr, run_metrics, err, sizeof(err)))) {
+		fprintf(stderr, "drover run: --metrics-addr %s\n", err);
+		goto cleanup;
+	}
 	ds.dir = o.state_dir;
 	view_init(&v, stdout);
 	o.rec.max_rounds = RUN_ROUNDS;
 	struct rec_sink sink = state_sink(&ds);
-	struct rec_view view = {.action_done = view_on_action_done, .move = view_on_move,
+	run_sink_host = sink.host;
+	sink.host = on_host_status;
+	struct rec_view view = {.action_done = view_on_action_done, .move = on_move_update,
 				.opaque = &v};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);
 	char detail[600];
-	snprintf(detail, sizeof(detail), "dir=\"%s\" state_dir=\"%s\"", o.dir, o.state_dir);
+	snprintf(detail, sizeof(detail), "dir=\"%s\" state_dir=\"%s\" metrics=\"%s\" port=%u", o.dir,
+		 o.state_dir, http ? o.metrics_addr : "off", httpd_port(http));
 	log_line("info", "watching", detail);
 	while (!stopping) {
 		reconcile_once(&r, &o);
+		httpd_set_ready(http, true);
 		wait_for_work(&w, o.dir);
 	}
 	log_line("info", "stopping", NULL);
 	rc = 0;
 	rec_free(&r);
 cleanup:
+	httpd_stop(http);
+	metrics_free(run_metrics);
+	run_metrics = NULL;
 	dirwatch_close(&w);
 	close(wake_pipe[0]);
 	close(wake_pipe[1]);
