@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-static double now_s(void)
+double kf_now_s(void)
 {
 	struct timespec ts;
 
@@ -48,7 +48,7 @@ int kf_run(char *const argv[], char *out, size_t len, int timeout_s)
 {
 	int fds[2], status = 0;
 	size_t used = 0;
-	double deadline = now_s() + timeout_s;
+	double deadline = kf_now_s() + timeout_s;
 	pid_t pid;
 
 	if (pipe(fds) < 0)
@@ -65,7 +65,7 @@ int kf_run(char *const argv[], char *out, size_t len, int timeout_s)
 		_exit(127);
 	}
 	close(fds[1]);
-	while (now_s() < deadline) {
+	while (kf_now_s() < deadline) {
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
 		char scratch[4096];
 		ssize_t n;
@@ -82,7 +82,7 @@ int kf_run(char *const argv[], char *out, size_t len, int timeout_s)
 	close(fds[0]);
 	if (len)
 		out[used < len ? used : len - 1] = '\0';
-	if (now_s() >= deadline)
+	if (kf_now_s() >= deadline)
 		kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -1;
@@ -232,7 +232,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 
 void kf_stop(struct kf *f)
 {
-	int status;
+	int status = 0;
 
 	if (f->server > 0) {
 		kill(f->server, SIGTERM);
@@ -242,6 +242,8 @@ void kf_stop(struct kf *f)
 			fprintf(stderr, "kubeapi-server ignored SIGTERM for 5 s: killed\n");
 			kill(f->server, SIGKILL);
 			waitpid(f->server, &status, 0);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "kubeapi-server did not exit cleanly (status %d)\n", status);
 		}
 		f->server = 0;
 	}

@@ -25,9 +25,12 @@ struct kf {
  * (BUILD/tests/lab/NAME → BUILD/kubeapi-server). Returns 0, or -1 with a message on stderr. */
 int kf_start(struct kf *f, const char *token, int history) KF_WUR;
 
-/* Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the directory; accepts a
- * fixture that did not start. */
+/* Stops the server (SIGTERM, then SIGKILL after 5 s; an unclean exit is reported on stderr)
+ * and removes the directory; accepts a fixture that did not start. */
 void kf_stop(struct kf *f);
+
+/* Seconds on the monotonic clock. This function can't fail. */
+double kf_now_s(void);
 
 /* "DIR/NAME" into @out. */
 void kf_path(const struct kf *f, const char *name, char *out, size_t len);

@@ -1,13 +1,9 @@
 /* Tests of the Kubernetes API test server (hack/kubeapi): the real kubectl and raw HTTPS against
- * a server started with a generated CA, server certificate and bearer token. */
+ * a server started with a generated CA, server certificate and bearer token (kubeapi_fixture). */
 #include <curl/curl.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -18,88 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tests/lab/kubeapi_fixture.h"
+
 #define KUBECTL "/usr/bin/kubectl"
-#define OPENSSL "/usr/bin/openssl"
 #define TOKEN "kas-test-token-5f1c9e"
 #define NS "/apis/drover.io/v1alpha1/namespaces"
 #define OUT_MAX (256 * 1024)
 
-extern char **environ;
-
 static struct {
-	char dir[64];
-	char repo[PATH_MAX];
-	char server_bin[PATH_MAX + 32];
-	char kubeconfig[128], cache[128], ca[128];
-	char base[64];
-	pid_t server;
+	struct kf f;
+	char repo[PATH_MAX + 32];
+	char kubeconfig[128], cache[128];
 } T;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void path_in(char *out, size_t len, const char *name)
-{
-	snprintf(out, len, "%s/%s", T.dir, name);
-}
-
-/* Runs @argv with stdout and stderr into @out; killed after @timeout_s. Returns the exit code,
- * or -1 when it could not run or was killed. */
-static int run(char *const argv[], char *out, size_t len, int timeout_s)
-{
-	int fds[2], status = 0;
-	size_t used = 0;
-	pid_t pid;
-	double deadline = now_s() + timeout_s;
-
-	if (pipe(fds) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execve(argv[0], argv, environ);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (now_s() < deadline) {
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
-		char scratch[4096];
-		ssize_t n;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = read(fds[0], used + 1 < len ? out + used : scratch,
-			 used + 1 < len ? len - used - 1 : sizeof(scratch));
-		if (n <= 0)
-			break;
-		if (used + 1 < len)
-			used += (size_t)n;
-	}
-	close(fds[0]);
-	if (len)
-		out[used < len ? used : len - 1] = '\0';
-	if (now_s() >= deadline)
-		kill(pid, SIGKILL);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
 
 /* Runs kubectl against the test server with the NULL-terminated arguments. */
 static int kubectl(char *out, size_t len, ...)
@@ -113,18 +43,7 @@ static int kubectl(char *out, size_t len, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	return run(argv, out, len, 30);
-}
-
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (!f)
-		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
+	return kf_run(argv, out, len, 30);
 }
 
 /* ---- raw HTTPS ---- */
@@ -153,9 +72,9 @@ static CURL *easy(const char *path, const char *token, struct curl_slist **heade
 	char url[4096], auth[128];
 	CURL *c = curl_easy_init();
 
-	snprintf(url, sizeof(url), "%s%s", T.base, path);
+	snprintf(url, sizeof(url), "%s%s", T.f.base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, T.ca);
+	curl_easy_setopt(c, CURLOPT_CAINFO, T.f.ca);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
@@ -271,105 +190,24 @@ static json_t *event_object(json_t *events, size_t i)
 
 /* ---- set-up ---- */
 
-static int make_certs(void)
+/* Finds the repository from the server's path (BUILD/kubeapi-server, BUILD inside the
+ * repository). Returns 0 or -1. */
+static int find_repo(void)
 {
-	char ca_key[128], srv_key[128], csr[128], crt[128], ext[128], out[4096];
-	char *ca[] = { OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-		       "-nodes", "-keyout", ca_key, "-out", T.ca, "-days", "1", "-subj", "/CN=kubeapi-test-ca", NULL };
-	char *req[] = { OPENSSL, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-			"-keyout", srv_key, "-out", csr, "-subj", "/CN=127.0.0.1", NULL };
-	char *sign[] = { OPENSSL, "x509", "-req", "-in", csr, "-CA", T.ca, "-CAkey", ca_key, "-CAcreateserial",
-			 "-out", crt, "-days", "1", "-extfile", ext, NULL };
+	char data[PATH_MAX + 64];
 
-	path_in(ca_key, sizeof(ca_key), "ca.key");
-	path_in(srv_key, sizeof(srv_key), "server.key");
-	path_in(csr, sizeof(csr), "server.csr");
-	path_in(crt, sizeof(crt), "server.crt");
-	path_in(ext, sizeof(ext), "ext.cnf");
-	if (write_file(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n") < 0)
-		return -1;
-	if (run(ca, out, sizeof(out), 30) != 0 || run(req, out, sizeof(out), 30) != 0 ||
-	    run(sign, out, sizeof(out), 30) != 0) {
-		fprintf(stderr, "openssl failed: %s\n", out);
-		return -1;
-	}
-	return 0;
-}
+	snprintf(T.repo, sizeof(T.repo), "%s", T.f.server_bin);
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(T.repo, '/');
 
-/* Finds the server binary and the repository from this program's own path
- * (BUILD/tests/lab/test_kubeapi). */
-static int find_paths(void)
-{
-	char exe[PATH_MAX], data[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		slash = strrchr(exe, '/');
 		if (!slash)
 			return -1;
 		*slash = '\0';
 	}
-	snprintf(T.server_bin, sizeof(T.server_bin), "%s/kubeapi-server", exe);
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(T.repo, sizeof(T.repo), "%s", exe);
 	/* A build tree outside the repository: the tests run from the repository root. */
 	snprintf(data, sizeof(data), "%s/tests/data/kubeapi", T.repo);
 	if (access(data, R_OK) < 0 && !getcwd(T.repo, sizeof(T.repo)))
 		return -1;
-	if (access(T.server_bin, X_OK) < 0) {
-		fprintf(stderr, "%s is missing: make %s first\n", T.server_bin, T.server_bin);
-		return -1;
-	}
-	return 0;
-}
-
-/* Starts the server on a free port; reads the port from its "listening on" line. */
-static int start_server(void)
-{
-	char crt[128], key[128], tok[128], out[128], log[128], line[256] = "";
-	char *argv[] = { T.server_bin, "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
-			 "--token-file", tok, "--history", "200", "--bookmark-interval", "1", NULL };
-
-	path_in(crt, sizeof(crt), "server.crt");
-	path_in(key, sizeof(key), "server.key");
-	path_in(tok, sizeof(tok), "token");
-	path_in(out, sizeof(out), "server.out");
-	path_in(log, sizeof(log), "server.log");
-	if (write_file(tok, TOKEN "\n") < 0)
-		return -1;
-	T.server = fork();
-	if (T.server < 0)
-		return -1;
-	if (T.server == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), l = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (o < 0 || l < 0)
-			_exit(127);
-		dup2(o, 1);
-		dup2(l, 2);
-		execve(argv[0], argv, environ);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && !strstr(line, "listening on "); i++) {
-		FILE *f = fopen(out, "r");
-
-		usleep(50 * 1000);
-		if (f && !fgets(line, sizeof(line), f))
-			line[0] = '\0';
-		if (f)
-			fclose(f);
-	}
-	if (!strstr(line, "listening on https://"))
-		return -1;
-	line[strcspn(line, "\n")] = '\0';
-	snprintf(T.base, sizeof(T.base), "%s", strstr(line, "https://"));
 	return 0;
 }
 
@@ -377,16 +215,16 @@ static int write_kubeconfig(void)
 {
 	char text[2048];
 
-	path_in(T.kubeconfig, sizeof(T.kubeconfig), "kubeconfig");
-	path_in(T.cache, sizeof(T.cache), "cache");
+	kf_path(&T.f, "kubeconfig", T.kubeconfig, sizeof(T.kubeconfig));
+	kf_path(&T.f, "cache", T.cache, sizeof(T.cache));
 	snprintf(text, sizeof(text),
 		 "apiVersion: v1\nkind: Config\n"
 		 "clusters: [{name: kas, cluster: {server: \"%s\", certificate-authority: \"%s\"}}]\n"
 		 "users: [{name: kas, user: {token: %s}}]\n"
 		 "contexts: [{name: kas, context: {cluster: kas, user: kas, namespace: default}}]\n"
 		 "current-context: kas\n",
-		 T.base, T.ca, TOKEN);
-	return write_file(T.kubeconfig, text);
+		 T.f.base, T.f.ca, TOKEN);
+	return kf_write_file(T.kubeconfig, text);
 }
 
 static int group_setup(void **state)
@@ -394,18 +232,8 @@ static int group_setup(void **state)
 	char crds[PATH_MAX + 64], out[OUT_MAX];
 
 	(void)state;
-	snprintf(T.dir, sizeof(T.dir), "/tmp/kubeapi-test-XXXXXX");
-	if (!mkdtemp(T.dir) || find_paths() < 0)
-		return -1;
-	path_in(T.ca, sizeof(T.ca), "ca.crt");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (make_certs() < 0)
-		return -1;
-	if (start_server() < 0) {
-		fprintf(stderr, "kubeapi-server did not start; its log is in %s/server.log\n", T.dir);
-		return -1;
-	}
-	if (write_kubeconfig() < 0)
+	if (kf_start(&T.f, TOKEN, 200) < 0 || find_repo() < 0 || write_kubeconfig() < 0)
 		return -1;
 	snprintf(crds, sizeof(crds), "%s/tests/data/kubeapi/crds/", T.repo);
 	if (kubectl(out, sizeof(out), "apply", "-f", crds, NULL) != 0) {
@@ -415,33 +243,10 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_teardown(void **state)
 {
-	int status;
-
 	(void)state;
-	if (T.server > 0) {
-		kill(T.server, SIGTERM);
-		for (int i = 0; i < 50 && waitpid(T.server, &status, WNOHANG) == 0; i++)
-			usleep(100 * 1000);
-		if (waitpid(T.server, &status, WNOHANG) == 0) {
-			fprintf(stderr, "kubeapi-server ignored SIGTERM for 5 s: killed\n");
-			kill(T.server, SIGKILL);
-			waitpid(T.server, &status, 0);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "kubeapi-server did not exit cleanly (status %d)\n", status);
-		}
-	}
-	if (T.dir[0] && strncmp(T.dir, "/tmp/kubeapi-test-", 18) == 0)
-		nftw(T.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	kf_stop(&T.f);
 	curl_global_cleanup();
 	return 0;
 }
@@ -547,7 +352,6 @@ static uint64_t current_rv(void)
 	json_t *list = NULL;
 	uint64_t rv;
 
-
 	assert_int_equal(http("GET", "/api/v1/namespaces", NULL, NULL, &list), 200);
 	rv = rv_of(list);
 	json_decref(list);
@@ -604,8 +408,8 @@ static void test_kubectl_reapply_bumps_generation_only_on_spec_change(void **sta
 	data_path(ex, sizeof(ex), "examples/");
 	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", ex, NULL), 0);
 	expect_in(out, "virtualmachine.drover.io/web-1 unchanged");
-	path_in(changed, sizeof(changed), "web-1.yaml");
-	assert_int_equal(write_file(changed, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+	kf_path(&T.f, "web-1.yaml", changed, sizeof(changed));
+	assert_int_equal(kf_write_file(changed, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
 					     "metadata: {name: web-1}\n"
 					     "spec: {host: kvm-a, running: true, domain: {memory: 1Gi, vcpus: 2}}\n"), 0);
 	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", changed, NULL), 0);
@@ -649,12 +453,12 @@ static void test_kubectl_patches_and_handles_leases(void **state)
 				 "[{\"op\":\"test\",\"path\":\"/spec/host\",\"value\":\"kvm-a\"}]", NULL), 0);
 	assert_int_equal(kubectl(out, sizeof(out), "get", "vm", "web-1", NULL), 0);
 	expect_in(out, "Running");
-	path_in(lease, sizeof(lease), "lease.yaml");
-	assert_int_equal(write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
+	kf_path(&T.f, "lease.yaml", lease, sizeof(lease));
+	assert_int_equal(kf_write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
 					   "spec: {holderIdentity: a, leaseDurationSeconds: 15}\n"), 0);
 	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", lease, NULL), 0);
 	/* The second apply of a built-in kind is a strategic merge patch. */
-	assert_int_equal(write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
+	assert_int_equal(kf_write_file(lease, "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: drover}\n"
 					   "spec: {holderIdentity: b, leaseDurationSeconds: 15}\n"), 0);
 	assert_int_equal(kubectl(out, sizeof(out), "apply", "-f", lease, NULL), 0);
 	expect_in(out, "configured");
@@ -894,7 +698,7 @@ static void test_raw_compaction_gives_410_gone(void **state)
 	/* SIGUSR1 compacts too. */
 	rv1 = current_rv();
 	json_decref(create_host("default", "c-3"));
-	kill(T.server, SIGUSR1);
+	kill(T.f.server, SIGUSR1);
 	/* The signal is handled asynchronously: until then the watch sees c-3 ADDED. */
 	for (int i = 0; i < 30; i++) {
 		char path2[256];
@@ -922,10 +726,10 @@ struct cut_watch {
 static void *cut_watch_thread(void *arg)
 {
 	struct cut_watch *cw = arg;
-	double t0 = now_s();
+	double t0 = kf_now_s();
 
 	json_decref(watch_events(cw->path, 20000, 0, &cw->rc));
-	cw->secs = now_s() - t0;
+	cw->secs = kf_now_s() - t0;
 	__atomic_store_n(&cw->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
