@@ -89,6 +89,7 @@ int cli_apply(int argc, char **argv)
 		fprintf(stderr, "drover apply: out of memory\n");
 		goto cleanup;
 	}
+	(void)state_prune_migrations(o.state_dir, &set, STATE_KEEP_FINISHED);
 	printf("Apply: %d done, %d failed, %d blocked: %s.\n", res.actions_done, res.actions_failed,
 	       res.blocked, res.converged ? "converged" : "NOT converged");
 	rc = res.converged ? 0 : 1;

@@ -119,6 +119,7 @@ static void reconcile_once(struct rec *r, const struct cli_opts *o)
 		log_line("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
+	(void)state_prune_migrations(o->state_dir, &set, STATE_KEEP_FINISHED);
 	snprintf(detail, sizeof(detail), "vms=%zu done=%d failed=%d blocked=%d converged=%s",
 		 set.n_vms, res.actions_done, res.actions_failed, res.blocked,
 		 res.converged ? "true" : "false");

@@ -332,6 +332,24 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 	free(jobs);
 }
 
+/* Forgets the records of moves that ended: their last status is written, and a
+ * long-running controller must not keep every move it ever made. */
+static void drop_finished_records(struct rec *r)
+{
+	size_t kept = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_records; i++) {
+		enum crd_mig_phase ph = r->records[i].m.status.phase;
+		if (ph == CRD_MIG_SUCCEEDED || ph == CRD_MIG_FAILED || ph == CRD_MIG_CANCELLED)
+			crd_migration_free(&r->records[i].m);
+		else
+			r->records[kept++] = r->records[i];
+	}
+	r->n_records = kept;
+	pthread_mutex_unlock(&r->lock);
+}
+
 /* Marks the VMs whose action failed in their status, so the reason is not lost. */
 static void write_failures(struct rec *r, const struct failed *f)
 {
@@ -413,6 +431,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 			clk_sleep(REC_WAIT_S); /* only waiting: for a limit or a running job */
 	}
 	write_failures(r, &f);
+	drop_finished_records(r);
 	res->converged = res->converged && !f.n;
 	failed_free(&f);
 	return ret;

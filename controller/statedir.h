@@ -30,6 +30,15 @@ int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs
  * Returns 0, or -1 with errno set. */
 int state_remove_migration(const char *dir, const char *ns, const char *name);
 
+/* Finished Migration records kept per VM by state_prune_migrations. */
+#define STATE_KEEP_FINISHED 5
+
+/* Removes the records of finished Migrations (Succeeded, Failed, Cancelled) beyond the
+ * @keep newest (by endTime) of each VM. Every Migration of @set is spared: a user's
+ * Migration still in the manifests keeps its record, or it would run again. Returns
+ * the number of records removed, or -1 when the state dir cannot be read. */
+int state_prune_migrations(const char *dir, const struct crd_set *set, size_t keep);
+
 /* Directory mode's status sink for the reconciler: every status it reports is
  * written under @s->dir. A write that fails is reported once on stderr. */
 struct state_sink {
