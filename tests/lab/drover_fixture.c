@@ -114,10 +114,10 @@ static const char *jstr(json_t *obj, const char *key)
 	return s ? s : "";
 }
 
-void fx_condition_message(struct fx *fx, const char *name, const char *type, char *buf,
-			  size_t size)
+void fx_condition(struct fx *fx, const char *kind, const char *name, const char *type,
+		  char *buf, size_t size)
 {
-	json_t *root = load_record(fx, "virtualmachines", name);
+	json_t *root = load_record(fx, kind, name);
 	json_t *conds = json_object_get(json_object_get(root, "status"), "conditions");
 	size_t i;
 	json_t *c;

@@ -38,9 +38,10 @@ int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size);
 int fx_status(struct fx *fx, const char *kind, const char *name, const char *path, char *buf,
 	      size_t size);
 
-/* The message of condition @type in VM @name's status into @buf ("" when none). */
-void fx_condition_message(struct fx *fx, const char *name, const char *type, char *buf,
-			  size_t size);
+/* "REASON: MESSAGE" of condition @type in the status of @kind ("virtualmachines",
+ * "hosts", "migrations") @name into @buf ("" when none). */
+void fx_condition(struct fx *fx, const char *kind, const char *name, const char *type,
+		  char *buf, size_t size);
 
 /* The name of the newest Migration record of VM @name into @buf ("" when none). */
 void fx_latest_migration(struct fx *fx, const char *vm, char *buf, size_t size);

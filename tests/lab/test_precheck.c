@@ -19,7 +19,8 @@
 
 static struct fx fx;
 
-static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf"};
+static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf",
+				     "pc-reach"};
 
 /* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
  * to spec.domain (e.g. interfaces), @storage and @disk as given. */
@@ -67,7 +68,7 @@ static void assert_refused(const char *name, const char *check)
 	lab_virsh_state(0, name, state, sizeof(state));
 	assert_string_equal(state, "running");
 	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
-	fx_condition_message(&fx, name, "Placed", msg, sizeof(msg));
+	fx_condition(&fx, "virtualmachines", name, "Placed", msg, sizeof(msg));
 	printf("  %s: Placed: %s\n", name, msg);
 	assert_non_null(strstr(msg, "PreCheckFailed"));
 	assert_non_null(strstr(msg, check));
@@ -202,6 +203,33 @@ static void test_vm_defined_on_two_hosts_is_a_conflict_left_alone(void **state)
 	remove_vm_manifest("pc-conf");
 }
 
+static void test_unreachable_host_is_reported_and_blocks_nothing(void **state)
+{
+	char disk[512], st[64], msg[1024], text[4096];
+	(void)state;
+
+	/* A fourth host at an address nothing answers on, beside the three real ones. */
+	write_hosts("0");
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: lab-gone}\n"
+		 "spec: {uri: \"qemu+tcp://10.77.0.99/system\", migrationAddress: 10.77.0.99}\n");
+	assert_int_equal(fx_write(&fx, "gone.yaml", text), 0);
+	assert_int_equal(lab_create_volume(0, "shared", "pc-reach.qcow2", 32, disk, sizeof(disk)), 0);
+	write_vm("pc-reach", "lab-a", "shared", disk, NULL);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	lab_virsh_state(0, "pc-reach", st, sizeof(st));
+	assert_string_equal(st, "running");
+	fx_condition(&fx, "hosts", "lab-gone", "Reachable", msg, sizeof(msg));
+	printf("  lab-gone: Reachable: %s\n", msg);
+	assert_non_null(strstr(msg, "Unreachable"));
+	fx_condition(&fx, "hosts", "lab-a", "Reachable", msg, sizeof(msg));
+	assert_non_null(strstr(msg, "Connected"));
+	char path[512];
+	snprintf(path, sizeof(path), "%s/gone.yaml", fx.manifests);
+	assert_int_equal(unlink(path), 0);
+	remove_vm_manifest("pc-reach");
+}
+
 static void cleanup(void)
 {
 	char volume[80];
@@ -210,8 +238,16 @@ static void cleanup(void)
 		lab_cleanup_guest(guests[i], volume);
 	}
 	(void)lab_a_bridge(false);
-	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-destroy", "extra", NULL};
-	(void)lab_run(argv, NULL, 0, 30);
+	/* lab-a's extra pool: its volume, the pool, and the directory behind it. */
+	const char *del[] = {"virsh", "-q", "-c", lab_host_uri(0), "vol-delete", "--pool", "extra",
+			     "pc-pool.qcow2", NULL};
+	const char *destroy[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-destroy", "extra", NULL};
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/hosts/lab-a/lib/extra", lab_dir());
+	const char *rm[] = {"rm", "-rf", "--", dir, NULL};
+	(void)lab_run(del, NULL, 0, 30);
+	(void)lab_run(destroy, NULL, 0, 30);
+	(void)lab_run(rm, NULL, 0, 30);
 }
 
 static int group_setup(void **state)
@@ -240,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
 		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
 		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
+		cmocka_unit_test(test_unreachable_host_is_reported_and_blocks_nothing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
