@@ -13,6 +13,7 @@
 #include "controller/cli_opts.h"
 #include "controller/dirwatch.h"
 #include "controller/httpd.h"
+#include "controller/kube_controller.h"
 #include "controller/metrics.h"
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
@@ -184,13 +185,11 @@ int cli_run(int argc, char **argv)
 	char err[256];
 	int rc = 1;
 
+	if (cli_run_kube_wanted(argc, argv))
+		return cli_run_kube(argc, argv);
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
 						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS, argc, argv, &o) < 0)
 		return 1;
-	if (o.kubeconfig) {
-		fprintf(stderr, "drover run --kubeconfig: the Kubernetes mode is not built yet\n");
-		return 1;
-	}
 	if (!o.dir) {
 		fprintf(stderr, "drover run: --dir PATH is required\nusage: %s\n", RUN_USAGE);
 		return 1;

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
 	{"status", cli_status, "drover status [-o table|json|yaml] [--state-dir DIR]"},
 	{"run", cli_run, "drover run --dir PATH [--state-dir DIR]   controller over a watched directory"},
+	{"run", cli_run, "drover run --kubeconfig FILE    controller over the Kubernetes API (in a pod: no flag)"},
 	{"version", cli_version, "drover version"},
 };
 

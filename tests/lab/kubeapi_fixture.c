@@ -158,12 +158,14 @@ static int find_server(struct kf *f)
 	return 0;
 }
 
-static int start_server(struct kf *f, const char *token, int history)
+static int start_server(struct kf *f, const char *token, int history, int bookmark_s)
 {
-	char crt[128], key[128], out[128], line[256] = "", hist[16], tok[256];
+	char crt[128], key[128], out[128], line[256] = "", hist[16], tok[256], bookmark[16];
 	char *argv[] = { f->server_bin, "--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
-			 "--token-file", f->token_file, "--history", hist, "--bookmark-interval", "1", NULL };
+			 "--token-file", f->token_file, "--history", hist, "--bookmark-interval",
+			 bookmark, NULL };
 
+	snprintf(bookmark, sizeof(bookmark), "%d", bookmark_s);
 	kf_path(f, "server.crt", crt, sizeof(crt));
 	kf_path(f, "server.key", key, sizeof(key));
 	kf_path(f, "token", f->token_file, sizeof(f->token_file));
@@ -206,6 +208,11 @@ static int start_server(struct kf *f, const char *token, int history)
 
 int kf_start(struct kf *f, const char *token, int history)
 {
+	return kf_start_bookmarks(f, token, history, 1);
+}
+
+int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmark_s)
+{
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), FIXTURE_PREFIX "XXXXXX");
 	if (!mkdtemp(f->dir)) {
@@ -215,7 +222,7 @@ int kf_start(struct kf *f, const char *token, int history)
 	kf_path(f, "ca.crt", f->ca, sizeof(f->ca));
 	if (find_server(f) < 0 || make_certs(f) < 0)
 		return -1;
-	if (start_server(f, token, history) < 0) {
+	if (start_server(f, token, history, bookmark_s) < 0) {
 		fprintf(stderr, "kubeapi-server did not start; its log is in %s/server.log\n", f->dir);
 		return -1;
 	}

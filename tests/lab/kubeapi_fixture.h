@@ -25,6 +25,11 @@ struct kf {
  * (BUILD/tests/lab/NAME → BUILD/kubeapi-server). Returns 0, or -1 with a message on stderr. */
 int kf_start(struct kf *f, const char *token, int history) KF_WUR;
 
+/* Like kf_start, with idle watches sent a BOOKMARK after @bookmark_s seconds instead of 1.
+ * A bookmark moves a watcher's resourceVersion to the newest, so a test that needs a
+ * watcher left behind (to see 410 Gone after compaction) wants them rare. */
+int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmark_s) KF_WUR;
+
 /* Stops the server (SIGTERM, then SIGKILL after 5 s; an unclean exit is reported on stderr)
  * and removes the directory; accepts a fixture that did not start. */
 void kf_stop(struct kf *f);

@@ -1,0 +1,573 @@
+/* test_kube_controller: `drover run --kubeconfig` against build/kubeapi-server and the lab
+ * hosts — it starts a VM declared through the API and reports its status there, moves it
+ * live when spec.host changes, runs a Migration (finalizer on, off after deletion), and
+ * misses nothing when its watches are cut and the history compacted; of two replicas only
+ * the leader acts, and the other takes over when it is killed. virsh is the witness; the
+ * guest's serial log shows the live move kept it running. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "controller/kube_config.h"
+#include "controller/kube_http.h"
+#include "controller/kube_obj.h"
+#include "controller/kube_status.h"
+#include "tests/lab/drover_fixture.h"
+#include "tests/lab/guestlog.h"
+#include "tests/lab/kubeapi_fixture.h"
+
+#define N_HOSTS 3
+#define TOKEN "kc-controller-token-5e1f09"
+#define REACT_S 45        /* every wait below is bounded by this */
+#define MAX_GAP_MS 2000
+#define SHORT_LEASE_S 4   /* the replicas of the takeover test */
+
+static struct {
+	struct kf f;
+	char kubeconfig[160];
+	char log[160];
+	struct kube_config cfg;
+	struct kube_client *c;
+	int drover;
+	int replica[2];
+	char replica_log[2][160];
+	char disk1[512], disk2[512];
+} T = {.drover = -1, .replica = {-1, -1}};
+
+static const char *const guests[] = {"kc-pin", "kc-free", "kc-bad"};
+
+/* ---- the API, from the test's side ---- */
+
+/* Sends a request; returns the HTTP code, the body into @out (may be NULL). */
+static long api(const char *method, const char *path, const char *body, const char *ctype,
+		json_t **out)
+{
+	struct kube_response r;
+	json_t *b = body ? json_loads(body, 0, NULL) : NULL;
+	long code;
+
+	if (body && !b)
+		fail_msg("bad JSON in the test: %s", body);
+	if (kube_request(T.c, method, path, b, ctype, &r) < 0)
+		print_error("%s %s: %s\n", method, path, r.message);
+	code = r.code;
+	if (out) {
+		*out = r.body;
+		r.body = NULL;
+	}
+	json_decref(b);
+	kube_response_free(&r);
+	return code;
+}
+
+static void obj_path(char *buf, size_t len, const struct kube_resource *res, const char *name)
+{
+	assert_int_equal(kube_path(buf, len, res, "default", name, NULL), 0);
+}
+
+static void create(const struct kube_resource *res, const char *json_text)
+{
+	char path[KUBE_PATH_MAX];
+
+	obj_path(path, sizeof(path), res, NULL);
+	assert_int_equal(api("POST", path, json_text, NULL, NULL), 201);
+}
+
+static json_t *get(const struct kube_resource *res, const char *name)
+{
+	char path[KUBE_PATH_MAX];
+	json_t *obj = NULL;
+
+	obj_path(path, sizeof(path), res, name);
+	if (api("GET", path, NULL, NULL, &obj) != 200) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static void merge_patch(const struct kube_resource *res, const char *name, const char *patch)
+{
+	char path[KUBE_PATH_MAX];
+
+	obj_path(path, sizeof(path), res, name);
+	assert_int_equal(api("PATCH", path, patch, "application/merge-patch+json", NULL), 200);
+}
+
+/* A string at dotted @path of @obj, or "" (integers are printed). */
+static const char *field(const json_t *obj, const char *path, char *buf, size_t len)
+{
+	const json_t *node = obj;
+	char key[64];
+
+	buf[0] = '\0';
+	while (node && *path) {
+		size_t n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		node = json_object_get(node, key);
+		path += n + (path[n] == '.');
+	}
+	if (json_is_string(node))
+		snprintf(buf, len, "%s", json_string_value(node));
+	else if (json_is_integer(node))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(node));
+	return buf;
+}
+
+/* The status of condition @type of @obj ("" when absent). */
+static const char *condition(const json_t *obj, const char *type, char *buf, size_t len)
+{
+	json_t *c;
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
+			snprintf(buf, len, "%s", json_string_value(json_object_get(c, "status")) ?: "");
+	return buf;
+}
+
+/* ---- objects ---- */
+
+static void create_hosts(void)
+{
+	char body[1024];
+
+	for (int i = 0; i < N_HOSTS; i++) {
+		snprintf(body, sizeof(body),
+			 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Host\",\"metadata\":{\"name\":\"%s\","
+			 "\"labels\":{\"zone\":\"lab\"}},\"spec\":{\"uri\":\"%s\",\"migrationAddress\":\"%s\","
+			 "\"reservedMemory\":\"0\"}}",
+			 lab_host_name(i), lab_host_uri(i), lab_host_addr(i));
+		create(&kube_res_host, body);
+	}
+}
+
+static void create_vm(const char *name, const char *host, const char *disk)
+{
+	char body[2048], pin[64] = "";
+
+	if (host)
+		snprintf(pin, sizeof(pin), "\"host\":\"%s\",", host);
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"%s\"},"
+		 "\"spec\":{%s\"storage\":\"shared\",\"domain\":{\"type\":\"%s\",\"memory\":\"32Mi\","
+		 "\"kernel\":\"%s/shared/guest.elf\",\"cmdline\":\"dirty_mib=4 rate_mibps=2\","
+		 "\"disks\":[{\"path\":\"%s\"}],\"serial\":{\"path\":\"%s/shared/%s.serial\"}}}}",
+		 name, pin, lab_accel(), lab_dir(), disk, lab_dir(), name);
+	create(&kube_res_vm, body);
+}
+
+/* ---- waiting ---- */
+
+/* Waits until virsh sees @name running on host @i and defined nowhere else. */
+static bool wait_running_on(const char *name, int i)
+{
+	char st[64];
+
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
+		lab_virsh_state(i, name, st, sizeof(st));
+		if (!strcmp(st, "running") && lab_count_defined(name, N_HOSTS) == 1 &&
+		    lab_count_running(name, N_HOSTS) == 1)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* The lab host @name runs on (-1 when none). */
+static int host_of(const char *name)
+{
+	char st[64];
+
+	for (int i = 0; i < N_HOSTS; i++) {
+		lab_virsh_state(i, name, st, sizeof(st));
+		if (!strcmp(st, "running"))
+			return i;
+	}
+	return -1;
+}
+
+/* Waits until @res @name's field @path reads @want; returns the object (caller decrefs). */
+static json_t *wait_field(const struct kube_resource *res, const char *name, const char *path,
+			  const char *want)
+{
+	char buf[256];
+
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
+		json_t *obj = get(res, name);
+		if (obj && !strcmp(field(obj, path, buf, sizeof(buf)), want))
+			return obj;
+		json_decref(obj);
+		usleep(100000);
+	}
+	fail_msg("%s %s: %s never became \"%s\" (last \"%s\")", res->kind, name, path, want, buf);
+	return NULL;
+}
+
+/* Checks that VM @name's status says Running on @host for its current generation. */
+static void assert_vm_status(const char *name, const char *host)
+{
+	char buf[128], gen[32], observed[32];
+	json_t *obj = NULL;
+
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
+		json_decref(obj);
+		obj = get(&kube_res_vm, name);
+		field(obj, "metadata.generation", gen, sizeof(gen));
+		field(obj, "status.observedGeneration", observed, sizeof(observed));
+		if (!strcmp(field(obj, "status.phase", buf, sizeof(buf)), "Running") &&
+		    !strcmp(field(obj, "status.host", buf, sizeof(buf)), host) && !strcmp(gen, observed))
+			break;
+		usleep(100000);
+	}
+	printf("  %s: phase %s host %s generation %s observed %s\n", name,
+	       field(obj, "status.phase", buf, sizeof(buf)), field(obj, "status.host", buf + 64, 64), gen,
+	       observed);
+	assert_string_equal(field(obj, "status.phase", buf, sizeof(buf)), "Running");
+	assert_string_equal(field(obj, "status.host", buf, sizeof(buf)), host);
+	assert_string_equal(observed, gen);
+	assert_string_equal(condition(obj, "Running", buf, sizeof(buf)), "True");
+	assert_string_equal(condition(obj, "Placed", buf, sizeof(buf)), "True");
+	json_decref(obj);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char *text = kube_read_file(path, NULL);
+	bool has = text && strstr(text, needle);
+
+	free(text);
+	return has;
+}
+
+static bool log_has(const char *needle)
+{
+	return file_has(T.log, needle);
+}
+
+/* The Lease's holder into @buf ("" when none or no Lease). */
+static const char *lease_holder(char *buf, size_t len)
+{
+	json_t *lease = NULL;
+
+	buf[0] = '\0';
+	if (api("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/drover", NULL, NULL,
+		&lease) == 200)
+		field(lease, "spec.holderIdentity", buf, len);
+	json_decref(lease);
+	return buf;
+}
+
+/* Counts events in "default" with @reason about @kind @name. */
+static int count_events(const char *reason, const char *kind, const char *name)
+{
+	json_t *list = NULL, *ev;
+	size_t i;
+	int n = 0;
+	char a[128], b[128], c[128];
+
+	assert_int_equal(api("GET", "/apis/events.k8s.io/v1/namespaces/default/events", NULL, NULL, &list), 200);
+	json_array_foreach(json_object_get(list, "items"), i, ev)
+		if (!strcmp(field(ev, "reason", a, sizeof(a)), reason) &&
+		    !strcmp(field(ev, "regarding.kind", b, sizeof(b)), kind) &&
+		    !strcmp(field(ev, "regarding.name", c, sizeof(c)), name))
+			n++;
+	json_decref(list);
+	return n;
+}
+
+/* ---- scenarios ---- */
+
+static void test_kube_starts_a_vm_on_its_host_and_reports_status(void **state)
+{
+	(void)state;
+	create_vm("kc-pin", "lab-a", T.disk1);
+	assert_true(wait_running_on("kc-pin", 0));
+	assert_vm_status("kc-pin", "lab-a");
+	json_t *h = wait_field(&kube_res_host, "lab-a", "status.vms", "1");
+	char buf[64];
+	assert_string_equal(condition(h, "Reachable", buf, sizeof(buf)), "True");
+	json_decref(h);
+}
+
+static void test_kube_reports_an_invalid_vm_and_changes_nothing_for_it(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	create(&kube_res_vm, "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\","
+			     "\"metadata\":{\"name\":\"kc-bad\"},\"spec\":{\"host\":\"lab-a\","
+			     "\"domain\":{\"memory\":\"lots\"}}}");
+	json_t *vm = NULL;
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		json_decref(vm);
+		vm = get(&kube_res_vm, "kc-bad");
+		if (!strcmp(condition(vm, "Valid", buf, sizeof(buf)), "False"))
+			break;
+	}
+	assert_string_equal(condition(vm, "Valid", buf, sizeof(buf)), "False");
+	json_decref(vm);
+	for (int tenth = 0; tenth < 50 && !count_events("PreCheckFailed", "VirtualMachine", "kc-bad"); tenth++)
+		usleep(100000);   /* events are best effort, sent after status */
+	assert_int_equal(count_events("PreCheckFailed", "VirtualMachine", "kc-bad"), 1);
+	assert_int_equal(lab_count_defined("kc-bad", N_HOSTS), 0);
+	assert_true(wait_running_on("kc-pin", 0));   /* the valid ones carry on */
+}
+
+static void test_kube_moves_a_vm_live_when_spec_host_changes(void **state)
+{
+	char serial[512];
+	struct guestlog_watch *watch = NULL;
+	struct guestlog_result res;
+
+	(void)state;
+	snprintf(serial, sizeof(serial), "%s/shared/kc-pin.serial", lab_dir());
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
+	merge_patch(&kube_res_vm, "kc-pin", "{\"spec\":{\"host\":\"lab-b\"}}");
+	bool moved = wait_running_on("kc-pin", 1);
+	sleep(1);
+	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
+	assert_true(moved);
+	printf("  kc-pin: %llu heartbeats, max gap %ld ms, banners %llu\n",
+	       (unsigned long long)res.heartbeats, res.max_gap_ms, (unsigned long long)res.banners);
+	assert_int_equal(res.banners, 1);   /* never rebooted: a live move */
+	assert_int_equal(res.regressions, 0);
+	assert_true(res.max_gap_ms <= MAX_GAP_MS);
+	assert_vm_status("kc-pin", "lab-b");
+	assert_true(count_events("MigrationSucceeded", "VirtualMachine", "kc-pin") >= 1);
+}
+
+static void test_kube_runs_a_migration_and_releases_its_finalizer(void **state)
+{
+	char body[512], buf[128], path[KUBE_PATH_MAX];
+	(void)state;
+
+	create_vm("kc-free", NULL, T.disk2);
+	int from = -1;
+	for (int tenth = 0; tenth < REACT_S * 10 && from < 0; tenth++, usleep(100000))
+		from = host_of("kc-free");
+	assert_true(from >= 0);
+	assert_true(wait_running_on("kc-free", from));
+	int to = (from + 1) % N_HOSTS;
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-move\"},"
+		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\"}}",
+		 lab_host_name(to));
+	create(&kube_res_migration, body);
+	json_t *m = wait_field(&kube_res_migration, "kc-move", "status.phase", "Succeeded");
+	printf("  kc-move: %s → %s, %s%% \n", field(m, "status.sourceHost", buf, 64),
+	       field(m, "status.targetHost", buf + 64, 64), field(m, "status.progress.percent", body, 16));
+	assert_string_equal(field(m, "status.sourceHost", buf, sizeof(buf)), lab_host_name(from));
+	assert_string_equal(field(m, "status.targetHost", buf, sizeof(buf)), lab_host_name(to));
+	assert_string_equal(field(m, "status.progress.percent", buf, sizeof(buf)), "100");
+	assert_true(kube_has_finalizer(m, KUBE_FINALIZER_MIGRATION));
+	json_decref(m);
+	assert_true(wait_running_on("kc-free", to));
+	assert_true(count_events("MigrationStarted", "Migration", "kc-move") == 1);
+	assert_true(count_events("MigrationSucceeded", "Migration", "kc-move") == 1);
+	/* Deleted after it finished: drover takes its finalizer off and the object goes. */
+	obj_path(path, sizeof(path), &kube_res_migration, "kc-move");
+	assert_int_equal(api("DELETE", path, NULL, NULL, NULL), 200);
+	json_t *gone = NULL;
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		json_decref(gone);
+		if (!(gone = get(&kube_res_migration, "kc-move")))
+			break;
+	}
+	assert_null(gone);
+	assert_true(wait_running_on("kc-free", to));   /* and the VM stays where it landed */
+}
+
+static void test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing(void **state)
+{
+	(void)state;
+	/* The change lands while the watches are down; a write drover does not watch moves the
+	 * history on, and compaction then forgets it: every informer must relist (410). */
+	assert_int_equal(api("POST", "/_test/cut-watches", "{}", NULL, NULL), 200);
+	merge_patch(&kube_res_vm, "kc-pin", "{\"spec\":{\"host\":\"lab-c\"}}");
+	assert_int_equal(api("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+			     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+			     "\"metadata\":{\"name\":\"kc-bump\"},\"spec\":{}}", NULL, NULL), 201);
+	assert_int_equal(api("POST", "/_test/compact", "{}", NULL, NULL), 200);
+	assert_int_equal(api("POST", "/_test/cut-watches", "{}", NULL, NULL), 200);
+	assert_true(wait_running_on("kc-pin", 2));
+	assert_vm_status("kc-pin", "lab-c");
+	assert_true(log_has("watch virtualmachines: resourceVersion too old (410): relisting"));
+}
+
+static void test_kube_stops_cleanly_on_sigterm(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(lab_stop(T.drover, 30), 0);
+	T.drover = -1;
+	assert_true(log_has("msg=\"stopping\""));
+	/* The Lease was given up, so a successor need not wait for it to expire. */
+	assert_string_equal(lease_holder(buf, sizeof(buf)), "");
+	assert_int_equal(host_of("kc-pin"), 2);   /* nothing was stopped on the way out */
+}
+
+static int start_replica(int i)
+{
+	char id[16], lease[16];
+
+	snprintf(id, sizeof(id), "kc-r%d", i);
+	snprintf(lease, sizeof(lease), "%d", SHORT_LEASE_S);
+	kf_path(&T.f, i ? "replica1.log" : "replica0.log", T.replica_log[i], sizeof(T.replica_log[i]));
+	const char *argv[] = {"build/drover", "run", "--kubeconfig", T.kubeconfig, "--id", id,
+			      "--lease-duration", lease, "--metrics-addr", "off", "--stop-timeout", "2",
+			      NULL};
+	return lab_spawn(argv, T.replica_log[i]);
+}
+
+static void test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies(void **state)
+{
+	char holder[64] = "";
+	(void)state;
+
+	T.replica[0] = start_replica(0);
+	assert_true(T.replica[0] > 0);
+	for (int tenth = 0; tenth < REACT_S * 10 && strcmp(holder, "kc-r0"); tenth++, usleep(100000))
+		lease_holder(holder, sizeof(holder));
+	assert_string_equal(holder, "kc-r0");
+	T.replica[1] = start_replica(1);
+	assert_true(T.replica[1] > 0);
+	sleep(SHORT_LEASE_S);
+	/* Only the leader acts: the other one is synced and waits. */
+	assert_string_equal(lease_holder(holder, sizeof(holder)), "kc-r0");
+	assert_true(file_has(T.replica_log[1], "synced: waiting for leadership"));
+	assert_false(file_has(T.replica_log[1], "leading"));
+	assert_false(file_has(T.replica_log[1], "msg=\"reconciled\""));
+	assert_true(file_has(T.replica_log[0], "msg=\"reconciled\""));
+
+	/* The leader dies without a word; the pin changes meanwhile. */
+	assert_int_equal(kill(T.replica[0], SIGKILL), 0);
+	waitpid(T.replica[0], NULL, 0);
+	T.replica[0] = -1;
+	double killed = kf_now_s();
+	merge_patch(&kube_res_vm, "kc-pin", "{\"spec\":{\"host\":\"lab-a\"}}");
+	while (kf_now_s() - killed < REACT_S && strcmp(lease_holder(holder, sizeof(holder)), "kc-r1"))
+		usleep(100000);
+	double took = kf_now_s() - killed;
+	printf("  kc-r1 leads %.1f s after kc-r0 was killed (lease %d s)\n", took, SHORT_LEASE_S);
+	assert_string_equal(holder, "kc-r1");
+	assert_true(took <= SHORT_LEASE_S + 2);
+	assert_true(wait_running_on("kc-pin", 0));
+	assert_vm_status("kc-pin", "lab-a");
+	assert_int_equal(lab_stop(T.replica[1], 30), 0);
+	T.replica[1] = -1;
+}
+
+/* ---- set-up ---- */
+
+static int write_kubeconfig(void)
+{
+	char text[2048];
+
+	kf_path(&T.f, "kubeconfig", T.kubeconfig, sizeof(T.kubeconfig));
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: Config\n"
+		 "clusters:\n- name: lab\n  cluster: {server: \"%s\", certificate-authority: \"%s\"}\n"
+		 "users:\n- name: lab\n  user: {token: %s}\n"
+		 "contexts:\n- name: lab\n  context: {cluster: lab, user: lab, namespace: default}\n"
+		 "current-context: lab\n",
+		 T.f.base, T.f.ca, TOKEN);
+	return kf_write_file(T.kubeconfig, text);
+}
+
+static int apply_crds(void)
+{
+	char out[8192];
+	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", T.kubeconfig, "apply", "-f", "manifests/crds/",
+			NULL};
+	int rc = kf_run(argv, out, sizeof(out), 60);
+
+	printf("  $ kubectl apply -f manifests/crds/ (exit %d)\n%s", rc, out);
+	return rc == 0 ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+	char err[256];
+	(void)state;
+
+	/* Bookmarks once a minute: the relist test must not have an idle bookmark move an
+	 * informer past the compaction point (a real server may do that too; the test
+	 * wants the 410 path). */
+	if (lab_up(N_HOSTS) < 0 || kf_start_bookmarks(&T.f, TOKEN, 1000, 60) < 0 ||
+	    write_kubeconfig() < 0)
+		return -1;
+	if (kube_config_load_file(T.kubeconfig, NULL, &T.cfg, err, sizeof(err)) < 0 ||
+	    kube_client_new(&T.cfg, NULL, &T.c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "client: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
+		char vol[64], serial[512];
+		snprintf(vol, sizeof(vol), "%s.qcow2", guests[i]);
+		snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), guests[i]);
+		lab_cleanup_guest(guests[i], vol);
+		unlink(serial);
+		if (i < 2 && lab_create_volume(0, "shared", vol, 32, i ? T.disk2 : T.disk1, sizeof(T.disk1)) < 0)
+			return -1;
+	}
+	if (apply_crds() < 0)
+		return -1;
+	create_hosts();
+	kf_path(&T.f, "drover.log", T.log, sizeof(T.log));
+	const char *argv[] = {"build/drover", "run", "--kubeconfig", T.kubeconfig, "--id", "kc-a",
+			      "--metrics-addr", "off", "--stop-timeout", "2", NULL};
+	T.drover = lab_spawn(argv, T.log);
+	return T.drover > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (T.drover > 0)
+		lab_stop(T.drover, 10);
+	for (int i = 0; i < 2; i++)
+		if (T.replica[i] > 0)
+			lab_stop(T.replica[i], 10);
+	char *text = T.log[0] ? kube_read_file(T.log, NULL) : NULL;
+	if (text)
+		printf("---- drover log (last 12 KiB) ----\n%s", strlen(text) > 12288 ? text + strlen(text) - 12288 : text);
+	free(text);
+	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
+		char vol[64];
+		snprintf(vol, sizeof(vol), "%s.qcow2", guests[i]);
+		lab_cleanup_guest(guests[i], vol);
+	}
+	kube_client_free(T.c);
+	kube_config_free(&T.cfg);
+	kf_stop(&T.f);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kube_starts_a_vm_on_its_host_and_reports_status),
+		cmocka_unit_test(test_kube_reports_an_invalid_vm_and_changes_nothing_for_it),
+		cmocka_unit_test(test_kube_moves_a_vm_live_when_spec_host_changes),
+		cmocka_unit_test(test_kube_runs_a_migration_and_releases_its_finalizer),
+		cmocka_unit_test(test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing),
+		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
+		cmocka_unit_test(test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
