@@ -329,6 +329,26 @@ static void on_change(void *opaque, enum kube_event_type type, const json_t *old
 	wake(opaque);
 }
 
+/* A Migration being deleted or given spec.cancel aborts its move now: the worker may
+ * be inside that very move, and would only see the change once the move has ended. */
+static void on_migration_change(void *opaque, enum kube_event_type type, const json_t *old,
+				const json_t *obj)
+{
+	struct kctl *k = opaque;
+	const json_t *meta = json_object_get(obj, "metadata");
+	bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
+	bool cancel = json_is_true(json_object_get(json_object_get(obj, "spec"), "cancel"));
+	char detail[600];
+
+	if ((deleting || cancel) && type != KUBE_EV_DELETED &&
+	    rec_cancel_migration(&k->rec, kube_obj_ns(obj), kube_obj_name(obj))) {
+		snprintf(detail, sizeof(detail), "migration=%s/%s reason=%s", kube_obj_ns(obj),
+			 kube_obj_name(obj), deleting ? "deleted" : "spec.cancel");
+		kctl_log("info", "aborting a running migration", detail);
+	}
+	on_change(opaque, type, old, obj);
+}
+
 static void on_libvirt_event(void *opaque, const char *host)
 {
 	(void)host;
@@ -379,8 +399,10 @@ static int start_informers(struct kctl *k, char *err, size_t errlen)
 	double deadline = kube_mono() + KCTL_SYNC_TIMEOUT_S;
 
 	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+		bool migrations = kctl_kinds[i] == &kube_res_migration;
 		struct kube_informer_options io = {.res = kctl_kinds[i], .namespace = k->o.namespace,
-						   .handler = on_change, .opaque = k};
+						   .handler = migrations ? on_migration_change : on_change,
+						   .opaque = k};
 		if (kube_informer_start(k->c, &io, &k->inf[i]) < 0) {
 			snprintf(err, errlen, "cannot start the informer of %s", kctl_kinds[i]->plural);
 			return -1;

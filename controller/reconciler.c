@@ -10,9 +10,6 @@
 #include "reconcile/observe.h"
 #include "reconcile/status.h"
 
-/* At most this many actions run at once in one pass (the planner's migration limits
- * are lower; this bounds defines, starts and stops). */
-#define REC_MAX_PARALLEL 32
 #define REC_WAIT_S 1.0
 
 void rec_options_default(struct rec_options *opt)
@@ -163,7 +160,7 @@ static struct crd_migration *move_record(struct rec *r, const struct plan_action
 	return m;
 }
 
-struct job {
+struct rec_job {
 	struct rec *r;
 	struct crd_set *set;
 	const struct plan_action *a;
@@ -174,11 +171,28 @@ struct job {
 	int rc;
 	pthread_t thread;
 	bool started;
+	struct mig_cancel cancel;     /* this action's own abort, under the reconciler's */
 };
+
+int rec_cancel_migration(struct rec *r, const char *ns, const char *name)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_running; i++) {
+		const struct crd_migration *m = r->running[i]->a->migration;
+		if (m && !strcmp(m->meta.namespace, ns) && !strcmp(m->meta.name, name)) {
+			__atomic_store_n(&r->running[i]->cancel.requested, 1, __ATOMIC_SEQ_CST);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}
 
 static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
 {
-	struct job *job = opaque;
+	struct rec_job *job = opaque;
 	struct rec *r = job->r;
 	struct crd_vm *vm = (struct crd_vm *)a->vm;
 	char now[32];
@@ -204,7 +218,7 @@ static void on_move(void *opaque, const struct plan_action *a, const struct exec
 
 static void *job_thread(void *arg)
 {
-	struct job *job = arg;
+	struct rec_job *job = arg;
 	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
 			      sizeof(job->why));
 	return NULL;
@@ -260,9 +274,15 @@ static void failed_free(struct failed *f)
 	free(f->why);
 }
 
-/* Runs @jobs[0..n) in threads and waits for them all. */
-static void run_jobs(struct job *jobs, size_t n)
+/* Runs @jobs[0..n) in threads and waits for them all; while they run they are
+ * listed in r->running, so a cancel can find them. */
+static void run_jobs(struct rec *r, struct rec_job *jobs, size_t n)
 {
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < n; i++)
+		r->running[i] = &jobs[i];
+	r->n_running = n;
+	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; i < n; i++)
 		jobs[i].started = pthread_create(&jobs[i].thread, NULL, job_thread, &jobs[i]) == 0;
 	for (size_t i = 0; i < n; i++) {
@@ -271,6 +291,9 @@ static void run_jobs(struct job *jobs, size_t n)
 		else
 			job_thread(&jobs[i]); /* no thread to be had: run it here */
 	}
+	pthread_mutex_lock(&r->lock);
+	r->n_running = 0;
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* Executes the plan's actions: stops first (they free memory for what follows), then
@@ -278,7 +301,7 @@ static void run_jobs(struct job *jobs, size_t n)
 static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 		    struct failed *f, struct rec_result *res)
 {
-	struct job *jobs = calloc(REC_MAX_PARALLEL, sizeof(*jobs));
+	struct rec_job *jobs = calloc(REC_MAX_PARALLEL, sizeof(*jobs));
 	if (!jobs)
 		return;
 	for (int stage = 0; stage < 2; stage++) {
@@ -289,19 +312,20 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 			if (!acts(a->kind) || a->kind == PLAN_NONE || has_failed(f, a->vm) ||
 			    early != (stage == 0))
 				continue;
-			struct job *job = &jobs[n++];
+			struct rec_job *job = &jobs[n++];
 			memset(job, 0, sizeof(*job));
 			job->r = r;
 			job->set = set;
 			job->a = a;
+			job->cancel.parent = &r->cancel;
 			job->ctx = (struct exec_ctx){.desired = set, .stop_timeout_s = r->opt.stop_timeout_s,
-						     .on_move = on_move, .opaque = job, .cancel = &r->cancel};
+						     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 			job->conns.src = a->src ? lv_connect(&r->pool, a->src) : NULL;
 			job->conns.dst = a->dst ? lv_connect(&r->pool, a->dst) : NULL;
 			job->conns.src_host = host_named(set, a->src);
 			job->conns.dst_host = host_named(set, a->dst);
 		}
-		run_jobs(jobs, n);
+		run_jobs(r, jobs, n);
 		for (size_t i = 0; i < n; i++) {
 			if (jobs[i].rc == 0) {
 				res->actions_done++;

@@ -14,6 +14,11 @@
 #include "reconcile/plan.h"
 
 #define REC_WUR __attribute__((warn_unused_result))
+/* At most this many actions run at once in one pass (the planner's migration limits
+ * are lower; this bounds defines, starts and stops). */
+#define REC_MAX_PARALLEL 32
+
+struct rec_job;
 
 /* Where status goes. Each callback may be NULL; they are called with the
  * reconciler's lock held, from any thread. */
@@ -54,7 +59,15 @@ struct rec {
 	struct rec_record *records;
 	size_t n_records;
 	struct mig_cancel cancel; /* set to abort running migrations (shutdown) */
+	struct rec_job *running[REC_MAX_PARALLEL]; /* actions under way, for rec_cancel_migration */
+	size_t n_running;
 };
+
+/* Aborts the running move of Migration @ns/@name, if one is under way (a deleted or
+ * cancelled Migration); thread-safe, callable while rec_converge runs. The move ends
+ * Cancelled with the VM on its source (or is refused once in post-copy).
+ * Returns 1 when a running move was told to stop, 0 when none was running. */
+int rec_cancel_migration(struct rec *r, const char *ns, const char *name);
 
 /* Default options: limits 5/2, stop timeout 60 s, 20 rounds, 1 hour. Can't fail. */
 void rec_options_default(struct rec_options *opt);

@@ -26,6 +26,14 @@
 /* After an abort, how long to wait for libvirt to finish the job before giving up. */
 #define MIG_ABORT_WAIT_S 60.0
 
+bool mig_cancel_requested(const struct mig_cancel *c)
+{
+	for (int depth = 0; c && depth < 8; c = c->parent, depth++)
+		if (__atomic_load_n(&c->requested, __ATOMIC_SEQ_CST))
+			return true;
+	return false;
+}
+
 double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes)
 {
 	if (!k->completion_timeout_per_gib_s)
@@ -218,6 +226,7 @@ struct monitor {
 	uint64_t best_remaining;
 	struct mig_ladder ladder;
 	bool aborted;
+	bool cancel_refused;
 	enum mig_outcome abort_outcome;
 	enum crd_mig_run_mode mode;
 };
@@ -286,9 +295,19 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 		if (req->progress)
 			req->progress(req->opaque, &res->progress, m->mode, NULL);
 	}
-	if (m->aborted || m->mode == CRD_RUN_POSTCOPY)
+	if (m->aborted)
 		return;
-	if (req->cancel && req->cancel->requested) {
+	if (m->mode == CRD_RUN_POSTCOPY) {
+		/* The guest already runs on the target: only completion keeps it whole. */
+		if (mig_cancel_requested(req->cancel) && !m->cancel_refused) {
+			m->cancel_refused = true;
+			note(res, "cancel refused: post-copy has started and can only complete; ");
+			if (req->progress)
+				req->progress(req->opaque, &res->progress, m->mode, res->reason);
+		}
+		return;
+	}
+	if (mig_cancel_requested(req->cancel)) {
 		note(res, "cancelled");
 		abort_job(dom, m, MIG_CANCELLED);
 	} else if (m->deadline > 0 && now - m->start > m->deadline) {

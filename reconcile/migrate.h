@@ -14,10 +14,15 @@
 typedef void (*mig_progress_fn)(void *opaque, const struct crd_mig_progress *p,
 				enum crd_mig_run_mode mode, const char *note);
 
-/* Set by another thread to abort a running migration (a cancel). */
+/* Set by another thread to abort a running migration (a cancel). A flag may have a
+ * parent (e.g. one per migration under one for the whole controller): either aborts. */
 struct mig_cancel {
 	volatile int requested;
+	const struct mig_cancel *parent;
 };
+
+/* True when @c or one of its parents asks for an abort; false for NULL. Can't fail. */
+bool mig_cancel_requested(const struct mig_cancel *c);
 
 struct mig_request {
 	virConnectPtr src, dst;

@@ -391,6 +391,39 @@ static void test_kube_runs_a_migration_and_releases_its_finalizer(void **state)
 	assert_true(wait_running_on("kc-free", to));   /* and the VM stays where it landed */
 }
 
+static void test_kube_deleting_a_running_migration_aborts_it(void **state)
+{
+	char body[640], path[KUBE_PATH_MAX];
+	(void)state;
+
+	int from = host_of("kc-free");
+	assert_true(from >= 0);
+	int to = (from + 1) % N_HOSTS;
+	/* 1 MiB/s for a guest dirtying 2 MiB/s, no deadline, no auto-converge: it runs until
+	 * it is stopped. */
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-slow\"},"
+		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\","
+		 "\"bandwidthMiBps\":1,\"allowAutoConverge\":false,\"completionTimeoutPerGiBSeconds\":0,"
+		 "\"progressTimeoutSeconds\":0}}",
+		 lab_host_name(to));
+	create(&kube_res_migration, body);
+	json_decref(wait_field(&kube_res_migration, "kc-slow", "status.phase", "Running"));
+	obj_path(path, sizeof(path), &kube_res_migration, "kc-slow");
+	assert_int_equal(api("DELETE", path, NULL, NULL, NULL), 200);
+	/* Aborted, recorded, its finalizer removed: the object goes ... */
+	json_t *gone = NULL;
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		json_decref(gone);
+		if (!(gone = get(&kube_res_migration, "kc-slow")))
+			break;
+	}
+	assert_null(gone);
+	/* ... and the VM still runs on its source, only there. */
+	assert_true(wait_running_on("kc-free", from));
+	assert_true(log_has("aborting a running migration"));
+}
+
 static void test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing(void **state)
 {
 	(void)state;
@@ -468,6 +501,45 @@ static void test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies(v
 	assert_true(took <= SHORT_LEASE_S + 2);
 	assert_true(wait_running_on("kc-pin", 0));
 	assert_vm_status("kc-pin", "lab-a");
+	assert_int_equal(lab_stop(T.replica[1], 30), 0);
+	T.replica[1] = -1;
+}
+
+static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void **state)
+{
+	char holder[64] = "", body[640];
+	(void)state;
+
+	T.replica[0] = start_replica(0);
+	assert_true(T.replica[0] > 0);
+	for (int tenth = 0; tenth < REACT_S * 10 && strcmp(holder, "kc-r0"); tenth++, usleep(100000))
+		lease_holder(holder, sizeof(holder));
+	assert_string_equal(holder, "kc-r0");
+	T.replica[1] = start_replica(1);
+	assert_true(T.replica[1] > 0);
+
+	int from = host_of("kc-free");
+	assert_true(from >= 0);
+	int to = (from + 1) % N_HOSTS;
+	/* Slow but converging (4 MiB/s for a guest dirtying 2 MiB/s): it is still copying
+	 * when its leader dies, and libvirt's source daemon, which drives a peer-to-peer
+	 * migration, finishes it alone. */
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-mid\"},"
+		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\","
+		 "\"bandwidthMiBps\":4,\"allowAutoConverge\":false}}",
+		 lab_host_name(to));
+	create(&kube_res_migration, body);
+	json_decref(wait_field(&kube_res_migration, "kc-mid", "status.phase", "Running"));
+	assert_int_equal(kill(T.replica[0], SIGKILL), 0);
+	waitpid(T.replica[0], NULL, 0);
+	T.replica[0] = -1;
+
+	/* The new leader observes, never starts the move again, and records its end once. */
+	json_decref(wait_field(&kube_res_migration, "kc-mid", "status.phase", "Succeeded"));
+	assert_true(wait_running_on("kc-free", to));
+	assert_string_equal(lease_holder(holder, sizeof(holder)), "kc-r1");
+	assert_int_equal(count_events("MigrationStarted", "Migration", "kc-mid"), 1);
 	assert_int_equal(lab_stop(T.replica[1], 30), 0);
 	T.replica[1] = -1;
 }
@@ -565,9 +637,11 @@ int main(void)
 		cmocka_unit_test(test_kube_reports_an_invalid_vm_and_changes_nothing_for_it),
 		cmocka_unit_test(test_kube_moves_a_vm_live_when_spec_host_changes),
 		cmocka_unit_test(test_kube_runs_a_migration_and_releases_its_finalizer),
+		cmocka_unit_test(test_kube_deleting_a_running_migration_aborts_it),
 		cmocka_unit_test(test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing),
 		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
 		cmocka_unit_test(test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies),
+		cmocka_unit_test(test_kube_leader_killed_mid_migration_the_next_one_ends_it_once),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
