@@ -169,6 +169,19 @@ static void create_vm(const char *name, const char *host, const char *disk)
 	create(&kube_res_vm, body);
 }
 
+/* Creates a Live Migration @name of kc-free to lab host @to; @extra_spec adds spec
+ * members (JSON, starting with a comma) or is "". */
+static void create_migration(const char *name, int to, const char *extra_spec)
+{
+	char body[768];
+
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"%s\"},"
+		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\"%s}}",
+		 name, lab_host_name(to), extra_spec);
+	create(&kube_res_migration, body);
+}
+
 /* ---- waiting ---- */
 
 /* Waits until virsh sees @name running on host @i and defined nowhere else. */
@@ -362,11 +375,7 @@ static void test_kube_runs_a_migration_and_releases_its_finalizer(void **state)
 	assert_true(from >= 0);
 	assert_true(wait_running_on("kc-free", from));
 	int to = (from + 1) % N_HOSTS;
-	snprintf(body, sizeof(body),
-		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-move\"},"
-		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\"}}",
-		 lab_host_name(to));
-	create(&kube_res_migration, body);
+	create_migration("kc-move", to, "");
 	json_t *m = wait_field(&kube_res_migration, "kc-move", "status.phase", "Succeeded");
 	printf("  kc-move: %s → %s, %s%% \n", field(m, "status.sourceHost", buf, 64),
 	       field(m, "status.targetHost", buf + 64, 64), field(m, "status.progress.percent", body, 16));
@@ -393,7 +402,7 @@ static void test_kube_runs_a_migration_and_releases_its_finalizer(void **state)
 
 static void test_kube_deleting_a_running_migration_aborts_it(void **state)
 {
-	char body[640], path[KUBE_PATH_MAX];
+	char path[KUBE_PATH_MAX];
 	(void)state;
 
 	int from = host_of("kc-free");
@@ -401,13 +410,9 @@ static void test_kube_deleting_a_running_migration_aborts_it(void **state)
 	int to = (from + 1) % N_HOSTS;
 	/* 1 MiB/s for a guest dirtying 2 MiB/s, no deadline, no auto-converge: it runs until
 	 * it is stopped. */
-	snprintf(body, sizeof(body),
-		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-slow\"},"
-		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\","
-		 "\"bandwidthMiBps\":1,\"allowAutoConverge\":false,\"completionTimeoutPerGiBSeconds\":0,"
-		 "\"progressTimeoutSeconds\":0}}",
-		 lab_host_name(to));
-	create(&kube_res_migration, body);
+	create_migration("kc-slow", to,
+			 ",\"bandwidthMiBps\":1,\"allowAutoConverge\":false,"
+			 "\"completionTimeoutPerGiBSeconds\":0,\"progressTimeoutSeconds\":0");
 	json_decref(wait_field(&kube_res_migration, "kc-slow", "status.phase", "Running"));
 	obj_path(path, sizeof(path), &kube_res_migration, "kc-slow");
 	assert_int_equal(api("DELETE", path, NULL, NULL, NULL), 200);
@@ -507,7 +512,7 @@ static void test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies(v
 
 static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void **state)
 {
-	char holder[64] = "", body[640];
+	char holder[64] = "";
 	(void)state;
 
 	T.replica[0] = start_replica(0);
@@ -524,12 +529,7 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 	/* Slow but converging (4 MiB/s for a guest dirtying 2 MiB/s): it is still copying
 	 * when its leader dies, and libvirt's source daemon, which drives a peer-to-peer
 	 * migration, finishes it alone. */
-	snprintf(body, sizeof(body),
-		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"kc-mid\"},"
-		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\","
-		 "\"bandwidthMiBps\":4,\"allowAutoConverge\":false}}",
-		 lab_host_name(to));
-	create(&kube_res_migration, body);
+	create_migration("kc-mid", to, ",\"bandwidthMiBps\":4,\"allowAutoConverge\":false");
 	json_decref(wait_field(&kube_res_migration, "kc-mid", "status.phase", "Running"));
 	assert_int_equal(kill(T.replica[0], SIGKILL), 0);
 	waitpid(T.replica[0], NULL, 0);
