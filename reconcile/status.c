@@ -84,6 +84,13 @@ static const struct inv_host *find_instance(const struct crd_vm *vm, const struc
 	return found;
 }
 
+/* True when @host names a host that is not reachable (or no longer observed). */
+static bool last_host_unseen(const struct inventory *inv, const char *host)
+{
+	const struct inv_host *h = host ? inv_host_by_name(inv, host) : NULL;
+	return host && (!h || !h->reachable);
+}
+
 static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct inv_domain *d)
 {
 	if (a && a->phase != CRD_VM_PHASE_NONE)
@@ -108,8 +115,10 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 
 	st->observed_generation = gen;
 	st->phase = derive_phase(a, dom);
-	/* An unreachable host keeps the VM's last known place: it may still run there. */
-	if (at || !(a && a->problem == PLAN_PROBLEM_HOST_UNKNOWN))
+	/* The last known host is the planner's memory of where the VM may still run: while
+	 * that host cannot be seen and no copy is visible, it is kept, whatever the reason
+	 * (unknown, lost, ...). Forgetting it would let the next pass define a second copy. */
+	if (at || !last_host_unseen(inv, st->host))
 		rc |= set_str(&st->host, at ? at->name : NULL);
 	if (a && a->problem != PLAN_PROBLEM_NONE)
 		rc |= status_set_condition(&st->conditions, "Placed", CRD_COND_FALSE, problem, why,

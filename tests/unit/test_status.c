@@ -61,12 +61,37 @@ static void test_migration_status_copies_the_move_record(void **state)
 	crd_conditions_free(&st.conditions);
 }
 
+static void test_vm_keeps_its_last_host_while_that_host_is_unseen(void **state)
+{
+	struct crd_vm vm = {0};
+	struct inv_host hosts[2] = {{.name = "lab-a", .reachable = true},
+				    {.name = "lab-c", .reachable = false}};
+	struct inventory inv = {.hosts = hosts, .n_hosts = 2};
+	struct plan_action lost = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_LOST,
+				   .vm = &vm, .phase = CRD_VM_UNKNOWN};
+	(void)state;
+
+	vm.meta.name = "db-1";
+	vm.meta.namespace = "default";
+	vm.status.host = strdup("lab-c");
+	/* Lost (not only "unknown"): the last host must survive, or the next pass would
+	 * see a VM defined nowhere and define a second copy. */
+	assert_int_equal(status_vm_update(&vm, &lost, &inv, "2026-11-23T10:00:00Z"), 0);
+	assert_string_equal(vm.status.host, "lab-c");
+	/* Once lab-c is seen again without a copy, the VM is nowhere. */
+	hosts[1].reachable = true;
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, "2026-11-23T10:01:00Z"), 0);
+	assert_null(vm.status.host);
+	crd_conditions_free(&vm.status.conditions);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_condition_time_changes_only_on_transition),
 		cmocka_unit_test(test_problem_reasons_are_condition_reasons),
 		cmocka_unit_test(test_migration_status_copies_the_move_record),
+		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
