@@ -28,8 +28,9 @@
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
 #define RUN_DEBOUNCE_S 0.1
-/* Passes per wake-up: enough for a move and its follow-up, short enough to react. */
-#define RUN_ROUNDS 3
+/* One round per pass: the manifests are read again before every round, so a change
+ * (an undrain, say) stops new moves as soon as the ones under way have finished. */
+#define RUN_ROUNDS 1
 
 /* Written by the signal handler and libvirt's event thread; read by the loop. */
 static int wake_pipe[2] = {-1, -1};
@@ -97,10 +98,13 @@ static void log_line(const char *level, const char *msg, const char *detail)
 	fflush(stdout);
 }
 
-/* One reconcile: load the manifests and their status, converge a few rounds. Invalid
- * manifests change nothing: the errors are printed and the pass is skipped. */
-static void reconcile_once(struct rec *r, const struct cli_opts *o)
+/* One reconcile: load the manifests and their status, one round of observe, plan and
+ * act. Invalid manifests change nothing: the errors are printed and the pass is
+ * skipped. Returns true when the pass got something done and more remains, so the
+ * next pass should follow at once. */
+static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 {
+	bool more = false;
 	const char *paths[] = {o->dir};
 	struct crd_set set = {0};
 	struct crd_errors errs = {0};
@@ -126,11 +130,13 @@ static void reconcile_once(struct rec *r, const struct cli_opts *o)
 		 res.converged ? "true" : "false");
 	log_line("info", "reconciled", detail);
 	failed = res.actions_failed > 0;
+	more = res.actions_done > 0 && !res.converged;
 	metrics_set_vm_phases(run_metrics, set.vms, set.n_vms);
 cleanup:
 	metrics_on_reconcile(run_metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
 	crd_errors_free(&errs);
+	return more;
 }
 
 /* Waits for a change, a libvirt event, a signal or the resync timer. */
@@ -226,9 +232,10 @@ int cli_run(int argc, char **argv)
 		 o.state_dir, http ? o.metrics_addr : "off", httpd_port(http));
 	log_line("info", "watching", detail);
 	while (!stopping) {
-		reconcile_once(&r, &o);
+		bool more = reconcile_once(&r, &o);
 		httpd_set_ready(http, true);
-		wait_for_work(&w, o.dir);
+		if (!more)
+			wait_for_work(&w, o.dir);
 	}
 	log_line("info", "stopping", NULL);
 	rc = 0;
