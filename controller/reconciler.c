@@ -50,6 +50,7 @@ void rec_free(struct rec *r)
 	free(r->records);
 	r->records = NULL;
 	r->n_records = 0;
+	retry_free(&r->retries);
 	pthread_mutex_destroy(&r->lock);
 }
 
@@ -232,6 +233,19 @@ static const struct crd_host *host_named(const struct crd_set *set, const char *
 	return NULL;
 }
 
+static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
+}
+
+/* True while @vm's last failed action is backing off (see controller/retry.h). */
+static bool backing_off(struct rec *r, const struct crd_vm *vm)
+{
+	char key[RETRY_KEY_MAX];
+	vm_key(vm, key, sizeof(key));
+	return retry_wait_left(&r->retries, key, clk_mono()) > 0;
+}
+
 static bool acts(enum plan_kind k)
 {
 	return k != PLAN_BLOCKED && k != PLAN_WAIT && k != PLAN_FINISH_MIGRATION;
@@ -310,7 +324,7 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 			const struct plan_action *a = &plan->actions[i];
 			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
 			if (!acts(a->kind) || a->kind == PLAN_NONE || has_failed(f, a->vm) ||
-			    early != (stage == 0))
+			    early != (stage == 0) || backing_off(r, a->vm))
 				continue;
 			struct rec_job *job = &jobs[n++];
 			memset(job, 0, sizeof(*job));
@@ -327,11 +341,15 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 		}
 		run_jobs(r, jobs, n);
 		for (size_t i = 0; i < n; i++) {
+			char key[RETRY_KEY_MAX];
+			vm_key(jobs[i].a->vm, key, sizeof(key));
 			if (jobs[i].rc == 0) {
 				res->actions_done++;
+				retry_succeeded(&r->retries, key);
 			} else {
 				res->actions_failed++;
 				remember_failure(f, jobs[i].a->vm, jobs[i].why);
+				retry_failed(&r->retries, key, jobs[i].why, clk_mono());
 			}
 			if (r->view.action_done) {
 				pthread_mutex_lock(&r->lock);
@@ -386,6 +404,29 @@ static void write_failures(struct rec *r, const struct failed *f)
 		if (status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
 					 "ActionFailed", f->why[i] ? f->why[i] : "",
 					 vm->meta.generation, now) == 0 && r->sink.vm)
+			r->sink.vm(r->sink.opaque, vm);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* VMs waiting out the backoff of an earlier failure say so in their status, with the
+ * failure, until their next try. */
+static void write_backoffs(struct rec *r, struct crd_set *set, const struct failed *f)
+{
+	char now[32], key[RETRY_KEY_MAX], msg[700];
+	double mono = clk_mono();
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < set->n_vms; i++) {
+		struct crd_vm *vm = &set->vms[i];
+		vm_key(vm, key, sizeof(key));
+		double left = retry_wait_left(&r->retries, key, mono);
+		if (left <= 0 || has_failed(f, vm))
+			continue;
+		snprintf(msg, sizeof(msg), "%s; next try in %.0f s", retry_why(&r->retries, key), left);
+		if (status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
+					 "BackingOff", msg, vm->meta.generation, now) == 0 && r->sink.vm)
 			r->sink.vm(r->sink.opaque, vm);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -455,6 +496,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 			clk_sleep(REC_WAIT_S); /* only waiting: for a limit or a running job */
 	}
 	write_failures(r, &f);
+	write_backoffs(r, set, &f);
 	drop_finished_records(r);
 	res->converged = res->converged && !f.n;
 	failed_free(&f);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "controller/retry.h"
 #include "crd/types.h"
 #include "reconcile/execute.h"
 #include "reconcile/inventory.h"
@@ -61,6 +62,7 @@ struct rec {
 	struct mig_cancel cancel; /* set to abort running migrations (shutdown) */
 	struct rec_job *running[REC_MAX_PARALLEL]; /* actions under way, for rec_cancel_migration */
 	size_t n_running;
+	struct retry_table retries; /* per VM: a failed action waits before it is tried again */
 };
 
 /* Aborts the running move of Migration @ns/@name, if one is under way (a deleted or

@@ -95,6 +95,43 @@ static void test_run_keeps_running_through_invalid_manifests(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* Waits until VM @name's Placed condition mentions @reason; returns the condition text. */
+static bool wait_placed(const char *name, const char *reason, char *msg, size_t size)
+{
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		fx_condition(&fx, "virtualmachines", name, "Placed", msg, size);
+		if (strstr(msg, reason))
+			return true;
+	}
+	return false;
+}
+
+static void test_run_backs_off_an_action_that_keeps_failing(void **state)
+{
+	char text[1024], msg[1024];
+	(void)state;
+
+	/* A kernel that does not exist: defining works, starting fails, every time. */
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: rn-bad}\n"
+		 "spec:\n  host: lab-b\n  domain: {type: %s, memory: 32Mi, kernel: /nonexistent/kernel}\n",
+		 lab_accel());
+	assert_int_equal(fx_write(&fx, "rn-bad.yaml", text), 0);
+	assert_true(wait_placed("rn-bad", "ActionFailed", msg, sizeof(msg)));
+	/* Wake drover at once (any manifest change): inside the backoff it does not try
+	 * again, and says why and when it will. */
+	assert_int_equal(fx_write(&fx, "touch.yaml", "# nothing\n"), 0);
+	assert_true(wait_placed("rn-bad", "BackingOff", msg, sizeof(msg)));
+	printf("  rn-bad: Placed: %s\n", msg);
+	assert_non_null(strstr(msg, "next try in"));
+	assert_int_equal(lab_count_defined("rn-bad", N_HOSTS), 0); /* nothing half-made */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/rn-bad.yaml", fx.manifests);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/touch.yaml", fx.manifests);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void test_run_stops_cleanly_on_sigterm(void **state)
 {
 	(void)state;
@@ -129,6 +166,7 @@ static int group_teardown(void **state)
 	if (lab_run(cat, out, sizeof(out), 10) == 0)
 		printf("---- drover run log ----\n%s", out);
 	lab_cleanup_guest("rn-1", "rn-1.qcow2");
+	lab_cleanup_guest("rn-bad", NULL);
 	fx_cleanup(&fx);
 	return 0;
 }
@@ -140,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_run_restarts_a_vm_stopped_behind_its_back),
 		cmocka_unit_test(test_run_moves_a_vm_when_its_pin_changes),
 		cmocka_unit_test(test_run_keeps_running_through_invalid_manifests),
+		cmocka_unit_test(test_run_backs_off_an_action_that_keeps_failing),
 		cmocka_unit_test(test_run_stops_cleanly_on_sigterm),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
