@@ -24,7 +24,8 @@
 
 static struct fx fx;
 
-static void write_hot_vm(const char *host)
+/* The hot guest, pinned to @host. @policy is its migrationPolicy (flow mapping). */
+static void write_hot_vm_policy(const char *host, const char *policy)
 {
 	char text[2048];
 	snprintf(text, sizeof(text),
@@ -33,10 +34,18 @@ static void write_hot_vm(const char *host)
 		 "    kernel: %s/shared/guest.elf\n    cmdline: \"dirty_mib=48 rate_mibps=0\"\n"
 		 "    disks: [{path: \"%s/shared/cv-hot.qcow2\"}]\n"
 		 "    serial: {path: %s/shared/cv-hot.serial}\n"
-		 "  migrationPolicy: {bandwidthMiBps: %d, allowAutoConverge: true, "
-		 "progressTimeoutSeconds: 20}\n",
-		 host, lab_accel(), lab_dir(), lab_dir(), lab_dir(), BANDWIDTH_MIBPS);
+		 "  migrationPolicy: %s\n",
+		 host, lab_accel(), lab_dir(), lab_dir(), lab_dir(), policy);
 	assert_int_equal(fx_write(&fx, "cv-hot.yaml", text), 0);
+}
+
+static void write_hot_vm(const char *host)
+{
+	char policy[160];
+	snprintf(policy, sizeof(policy),
+		 "{bandwidthMiBps: %d, allowAutoConverge: true, progressTimeoutSeconds: 20}",
+		 BANDWIDTH_MIBPS);
+	write_hot_vm_policy(host, policy);
 }
 
 /* The way operators script it: one live pre-copy migration at the same bandwidth,
@@ -108,6 +117,40 @@ static void test_hot_guest_needs_drover_escalation_to_move(void **state)
 	assert_string_equal(phase, "Succeeded");
 }
 
+static void test_hot_guest_moves_by_switching_to_postcopy_when_allowed(void **state)
+{
+	char rec[128], phase[64], mode[64], serial[512];
+	struct guestlog_watch *watch = NULL;
+	struct guestlog_result res;
+	(void)state;
+
+	/* cv-hot runs on lab-b after the test before. No auto-converge this time: the
+	 * downtime raises cannot catch up with it, so the ladder ends in post-copy. */
+	char policy[200];
+	snprintf(policy, sizeof(policy),
+		 "{bandwidthMiBps: %d, allowAutoConverge: false, allowPostCopy: true, "
+		 "progressTimeoutSeconds: 10}", BANDWIDTH_MIBPS / 2);
+	snprintf(serial, sizeof(serial), "%s/shared/cv-hot.serial", lab_dir());
+	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
+	write_hot_vm_policy("lab-c", policy);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	sleep(2);
+	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
+	char st[64];
+	lab_virsh_state(2, "cv-hot", st, sizeof(st));
+	assert_string_equal(st, "running");
+	assert_int_equal(lab_count_defined("cv-hot", N_HOSTS), 1);
+	fx_latest_migration(&fx, "cv-hot", rec, sizeof(rec));
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", rec, "status.mode", mode, sizeof(mode));
+	printf("  cv-hot: %s in %s, max gap %ld ms, corrupt %llu\n", phase, mode, res.max_gap_ms,
+	       (unsigned long long)res.max_corrupt);
+	assert_string_equal(phase, "Succeeded");
+	assert_string_equal(mode, "PostCopy");
+	assert_int_equal(res.max_corrupt, 0);   /* pages fetched on demand arrived intact */
+	assert_int_equal(res.regressions, 0);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -132,6 +175,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hot_guest_needs_drover_escalation_to_move),
+		cmocka_unit_test(test_hot_guest_moves_by_switching_to_postcopy_when_allowed),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
