@@ -170,6 +170,12 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 	    virTypedParamsAddULLong(&call->params, &call->nparams, &max,
 				    VIR_MIGRATE_PARAM_BANDWIDTH, k->bandwidth_mibps) < 0)
 		return -1;
+	/* QEMU limits post-copy separately (unlimited by default): the user's cap on the
+	 * network holds for the whole move. */
+	if (k->bandwidth_mibps && k->allow_post_copy &&
+	    virTypedParamsAddULLong(&call->params, &call->nparams, &max,
+				    VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY, k->bandwidth_mibps) < 0)
+		return -1;
 	if (k->parallel_connections > 1 || k->compression == CRD_COMPRESS_ZSTD) {
 		call->flags |= VIR_MIGRATE_PARALLEL;
 		if (virTypedParamsAddInt(&call->params, &call->nparams, &max,

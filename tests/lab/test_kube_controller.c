@@ -42,10 +42,10 @@ static struct {
 	int drover;
 	int replica[2];
 	char replica_log[2][160];
-	char disk1[512], disk2[512];
+	char disk1[512], disk2[512], disk3[512];
 } T = {.drover = -1, .replica = {-1, -1}};
 
-static const char *const guests[] = {"kc-pin", "kc-free", "kc-bad"};
+static const char *const guests[] = {"kc-pin", "kc-free", "kc-bad", "kc-hot"};
 
 /* ---- the API, from the test's side ---- */
 
@@ -138,6 +138,19 @@ static const char *condition(const json_t *obj, const char *type, char *buf, siz
 	return buf;
 }
 
+/* The message of condition @type of @obj into @buf ("" when absent). */
+static const char *condition_message(const json_t *obj, const char *type, char *buf, size_t len)
+{
+	json_t *c;
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
+		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
+			snprintf(buf, len, "%s", json_string_value(json_object_get(c, "message")) ?: "");
+	return buf;
+}
+
 /* ---- objects ---- */
 
 static void create_hosts(void)
@@ -154,7 +167,9 @@ static void create_hosts(void)
 	}
 }
 
-static void create_vm(const char *name, const char *host, const char *disk)
+/* A VM of the test guest with @memory and guest parameters @cmdline. */
+static void create_guest(const char *name, const char *host, const char *disk, const char *memory,
+			 const char *cmdline)
 {
 	char body[2048], pin[64] = "";
 
@@ -162,24 +177,35 @@ static void create_vm(const char *name, const char *host, const char *disk)
 		snprintf(pin, sizeof(pin), "\"host\":\"%s\",", host);
 	snprintf(body, sizeof(body),
 		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"%s\"},"
-		 "\"spec\":{%s\"storage\":\"shared\",\"domain\":{\"type\":\"%s\",\"memory\":\"32Mi\","
-		 "\"kernel\":\"%s/shared/guest.elf\",\"cmdline\":\"dirty_mib=4 rate_mibps=2\","
+		 "\"spec\":{%s\"storage\":\"shared\",\"domain\":{\"type\":\"%s\",\"memory\":\"%s\","
+		 "\"kernel\":\"%s/shared/guest.elf\",\"cmdline\":\"%s\","
 		 "\"disks\":[{\"path\":\"%s\"}],\"serial\":{\"path\":\"%s/shared/%s.serial\"}}}}",
-		 name, pin, lab_accel(), lab_dir(), disk, lab_dir(), name);
+		 name, pin, lab_accel(), memory, lab_dir(), cmdline, disk, lab_dir(), name);
 	create(&kube_res_vm, body);
+}
+
+static void create_vm(const char *name, const char *host, const char *disk)
+{
+	create_guest(name, host, disk, "32Mi", "dirty_mib=4 rate_mibps=2");
+}
+
+/* Creates a Live Migration @name of VM @vm to lab host @to; @extra_spec as below. */
+static void create_migration_of(const char *name, const char *vm, int to, const char *extra_spec)
+{
+	char body[768];
+
+	snprintf(body, sizeof(body),
+		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"%s\"},"
+		 "\"spec\":{\"vmName\":\"%s\",\"targetHost\":\"%s\",\"mode\":\"Live\"%s}}",
+		 name, vm, lab_host_name(to), extra_spec);
+	create(&kube_res_migration, body);
 }
 
 /* Creates a Live Migration @name of kc-free to lab host @to; @extra_spec adds spec
  * members (JSON, starting with a comma) or is "". */
 static void create_migration(const char *name, int to, const char *extra_spec)
 {
-	char body[768];
-
-	snprintf(body, sizeof(body),
-		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":{\"name\":\"%s\"},"
-		 "\"spec\":{\"vmName\":\"kc-free\",\"targetHost\":\"%s\",\"mode\":\"Live\"%s}}",
-		 name, lab_host_name(to), extra_spec);
-	create(&kube_res_migration, body);
+	create_migration_of(name, "kc-free", to, extra_spec);
 }
 
 /* ---- waiting ---- */
@@ -429,6 +455,31 @@ static void test_kube_deleting_a_running_migration_aborts_it(void **state)
 	assert_true(log_has("aborting a running migration"));
 }
 
+static void test_kube_cancel_after_postcopy_is_refused_with_a_reason(void **state)
+{
+	char buf[512];
+	(void)state;
+
+	/* A guest that only post-copy can move: 48 MiB rewritten flat out, 10 MiB/s. */
+	create_guest("kc-hot", NULL, T.disk3, "96Mi", "dirty_mib=48 rate_mibps=0");
+	int from = -1;
+	for (int tenth = 0; tenth < REACT_S * 10 && from < 0; tenth++, usleep(100000))
+		from = host_of("kc-hot");
+	assert_true(from >= 0 && wait_running_on("kc-hot", from));
+	int to = (from + 1) % N_HOSTS;
+	create_migration_of("kc-pc", "kc-hot", to,
+			    ",\"bandwidthMiBps\":10,\"allowAutoConverge\":false,\"allowPostCopy\":true,"
+			    "\"progressTimeoutSeconds\":10");
+	json_decref(wait_field(&kube_res_migration, "kc-pc", "status.mode", "PostCopy"));
+	merge_patch(&kube_res_migration, "kc-pc", "{\"spec\":{\"cancel\":true}}");
+	/* The guest already runs on the target: the move completes, and says why it did. */
+	json_t *m = wait_field(&kube_res_migration, "kc-pc", "status.phase", "Succeeded");
+	assert_non_null(strstr(condition_message(m, "Complete", buf, sizeof(buf)), "cancel refused"));
+	printf("  kc-pc: %s\n", buf);
+	json_decref(m);
+	assert_true(wait_running_on("kc-hot", to));
+}
+
 static void test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing(void **state)
 {
 	(void)state;
@@ -594,7 +645,8 @@ static int group_setup(void **state)
 		snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), guests[i]);
 		lab_cleanup_guest(guests[i], vol);
 		unlink(serial);
-		if (i < 2 && lab_create_volume(0, "shared", vol, 32, i ? T.disk2 : T.disk1, sizeof(T.disk1)) < 0)
+		char *disk = i == 0 ? T.disk1 : i == 1 ? T.disk2 : i == 3 ? T.disk3 : NULL;
+		if (disk && lab_create_volume(0, "shared", vol, i == 3 ? 64 : 32, disk, sizeof(T.disk1)) < 0)
 			return -1;
 	}
 	if (apply_crds() < 0)
@@ -638,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_kube_moves_a_vm_live_when_spec_host_changes),
 		cmocka_unit_test(test_kube_runs_a_migration_and_releases_its_finalizer),
 		cmocka_unit_test(test_kube_deleting_a_running_migration_aborts_it),
+		cmocka_unit_test(test_kube_cancel_after_postcopy_is_refused_with_a_reason),
 		cmocka_unit_test(test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing),
 		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
 		cmocka_unit_test(test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies),
