@@ -21,4 +21,9 @@ int cli_status(int argc, char **argv);
 /* The controller over a directory of manifests; runs until SIGTERM/SIGINT. */
 int cli_run(int argc, char **argv);
 
+/* Sets (drain) or clears (undrain) a Host's spec.drain: through the Kubernetes API, or in
+ * directory mode as an override record in the state dir. Exit 0, or 1 with the problem. */
+int cli_drain(int argc, char **argv);
+int cli_undrain(int argc, char **argv);
+
 #endif

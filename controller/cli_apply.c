@@ -4,6 +4,7 @@
 
 #include "controller/cli.h"
 #include "controller/cli_opts.h"
+#include "controller/overrides.h"
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
 #include "controller/view.h"
@@ -23,6 +24,8 @@ static int load(const struct cli_opts *o, struct crd_set *set)
 
 	if (rc == 0)
 		state_load_status(o->state_dir, set, &errs);
+	if (rc == 0)
+		(void)ovr_apply(o->state_dir, set, &errs);
 	crd_errors_print(&errs, stderr);
 	if (rc < 0)
 		fprintf(stderr, "%zu error%s: nothing was changed\n", errs.n_errors,

@@ -12,11 +12,12 @@
 #include "controller/httpd.h"
 #include "controller/kube_config.h"
 #include "controller/kube_controller.h"
+#include "controller/log.h"
 
 #define KUBE_USAGE                                                                             \
 	"drover run [--kubeconfig FILE] [--namespace NS] [--lease-namespace NS] [--id ID] "      \
 	"[--lease-duration SECONDS] [--max-migrations N] [--max-outbound N] "                   \
-	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off]"
+	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
 /* On SIGTERM the worker aborts running migrations and ends; if it does not by then, the
  * process exits anyway (a restart at any moment is safe). */
 #define KUBE_STOP_WAIT_S 20
@@ -41,13 +42,13 @@ static int block_signals(sigset_t *set)
 	return pthread_sigmask(SIG_BLOCK, set, NULL) == 0 ? 0 : -1;
 }
 
-/* The client's lines become drover's logfmt lines (they never hold the token). */
+/* The client's lines become drover's log lines (they never hold the token). */
 static void client_log(void *opaque, enum kube_log_level level, const char *line)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
 
 	(void)opaque;
-	kctl_log(names[level <= KUBE_LOG_ERROR ? level : KUBE_LOG_ERROR], line, "component=kube");
+	log_kv(names[level <= KUBE_LOG_ERROR ? level : KUBE_LOG_ERROR], line, "component", "kube", NULL);
 }
 
 bool cli_run_kube_wanted(int argc, char **argv)
@@ -138,7 +139,7 @@ static struct kube_client *connect_api(const char *kubeconfig)
 	struct kube_config cfg = {0};
 	struct kube_client_options co;
 	struct kube_client *c = NULL;
-	char err[512], detail[600];
+	char err[512];
 
 	if (kube_config_auto(kubeconfig, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "drover run: %s\n", err);
@@ -148,9 +149,8 @@ static struct kube_client *connect_api(const char *kubeconfig)
 	co.log = client_log;
 	if (kube_client_new(&cfg, &co, &c, err, sizeof(err)) < 0)
 		fprintf(stderr, "drover run: %s\n", err);
-	snprintf(detail, sizeof(detail), "server=\"%s\"", cfg.server ? cfg.server : "");
 	if (c)
-		kctl_log("info", "connecting", detail);
+		log_kv("info", "connecting", "server", cfg.server ? cfg.server : "", NULL);
 	kube_config_free(&cfg);
 	return c;
 }
@@ -169,23 +169,22 @@ static void wait_for_stop(struct kctl *k, const sigset_t *signals)
 static int run(struct kube_client *c, struct kctl_options *ko, struct httpd *http,
 	       const sigset_t *signals)
 {
-	char err[512], detail[700];
+	char err[512], lease[300];
 	struct kctl *k = kctl_start(c, ko, err, sizeof(err));
 
 	if (!k) {
-		kctl_log("error", err, NULL);
+		log_kv("error", err, NULL);
 		return 1;
 	}
-	snprintf(detail, sizeof(detail), "namespace=%s lease=%s/drover identity=%s",
-		 ko->namespace ? ko->namespace : "*", ko->lease_namespace,
-		 ko->identity ? ko->identity : "hostname_pid");
-	kctl_log("info", "synced: waiting for leadership", detail);
+	snprintf(lease, sizeof(lease), "%s/drover", ko->lease_namespace);
+	log_kv("info", "synced: waiting for leadership", "namespace", ko->namespace ? ko->namespace : "*",
+	       "lease", lease, "identity", ko->identity ? ko->identity : "hostname_pid", NULL);
 	httpd_set_ready(http, true);
 	wait_for_stop(k, signals);
 	bool lost = kctl_lost(k);
-	kctl_log("info", "stopping", NULL);
+	log_kv("info", "stopping", NULL);
 	if (!kctl_stop(k, lost ? KUBE_LOST_WAIT_S : KUBE_STOP_WAIT_S)) {
-		kctl_log("error", "the worker did not stop in time: exiting now", NULL);
+		log_kv("error", "the worker did not stop in time: exiting now", NULL);
 		_exit(1);
 	}
 	kube_client_stop(c);
@@ -206,9 +205,10 @@ int cli_run_kube(int argc, char **argv)
 	int rc = 1;
 
 	if (take_kube_options(&argc, argv, &kc) < 0 ||
-	    cli_parse("run", KUBE_USAGE, CLI_OPT_KUBECONFIG | CLI_OPT_LIMITS | CLI_OPT_METRICS, argc,
-		      argv, &o) < 0)
+	    cli_parse("run", KUBE_USAGE, CLI_OPT_KUBECONFIG | CLI_OPT_LIMITS | CLI_OPT_METRICS |
+					 CLI_OPT_LOG_FORMAT, argc, argv, &o) < 0)
 		return 1;
+	log_set_format(o.log_format);
 	kctl_options_default(&ko);
 	ko.rec.limits = o.rec.limits;
 	ko.rec.stop_timeout_s = o.rec.stop_timeout_s;

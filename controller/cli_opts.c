@@ -123,6 +123,13 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 			o->kubeconfig = val;
 		} else if ((allowed & CLI_OPT_METRICS) && !strcmp(name, "--metrics-addr")) {
 			o->metrics_addr = *val && strcmp(val, "off") ? val : NULL;
+		} else if ((allowed & CLI_OPT_LOG_FORMAT) && !strcmp(name, "--log-format")) {
+			if (log_parse_format(val, &o->log_format) < 0)
+				return usage_error(cmd, usage,
+						   "--log-format: expected logfmt or json, got \"%s\"", val);
+		} else if ((allowed & CLI_OPT_NAMESPACE) &&
+			   (!strcmp(name, "--namespace") || !strcmp(name, "-n"))) {
+			o->namespace = val;
 		} else {
 			int rc = (allowed & CLI_OPT_LIMITS) ? parse_limit(cmd, name, val, o) : 0;
 			if (rc < 0)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "controller/log.h"
 #include "controller/reconciler.h"
 
 #define CLI_MAX_PATHS 256
@@ -17,6 +18,8 @@ enum cli_opt_bit {
 	CLI_OPT_DIR = 1u << 4,        /* --dir PATH */
 	CLI_OPT_KUBECONFIG = 1u << 5, /* --kubeconfig FILE */
 	CLI_OPT_METRICS = 1u << 6,    /* --metrics-addr ADDR */
+	CLI_OPT_LOG_FORMAT = 1u << 7, /* --log-format logfmt|json */
+	CLI_OPT_NAMESPACE = 1u << 8,  /* --namespace NS (-n NS) */
 };
 
 struct cli_opts {
@@ -27,6 +30,8 @@ struct cli_opts {
 	const char *dir;
 	const char *kubeconfig;
 	const char *metrics_addr;     /* HTTPD_DEFAULT_ADDR unless given; NULL for "" or "off" */
+	enum log_format log_format;   /* LOG_FORMAT_LOGFMT unless given */
+	const char *namespace;        /* NULL unless given */
 	const char *args[8];          /* positional arguments (when no -f is open) */
 	size_t n_args;
 	struct rec_options rec;

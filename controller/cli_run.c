@@ -14,7 +14,9 @@
 #include "controller/dirwatch.h"
 #include "controller/httpd.h"
 #include "controller/kube_controller.h"
+#include "controller/log.h"
 #include "controller/metrics.h"
+#include "controller/overrides.h"
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
 #include "controller/view.h"
@@ -23,7 +25,7 @@
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off]"
+	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
@@ -76,9 +78,11 @@ static void on_host_status(void *opaque, const struct crd_host *h)
 	metrics_set_host(run_metrics, h->meta.name, reachable);
 }
 
+/* A controller draws no progress bars: a move's progress is in its status and in
+ * /metrics, its end in the log. */
 static void on_move_update(void *opaque, const struct plan_action *a, const struct exec_move *m)
 {
-	view_on_move(opaque, a, m);
+	(void)opaque;
 	metrics_on_move(run_metrics, a->vm->meta.namespace, a->vm->meta.name, m);
 }
 
@@ -87,15 +91,6 @@ static void drain_pipe(void)
 	char buf[256];
 	while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
 		;
-}
-
-static void log_line(const char *level, const char *msg, const char *detail)
-{
-	char now[32];
-	clk_rfc3339(now, sizeof(now));
-	printf("ts=%s level=%s msg=\"%s\"%s%s\n", now, level, msg, detail ? " " : "",
-	       detail ? detail : "");
-	fflush(stdout);
 }
 
 /* One reconcile: load the manifests and their status, one round of observe, plan and
@@ -109,26 +104,25 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 	struct crd_set set = {0};
 	struct crd_errors errs = {0};
 	struct rec_result res;
-	char detail[160];
 	double started = clk_mono();
 	bool failed = true;
 
 	if (crd_load_paths(paths, 1, &set, &errs) < 0) {
 		crd_errors_print(&errs, stderr);
-		snprintf(detail, sizeof(detail), "errors=%zu", errs.n_errors);
-		log_line("error", "manifests invalid: nothing changed", detail);
+		log_kv("error", "manifests invalid: nothing changed", "errors", LOG_INT(errs.n_errors),
+		       NULL);
 		goto cleanup;
 	}
 	state_load_status(o->state_dir, &set, &errs);
+	(void)ovr_apply_logged(o->state_dir, &set);
 	if (rec_converge(r, &set, &res) < 0) {
-		log_line("error", "reconcile failed: out of memory", NULL);
+		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
 	(void)state_prune_migrations(o->state_dir, &set, STATE_KEEP_FINISHED);
-	snprintf(detail, sizeof(detail), "vms=%zu done=%d failed=%d blocked=%d converged=%s",
-		 set.n_vms, res.actions_done, res.actions_failed, res.blocked,
-		 res.converged ? "true" : "false");
-	log_line("info", "reconciled", detail);
+	log_kv("info", "reconciled", "vms", LOG_INT(set.n_vms), "done", LOG_INT(res.actions_done),
+	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
+	       "converged", res.converged ? "true" : "false", NULL);
 	failed = res.actions_failed > 0;
 	more = res.actions_done > 0 && !res.converged;
 	metrics_set_vm_phases(run_metrics, set.vms, set.n_vms);
@@ -139,20 +133,25 @@ cleanup:
 	return more;
 }
 
-/* Waits for a change, a libvirt event, a signal or the resync timer. */
-static void wait_for_work(struct dirwatch *w, const char *dir)
+/* Waits for a change (to the manifests or to the overrides in the state dir: `drover
+ * drain` writes there), a libvirt event, a signal or the resync timer. */
+static void wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
+			  const char *odir)
 {
-	struct pollfd fds[2] = {{.fd = w->fd, .events = POLLIN},
-				{.fd = wake_pipe[0], .events = POLLIN}};
+	struct pollfd fds[3] = {{.fd = w->fd, .events = POLLIN},
+				{.fd = wake_pipe[0], .events = POLLIN},
+				{.fd = ow->fd, .events = POLLIN}};
 	double until = clk_mono() + RUN_RESYNC_S;
 
 	while (!stopping) {
 		int left_ms = (int)((until - clk_mono()) * 1000);
 		if (left_ms <= 0)
 			return;
-		if (poll(fds, 2, left_ms) <= 0)
+		if (poll(fds, 3, left_ms) <= 0)
 			continue;
 		int changed = fds[0].revents ? dirwatch_drain(w, dir) : 0;
+		if (fds[2].revents && dirwatch_drain(ow, odir))
+			changed = 1;
 		if (fds[1].revents) {
 			drain_pipe();
 			changed = 1;
@@ -160,6 +159,8 @@ static void wait_for_work(struct dirwatch *w, const char *dir)
 		if (changed) {
 			clk_sleep(RUN_DEBOUNCE_S);
 			(void)dirwatch_drain(w, dir);
+			if (ow->fd >= 0)
+				(void)dirwatch_drain(ow, odir);
 			drain_pipe();
 			return;
 		}
@@ -183,9 +184,9 @@ static int setup_signals(void)
 int cli_run(int argc, char **argv)
 {
 	struct cli_opts o;
-	struct dirwatch w = {.fd = -1};
+	struct dirwatch w = {.fd = -1}, ow = {.fd = -1};
+	char odir[OVR_PATH_MAX] = "";
 	struct state_sink ds = {0};
-	struct view v;
 	struct rec r;
 	struct httpd *http = NULL;
 	char err[256];
@@ -194,8 +195,10 @@ int cli_run(int argc, char **argv)
 	if (cli_run_kube_wanted(argc, argv))
 		return cli_run_kube(argc, argv);
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
-						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS, argc, argv, &o) < 0)
+						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT,
+		      argc, argv, &o) < 0)
 		return 1;
+	log_set_format(o.log_format);
 	if (!o.dir) {
 		fprintf(stderr, "drover run: --dir PATH is required\nusage: %s\n", RUN_USAGE);
 		return 1;
@@ -217,27 +220,26 @@ int cli_run(int argc, char **argv)
 		goto cleanup;
 	}
 	ds.dir = o.state_dir;
-	view_init(&v, stdout);
 	o.rec.max_rounds = RUN_ROUNDS;
 	struct rec_sink sink = state_sink(&ds);
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
-	struct rec_view view = {.action_done = view_on_action_done, .move = on_move_update,
-				.opaque = &v};
+	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);
-	char detail[600];
-	snprintf(detail, sizeof(detail), "dir=\"%s\" state_dir=\"%s\" metrics=\"%s\" port=%u", o.dir,
-		 o.state_dir, http ? o.metrics_addr : "off", httpd_port(http));
-	log_line("info", "watching", detail);
+	if (ovr_watch_dir(o.state_dir, odir, sizeof(odir)) < 0 || dirwatch_open(&ow, odir) < 0)
+		log_kv("warn", "overrides not watched: drain and undrain are seen at the next resync",
+		       "dir", odir, "error", strerror(errno), NULL);
+	log_kv("info", "watching", "dir", o.dir, "state_dir", o.state_dir, "metrics",
+	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
 	while (!stopping) {
 		bool more = reconcile_once(&r, &o);
 		httpd_set_ready(http, true);
 		if (!more)
-			wait_for_work(&w, o.dir);
+			wait_for_work(&w, o.dir, &ow, odir);
 	}
-	log_line("info", "stopping", NULL);
+	log_kv("info", "stopping", NULL);
 	rc = 0;
 	rec_free(&r);
 cleanup:
@@ -245,6 +247,7 @@ cleanup:
 	metrics_free(run_metrics);
 	run_metrics = NULL;
 	dirwatch_close(&w);
+	dirwatch_close(&ow);
 	close(wake_pipe[0]);
 	close(wake_pipe[1]);
 	return rc;

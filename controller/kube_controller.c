@@ -16,6 +16,7 @@
 #include "controller/kube_status.h"
 #include "controller/kube_watch.h"
 #include "controller/kube_writer.h"
+#include "controller/log.h"
 #include "crd/load.h"
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
@@ -43,27 +44,6 @@ struct kctl {
 	bool worker_started, stopping;
 	int lost;                 /* atomic */
 };
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void kctl_log(const char *level, const char *msg, const char *detail)
-{
-	char now[32], quoted[1024];
-	size_t n = 0;
-
-	for (const char *p = msg; *p && n + 3 < sizeof(quoted); p++) {
-		if (*p == '"' || *p == '\\')
-			quoted[n++] = '\\';
-		quoted[n++] = *p == '\n' ? ' ' : *p;
-	}
-	quoted[n] = '\0';
-	clk_rfc3339(now, sizeof(now));
-	pthread_mutex_lock(&log_lock);
-	printf("ts=%s level=%s msg=\"%s\"%s%s\n", now, level, quoted, detail ? " " : "",
-	       detail ? detail : "");
-	fflush(stdout);
-	pthread_mutex_unlock(&log_lock);
-}
 
 void kctl_options_default(struct kctl_options *o)
 {
@@ -109,12 +89,13 @@ static int finalizer(struct kctl *k, const json_t *obj, bool add)
 					  KUBE_FINALIZER_MIGRATION, NULL, &r)
 		     : kube_finalizer_remove(k->c, &kube_res_migration, ns, name, obj,
 					     KUBE_FINALIZER_MIGRATION, NULL, &r);
-	char detail[700];
+	char migration[600];
 
-	snprintf(detail, sizeof(detail), "migration=%s/%s finalizer=" KUBE_FINALIZER_MIGRATION
-		 " code=%ld", ns, name, r.code);
-	kctl_log(rc ? "warn" : "info", rc ? (add ? "finalizer not added" : "finalizer not removed")
-				       : (add ? "finalizer added" : "finalizer removed"), detail);
+	snprintf(migration, sizeof(migration), "%s/%s", ns, name);
+	log_kv(rc ? "warn" : "info", rc ? (add ? "finalizer not added" : "finalizer not removed")
+				     : (add ? "finalizer added" : "finalizer removed"),
+	       "migration", migration, "finalizer", KUBE_FINALIZER_MIGRATION, "code", LOG_INT(r.code),
+	       NULL);
 	kube_response_free(&r);
 	return rc;
 }
@@ -157,7 +138,7 @@ static void mark_valid(struct crd_object *o)
 			continue;
 		clk_rfc3339(now, sizeof(now));
 		if (status_set_condition(c, "Valid", CRD_COND_TRUE, "Valid", "", gen, now) < 0)
-			kctl_log("warn", "out of memory", NULL);
+			log_kv("warn", "out of memory", NULL);
 		return;
 	}
 }
@@ -249,19 +230,17 @@ static bool pass(struct kctl *k)
 	struct rec_result res = {0};
 	bool retry = false, failed = true;
 	double started = kube_mono();
-	char detail[256];
 
 	if (snapshot(k, &set, &retry) < 0 || rec_converge(&k->rec, &set, &res) < 0) {
-		kctl_log("error", "reconcile failed: out of memory", NULL);
+		log_kv("error", "reconcile failed: out of memory", NULL);
 		retry = true;
 		goto cleanup;
 	}
 	release_ended(k, &set);
-	snprintf(detail, sizeof(detail),
-		 "hosts=%zu vms=%zu migrations=%zu done=%d failed=%d blocked=%d converged=%s",
-		 set.n_hosts, set.n_vms, set.n_migrations, res.actions_done, res.actions_failed,
-		 res.blocked, res.converged ? "true" : "false");
-	kctl_log("info", "reconciled", detail);
+	log_kv("info", "reconciled", "hosts", LOG_INT(set.n_hosts), "vms", LOG_INT(set.n_vms),
+	       "migrations", LOG_INT(set.n_migrations), "done", LOG_INT(res.actions_done),
+	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
+	       "converged", res.converged ? "true" : "false", NULL);
 	failed = res.actions_failed > 0;
 	retry = retry || failed || res.blocked > 0;
 	metrics_set_vm_phases(k->o.metrics, set.vms, set.n_vms);
@@ -338,13 +317,13 @@ static void on_migration_change(void *opaque, enum kube_event_type type, const j
 	const json_t *meta = json_object_get(obj, "metadata");
 	bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
 	bool cancel = json_is_true(json_object_get(json_object_get(obj, "spec"), "cancel"));
-	char detail[600];
+	char migration[600];
 
 	if ((deleting || cancel) && type != KUBE_EV_DELETED &&
 	    rec_cancel_migration(&k->rec, kube_obj_ns(obj), kube_obj_name(obj))) {
-		snprintf(detail, sizeof(detail), "migration=%s/%s reason=%s", kube_obj_ns(obj),
-			 kube_obj_name(obj), deleting ? "deleted" : "spec.cancel");
-		kctl_log("info", "aborting a running migration", detail);
+		snprintf(migration, sizeof(migration), "%s/%s", kube_obj_ns(obj), kube_obj_name(obj));
+		log_kv("info", "aborting a running migration", "migration", migration, "reason",
+		       deleting ? "deleted" : "spec.cancel", NULL);
 	}
 	on_change(opaque, type, old, obj);
 }
@@ -368,14 +347,12 @@ static json_t *lookup(void *opaque, const struct kube_resource *res, const char 
 static void on_started_leading(void *opaque)
 {
 	struct kctl *k = opaque;
-	char detail[200];
 
-	snprintf(detail, sizeof(detail), "identity=%s", k->identity);
 	pthread_mutex_lock(&k->lock);
 	if (!k->stopping && !k->worker_started)
 		k->worker_started = pthread_create(&k->worker, NULL, worker_main, k) == 0;
 	pthread_mutex_unlock(&k->lock);
-	kctl_log("info", "leading: reconciling", detail);
+	log_kv("info", "leading: reconciling", "identity", k->identity, NULL);
 }
 
 static void on_stopped_leading(void *opaque)
@@ -391,7 +368,7 @@ static void on_stopped_leading(void *opaque)
 	k->rec.cancel.requested = 1;
 	__atomic_store_n(&k->lost, 1, __ATOMIC_SEQ_CST);
 	kube_queue_shutdown(k->q);
-	kctl_log("error", "leadership lost: stopping", NULL);
+	log_kv("error", "leadership lost: stopping", NULL);
 }
 
 static int start_informers(struct kctl *k, char *err, size_t errlen)
@@ -503,7 +480,7 @@ bool kctl_stop(struct kctl *k, double worker_wait_s)
 		k->worker_started = false;
 	}
 	if (k->w && !kwr_drain(k->w, KCTL_DRAIN_S))
-		kctl_log("warn", "some status was not written before stopping", NULL);
+		log_kv("warn", "some status was not written before stopping", NULL);
 	kube_lease_stop(k->lease, !kctl_lost(k));
 	for (size_t i = 0; i < KCTL_N_KINDS; i++)
 		kube_informer_stop(k->inf[i]);

@@ -53,10 +53,6 @@ bool kctl_stop(struct kctl *k, double worker_wait_s);
 /* Frees the controller after kctl_stop; accepts NULL. */
 void kctl_free(struct kctl *k);
 
-/* One logfmt line on stdout: ts, level, msg (quoted), and @detail (already logfmt) when
- * not NULL. Thread-safe. This function can't fail. */
-void kctl_log(const char *level, const char *msg, const char *detail);
-
 /* The command: `drover run --kubeconfig FILE [...]`, or `drover run` in a pod. Returns the
  * process exit code. */
 int cli_run_kube(int argc, char **argv);

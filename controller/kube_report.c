@@ -1,11 +1,13 @@
 /* kube_report: the reconciler's status and progress, turned into API writes and events. */
 #include "controller/kube_report.h"
+#include "controller/view.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "controller/kube_controller.h"
 #include "controller/kube_status.h"
+#include "controller/log.h"
 #include "crd/encode.h"
 
 #define KREP_NOTE_MAX 1024
@@ -56,7 +58,7 @@ void krep_event(struct krep *r, const char *kind, const struct crd_meta *m, cons
 	struct kube_event ev = {.regarding = regarding, .reason = reason, .note = note, .type = type,
 				.action = action};
 	if (!regarding || kwr_event(r->w, &ev) < 0)
-		kctl_log("warn", "event dropped", NULL);
+		log_kv("warn", "event dropped", NULL);
 	json_decref(regarding);
 }
 
@@ -81,7 +83,7 @@ static void hand_status(struct krep *r, const struct kube_resource *res, const s
 		return;
 	}
 	if (kwr_status(r->w, res, m->namespace, m->name, m->uid, status) < 0)
-		kctl_log("warn", "status not written: out of memory or too many objects", NULL);
+		log_kv("warn", "status not written: out of memory or too many objects", NULL);
 }
 
 static void sink_vm(void *opaque, const struct crd_vm *vm)
@@ -110,7 +112,7 @@ static void sink_host(void *opaque, const struct crd_host *h)
 static void view_plan(void *opaque, const struct plan *p)
 {
 	struct krep *r = opaque;
-	char once[KREP_NOTE_MAX], detail[KREP_NOTE_MAX];
+	char once[KREP_NOTE_MAX], vm[600];
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_action *a = &p->actions[i];
@@ -120,10 +122,9 @@ static void view_plan(void *opaque, const struct plan *p)
 
 		if (a->kind == PLAN_NONE)
 			continue;
-		snprintf(detail, sizeof(detail), "vm=%s/%s action=%s reason=\"%.800s\"",
-			 a->vm->meta.namespace, a->vm->meta.name, plan_kind_str(a->kind),
-			 a->reason ? a->reason : "");
-		kctl_log("info", "planned", detail);
+		snprintf(vm, sizeof(vm), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
+		log_kv("info", "planned", "vm", vm, "action", plan_kind_str(a->kind), "reason",
+		       a->reason ? a->reason : "", NULL);
 		if (a->kind != PLAN_BLOCKED || !reason)
 			continue;
 		const struct crd_meta *m = a->migration ? &a->migration->meta : &a->vm->meta;
@@ -152,16 +153,12 @@ static void view_move(void *opaque, const struct plan_action *a, const struct ex
 static void view_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)
 {
 	struct krep *r = opaque;
-	char detail[KREP_NOTE_MAX + 128], key[600];
+	char key[600];
 
-	snprintf(detail, sizeof(detail), "vm=%s/%s action=%s src=%s dst=%s%s%.900s%s",
-		 a->vm->meta.namespace, a->vm->meta.name, plan_kind_str(a->kind),
-		 a->src ? a->src : "-", a->dst ? a->dst : "-", rc ? " why=\"" : "",
-		 rc ? why : "", rc ? "\"" : "");
-	kctl_log(rc ? "error" : "info", rc ? "action failed" : "action done", detail);
+	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
+	view_log_action_done(NULL, a, rc, why);
 	if (!exec_is_move(a->kind))
 		return;
-	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
 	json_object_del(r->moving, key);
 	report_move(r, a, rc ? KUBE_REASON_MIGRATION_FAILED : KUBE_REASON_MIGRATION_SUCCEEDED,
 		    rc ? KUBE_EVENT_WARNING : KUBE_EVENT_NORMAL, rc ? why : a->reason);
@@ -174,7 +171,7 @@ void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t 
 	const char *ns = kube_obj_ns(obj) ? kube_obj_ns(obj) : "default", *name = kube_obj_name(obj);
 	const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
 	json_int_t gen = kube_obj_generation(obj);
-	char msg[KREP_NOTE_MAX] = "", line[512], once[600], detail[KREP_NOTE_MAX + 200];
+	char msg[KREP_NOTE_MAX] = "", line[512], once[600], object[600];
 	size_t n = 0;
 
 	for (size_t i = 0; i < errs->n && n + 2 < sizeof(msg); i++) {
@@ -183,9 +180,8 @@ void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t 
 		crd_error_format(&errs->items[i], line, sizeof(line));
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s", n ? "; " : "", line);
 	}
-	snprintf(detail, sizeof(detail), "object=\"%s %s/%s\" errors=\"%.1000s\"", res->kind, ns,
-		 name ? name : "?", msg);
-	kctl_log("warn", "invalid object: nothing changes for it", detail);
+	snprintf(object, sizeof(object), "%s %s/%s", res->kind, ns, name ? name : "?");
+	log_kv("warn", "invalid object: nothing changes for it", "object", object, "errors", msg, NULL);
 	if (!name || !uid)
 		return;
 	json_t *known = kwr_known(r->w, res, ns, name, uid);
@@ -203,7 +199,7 @@ void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t 
 	if (!conds || kube_condition_set(conds, "Valid", "False", "Invalid", msg, gen) < 0 ||
 	    json_object_set_new(st, "observedGeneration", json_integer(gen)) < 0 ||
 	    kwr_status(r->w, res, ns, name, uid, json_incref(st)) < 0)
-		kctl_log("warn", "status not written: out of memory", NULL);
+		log_kv("warn", "status not written: out of memory", NULL);
 	json_decref(st);
 	snprintf(once, sizeof(once), "invalid/%s/%lld", uid, (long long)gen);
 	struct crd_meta m = {.name = (char *)name, .namespace = (char *)ns, .uid = (char *)uid};

@@ -15,8 +15,10 @@ static const struct command commands[] = {
 	{"plan", cli_plan, "drover plan -f PATH...       show what apply would do; exit 0 none, 2 pending, 1 error"},
 	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
 	{"status", cli_status, "drover status [-o table|json|yaml] [--state-dir DIR]"},
-	{"run", cli_run, "drover run --dir PATH [--state-dir DIR]   controller over a watched directory"},
-	{"run", cli_run, "drover run --kubeconfig FILE    controller over the Kubernetes API (in a pod: no flag)"},
+	{"run", cli_run, "drover run --dir PATH [--state-dir DIR] [--log-format logfmt|json]   controller over a watched directory"},
+	{"run", cli_run, "drover run --kubeconfig FILE [--log-format logfmt|json]   controller over the Kubernetes API (in a pod: no flag)"},
+	{"drain", cli_drain, "drover drain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   evacuate a host"},
+	{"undrain", cli_undrain, "drover undrain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]"},
 	{"version", cli_version, "drover version"},
 };
 

@@ -22,19 +22,20 @@
 
 static const char *const kind_dirs[] = {"hosts", "virtualmachines", "migrations"};
 
-/* mkdir -p for the directories of DIR/KIND/NS. Returns 0, or -1 with errno. */
-static int make_dirs(const char *dir, const char *kind, const char *ns)
+/* mkdir -p for the directories above the file @file. Returns 0, or -1 with errno. */
+static int make_parents(const char *file)
 {
 	char path[STATE_PATH_MAX];
-	const char *parts[] = {dir, kind, ns};
-	size_t len = 0;
+	size_t len = strlen(file);
 
-	for (size_t i = 0; i < 3; i++) {
-		int n = snprintf(path + len, sizeof(path) - len, "%s%s", i ? "/" : "", parts[i]);
-		if (n < 0 || (size_t)n >= sizeof(path) - len)
-			return errno = ENAMETOOLONG, -1;
-		len += (size_t)n;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (len >= sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(path, file, len + 1);
+	for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		int rc = mkdir(path, 0755);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
 			return -1;
 	}
 	return 0;
@@ -54,23 +55,18 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Writes @obj (consumed) to DIR/KIND/NS/NAME.json atomically. */
-static int write_record(const char *dir, const char *kind, const char *ns, const char *name,
-			json_t *obj)
+int state_write_json(const char *path, json_t *obj)
 {
-	char path[STATE_PATH_MAX], tmp[STATE_PATH_MAX + 16];
+	char tmp[STATE_PATH_MAX + 16];
 	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	int fd = -1, ret = -1;
 
 	json_decref(obj);
+	tmp[0] = '\0';
 	if (!text)
 		return errno = ENOMEM, -1;
-	if (make_dirs(dir, kind, ns) < 0)
+	if (make_parents(path) < 0)
 		goto cleanup;
-	if (snprintf(path, sizeof(path), "%s/%s/%s/%s.json", dir, kind, ns, name) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		goto cleanup;
-	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
@@ -84,13 +80,26 @@ static int write_record(const char *dir, const char *kind, const char *ns, const
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	if (ret < 0) {
+	if (ret < 0 && tmp[0]) {
 		int saved = errno;
 		unlink(tmp);
 		errno = saved;
 	}
 	free(text);
 	return ret;
+}
+
+/* Writes @obj (consumed) to DIR/KIND/NS/NAME.json atomically. */
+static int write_record(const char *dir, const char *kind, const char *ns, const char *name,
+			json_t *obj)
+{
+	char path[STATE_PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s/%s.json", dir, kind, ns, name) >= (int)sizeof(path)) {
+		json_decref(obj);
+		return errno = ENAMETOOLONG, -1;
+	}
+	return state_write_json(path, obj);
 }
 
 int state_write_host(const char *dir, const struct crd_host *h)

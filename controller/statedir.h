@@ -3,6 +3,8 @@
 #ifndef DROVER_STATEDIR_H
 #define DROVER_STATEDIR_H
 
+#include <jansson.h>
+
 #include "controller/reconciler.h"
 #include "crd/error.h"
 #include "crd/types.h"
@@ -16,6 +18,11 @@
 int state_write_host(const char *dir, const struct crd_host *h) STATE_WUR;
 int state_write_vm(const char *dir, const struct crd_vm *vm) STATE_WUR;
 int state_write_migration(const char *dir, const struct crd_migration *m) STATE_WUR;
+
+/* Writes @obj (consumed, also on failure) as indented JSON to @path through a temporary
+ * file, fsync and rename, creating the directories above @path when missing. Returns 0,
+ * or -1 with errno set (then @path is as it was). */
+int state_write_json(const char *path, json_t *obj) STATE_WUR;
 
 /* Gives every object of @set the status recorded for it in @dir, if any (objects
  * without a record keep theirs). A record that cannot be read is reported in @errs

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controller/log.h"
 #include "reconcile/clk.h"
 
 #define VIEW_PLAIN_EVERY_S 2.0
@@ -145,4 +146,15 @@ void view_on_move(void *opaque, const struct plan_action *a, const struct exec_m
 	else
 		fputc('\n', v->out);
 	fflush(v->out);
+}
+
+void view_log_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)
+{
+	char key[300];
+	(void)opaque;
+
+	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
+	log_kv(rc ? "error" : "info", rc ? "action failed" : "action done", "vm", key, "action",
+	       plan_kind_str(a->kind), "src", a->src ? a->src : "-", "dst", a->dst ? a->dst : "-",
+	       rc ? "why" : NULL, why ? why : "", NULL);   /* why only on failure: NULL ends */
 }

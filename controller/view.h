@@ -28,6 +28,11 @@ void view_on_plan(void *opaque, const struct plan *p);
 void view_on_action_done(void *opaque, const struct plan_action *a, int rc, const char *why);
 void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m);
 
+/* The end of an action as one log event (controllers log, they draw no bars): "action
+ * done" or "action failed" with the VM, the action, its hosts and why it failed.
+ * Usable as rec_view's action_done (@opaque is ignored). This function can't fail. */
+void view_log_action_done(void *opaque, const struct plan_action *a, int rc, const char *why);
+
 /* "12.5 MiB" for @bytes in @buf. Returns @buf. This function can't fail. */
 const char *view_bytes(unsigned long long bytes, char *buf, size_t size);
 
