@@ -281,3 +281,29 @@ char *kf_crd_json(const char *plural, const char *singular, const char *kind)
 	}
 	return text;
 }
+
+int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_t len)
+{
+	char text[2048];
+
+	kf_path(f, "kubeconfig", path, len);
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: Config\n"
+		 "clusters:\n- name: lab\n  cluster: {server: \"%s\", certificate-authority: \"%s\"}\n"
+		 "users:\n- name: lab\n  user: {token: %s}\n"
+		 "contexts:\n- name: lab\n  context: {cluster: lab, user: lab, namespace: default}\n"
+		 "current-context: lab\n",
+		 f->base, f->ca, token);
+	return kf_write_file(path, text);
+}
+
+int kf_apply_crds(const char *kubeconfig)
+{
+	char out[8192];
+	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", (char *)kubeconfig, "apply", "-f",
+			"manifests/crds/", NULL};
+	int rc = kf_run(argv, out, sizeof(out), 60);
+
+	printf("  $ kubectl apply -f manifests/crds/ (exit %d)\n%s", rc, out);
+	return rc == 0 ? 0 : -1;
+}

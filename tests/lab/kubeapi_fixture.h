@@ -30,6 +30,14 @@ int kf_start(struct kf *f, const char *token, int history) KF_WUR;
  * watcher left behind (to see 410 Gone after compaction) wants them rare. */
 int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmark_s) KF_WUR;
 
+/* Writes a kubeconfig for the running server (its CA, bearer @token, namespace default)
+ * to DIR/kubeconfig and its path into @path. Returns 0, or -1. */
+int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_t len) KF_WUR;
+
+/* Installs the project's CRDs as a user does, `kubectl apply -f manifests/crds/` with
+ * the real kubectl and @kubeconfig, and prints kubectl's output. Returns 0, or -1. */
+int kf_apply_crds(const char *kubeconfig) KF_WUR;
+
 /* Stops the server (SIGTERM, then SIGKILL after 5 s; an unclean exit is reported on stderr)
  * and removes the directory; accepts a fixture that did not start. */
 void kf_stop(struct kf *f);

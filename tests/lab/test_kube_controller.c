@@ -597,32 +597,6 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 
 /* ---- set-up ---- */
 
-static int write_kubeconfig(void)
-{
-	char text[2048];
-
-	kf_path(&T.f, "kubeconfig", T.kubeconfig, sizeof(T.kubeconfig));
-	snprintf(text, sizeof(text),
-		 "apiVersion: v1\nkind: Config\n"
-		 "clusters:\n- name: lab\n  cluster: {server: \"%s\", certificate-authority: \"%s\"}\n"
-		 "users:\n- name: lab\n  user: {token: %s}\n"
-		 "contexts:\n- name: lab\n  context: {cluster: lab, user: lab, namespace: default}\n"
-		 "current-context: lab\n",
-		 T.f.base, T.f.ca, TOKEN);
-	return kf_write_file(T.kubeconfig, text);
-}
-
-static int apply_crds(void)
-{
-	char out[8192];
-	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", T.kubeconfig, "apply", "-f", "manifests/crds/",
-			NULL};
-	int rc = kf_run(argv, out, sizeof(out), 60);
-
-	printf("  $ kubectl apply -f manifests/crds/ (exit %d)\n%s", rc, out);
-	return rc == 0 ? 0 : -1;
-}
-
 static int group_setup(void **state)
 {
 	char err[256];
@@ -632,7 +606,7 @@ static int group_setup(void **state)
 	 * informer past the compaction point (a real server may do that too; the test
 	 * wants the 410 path). */
 	if (lab_up(N_HOSTS) < 0 || kf_start_bookmarks(&T.f, TOKEN, 1000, 60) < 0 ||
-	    write_kubeconfig() < 0)
+	    kf_write_kubeconfig(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig)) < 0)
 		return -1;
 	if (kube_config_load_file(T.kubeconfig, NULL, &T.cfg, err, sizeof(err)) < 0 ||
 	    kube_client_new(&T.cfg, NULL, &T.c, err, sizeof(err)) < 0) {
@@ -649,7 +623,7 @@ static int group_setup(void **state)
 		if (disk && lab_create_volume(0, "shared", vol, i == 3 ? 64 : 32, disk, sizeof(T.disk1)) < 0)
 			return -1;
 	}
-	if (apply_crds() < 0)
+	if (kf_apply_crds(T.kubeconfig) < 0)
 		return -1;
 	create_hosts();
 	kf_path(&T.f, "drover.log", T.log, sizeof(T.log));

@@ -114,46 +114,20 @@ static void test_kube_drain_of_an_unknown_host_fails_naming_it(void **state)
 
 /* ---- set-up ---- */
 
-static int write_kubeconfig(void)
-{
-	char text[2048];
-
-	kf_path(&T.f, "kubeconfig", T.kubeconfig, sizeof(T.kubeconfig));
-	snprintf(text, sizeof(text),
-		 "apiVersion: v1\nkind: Config\n"
-		 "clusters:\n- name: kd\n  cluster: {server: \"%s\", certificate-authority: \"%s\"}\n"
-		 "users:\n- name: kd\n  user: {token: %s}\n"
-		 "contexts:\n- name: kd\n  context: {cluster: kd, user: kd, namespace: default}\n"
-		 "current-context: kd\n",
-		 T.f.base, T.f.ca, TOKEN);
-	return kf_write_file(T.kubeconfig, text);
-}
-
-/* The project's CRDs, as a user installs them. */
-static int apply_crds(void)
-{
-	char out[8192];
-	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", T.kubeconfig, "apply", "-f",
-			"manifests/crds/", NULL};
-	int rc = kf_run(argv, out, sizeof(out), 60);
-
-	printf("  $ kubectl apply -f manifests/crds/ (exit %d)\n%s", rc, out);
-	return rc == 0 ? 0 : -1;
-}
-
 static int group_setup(void **state)
 {
 	char err[256];
 
 	(void)state;
-	if (kf_start(&T.f, TOKEN, 100) < 0 || write_kubeconfig() < 0)
+	if (kf_start(&T.f, TOKEN, 100) < 0 ||
+	    kf_write_kubeconfig(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig)) < 0)
 		return -1;
 	if (kube_config_load_file(T.kubeconfig, NULL, &T.cfg, err, sizeof(err)) < 0 ||
 	    kube_client_new(&T.cfg, NULL, &T.c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "client: %s\n", err);
 		return -1;
 	}
-	return apply_crds();
+	return kf_apply_crds(T.kubeconfig);
 }
 
 static int group_teardown(void **state)
