@@ -125,8 +125,10 @@ static const char *field(const json_t *obj, const char *path, char *buf, size_t 
 	return buf;
 }
 
-/* The status of condition @type of @obj ("" when absent). */
-static const char *condition(const json_t *obj, const char *type, char *buf, size_t len)
+/* Field @what ("status", "message", ...) of condition @type of @obj into @buf ("" when
+ * absent). */
+static const char *condition_field(const json_t *obj, const char *type, const char *what,
+				   char *buf, size_t len)
 {
 	json_t *c;
 	size_t i;
@@ -134,21 +136,13 @@ static const char *condition(const json_t *obj, const char *type, char *buf, siz
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
 		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
-			snprintf(buf, len, "%s", json_string_value(json_object_get(c, "status")) ?: "");
+			snprintf(buf, len, "%s", json_string_value(json_object_get(c, what)) ?: "");
 	return buf;
 }
 
-/* The message of condition @type of @obj into @buf ("" when absent). */
-static const char *condition_message(const json_t *obj, const char *type, char *buf, size_t len)
+static const char *condition(const json_t *obj, const char *type, char *buf, size_t len)
 {
-	json_t *c;
-	size_t i;
-
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
-		if (!strcmp(json_string_value(json_object_get(c, "type")) ?: "", type))
-			snprintf(buf, len, "%s", json_string_value(json_object_get(c, "message")) ?: "");
-	return buf;
+	return condition_field(obj, type, "status", buf, len);
 }
 
 /* ---- objects ---- */
@@ -474,7 +468,7 @@ static void test_kube_cancel_after_postcopy_is_refused_with_a_reason(void **stat
 	merge_patch(&kube_res_migration, "kc-pc", "{\"spec\":{\"cancel\":true}}");
 	/* The guest already runs on the target: the move completes, and says why it did. */
 	json_t *m = wait_field(&kube_res_migration, "kc-pc", "status.phase", "Succeeded");
-	assert_non_null(strstr(condition_message(m, "Complete", buf, sizeof(buf)), "cancel refused"));
+	assert_non_null(strstr(condition_field(m, "Complete", "message", buf, sizeof(buf)), "cancel refused"));
 	printf("  kc-pc: %s\n", buf);
 	json_decref(m);
 	assert_true(wait_running_on("kc-hot", to));
