@@ -477,15 +477,18 @@ static void test_kube_cancel_after_postcopy_is_refused_with_a_reason(void **stat
 static void test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing(void **state)
 {
 	(void)state;
-	/* The change lands while the watches are down; a write drover does not watch moves the
-	 * history on, and compaction then forgets it: every informer must relist (410). */
-	assert_int_equal(api("POST", "/_test/cut-watches", "{}", NULL, NULL), 200);
+	/* drover is frozen while the change lands, a write it does not watch moves the
+	 * history on, compaction forgets it and the watches are cut: on waking it must
+	 * relist (410). Frozen, because drover's own status writes would otherwise move its
+	 * informers past the compaction point, and a watch from there is rightly valid. */
+	assert_int_equal(kill(T.drover, SIGSTOP), 0);
 	merge_patch(&kube_res_vm, "kc-pin", "{\"spec\":{\"host\":\"lab-c\"}}");
 	assert_int_equal(api("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
 			     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
 			     "\"metadata\":{\"name\":\"kc-bump\"},\"spec\":{}}", NULL, NULL), 201);
 	assert_int_equal(api("POST", "/_test/compact", "{}", NULL, NULL), 200);
 	assert_int_equal(api("POST", "/_test/cut-watches", "{}", NULL, NULL), 200);
+	assert_int_equal(kill(T.drover, SIGCONT), 0);
 	assert_true(wait_running_on("kc-pin", 2));
 	assert_vm_status("kc-pin", "lab-c");
 	assert_true(log_has("watch virtualmachines: resourceVersion too old (410): relisting"));
@@ -584,7 +587,10 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 	json_decref(wait_field(&kube_res_migration, "kc-mid", "status.phase", "Succeeded"));
 	assert_true(wait_running_on("kc-free", to));
 	assert_string_equal(lease_holder(holder, sizeof(holder)), "kc-r1");
-	assert_int_equal(count_events("MigrationStarted", "Migration", "kc-mid"), 1);
+	/* Never started twice: the new leader planned no move of kc-free at all. (Events
+	 * are best effort: the old leader may have died before sending its Started.) */
+	assert_false(file_has(T.replica_log[1], "vm=default/kc-free action=live-migrate"));
+	assert_true(count_events("MigrationStarted", "Migration", "kc-mid") <= 1);
 	assert_int_equal(lab_stop(T.replica[1], 30), 0);
 	T.replica[1] = -1;
 }
