@@ -136,12 +136,12 @@ cleanup:
 /* Waits for a change (to the manifests or to the overrides in the state dir: `drover
  * drain` writes there), a libvirt event, a signal or the resync timer. */
 static void wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
-			  const char *odir)
+			  const char *odir, double max_s)
 {
 	struct pollfd fds[3] = {{.fd = w->fd, .events = POLLIN},
 				{.fd = wake_pipe[0], .events = POLLIN},
 				{.fd = ow->fd, .events = POLLIN}};
-	double until = clk_mono() + RUN_RESYNC_S;
+	double until = clk_mono() + max_s;
 
 	while (!stopping) {
 		int left_ms = (int)((until - clk_mono()) * 1000);
@@ -236,8 +236,12 @@ int cli_run(int argc, char **argv)
 	while (!stopping) {
 		bool more = reconcile_once(&r, &o);
 		httpd_set_ready(http, true);
-		if (!more)
-			wait_for_work(&w, o.dir, &ow, odir);
+		if (more)
+			continue;
+		/* Until the resync, or sooner when a backed-off action is due again. */
+		double due = rec_retry_due_in(&r);
+		wait_for_work(&w, o.dir, &ow, odir,
+			      due >= 0 && due < RUN_RESYNC_S ? due + 0.1 : RUN_RESYNC_S);
 	}
 	log_kv("info", "stopping", NULL);
 	rc = 0;

@@ -40,6 +40,14 @@ void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
 	r->pool.wake_opaque = opaque;
 }
 
+double rec_retry_due_in(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	double due = retry_next_due(&r->retries, clk_mono());
+	pthread_mutex_unlock(&r->lock);
+	return due;
+}
+
 void rec_free(struct rec *r)
 {
 	if (!r)

@@ -83,6 +83,10 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
  * This function can't fail. */
 void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque);
 
+/* Seconds until the earliest backed-off action may be tried again, or -1 when none
+ * waits. Thread-safe. */
+double rec_retry_due_in(struct rec *r);
+
 /* Releases connections and records; accepts NULL. */
 void rec_free(struct rec *r);
 

@@ -49,6 +49,18 @@ double retry_wait_left(const struct retry_table *t, const char *key, double now)
 	return e && e->next_try > now ? e->next_try - now : 0;
 }
 
+double retry_next_due(const struct retry_table *t, double now)
+{
+	double soonest = -1;
+
+	for (size_t i = 0; i < t->n; i++) {
+		double left = t->items[i].next_try > now ? t->items[i].next_try - now : 0;
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
+	return soonest;
+}
+
 const char *retry_why(const struct retry_table *t, const char *key)
 {
 	const struct retry_entry *e = find(t, key);

@@ -24,8 +24,11 @@ static void test_backoff_doubles_to_a_cap_and_resets_on_success(void **state)
 	assert_true(retry_wait_left(&t, "default/web-2", 1000) == 0);   /* other VMs unaffected */
 	retry_succeeded(&t, "default/web-1");
 	assert_null(retry_why(&t, "default/web-1"));
+	assert_true(retry_next_due(&t, 2000) == -1);             /* nothing waits */
 	retry_failed(&t, "default/web-1", "again", 2000);
 	assert_true(retry_wait_left(&t, "default/web-1", 2000) == 5);
+	retry_failed(&t, "default/web-2", "too", 2001);
+	assert_true(retry_next_due(&t, 2001) == 4);              /* the earliest of the two */
 	retry_free(&t);
 }
 
