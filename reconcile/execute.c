@@ -147,13 +147,6 @@ static void on_cold_progress(void *opaque, unsigned long long done, unsigned lon
 	report(mc);
 }
 
-/* Bytes of the VM's disks that a local-storage move copies (for the deadline). */
-static uint64_t disk_bytes(const struct plan_action *a)
-{
-	(void)a;
-	return 0; /* sizes are not in the spec; the memory-based deadline plus its floor cover it */
-}
-
 /* After a live move that copied local disks, the source's copies are stale: delete
  * them, as a cold move does, so they neither fill the pool nor collide with a move
  * back. Only called once libvirt has confirmed the target took over. */
@@ -225,7 +218,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		 * their type, so it is told the migration is safe. */
 		.shared_unsafe = a->kind == PLAN_MIGRATE_LIVE,
 		.memory_bytes = res.memory,
-		.disk_bytes = disk_bytes(a),
+		/* disk_bytes stays 0: disk sizes are not in the spec; the deadline's floor
+		 * (MIG_MIN_DEADLINE_S) covers a copy of small local disks. */
 		.knobs = a->knobs,
 		.progress = on_live_progress,
 		.opaque = mc,

@@ -520,18 +520,26 @@ static int start_replica(int i)
 	return lab_spawn(argv, T.replica_log[i]);
 }
 
+/* Starts replica kc-r0, waits until it holds the Lease (its name left in @holder),
+ * then starts kc-r1 as the standby. */
+static void start_leader_and_standby(char *holder, size_t len)
+{
+	holder[0] = '\0';
+	T.replica[0] = start_replica(0);
+	assert_true(T.replica[0] > 0);
+	for (int tenth = 0; tenth < REACT_S * 10 && strcmp(holder, "kc-r0"); tenth++, usleep(100000))
+		lease_holder(holder, len);
+	assert_string_equal(holder, "kc-r0");
+	T.replica[1] = start_replica(1);
+	assert_true(T.replica[1] > 0);
+}
+
 static void test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies(void **state)
 {
 	char holder[64] = "";
 	(void)state;
 
-	T.replica[0] = start_replica(0);
-	assert_true(T.replica[0] > 0);
-	for (int tenth = 0; tenth < REACT_S * 10 && strcmp(holder, "kc-r0"); tenth++, usleep(100000))
-		lease_holder(holder, sizeof(holder));
-	assert_string_equal(holder, "kc-r0");
-	T.replica[1] = start_replica(1);
-	assert_true(T.replica[1] > 0);
+	start_leader_and_standby(holder, sizeof(holder));
 	sleep(SHORT_LEASE_S);
 	/* Only the leader acts: the other one is synced and waits. */
 	assert_string_equal(lease_holder(holder, sizeof(holder)), "kc-r0");
@@ -563,13 +571,7 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 	char holder[64] = "";
 	(void)state;
 
-	T.replica[0] = start_replica(0);
-	assert_true(T.replica[0] > 0);
-	for (int tenth = 0; tenth < REACT_S * 10 && strcmp(holder, "kc-r0"); tenth++, usleep(100000))
-		lease_holder(holder, sizeof(holder));
-	assert_string_equal(holder, "kc-r0");
-	T.replica[1] = start_replica(1);
-	assert_true(T.replica[1] > 0);
+	start_leader_and_standby(holder, sizeof(holder));
 
 	int from = host_of("kc-free");
 	assert_true(from >= 0);
