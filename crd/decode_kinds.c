@@ -363,12 +363,40 @@ cleanup:
 	crd_dec_pop(c, saved);
 }
 
+static void dec_transitions(struct crd_dctx *c, const struct crd_node *st,
+			    struct crd_migration_status *s)
+{
+	static const char *const known[] = {"phase", "phaseTransitionTimestamp", NULL};
+	const struct crd_node *list = crd_dec_list(c, st, "phaseTransitionTimestamps",
+						   CRD_MIG_TRANSITIONS_MAX);
+	size_t saved = crd_dec_push(c, "phaseTransitionTimestamps");
+
+	for (size_t i = 0; list && i < list->n_kids; i++) {
+		const struct crd_node *it = list->kids[i];
+		struct crd_mig_transition *t = &s->transitions[s->n_transitions];
+		size_t s2 = crd_dec_push_index(c, i);
+		int phase = 0;
+		if (crd_dec_expect(c, it, CRD_NODE_MAP)) {
+			s->n_transitions++;
+			crd_dec_fields(c, it, known);
+			if (crd_dec_member(c, it, "phase", true) &&
+			    crd_dec_enum(c, it, "phase", &crd_mig_phase_desc, &phase) == 0)
+				t->phase = (enum crd_mig_phase)phase;
+			if (crd_dec_str(c, it, "phaseTransitionTimestamp", true, &t->time) == 0)
+				check_str(c, it, "phaseTransitionTimestamp", t->time, crd_valid_rfc3339,
+					  "an RFC 3339 time like 2026-11-23T10:00:00Z");
+		}
+		crd_dec_pop(c, s2);
+	}
+	crd_dec_pop(c, saved);
+}
+
 static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 			   struct crd_migration_status *s)
 {
 	static const char *const known[] = {"observedGeneration", "phase", "sourceHost",
-		"targetHost", "mode", "startTime", "endTime", "progress", "downtimeMs",
-		"failureReason", "conditions", NULL};
+		"targetHost", "mode", "startTime", "endTime", "phaseTransitionTimestamps",
+		"progress", "downtimeMs", "failureReason", "conditions", NULL};
 
 	crd_dec_fields(c, st, known);
 	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
@@ -378,6 +406,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 	DEC_ENUM(c, st, "mode", &crd_mig_run_mode_desc, &s->mode);
 	(void)crd_dec_str(c, st, "startTime", false, &s->start_time);
 	(void)crd_dec_str(c, st, "endTime", false, &s->end_time);
+	dec_transitions(c, st, s);
 	dec_progress(c, st, &s->progress);
 	(void)crd_dec_int(c, st, "downtimeMs", 0, INT64_MAX, &s->downtime_ms);
 	(void)crd_dec_str(c, st, "failureReason", false, &s->failure_reason);

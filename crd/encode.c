@@ -73,6 +73,25 @@ static void put_conditions(json_t *o, const struct crd_conditions *c)
 		put(o, "conditions", crd_conditions_to_json(c));
 }
 
+/* status.phaseTransitionTimestamps, oldest first; omitted when empty. */
+static void put_transitions(json_t *o, const struct crd_migration_status *st)
+{
+	json_t *a;
+
+	if (!st->n_transitions || !(a = json_array()))
+		return;
+	for (size_t i = 0; i < st->n_transitions && i < CRD_MIG_TRANSITIONS_MAX; i++) {
+		json_t *t = json_object();
+		put_str(t, "phase", crd_mig_phase_str(st->transitions[i].phase));
+		put_str(t, "phaseTransitionTimestamp", st->transitions[i].time);
+		if (!t || json_array_append_new(a, t) < 0) {
+			json_decref(a);
+			return;
+		}
+	}
+	put(o, "phaseTransitionTimestamps", a);
+}
+
 json_t *crd_host_status_to_json(const struct crd_host_status *st)
 {
 	json_t *o = json_object(), *hv = json_object(), *mem = json_object();
@@ -123,6 +142,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	put_str(o, "mode", crd_mig_run_mode_str(st->mode));
 	put_str(o, "startTime", st->start_time);
 	put_str(o, "endTime", st->end_time);
+	put_transitions(o, st);
 	put_int(prog, "dataTotalBytes", (int64_t)p->data_total_bytes);
 	put_int(prog, "dataProcessedBytes", (int64_t)p->data_processed_bytes);
 	put_int(prog, "dataRemainingBytes", (int64_t)p->data_remaining_bytes);

@@ -146,6 +146,8 @@ void crd_migration_free(struct crd_migration *m)
 	free(m->status.start_time);
 	free(m->status.end_time);
 	free(m->status.failure_reason);
+	for (size_t i = 0; i < m->status.n_transitions; i++)
+		free(m->status.transitions[i].time);
 	crd_conditions_free(&m->status.conditions);
 	memset(m, 0, sizeof(*m));
 }

@@ -208,9 +208,19 @@ struct crd_mig_progress {
 	uint64_t iteration;
 	int32_t percent;
 };
+/* When a Migration entered a phase (status.phaseTransitionTimestamps[], as KubeVirt's
+ * VirtualMachineInstanceMigration). A Migration passes through at most 7 phases; the cap
+ * bounds a record that keeps going back and forth, and the oldest entries give way. */
+#define CRD_MIG_TRANSITIONS_MAX 16
+struct crd_mig_transition {
+	enum crd_mig_phase phase;
+	char *time;                     /* RFC 3339 */
+};
 struct crd_migration_status {
 	int64_t observed_generation;
 	enum crd_mig_phase phase;
+	struct crd_mig_transition transitions[CRD_MIG_TRANSITIONS_MAX];  /* oldest first */
+	size_t n_transitions;
 	char *source_host, *target_host;
 	enum crd_mig_run_mode mode;
 	char *start_time, *end_time;    /* RFC 3339 */

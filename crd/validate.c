@@ -121,6 +121,50 @@ bool crd_valid_network_name(const char *s)
 	return true;
 }
 
+/* Reads @n digits at *@p as a number from @lo to @hi and advances past them. Returns false
+ * (stopping at the first non-digit, never past the end) otherwise. */
+static bool digits_in(const char **p, size_t n, int lo, int hi)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return false;
+		v = v * 10 + (**p - '0');
+	}
+	return v >= lo && v <= hi;
+}
+
+/* Advances past one of the characters of @set at *@p. Returns false when none is there. */
+static bool one_of(const char **p, const char *set)
+{
+	if (!**p || !strchr(set, **p))
+		return false;
+	(*p)++;
+	return true;
+}
+
+bool crd_valid_rfc3339(const char *s)
+{
+	const char *p = s;
+
+	if (!digits_in(&p, 4, 0, 9999) || !one_of(&p, "-") || !digits_in(&p, 2, 1, 12) ||
+	    !one_of(&p, "-") || !digits_in(&p, 2, 1, 31) || !one_of(&p, "Tt") ||
+	    !digits_in(&p, 2, 0, 23) || !one_of(&p, ":") || !digits_in(&p, 2, 0, 59) ||
+	    !one_of(&p, ":") || !digits_in(&p, 2, 0, 60))
+		return false;
+	if (one_of(&p, ".")) {
+		const char *frac = p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			return false;
+	}
+	if (one_of(&p, "Zz"))
+		return !*p;
+	return one_of(&p, "+-") && digits_in(&p, 2, 0, 23) && one_of(&p, ":") &&
+	       digits_in(&p, 2, 0, 59) && !*p;
+}
+
 static bool no_space(const char *s)
 {
 	for (; *s; s++)

@@ -181,13 +181,36 @@ int status_host_update(struct crd_host *h, const struct inv_host *ih, const char
 	return rc ? -1 : 0;
 }
 
+int status_migration_set_phase(struct crd_migration_status *st, enum crd_mig_phase phase,
+			       const char *now)
+{
+	size_t n = st->n_transitions;
+	char *stamp;
+
+	st->phase = phase;
+	if (phase == CRD_MIG_PHASE_NONE || (n && st->transitions[n - 1].phase == phase))
+		return 0;
+	if (!(stamp = strdup(now)))
+		return -1;
+	if (n >= CRD_MIG_TRANSITIONS_MAX) {
+		/* Only a record that keeps changing its mind gets here; its latest phases are
+		 * the ones that explain where it stands. */
+		free(st->transitions[0].time);
+		n = CRD_MIG_TRANSITIONS_MAX - 1;
+		memmove(&st->transitions[0], &st->transitions[1], n * sizeof(st->transitions[0]));
+	}
+	st->transitions[n] = (struct crd_mig_transition){.phase = phase, .time = stamp};
+	st->n_transitions = n + 1;
+	return 0;
+}
+
 int status_migration_update(struct crd_migration_status *st, const struct exec_move *mv,
 			    int64_t generation, const char *now)
 {
 	int rc = 0;
 
 	st->observed_generation = generation;
-	st->phase = mv->phase;
+	rc |= status_migration_set_phase(st, mv->phase, now);
 	st->mode = mv->mode;
 	st->progress = mv->progress;
 	st->downtime_ms = mv->downtime_ms < 0 ? 0 : mv->downtime_ms;

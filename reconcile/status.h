@@ -30,8 +30,16 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
  * Returns 0, or -1 when out of memory. */
 int status_host_update(struct crd_host *h, const struct inv_host *ih, const char *now) STATUS_WUR;
 
-/* Copies a move's record @mv into Migration status @st (source, target, phase, mode,
- * times, progress, downtime, failure reason, and a condition per phase).
+/* Sets @st->phase to @phase and, when it differs from the last entry of
+ * status.phaseTransitionTimestamps (or there is none), appends {@phase, @now} (@now is
+ * RFC 3339, not NULL). Writing the same phase again adds nothing; past
+ * CRD_MIG_TRANSITIONS_MAX entries the oldest is dropped. PHASE_NONE is never recorded.
+ * Returns 0, or -1 when out of memory (the phase is set, the entry is not). */
+int status_migration_set_phase(struct crd_migration_status *st, enum crd_mig_phase phase,
+			       const char *now) STATUS_WUR;
+
+/* Copies a move's record @mv into Migration status @st (source, target, phase and its
+ * transition time, mode, times, progress, downtime, failure reason, and a condition per phase).
  * Returns 0, or -1 when out of memory. */
 int status_migration_update(struct crd_migration_status *st, const struct exec_move *mv,
 			    int64_t generation, const char *now) STATUS_WUR;

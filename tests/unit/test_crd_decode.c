@@ -99,6 +99,12 @@ static void test_api_json_object_round_trips(void **state)
 	assert_int_equal(set.hosts[0].status.memory_free, 40ull << 30);
 	assert_string_equal(set.hosts[0].meta.finalizers[0], "drover.io/host");
 	assert_int_equal(set.migrations[0].status.progress.percent, 100);
+	const struct crd_migration_status *ms = &set.migrations[0].status;
+	assert_int_equal(ms->n_transitions, 3);
+	assert_int_equal(ms->transitions[0].phase, CRD_MIG_PENDING);
+	assert_string_equal(ms->transitions[0].time, "2026-11-23T09:59:58Z");
+	assert_int_equal(ms->transitions[2].phase, CRD_MIG_SUCCEEDED);
+	assert_string_equal(ms->transitions[2].time, "2026-11-23T10:00:09.5+00:00");
 	assert_int_equal(set.vms[0].status.phase, CRD_VM_MIGRATING);
 	crd_set_free(&set);
 	crd_errors_free(&errs);
@@ -122,6 +128,65 @@ static void test_api_object_errors_name_the_object(void **state)
 	json_decref(obj);
 	obj = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}", 0, &jerr);
 	assert_int_equal(crd_decode_json_object(obj, "api", &o, &errs), 1);
+	json_decref(obj);
+	crd_errors_free(&errs);
+}
+
+/* A Migration record as the state dir and the API hold it: the phase history comes back. */
+static void test_migration_phase_transitions_round_trip(void **state)
+{
+	static const char *const text =
+		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\","
+		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
+		"\"spec\":{\"vmName\":\"web-1\"},"
+		"\"status\":{\"phase\":\"Failed\",\"phaseTransitionTimestamps\":["
+		"{\"phase\":\"Running\",\"phaseTransitionTimestamp\":\"2026-11-23T10:00:00Z\"},"
+		"{\"phase\":\"Failed\",\"phaseTransitionTimestamp\":\"2026-11-23T10:02:30Z\"}]}}";
+	json_error_t jerr;
+	json_t *obj = json_loads(text, 0, &jerr);
+	struct crd_object o;
+	struct crd_errors errs = {0};
+	(void)state;
+
+	assert_non_null(obj);
+	assert_int_equal(crd_decode_json_object(obj, "state", &o, &errs), 0);
+	const struct crd_migration_status *st = &o.u.migration.status;
+	assert_int_equal(st->n_transitions, 2);
+	assert_int_equal(st->transitions[0].phase, CRD_MIG_RUNNING);
+	assert_string_equal(st->transitions[0].time, "2026-11-23T10:00:00Z");
+	assert_int_equal(st->transitions[1].phase, CRD_MIG_FAILED);
+	assert_string_equal(st->transitions[1].time, "2026-11-23T10:02:30Z");
+	json_t *again = crd_migration_status_to_json(st);
+	char *s = json_dumps(json_object_get(again, "phaseTransitionTimestamps"), JSON_COMPACT);
+	assert_string_equal(s, "[{\"phase\":\"Running\",\"phaseTransitionTimestamp\":"
+			    "\"2026-11-23T10:00:00Z\"},{\"phase\":\"Failed\","
+			    "\"phaseTransitionTimestamp\":\"2026-11-23T10:02:30Z\"}]");
+	free(s);
+	json_decref(again);
+	json_decref(obj);
+	crd_object_free(&o);
+	crd_errors_free(&errs);
+}
+
+static void test_migration_transition_with_unknown_phase_is_refused(void **state)
+{
+	json_error_t jerr;
+	json_t *obj = json_loads("{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\","
+				 "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},"
+				 "\"spec\":{\"vmName\":\"web-1\"},\"status\":{"
+				 "\"phaseTransitionTimestamps\":[{\"phase\":\"Flying\","
+				 "\"phaseTransitionTimestamp\":\"2026-11-23T10:00:00Z\"}]}}", 0, &jerr);
+	struct crd_object o;
+	struct crd_errors errs = {0};
+	char line[512];
+	(void)state;
+
+	assert_non_null(obj);
+	assert_int_equal(crd_decode_json_object(obj, "api", &o, &errs), -1);
+	crd_error_format(&errs.items[0], line, sizeof(line));
+	assert_string_equal(line, "api: Migration ns/m: status.phaseTransitionTimestamps[0].phase: "
+			    "expected one of Pending, Scheduling, PreChecking, Running, Succeeded, "
+			    "Failed, Cancelled, got \"Flying\"");
 	json_decref(obj);
 	crd_errors_free(&errs);
 }
@@ -232,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_knobs_layer_defaults_policy_then_migration),
 		cmocka_unit_test(test_api_json_object_round_trips),
 		cmocka_unit_test(test_api_object_errors_name_the_object),
+		cmocka_unit_test(test_migration_phase_transitions_round_trip),
+		cmocka_unit_test(test_migration_transition_with_unknown_phase_is_refused),
 		cmocka_unit_test(test_status_encoders_omit_unset_fields),
 		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),
 		cmocka_unit_test(test_short_form_expands_to_escaped_libvirt_xml),

@@ -1,8 +1,8 @@
 /* The CRD openAPIV3Schemas and the C validator agree on the good and bad corpus.
  *
  * A small checker applies the schema subset the CRDs use (type, required, enum, pattern,
- * properties — closed, as the API server's strict field validation treats them —,
- * additionalProperties, items, minimum/maximum, maxLength, maxItems,
+ * format date-time, properties — closed, as the API server's strict field validation treats
+ * them —, additionalProperties, items, minimum/maximum, maxLength, maxItems,
  * x-kubernetes-int-or-string; null values count as absent, as the API server prunes them).
  * Every drover document of a good file must pass it; a bad file marked "# schema: reject"
  * must have a document it refuses, one marked "accept" none (the rule there is beyond what a
@@ -80,9 +80,13 @@ static bool check(const struct crd_node *s, const struct crd_node *v);
 static bool check_string(const struct crd_node *s, const struct crd_node *v)
 {
 	const struct crd_node *e = crd_node_get(s, "enum"), *ml = crd_node_get(s, "maxLength");
-	const char *pat = str_of(s, "pattern");
+	const char *pat = str_of(s, "pattern"), *fmt = str_of(s, "format");
 
 	if (v->kind != CRD_NODE_STR)
+		return false;
+	if (fmt && !strcmp(fmt, "date-time") &&
+	    !matches("^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?"
+		     "([Zz]|[+-][0-9]{2}:[0-9]{2})$", v->text))
 		return false;
 	if (ml && strlen(v->text) > strtoull(ml->text, NULL, 10))
 		return false;

@@ -1,4 +1,4 @@
-/* Format rules: names, label keys and values, paths, URIs, addresses, suggestions. */
+/* Format rules: names, label keys and values, paths, URIs, addresses, times, suggestions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +34,16 @@ static void test_format_rules_accept_and_refuse(void **state)
 		{crd_valid_bridge_name, "br0", true}, {crd_valid_bridge_name, "virbr0.100", true},
 		{crd_valid_bridge_name, "br 0", false}, {crd_valid_bridge_name, "0123456789abcdef", false},
 		{crd_valid_network_name, "default", true}, {crd_valid_network_name, "a/b", false},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00Z", true},
+		{crd_valid_rfc3339, "2026-11-23t10:00:00.123456z", true},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00+01:30", true},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00", false},
+		{crd_valid_rfc3339, "2026-11-23 10:00:00Z", false},
+		{crd_valid_rfc3339, "2026-13-23T10:00:00Z", false},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00.Z", false},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00Zx", false},
+		{crd_valid_rfc3339, "2026-11-23T10:00:00+0130", false},
+		{crd_valid_rfc3339, "2026-11", false}, {crd_valid_rfc3339, "", false},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

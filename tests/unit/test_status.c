@@ -1,5 +1,6 @@
 /* test_status: status written back — conditions follow the Kubernetes conventions
- * (lastTransitionTime moves only on a transition) and VM status follows the plan. */
+ * (lastTransitionTime moves only on a transition), VM status follows the plan, and a
+ * Migration records when it entered each phase. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,10 +56,89 @@ static void test_migration_status_copies_the_move_record(void **state)
 	assert_int_equal(st.downtime_ms, 0);
 	assert_int_equal(st.progress.percent, 40);
 	assert_int_equal(st.conditions.n, 1);
-	free(st.source_host);
-	free(st.target_host);
-	free(st.failure_reason);
-	crd_conditions_free(&st.conditions);
+	assert_int_equal(st.n_transitions, 1);
+	assert_int_equal(st.transitions[0].phase, CRD_MIG_FAILED);
+	assert_string_equal(st.transitions[0].time, "2026-11-23T10:00:00Z");
+	struct crd_migration m = {.status = st};
+	crd_migration_free(&m);
+}
+
+/* A move reported as it goes: Running many times (progress), then its end. */
+static void test_migration_phase_transitions_are_recorded_in_order_with_times(void **state)
+{
+	struct crd_migration m = {0};
+	struct exec_move mv = {.phase = CRD_MIG_RUNNING, .mode = CRD_RUN_PRECOPY};
+	(void)state;
+
+	assert_int_equal(status_migration_update(&m.status, &mv, 1, "2026-11-23T10:00:00Z"), 0);
+	mv.progress.percent = 50;
+	assert_int_equal(status_migration_update(&m.status, &mv, 1, "2026-11-23T10:00:04Z"), 0);
+	mv.phase = CRD_MIG_SUCCEEDED;
+	assert_int_equal(status_migration_update(&m.status, &mv, 1, "2026-11-23T10:00:09Z"), 0);
+	assert_int_equal(m.status.phase, CRD_MIG_SUCCEEDED);
+	assert_int_equal(m.status.n_transitions, 2);
+	assert_int_equal(m.status.transitions[0].phase, CRD_MIG_RUNNING);
+	assert_string_equal(m.status.transitions[0].time, "2026-11-23T10:00:00Z");
+	assert_int_equal(m.status.transitions[1].phase, CRD_MIG_SUCCEEDED);
+	assert_string_equal(m.status.transitions[1].time, "2026-11-23T10:00:09Z");
+	crd_migration_free(&m);
+}
+
+static void test_writing_the_same_phase_again_adds_no_transition(void **state)
+{
+	struct crd_migration m = {0};
+	struct crd_migration_status *st = &m.status;
+	(void)state;
+
+	assert_int_equal(status_migration_set_phase(st, CRD_MIG_PENDING, "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(status_migration_set_phase(st, CRD_MIG_PENDING, "2026-11-23T10:05:00Z"), 0);
+	assert_int_equal(st->n_transitions, 1);
+	assert_string_equal(st->transitions[0].time, "2026-11-23T10:00:00Z");
+	/* No phase is no transition. */
+	assert_int_equal(status_migration_set_phase(st, CRD_MIG_PHASE_NONE, "2026-11-23T10:06:00Z"),
+			 0);
+	assert_int_equal(st->n_transitions, 1);
+	crd_migration_free(&m);
+}
+
+/* A record read back with a history resumes it: only a different phase is added. */
+static void test_transitions_continue_a_history_read_back(void **state)
+{
+	struct crd_migration m = {0};
+	struct crd_migration_status *st = &m.status;
+	(void)state;
+
+	st->phase = CRD_MIG_RUNNING;
+	st->transitions[0].phase = CRD_MIG_RUNNING;
+	st->transitions[0].time = strdup("2026-11-23T09:00:00Z");
+	st->n_transitions = 1;
+	assert_int_equal(status_migration_set_phase(st, CRD_MIG_RUNNING, "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(status_migration_set_phase(st, CRD_MIG_CANCELLED, "2026-11-23T10:00:01Z"), 0);
+	assert_int_equal(st->n_transitions, 2);
+	assert_string_equal(st->transitions[0].time, "2026-11-23T09:00:00Z");
+	assert_int_equal(st->transitions[1].phase, CRD_MIG_CANCELLED);
+	assert_string_equal(st->transitions[1].time, "2026-11-23T10:00:01Z");
+	crd_migration_free(&m);
+}
+
+static void test_transitions_are_capped_keeping_the_latest(void **state)
+{
+	struct crd_migration m = {0};
+	char now[32];
+	(void)state;
+
+	for (int i = 0; i < CRD_MIG_TRANSITIONS_MAX + 4; i++) {
+		snprintf(now, sizeof(now), "2026-11-23T10:00:%02dZ", i);
+		assert_int_equal(status_migration_set_phase(&m.status, i % 2 ? CRD_MIG_RUNNING
+							    : CRD_MIG_PENDING, now), 0);
+	}
+	assert_int_equal(m.status.n_transitions, CRD_MIG_TRANSITIONS_MAX);
+	assert_string_equal(m.status.transitions[0].time, "2026-11-23T10:00:04Z");
+	assert_int_equal(m.status.transitions[0].phase, CRD_MIG_PENDING);
+	assert_string_equal(m.status.transitions[CRD_MIG_TRANSITIONS_MAX - 1].time,
+			    "2026-11-23T10:00:19Z");
+	assert_int_equal(m.status.transitions[CRD_MIG_TRANSITIONS_MAX - 1].phase, CRD_MIG_RUNNING);
+	crd_migration_free(&m);
 }
 
 static void test_vm_keeps_its_last_host_while_that_host_is_unseen(void **state)
@@ -91,6 +171,10 @@ int main(void)
 		cmocka_unit_test(test_condition_time_changes_only_on_transition),
 		cmocka_unit_test(test_problem_reasons_are_condition_reasons),
 		cmocka_unit_test(test_migration_status_copies_the_move_record),
+		cmocka_unit_test(test_migration_phase_transitions_are_recorded_in_order_with_times),
+		cmocka_unit_test(test_writing_the_same_phase_again_adds_no_transition),
+		cmocka_unit_test(test_transitions_continue_a_history_read_back),
+		cmocka_unit_test(test_transitions_are_capped_keeping_the_latest),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
