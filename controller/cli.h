@@ -26,4 +26,8 @@ int cli_run(int argc, char **argv);
 int cli_drain(int argc, char **argv);
 int cli_undrain(int argc, char **argv);
 
+/* Creates a Migration (through the API, or as a request in the state dir) and follows it
+ * with a progress bar until it ends. Exit 0 when it succeeded, 1 otherwise. */
+int cli_migrate(int argc, char **argv);
+
 #endif

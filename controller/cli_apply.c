@@ -8,24 +8,20 @@
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
 #include "controller/view.h"
-#include "crd/load.h"
 
 #define PLAN_USAGE "drover plan -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N]"
 #define APPLY_USAGE                                                                          \
 	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--timeout SECONDS]"
 
-/* Loads the manifests and the status recorded for them. Returns 0, or -1 after
- * printing every error (then nothing may be changed anywhere). */
+/* Loads the manifests, the requests and overrides of the state dir and the status
+ * recorded for them. Returns 0, or -1 after printing every error (then nothing may be
+ * changed anywhere). */
 static int load(const struct cli_opts *o, struct crd_set *set)
 {
 	struct crd_errors errs = {0};
-	int rc = crd_load_paths(o->paths, o->n_paths, set, &errs);
+	int rc = ovr_load_desired(o->paths, o->n_paths, o->state_dir, set, &errs);
 
-	if (rc == 0)
-		state_load_status(o->state_dir, set, &errs);
-	if (rc == 0)
-		(void)ovr_apply(o->state_dir, set, &errs);
 	crd_errors_print(&errs, stderr);
 	if (rc < 0)
 		fprintf(stderr, "%zu error%s: nothing was changed\n", errs.n_errors,
@@ -92,6 +88,7 @@ int cli_apply(int argc, char **argv)
 		fprintf(stderr, "drover apply: out of memory\n");
 		goto cleanup;
 	}
+	(void)ovr_forget_finished(o.state_dir, &set);
 	(void)state_prune_migrations(o.state_dir, &set, STATE_KEEP_FINISHED);
 	printf("Apply: %d done, %d failed, %d blocked: %s.\n", res.actions_done, res.actions_failed,
 	       res.blocked, res.converged ? "converged" : "NOT converged");

@@ -22,17 +22,6 @@
 #define UNDRAIN_USAGE "drover undrain HOST " DRAIN_OPTS
 #define MERGE_PATCH "application/merge-patch+json"
 
-/* True when @name appears in @argv as "--name VALUE" or "--name=VALUE". */
-static bool has_option(int argc, char **argv, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], name, len) && (!argv[i][len] || argv[i][len] == '='))
-			return true;
-	return false;
-}
-
 /* API mode: merge-patches {"spec": {"drain": @drain}} into Host @ns/@name. Returns the
  * exit code after printing the outcome. */
 static int drain_api(const char *cmd, const char *kubeconfig, const char *ns, const char *name,
@@ -109,7 +98,7 @@ static int run(const char *cmd, const char *usage, bool drain, int argc, char **
 {
 	struct cli_opts o;
 	const char *in_cluster = getenv("KUBERNETES_SERVICE_HOST");
-	bool dir_given = has_option(argc, argv, "--state-dir");
+	bool dir_given = cli_opt_given(argc, argv, "--state-dir");
 
 	if (cli_parse(cmd, usage, CLI_OPT_STATE_DIR | CLI_OPT_KUBECONFIG | CLI_OPT_NAMESPACE, argc,
 		      argv, &o) < 0)

@@ -48,6 +48,41 @@ static int parse_limit(const char *cmd, const char *opt, const char *val, struct
 	return 0;
 }
 
+/* Handles one option of `drover migrate`. Returns 1 when @opt was one, 0 when not, -1 on
+ * error. */
+static int parse_migrate(const char *cmd, const char *opt, const char *val, struct cli_opts *o)
+{
+	struct cli_migrate *m = &o->migrate;
+
+	if (!strcmp(opt, "--to"))
+		m->to = val;
+	else if (!strcmp(opt, "--mode"))
+		m->mode = val;
+	else if (!strcmp(opt, "--name"))
+		m->name = val;
+	else if (!strcmp(opt, "--bandwidth"))
+		return parse_number(cmd, opt, val, 0, 1e6, &m->bandwidth_mibps) < 0 ? -1 : 1;
+	else if (!strcmp(opt, "--max-downtime"))
+		return parse_number(cmd, opt, val, 1, 1e6, &m->max_downtime_ms) < 0 ? -1 : 1;
+	else if (!strcmp(opt, "--timeout"))
+		return parse_number(cmd, opt, val, 0, 7 * 86400, &m->timeout_s) < 0 ? -1 : 1;
+	else
+		return 0;
+	return 1;
+}
+
+/* Options that take no value. Returns true when @arg was one (and sets it). */
+static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
+{
+	if (!(allowed & CLI_OPT_MIGRATE))
+		return false;
+	if (!strcmp(arg, "--allow-post-copy"))
+		return o->migrate.allow_post_copy = true;
+	if (!strcmp(arg, "--no-wait"))
+		return o->migrate.no_wait = true;
+	return false;
+}
+
 /* Prints "drover CMD: <problem>" and the usage. Returns -1. */
 __attribute__((format(printf, 3, 4)))
 static int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
@@ -84,6 +119,7 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 	o->state_dir = STATE_DEFAULT_DIR;
 	o->output = "table";
 	o->metrics_addr = HTTPD_DEFAULT_ADDR;
+	o->migrate.bandwidth_mibps = o->migrate.max_downtime_ms = -1;
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i];
@@ -97,6 +133,8 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 			continue;
 		}
 		files_open = false;
+		if (parse_flag(allowed, arg, o))
+			continue;
 		const char *val;
 		if (!strncmp(arg, "-f", 2) && arg[2]) {
 			snprintf(name, sizeof(name), "-f");
@@ -132,6 +170,8 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 			o->namespace = val;
 		} else {
 			int rc = (allowed & CLI_OPT_LIMITS) ? parse_limit(cmd, name, val, o) : 0;
+			if (rc == 0 && (allowed & CLI_OPT_MIGRATE))
+				rc = parse_migrate(cmd, name, val, o);
 			if (rc < 0)
 				return -1;
 			if (rc == 0)
@@ -141,4 +181,14 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 	if ((allowed & CLI_OPT_FILES) && !(allowed & CLI_OPT_DIR) && o->n_paths == 0)
 		return usage_error(cmd, usage, "-f PATH is required");
 	return 0;
+}
+
+bool cli_opt_given(int argc, char **argv, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], name, len) && (!argv[i][len] || argv[i][len] == '='))
+			return true;
+	return false;
 }

@@ -2,6 +2,7 @@
 #ifndef DROVER_CLI_OPTS_H
 #define DROVER_CLI_OPTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "controller/log.h"
@@ -20,6 +21,17 @@ enum cli_opt_bit {
 	CLI_OPT_METRICS = 1u << 6,    /* --metrics-addr ADDR */
 	CLI_OPT_LOG_FORMAT = 1u << 7, /* --log-format logfmt|json */
 	CLI_OPT_NAMESPACE = 1u << 8,  /* --namespace NS (-n NS) */
+	CLI_OPT_MIGRATE = 1u << 9,    /* --to --mode --name --bandwidth --max-downtime --timeout
+				       * and the flags --allow-post-copy --no-wait */
+};
+
+/* What `drover migrate` asks for beyond the shared options. */
+struct cli_migrate {
+	const char *to, *mode, *name;  /* NULL unless given */
+	double bandwidth_mibps;        /* -1 unless given */
+	double max_downtime_ms;        /* -1 unless given */
+	double timeout_s;              /* how long to follow; 0: until the Migration ends */
+	bool allow_post_copy, no_wait;
 };
 
 struct cli_opts {
@@ -35,11 +47,16 @@ struct cli_opts {
 	const char *args[8];          /* positional arguments (when no -f is open) */
 	size_t n_args;
 	struct rec_options rec;
+	struct cli_migrate migrate;
 };
 
 /* Parses argv[1..argc) of subcommand @cmd, accepting the options in @allowed.
  * Returns 0, or -1 after printing the problem and @usage on stderr. */
 int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, char **argv,
 	      struct cli_opts *o) __attribute__((warn_unused_result));
+
+/* True when option @name appears in @argv as "--name VALUE" or "--name=VALUE" (to tell a
+ * default from a choice). This function can't fail. */
+bool cli_opt_given(int argc, char **argv, const char *name);
 
 #endif

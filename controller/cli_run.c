@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include "controller/reconciler.h"
 #include "controller/statedir.h"
 #include "controller/view.h"
-#include "crd/load.h"
 #include "reconcile/clk.h"
 
 #define RUN_USAGE                                                                        \
@@ -53,10 +53,14 @@ static void on_signal(int sig)
 	poke();
 }
 
+/* Counts libvirt's wake-ups, so a pass knows whether one came while it ran. */
+static int libvirt_events;
+
 static void on_libvirt_event(void *opaque, const char *host)
 {
 	(void)opaque;
 	(void)host;
+	__atomic_add_fetch(&libvirt_events, 1, __ATOMIC_SEQ_CST);
 	poke();
 }
 
@@ -93,32 +97,45 @@ static void drain_pipe(void)
 		;
 }
 
-/* One reconcile: load the manifests and their status, one round of observe, plan and
- * act. Invalid manifests change nothing: the errors are printed and the pass is
- * skipped. Returns true when the pass got something done and more remains, so the
- * next pass should follow at once. */
+/* Loads what the directory asks for (manifests, requests and overrides of the state dir,
+ * recorded status). Returns 0, or -1 after logging why (then nothing may change). */
+static int load_desired(const struct cli_opts *o, struct crd_set *set)
+{
+	const char *paths[] = {o->dir};
+	struct crd_errors errs = {0};
+	int rc = ovr_load_desired(paths, 1, o->state_dir, set, &errs);
+
+	if (rc < 0) {
+		crd_errors_print(&errs, stderr);
+		log_kv("error", "manifests invalid: nothing changed", "errors",
+		       LOG_INT(errs.n_errors), NULL);
+	}
+	/* Notes: overrides or requests that do not apply, status records not readable. */
+	for (size_t i = 0; rc == 0 && i < errs.n; i++)
+		log_kv("warn", errs.items[i].message, "file", errs.items[i].file, "object",
+		       errs.items[i].object ? errs.items[i].object : "-", NULL);
+	crd_errors_free(&errs);
+	return rc;
+}
+
+/* One reconcile: load, then one round of observe, plan and act. Invalid manifests change
+ * nothing: the errors are printed and the pass is skipped. Returns true when the pass got
+ * something done and more remains, so the next pass should follow at once. */
 static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 {
 	bool more = false;
-	const char *paths[] = {o->dir};
 	struct crd_set set = {0};
-	struct crd_errors errs = {0};
 	struct rec_result res;
 	double started = clk_mono();
 	bool failed = true;
 
-	if (crd_load_paths(paths, 1, &set, &errs) < 0) {
-		crd_errors_print(&errs, stderr);
-		log_kv("error", "manifests invalid: nothing changed", "errors", LOG_INT(errs.n_errors),
-		       NULL);
+	if (load_desired(o, &set) < 0)
 		goto cleanup;
-	}
-	state_load_status(o->state_dir, &set, &errs);
-	(void)ovr_apply_logged(o->state_dir, &set);
 	if (rec_converge(r, &set, &res) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
+	(void)ovr_forget_finished(o->state_dir, &set);
 	(void)state_prune_migrations(o->state_dir, &set, STATE_KEEP_FINISHED);
 	log_kv("info", "reconciled", "vms", LOG_INT(set.n_vms), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
@@ -129,14 +146,49 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 cleanup:
 	metrics_on_reconcile(run_metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
-	crd_errors_free(&errs);
 	return more;
 }
 
+/* A pass runs in a thread of its own, so the loop keeps watching the manifests while a
+ * move is under way: a Migration removed or cancelled meanwhile is aborted at once. */
+struct pass {
+	struct rec *r;
+	const struct cli_opts *o;
+	pthread_t thread;
+	bool more;
+	int done;                 /* set (atomically) by the pass when it ends */
+};
+
+static void *pass_thread(void *arg)
+{
+	struct pass *p = arg;
+	p->more = reconcile_once(p->r, p->o);
+	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
+	poke();
+	return NULL;
+}
+
+/* The manifests changed while a pass runs: abort the moves of Migrations they withdrew. */
+static void cancel_withdrawn(struct rec *r, const struct cli_opts *o)
+{
+	struct crd_set set = {0};
+
+	if (load_desired(o, &set) == 0) {
+		int n = rec_cancel_withdrawn(r, &set);
+		if (n > 0)
+			log_kv("info", "cancelling withdrawn migrations", "count", LOG_INT(n), NULL);
+	}
+	crd_set_free(&set);
+}
+
+/* What ended a wait. */
+enum woke { WOKE_TIMEOUT = 0, WOKE_EVENT, WOKE_MANIFESTS };
+
 /* Waits for a change (to the manifests or to the overrides in the state dir: `drover
- * drain` writes there), a libvirt event, a signal or the resync timer. */
-static void wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
-			  const char *odir, double max_s)
+ * drain` and `drover migrate` write there), a libvirt event or a pass ending (the wake
+ * pipe), a signal or @max_s. */
+static enum woke wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
+			       const char *odir, double max_s)
 {
 	struct pollfd fds[3] = {{.fd = w->fd, .events = POLLIN},
 				{.fd = wake_pipe[0], .events = POLLIN},
@@ -146,25 +198,25 @@ static void wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *
 	while (!stopping) {
 		int left_ms = (int)((until - clk_mono()) * 1000);
 		if (left_ms <= 0)
-			return;
+			return WOKE_TIMEOUT;
 		if (poll(fds, 3, left_ms) <= 0)
 			continue;
-		int changed = fds[0].revents ? dirwatch_drain(w, dir) : 0;
+		bool files = fds[0].revents && dirwatch_drain(w, dir);
 		if (fds[2].revents && dirwatch_drain(ow, odir))
-			changed = 1;
-		if (fds[1].revents) {
+			files = true;
+		if (fds[1].revents)
 			drain_pipe();
-			changed = 1;
-		}
-		if (changed) {
+		if (!files && !fds[1].revents)
+			continue;
+		if (files) {
 			clk_sleep(RUN_DEBOUNCE_S);
 			(void)dirwatch_drain(w, dir);
 			if (ow->fd >= 0)
 				(void)dirwatch_drain(ow, odir);
-			drain_pipe();
-			return;
 		}
+		return files ? WOKE_MANIFESTS : WOKE_EVENT;
 	}
+	return WOKE_EVENT;
 }
 
 static int setup_signals(void)
@@ -179,6 +231,31 @@ static int setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
+}
+
+/* Runs one pass in its thread and watches meanwhile. Returns true when another pass should
+ * follow at once: the pass asked for it, or something changed while it ran. */
+static bool run_pass(struct rec *r, const struct cli_opts *o, struct dirwatch *w,
+		     struct dirwatch *ow, const char *odir)
+{
+	struct pass p = {.r = r, .o = o};
+	int events = __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST);
+	bool changed = false;
+
+	if (pthread_create(&p.thread, NULL, pass_thread, &p) != 0) {
+		p.more = reconcile_once(r, o); /* no thread to be had: no cancel while it runs */
+	} else {
+		while (!__atomic_load_n(&p.done, __ATOMIC_SEQ_CST) && !stopping)
+			if (wait_for_work(w, o->dir, ow, odir, RUN_RESYNC_S) == WOKE_MANIFESTS) {
+				cancel_withdrawn(r, o);
+				changed = true;
+			}
+		/* On a signal the pass finishes what it started: the join waits for it. */
+		pthread_join(p.thread, NULL);
+	}
+	/* A libvirt event during the pass (a guest killed behind drover's back, say). */
+	changed = changed || __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST) != events;
+	return p.more || changed;
 }
 
 int cli_run(int argc, char **argv)
@@ -234,9 +311,9 @@ int cli_run(int argc, char **argv)
 	log_kv("info", "watching", "dir", o.dir, "state_dir", o.state_dir, "metrics",
 	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
 	while (!stopping) {
-		bool more = reconcile_once(&r, &o);
+		bool pending = run_pass(&r, &o, &w, &ow, odir);
 		httpd_set_ready(http, true);
-		if (more)
+		if (pending)
 			continue;
 		/* Until the resync, or sooner when a backed-off action is due again. */
 		double due = rec_retry_due_in(&r);

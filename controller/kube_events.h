@@ -12,6 +12,7 @@
 #define KUBE_REASON_MIGRATION_STARTED   "MigrationStarted"
 #define KUBE_REASON_MIGRATION_SUCCEEDED "MigrationSucceeded"
 #define KUBE_REASON_MIGRATION_FAILED    "MigrationFailed"
+#define KUBE_REASON_MIGRATION_CANCELLED "MigrationCancelled"
 #define KUBE_REASON_PRECHECK_FAILED     "PreCheckFailed"
 #define KUBE_REASON_CONFLICT            "Conflict"
 

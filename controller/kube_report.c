@@ -160,8 +160,11 @@ static void view_action_done(void *opaque, const struct plan_action *a, int rc, 
 	if (!exec_is_move(a->kind))
 		return;
 	json_object_del(r->moving, key);
-	report_move(r, a, rc ? KUBE_REASON_MIGRATION_FAILED : KUBE_REASON_MIGRATION_SUCCEEDED,
-		    rc ? KUBE_EVENT_WARNING : KUBE_EVENT_NORMAL, rc ? why : a->reason);
+	if (rc == REC_CANCELLED)
+		report_move(r, a, KUBE_REASON_MIGRATION_CANCELLED, KUBE_EVENT_NORMAL, why);
+	else
+		report_move(r, a, rc ? KUBE_REASON_MIGRATION_FAILED : KUBE_REASON_MIGRATION_SUCCEEDED,
+			    rc ? KUBE_EVENT_WARNING : KUBE_EVENT_NORMAL, rc ? why : a->reason);
 }
 
 

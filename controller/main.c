@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"run", cli_run, "drover run --kubeconfig FILE [--log-format logfmt|json]   controller over the Kubernetes API (in a pod: no flag)"},
 	{"drain", cli_drain, "drover drain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   evacuate a host"},
 	{"undrain", cli_undrain, "drover undrain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]"},
+	{"migrate", cli_migrate, "drover migrate VM [--to HOST] [--mode Live|Cold|Auto] [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   move a VM and follow it"},
 	{"version", cli_version, "drover version"},
 };
 

@@ -1,6 +1,5 @@
-/* overrides: operator overrides of Host specs in directory mode (`drover drain`), kept in
- * the state dir because drover never writes into the manifests, and applied to the loaded
- * set: a Host's effective drain is its manifest's drain OR its override. */
+/* overrides: what an operator asks of directory mode through the CLI (drain overrides,
+ * Migration requests), kept in the state dir because drover never writes manifests. */
 #include "controller/overrides.h"
 
 #include <dirent.h>
@@ -8,18 +7,20 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "controller/log.h"
+#include "crd/load.h"
 #include "controller/statedir.h"
 #include "crd/validate.h"
 
 #define OVR_DIR "overrides"
 #define OVR_HOSTS "overrides/hosts"
+#define OVR_MIGRATIONS "overrides/migrations"
 
 int ovr_host_path(const char *state_dir, const char *ns, const char *name, char *buf,
 		  size_t size)
@@ -134,21 +135,22 @@ static int apply_one(struct crd_set *set, const char *path, const char *ns, cons
 	return 1;
 }
 
-size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *errs)
+/* Calls @fn(set, path, ns, file name, errs) for every ROOT/NS/NAME.json, at most
+ * OVR_MAX_RECORDS of them. Returns the sum of what @fn returned. */
+typedef int (*record_fn)(struct crd_set *set, const char *path, const char *ns,
+			 const char *file, struct crd_errors *errs);
+static size_t walk_records(const char *root, record_fn fn, struct crd_set *set,
+			   struct crd_errors *errs)
 {
-	char hosts[OVR_PATH_MAX];
-	size_t applied = 0, seen = 0;
+	size_t sum = 0, seen = 0;
 	struct dirent *ne, *fe;
-	DIR *hd;
+	DIR *rd = opendir(root);
 
-	if (snprintf(hosts, sizeof(hosts), "%s/" OVR_HOSTS, state_dir) >= (int)sizeof(hosts) ||
-	    !(hd = opendir(hosts)))
-		return 0;
-	while ((ne = readdir(hd))) {
+	while (rd && (ne = readdir(rd)) && seen <= OVR_MAX_RECORDS) {
 		char nspath[OVR_PATH_MAX + 256];
 		DIR *nd;
 		if (ne->d_name[0] == '.' ||
-		    snprintf(nspath, sizeof(nspath), "%s/%s", hosts, ne->d_name) >= (int)sizeof(nspath) ||
+		    snprintf(nspath, sizeof(nspath), "%s/%s", root, ne->d_name) >= (int)sizeof(nspath) ||
 		    !(nd = opendir(nspath)))
 			continue;
 		while ((fe = readdir(nd))) {
@@ -159,31 +161,27 @@ size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *
 			    snprintf(file, sizeof(file), "%s/%s", nspath, fe->d_name) >= (int)sizeof(file))
 				continue;
 			if (seen++ == OVR_MAX_RECORDS) {
-				crd_errors_add(errs, CRD_SEV_NOTE, hosts, 0, 0, NULL, "",
-					       "more than %u override records: the rest are ignored",
+				crd_errors_add(errs, CRD_SEV_NOTE, root, 0, 0, NULL, "",
+					       "more than %u records: the rest are ignored",
 					       OVR_MAX_RECORDS);
 				break;
 			}
-			applied += (size_t)apply_one(set, file, ne->d_name, fe->d_name, errs);
+			sum += (size_t)fn(set, file, ne->d_name, fe->d_name, errs);
 		}
 		closedir(nd);
-		if (seen > OVR_MAX_RECORDS)
-			break;
 	}
-	closedir(hd);
-	return applied;
+	if (rd)
+		closedir(rd);
+	return sum;
 }
 
-size_t ovr_apply_logged(const char *state_dir, struct crd_set *set)
+size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *errs)
 {
-	struct crd_errors errs = {0};
-	size_t applied = ovr_apply(state_dir, set, &errs);
+	char hosts[OVR_PATH_MAX];
 
-	for (size_t i = 0; i < errs.n; i++)
-		log_kv("warn", errs.items[i].message, "file", errs.items[i].file, "object",
-		       errs.items[i].object, NULL);
-	crd_errors_free(&errs);
-	return applied;
+	if (snprintf(hosts, sizeof(hosts), "%s/" OVR_HOSTS, state_dir) >= (int)sizeof(hosts))
+		return 0;
+	return walk_records(hosts, apply_one, set, errs);
 }
 
 int ovr_watch_dir(const char *state_dir, char *buf, size_t size)
@@ -198,5 +196,122 @@ int ovr_watch_dir(const char *state_dir, char *buf, size_t size)
 			return -1;
 	}
 	snprintf(buf, size, "%s/" OVR_DIR, state_dir);
+	return 0;
+}
+
+/* ---- Migration requests ---- */
+
+int ovr_migrations_dir(const char *state_dir, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/" OVR_MIGRATIONS, state_dir);
+	if (n < 0 || (size_t)n >= size)
+		return errno = ENAMETOOLONG, -1;
+	return 0;
+}
+
+/* DIR/overrides/migrations/NS/NAME.json into @buf. Returns 0, or -1 with errno set. */
+static int request_path(const char *state_dir, const char *ns, const char *name, char *buf,
+			size_t size)
+{
+	if (!ns || !name || !crd_valid_dns_label(ns) || !crd_valid_dns_label(name))
+		return errno = EINVAL, -1;
+	int n = snprintf(buf, size, "%s/" OVR_MIGRATIONS "/%s/%s.json", state_dir, ns, name);
+	if (n < 0 || (size_t)n >= size)
+		return errno = ENAMETOOLONG, -1;
+	return 0;
+}
+
+int ovr_request_migration(const char *state_dir, const char *ns, const char *name, json_t *obj)
+{
+	char path[OVR_PATH_MAX];
+
+	if (request_path(state_dir, ns, name, path, sizeof(path)) < 0) {
+		json_decref(obj);
+		return -1;
+	}
+	if (access(path, F_OK) == 0) {
+		json_decref(obj);
+		return errno = EEXIST, -1;
+	}
+	return state_write_json(path, obj);
+}
+
+static bool migration_finished(const struct crd_migration *m)
+{
+	return m->status.phase == CRD_MIG_SUCCEEDED || m->status.phase == CRD_MIG_FAILED ||
+	       m->status.phase == CRD_MIG_CANCELLED;
+}
+
+size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set)
+{
+	char path[OVR_PATH_MAX];
+	size_t removed = 0;
+
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		if (migration_finished(m) &&
+		    request_path(state_dir, m->meta.namespace, m->meta.name, path, sizeof(path)) == 0 &&
+		    unlink(path) == 0)
+			removed++;
+	}
+	return removed;
+}
+
+/* Reads the request at @path (Migration @ns/@file) and adds it to @set when it fits the
+ * manifests: its VM and target Host declared, its name unused. A request that does not is
+ * noted and ignored, so it can never make the manifests unusable. Returns 1 when added. */
+static int add_request(struct crd_set *set, const char *path, const char *ns, const char *file,
+		       struct crd_errors *errs)
+{
+	char text[OVR_RECORD_MAX + 1], object[600];
+	struct crd_set one = {0};
+	struct crd_errors local = {0};
+	ssize_t len = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), added = 0;
+	const char *why = NULL;
+
+	snprintf(object, sizeof(object), "Migration %s/%.*s", ns, (int)strlen(file) - 5, file);
+	if (fd >= 0) {
+		len = read(fd, text, sizeof(text));
+		close(fd);
+	}
+	if (len < 0 || (size_t)len > OVR_RECORD_MAX)
+		why = len < 0 ? "cannot be read" : "is too long";
+	else if (crd_load_buffer(path, text, (size_t)len, &one, &local) < 0 || one.n_migrations != 1 ||
+		 one.n_vms || one.n_hosts)
+		why = "is not one valid Migration";
+	else if (!crd_set_vm(set, one.migrations[0].meta.namespace, one.migrations[0].spec.vm_name))
+		why = "names a VirtualMachine the manifests do not declare";
+	else if (one.migrations[0].spec.target_host &&
+		 !crd_set_host(set, one.migrations[0].meta.namespace, one.migrations[0].spec.target_host))
+		why = "names a target Host the manifests do not declare";
+	else if (crd_set_migration(set, one.migrations[0].meta.namespace, one.migrations[0].meta.name))
+		why = "has the name of a Migration in the manifests";
+	if (why) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, object, "", "migration request %s: "
+			       "ignored", why);
+	} else {
+		struct crd_object o = {.kind = CRD_KIND_MIGRATION, .u.migration = one.migrations[0]};
+		if (crd_set_add(set, &o) == 0) {
+			memset(&one.migrations[0], 0, sizeof(one.migrations[0]));
+			added = 1;
+		}
+	}
+	crd_set_free(&one);
+	crd_errors_free(&local);
+	return added;
+}
+
+int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
+		     struct crd_set *set, struct crd_errors *errs)
+{
+	char requests[OVR_PATH_MAX];
+
+	if (crd_load_paths(paths, n, set, errs) < 0)
+		return -1;
+	if (ovr_migrations_dir(state_dir, requests, sizeof(requests)) == 0)
+		(void)walk_records(requests, add_request, set, errs);
+	state_load_status(state_dir, set, errs);
+	(void)ovr_apply(state_dir, set, errs);
 	return 0;
 }

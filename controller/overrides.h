@@ -1,10 +1,13 @@
-/* overrides: operator overrides of Host specs in directory mode (`drover drain`), kept in
- * the state dir because drover never writes into the manifests, and applied to the loaded
- * set: a Host's effective drain is its manifest's drain OR its override. */
+/* overrides: what an operator asks of directory mode through the CLI, kept in the state dir
+ * because drover never writes into the manifests: Host drain overrides (`drover drain`),
+ * applied to the loaded set — a Host's effective drain is its manifest's drain OR its
+ * override — and Migration requests (`drover migrate`), loaded with the manifests. */
 #ifndef DROVER_OVERRIDES_H
 #define DROVER_OVERRIDES_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "crd/error.h"
 #include "crd/types.h"
@@ -36,12 +39,34 @@ int ovr_undrain(const char *state_dir, const char *ns, const char *name) OVR_WUR
  * fail: a missing or unreadable overrides folder means no overrides. */
 size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *errs);
 
-/* ovr_apply for `drover run`: the notes become warn log lines. Returns the number of
- * records applied. This function can't fail. */
-size_t ovr_apply_logged(const char *state_dir, struct crd_set *set);
-
 /* Writes DIR/overrides, the folder `drover run` watches, into @buf and creates it (and the
  * hosts folder in it) when missing. Returns 0, or -1 with errno set. */
 int ovr_watch_dir(const char *state_dir, char *buf, size_t size) OVR_WUR;
+
+/* ---- Migration requests ---- */
+
+/* Writes DIR/overrides/migrations, where `drover migrate` leaves Migration objects (one JSON
+ * file each, DIR/overrides/migrations/NS/NAME.json), into @buf. Returns 0, or -1 with errno
+ * ENAMETOOLONG. */
+int ovr_migrations_dir(const char *state_dir, char *buf, size_t size) OVR_WUR;
+
+/* Writes Migration object @obj (consumed, also on failure) named @ns/@name as a request,
+ * atomically. Returns 0, or -1 with errno set: EEXIST when a request of that name exists,
+ * EINVAL when @ns or @name is not a DNS label. */
+int ovr_request_migration(const char *state_dir, const char *ns, const char *name,
+			  json_t *obj) OVR_WUR;
+
+/* Removes the request of every Migration of @set that has finished (Succeeded, Failed,
+ * Cancelled): its record stays in the state dir, kept and pruned like any other. Returns
+ * the number of requests removed. This function can't fail. */
+size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set);
+
+/* Loads what directory mode is asked to do: the manifests in @paths together with the
+ * Migration requests (one set: names must be unique across both), the status recorded in
+ * the state dir, and the drain overrides. Problems go to @errs (overrides that do not apply
+ * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
+ * changed anywhere. */
+int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
+		     struct crd_set *set, struct crd_errors *errs) OVR_WUR;
 
 #endif

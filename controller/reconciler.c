@@ -199,6 +199,25 @@ int rec_cancel_migration(struct rec *r, const char *ns, const char *name)
 	return found;
 }
 
+int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired)
+{
+	int stopped = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_running; i++) {
+		const struct crd_migration *m = r->running[i]->a->migration, *now;
+		if (!m)
+			continue; /* a move drover decided itself: the manifests cannot withdraw it */
+		now = crd_set_migration(desired, m->meta.namespace, m->meta.name);
+		if (now && !now->spec.cancel)
+			continue;
+		if (!__atomic_exchange_n(&r->running[i]->cancel.requested, 1, __ATOMIC_SEQ_CST))
+			stopped++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return stopped;
+}
+
 static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
 {
 	struct rec_job *job = opaque;
@@ -351,7 +370,11 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 		for (size_t i = 0; i < n; i++) {
 			char key[RETRY_KEY_MAX];
 			vm_key(jobs[i].a->vm, key, sizeof(key));
-			if (jobs[i].rc == 0) {
+			if (jobs[i].rc != 0 && jobs[i].move.phase == CRD_MIG_CANCELLED) {
+				/* Asked for: no failure, no backoff; the next pass replans. */
+				jobs[i].rc = REC_CANCELLED;
+				res->actions_done++;
+			} else if (jobs[i].rc == 0) {
 				res->actions_done++;
 				retry_succeeded(&r->retries, key);
 			} else {

@@ -30,6 +30,10 @@ struct rec_sink {
 	void *opaque;
 };
 
+/* action_done's @rc: 0 done, REC_CANCELLED a move aborted on request (the VM stays on its
+ * source; not a failure), < 0 failed with @why. */
+#define REC_CANCELLED 1
+
 /* What a person watching sees. Each callback may be NULL; called with the lock held. */
 struct rec_view {
 	void (*plan)(void *opaque, const struct plan *p);
@@ -70,6 +74,12 @@ struct rec {
  * Cancelled with the VM on its source (or is refused once in post-copy).
  * Returns 1 when a running move was told to stop, 0 when none was running. */
 int rec_cancel_migration(struct rec *r, const char *ns, const char *name);
+
+/* Aborts every running move of a user's Migration that @desired no longer wants: the
+ * Migration is gone from it or says spec.cancel (directory mode, where the manifests are
+ * read again while a pass runs). Thread-safe, callable while rec_converge runs. Returns the
+ * number of moves told to stop. */
+int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired);
 
 /* Default options: limits 5/2, stop timeout 60 s, 20 rounds, 1 hour. Can't fail. */
 void rec_options_default(struct rec_options *opt);

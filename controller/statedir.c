@@ -163,6 +163,30 @@ static int read_record(const char *path, struct crd_object *out, struct crd_erro
 	return 0;
 }
 
+int state_read_migration(const char *dir, const char *ns, const char *name,
+			 struct crd_migration *out, struct crd_errors *errs)
+{
+	char path[STATE_PATH_MAX];
+	struct crd_object rec;
+
+	if (snprintf(path, sizeof(path), "%s/migrations/%s/%s.json", dir, ns, name) >=
+	    (int)sizeof(path)) {
+		crd_errors_add(errs, CRD_SEV_ERROR, dir, 0, 0, NULL, "", "record path too long");
+		return -1;
+	}
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (read_record(path, &rec, errs) < 0)
+		return -1;
+	if (rec.kind != CRD_KIND_MIGRATION) {
+		crd_errors_add(errs, CRD_SEV_ERROR, path, 0, 0, NULL, "kind", "not a Migration");
+		crd_object_free(&rec);
+		return -1;
+	}
+	*out = rec.u.migration;
+	return 1;
+}
+
 /* Swaps the status of @rec into the matching object of @set. */
 static void adopt_status(struct crd_set *set, struct crd_object *rec)
 {

@@ -33,6 +33,12 @@ void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *
  * when the directory cannot be read, with @errs appended. */
 int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs) STATE_WUR;
 
+/* Reads the record of Migration @ns/@name into @out (zeroed; the caller frees it with
+ * crd_migration_free). Returns 1 when read, 0 when there is no record yet, -1 when it
+ * cannot be read or does not decode (with why in @errs). */
+int state_read_migration(const char *dir, const char *ns, const char *name,
+			 struct crd_migration *out, struct crd_errors *errs) STATE_WUR;
+
 /* Removes the record of Migration @ns/@name (kept records are pruned this way).
  * Returns 0, or -1 with errno set. */
 int state_remove_migration(const char *dir, const char *ns, const char *name);

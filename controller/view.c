@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "controller/log.h"
+#include "controller/reconciler.h"
 #include "reconcile/clk.h"
 
 #define VIEW_PLAIN_EVERY_S 2.0
@@ -108,25 +109,24 @@ void view_on_action_done(void *opaque, const struct plan_action *a, int rc, cons
 
 	close_line(v);
 	where(a, hosts, sizeof(hosts));
-	if (rc == 0)
-		fprintf(v->out, "done    %-14s %s/%s %s\n", plan_kind_str(a->kind), a->vm->meta.namespace,
-			a->vm->meta.name, hosts);
+	if (rc == 0 || rc == REC_CANCELLED)
+		fprintf(v->out, "%-7s %-14s %s/%s %s\n", rc ? "CANCELLED" : "done",
+			plan_kind_str(a->kind), a->vm->meta.namespace, a->vm->meta.name, hosts);
 	else
 		fprintf(v->out, "FAILED  %-14s %s/%s %s: %s\n", plan_kind_str(a->kind),
 			a->vm->meta.namespace, a->vm->meta.name, hosts, why);
 	fflush(v->out);
 }
 
-void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m)
+/* One progress line of a move of VM @name; on a terminal it is redrawn in place, otherwise
+ * printed at most every VIEW_PLAIN_EVERY_S. */
+static void draw_progress(struct view *v, const char *name, const char *src, const char *dst,
+			  const struct crd_mig_progress *p, enum crd_mig_run_mode mode)
 {
-	struct view *v = opaque;
-	const struct crd_mig_progress *p = &m->progress;
 	char bar[VIEW_BAR + 1], rate[32], dirty[32], eta[32] = "";
 	int filled = p->percent * VIEW_BAR / 100;
 	double now = clk_mono();
 
-	if (m->phase != CRD_MIG_RUNNING)
-		return; /* the end is reported by view_on_action_done */
 	if (!v->tty && now - v->last_line < VIEW_PLAIN_EVERY_S)
 		return;
 	v->last_line = now;
@@ -137,14 +137,48 @@ void view_on_move(void *opaque, const struct plan_action *a, const struct exec_m
 		snprintf(eta, sizeof(eta), " ETA %llus",
 			 (unsigned long long)(p->data_remaining_bytes / p->transfer_rate_bps) + 1);
 	fprintf(v->out, "%s%s %s → %s [%s] %3d%% %s/s dirty %s/s %s%s", v->tty ? "\r\033[K" : "",
-		a->vm->meta.name, m->source, m->target, bar, p->percent,
-		view_bytes(p->transfer_rate_bps, rate, sizeof(rate)),
-		view_bytes(p->memory_dirty_rate_bps, dirty, sizeof(dirty)),
-		crd_mig_run_mode_str(m->mode), eta);
+		name, src, dst, bar, p->percent, view_bytes(p->transfer_rate_bps, rate, sizeof(rate)),
+		view_bytes(p->memory_dirty_rate_bps, dirty, sizeof(dirty)), crd_mig_run_mode_str(mode),
+		eta);
 	if (v->tty)
 		v->line_open = true;
 	else
 		fputc('\n', v->out);
+	fflush(v->out);
+}
+
+void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m)
+{
+	if (m->phase != CRD_MIG_RUNNING)
+		return; /* the end is reported by view_on_action_done */
+	draw_progress(opaque, a->vm->meta.name, m->source, m->target, &m->progress, m->mode);
+}
+
+void view_migration(struct view *v, const struct crd_migration *m, enum crd_mig_phase *shown)
+{
+	const struct crd_migration_status *st = &m->status;
+	char moved[32];
+
+	if (st->phase == CRD_MIG_RUNNING && *shown == CRD_MIG_RUNNING) {
+		draw_progress(v, m->spec.vm_name, st->source_host ? st->source_host : "?",
+			      st->target_host ? st->target_host : "?", &st->progress, st->mode);
+		return;
+	}
+	if (st->phase == *shown)
+		return;
+	*shown = st->phase;
+	close_line(v);
+	fprintf(v->out, "migration %s/%s: %s", m->meta.namespace, m->meta.name,
+		st->phase ? crd_mig_phase_str(st->phase) : "not picked up yet");
+	if (st->source_host && st->target_host)
+		fprintf(v->out, " (%s → %s)", st->source_host, st->target_host);
+	if (st->phase == CRD_MIG_SUCCEEDED)
+		fprintf(v->out, ", %s copied, downtime %lld ms",
+			view_bytes(st->progress.data_processed_bytes, moved, sizeof(moved)),
+			(long long)st->downtime_ms);
+	if (st->failure_reason && *st->failure_reason)
+		fprintf(v->out, ": %s", st->failure_reason);
+	fputc('\n', v->out);
 	fflush(v->out);
 }
 
@@ -154,7 +188,9 @@ void view_log_action_done(void *opaque, const struct plan_action *a, int rc, con
 	(void)opaque;
 
 	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
-	log_kv(rc ? "error" : "info", rc ? "action failed" : "action done", "vm", key, "action",
-	       plan_kind_str(a->kind), "src", a->src ? a->src : "-", "dst", a->dst ? a->dst : "-",
-	       rc ? "why" : NULL, why ? why : "", NULL);   /* why only on failure: NULL ends */
+	bool failed = rc < 0;
+	log_kv(failed ? "error" : "info", failed ? "action failed" : rc ? "action cancelled"
+	       : "action done", "vm", key, "action", plan_kind_str(a->kind), "src",
+	       a->src ? a->src : "-", "dst", a->dst ? a->dst : "-", failed ? "why" : NULL,
+	       why ? why : "", NULL);   /* why only on failure: NULL ends */
 }

@@ -28,6 +28,10 @@ void view_on_plan(void *opaque, const struct plan *p);
 void view_on_action_done(void *opaque, const struct plan_action *a, int rc, const char *why);
 void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m);
 
+/* Shows Migration @m as it is now: a line when its phase differs from *@shown (then
+ * *@shown is updated), a progress bar while it runs. This function can't fail. */
+void view_migration(struct view *v, const struct crd_migration *m, enum crd_mig_phase *shown);
+
 /* The end of an action as one log event (controllers log, they draw no bars): "action
  * done" or "action failed" with the VM, the action, its hosts and why it failed.
  * Usable as rec_view's action_done (@opaque is ignored). This function can't fail. */

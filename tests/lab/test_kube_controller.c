@@ -449,6 +449,30 @@ static void test_kube_deleting_a_running_migration_aborts_it(void **state)
 	assert_true(log_has("aborting a running migration"));
 }
 
+/* `drover migrate` in API mode: creates the Migration and follows it to its end. */
+static void test_kube_migrate_cli_creates_a_migration_and_follows_it(void **state)
+{
+	char out[16384], path[KUBE_PATH_MAX];
+	(void)state;
+
+	int from = host_of("kc-free");
+	assert_true(from >= 0);
+	int to = (from + 1) % N_HOSTS;
+	const char *argv[] = {"build/drover", "migrate", "kc-free", "--to", lab_host_name(to),
+			      "--name", "kc-cli", "--kubeconfig", T.kubeconfig, "--timeout", "120",
+			      NULL};
+	int rc = lab_run(argv, out, sizeof(out), 150);
+	printf("%s", out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "migration default/kc-cli created"));
+	assert_non_null(strstr(out, "Succeeded"));
+	assert_true(wait_running_on("kc-free", to));
+	/* A second Migration of the same name is refused, naming the conflict. */
+	assert_int_equal(lab_run(argv, out, sizeof(out), 30), 1);
+	obj_path(path, sizeof(path), &kube_res_migration, "kc-cli");
+	assert_int_equal(api("DELETE", path, NULL, NULL, NULL), 200);
+}
+
 static void test_kube_cancel_after_postcopy_is_refused_with_a_reason(void **state)
 {
 	char buf[512];
@@ -666,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_kube_moves_a_vm_live_when_spec_host_changes),
 		cmocka_unit_test(test_kube_runs_a_migration_and_releases_its_finalizer),
 		cmocka_unit_test(test_kube_deleting_a_running_migration_aborts_it),
+		cmocka_unit_test(test_kube_migrate_cli_creates_a_migration_and_follows_it),
 		cmocka_unit_test(test_kube_cancel_after_postcopy_is_refused_with_a_reason),
 		cmocka_unit_test(test_kube_relists_after_cut_watches_and_compaction_and_misses_nothing),
 		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
