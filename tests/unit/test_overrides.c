@@ -1,5 +1,6 @@
-/* Directory-mode drain overrides: `drover drain` writes a record atomically, `undrain`
- * removes it, and applying them drains the named Host only; what cannot apply is a note. */
+/* Directory-mode overrides: `drover drain` writes a record atomically, `undrain` removes
+ * it, and applying them drains the named Host only; `drover migrate` requests join the
+ * manifests when they fit them; what cannot apply is a note, never an error. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -192,6 +193,114 @@ static void test_ovr_apply_without_overrides_changes_nothing(void **state)
 	crd_errors_free(&errs);
 }
 
+/* ---- Migration requests ---- */
+
+static const char cluster_yaml[] =
+	"apiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: kvm-a}\n"
+	"spec: {uri: 'test:///default'}\n---\n"
+	"apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: web-1}\n"
+	"spec: {domain: {memory: 64Mi}}\n---\n"
+	"apiVersion: drover.io/v1alpha1\nkind: Migration\nmetadata: {name: in-manifest}\n"
+	"spec: {vmName: web-1}\n";
+
+/* Writes a request for Migration @name of VM @vm (to @to, NULL: none). */
+static int request(const char *dir, const char *name, const char *vm, const char *to)
+{
+	json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}}", "apiVersion",
+				"drover.io/v1alpha1", "kind", "Migration", "metadata", "name", name,
+				"namespace", "default", "spec", "vmName", vm);
+	if (to)
+		json_object_set_new(json_object_get(obj, "spec"), "targetHost", json_string(to));
+	return ovr_request_migration(dir, "default", name, obj);
+}
+
+/* Loads cluster_yaml (as a manifest file in @dir) with the requests of @dir. */
+static int load_desired(const char *dir, struct crd_set *set, struct crd_errors *errs)
+{
+	char manifest[600];
+	const char *paths[] = {manifest};
+
+	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", dir);
+	st_write_file(manifest, cluster_yaml);
+	return ovr_load_desired(paths, 1, dir, set, errs);
+}
+
+static void test_ovr_a_request_joins_the_manifests(void **state)
+{
+	char dir[512];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+
+	st_path(state, "req", dir, sizeof(dir));
+	assert_int_equal(request(dir, "move-1", "web-1", "kvm-a"), 0);
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(set.n_migrations, 2);
+	const struct crd_migration *m = crd_set_migration(&set, "default", "move-1");
+	assert_non_null(m);
+	assert_string_equal(m->spec.target_host, "kvm-a");
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+	/* The same name twice is refused: the first request stays as it was. */
+	errno = 0;
+	assert_int_equal(request(dir, "move-1", "web-1", NULL), -1);
+	assert_int_equal(errno, EEXIST);
+}
+
+static void test_ovr_a_request_that_does_not_fit_is_a_note_not_an_error(void **state)
+{
+	char dir[512], line[1024], folder[OVR_PATH_MAX], path[OVR_PATH_MAX + 64];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+
+	st_path(state, "misfit", dir, sizeof(dir));
+	assert_int_equal(request(dir, "ghost-vm", "no-such-vm", NULL), 0);
+	assert_int_equal(request(dir, "ghost-host", "web-1", "no-such-host"), 0);
+	assert_int_equal(request(dir, "in-manifest", "web-1", NULL), 0);
+	assert_int_equal(ovr_migrations_dir(dir, folder, sizeof(folder)), 0);
+	snprintf(path, sizeof(path), "%s/default/garbled.json", folder);
+	st_write_file(path, "{\"kind\": \"Migration\"");
+	/* The manifests stay usable: every misfit is ignored with a note naming it. */
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	assert_int_equal(set.n_migrations, 1);
+	assert_int_equal(errs.n_errors, 0);
+	assert_int_equal(errs.n, 4);
+	for (size_t i = 0; i < errs.n; i++) {
+		crd_error_format(&errs.items[i], line, sizeof(line));
+		assert_non_null(strstr(line, "migration request"));
+		assert_non_null(strstr(line, "ignored"));
+	}
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
+static void test_ovr_forget_finished_removes_only_finished_requests(void **state)
+{
+	char dir[512];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+
+	st_path(state, "forget", dir, sizeof(dir));
+	assert_int_equal(request(dir, "done", "web-1", NULL), 0);
+	assert_int_equal(request(dir, "running", "web-1", NULL), 0);
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	((struct crd_migration *)crd_set_migration(&set, "default", "done"))->status.phase =
+		CRD_MIG_SUCCEEDED;
+	((struct crd_migration *)crd_set_migration(&set, "default", "running"))->status.phase =
+		CRD_MIG_RUNNING;
+	/* The manifest's own finished Migration is not a request: nothing to remove there. */
+	((struct crd_migration *)crd_set_migration(&set, "default", "in-manifest"))->status.phase =
+		CRD_MIG_FAILED;
+	assert_int_equal(ovr_forget_finished(dir, &set), 1);
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	assert_null(crd_set_migration(&set, "default", "done"));
+	assert_non_null(crd_set_migration(&set, "default", "running"));
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +312,9 @@ int main(void)
 		cmocka_unit_test(test_ovr_apply_notes_an_undeclared_host_and_a_bad_record),
 		cmocka_unit_test(test_ovr_refuses_names_that_would_leave_the_folder),
 		cmocka_unit_test(test_ovr_apply_without_overrides_changes_nothing),
+		cmocka_unit_test(test_ovr_a_request_joins_the_manifests),
+		cmocka_unit_test(test_ovr_a_request_that_does_not_fit_is_a_note_not_an_error),
+		cmocka_unit_test(test_ovr_forget_finished_removes_only_finished_requests),
 	};
 	return cmocka_run_group_tests_name("overrides", tests, st_group_setup, st_group_teardown);
 }
