@@ -105,6 +105,18 @@ static void finish_migration(struct rec *r, const struct plan_action *a, const c
 		r->sink.migration(r->sink.opaque, m);
 }
 
+/* A user's Migration the plan is about to carry out, or waits to (a limit), is Pending
+ * until its move starts. Called with the lock held. */
+static void mark_pending(struct rec *r, const struct plan_action *a, const char *now)
+{
+	struct crd_migration *m = (struct crd_migration *)a->migration;
+
+	if (!m || m->status.phase != CRD_MIG_PHASE_NONE || a->kind == PLAN_BLOCKED)
+		return;
+	if (status_migration_set_phase(&m->status, CRD_MIG_PENDING, now) == 0 && r->sink.migration)
+		r->sink.migration(r->sink.opaque, m);
+}
+
 void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
 		      const struct plan *plan)
 {
@@ -120,6 +132,8 @@ void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->actions[i].kind == PLAN_FINISH_MIGRATION)
 			finish_migration(r, &plan->actions[i], now);
+		else
+			mark_pending(r, &plan->actions[i], now);
 	for (size_t i = 0; i < set->n_vms; i++) {
 		struct crd_vm *vm = &set->vms[i];
 		if (status_vm_update(vm, action_for_vm(plan, vm), inv, now) == 0 && r->sink.vm)

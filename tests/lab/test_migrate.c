@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "tests/lab/drover_fixture.h"
 
@@ -75,6 +76,28 @@ static void remove_manifest(const char *name)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* The phases in status.phaseTransitionTimestamps of Migration @name, space-separated,
+ * must be @want, each with a time. */
+static void assert_phases(const char *name, const char *want)
+{
+	char path[400], got[256] = "";
+	size_t len = 0, i;
+	json_t *entry;
+
+	snprintf(path, sizeof(path), "%s/migrations/default/%s.json", fx.state, name);
+	json_t *rec = json_load_file(path, 0, NULL);
+	assert_non_null(rec);
+	json_t *list = json_object_get(json_object_get(rec, "status"), "phaseTransitionTimestamps");
+	json_array_foreach(list, i, entry) {
+		assert_non_null(json_string_value(json_object_get(entry, "phaseTransitionTimestamp")));
+		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s", i ? " " : "",
+					json_string_value(json_object_get(entry, "phase")));
+	}
+	json_decref(rec);
+	printf("  %s: %s\n", name, got);
+	assert_string_equal(got, want);
+}
+
 static void test_migrate_moves_a_vm_and_follows_it_to_the_end(void **state)
 {
 	char out[16384], phase[64];
@@ -95,6 +118,7 @@ static void test_migrate_moves_a_vm_and_follows_it_to_the_end(void **state)
 	assert_int_equal(fx_status(&fx, "migrations", "mg-cli", "status.phase", phase,
 				   sizeof(phase)), 0);
 	assert_string_equal(phase, "Succeeded");
+	assert_phases("mg-cli", "Pending Running Succeeded");
 	/* The request is done with: removed once its end is recorded; the record stays. */
 	char request[400];
 	struct stat st;
@@ -136,6 +160,7 @@ static void abort_running(const char *name, void (*withdraw)(const char *name, i
 	sleep(2); /* well under way */
 	withdraw(name, to);
 	assert_true(wait_phase(name, "Cancelled"));
+	assert_phases(name, "Pending Running Cancelled");
 	assert_int_equal(host_of_vm(), from);
 	assert_int_equal(lab_count_defined(VM, N_HOSTS), 1);
 }
