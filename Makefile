@@ -75,35 +75,66 @@ asan:
 		OPT="-O1 -g" unit
 
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
-# The decoder (crd/*.c) built with clang's libFuzzer, ASan and UBSan into build-fuzz/. New
-# inputs go to build-fuzz/corpus; the seeds are the test corpus and the examples.
+# Two targets built with clang's libFuzzer, ASan and UBSan into build-fuzz/, each linking only
+# what it covers: fuzz_decode the decoder (crd/*.c), fuzz_watch the watch-stream parser
+# (controller/kube_stream.c). New inputs go to build-fuzz/corpus and build-fuzz/corpus-watch;
+# the seeds are the test corpora and the examples.
 FUZZ_BUILD := build-fuzz
 FUZZ_BIN   := $(FUZZ_BUILD)/fuzz_decode
 FUZZ_SRC   := $(wildcard crd/*.c) tests/fuzz/fuzz_decode.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SEEDS := tests/fuzz/corpus tests/data/good tests/data/bad manifests/examples
-FUZZ_RUN    = $(FUZZ_BIN) -artifact_prefix=$(FUZZ_BUILD)/ -max_len=65536 -rss_limit_mb=2048 -timeout=10 $(FUZZ_BUILD)/corpus $(FUZZ_SEEDS)
+FUZZ_OPTS  := -max_len=65536 -rss_limit_mb=2048 -timeout=10
+FUZZ_RUN    = $(FUZZ_BIN) -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus $(FUZZ_SEEDS)
+WATCH_BIN  := $(FUZZ_BUILD)/fuzz_watch
+WATCH_SRC  := controller/kube_stream.c tests/fuzz/fuzz_watch.c
+WATCH_RUN   = $(WATCH_BIN) -artifact_prefix=$(FUZZ_BUILD)/watch- $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus-watch \
+	      tests/fuzz/corpus-watch
 
 $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard crd/*.h)
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags yaml-0.1 jansson libxml-2.0) \
 		$(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ $(shell pkg-config --libs yaml-0.1 jansson libxml-2.0)
 
-fuzz: $(FUZZ_BIN)
-	$(FUZZ_RUN) -max_total_time=600
+$(WATCH_BIN): $(WATCH_SRC) controller/kube_stream.h
+	@mkdir -p $(FUZZ_BUILD)/corpus-watch
+	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags jansson) \
+		$(FUZZ_FLAGS) $(WATCH_SRC) -o $@ $(shell pkg-config --libs jansson)
 
-fuzz-smoke: $(FUZZ_BIN)
-	@if $(FUZZ_RUN) -max_total_time=60 > $(FUZZ_BUILD)/smoke.log 2>&1; then \
-		tail -n 1 $(FUZZ_BUILD)/smoke.log; echo "fuzz: 1 passed, 0 failed"; \
-	else tail -n 60 $(FUZZ_BUILD)/smoke.log; echo "fuzz: 0 passed, 1 failed"; exit 1; fi
+fuzz: $(FUZZ_BIN) $(WATCH_BIN)
+	$(FUZZ_RUN) -max_total_time=600
+	$(WATCH_RUN) -max_total_time=300
+
+# $(call fuzz_once,NAME,RUN,SECONDS): one short run; prints its last line, or on failure its
+# tail, and fails. tests/fuzz/smoke runs the fuzz-smoke-NAME targets one by one.
+fuzz_once = if $(2) -max_total_time=$(3) > $(FUZZ_BUILD)/smoke-$(1).log 2>&1; then \
+		tail -n 1 $(FUZZ_BUILD)/smoke-$(1).log; \
+	else tail -n 60 $(FUZZ_BUILD)/smoke-$(1).log; false; fi
+
+.PHONY: fuzz-smoke-decode fuzz-smoke-watch
+fuzz-smoke-decode: $(FUZZ_BIN)
+	@$(call fuzz_once,decode,$(FUZZ_RUN),40)
+
+fuzz-smoke-watch: $(WATCH_BIN)
+	@$(call fuzz_once,watch,$(WATCH_RUN),20)
+
+fuzz-smoke: $(FUZZ_BIN) $(WATCH_BIN)
+	@ok=0 bad=0; for t in decode watch; do \
+		if $(MAKE) -s --no-print-directory fuzz-smoke-$$t; then ok=$$((ok + 1)); else bad=$$((bad + 1)); fi; \
+	done; echo "fuzz: $$ok passed, $$bad failed"; [ $$bad -eq 0 ]
 # ---- end of fuzzing ----
 
-# Every test in one summary line: unit, lab (the lab comes down after, pass or fail)
-# and the fuzz smoke run. A test program that does not build counts as failed.
+# ---- valgrind (tests/valgrind): drover's command-line paths that need no lab, under memcheck ----
+.PHONY: valgrind
+valgrind: $(BUILD)/drover
+	@bash tests/valgrind/cli $(BUILD)/drover
+
+# Every test in one summary line: unit, lab (the lab comes down after, pass or fail),
+# valgrind and the fuzz smoke run. A test program that does not build counts as failed.
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
-	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/fuzz/smoke; \
+	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/valgrind/cli tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 lab-up: guest

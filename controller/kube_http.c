@@ -1,6 +1,7 @@
 /* kube_http: HTTPS requests to the Kubernetes API with libcurl: JSON in and out, Status
  * reasons, bounded retries on 429/5xx, stoppable transfers. The token is never logged. */
 #include "controller/kube_http.h"
+#include "controller/kube_stream.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -222,8 +223,8 @@ struct xfer {
 	double retry_after;       /* seconds; -1 when absent */
 	kube_line_fn line_fn;     /* streaming: lines go here instead of @data */
 	void *line_opaque;
-	size_t line_max;
-	bool line_too_long;       /* a line over line_max ended the stream */
+	struct kube_stream_lines lines;  /* streaming: the split, with its line cap */
+	bool line_too_long;       /* a line over the cap ended the stream */
 	bool streaming_ok;        /* the answer is 200: lines are events */
 	CURL *h;
 };
@@ -273,26 +274,6 @@ static int append(struct xfer *x, const char *p, size_t n, size_t cap)
 	return 0;
 }
 
-/* Splits the buffered bytes into lines for the stream callback; keeps the partial tail. */
-static int feed_lines(struct xfer *x)
-{
-	size_t start = 0;
-	char *nl;
-
-	while ((nl = memchr(x->data + start, '\n', x->len - start))) {
-		size_t n = (size_t)(nl - (x->data + start));
-
-		*nl = '\0';
-		if (n > 0 && x->line_fn(x->line_opaque, x->data + start, n) != 0)
-			return -1;
-		start += n + 1;
-	}
-	memmove(x->data, x->data + start, x->len - start);
-	x->len -= start;
-	x->data[x->len] = '\0';
-	return 0;
-}
-
 static size_t xfer_write(char *p, size_t size, size_t n, void *cls)
 {
 	struct xfer *x = cls;
@@ -305,11 +286,10 @@ static size_t xfer_write(char *p, size_t size, size_t n, void *cls)
 		x->streaming_ok = code == 200;
 	}
 	if (x->line_fn && x->streaming_ok) {
-		if (append(x, p, len, x->line_max) < 0) {
-			x->line_too_long = x->too_big;
-			return 0;
-		}
-		return feed_lines(x) < 0 ? 0 : len;
+		int rc = kube_stream_lines_feed(&x->lines, p, len, x->line_fn, x->line_opaque);
+
+		x->line_too_long = x->lines.too_long;
+		return rc == 0 ? len : 0;
 	}
 	return append(x, p, len, KUBE_BODY_MAX) < 0 ? 0 : len;
 }
@@ -513,15 +493,16 @@ void kube_response_free(struct kube_response *r)
 int kube_stream(struct kube_client *c, const char *path, size_t line_max, long timeout_ms,
 		const int *stop, kube_line_fn fn, void *opaque, struct kube_response *out)
 {
-	struct xfer x = { .c = c, .stop = stop, .retry_after = -1, .line_fn = fn, .line_opaque = opaque,
-			  .line_max = line_max };
+	struct xfer x = { .c = c, .stop = stop, .retry_after = -1, .line_fn = fn, .line_opaque = opaque };
 	int rc;
 
+	kube_stream_lines_init(&x.lines, line_max);
 	memset(out, 0, sizeof(*out));
 	out->attempts = 1;
 	rc = perform(c, "GET", path, NULL, NULL, timeout_ms, &x, out);
 	kube_logf(c, KUBE_LOG_DEBUG, "WATCH %s -> %ld%s%s", path, out->code, rc < 0 ? ": " : "",
 		  rc < 0 ? out->message : "");
 	free(x.data);
+	kube_stream_lines_free(&x.lines);
 	return rc;
 }

@@ -86,8 +86,8 @@ int kube_request(struct kube_client *c, const char *method, const char *path, co
 /* Releases the body and zeroes @r; accepts NULL. */
 void kube_response_free(struct kube_response *r);
 
-/* Called by kube_stream for each complete line (without the newline). Returns 0 to go on,
- * nonzero to end the stream. */
+/* Called by kube_stream for each complete line (without the newline, not NUL-terminated;
+ * empty lines are skipped). Returns 0 to go on, nonzero to end the stream. */
 typedef int (*kube_line_fn)(void *opaque, const char *line, size_t len);
 
 /* GETs @path and feeds the body line by line to @fn while it streams (watch). A line over

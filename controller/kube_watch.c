@@ -2,6 +2,7 @@
  * resourceVersion with bookmarks, reconnecting when the stream ends and relisting on 410
  * Gone — keeping a thread-safe cache of the objects keyed "namespace/name". */
 #include "controller/kube_watch.h"
+#include "controller/kube_stream.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -239,41 +240,53 @@ static void apply_event(struct kube_informer *inf, enum kube_event_type type, js
 		emit(inf, &ch, 1);
 }
 
+static void on_bookmark(struct kube_informer *inf, const char *rv)
+{
+	pthread_mutex_lock(&inf->lock);
+	if (rv)
+		snprintf(inf->rv, sizeof(inf->rv), "%s", rv);
+	inf->stats.bookmarks++;
+	pthread_mutex_unlock(&inf->lock);
+}
+
+/* Takes one line of the watch stream. Returns 0 to go on, 1 to end the watch (w->end says
+ * why). */
 static int on_line(void *opaque, const char *line, size_t len)
 {
 	struct watch_ctx *w = opaque;
 	struct kube_informer *inf = w->inf;
-	json_t *ev = json_loadb(line, len, 0, NULL);
-	const char *type = json_string_value(json_object_get(ev, "type"));
-	json_t *obj = json_object_get(ev, "object");
-	int rc = 0;
+	struct kube_stream_event ev;
+	char err[160];
+	int rc = kube_stream_decode(line, len, &ev, err, sizeof(err));
 
-	if (!type || !json_is_object(obj)) {
-		kube_logf(inf->c, KUBE_LOG_WARN, "watch %s: an event that is not one", inf->o.res->plural);
+	if (rc != 0) {
+		if (rc > 0)
+			return 0;
+		kube_logf(inf->c, KUBE_LOG_WARN, "watch %s: an event that is not one: %s", inf->o.res->plural,
+			  err);
 		w->end = WATCH_FAILED;
-		rc = 1;
-	} else if (!strcmp(type, "ERROR")) {
-		json_int_t code = json_integer_value(json_object_get(obj, "code"));
-
-		w->end = code == 410 ? WATCH_GONE : WATCH_FAILED;
-		if (code != 410)
-			kube_logf(inf->c, KUBE_LOG_WARN, "watch %s: ERROR %lld %s", inf->o.res->plural,
-				  (long long)code, json_string_value(json_object_get(obj, "message")));
-		rc = 1;
-	} else if (!strcmp(type, "BOOKMARK")) {
-		const char *rv = kube_obj_rv(obj);
-
-		pthread_mutex_lock(&inf->lock);
-		if (rv)
-			snprintf(inf->rv, sizeof(inf->rv), "%s", rv);
-		inf->stats.bookmarks++;
-		pthread_mutex_unlock(&inf->lock);
-	} else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED") || !strcmp(type, "DELETED")) {
-		apply_event(inf, type[0] == 'A' ? KUBE_EV_ADDED : type[0] == 'M' ? KUBE_EV_MODIFIED
-			    : KUBE_EV_DELETED, obj);
-		w->events++;
+		return 1;
 	}
-	json_decref(ev);
+	switch (ev.type) {
+	case KUBE_STREAM_ERROR:
+		w->end = ev.gone ? WATCH_GONE : WATCH_FAILED;
+		if (!ev.gone)
+			kube_logf(inf->c, KUBE_LOG_WARN, "watch %s: ERROR %lld %s", inf->o.res->plural, ev.code,
+				  ev.message ? ev.message : "");
+		rc = 1;
+		break;
+	case KUBE_STREAM_BOOKMARK:
+		on_bookmark(inf, ev.rv);
+		break;
+	case KUBE_STREAM_ADDED:
+	case KUBE_STREAM_MODIFIED:
+	case KUBE_STREAM_DELETED:
+		apply_event(inf, ev.type == KUBE_STREAM_ADDED ? KUBE_EV_ADDED : ev.type == KUBE_STREAM_MODIFIED
+			    ? KUBE_EV_MODIFIED : KUBE_EV_DELETED, ev.object);
+		w->events++;
+		break;
+	}
+	kube_stream_event_free(&ev);
 	return rc;
 }
 

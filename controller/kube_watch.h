@@ -9,8 +9,9 @@
 #include <stddef.h>
 
 #include "controller/kube_http.h"
+#include "controller/kube_stream.h"
 
-#define KUBE_WATCH_EVENT_MAX (4u << 20)   /* one watch event line (etcd keeps objects < 1.5 MiB) */
+#define KUBE_WATCH_EVENT_MAX KUBE_STREAM_EVENT_MAX   /* one watch event line */
 
 enum kube_event_type { KUBE_EV_ADDED = 0, KUBE_EV_MODIFIED, KUBE_EV_DELETED };
 

@@ -250,6 +250,8 @@ static void host_disconnect(struct lv_host *h)
 		virConnectDomainEventDeregisterAny(h->conn, h->lifecycle_cb);
 	virConnectUnregisterCloseCallback(h->conn, on_close);
 	virConnectClose(h->conn);
+	host_ref_free(h->close_ref);
+	h->close_ref = NULL;
 	h->conn = NULL;
 	h->lifecycle_cb = -1;
 }
@@ -278,8 +280,11 @@ static void host_adopt(struct lv_pool *pool, struct lv_host *h, virConnectPtr co
 	free(h->error);
 	h->error = NULL;
 	virConnectSetKeepAlive(conn, LV_KEEPALIVE_INTERVAL_S, LV_KEEPALIVE_COUNT);
-	if (!close_ref || virConnectRegisterCloseCallback(conn, on_close, close_ref,
-							  host_ref_free) < 0)
+	/* The host owns the reference, not libvirt: drivers without close callbacks (test:///)
+	 * return 0 yet never call a free callback, which leaked it. */
+	if (close_ref && virConnectRegisterCloseCallback(conn, on_close, close_ref, NULL) == 0)
+		h->close_ref = close_ref;
+	else
 		host_ref_free(close_ref);
 	h->lifecycle_cb = event_ref ? virConnectDomainEventRegisterAny(
 					      conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,

@@ -23,6 +23,7 @@ struct lv_host {
 	virConnectPtr conn;       /* NULL while disconnected */
 	bool closed;              /* libvirt told us the connection broke */
 	int lifecycle_cb;         /* event callback id, -1 when none */
+	struct host_ref *close_ref;  /* the close callback's opaque; ours to free (see host_adopt) */
 	unsigned backoff_ms;      /* next wait before reconnecting */
 	double next_try;          /* monotonic seconds: no connect attempt before this */
 	char *error;              /* why the last attempt failed; NULL when connected */
