@@ -298,6 +298,7 @@ int cli_run(int argc, char **argv)
 	}
 	ds.dir = o.state_dir;
 	o.rec.max_rounds = RUN_ROUNDS;
+	o.rec.wait_in_flight = false; /* a controller waits for events, not inside a pass */
 	struct rec_sink sink = state_sink(&ds);
 	run_sink_host = sink.host;
 	sink.host = on_host_status;

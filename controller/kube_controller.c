@@ -54,6 +54,7 @@ void kctl_options_default(struct kctl_options *o)
 	o->retry_period_s = 2;
 	rec_options_default(&o->rec);
 	o->rec.max_rounds = KCTL_ROUNDS;
+	o->rec.wait_in_flight = false;
 }
 
 bool kctl_lost(struct kctl *k)

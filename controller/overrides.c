@@ -312,6 +312,8 @@ int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 	if (ovr_migrations_dir(state_dir, requests, sizeof(requests)) == 0)
 		(void)walk_records(requests, add_request, set, errs);
 	state_load_status(state_dir, set, errs);
+	/* After the status: a record adopted by a manifest's Migration is not added twice. */
+	(void)state_add_unfinished(state_dir, set, errs);
 	(void)ovr_apply(state_dir, set, errs);
 	return 0;
 }

@@ -63,7 +63,8 @@ size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set);
 
 /* Loads what directory mode is asked to do: the manifests in @paths together with the
  * Migration requests (one set: names must be unique across both), the status recorded in
- * the state dir, and the drain overrides. Problems go to @errs (overrides that do not apply
+ * the state dir, the Migrations recorded there that never ended (a crash cut them short:
+ * the planner settles them), and the drain overrides. Problems go to @errs (overrides that do not apply
  * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
  * changed anywhere. */
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,

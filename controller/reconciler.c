@@ -17,6 +17,7 @@ void rec_options_default(struct rec_options *opt)
 	plan_limits_default(&opt->limits);
 	opt->stop_timeout_s = 60;
 	opt->max_rounds = 20;
+	opt->wait_in_flight = true;
 	opt->timeout_s = 3600;
 }
 
@@ -502,7 +503,8 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	for (int round = 0; round < r->opt.max_rounds; round++) {
+	/* @counted: the rounds that count against max_rounds (see wait_in_flight). */
+	for (int round = 0, counted = 0; counted < r->opt.max_rounds; round++, counted++) {
 		struct inventory inv;
 		struct plan plan;
 		int changes, blocked, waiting;
@@ -537,8 +539,11 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 			continue; /* statuses were written; the next pass sees them closed */
 		if (clk_mono() > deadline)
 			break;
-		if (!changes)
+		if (!changes) {
 			clk_sleep(REC_WAIT_S); /* only waiting: for a limit or a running job */
+			if (r->opt.wait_in_flight)
+				counted--;
+		}
 	}
 	write_failures(r, &f);
 	write_backoffs(r, set, &f);

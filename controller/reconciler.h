@@ -45,7 +45,9 @@ struct rec_view {
 struct rec_options {
 	struct plan_limits limits;
 	double stop_timeout_s;    /* graceful shutdown wait before a forced stop */
-	int max_rounds;           /* passes of one converge */
+	int max_rounds;           /* passes of one converge that act */
+	bool wait_in_flight;      /* passes that only wait (a job in flight, a limit) do not
+				   * count against max_rounds: timeout_s bounds them (apply) */
 	double timeout_s;         /* one converge in all */
 };
 

@@ -268,6 +268,7 @@ struct load_ctx {
 	struct crd_set *set;
 	struct crd_errors *errs;
 	int failed;
+	size_t added;
 };
 
 static void load_one(void *opaque, const char *path)
@@ -298,6 +299,35 @@ static void read_one(void *opaque, const char *path)
 		crd_object_free(&rec);
 		ctx->failed = 1;
 	}
+}
+
+static bool finished(const struct crd_migration *m);
+
+static void add_unfinished_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	/* Only the migrations folder matters; skip the others before parsing anything. */
+	if (!strstr(path, "/migrations/") || read_record(path, &rec, ctx->errs) < 0)
+		return;
+	const struct crd_migration *m = &rec.u.migration;
+	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase != CRD_MIG_PHASE_NONE &&
+	    !finished(m) && m->spec.vm_name &&
+	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
+	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name) &&
+	    crd_set_add(ctx->set, &rec) == 0) {
+		ctx->added++;
+		return;
+	}
+	crd_object_free(&rec);
+}
+
+size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = set, .errs = errs};
+	(void)walk(dir, add_unfinished_one, &ctx);
+	return ctx.added;
 }
 
 int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs)

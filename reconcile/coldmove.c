@@ -11,6 +11,7 @@
 
 #include "reconcile/clk.h"
 #include "reconcile/domxml.h"
+#include "reconcile/fault.h"
 #include "reconcile/inventory.h"
 #include "reconcile/vmres.h"
 
@@ -44,6 +45,7 @@ int cold_stop(virDomainPtr dom, double timeout_s)
 		return 0;
 	virDomainShutdownFlags(dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
 	virResetLastError();
+	fault_point("stop.requested");
 	while (clk_mono() < deadline) {
 		if (is_shut_off(dom))
 			return 0;
@@ -61,6 +63,7 @@ int cold_start_verified(virDomainPtr dom, char *why, size_t why_size)
 
 	if (virDomainIsActive(dom) != 1 && virDomainCreate(dom) < 0)
 		return fail(why, why_size, "start: %s", virGetLastErrorMessage());
+	fault_point("start.started");
 	clk_sleep(COLD_VERIFY_S);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0 || state != VIR_DOMAIN_RUNNING)
 		return fail(why, why_size, "started, but not running a moment later (state %d)",
@@ -135,6 +138,30 @@ cleanup:
 	return ret;
 }
 
+/* True when a domain defined on @conn has a disk at @path (or when it cannot tell). */
+static bool volume_in_use(virConnectPtr conn, const char *path)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(conn, &doms, 0);
+	bool used = n < 0;
+
+	for (int i = 0; i < n; i++) {
+		char *xml = used ? NULL : virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE);
+		struct vmres res;
+		char why[128];
+		if (xml && vmres_from_xml(xml, strlen(xml), &res, why, sizeof(why)) == VMRES_OK) {
+			for (size_t k = 0; k < res.n_disks; k++)
+				used = used || !strcmp(res.disks[k], path);
+			vmres_free(&res);
+		}
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	virResetLastError();
+	return used;
+}
+
 /* Creates on the target a volume like @d's source (same name, capacity and format)
  * in the pool holding the same directory. */
 static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *why,
@@ -148,10 +175,21 @@ static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *wh
 	if (!xml)
 		return fail(why, why_size, "read volume %s: %s", d->path, virGetLastErrorMessage());
 	existing = virStorageVolLookupByPath(dst, d->path);
-	if (existing) {
+	if (existing && volume_in_use(dst, d->path)) {
 		virStorageVolFree(existing);
-		fail(why, why_size, "the target already has a volume at %s", d->path);
+		fail(why, why_size, "the target already has a volume at %s, used by a domain there",
+		     d->path);
 		goto cleanup;
+	}
+	if (existing) {
+		/* No domain there uses it: what an earlier copy cut short by a crash left. */
+		int gone = virStorageVolDelete(existing, 0);
+		virStorageVolFree(existing);
+		if (gone < 0) {
+			fail(why, why_size, "remove the leftover volume %s on the target: %s", d->path,
+			     virGetLastErrorMessage());
+			goto cleanup;
+		}
 	}
 	virResetLastError();
 	/* The pool of the source volume has a twin of the same name on the target
@@ -251,6 +289,7 @@ int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const
 		fail(why, why_size, "define: %s", owned ? virGetLastErrorMessage() : "out of memory");
 		goto cleanup;
 	}
+	fault_point("define.defined");
 	if (start && cold_start_verified(dom, why, why_size) < 0) {
 		/* Nothing half-made: a domain that cannot start is not left defined. */
 		virDomainDestroy(dom);
@@ -291,10 +330,14 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 		fail(why, why_size, "could not stop %s on the source", req->domain);
 		goto cleanup;
 	}
-	if (copy_disks(req, disks, n_disks, why, why_size) < 0 ||
-	    cold_define_owned(req->dst, xml, req->owner_ns, req->owner_name, req->start, why,
+	fault_point("cold.stopped");
+	if (copy_disks(req, disks, n_disks, why, why_size) < 0)
+		goto cleanup;
+	fault_point("cold.copied");
+	if (cold_define_owned(req->dst, xml, req->owner_ns, req->owner_name, req->start, why,
 			      why_size) < 0)
 		goto cleanup;
+	fault_point("cold.target-ready");
 	moved = true;
 	/* The target is verified: only now does the source let go. */
 	if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
@@ -303,6 +346,7 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 		     virGetLastErrorMessage());
 		goto cleanup;
 	}
+	fault_point("cold.source-undefined");
 	for (int i = 0; i < n_disks; i++)
 		virStorageVolDelete(disks[i].src_vol, 0);
 	ret = 0;

@@ -12,6 +12,7 @@
 #include "reconcile/clk.h"
 #include "reconcile/coldmove.h"
 #include "reconcile/domxml.h"
+#include "reconcile/fault.h"
 #include "reconcile/vmres.h"
 
 __attribute__((format(printf, 3, 4)))
@@ -135,6 +136,7 @@ static void on_live_progress(void *opaque, const struct crd_mig_progress *p,
 	mc->move->progress = *p;
 	mc->move->mode = mode;
 	report(mc);
+	fault_point("live.copying"); /* the job runs in libvirtd: it goes on without drover */
 }
 
 static void on_cold_progress(void *opaque, unsigned long long done, unsigned long long total)
@@ -200,6 +202,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		mc->move->phase = CRD_MIG_FAILED;
 		return -1;
 	}
+	fault_point("live.prechecked");
 	struct vmres res = {0};
 	char res_why[256];
 	struct mig_result out;
@@ -227,6 +230,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	};
 	mc->move->mode = CRD_RUN_PRECOPY;
 	int rc = mig_live(&req, &out);
+	if (rc == 0)
+		fault_point("live.done");
 	if (rc == 0 && req.copy_storage)
 		delete_source_disks(c->src, &res);
 	vmres_free(&res);
