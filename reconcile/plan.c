@@ -167,7 +167,7 @@ static struct plan_host *move_target(struct plan_ctx *c, struct plan_intent *it,
 {
 	if (!it->dst)
 		return plan_place(c, &it->v, op, it->v.host, why, size);
-	return plan_check_target(&it->v, op, it->dst, why, size) ? it->dst : NULL;
+	return plan_check_target(c, &it->v, op, it->dst, why, size) ? it->dst : NULL;
 }
 
 static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
@@ -218,7 +218,7 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_PRECHECK, .v = v,
 			      .src = v->host, .dst = dst, .phase = plan_vm_phase_now(v)};
 
-	if (dst && !plan_check_target(v, op, dst, why, sizeof(why))) {
+	if (dst && !plan_check_target(c, v, op, dst, why, sizeof(why))) {
 		plan_emit(c, &e, "PreCheckFailed: %s", why);
 		return;
 	}

@@ -118,15 +118,15 @@ static bool check_hypervisor(const struct plan_vm *v, enum plan_op op,
 }
 
 /* No domain of the VM's name or of its instance's UUID on the target. */
-static bool check_identity(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
-			   char *why, size_t size)
+static bool check_identity(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
+			   const struct plan_host *dst, char *why, size_t size)
 {
 	const char *name = v->vm->meta.name;
 	const struct inv_domain *d;
 
 	if (op == PLAN_OP_START)
 		return true;
-	d = inv_domain_by_name(dst->inv, name);
+	d = plan_host_domain(c, dst, name);
 	if (d)
 		return fail(why, size, "name: %s already has a domain named %s%s", dst->name, name,
 			    d->owner_name ? "" : " not managed by drover");
@@ -150,7 +150,7 @@ static bool has_all(char *const *want, size_t n, char *const *have, size_t n_hav
 /* Shared disks must be visible on the target; local ones need an active pool for their
  * directory, and a move must not overwrite a volume of that path already there. */
 static bool has_disk(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
-		     const char *path, char *why, size_t size)
+		     const char *path, bool leftovers, char *why, size_t size)
 {
 	if (v->vm->spec.storage == CRD_STORAGE_SHARED) {
 		if (inv_host_has_volume(dst->inv, path))
@@ -162,7 +162,7 @@ static bool has_disk(const struct plan_vm *v, enum plan_op op, const struct plan
 		return fail(why, size, "storage: %s has no storage pool for %s", dst->name, path);
 	if (!pool->active)
 		return fail(why, size, "storage: pool %s on %s is not active", pool->name, dst->name);
-	if (is_move(op) && inv_host_has_volume(dst->inv, path))
+	if (is_move(op) && !leftovers && inv_host_has_volume(dst->inv, path))
 		return fail(why, size, "storage: %s already has %s", dst->name, path);
 	return true;
 }
@@ -188,29 +188,48 @@ static bool check_networks(const struct plan_vm *v, enum plan_op op, const struc
 			      dst, why, size));
 }
 
+/* True when a move of @v to @dst was running when drover stopped (its record never ended):
+ * volumes of the VM's paths there are that copy's leftovers, which the move may replace
+ * (the executor still refuses one that a domain there uses). */
+static bool copy_cut_short(const struct plan_ctx *c, const struct plan_vm *v,
+			   const struct plan_host *dst)
+{
+	for (size_t i = 0; i < c->desired->n_migrations; i++) {
+		const struct crd_migration *m = &c->desired->migrations[i];
+		if (m->status.phase == CRD_MIG_RUNNING && m->status.target_host &&
+		    !strcmp(m->status.target_host, dst->name) && m->spec.vm_name &&
+		    !strcmp(m->spec.vm_name, v->vm->meta.name) &&
+		    !strcmp(m->meta.namespace, v->vm->meta.namespace))
+			return true;
+	}
+	return false;
+}
+
 /* Disks of the spec and, for a move, of the running instance. */
-static bool check_disks(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
-			char *why, size_t size)
+static bool check_disks(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
+			const struct plan_host *dst, char *why, size_t size)
 {
 	const struct inv_domain *d = is_move(op) ? v->dom : NULL;
+	bool leftovers = is_move(op) && copy_cut_short(c, v, dst);
 
 	if (op == PLAN_OP_START)
 		return true;
 	for (size_t i = 0; i < v->res.n_disks; i++)
-		if (!has_disk(v, op, dst, v->res.disks[i], why, size))
+		if (!has_disk(v, op, dst, v->res.disks[i], leftovers, why, size))
 			return false;
 	for (size_t i = 0; d && i < d->n_disks; i++)
-		if (d->disks[i].path && !has_disk(v, op, dst, d->disks[i].path, why, size))
+		if (d->disks[i].path &&
+		    !has_disk(v, op, dst, d->disks[i].path, leftovers, why, size))
 			return false;
 	return true;
 }
 
-bool plan_check_target(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
-		       char *why, size_t size)
+bool plan_check_target(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
+		       const struct plan_host *dst, char *why, size_t size)
 {
 	if (size)
 		why[0] = '\0';
 	return check_state(v, op, dst, why, size) && check_memory(v, op, dst, why, size) &&
-	       check_hypervisor(v, op, dst, why, size) && check_identity(v, op, dst, why, size) &&
-	       check_networks(v, op, dst, why, size) && check_disks(v, op, dst, why, size);
+	       check_hypervisor(v, op, dst, why, size) && check_identity(c, v, op, dst, why, size) &&
+	       check_networks(v, op, dst, why, size) && check_disks(c, v, op, dst, why, size);
 }

@@ -20,11 +20,11 @@ enum plan_op {
  * it may. A START on a VM's own host only minds "unreachable" and "fenced". Can't fail. */
 const char *plan_check_host_state(const struct plan_host *h, enum plan_op op);
 
-/* Runs every pre-check of landing @v on @dst by @op, the host's state first. Returns true
- * when all pass; otherwise false with "<check>: <detail>" in @why (always terminated).
- * This function can't fail. */
-bool plan_check_target(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
-		       char *why, size_t size);
+/* Runs every pre-check of landing @v on @dst (a host of @c) by @op, the host's state first.
+ * Returns true when all pass; otherwise false with "<check>: <detail>" in @why (always
+ * terminated). This function can't fail. */
+bool plan_check_target(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
+		       const struct plan_host *dst, char *why, size_t size);
 
 /* True when @op will run the VM on the target, so its memory must fit. Can't fail. */
 bool plan_op_runs(const struct plan_vm *v, enum plan_op op);

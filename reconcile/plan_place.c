@@ -18,8 +18,8 @@ static const struct crd_kv *selector_miss(const struct crd_vm *vm, const struct 
 }
 
 /* Checks candidate @h; on failure appends "NAME: why" to @no. Returns true when it fits. */
-static bool candidate(const struct plan_vm *v, enum plan_op op, const struct plan_host *h,
-		      struct plan_str *no)
+static bool candidate(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
+		      const struct plan_host *h, struct plan_str *no)
 {
 	char why[512];
 	const char *state = plan_check_host_state(h, op);
@@ -35,7 +35,7 @@ static bool candidate(const struct plan_vm *v, enum plan_op op, const struct pla
 			     miss->value);
 		return false;
 	}
-	if (!plan_check_target(v, op, h, why, sizeof(why))) {
+	if (!plan_check_target(c, v, op, h, why, sizeof(why))) {
 		plan_str_add(no, "%s%s: PreCheckFailed: %s", sep, h->name, why);
 		return false;
 	}
@@ -51,7 +51,7 @@ struct plan_host *plan_place(const struct plan_ctx *c, const struct plan_vm *v, 
 	/* Hosts are sorted by name, so a strict comparison keeps the first name on a tie. */
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		struct plan_host *h = &c->hosts[i];
-		if (h == exclude || !candidate(v, op, h, &no))
+		if (h == exclude || !candidate(c, v, op, h, &no))
 			continue;
 		if (!best || plan_host_available(h) > plan_host_available(best))
 			best = h;

@@ -25,19 +25,22 @@ static void copies_free(struct copies *cp)
 	memset(cp, 0, sizeof(*cp));
 }
 
-/* Fills @cp from every reachable host. Returns 0, or -1 when out of memory. */
+/* Fills @cp from every reachable host, in host order. Returns 0, or -1 when out of memory. */
 static int copies_find(const struct plan_ctx *c, const struct crd_vm *vm, struct copies *cp)
 {
+	size_t n;
+	const struct plan_dom *e = plan_ctx_domains(c, vm->meta.name, &n);
+
 	memset(cp, 0, sizeof(*cp));
-	cp->owned = calloc(c->n_hosts + 1, sizeof(*cp->owned));
-	cp->foreign = calloc(c->n_hosts + 1, sizeof(*cp->foreign));
+	cp->owned = calloc(n + 1, sizeof(*cp->owned));
+	cp->foreign = calloc(n + 1, sizeof(*cp->foreign));
 	if (!cp->owned || !cp->foreign)
 		return -1;
-	for (size_t i = 0; i < c->n_hosts; i++) {
-		struct plan_host *h = &c->hosts[i];
-		const struct inv_domain *d = h->reachable ? inv_domain_by_name(h->inv, vm->meta.name)
-							  : NULL;
-		if (!d)
+	for (size_t i = 0; i < n; i++) {
+		struct plan_host *h = e[i].h;
+		const struct inv_domain *d = e[i].d;
+		/* One domain of a name per host, the first, as libvirt keeps names unique. */
+		if (!h->reachable || (i && e[i - 1].h == h))
 			continue;
 		if (inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
 			cp->owned[cp->n_owned++] = (struct copy){h, d};
@@ -89,6 +92,47 @@ static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *
 		plan_emit(c, &e, "waiting: a libvirt job is running on %s at %s", v->vm->meta.name,
 			  src ? src->h->name : "?");
 	return true;
+}
+
+/* An unended Migration of @v whose record says it moves from @a's host to @b's, or NULL. */
+static const struct crd_migration *move_between(const struct plan_ctx *c, const struct plan_vm *v,
+						 const struct copy *a, const struct copy *b)
+{
+	for (size_t i = 0; i < c->desired->n_migrations; i++) {
+		const struct crd_migration *m = &c->desired->migrations[i];
+		const char *src = m->status.source_host, *dst = m->status.target_host;
+		if (m->status.phase == CRD_MIG_RUNNING && m->spec.vm_name &&
+		    !strcmp(m->spec.vm_name, v->vm->meta.name) &&
+		    !strcmp(m->meta.namespace, v->vm->meta.namespace) && src && dst &&
+		    !strcmp(src, a->h->name) && !strcmp(dst, b->h->name))
+			return m;
+	}
+	return NULL;
+}
+
+/* Two inactive copies, on the source and the target of a cold move that was running when
+ * drover stopped: the move got as far as defining the target, which it does only once
+ * every disk is copied. The move is finished: the source definition goes, as the move
+ * would have removed it. Returns true when planned. */
+static bool interrupted_cold_move(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	if (cp->n_owned != 2 || cp->owned[0].d->active || cp->owned[1].d->active)
+		return false;
+	for (size_t k = 0; k < 2; k++) {
+		const struct copy *src = &cp->owned[k], *dst = &cp->owned[1 - k];
+		const struct crd_migration *m = move_between(c, v, src, dst);
+		if (!m)
+			continue;
+		v->host = dst->h;
+		v->dom = dst->d;
+		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .src = dst->h,
+				      .dst = src->h, .phase = CRD_VM_STOPPED};
+		plan_emit(c, &e, "finishing cold move %s, cut short after %s was defined on %s: "
+			  "removing the source definition on %s", m->meta.name, v->vm->meta.name,
+			  dst->h->name, src->h->name);
+		return true;
+	}
+	return false;
 }
 
 /* Rule 2: owned copies on two or more hosts. One active copy whose every other copy is
@@ -441,7 +485,8 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	if (in_flight(c, &v, cp.owned, cp.n_owned))
 		goto cleanup;
 	if (cp.n_owned > 1) {
-		several_copies(c, &v, &cp);
+		if (!interrupted_cold_move(c, &v, &cp))
+			several_copies(c, &v, &cp);
 		goto cleanup;
 	}
 	if (cp.n_owned == 1) {

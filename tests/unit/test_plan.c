@@ -154,6 +154,39 @@ static void test_plan_conflict_when_stale_copy_host_is_not_fenced(void **state)
 	fx_expect(fx_act(f, "web-1"), PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
 }
 
+static void test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b, running: false");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "mode: Cold",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_true(i >= 0);
+	const struct plan_action *a = &f->plan.actions[i];
+	assert_string_equal(a->dst, "lab-a");        /* the source definition goes */
+	assert_string_equal(a->src, "lab-b");
+	fx_reason_has(a, "finishing cold move");
+}
+
+static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b, running: false");
+	/* Ended, or between other hosts: no evidence the copies are one move's halves. */
+	fx_mig(f, "old", "web-1", "lab-b", "", "phase: Succeeded, sourceHost: lab-a, targetHost: lab-b");
+	fx_mig(f, "other", "web-1", "lab-b", "", "phase: Running, sourceHost: lab-c, targetHost: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+	fx_expect(fx_act(f, "web-1"), PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
+}
+
 static void test_plan_adopts_foreign_domain_on_pinned_host(void **state)
 {
 	struct fx *f = *state;
@@ -633,6 +666,8 @@ int main(void)
 		T(test_plan_conflict_when_defined_on_two_hosts),
 		T(test_plan_conflict_when_both_copies_run_even_on_fenced_host),
 		T(test_plan_undefines_stale_copy_on_fenced_host),
+		T(test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined),
+		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
 		T(test_plan_adopts_foreign_domain_on_pinned_host),
 		T(test_plan_adopts_foreign_domain_of_unpinned_vm_anywhere),
