@@ -74,6 +74,10 @@ asan:
 		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		OPT="-O1 -g" unit
 
+# ---- benchmarks (tests/bench): ratios against baselines of the same run, tables into BENCH.md ----
+bench: $(BUILD)/drover
+	@bash tests/bench/run
+
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
 # Two targets built with clang's libFuzzer, ASan and UBSan into build-fuzz/, each linking only
 # what it covers: fuzz_decode the decoder (crd/*.c), fuzz_watch the watch-stream parser
