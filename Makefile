@@ -138,7 +138,8 @@ valgrind: $(BUILD)/drover
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
-	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/valgrind/cli tests/fuzz/smoke; \
+	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
+		tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 lab-up: guest
