@@ -55,6 +55,22 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* True when the file at @path holds exactly @text and a newline: a write would change
+ * nothing, and skipping it saves an fsync per object and pass (most status is unchanged). */
+static bool holds(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	char *buf = malloc(len + 2);
+	int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t got = fd >= 0 ? read(fd, buf, len + 2) : -1;
+	bool same = got == (ssize_t)len + 1 && !memcmp(buf, text, len) && buf[len] == '\n';
+
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
 int state_write_json(const char *path, json_t *obj)
 {
 	char tmp[STATE_PATH_MAX + 16];
@@ -65,6 +81,10 @@ int state_write_json(const char *path, json_t *obj)
 	tmp[0] = '\0';
 	if (!text)
 		return errno = ENOMEM, -1;
+	if (holds(path, text)) {
+		free(text);
+		return 0;
+	}
 	if (make_parents(path) < 0)
 		goto cleanup;
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());

@@ -20,8 +20,9 @@ int state_write_vm(const char *dir, const struct crd_vm *vm) STATE_WUR;
 int state_write_migration(const char *dir, const struct crd_migration *m) STATE_WUR;
 
 /* Writes @obj (consumed, also on failure) as indented JSON to @path through a temporary
- * file, fsync and rename, creating the directories above @path when missing. Returns 0,
- * or -1 with errno set (then @path is as it was). */
+ * file, fsync and rename, creating the directories above @path when missing; a file that
+ * already holds exactly that is left alone. Returns 0, or -1 with errno set (then @path is
+ * as it was). */
 int state_write_json(const char *path, json_t *obj) STATE_WUR;
 
 /* Gives every object of @set the status recorded for it in @dir, if any (objects

@@ -239,6 +239,28 @@ static void test_statedir_rewrite_replaces_record_and_leaves_no_temp_files(void 
 	sd_free(s);
 }
 
+static void test_statedir_unchanged_record_is_not_rewritten(void **state)
+{
+	struct sd *s = sd_new(state, "unchanged");
+	struct crd_vm *vm = &s->in.vms[0];
+	char path[1024];
+	struct stat first, again, changed;
+
+	snprintf(path, sizeof(path), "%s/virtualmachines/shop/web-1.json", s->dir);
+	vm->status.phase = CRD_VM_RUNNING;
+	assert_int_equal(state_write_vm(s->dir, vm), 0);
+	assert_int_equal(stat(path, &first), 0);
+	/* The same status again: the file (its inode: a write renames a new one in) stays. */
+	assert_int_equal(state_write_vm(s->dir, vm), 0);
+	assert_int_equal(stat(path, &again), 0);
+	assert_int_equal(again.st_ino, first.st_ino);
+	vm->status.phase = CRD_VM_STOPPED;
+	assert_int_equal(state_write_vm(s->dir, vm), 0);
+	assert_int_equal(stat(path, &changed), 0);
+	assert_int_not_equal(changed.st_ino, first.st_ino);
+	sd_free(s);
+}
+
 static void test_statedir_failed_rename_leaves_no_temp_file(void **state)
 {
 	struct sd *s = sd_new(state, "failed-rename");
@@ -368,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_round_trips_host_status),
 		cmocka_unit_test(test_statedir_round_trips_migration_progress_downtime_and_failure),
 		cmocka_unit_test(test_statedir_rewrite_replaces_record_and_leaves_no_temp_files),
+		cmocka_unit_test(test_statedir_unchanged_record_is_not_rewritten),
 		cmocka_unit_test(test_statedir_failed_rename_leaves_no_temp_file),
 		cmocka_unit_test(test_statedir_write_into_a_file_fails_with_errno),
 		cmocka_unit_test(test_statedir_corrupt_record_is_noted_and_skipped),
