@@ -110,24 +110,27 @@ static const struct crd_migration *move_between(const struct plan_ctx *c, const 
 	return NULL;
 }
 
-/* Two inactive copies, on the source and the target of a cold move that was running when
- * drover stopped: the move got as far as defining the target, which it does only once
- * every disk is copied. The move is finished: the source definition goes, as the move
- * would have removed it. Returns true when planned. */
-static bool interrupted_cold_move(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+/* Two copies, on the source and the target of a move whose record never ended, the
+ * source's inactive: the move got as far as the target's definition — a cold move defines
+ * it only once every disk is copied, a live one once the guest runs there — and was cut
+ * short (drover stopped) before the source's definition went, or libvirt is about to
+ * remove it. The move is finished: the source definition goes, as the move would have
+ * removed it. Returns true when planned. */
+static bool interrupted_move(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
 {
-	if (cp->n_owned != 2 || cp->owned[0].d->active || cp->owned[1].d->active)
+	if (cp->n_owned != 2)
 		return false;
 	for (size_t k = 0; k < 2; k++) {
 		const struct copy *src = &cp->owned[k], *dst = &cp->owned[1 - k];
-		const struct crd_migration *m = move_between(c, v, src, dst);
+		const struct crd_migration *m = src->d->active ? NULL : move_between(c, v, src, dst);
 		if (!m)
 			continue;
 		v->host = dst->h;
 		v->dom = dst->d;
 		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .src = dst->h,
-				      .dst = src->h, .phase = CRD_VM_STOPPED};
-		plan_emit(c, &e, "finishing cold move %s, cut short after %s was defined on %s: "
+				      .dst = src->h,
+				      .phase = dst->d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED};
+		plan_emit(c, &e, "finishing move %s, cut short after %s was defined on %s: "
 			  "removing the source definition on %s", m->meta.name, v->vm->meta.name,
 			  dst->h->name, src->h->name);
 		return true;
@@ -485,7 +488,7 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	if (in_flight(c, &v, cp.owned, cp.n_owned))
 		goto cleanup;
 	if (cp.n_owned > 1) {
-		if (!interrupted_cold_move(c, &v, &cp))
+		if (!interrupted_move(c, &v, &cp))
 			several_copies(c, &v, &cp);
 		goto cleanup;
 	}

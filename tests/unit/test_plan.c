@@ -169,7 +169,23 @@ static void test_plan_finishes_a_cold_move_cut_short_after_the_target_was_define
 	const struct plan_action *a = &f->plan.actions[i];
 	assert_string_equal(a->dst, "lab-a");        /* the source definition goes */
 	assert_string_equal(a->src, "lab-b");
-	fx_reason_has(a, "finishing cold move");
+	fx_reason_has(a, "finishing move");
+}
+
+static void test_plan_finishes_a_live_move_whose_source_definition_stayed(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_true(i >= 0);
+	assert_string_equal(f->plan.actions[i].dst, "lab-a");
+	assert_int_equal(f->plan.actions[i].phase, CRD_VM_RUNNING);
 }
 
 static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(void **state)
@@ -667,6 +683,7 @@ int main(void)
 		T(test_plan_conflict_when_both_copies_run_even_on_fenced_host),
 		T(test_plan_undefines_stale_copy_on_fenced_host),
 		T(test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined),
+		T(test_plan_finishes_a_live_move_whose_source_definition_stayed),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
 		T(test_plan_adopts_foreign_domain_on_pinned_host),
