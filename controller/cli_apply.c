@@ -20,7 +20,8 @@
 static int load(const struct cli_opts *o, struct crd_set *set)
 {
 	struct crd_errors errs = {0};
-	int rc = ovr_load_desired(o->paths, o->n_paths, o->state_dir, set, &errs);
+	int rc = ovr_load_desired(o->paths, o->n_paths, o->state_dir, OVR_UNFINISHED, set,
+				  &errs);
 
 	crd_errors_print(&errs, stderr);
 	if (rc < 0)

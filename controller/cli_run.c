@@ -99,11 +99,11 @@ static void drain_pipe(void)
 
 /* Loads what the directory asks for (manifests, requests and overrides of the state dir,
  * recorded status). Returns 0, or -1 after logging why (then nothing may change). */
-static int load_desired(const struct cli_opts *o, struct crd_set *set)
+static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd_set *set)
 {
 	const char *paths[] = {o->dir};
 	struct crd_errors errs = {0};
-	int rc = ovr_load_desired(paths, 1, o->state_dir, set, &errs);
+	int rc = ovr_load_desired(paths, 1, o->state_dir, what, set, &errs);
 
 	if (rc < 0) {
 		crd_errors_print(&errs, stderr);
@@ -129,7 +129,7 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 	double started = clk_mono();
 	bool failed = true;
 
-	if (load_desired(o, &set) < 0)
+	if (load_desired(o, OVR_UNFINISHED, &set) < 0)
 		goto cleanup;
 	if (rec_converge(r, &set, &res) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
@@ -173,7 +173,8 @@ static void cancel_withdrawn(struct rec *r, const struct cli_opts *o)
 {
 	struct crd_set set = {0};
 
-	if (load_desired(o, &set) == 0) {
+	/* Only what is declared: a recorded, unended move is not a declaration to keep. */
+	if (load_desired(o, OVR_DECLARED, &set) == 0) {
 		int n = rec_cancel_withdrawn(r, &set);
 		if (n > 0)
 			log_kv("info", "cancelling withdrawn migrations", "count", LOG_INT(n), NULL);

@@ -303,7 +303,7 @@ static int add_request(struct crd_set *set, const char *path, const char *ns, co
 }
 
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
-		     struct crd_set *set, struct crd_errors *errs)
+		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs)
 {
 	char requests[OVR_PATH_MAX];
 
@@ -313,7 +313,8 @@ int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 		(void)walk_records(requests, add_request, set, errs);
 	state_load_status(state_dir, set, errs);
 	/* After the status: a record adopted by a manifest's Migration is not added twice. */
-	(void)state_add_unfinished(state_dir, set, errs);
+	if (what == OVR_UNFINISHED)
+		(void)state_add_unfinished(state_dir, set, errs);
 	(void)ovr_apply(state_dir, set, errs);
 	return 0;
 }

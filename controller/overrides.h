@@ -61,13 +61,19 @@ int ovr_request_migration(const char *state_dir, const char *ns, const char *nam
  * the number of requests removed. This function can't fail. */
 size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set);
 
+/* What ovr_load_desired adds beyond what is declared. */
+enum ovr_load {
+	OVR_DECLARED = 0,         /* only what is declared: to tell what was withdrawn */
+	OVR_UNFINISHED,           /* also the Migrations recorded that never ended */
+};
+
 /* Loads what directory mode is asked to do: the manifests in @paths together with the
  * Migration requests (one set: names must be unique across both), the status recorded in
- * the state dir, the Migrations recorded there that never ended (a crash cut them short:
- * the planner settles them), and the drain overrides. Problems go to @errs (overrides that do not apply
+ * the state dir, with OVR_UNFINISHED the Migrations recorded there that never ended (a
+ * crash cut them short: the planner settles them), and the drain overrides. Problems go to @errs (overrides that do not apply
  * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
  * changed anywhere. */
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
-		     struct crd_set *set, struct crd_errors *errs) OVR_WUR;
+		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs) OVR_WUR;
 
 #endif

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "controller/overrides.h"
+#include "controller/statedir.h"
 #include "tests/unit/state_test_util.h"
 
 static const char hosts_yaml[] =
@@ -222,7 +223,7 @@ static int load_desired(const char *dir, struct crd_set *set, struct crd_errors 
 
 	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", dir);
 	st_write_file(manifest, cluster_yaml);
-	return ovr_load_desired(paths, 1, dir, set, errs);
+	return ovr_load_desired(paths, 1, dir, OVR_UNFINISHED, set, errs);
 }
 
 static void test_ovr_a_request_joins_the_manifests(void **state)
@@ -301,6 +302,32 @@ static void test_ovr_forget_finished_removes_only_finished_requests(void **state
 	crd_errors_free(&errs);
 }
 
+static void test_ovr_unended_records_join_only_when_asked(void **state)
+{
+	char dir[512], path[700], manifest[600];
+	const char *paths[] = {manifest};
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+
+	st_path(state, "unended", dir, sizeof(dir));
+	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", dir);
+	snprintf(path, sizeof(path), "%s/migrations/default/cut.json", dir);
+	assert_int_equal(state_write_json(path, json_pack(
+		"{s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:{s:s}}", "apiVersion", "drover.io/v1alpha1",
+		"kind", "Migration", "metadata", "name", "cut", "namespace", "default", "spec",
+		"vmName", "web-1", "status", "phase", "Running")), 0);
+	st_write_file(manifest, cluster_yaml);
+	/* A move cut short by a crash: the planner must settle it... */
+	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_UNFINISHED, &set, &errs), 0);
+	assert_non_null(crd_set_migration(&set, "default", "cut"));
+	crd_set_free(&set);
+	/* ...but it is no declaration: what is declared does not hold it. */
+	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_DECLARED, &set, &errs), 0);
+	assert_null(crd_set_migration(&set, "default", "cut"));
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_ovr_a_request_joins_the_manifests),
 		cmocka_unit_test(test_ovr_a_request_that_does_not_fit_is_a_note_not_an_error),
 		cmocka_unit_test(test_ovr_forget_finished_removes_only_finished_requests),
+		cmocka_unit_test(test_ovr_unended_records_join_only_when_asked),
 	};
 	return cmocka_run_group_tests_name("overrides", tests, st_group_setup, st_group_teardown);
 }
