@@ -33,6 +33,9 @@
 /* One round per pass: the manifests are read again before every round, so a change
  * (an undrain, say) stops new moves as soon as the ones under way have finished. */
 #define RUN_ROUNDS 1
+/* A pass that changed nothing is followed by the next one no sooner than this: a storm of
+ * libvirt events (a flapping connection) cannot spin the controller. */
+#define RUN_MIN_GAP_S 1.0
 
 /* Written by the signal handler and libvirt's event thread; read by the loop. */
 static int wake_pipe[2] = {-1, -1};
@@ -234,10 +237,14 @@ static int setup_signals(void)
 	return 0;
 }
 
-/* Runs one pass in its thread and watches meanwhile. Returns true when another pass should
- * follow at once: the pass asked for it, or something changed while it ran. */
-static bool run_pass(struct rec *r, const struct cli_opts *o, struct dirwatch *w,
-		     struct dirwatch *ow, const char *odir)
+/* What should follow a pass. */
+enum next { NEXT_WAIT = 0, NEXT_NOW, NEXT_SOON };
+
+/* Runs one pass in its thread and watches meanwhile. Returns NEXT_NOW when the pass got
+ * something done and more remains, NEXT_SOON when something changed while it ran,
+ * NEXT_WAIT otherwise. */
+static enum next run_pass(struct rec *r, const struct cli_opts *o, struct dirwatch *w,
+			  struct dirwatch *ow, const char *odir)
 {
 	struct pass p = {.r = r, .o = o};
 	int events = __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST);
@@ -256,7 +263,7 @@ static bool run_pass(struct rec *r, const struct cli_opts *o, struct dirwatch *w
 	}
 	/* A libvirt event during the pass (a guest killed behind drover's back, say). */
 	changed = changed || __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST) != events;
-	return p.more || changed;
+	return p.more ? NEXT_NOW : changed ? NEXT_SOON : NEXT_WAIT;
 }
 
 int cli_run(int argc, char **argv)
@@ -313,9 +320,12 @@ int cli_run(int argc, char **argv)
 	log_kv("info", "watching", "dir", o.dir, "state_dir", o.state_dir, "metrics",
 	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
 	while (!stopping) {
-		bool pending = run_pass(&r, &o, &w, &ow, odir);
+		double started = clk_mono();
+		enum next next = run_pass(&r, &o, &w, &ow, odir);
 		httpd_set_ready(http, true);
-		if (pending)
+		if (next == NEXT_SOON && clk_mono() - started < RUN_MIN_GAP_S)
+			clk_sleep(RUN_MIN_GAP_S - (clk_mono() - started));
+		if (next != NEXT_WAIT)
 			continue;
 		/* Until the resync, or sooner when a backed-off action is due again. */
 		double due = rec_retry_due_in(&r);

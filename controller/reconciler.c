@@ -420,21 +420,16 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 	free(jobs);
 }
 
-/* Forgets the records of moves that ended: their last status is written, and a
- * long-running controller must not keep every move it ever made. */
-static void drop_finished_records(struct rec *r)
+/* Forgets the records of this converge's moves once every job has ended: their last
+ * status is written, and from then on the written status is the truth. A move whose
+ * outcome is unknown (its source went away) stays Running there, and the next converge
+ * loads and settles it; a record kept here could be taken for a new move's. */
+static void forget_records(struct rec *r)
 {
-	size_t kept = 0;
-
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->n_records; i++) {
-		enum crd_mig_phase ph = r->records[i].m.status.phase;
-		if (ph == CRD_MIG_SUCCEEDED || ph == CRD_MIG_FAILED || ph == CRD_MIG_CANCELLED)
-			crd_migration_free(&r->records[i].m);
-		else
-			r->records[kept++] = r->records[i];
-	}
-	r->n_records = kept;
+	for (size_t i = 0; i < r->n_records; i++)
+		crd_migration_free(&r->records[i].m);
+	r->n_records = 0;
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -547,7 +542,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	}
 	write_failures(r, &f);
 	write_backoffs(r, set, &f);
-	drop_finished_records(r);
+	forget_records(r);
 	res->converged = res->converged && !f.n;
 	failed_free(&f);
 	return ret;

@@ -239,6 +239,17 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	mc->move->mode = out.final_mode;
 	mc->move->downtime_ms = out.downtime_ms;
 	snprintf(mc->move->note, sizeof(mc->move->note), "%s", out.reason);
+	if (rc < 0 && virConnectIsAlive(c->src) != 1) {
+		/* The source's libvirtd went away mid-move: QEMU may still finish it. Nobody
+		 * knows the outcome yet, so the record stays Running; the next pass settles it
+		 * from what the hosts show (moved, rolled back, or still in flight). */
+		fail(why, why_size, "live migration %s → %s: outcome unknown, lost the source "
+		     "(%s); the next pass settles it", a->src, a->dst, out.reason);
+		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
+		mc->move->phase = CRD_MIG_RUNNING;
+		virResetLastError();
+		return -2;
+	}
 	if (rc < 0) {
 		fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
 		mc->move->phase = out.outcome == MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
@@ -293,6 +304,8 @@ static int do_move(const struct exec_ctx *ctx, const struct plan_action *a,
 			rc = do_cold(&mc, c, why, why_size);
 		}
 	}
+	if (rc == -2) /* outcome unknown: the record stays Running, without an end */
+		return -1;
 	move->phase = rc == 0 ? CRD_MIG_SUCCEEDED
 		      : move->phase == CRD_MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
 	if (rc != 0 && move->phase == CRD_MIG_FAILED)
