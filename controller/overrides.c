@@ -22,15 +22,23 @@
 #define OVR_HOSTS "overrides/hosts"
 #define OVR_MIGRATIONS "overrides/migrations"
 
-int ovr_host_path(const char *state_dir, const char *ns, const char *name, char *buf,
-		  size_t size)
+/* DIR/FOLDER/NS/NAME.json into @buf. Returns 0, or -1 with errno EINVAL when @ns or @name
+ * is not a DNS label (so a name never leaves its folder), ENAMETOOLONG when it does not fit. */
+static int record_path(const char *state_dir, const char *folder, const char *ns,
+		       const char *name, char *buf, size_t size)
 {
 	if (!ns || !name || !crd_valid_dns_label(ns) || !crd_valid_dns_label(name))
 		return errno = EINVAL, -1;
-	int n = snprintf(buf, size, "%s/" OVR_HOSTS "/%s/%s.json", state_dir, ns, name);
+	int n = snprintf(buf, size, "%s/%s/%s/%s.json", state_dir, folder, ns, name);
 	if (n < 0 || (size_t)n >= size)
 		return errno = ENAMETOOLONG, -1;
 	return 0;
+}
+
+int ovr_host_path(const char *state_dir, const char *ns, const char *name, char *buf,
+		  size_t size)
+{
+	return record_path(state_dir, OVR_HOSTS, ns, name, buf, size);
 }
 
 /* Reads the record at @path into *@drain. Returns 1 when read, 0 when there is none, -1
@@ -213,12 +221,7 @@ int ovr_migrations_dir(const char *state_dir, char *buf, size_t size)
 static int request_path(const char *state_dir, const char *ns, const char *name, char *buf,
 			size_t size)
 {
-	if (!ns || !name || !crd_valid_dns_label(ns) || !crd_valid_dns_label(name))
-		return errno = EINVAL, -1;
-	int n = snprintf(buf, size, "%s/" OVR_MIGRATIONS "/%s/%s.json", state_dir, ns, name);
-	if (n < 0 || (size_t)n >= size)
-		return errno = ENAMETOOLONG, -1;
-	return 0;
+	return record_path(state_dir, OVR_MIGRATIONS, ns, name, buf, size);
 }
 
 int ovr_request_migration(const char *state_dir, const char *ns, const char *name, json_t *obj)
