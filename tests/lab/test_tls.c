@@ -1,0 +1,265 @@
+/* test_tls: drover over qemu+tls with the lab's certificates (hack/lab's CA, a server
+ * certificate per host, a client directory for ?pkipath=): a VM is started, then moved
+ * live when its pin changes, the source daemon opening the target's qemu+tls URI
+ * with the client certificate. A client whose CA the hosts do not share cannot
+ * connect: drover reports the hosts unreachable and changes nothing. virsh over
+ * qemu+tcp is the independent witness, the guest's serial log proves continuity. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/lab/drover_fixture.h"
+#include "tests/lab/guestlog.h"
+
+#define N_HOSTS 3     /* the lab; the manifests name lab-a and lab-b */
+#define TLS_HOSTS 2
+#define MAX_GAP_MS 2000
+
+static struct fx fx;        /* Hosts with the lab's client certificate */
+static struct fx fx_bad;    /* Hosts with a client certificate from an unrelated CA */
+static char untrusted[400]; /* that client's pkipath directory, inside fx_bad.dir */
+
+static const char *const guests[] = {"tls-mig", "tls-keep"};
+
+/* Host i's qemu+tls URI with the client certificates in @pkipath. */
+static void tls_uri(int i, const char *pkipath, char *buf, size_t size)
+{
+	snprintf(buf, size, "qemu+tls://%s/system?pkipath=%s", lab_host_addr(i), pkipath);
+}
+
+static void lab_pkipath(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/pki/client", lab_dir());
+}
+
+/* Writes @f's manifests/hosts.yaml: lab-a and lab-b over qemu+tls with @pkipath. */
+static int write_tls_hosts(struct fx *f, const char *pkipath)
+{
+	char text[2048], uri[512];
+	size_t len = 0;
+
+	for (int i = 0; i < TLS_HOSTS && len < sizeof(text); i++) {
+		tls_uri(i, pkipath, uri, sizeof(uri));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
+					"metadata: {name: %s}\n"
+					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: 0}\n",
+					lab_host_name(i), uri, lab_host_addr(i));
+	}
+	return len < sizeof(text) ? fx_write(f, "hosts.yaml", text) : -1;
+}
+
+/* Writes @f's manifests/NAME.yaml: one running VM of the test guest on a shared disk. */
+static void write_vm(struct fx *f, const char *name, const char *host, const char *disk)
+{
+	char text[2048], file[128];
+
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
+		 "spec:\n  host: %s\n  running: true\n  storage: shared\n  domain:\n    type: %s\n"
+		 "    memory: 64Mi\n    kernel: %s/shared/guest.elf\n"
+		 "    cmdline: \"dirty_mib=8 rate_mibps=4\"\n"
+		 "    disks: [{path: \"%s\", format: qcow2}]\n    serial: {path: %s/shared/%s.serial}\n",
+		 name, host, lab_accel(), lab_dir(), disk, lab_dir(), name);
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	assert_int_equal(fx_write(f, file, text), 0);
+}
+
+static void serial_path(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
+}
+
+static void assert_runs_only_on(const char *name, int host)
+{
+	char state[64];
+	lab_virsh_state(host, name, state, sizeof(state));
+	assert_string_equal(state, "running");
+	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
+	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
+}
+
+/* `virsh -c URI version`: its exit status. */
+static int virsh_version(const char *uri)
+{
+	const char *argv[] = {"virsh", "-c", uri, "version", NULL};
+	return lab_run(argv, NULL, 0, 60);
+}
+
+/* Runs `build/drover plan` on @f with stdout and stderr (where the unreachable-host
+ * warnings go) into @out. Returns its exit status, or -1. */
+static int drover_plan_all(struct fx *f, char *out, size_t size)
+{
+	char log[400];
+	int status = 0;
+	FILE *in;
+
+	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
+	unlink(log);
+	const char *argv[] = {"build/drover", "plan", "-f", f->manifests, "--state-dir", f->state,
+			      NULL};
+	int pid = lab_spawn(argv, log);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	out[0] = '\0';
+	in = fopen(log, "r");
+	if (in) {
+		size_t got = fread(out, 1, size - 1, in);
+		out[got] = '\0';
+		fclose(in);
+	}
+	printf("  $ drover plan (exit %d)\n%s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_tls_lab_client_certificate_opens_each_host(void **state)
+{
+	char pki[400], uri[512];
+	(void)state;
+
+	lab_pkipath(pki, sizeof(pki));
+	for (int i = 0; i < TLS_HOSTS; i++) {
+		tls_uri(i, pki, uri, sizeof(uri));
+		assert_int_equal(virsh_version(uri), 0);
+	}
+}
+
+static void test_apply_over_tls_starts_then_live_migrates_when_pin_changes(void **state)
+{
+	char disk[512], serial[512], out[16384], rec[128], phase[64], cond[512];
+	struct guestlog_watch *watch = NULL;
+	struct guestlog_result res;
+	(void)state;
+
+	assert_int_equal(lab_create_volume(0, "shared", "tls-mig.qcow2", 64, disk, sizeof(disk)), 0);
+	write_vm(&fx, "tls-mig", "lab-a", disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	assert_runs_only_on("tls-mig", 0);
+	fx_condition(&fx, "hosts", "lab-a", "Reachable", cond, sizeof(cond));
+	assert_string_equal(cond, "Connected: ");
+	serial_path("tls-mig", serial, sizeof(serial));
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
+
+	write_vm(&fx, "tls-mig", "lab-b", disk);
+	assert_int_equal(fx_drover(&fx, "apply", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "spec.host changed: lab-a → lab-b"));
+	sleep(2);
+	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
+	assert_runs_only_on("tls-mig", 1);
+	printf("  tls-mig: %llu heartbeats, max gap %ld ms, corrupt %llu\n",
+	       (unsigned long long)res.heartbeats, res.max_gap_ms,
+	       (unsigned long long)res.max_corrupt);
+	assert_true(res.heartbeats >= 10);
+	assert_int_equal(res.regressions, 0);
+	assert_true(res.max_gap_ms <= MAX_GAP_MS);
+	assert_int_equal(res.max_corrupt, 0);
+	assert_int_equal(res.banners, 1); /* never rebooted: it was a live move */
+	fx_latest_migration(&fx, "tls-mig", rec, sizeof(rec));
+	assert_true(rec[0]);
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	assert_string_equal(phase, "Succeeded");
+	fx_status(&fx, "migrations", rec, "status.mode", phase, sizeof(phase));
+	assert_string_equal(phase, "PreCopy");
+}
+
+static void test_untrusted_ca_cannot_connect_and_changes_nothing(void **state)
+{
+	char disk[512], serial[512], uri[512], out[16384], cond[512], rec[128];
+	struct guestlog_result res;
+	(void)state;
+
+	/* A VM running on lab-a, put there over trusted TLS. */
+	assert_int_equal(lab_create_volume(0, "shared", "tls-keep.qcow2", 64, disk, sizeof(disk)), 0);
+	write_vm(&fx, "tls-keep", "lab-a", disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	assert_runs_only_on("tls-keep", 0);
+	serial_path("tls-keep", serial, sizeof(serial));
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+
+	/* The same VM pinned to lab-b, seen by a client the hosts do not trust. */
+	tls_uri(0, untrusted, uri, sizeof(uri));
+	assert_int_not_equal(virsh_version(uri), 0);
+	assert_int_equal(write_tls_hosts(&fx_bad, untrusted), 0);
+	write_vm(&fx_bad, "tls-keep", "lab-b", disk);
+
+	assert_int_not_equal(drover_plan_all(&fx_bad, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
+	assert_non_null(strstr(out, "warning: host lab-b unreachable"));
+	assert_non_null(strstr(out, "Plan: 0 to change, 1 blocked"));
+
+	assert_int_equal(fx_drover(&fx_bad, "apply", out, sizeof(out)), 1);
+	for (int i = 0; i < TLS_HOSTS; i++) {
+		fx_condition(&fx_bad, "hosts", lab_host_name(i), "Reachable", cond, sizeof(cond));
+		printf("  %s Reachable: %s\n", lab_host_name(i), cond);
+		assert_non_null(strstr(cond, "Unreachable: "));
+		assert_non_null(strstr(cond, "certificate"));
+	}
+	fx_latest_migration(&fx_bad, "tls-keep", rec, sizeof(rec));
+	assert_string_equal(rec, "");
+	assert_runs_only_on("tls-keep", 0);
+	assert_int_equal(guestlog_analyze_file(serial, &res), 0);
+	assert_int_equal(res.banners, 1);
+	assert_int_equal(res.max_corrupt, 0);
+}
+
+static void cleanup_guests(void)
+{
+	char volume[80], serial[512];
+	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
+		snprintf(volume, sizeof(volume), "%s.qcow2", guests[i]);
+		lab_cleanup_guest(guests[i], volume);
+		serial_path(guests[i], serial, sizeof(serial));
+		unlink(serial);
+	}
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup_guests();
+	fx_cleanup(&fx); /* fx_bad's takes the untrusted certificates with it */
+	fx_cleanup(&fx_bad);
+	return 0;
+}
+
+/* The lab, both working directories and the untrusted client certificate (a CA of
+ * its own, made by hack/lab). Returns 0, or -1 after undoing what it made. */
+static int group_setup(void **state)
+{
+	char pki[400];
+
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_init(&fx_bad) < 0)
+		goto fail;
+	lab_pkipath(pki, sizeof(pki));
+	if (write_tls_hosts(&fx, pki) < 0)
+		goto fail;
+	snprintf(untrusted, sizeof(untrusted), "%s/untrusted-pki", fx_bad.dir);
+	const char *argv[] = {"bash", "hack/lab", "untrusted-pki", untrusted, NULL};
+	if (lab_run(argv, NULL, 0, 60) != 0)
+		goto fail;
+	cleanup_guests();
+	return 0;
+fail:
+	group_teardown(state);
+	return -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tls_lab_client_certificate_opens_each_host),
+		cmocka_unit_test(test_apply_over_tls_starts_then_live_migrates_when_pin_changes),
+		cmocka_unit_test(test_untrusted_ca_cannot_connect_and_changes_nothing),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
