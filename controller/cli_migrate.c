@@ -124,14 +124,16 @@ static int create_in_dir(const struct cli_opts *o, const struct target *t, const
 		json_decref(obj);
 		return -1;
 	}
-	if (seen(o->state_dir, "migrations", t->ns, t->name) ||
-	    ovr_request_migration(o->state_dir, t->ns, t->name, obj) < 0) {
-		fprintf(stderr, "drover migrate: migration %s/%s: %s\n", t->ns, t->name,
-			errno == EEXIST || seen(o->state_dir, "migrations", t->ns, t->name)
-				? "a Migration of that name exists already" : strerror(errno));
-		return -1;
+	/* A record of that name (a finished request's) counts as taken, as in the API. */
+	if (seen(o->state_dir, "migrations", t->ns, t->name)) {
+		json_decref(obj);
+		errno = EEXIST;
+	} else if (ovr_request_migration(o->state_dir, t->ns, t->name, obj) == 0) {
+		return 0;
 	}
-	return 0;
+	fprintf(stderr, "drover migrate: migration %s/%s: %s\n", t->ns, t->name,
+		errno == EEXIST ? "a Migration of that name exists already" : strerror(errno));
+	return -1;
 }
 
 /* ---- API mode ---- */
