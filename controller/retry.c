@@ -54,8 +54,8 @@ double retry_next_due(const struct retry_table *t, double now)
 	double soonest = -1;
 
 	for (size_t i = 0; i < t->n; i++) {
-		double left = t->items[i].next_try > now ? t->items[i].next_try - now : 0;
-		if (soonest < 0 || left < soonest)
+		double left = t->items[i].next_try - now;
+		if (left > 0 && (soonest < 0 || left < soonest))
 			soonest = left;
 	}
 	return soonest;

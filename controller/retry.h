@@ -33,8 +33,10 @@ void retry_succeeded(struct retry_table *t, const char *key);
 /* Seconds until @key may be tried again (0 when it may now). Can't fail. */
 double retry_wait_left(const struct retry_table *t, const char *key, double now);
 
-/* Seconds until the earliest retry is due (0 when one is due now), or -1 when nothing
- * waits. A controller sleeps no longer than this, so "next try in 5 s" holds. */
+/* Seconds until the earliest retry still waiting falls due, or -1 when none waits. A
+ * controller sleeps no longer than this, so "next try in 5 s" holds. An entry already due
+ * does not count: the pass after its due time tried it (or found it blocked, when it
+ * stays due), and waking for it again would spin. */
 double retry_next_due(const struct retry_table *t, double now);
 
 /* The last failure of @key, or NULL. Owned by the table. */

@@ -317,6 +317,13 @@ static void finish(struct plan_ctx *c, const struct plan_vm *v, const struct crd
 		c->oom = true;
 }
 
+/* True when host @name is declared but not observed now, and not fenced either. */
+static bool source_unseen(const struct plan_ctx *c, const char *name)
+{
+	const struct plan_host *h = plan_ctx_host(c, name);
+	return h && !h->reachable && !h->spec->spec.fenced;
+}
+
 /* Settles @m when its end is already known. Returns true when a FINISH was emitted. */
 static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct crd_migration *m)
 {
@@ -332,6 +339,10 @@ static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct
 		snprintf(why, sizeof(why), "VirtualMachine %s is pinned to %s by spec.host; change "
 			 "spec.host to move it", name, pin);
 		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED, why);
+	} else if (moved && source_unseen(c, src)) {
+		/* The source is not observed now: a copy may be left there (a move cut short).
+		 * Settled once it is seen again (or fenced), so such a copy is found and removed. */
+		return true;
 	} else if (there) {
 		snprintf(why, sizeof(why), moved ? "%s moved from %s to %s" : "%s is already on %s",
 			 name, moved ? src : target, target);

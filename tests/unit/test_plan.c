@@ -188,6 +188,21 @@ static void test_plan_finishes_a_live_move_whose_source_definition_stayed(void *
 	assert_int_equal(f->plan.actions[i].phase, CRD_VM_RUNNING);
 }
 
+static void test_plan_settles_a_move_only_once_its_source_is_seen(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_unreachable(f, "lab-a");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	/* lab-a may still hold a definition: the move stays open, the VM is left as it is. */
+	assert_null(fx_finish(f, "web-1-20261123-100000"));
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+}
+
 static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(void **state)
 {
 	struct fx *f = *state;
@@ -684,6 +699,7 @@ int main(void)
 		T(test_plan_undefines_stale_copy_on_fenced_host),
 		T(test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined),
 		T(test_plan_finishes_a_live_move_whose_source_definition_stayed),
+		T(test_plan_settles_a_move_only_once_its_source_is_seen),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
 		T(test_plan_adopts_foreign_domain_on_pinned_host),

@@ -29,6 +29,9 @@ static void test_backoff_doubles_to_a_cap_and_resets_on_success(void **state)
 	assert_true(retry_wait_left(&t, "default/web-1", 2000) == 5);
 	retry_failed(&t, "default/web-2", "too", 2001);
 	assert_true(retry_next_due(&t, 2001) == 4);              /* the earliest of the two */
+	/* Past due (blocked, say, so never tried): no reason to wake again for it. */
+	assert_true(retry_next_due(&t, 2005.5) == 0.5);
+	assert_true(retry_next_due(&t, 2007) == -1);
 	retry_free(&t);
 }
 
