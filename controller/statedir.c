@@ -321,8 +321,6 @@ static void read_one(void *opaque, const char *path)
 	}
 }
 
-static bool finished(const struct crd_migration *m);
-
 static void add_unfinished_one(void *opaque, const char *path)
 {
 	struct load_ctx *ctx = opaque;
@@ -332,8 +330,10 @@ static void add_unfinished_one(void *opaque, const char *path)
 	if (!strstr(path, "/migrations/") || read_record(path, &rec, ctx->errs) < 0)
 		return;
 	const struct crd_migration *m = &rec.u.migration;
-	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase != CRD_MIG_PHASE_NONE &&
-	    !finished(m) && m->spec.vm_name &&
+	/* Running only: a Pending one never started, and one whose manifest is gone must
+	 * not start now. */
+	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase == CRD_MIG_RUNNING &&
+	    m->spec.vm_name &&
 	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
 	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name) &&
 	    crd_set_add(ctx->set, &rec) == 0) {

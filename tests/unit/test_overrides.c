@@ -321,6 +321,15 @@ static void test_ovr_unended_records_join_only_when_asked(void **state)
 	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_UNFINISHED, &set, &errs), 0);
 	assert_non_null(crd_set_migration(&set, "default", "cut"));
 	crd_set_free(&set);
+	/* A Pending record never started: nothing declares it, so it must not start now. */
+	snprintf(path, sizeof(path), "%s/migrations/default/never.json", dir);
+	assert_int_equal(state_write_json(path, json_pack(
+		"{s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:{s:s}}", "apiVersion", "drover.io/v1alpha1",
+		"kind", "Migration", "metadata", "name", "never", "namespace", "default", "spec",
+		"vmName", "web-1", "status", "phase", "Pending")), 0);
+	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_UNFINISHED, &set, &errs), 0);
+	assert_null(crd_set_migration(&set, "default", "never"));
+	crd_set_free(&set);
 	/* ...but it is no declaration: what is declared does not hold it. */
 	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_DECLARED, &set, &errs), 0);
 	assert_null(crd_set_migration(&set, "default", "cut"));
