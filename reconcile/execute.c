@@ -100,8 +100,17 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
 			     size_t why_size)
 {
-	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
 	int ret = -1;
+
+	/* Gone already (libvirt's own end of a move removed it meanwhile): what was wanted. */
+	if (!dom && conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+		virResetLastError();
+		return 0;
+	}
+	if (dom)
+		virDomainFree(dom);
+	dom = lookup(conn, a, a->dst, why, why_size);
 
 	/* Only an inactive copy is ever removed: a running one is never touched. */
 	if (dom && virDomainIsActive(dom) == 0)
