@@ -185,6 +185,12 @@ static void run_case(const struct crash_case *c, size_t index)
 		write_vm(vm, "lab-a", c->scenario != SC_COLD, c->storage, disk);
 		assert_int_equal(apply(NULL, out, sizeof(out)), 0);
 	}
+	/* A guest heartbeats once its 192 MiB are written: only then does a live copy take
+	 * long enough for a crash in its middle (a monitor sample comes every 0.5 s). */
+	if (c->scenario == SC_LIVE) {
+		snprintf(path, sizeof(path), "%s/shared/%s.serial", lab_dir(), vm);
+		assert_int_equal(guestlog_wait_heartbeats(path, 3, 60000), 0);
+	}
 	/* The change, and a crash at the point. */
 	write_vm(vm, c->scenario == SC_START || c->scenario == SC_STOP ? "lab-a" : "lab-b", running,
 		 c->storage, disk);
