@@ -334,3 +334,21 @@ int lab_count_defined(const char *name, int n_hosts)
 	}
 	return count;
 }
+
+bool lab_runs_only_on(const char *name, int i, int n_hosts)
+{
+	char state[64];
+	int running = lab_count_running(name, n_hosts), defined = lab_count_defined(name, n_hosts);
+
+	lab_virsh_state(i, name, state, sizeof(state));
+	if (!strcmp(state, "running") && running == 1 && defined == 1)
+		return true;
+	printf("  %s on %s: \"%s\"; running on %d hosts, defined on %d\n", name,
+	       lab_host_name(i), state, running, defined);
+	return false;
+}
+
+void lab_serial_path(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
+}

@@ -2,6 +2,7 @@
 #ifndef DROVER_TESTS_LAB_H
 #define DROVER_TESTS_LAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libvirt/libvirt.h>
@@ -74,5 +75,12 @@ void lab_virsh_state(int i, const char *name, char *state, size_t state_size);
 /* Counts the lab hosts on which virsh lists NAME as running / defined at all. */
 int lab_count_running(const char *name, int n_hosts);
 int lab_count_defined(const char *name, int n_hosts);
+
+/* True when NAME runs on host i and is defined on no other of the first N_HOSTS; says what
+ * it saw otherwise. This function can't fail. */
+bool lab_runs_only_on(const char *name, int i, int n_hosts);
+
+/* The serial log of test guest NAME, LAB_DIR/shared/NAME.serial, into BUF. */
+void lab_serial_path(const char *name, char *buf, size_t size);
 
 #endif

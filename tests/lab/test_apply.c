@@ -44,18 +44,9 @@ static void write_vm(const char *name, const char *host, bool running, const cha
 	assert_int_equal(fx_write(&fx, file, text), 0);
 }
 
-static void serial_path(const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
-}
-
 static void assert_runs_only_on(const char *name, int host)
 {
-	char state[64];
-	lab_virsh_state(host, name, state, sizeof(state));
-	assert_string_equal(state, "running");
-	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
-	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
+	assert_true(lab_runs_only_on(name, host, N_HOSTS));
 }
 
 static void test_apply_creates_stops_and_starts_a_vm(void **state)
@@ -67,7 +58,7 @@ static void test_apply_creates_stops_and_starts_a_vm(void **state)
 	write_vm("ap-life", "lab-a", true, "shared", disk, "qcow2", NULL);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	assert_runs_only_on("ap-life", 0);
-	serial_path("ap-life", serial, sizeof(serial));
+	lab_serial_path("ap-life", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	fx_status(&fx, "virtualmachines", "ap-life", "status.phase", st, sizeof(st));
 	assert_string_equal(st, "Running");
@@ -97,7 +88,7 @@ static void check_live_pin_change(const char *name, const char *storage, const c
 
 	write_vm(name, "lab-a", true, storage, disk, "qcow2", NULL);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	serial_path(name, serial, sizeof(serial));
+	lab_serial_path(name, serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 
@@ -201,7 +192,7 @@ static void test_migration_object_moves_unpinned_vm_cold(void **state)
 	assert_string_equal(phase, "Succeeded");
 	assert_string_equal(mode, "Cold");
 	assert_runs_only_on("ap-mig", target[4] - 'a');
-	serial_path("ap-mig", serial, sizeof(serial));
+	lab_serial_path("ap-mig", serial, sizeof(serial));
 	struct guestlog_result res;
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	assert_int_equal(guestlog_analyze_file(serial, &res), 0);
@@ -231,7 +222,7 @@ static void cleanup_guests(void)
 		bool raw = !strcmp(guests[i], "ap-cold");
 		snprintf(volume, sizeof(volume), "%s.%s", guests[i], raw ? "raw" : "qcow2");
 		lab_cleanup_guest(guests[i], volume);
-		serial_path(guests[i], serial, sizeof(serial));
+		lab_serial_path(guests[i], serial, sizeof(serial));
 		unlink(serial);
 	}
 }

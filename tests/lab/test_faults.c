@@ -52,10 +52,7 @@ static void lab(const char *verb, int host)
 /* True when the VM runs on host i only, defined nowhere else. */
 static bool only_on(int i)
 {
-	char st[64];
-	lab_virsh_state(i, VM, st, sizeof(st));
-	return !strcmp(st, "running") && lab_count_running(VM, N_HOSTS) == 1 &&
-	       lab_count_defined(VM, N_HOSTS) == 1;
+	return lab_runs_only_on(VM, i, N_HOSTS);
 }
 
 static bool wait_only_on(int i)

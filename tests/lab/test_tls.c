@@ -74,18 +74,9 @@ static void write_vm(struct fx *f, const char *name, const char *host, const cha
 	assert_int_equal(fx_write(f, file, text), 0);
 }
 
-static void serial_path(const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
-}
-
 static void assert_runs_only_on(const char *name, int host)
 {
-	char state[64];
-	lab_virsh_state(host, name, state, sizeof(state));
-	assert_string_equal(state, "running");
-	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
-	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
+	assert_true(lab_runs_only_on(name, host, N_HOSTS));
 }
 
 /* `virsh -c URI version`: its exit status. */
@@ -146,7 +137,7 @@ static void test_apply_over_tls_starts_then_live_migrates_when_pin_changes(void 
 	assert_runs_only_on("tls-mig", 0);
 	fx_condition(&fx, "hosts", "lab-a", "Reachable", cond, sizeof(cond));
 	assert_string_equal(cond, "Connected: ");
-	serial_path("tls-mig", serial, sizeof(serial));
+	lab_serial_path("tls-mig", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 
@@ -183,7 +174,7 @@ static void test_untrusted_ca_cannot_connect_and_changes_nothing(void **state)
 	write_vm(&fx, "tls-keep", "lab-a", disk);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	assert_runs_only_on("tls-keep", 0);
-	serial_path("tls-keep", serial, sizeof(serial));
+	lab_serial_path("tls-keep", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 
 	/* The same VM pinned to lab-b, seen by a client the hosts do not trust. */
@@ -218,7 +209,7 @@ static void cleanup_guests(void)
 	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
 		snprintf(volume, sizeof(volume), "%s.qcow2", guests[i]);
 		lab_cleanup_guest(guests[i], volume);
-		serial_path(guests[i], serial, sizeof(serial));
+		lab_serial_path(guests[i], serial, sizeof(serial));
 		unlink(serial);
 	}
 }
