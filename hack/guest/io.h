@@ -25,6 +25,23 @@ static inline uint64_t io_rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* Drops the TLB entry for the page at @addr (the guest runs without paging: virtual = physical). */
+static inline void io_invlpg(uint32_t addr)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
+}
+
+/* Drops every TLB entry. QEMU flushes its TLB when CR0.WP changes; without paging the bit has no
+ * other effect. */
+static inline void io_tlb_flush(void)
+{
+	uint32_t cr0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 ^ 0x10000u) : "memory");
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+}
+
 static inline void io_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

@@ -92,11 +92,20 @@ static void send_heartbeat(void)
 }
 
 /* Sends a heartbeat when one is due. A late heartbeat restarts the schedule from now instead of
- * sending a burst to catch up. */
+ * sending a burst to catch up.
+ *
+ * It also drops the TLB. QEMU 7.2 under TCG clears a page's migration dirty bit without revoking
+ * the writable TLB entry the vCPU holds for it (fixed in QEMU 9.0: its dirty-bitmap sync now resets
+ * the TCG TLB), so later stores through that entry are not tracked and a live migration leaves them
+ * behind. This guest's stack and variables were lost that way: it resumed on the target behind its
+ * own writes and reported them as corrupt. A real kernel drops its TLB on every context switch;
+ * this guest does it here, between chunks of work and while it waits, so each page's next write
+ * after a sync is tracked. KVM guests are not affected. */
 static void tick(void)
 {
 	uint64_t now = clock_now();
 
+	io_tlb_flush();
 	if (now < g.next_hb)
 		return;
 	send_heartbeat();
