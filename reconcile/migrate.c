@@ -68,6 +68,7 @@ struct mig_call {
 	virTypedParameterPtr params;
 	int nparams;
 	pthread_mutex_t lock;
+	pthread_cond_t ended; /* signalled when done becomes true */
 	int refs;
 	bool done;
 	int rc;
@@ -86,6 +87,7 @@ static void call_unref(struct mig_call *call)
 		virConnectClose(call->src);
 	free(call->domain);
 	free(call->dst_uri);
+	pthread_cond_destroy(&call->ended);
 	pthread_mutex_destroy(&call->lock);
 	free(call);
 }
@@ -98,6 +100,7 @@ static struct mig_call *call_new(const struct mig_request *req)
 	if (!call)
 		return NULL;
 	pthread_mutex_init(&call->lock, NULL);
+	pthread_cond_init(&call->ended, NULL);
 	call->refs = 1;
 	call->rc = -1;
 	call->domain = strdup(req->domain);
@@ -125,6 +128,7 @@ static void *call_thread(void *arg)
 	if (rc < 0)
 		snprintf(call->error, sizeof(call->error), "%s", virGetLastErrorMessage());
 	call->done = true;
+	pthread_cond_broadcast(&call->ended);
 	pthread_mutex_unlock(&call->lock);
 	if (dom)
 		virDomainFree(dom);
@@ -132,12 +136,24 @@ static void *call_thread(void *arg)
 	return NULL;
 }
 
-static bool call_done(struct mig_call *call)
+/* Waits up to @seconds for the call to end; returns whether it has. Waking on the
+ * end itself, not on the next sample, keeps a finished migration from waiting out a
+ * sampling interval before drover moves on. */
+static bool call_wait(struct mig_call *call, double seconds)
 {
+	struct timespec until = clk_realtime_after(seconds);
+
 	pthread_mutex_lock(&call->lock);
+	while (!call->done && pthread_cond_timedwait(&call->ended, &call->lock, &until) == 0)
+		;
 	bool done = call->done;
 	pthread_mutex_unlock(&call->lock);
 	return done;
+}
+
+static bool call_done(struct mig_call *call)
+{
+	return call_wait(call, 0);
 }
 
 /* Migration flags and typed parameters from the request. Returns 0, or -1 when out
@@ -392,8 +408,7 @@ static void monitor_call(virDomainPtr dom, const struct mig_request *req, struct
 	bool downtime_set = false;
 	double abort_deadline = 0;
 
-	while (!call_done(call)) {
-		clk_sleep(MIG_SAMPLE_S);
+	while (!call_wait(call, MIG_SAMPLE_S)) {
 		/* The downtime can only be set once the job exists. */
 		if (!downtime_set &&
 		    virDomainMigrateSetMaxDowntime(dom, req->knobs.max_downtime_ms, 0) == 0)
