@@ -2,6 +2,7 @@
 #include "tests/lab/drover_fixture.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,66 @@ int fx_write_hosts(struct fx *fx, int n, const char *reserved)
 					lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
 					reserved ? reserved : "0");
 	return len < sizeof(text) ? fx_write(fx, "hosts.yaml", text) : -1;
+}
+
+/* Appends to @buf at *@len. Sticky: once the text no longer fits, *@len stays >= @size
+ * and further calls add nothing. This function can't fail. */
+static void __attribute__((format(printf, 4, 5)))
+add(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*len >= size)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	*len = n < 0 ? size : *len + (size_t)n;
+}
+
+int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size)
+{
+	char serial[512];
+	size_t len = 0;
+
+	add(buf, size, &len, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+	    "metadata: {name: %s}\nspec:\n", vm->name);
+	if (vm->host)
+		add(buf, size, &len, "  host: %s\n", vm->host);
+	if (vm->running)
+		add(buf, size, &len, "  running: %s\n", vm->running);
+	if (vm->storage)
+		add(buf, size, &len, "  storage: %s\n", vm->storage);
+	add(buf, size, &len, "%s  domain:\n    type: %s\n    memory: %s\n",
+	    vm->spec_extra ? vm->spec_extra : "", lab_accel(), vm->memory);
+	if (vm->kernel)
+		add(buf, size, &len, "    kernel: %s\n", vm->kernel);
+	else
+		add(buf, size, &len, "    kernel: %s/shared/guest.elf\n", lab_dir());
+	if (vm->cmdline)
+		add(buf, size, &len, "    cmdline: \"%s\"\n", vm->cmdline);
+	if (vm->disk && vm->format)
+		add(buf, size, &len, "    disks: [{path: \"%s\", format: %s}]\n", vm->disk,
+		    vm->format);
+	else if (vm->disk)
+		add(buf, size, &len, "    disks: [{path: \"%s\"}]\n", vm->disk);
+	if (vm->serial) {
+		lab_serial_path(vm->name, serial, sizeof(serial));
+		add(buf, size, &len, "    serial: {path: %s}\n", serial);
+	}
+	if (vm->domain_extra)
+		add(buf, size, &len, "%s", vm->domain_extra);
+	return len < size ? (int)len : -1;
+}
+
+int fx_write_vm(struct fx *fx, const struct fx_vm *vm)
+{
+	char text[4096], file[256];
+
+	if (fx_vm_yaml(vm, text, sizeof(text)) < 0)
+		return -1;
+	snprintf(file, sizeof(file), "%s.yaml", vm->name);
+	return fx_write(fx, file, text);
 }
 
 int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size)

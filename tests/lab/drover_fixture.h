@@ -3,6 +3,7 @@
 #ifndef DROVER_TESTS_FIXTURE_H
 #define DROVER_TESTS_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tests/lab/lab.h"
@@ -26,6 +27,31 @@ int fx_write(struct fx *fx, const char *file, const char *text) LAB_ATTR_WUR;
 /* Writes manifests/hosts.yaml: the first @n lab hosts, each with @reserved (e.g.
  * "64Mi", NULL for none) reserved memory. Returns 0, or -1. */
 int fx_write_hosts(struct fx *fx, int n, const char *reserved) LAB_ATTR_WUR;
+
+/* A VirtualMachine of the test guest: the parts that vary from test to test (its domain
+ * type is always lab_accel()). Members left NULL (false) are left out of the manifest,
+ * so drover's defaults apply. */
+struct fx_vm {
+	const char *name;
+	const char *host;         /* spec.host */
+	const char *running;      /* spec.running: "true" or "false" */
+	const char *storage;      /* spec.storage: "shared" or "local" */
+	const char *spec_extra;   /* more spec lines, each "  key: value\n" */
+	const char *memory;       /* spec.domain.memory, e.g. "64Mi"; required */
+	const char *kernel;       /* NULL: the test guest, LAB_DIR/shared/guest.elf */
+	const char *cmdline;      /* guest parameters, e.g. "dirty_mib=8 rate_mibps=4" */
+	const char *disk;         /* path of the one disk */
+	const char *format;       /* its format, e.g. "qcow2" */
+	bool serial;              /* serial log at lab_serial_path(name) */
+	const char *domain_extra; /* more spec.domain lines, each "    key: value\n" */
+};
+
+/* The manifest of @vm, one YAML document, into @buf. Returns its length, or -1 when it
+ * does not fit in @size. */
+int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size) LAB_ATTR_WUR;
+
+/* Writes @vm's manifest to manifests/NAME.yaml (replacing it). Returns 0, or -1. */
+int fx_write_vm(struct fx *fx, const struct fx_vm *vm) LAB_ATTR_WUR;
 
 /* Runs `build/drover VERB -f manifests --state-dir state --stop-timeout 2 EXTRA...`
  * and returns its exit status (-1 when it could not run); its stdout goes into @out

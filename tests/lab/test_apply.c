@@ -28,20 +28,12 @@ static const char *const guests[] = {"ap-life", "ap-shared", "ap-local", "ap-col
 static void write_vm(const char *name, const char *host, bool running, const char *storage,
 		     const char *disk, const char *format, const char *cmdline)
 {
-	char text[2048], pin[64] = "";
+	struct fx_vm vm = {.name = name, .host = host, .running = running ? "true" : "false",
+			   .storage = storage, .memory = "64Mi",
+			   .cmdline = cmdline ? cmdline : "dirty_mib=8 rate_mibps=4", .disk = disk,
+			   .format = format, .serial = true};
 
-	if (host)
-		snprintf(pin, sizeof(pin), "  host: %s\n", host);
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n%s  running: %s\n  storage: %s\n  domain:\n    type: %s\n"
-		 "    memory: 64Mi\n    kernel: %s/shared/guest.elf\n    cmdline: \"%s\"\n"
-		 "    disks: [{path: \"%s\", format: %s}]\n    serial: {path: %s/shared/%s.serial}\n",
-		 name, pin, running ? "true" : "false", storage, lab_accel(), lab_dir(),
-		 cmdline ? cmdline : "dirty_mib=8 rate_mibps=4", disk, format, lab_dir(), name);
-	char file[128];
-	snprintf(file, sizeof(file), "%s.yaml", name);
-	assert_int_equal(fx_write(&fx, file, text), 0);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 static void assert_runs_only_on(const char *name, int host)

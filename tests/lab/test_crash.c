@@ -65,23 +65,17 @@ static void vm_name(size_t i, char *buf, size_t size)
 static void write_vm(const char *name, const char *host, bool running, const char *storage,
 		     const char *disk)
 {
-	char text[2048], file[64];
+	/* 192 MiB written once and checked on every pass, 4 MiB rewritten at 2 MiB/s: a live
+	 * copy takes seconds, long enough to crash in its middle, and converges in few
+	 * iterations. No bandwidth cap: on QEMU 7.2 with TCG a capped precopy that needs many
+	 * iterations loses pages the guest keeps dirtying (plain virsh migrate --bandwidth 8
+	 * does it too), which is not what this tests. */
+	struct fx_vm vm = {.name = name, .host = host, .running = running ? "true" : "false",
+			   .storage = storage, .memory = "256Mi",
+			   .cmdline = "dirty_mib=4 rate_mibps=2 static_mib=192", .disk = disk,
+			   .format = "raw", .serial = true};
 
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n  host: %s\n  running: %s\n  storage: %s\n  domain:\n    type: %s\n"
-		 /* 192 MiB written once and checked on every pass, 4 MiB rewritten at 2 MiB/s:
-		  * a live copy takes seconds, long enough to crash in its middle, and converges
-		  * in few iterations. No bandwidth cap: on QEMU 7.2 with TCG a capped precopy
-		  * that needs many iterations loses pages the guest keeps dirtying (plain
-		  * virsh migrate --bandwidth 8 does it too), which is not what this tests. */
-		 "    memory: 256Mi\n    kernel: %s/shared/guest.elf\n"
-		 "    cmdline: \"dirty_mib=4 rate_mibps=2 static_mib=192\"\n"
-		 "    disks: [{path: \"%s\", format: raw}]\n    serial: {path: %s/shared/%s.serial}\n",
-		 name, host, running ? "true" : "false", storage, lab_accel(), lab_dir(), disk,
-		 lab_dir(), name);
-	snprintf(file, sizeof(file), "%s.yaml", name);
-	assert_int_equal(fx_write(&fx, file, text), 0);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 /* SHA-256 of the file at @path (hex, "" when unreadable). */
@@ -157,7 +151,7 @@ static void assert_guest_intact(const char *vm)
 	char serial[512];
 	struct guestlog_result before, after;
 
-	snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), vm);
+	lab_serial_path(vm, serial, sizeof(serial));
 	assert_int_equal(guestlog_analyze_file(serial, &before), 0);
 	assert_int_equal(guestlog_wait_heartbeats(serial, before.heartbeats + 2, 30000), 0);
 	assert_int_equal(guestlog_analyze_file(serial, &after), 0);
@@ -177,7 +171,7 @@ static void run_case(const struct crash_case *c, size_t index)
 	       : c->scenario == SC_LIVE ? "a live move" : "a cold move", c->storage);
 	tried++;
 	lab_cleanup_guest(vm, file);
-	snprintf(path, sizeof(path), "%s/shared/%s.serial", lab_dir(), vm);
+	lab_serial_path(vm, path, sizeof(path));
 	unlink(path); /* the serial log of an earlier run must not count */
 	make_disk(c->storage, file, disk, sizeof(disk), sha, sizeof(sha));
 	/* Where the VM starts from. */
@@ -188,7 +182,7 @@ static void run_case(const struct crash_case *c, size_t index)
 	/* A guest heartbeats once its 192 MiB are written: only then does a live copy take
 	 * long enough for a crash in its middle (a monitor sample comes every 0.5 s). */
 	if (c->scenario == SC_LIVE) {
-		snprintf(path, sizeof(path), "%s/shared/%s.serial", lab_dir(), vm);
+		lab_serial_path(vm, path, sizeof(path));
 		assert_int_equal(guestlog_wait_heartbeats(path, 3, 60000), 0);
 	}
 	/* The change, and a crash at the point. */

@@ -53,18 +53,13 @@ static void write_hosts(bool drain_a)
 
 static void write_vm(const struct guest *g, bool pinned)
 {
-	char text[2048], file[64];
+	char eviction[80];
+	struct fx_vm vm = {.name = g->name, .host = pinned ? "lab-a" : NULL, .storage = g->storage,
+			   .spec_extra = eviction, .memory = "32Mi",
+			   .cmdline = "dirty_mib=2 rate_mibps=1", .disk = g->disk, .serial = true};
 
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n%s  storage: %s\n  evictionStrategy: %s\n  domain:\n    type: %s\n"
-		 "    memory: 32Mi\n    kernel: %s/shared/guest.elf\n"
-		 "    cmdline: \"dirty_mib=2 rate_mibps=1\"\n    disks: [{path: \"%s\"}]\n"
-		 "    serial: {path: %s/shared/%s.serial}\n",
-		 g->name, pinned ? "  host: lab-a\n" : "", g->storage, g->eviction, lab_accel(),
-		 lab_dir(), g->disk, lab_dir(), g->name);
-	snprintf(file, sizeof(file), "%s.yaml", g->name);
-	assert_int_equal(fx_write(&fx, file, text), 0);
+	snprintf(eviction, sizeof(eviction), "  evictionStrategy: %s\n", g->eviction);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 /* How many movable guests run somewhere other than lab-a (each on exactly one host). */
@@ -127,7 +122,7 @@ static void test_drain_moves_every_vm_that_may_leave(void **state)
 	assert_non_null(strstr(msg, "EvictionBlocked"));
 	for (size_t i = 0; i < N_GUESTS; i++) {
 		struct guestlog_result res;
-		snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), guests[i].name);
+		lab_serial_path(guests[i].name, serial, sizeof(serial));
 		assert_int_equal(guestlog_analyze_file(serial, &res), 0);
 		assert_int_equal(res.max_corrupt, 0);
 		assert_int_equal(res.regressions, 0);
@@ -143,7 +138,7 @@ static void cleanup_guests(void)
 	char vol[64], serial[512];
 	for (size_t i = 0; i < N_GUESTS; i++) {
 		snprintf(vol, sizeof(vol), "%s.qcow2", guests[i].name);
-		snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), guests[i].name);
+		lab_serial_path(guests[i].name, serial, sizeof(serial));
 		lab_cleanup_guest(guests[i].name, vol);
 		unlink(serial);
 	}

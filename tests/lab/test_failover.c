@@ -39,18 +39,10 @@ static void write_hosts(bool fenced)
 /* VM @name, pinned to @host or (NULL) unpinned: it then stays where it landed. */
 static void write_vm(const char *name, const char *host, const char *storage, const char *disk)
 {
-	char text[2048], file[64], pin[64] = "";
+	struct fx_vm vm = {.name = name, .host = host, .storage = storage, .memory = "32Mi",
+			   .cmdline = "dirty_mib=2 rate_mibps=1", .disk = disk};
 
-	if (host)
-		snprintf(pin, sizeof(pin), "  host: %s\n", host);
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n%s  storage: %s\n  domain:\n    type: %s\n    memory: 32Mi\n"
-		 "    kernel: %s/shared/guest.elf\n    cmdline: \"dirty_mib=2 rate_mibps=1\"\n"
-		 "    disks: [{path: \"%s\"}]\n",
-		 name, pin, storage, lab_accel(), lab_dir(), disk);
-	snprintf(file, sizeof(file), "%s.yaml", name);
-	assert_int_equal(fx_write(&fx, file, text), 0);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 static void lab_host(const char *verb)

@@ -28,19 +28,15 @@ static char disk[512];
 
 static void write_vm(const char *host)
 {
-	char text[2048];
-
 	/* 192 MiB written once, nothing rewritten: one precopy iteration of ~6 s at 32 MiB/s,
 	 * long enough to break in its middle (see test_crash for why nothing is rewritten
 	 * under a bandwidth cap). */
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: " VM "}\n"
-		 "spec:\n  host: %s\n  migrationPolicy: {bandwidthMiBps: 32}\n  domain:\n"
-		 "    type: %s\n    memory: 256Mi\n    kernel: %s/shared/guest.elf\n"
-		 "    cmdline: \"dirty_mib=0 static_mib=192\"\n    disks: [{path: \"%s\"}]\n"
-		 "    serial: {path: %s/shared/" VM ".serial}\n",
-		 host, lab_accel(), lab_dir(), disk, lab_dir());
-	assert_int_equal(fx_write(&fx, VM ".yaml", text), 0);
+	struct fx_vm vm = {.name = VM, .host = host,
+			   .spec_extra = "  migrationPolicy: {bandwidthMiBps: 32}\n",
+			   .memory = "256Mi", .cmdline = "dirty_mib=0 static_mib=192", .disk = disk,
+			   .serial = true};
+
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 static void lab(const char *verb, int host)
@@ -101,7 +97,7 @@ static void assert_guest_intact(void)
 	char serial[512];
 	struct guestlog_result before, after;
 
-	snprintf(serial, sizeof(serial), "%s/shared/" VM ".serial", lab_dir());
+	lab_serial_path(VM, serial, sizeof(serial));
 	assert_int_equal(guestlog_analyze_file(serial, &before), 0);
 	assert_int_equal(guestlog_wait_heartbeats(serial, before.heartbeats + 2, 30000), 0);
 	assert_int_equal(guestlog_analyze_file(serial, &after), 0);
@@ -162,7 +158,7 @@ static int group_setup(void **state)
 	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
 		return -1;
 	lab_cleanup_guest(VM, VM ".qcow2");
-	snprintf(serial, sizeof(serial), "%s/shared/" VM ".serial", lab_dir());
+	lab_serial_path(VM, serial, sizeof(serial));
 	unlink(serial);
 	if (lab_create_volume(0, "shared", VM ".qcow2", 32, disk, sizeof(disk)) < 0)
 		return -1;

@@ -366,7 +366,7 @@ static void test_kube_moves_a_vm_live_when_spec_host_changes(void **state)
 	struct guestlog_result res;
 
 	(void)state;
-	snprintf(serial, sizeof(serial), "%s/shared/kc-pin.serial", lab_dir());
+	lab_serial_path("kc-pin", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 	merge_patch(&kube_res_vm, "kc-pin", "{\"spec\":{\"host\":\"lab-b\"}}");
@@ -642,7 +642,7 @@ static int group_setup(void **state)
 	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
 		char vol[64], serial[512];
 		snprintf(vol, sizeof(vol), "%s.qcow2", guests[i]);
-		snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), guests[i]);
+		lab_serial_path(guests[i], serial, sizeof(serial));
 		lab_cleanup_guest(guests[i], vol);
 		unlink(serial);
 		char *disk = i == 0 ? T.disk1 : i == 1 ? T.disk2 : i == 3 ? T.disk3 : NULL;

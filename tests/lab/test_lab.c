@@ -104,7 +104,7 @@ static void check_live_move(const char *name, const char *pool, unsigned long fl
 	struct guestlog_result res;
 
 	snprintf(volume, sizeof(volume), "%s.qcow2", name);
-	snprintf(serial, sizeof(serial), "%s/shared/%s.serial", lab_dir(), name);
+	lab_serial_path(name, serial, sizeof(serial));
 	lab_cleanup_guest(name, volume);
 	unlink(serial);
 	assert_int_equal(lab_create_volume(0, pool, volume, 64, disk, sizeof(disk)), 0);

@@ -191,19 +191,16 @@ static void test_cancel_in_a_running_migrations_manifest_aborts_it(void **state)
 
 static int group_setup(void **state)
 {
-	char log[400], text[1024];
+	struct fx_vm vm = {.name = VM, .memory = "32Mi", .cmdline = "dirty_mib=2 rate_mibps=2",
+			   .disk = disk};
+	char log[400];
 	(void)state;
 	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
 		return -1;
 	lab_cleanup_guest(VM, VM ".qcow2");
 	if (lab_create_volume(0, "shared", VM ".qcow2", 32, disk, sizeof(disk)) < 0)
 		return -1;
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: " VM "}\n"
-		 "spec:\n  domain: {type: %s, memory: 32Mi, kernel: %s/shared/guest.elf,"
-		 " cmdline: \"dirty_mib=2 rate_mibps=2\", disks: [{path: \"%s\"}]}\n",
-		 lab_accel(), lab_dir(), disk);
-	if (fx_write(&fx, VM ".yaml", text) < 0)
+	if (fx_write_vm(&fx, &vm) < 0)
 		return -1;
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
 	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,

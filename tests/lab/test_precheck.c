@@ -27,16 +27,11 @@ static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool"
 static void write_vm(const char *name, const char *host, const char *storage, const char *disk,
 		     const char *extra)
 {
-	char text[2048], file[128];
+	struct fx_vm vm = {.name = name, .host = host, .storage = storage, .memory = "64Mi",
+			   .cmdline = "dirty_mib=4 rate_mibps=2", .disk = disk,
+			   .domain_extra = extra};
 
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n  host: %s\n  storage: %s\n  domain:\n    type: %s\n    memory: 64Mi\n"
-		 "    kernel: %s/shared/guest.elf\n    cmdline: \"dirty_mib=4 rate_mibps=2\"\n"
-		 "    disks: [{path: \"%s\"}]\n%s",
-		 name, host, storage, lab_accel(), lab_dir(), disk, extra ? extra : "");
-	snprintf(file, sizeof(file), "%s.yaml", name);
-	assert_int_equal(fx_write(&fx, file, text), 0);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 static void remove_vm_manifest(const char *name)

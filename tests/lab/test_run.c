@@ -27,13 +27,9 @@ static char disk[512];
 
 static void write_vm(const char *host)
 {
-	char text[1024];
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: rn-1}\n"
-		 "spec:\n  host: %s\n  domain: {type: %s, memory: 32Mi, kernel: %s/shared/guest.elf,"
-		 " disks: [{path: \"%s\"}]}\n",
-		 host, lab_accel(), lab_dir(), disk);
-	assert_int_equal(fx_write(&fx, "rn-1.yaml", text), 0);
+	struct fx_vm vm = {.name = "rn-1", .host = host, .memory = "32Mi", .disk = disk};
+
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 /* Waits until virsh sees rn-1 running on host i; returns seconds waited or -1. */
@@ -150,15 +146,13 @@ static bool wait_placed(const char *name, const char *reason, char *msg, size_t 
 
 static void test_run_backs_off_an_action_that_keeps_failing(void **state)
 {
-	char text[1024], msg[1024];
+	/* A kernel that does not exist: defining works, starting fails, every time. */
+	struct fx_vm bad = {.name = "rn-bad", .host = "lab-b", .memory = "32Mi",
+			    .kernel = "/nonexistent/kernel"};
+	char msg[1024];
 	(void)state;
 
-	/* A kernel that does not exist: defining works, starting fails, every time. */
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: rn-bad}\n"
-		 "spec:\n  host: lab-b\n  domain: {type: %s, memory: 32Mi, kernel: /nonexistent/kernel}\n",
-		 lab_accel());
-	assert_int_equal(fx_write(&fx, "rn-bad.yaml", text), 0);
+	assert_int_equal(fx_write_vm(&fx, &bad), 0);
 	assert_true(wait_placed("rn-bad", "ActionFailed", msg, sizeof(msg)));
 	/* Wake drover at once (any manifest change): inside the backoff it does not try
 	 * again, and says why and when it will. */

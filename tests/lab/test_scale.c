@@ -58,11 +58,14 @@ static void write_vms(void)
 	char *text = malloc(cap);
 
 	assert_non_null(text);
-	for (int i = 0; i < N_VMS; i++)
-		append(&text, &len, &cap,
-		       "---\napiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
-		       "metadata: {name: sc-%03d}\nspec:\n  running: false\n  domain: {type: %s, "
-		       "memory: 16Mi, kernel: %s/shared/guest.elf}\n", i, lab_accel(), lab_dir());
+	for (int i = 0; i < N_VMS; i++) {
+		char name[16], doc[1024];
+		struct fx_vm vm = {.name = name, .running = "false", .memory = "16Mi"};
+
+		snprintf(name, sizeof(name), "sc-%03d", i);
+		assert_true(fx_vm_yaml(&vm, doc, sizeof(doc)) >= 0);
+		append(&text, &len, &cap, "---\n%s", doc);
+	}
 	assert_int_equal(fx_write(&fx, "vms.yaml", text), 0);
 	free(text);
 }

@@ -61,17 +61,11 @@ static int write_tls_hosts(struct fx *f, const char *pkipath)
 /* Writes @f's manifests/NAME.yaml: one running VM of the test guest on a shared disk. */
 static void write_vm(struct fx *f, const char *name, const char *host, const char *disk)
 {
-	char text[2048], file[128];
+	struct fx_vm vm = {.name = name, .host = host, .running = "true", .storage = "shared",
+			   .memory = "64Mi", .cmdline = "dirty_mib=8 rate_mibps=4", .disk = disk,
+			   .format = "qcow2", .serial = true};
 
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: %s}\n"
-		 "spec:\n  host: %s\n  running: true\n  storage: shared\n  domain:\n    type: %s\n"
-		 "    memory: 64Mi\n    kernel: %s/shared/guest.elf\n"
-		 "    cmdline: \"dirty_mib=8 rate_mibps=4\"\n"
-		 "    disks: [{path: \"%s\", format: qcow2}]\n    serial: {path: %s/shared/%s.serial}\n",
-		 name, host, lab_accel(), lab_dir(), disk, lab_dir(), name);
-	snprintf(file, sizeof(file), "%s.yaml", name);
-	assert_int_equal(fx_write(f, file, text), 0);
+	assert_int_equal(fx_write_vm(f, &vm), 0);
 }
 
 static void assert_runs_only_on(const char *name, int host)
