@@ -121,7 +121,7 @@ int fx_write_vm(struct fx *fx, const struct fx_vm *vm)
 int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size)
 {
 	char local[16384];
-	const char *argv[] = {"build/drover", verb, "-f", fx->manifests, "--state-dir", fx->state,
+	const char *argv[] = {lab_drover(), verb, "-f", fx->manifests, "--state-dir", fx->state,
 			      NULL, NULL, NULL};
 	if (!strcmp(verb, "apply")) {
 		argv[6] = "--stop-timeout";

@@ -1,6 +1,7 @@
 /* kubeapi_fixture: starts build/kubeapi-server for a test with a generated CA, server
  * certificate and bearer token, in a private temporary directory. */
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/lab.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,20 +138,8 @@ static int make_certs(struct kf *f)
 /* BUILD/tests/lab/NAME → BUILD/kubeapi-server. */
 static int find_server(struct kf *f)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
+	if (lab_build_path("kubeapi-server", f->server_bin, sizeof(f->server_bin)) < 0)
 		return -1;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		slash = strrchr(exe, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	snprintf(f->server_bin, sizeof(f->server_bin), "%s/kubeapi-server", exe);
 	if (access(f->server_bin, X_OK) < 0) {
 		fprintf(stderr, "%s is missing: make %s first\n", f->server_bin, f->server_bin);
 		return -1;

@@ -137,9 +137,38 @@ int lab_stop(int pid, int timeout_s)
 	return -1;
 }
 
+int lab_build_path(const char *name, char *out, size_t size)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		if (!(slash = strrchr(exe, '/')))
+			return -1;
+		*slash = '\0';
+	}
+	return (size_t)snprintf(out, size, "%s/%s", exe, name) < size ? 0 : -1;
+}
+
+const char *lab_drover(void)
+{
+	static char path[4096];
+
+	if (!*path && lab_build_path("drover", path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "build/drover");
+	return path;
+}
+
 int lab_up(int n)
 {
-	char count[8];
+	char count[8], guest[4096];
+
+	if (!getenv("DROVER_GUEST_ELF") && lab_build_path("guest/guest.elf", guest, sizeof(guest)) == 0)
+		setenv("DROVER_GUEST_ELF", guest, 0);
 	snprintf(count, sizeof(count), "%d", n);
 	const char *argv[] = {"bash", "hack/lab", "up", count, NULL};
 	return lab_run(argv, NULL, 0, 300) == 0 ? 0 : -1;

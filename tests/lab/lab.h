@@ -13,7 +13,17 @@
 /* The lab's state directory (hack/lab's $DROVER_LAB_DIR). This function can't fail. */
 const char *lab_dir(void);
 
-/* Starts (or keeps) an N-host lab with hack/lab. Returns 0, or -1 when it failed. */
+/* @name inside the build tree this test program was built in (BUILD/tests/lab/NAME →
+ * BUILD/@name), so `make asan` runs build-asan/drover. Returns 0, or -1 when it does
+ * not fit in @size. */
+int lab_build_path(const char *name, char *out, size_t size) LAB_ATTR_WUR;
+
+/* The drover binary of this build tree (see lab_build_path). This function can't fail:
+ * it falls back to build/drover. */
+const char *lab_drover(void);
+
+/* Starts (or keeps) an N-host lab with hack/lab, with this build tree's guest unless
+ * DROVER_GUEST_ELF names one. Returns 0, or -1 when it failed. */
 int lab_up(int n) LAB_ATTR_WUR;
 
 /* Stops the lab with hack/lab down. Returns its exit status. */

@@ -120,7 +120,7 @@ static int apply(const char *point, char *out, size_t size)
 {
 	char fault[96];
 	snprintf(fault, sizeof(fault), "DROVER_FAULT=%s", point ? point : "");
-	const char *argv[] = {"env", fault, "build/drover", "apply", "-f", fx.manifests,
+	const char *argv[] = {"env", fault, lab_drover(), "apply", "-f", fx.manifests,
 			      "--state-dir", fx.state, "--stop-timeout", "2", "--timeout", "240",
 			      NULL};
 	int rc = lab_run(argv, out, size, 300);

@@ -167,7 +167,7 @@ static int group_setup(void **state)
 	for (size_t i = 0; i < N_GUESTS; i++)
 		write_vm(&guests[i], false);
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
-	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
 			      "--max-outbound", "1", "--metrics-addr", "off", "--stop-timeout", "2",
 			      NULL};
 	drover_pid = lab_spawn(argv, log);

@@ -164,7 +164,7 @@ static int group_setup(void **state)
 		return -1;
 	write_vm("lab-a");
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
-	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
 			      "--stop-timeout", "2", "--metrics-addr", "off", NULL};
 	drover_pid = lab_spawn(argv, log);
 	return drover_pid > 0 && wait_only_on(0) ? 0 : -1;

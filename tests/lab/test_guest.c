@@ -24,6 +24,7 @@
 
 #include "hack/guest/layout.h"
 #include "tests/lab/guestlog.h"
+#include "tests/lab/lab.h"
 
 extern char **environ;
 
@@ -464,29 +465,6 @@ static void test_guestlog_skips_overlong_lines_and_counts_regressions(void **sta
 	unlink(path);
 }
 
-/* Finds the guest next to this program: $(BUILD)/tests/lab/test_guest -> $(BUILD)/guest/guest.elf,
- * so any BUILD directory works. Returns 0 with @out filled, or -1. */
-static int guest_beside_exe(char *out, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", out, cap - 1);
-	char *slash;
-	int i;
-
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	for (i = 0; i < 3; i++) {
-		slash = strrchr(out, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	if (strlen(out) + sizeof("/guest/guest.elf") > cap)
-		return -1;
-	memcpy(out + strlen(out), "/guest/guest.elf", sizeof("/guest/guest.elf"));
-	return 0;
-}
-
 static int group_setup(void **state)
 {
 	static char beside[PATH_MAX];
@@ -494,7 +472,8 @@ static int group_setup(void **state)
 
 	(void)state;
 	memset(&lab, 0, sizeof(lab));
-	if (!guest && guest_beside_exe(beside, sizeof(beside)) == 0 && access(beside, R_OK) == 0)
+	if (!guest && lab_build_path("guest/guest.elf", beside, sizeof(beside)) == 0 &&
+	    access(beside, R_OK) == 0)
 		guest = beside;
 	if (!guest)
 		guest = "build/guest/guest.elf";

@@ -458,7 +458,7 @@ static void test_kube_migrate_cli_creates_a_migration_and_follows_it(void **stat
 	int from = host_of("kc-free");
 	assert_true(from >= 0);
 	int to = (from + 1) % N_HOSTS;
-	const char *argv[] = {"build/drover", "migrate", "kc-free", "--to", lab_host_name(to),
+	const char *argv[] = {lab_drover(), "migrate", "kc-free", "--to", lab_host_name(to),
 			      "--name", "kc-cli", "--kubeconfig", T.kubeconfig, "--timeout", "120",
 			      NULL};
 	int rc = lab_run(argv, out, sizeof(out), 150);
@@ -538,7 +538,7 @@ static int start_replica(int i)
 	snprintf(id, sizeof(id), "kc-r%d", i);
 	snprintf(lease, sizeof(lease), "%d", SHORT_LEASE_S);
 	kf_path(&T.f, i ? "replica1.log" : "replica0.log", T.replica_log[i], sizeof(T.replica_log[i]));
-	const char *argv[] = {"build/drover", "run", "--kubeconfig", T.kubeconfig, "--id", id,
+	const char *argv[] = {lab_drover(), "run", "--kubeconfig", T.kubeconfig, "--id", id,
 			      "--lease-duration", lease, "--metrics-addr", "off", "--stop-timeout", "2",
 			      NULL};
 	return lab_spawn(argv, T.replica_log[i]);
@@ -653,7 +653,7 @@ static int group_setup(void **state)
 		return -1;
 	create_hosts();
 	kf_path(&T.f, "drover.log", T.log, sizeof(T.log));
-	const char *argv[] = {"build/drover", "run", "--kubeconfig", T.kubeconfig, "--id", "kc-a",
+	const char *argv[] = {lab_drover(), "run", "--kubeconfig", T.kubeconfig, "--id", "kc-a",
 			      "--metrics-addr", "off", "--stop-timeout", "2", NULL};
 	T.drover = lab_spawn(argv, T.log);
 	return T.drover > 0 ? 0 : -1;

@@ -15,6 +15,7 @@
 #include "controller/kube_config.h"
 #include "controller/kube_http.h"
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/lab.h"
 
 #define TOKEN "kd-test-token-5c0e91aa"
 
@@ -25,7 +26,7 @@ static struct {
 	struct kube_client *c;
 } T;
 
-/* Runs build/drover with @args (NULL-terminated, after the program name); its stdout and
+/* Runs lab_drover() with @args (NULL-terminated, after the program name); its stdout and
  * stderr into @out. Returns the exit code. */
 static int drover(char *out, size_t len, const char *const *args)
 {
@@ -33,7 +34,7 @@ static int drover(char *out, size_t len, const char *const *args)
 	char *argv[16];
 	size_t n = 0;
 
-	assert_non_null(realpath("build/drover", bin));
+	assert_non_null(realpath(lab_drover(), bin));
 	argv[n++] = bin;
 	while (*args && n + 1 < sizeof(argv) / sizeof(argv[0]))
 		argv[n++] = (char *)*args++;

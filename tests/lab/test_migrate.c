@@ -106,7 +106,7 @@ static void test_migrate_moves_a_vm_and_follows_it_to_the_end(void **state)
 	int from = host_of_vm();
 	assert_true(from >= 0);
 	int to = (from + 1) % N_HOSTS;
-	const char *argv[] = {"build/drover", "migrate", VM, "--to", lab_host_name(to),
+	const char *argv[] = {lab_drover(), "migrate", VM, "--to", lab_host_name(to),
 			      "--name", "mg-cli", "--state-dir", fx.state, "--timeout", "120", NULL};
 	int rc = lab_run(argv, out, sizeof(out), 150);
 	printf("%s", out);
@@ -135,7 +135,7 @@ static void test_migrate_of_a_vm_drover_never_saw_is_refused(void **state)
 	struct stat st;
 	(void)state;
 
-	const char *argv[] = {"build/drover", "migrate", "no-such-vm", "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "migrate", "no-such-vm", "--state-dir", fx.state,
 			      NULL};
 	assert_int_equal(lab_run(argv, out, sizeof(out), 30), 1);
 	snprintf(dir, sizeof(dir), "%s/overrides/migrations/default", fx.state);
@@ -203,7 +203,7 @@ static int group_setup(void **state)
 	if (fx_write_vm(&fx, &vm) < 0)
 		return -1;
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
-	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
 			      "--stop-timeout", "2", "--metrics-addr", "off", NULL};
 	drover_pid = lab_spawn(argv, log);
 	if (drover_pid <= 0)

@@ -185,7 +185,7 @@ static int group_setup(void **state)
 	if (lab_create_volume(0, "shared", "rn-1.qcow2", 32, disk, sizeof(disk)) < 0)
 		return -1;
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
-	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
 			      "--stop-timeout", "2", "--metrics-addr", "127.0.0.1:" METRICS_PORT, NULL};
 	drover_pid = lab_spawn(argv, log);
 	return drover_pid > 0 ? 0 : -1;

@@ -246,7 +246,7 @@ static int group_setup(void **state)
 		return -1;
 	cleanup_all();
 	snprintf(log_path, sizeof(log_path), "%s/drover-run.log", fx.dir);
-	const char *argv[] = {"build/drover", "run", "--dir", fx.manifests, "--state-dir", fx.state,
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
 			      "--max-migrations", LIMIT, "--max-outbound", LIMIT,
 			      "--metrics-addr", "off", NULL};
 	drover_pid = lab_spawn(argv, log_path);

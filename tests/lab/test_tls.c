@@ -90,7 +90,7 @@ static int drover_plan_all(struct fx *f, char *out, size_t size)
 
 	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
 	unlink(log);
-	const char *argv[] = {"build/drover", "plan", "-f", f->manifests, "--state-dir", f->state,
+	const char *argv[] = {lab_drover(), "plan", "-f", f->manifests, "--state-dir", f->state,
 			      NULL};
 	int pid = lab_spawn(argv, log);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
