@@ -4,10 +4,20 @@
 #             `virsh migrate --live --p2p`, alternating: wall time and downtime of each
 #   reaction  `drover run --dir`: from a manifest written to the migration job running on
 #             the source (polled with virsh domjobinfo every 20 ms)
-# Knobs: BENCH_LAB_ROUNDS=3.
+#   evacuate  a host running 8 guests drained by `drover apply` (drain: true) against the
+#             same guests moved back by a sequential `virsh migrate --live` loop
+#   hot       a guest rewriting memory faster than the bandwidth cap: plain
+#             `virsh migrate --live --bandwidth` given 120 s against drover's escalation
+# Knobs: BENCH_LAB_ROUNDS=3, BENCH_LAB_GUESTS=8, BENCH_LAB_PARTS="overhead reaction evacuate hot".
 
 lab_rounds=${BENCH_LAB_ROUNDS:-3}
+lab_guests=${BENCH_LAB_GUESTS:-8}
+lab_parts=${BENCH_LAB_PARTS:-overhead reaction evacuate hot}
 lab_vm=bench-1
+hot_vm=bench-hot
+hot_bandwidth=20
+hot_budget_s=120
+lab_shared=/var/tmp/drover-lab/shared
 
 lab_uri() { echo "qemu+tcp://10.77.0.1$(($1 + 1))/system"; }
 lab_name() { printf 'lab-%b' "\\x$(printf '%x' $((97 + $1)))"; }
@@ -29,33 +39,54 @@ lab_write_vm() {
 	EOF
 }
 
-lab_setup() {
-	bash "$root/hack/lab" up 2 >/dev/null
-	mkdir -p "$tmp/lab/m"
-	cat >"$tmp/lab/m/hosts.yaml" <<-EOF
+# lab_write_hosts DIR DRAIN_A: both hosts into DIR/hosts.yaml, lab-a drained when DRAIN_A is true.
+lab_write_hosts() {
+	cat >"$1/hosts.yaml" <<-EOF
 	apiVersion: drover.io/v1alpha1
 	kind: Host
 	metadata: {name: lab-a}
-	spec: {uri: "$(lab_uri 0)", migrationAddress: 10.77.0.11, reservedMemory: "0"}
+	spec: {uri: "$(lab_uri 0)", migrationAddress: 10.77.0.11, reservedMemory: "0", drain: $2}
 	---
 	apiVersion: drover.io/v1alpha1
 	kind: Host
 	metadata: {name: lab-b}
 	spec: {uri: "$(lab_uri 1)", migrationAddress: 10.77.0.12, reservedMemory: "0"}
 	EOF
+}
+
+lab_setup() {
+	bash "$root/hack/lab" up 2 >/dev/null
+	mkdir -p "$tmp/lab/m"
+	lab_write_hosts "$tmp/lab/m" false
 	lab_cleanup
+}
+
+# The overhead and reaction guest, started on lab-a unless it runs already.
+lab_guest_up() {
+	local i
+	for i in 0 1; do
+		[ "$(virsh -q -c "$(lab_uri $i)" domstate "$lab_vm" 2>/dev/null)" = running ] && return 0
+	done
 	virsh -q -c "$(lab_uri 0)" vol-create-as shared "$lab_vm.qcow2" 32M --format qcow2 >/dev/null
 	lab_write_vm lab-a
 	"$drover" apply -f "$tmp/lab/m" --state-dir "$tmp/lab/s" --stop-timeout 2 >/dev/null
 }
 
-lab_cleanup() {
-	local i
-	for i in 0 1; do
-		virsh -q -c "$(lab_uri $i)" destroy "$lab_vm" >/dev/null 2>&1 || true
-		virsh -q -c "$(lab_uri $i)" undefine "$lab_vm" >/dev/null 2>&1 || true
+# lab_remove VM...: the guests gone from both hosts.
+lab_remove() {
+	local i vm
+	for vm in "$@"; do
+		for i in 0 1; do
+			virsh -q -c "$(lab_uri $i)" destroy "$vm" >/dev/null 2>&1 || true
+			virsh -q -c "$(lab_uri $i)" undefine "$vm" >/dev/null 2>&1 || true
+		done
 	done
+}
+
+lab_cleanup() {
+	lab_remove "$lab_vm" "$hot_vm" $(ev_names)
 	virsh -q -c "$(lab_uri 0)" vol-delete "$lab_vm.qcow2" --pool shared >/dev/null 2>&1 || true
+	rm -f "$lab_shared/$hot_vm.serial"
 }
 
 now() { date +%s.%N; }
@@ -120,12 +151,12 @@ reaction_once() {
 	echo nan
 }
 
-# Waits (at most 120 s) until the guest runs on host $1 only.
+# Waits (at most 120 s) until guest $2 (default: the overhead guest) runs on host $1 only.
 wait_on() {
-	local i
+	local i vm=${2:-$lab_vm}
 	for ((i = 0; i < 600; i++)); do
-		[ "$(virsh -q -c "$(lab_uri "$1")" domstate "$lab_vm" 2>/dev/null)" = running ] &&
-			! virsh -q -c "$(lab_uri $((1 - $1)))" domstate "$lab_vm" >/dev/null 2>&1 && return 0
+		[ "$(virsh -q -c "$(lab_uri "$1")" domstate "$vm" 2>/dev/null)" = running ] &&
+			! virsh -q -c "$(lab_uri $((1 - $1)))" domstate "$vm" >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done
 	return 1
@@ -153,7 +184,7 @@ bench_reaction() {
 	wait "$pid" 2>/dev/null || true
 }
 
-lab_table() {
+overhead_table() {
 	local dt vt dd vd
 	dt=$(cut -d' ' -f1 "$tmp/lab/drover.txt" | median)
 	vt=$(cut -d' ' -f1 "$tmp/lab/virsh.txt" | median)
@@ -167,7 +198,9 @@ lab_table() {
 	printf '| `drover apply` (observe, plan, pre-checks, move, record) | %.2f s | %s ms |\n' "$dt" "$dd"
 	printf '| `virsh migrate --live --p2p` (baseline) | %.2f s | %s ms |\n' "$vt" "$vd"
 	printf '| ratio | **%.2f×** | |\n' "$(awk -v a="$dt" -v b="$vt" 'BEGIN {print a / b}')"
-	echo
+}
+
+reaction_table() {
 	echo "Reaction of \`drover run --dir\`: from the manifest written to the migration job"
 	printf 'running on the source: median **%.2f s** of %s (%s), of which 0.1 s is the\n' \
 		"$(median <"$tmp/lab/reaction.txt")" "$lab_rounds" "$(paste -sd' ' "$tmp/lab/reaction.txt")"
@@ -175,10 +208,220 @@ lab_table() {
 	echo "and the state dir, observe both hosts, plan, pre-check)."
 }
 
+# ---- evacuate ----
+
+ev_names() {
+	local i
+	for ((i = 1; i <= lab_guests; i++)); do
+		echo "bench-e$i"
+	done
+}
+
+# ev_write_vms PIN: the evacuation guests (32 MiB, 2 MiB rewritten at 1 MiB/s), pinned to
+# PIN, or placed by drover when PIN is empty.
+ev_write_vms() {
+	local vm
+	for vm in $(ev_names); do
+		cat >"$tmp/lab/e/$vm.yaml" <<-EOF
+		apiVersion: drover.io/v1alpha1
+		kind: VirtualMachine
+		metadata: {name: $vm}
+		spec:
+		  ${1:+host: $1}
+		  evictionStrategy: LiveMigrate
+		  domain:
+		    type: $(cat /var/tmp/drover-lab/accel)
+		    memory: 32Mi
+		    kernel: $lab_shared/guest.elf
+		    cmdline: "dirty_mib=2 rate_mibps=1"
+		EOF
+	done
+}
+
+# Every evacuation guest runs on host $1 only (waits at most 120 s per guest).
+ev_all_on() {
+	local vm
+	for vm in $(ev_names); do
+		wait_on "$1" "$vm" || return 1
+	done
+}
+
+ev_apply() {
+	"$drover" apply -f "$tmp/lab/e" --state-dir "$tmp/lab/se" --stop-timeout 2 >>"$tmp/lab/ev.log" 2>&1
+}
+
+# Each round: drover drains lab-a (its default: 2 moves at a time per source host), then a
+# sequential virsh loop brings the guests back; wall time of each into ev-*.txt.
+bench_evacuate() {
+	local i t0 t1 vm
+	: >"$tmp/lab/ev-drover.txt"
+	: >"$tmp/lab/ev-virsh.txt"
+	mkdir -p "$tmp/lab/e"
+	lab_write_hosts "$tmp/lab/e" false
+	ev_write_vms lab-a
+	ev_apply || die "evacuate: the guests did not start (see $tmp/lab/ev.log)"
+	ev_write_vms ""               # unpinned: drover may move them
+	lab_write_hosts "$tmp/lab/e" true
+	for ((i = 0; i < lab_rounds; i++)); do
+		ev_all_on 0 || die "evacuate: the guests are not all on lab-a"
+		t0=$(now)
+		ev_apply || die "evacuate: drover apply failed (see $tmp/lab/ev.log)"
+		t1=$(now)
+		ev_all_on 1 || die "evacuate: drover left guests on lab-a"
+		elapsed "$t0" "$t1" >>"$tmp/lab/ev-drover.txt"
+		t0=$(now)
+		for vm in $(ev_names); do
+			virsh -q -c "$(lab_uri 1)" migrate --live --p2p --persistent --undefinesource \
+				--unsafe "$vm" "$(lab_uri 0)" tcp://10.77.0.11 >/dev/null ||
+				die "evacuate: virsh migrate $vm failed"
+		done
+		t1=$(now)
+		elapsed "$t0" "$t1" >>"$tmp/lab/ev-virsh.txt"
+		log "evacuate round $i: drover $(tail -1 "$tmp/lab/ev-drover.txt") s, virsh loop $(tail -1 "$tmp/lab/ev-virsh.txt") s"
+	done
+	lab_remove $(ev_names)
+}
+
+evacuate_table() {
+	local d v
+	d=$(median <"$tmp/lab/ev-drover.txt")
+	v=$(median <"$tmp/lab/ev-virsh.txt")
+	echo "Evacuation of a host running $lab_guests guests (32 MiB each, 2 MiB rewritten at 1 MiB/s,"
+	echo "shared storage) to the other lab host, $lab_rounds rounds each, alternating; medians."
+	echo
+	echo "| | wall time | per guest |"
+	echo "|---|---|---|"
+	printf '| `drover apply` with `drain: true` (2 moves at a time per host) | %.2f s | %.2f s |\n' \
+		"$d" "$(awk -v a="$d" -v n="$lab_guests" 'BEGIN {print a / n}')"
+	printf '| sequential `virsh migrate --live --p2p` loop (baseline) | %.2f s | %.2f s |\n' \
+		"$v" "$(awk -v a="$v" -v n="$lab_guests" 'BEGIN {print a / n}')"
+	printf '| ratio | **%.2f×** | |\n' "$(awk -v a="$d" -v b="$v" 'BEGIN {print a / b}')"
+}
+
+# ---- hot ----
+
+# hot_write_vm PIN: 96 MiB, 48 MiB rewritten as fast as the guest can, moves capped at
+# $hot_bandwidth MiB/s; drover may use auto-converge and raise the downtime.
+hot_write_vm() {
+	cat >"$tmp/lab/h/vm.yaml" <<-EOF
+	apiVersion: drover.io/v1alpha1
+	kind: VirtualMachine
+	metadata: {name: $hot_vm}
+	spec:
+	  host: $1
+	  migrationPolicy: {bandwidthMiBps: $hot_bandwidth, allowAutoConverge: true, progressTimeoutSeconds: 20}
+	  domain:
+	    type: $(cat /var/tmp/drover-lab/accel)
+	    memory: 96Mi
+	    kernel: $lab_shared/guest.elf
+	    cmdline: "dirty_mib=48 rate_mibps=0"
+	    serial: {path: $lab_shared/$hot_vm.serial}
+	EOF
+}
+
+# The corrupt words the hot guest has found so far (its last heartbeat).
+hot_corrupt() {
+	grep -a '^hb ' "$lab_shared/$hot_vm.serial" | tail -1 | sed -n 's/.*corrupt=\([0-9]*\).*/\1/p'
+}
+
+# Waits (at most 60 s) for the hot guest's fifth heartbeat: its memory is written.
+hot_wait_ready() {
+	local i log
+	for ((i = 0; i < 300; i++)); do
+		log=$(grep -a -c '^hb ' "$lab_shared/$hot_vm.serial" 2>/dev/null || true)
+		[ "${log:-0}" -ge 5 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# Plain pre-copy at the same cap, given $hot_budget_s, then aborted as operators script it.
+# Prints "FINISHED SECONDS DOWNTIME_MS".
+hot_virsh() {
+	local t0 t1 rc=0 i
+	t0=$(now)
+	timeout "$hot_budget_s" virsh -q -c "$(lab_uri 0)" migrate --live --p2p --persistent \
+		--undefinesource --unsafe --bandwidth "$hot_bandwidth" "$hot_vm" "$(lab_uri 1)" \
+		tcp://10.77.0.12 >/dev/null 2>&1 || rc=$?
+	t1=$(now)
+	if [ "$rc" = 0 ]; then
+		echo "yes $(elapsed "$t0" "$t1") $(completed_downtime 1)"
+		return 0
+	fi
+	# With --p2p the job lives in the source daemon: killing virsh does not end it.
+	virsh -q -c "$(lab_uri 0)" domjobabort "$hot_vm" >/dev/null 2>&1 || true
+	for ((i = 0; i < 100; i++)); do
+		[[ $(virsh -c "$(lab_uri 0)" domjobinfo "$hot_vm" 2>/dev/null || true) == *None* ]] && break
+		sleep 0.2
+	done
+	echo "no $(elapsed "$t0" "$t1") -"
+}
+
+# drover's move of the same guest to lab-b: prints "FINISHED SECONDS DOWNTIME_MS MODE".
+hot_drover() {
+	local t0 t1 rc=0 rec
+	hot_write_vm lab-b
+	t0=$(now)
+	"$drover" apply -f "$tmp/lab/h" --state-dir "$tmp/lab/sh" --stop-timeout 2 >>"$tmp/lab/hot.log" 2>&1 || rc=$?
+	t1=$(now)
+	rec=$(ls -t "$tmp/lab/sh/migrations/default/" | head -1)
+	"$py" - "$tmp/lab/sh/migrations/default/$rec" "$rc" "$(elapsed "$t0" "$t1")" <<-'EOF'
+	import json, sys
+	st = json.load(open(sys.argv[1]))["status"]
+	done = "yes" if sys.argv[2] == "0" and st.get("phase") == "Succeeded" else "no"
+	print(done, sys.argv[3], st.get("downtimeMs", "-"), st.get("mode", "-"))
+	EOF
+}
+
+bench_hot() {
+	local v d
+	mkdir -p "$tmp/lab/h"
+	lab_write_hosts "$tmp/lab/h" false
+	rm -f "$lab_shared/$hot_vm.serial"
+	hot_write_vm lab-a
+	"$drover" apply -f "$tmp/lab/h" --state-dir "$tmp/lab/sh" --stop-timeout 2 >>"$tmp/lab/hot.log" 2>&1 ||
+		die "hot: the guest did not start (see $tmp/lab/hot.log)"
+	hot_wait_ready || die "hot: the guest wrote no heartbeats"
+	v=$(hot_virsh)
+	echo "$v $(hot_corrupt)" >"$tmp/lab/hot-virsh.txt"
+	log "hot: virsh (finished, s, downtime ms, corrupt) $(cat "$tmp/lab/hot-virsh.txt")"
+	wait_on 0 "$hot_vm" || die "hot: the guest is not back on lab-a after the abort"
+	d=$(hot_drover)
+	sleep 2                       # a few heartbeats on the target
+	echo "$d $(hot_corrupt)" >"$tmp/lab/hot-drover.txt"
+	log "hot: drover (finished, s, downtime ms, mode, corrupt) $(cat "$tmp/lab/hot-drover.txt")"
+	lab_remove "$hot_vm"
+}
+
+hot_table() {
+	local vf vs vd vc df ds dd dm dc
+	read -r vf vs vd vc <"$tmp/lab/hot-virsh.txt"
+	read -r df ds dd dm dc <"$tmp/lab/hot-drover.txt"
+	[ "$vd" = - ] && vd="—" || vd="$vd ms"
+	[ "$dd" = - ] && dd="—" || dd="$dd ms"
+	echo "A guest rewriting 48 of its 96 MiB as fast as it can (faster than the cap), moved live"
+	echo "with the bandwidth capped at $hot_bandwidth MiB/s, once each."
+	echo
+	echo "| | finished | total time | downtime | guest intact (corrupt words) |"
+	echo "|---|---|---|---|---|"
+	printf '| plain `virsh migrate --live --bandwidth %s` (given %s s, then aborted) | %s | %.1f s | %s | %s |\n' \
+		"$hot_bandwidth" "$hot_budget_s" "$vf" "$vs" "$vd" "$vc"
+	printf '| `drover apply` (auto-converge, then downtime raises) | %s (%s) | %.1f s | %s | %s |\n' \
+		"$df" "$dm" "$ds" "$dd" "$dc"
+}
+
 bench_lab() {
+	local part
 	lab_setup
-	bench_overhead
-	bench_reaction
-	lab_table >"$out/lab.md"
+	: >"$out/lab.md"
+	for part in $lab_parts; do
+		case $part in
+		overhead | reaction) lab_guest_up ;;
+		*) lab_remove "$lab_vm" ;;   # an idle TCG guest still takes a CPU
+		esac
+		"bench_$part"
+		"${part}_table" >>"$out/lab.md"
+		echo >>"$out/lab.md"
+	done
 	lab_cleanup
 }
