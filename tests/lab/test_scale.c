@@ -33,7 +33,8 @@ static char log_path[400];
 static int start_host[N_VMS];    /* where each VM was first defined */
 
 /* Appends to the growing text *@buf (size *@cap, length *@len). */
-static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+static void __attribute__((format(printf, 4, 5)))
+append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 {
 	va_list ap;
 
