@@ -97,10 +97,43 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 	return ret;
 }
 
+/* After a live move that copied local disks, the source's copies are stale: delete
+ * them, as a cold move does, so they neither fill the pool nor collide with a move
+ * back. Only called once libvirt has confirmed the target took over. */
+static void delete_source_disks(virConnectPtr src, const struct vmres *res)
+{
+	for (size_t i = 0; i < res->n_disks; i++) {
+		virStorageVolPtr vol = virStorageVolLookupByPath(src, res->disks[i]);
+		if (vol) {
+			virStorageVolDelete(vol, 0);
+			virStorageVolFree(vol);
+		}
+	}
+	virResetLastError();
+}
+
+/* Finishing a cut-short move of a local-storage VM (the action carries its Migration): the
+ * stale copy's disks are the source's pre-move copies, which the move would have deleted. A
+ * stale copy on a fenced host keeps its disks: they may be all that is left of the guest. */
+static void stale_disks(const struct plan_action *a, virDomainPtr dom, struct vmres *res)
+{
+	char why[128];
+	char *xml;
+
+	if (!a->migration || a->vm->spec.storage != CRD_STORAGE_LOCAL)
+		return;
+	if ((xml = virDomainGetXMLDesc(dom, 0)) &&
+	    vmres_from_xml(xml, strlen(xml), res, why, sizeof(why)) != VMRES_OK)
+		vmres_free(res);
+	free(xml);
+	virResetLastError();
+}
+
 static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
 			     size_t why_size)
 {
 	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
+	struct vmres disks = {0};
 	int ret = -1;
 
 	/* Gone already (libvirt's own end of a move removed it meanwhile): what was wanted. */
@@ -113,11 +146,16 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	dom = lookup(conn, a, a->dst, why, why_size);
 
 	/* Only an inactive copy is ever removed: a running one is never touched. */
-	if (dom && virDomainIsActive(dom) == 0)
+	if (dom && virDomainIsActive(dom) == 0) {
+		stale_disks(a, dom, &disks);
 		ret = virDomainUndefine(dom) == 0 ? 0
 			: fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
-	else if (dom)
+	} else if (dom) {
 		fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
+	}
+	if (ret == 0)
+		delete_source_disks(conn, &disks);
+	vmres_free(&disks);
 	if (dom)
 		virDomainFree(dom);
 	return ret;
@@ -156,21 +194,6 @@ static void on_cold_progress(void *opaque, unsigned long long done, unsigned lon
 	mc->move->progress.data_remaining_bytes = total > done ? total - done : 0;
 	mc->move->progress.percent = total ? (int32_t)(100.0 * (double)done / (double)total) : 0;
 	report(mc);
-}
-
-/* After a live move that copied local disks, the source's copies are stale: delete
- * them, as a cold move does, so they neither fill the pool nor collide with a move
- * back. Only called once libvirt has confirmed the target took over. */
-static void delete_source_disks(virConnectPtr src, const struct vmres *res)
-{
-	for (size_t i = 0; i < res->n_disks; i++) {
-		virStorageVolPtr vol = virStorageVolLookupByPath(src, res->disks[i]);
-		if (vol) {
-			virStorageVolDelete(vol, 0);
-			virStorageVolFree(vol);
-		}
-	}
-	virResetLastError();
 }
 
 /* The pre-check the pure planner cannot make: can the target host run the guest's

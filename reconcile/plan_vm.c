@@ -127,7 +127,7 @@ static bool interrupted_move(struct plan_ctx *c, struct plan_vm *v, const struct
 			continue;
 		v->host = dst->h;
 		v->dom = dst->d;
-		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .src = dst->h,
+		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .mig = m, .src = dst->h,
 				      .dst = src->h,
 				      .phase = dst->d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED};
 		plan_emit(c, &e, "finishing move %s, cut short after %s was defined on %s: "

@@ -139,6 +139,7 @@ static void test_plan_undefines_stale_copy_on_fenced_host(void **state)
 	assert_string_equal(a->dst, "lab-a");
 	assert_string_equal(a->src, "lab-b");
 	assert_int_equal(a->phase, CRD_VM_RUNNING);
+	assert_null(a->migration);   /* no move: a fenced host's stale copy keeps its disks */
 	assert_int_equal(fx_index(f, "db-1", PLAN_STOP), 1);
 	assert_int_equal(f->plan.n, 2);
 }
@@ -170,6 +171,9 @@ static void test_plan_finishes_a_cold_move_cut_short_after_the_target_was_define
 	assert_string_equal(a->dst, "lab-a");        /* the source definition goes */
 	assert_string_equal(a->src, "lab-b");
 	fx_reason_has(a, "finishing move");
+	/* It carries the move: the executor also deletes a local VM's stale source disks. */
+	assert_non_null(a->migration);
+	assert_string_equal(a->migration->meta.name, "web-1-20261123-100000");
 }
 
 static void test_plan_finishes_a_live_move_whose_source_definition_stayed(void **state)
