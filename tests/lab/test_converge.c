@@ -27,16 +27,13 @@ static struct fx fx;
 /* The hot guest, pinned to @host. @policy is its migrationPolicy (flow mapping). */
 static void write_hot_vm_policy(const char *host, const char *policy)
 {
-	char text[2048];
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: cv-hot}\n"
-		 "spec:\n  host: %s\n  domain:\n    type: %s\n    memory: 96Mi\n"
-		 "    kernel: %s/shared/guest.elf\n    cmdline: \"dirty_mib=48 rate_mibps=0\"\n"
-		 "    disks: [{path: \"%s/shared/cv-hot.qcow2\"}]\n"
-		 "    serial: {path: %s/shared/cv-hot.serial}\n"
-		 "  migrationPolicy: %s\n",
-		 host, lab_accel(), lab_dir(), lab_dir(), lab_dir(), policy);
-	assert_int_equal(fx_write(&fx, "cv-hot.yaml", text), 0);
+	char disk[512], extra[256];
+	struct fx_vm vm = {.name = "cv-hot", .host = host, .spec_extra = extra, .memory = "96Mi",
+			   .cmdline = "dirty_mib=48 rate_mibps=0", .disk = disk, .serial = true};
+
+	snprintf(disk, sizeof(disk), "%s/shared/cv-hot.qcow2", lab_dir());
+	snprintf(extra, sizeof(extra), "  migrationPolicy: %s\n", policy);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
 static void write_hot_vm(const char *host)
@@ -90,7 +87,7 @@ static void test_hot_guest_needs_drover_escalation_to_move(void **state)
 	assert_int_equal(lab_create_volume(0, "shared", "cv-hot.qcow2", 64, disk, sizeof(disk)), 0);
 	write_hot_vm("lab-a");
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	snprintf(serial, sizeof(serial), "%s/shared/cv-hot.serial", lab_dir());
+	lab_serial_path("cv-hot", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 5, 30000), 0);
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 
@@ -130,7 +127,7 @@ static void test_hot_guest_moves_by_switching_to_postcopy_when_allowed(void **st
 	snprintf(policy, sizeof(policy),
 		 "{bandwidthMiBps: %d, allowAutoConverge: false, allowPostCopy: true, "
 		 "progressTimeoutSeconds: 10}", BANDWIDTH_MIBPS / 2);
-	snprintf(serial, sizeof(serial), "%s/shared/cv-hot.serial", lab_dir());
+	lab_serial_path("cv-hot", serial, sizeof(serial));
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 	write_hot_vm_policy("lab-c", policy);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
@@ -165,7 +162,7 @@ static int group_teardown(void **state)
 	char serial[512];
 	(void)state;
 	lab_cleanup_guest("cv-hot", "cv-hot.qcow2");
-	snprintf(serial, sizeof(serial), "%s/shared/cv-hot.serial", lab_dir());
+	lab_serial_path("cv-hot", serial, sizeof(serial));
 	unlink(serial);
 	fx_cleanup(&fx);
 	return 0;
