@@ -113,17 +113,23 @@ static void delete_source_disks(virConnectPtr src, const struct vmres *res)
 }
 
 /* Finishing a cut-short move of a local-storage VM (the action carries its Migration): the
- * stale copy's disks are the source's pre-move copies, which the move would have deleted. A
- * stale copy on a fenced host keeps its disks: they may be all that is left of the guest. */
+ * stale copy's disks are the source's pre-move copies, which the move would have deleted.
+ * They are read from the stale definition @dom, or from the spec when it is gone. A stale
+ * copy on a fenced host keeps its disks: they may be all that is left of the guest. */
 static void stale_disks(const struct plan_action *a, virDomainPtr dom, struct vmres *res)
 {
 	char why[128];
-	char *xml;
+	char *xml = NULL;
+	enum vmres_rc rc;
 
 	if (!a->migration || a->vm->spec.storage != CRD_STORAGE_LOCAL)
 		return;
-	if ((xml = virDomainGetXMLDesc(dom, 0)) &&
-	    vmres_from_xml(xml, strlen(xml), res, why, sizeof(why)) != VMRES_OK)
+	if (dom)
+		rc = (xml = virDomainGetXMLDesc(dom, 0))
+			? vmres_from_xml(xml, strlen(xml), res, why, sizeof(why)) : VMRES_INVALID;
+	else
+		rc = vmres_from_vm(a->vm, res, why, sizeof(why));
+	if (rc != VMRES_OK)
 		vmres_free(res);
 	free(xml);
 	virResetLastError();
@@ -136,10 +142,12 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	struct vmres disks = {0};
 	int ret = -1;
 
-	/* Gone already (libvirt's own end of a move removed it meanwhile): what was wanted. */
+	/* Gone already (libvirt's own end of a move removed it): what was wanted. */
 	if (!dom && conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
 		virResetLastError();
-		return 0;
+		stale_disks(a, NULL, &disks);
+		ret = 0;
+		goto done;
 	}
 	if (dom)
 		virDomainFree(dom);
@@ -153,6 +161,7 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	} else if (dom) {
 		fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
 	}
+done:
 	if (ret == 0)
 		delete_source_disks(conn, &disks);
 	vmres_free(&disks);

@@ -18,7 +18,9 @@ enum plan_kind {
 	PLAN_MIGRATE_LIVE,      /* live, shared storage: src → dst */
 	PLAN_MIGRATE_LIVE_COPY, /* live, local disks mirrored to dst's pool */
 	PLAN_MIGRATE_COLD,      /* stop (if running), copy local disks, define on dst, start */
-	PLAN_UNDEFINE_STALE,    /* remove a stale, inactive definition from a host that was fenced */
+	PLAN_UNDEFINE_STALE,    /* remove a stale, inactive definition from dst (a fenced host, or
+				 * the source of a move cut short); with a Migration and local
+				 * storage, also the source's stale disks */
 	PLAN_FINISH_MIGRATION,  /* a Migration's work is already done or impossible: record its end */
 	PLAN_BLOCKED,           /* something prevents the desired state; reason says what */
 	PLAN_WAIT,              /* would act, but a concurrency limit or a running job holds it */

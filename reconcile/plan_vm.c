@@ -384,6 +384,39 @@ static const struct crd_migration *migrations(struct plan_ctx *c, const struct p
 	return winner;
 }
 
+/* A local-storage VM whose move ended while drover was down (libvirt finished the live
+ * job, or drover stopped after undefining the source): its record is still Running, the VM
+ * runs on the record's target only, and the source, observed now, still holds the pre-move
+ * copies of its disks. Returns that record, or NULL. */
+static const struct crd_migration *ended_local_move(const struct plan_ctx *c,
+						    const struct plan_vm *v)
+{
+	if (v->vm->spec.storage != CRD_STORAGE_LOCAL || !v->host)
+		return NULL;
+	for (size_t i = 0; i < c->desired->n_migrations; i++) {
+		const struct crd_migration *m = &c->desired->migrations[i];
+		const char *src = m->status.source_host, *dst = m->status.target_host;
+		const struct plan_host *h = src ? plan_ctx_host(c, src) : NULL;
+		if (mig_for(m, v->vm) && m->status.phase == CRD_MIG_RUNNING && dst &&
+		    !strcmp(dst, v->host->name) && h && h != v->host && h->reachable)
+			return m;
+	}
+	return NULL;
+}
+
+/* The rest of move @m (settled Succeeded in this pass): the stale disks on its source go,
+ * as the move itself would have deleted them. */
+static void drop_stale_disks(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *m)
+{
+	struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .mig = m, .src = v->host,
+			      .dst = plan_ctx_host(c, m->status.source_host),
+			      .phase = plan_vm_phase_now(v)};
+
+	plan_emit(c, &e, "finishing move %s, which ended while drover was down: deleting the "
+		  "stale copies of %s's local disks on %s", m->meta.name, v->vm->meta.name,
+		  m->status.source_host);
+}
+
 /* ---- what the VM needs ---- */
 
 /* Queues a move of @v (which has an instance) for @cause to @dst (NULL: placement). */
@@ -513,7 +546,12 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 		v.memory = v.dom->memory;
 	if (!v.dom && lost_host(c, &v))
 		goto cleanup;
-	decide(c, &v, migrations(c, &v));
+	const struct crd_migration *ended = ended_local_move(c, &v);
+	const struct crd_migration *winner = migrations(c, &v);
+	if (ended)
+		drop_stale_disks(c, &v, ended); /* anything else the VM needs: next pass */
+	else
+		decide(c, &v, winner);
 cleanup:
 	copies_free(&cp);
 	vmres_free(&v.res);

@@ -207,6 +207,45 @@ static void test_plan_settles_a_move_only_once_its_source_is_seen(void **state)
 	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
 }
 
+/* A local VM's move that libvirt finished while drover was down: the record is settled and
+ * the source's stale disks go, in the same pass. */
+static void test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b, storage: local");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action *fin = fx_finish(f, "web-1-20261123-100000");
+	assert_non_null(fin);
+	assert_int_equal(fin->migration_phase, CRD_MIG_SUCCEEDED);
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_true(i >= 0);
+	const struct plan_action *a = &f->plan.actions[i];
+	assert_string_equal(a->dst, "lab-a");
+	assert_string_equal(a->src, "lab-b");
+	assert_non_null(a->migration);
+	assert_int_equal(a->phase, CRD_VM_RUNNING);
+	fx_reason_has(a, "ended while drover was down");
+}
+
+/* Shared disks are the target's own: the record is settled, nothing is deleted. */
+static void test_plan_keeps_shared_disks_of_a_move_that_ended_unseen(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_SUCCEEDED);
+	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+}
+
 static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(void **state)
 {
 	struct fx *f = *state;
@@ -704,6 +743,8 @@ int main(void)
 		T(test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined),
 		T(test_plan_finishes_a_live_move_whose_source_definition_stayed),
 		T(test_plan_settles_a_move_only_once_its_source_is_seen),
+		T(test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen),
+		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
 		T(test_plan_adopts_foreign_domain_on_pinned_host),
