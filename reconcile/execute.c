@@ -226,8 +226,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	if (vmres_from_vm(a->vm, &res, res_why, sizeof(res_why)) != VMRES_OK)
 		res.memory = 0;
 	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
-	struct mig_cancel cancel = {.requested = taken_over && a->migration && a->migration->spec.cancel,
-				    .parent = mc->ctx->cancel};
+	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
+	cancel.requested = taken_over && a->migration && a->migration->spec.cancel;
 	struct mig_request req = {
 		.src = c->src,
 		.dst = c->dst,
@@ -267,8 +267,9 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		 * taken over ended without showing where the VM runs. Nobody knows the outcome
 		 * yet, so the record stays Running; the next pass settles it from what the hosts
 		 * show (moved, rolled back, or still in flight). */
-		fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next pass "
-		     "settles it", a->src, a->dst, lost ? ", lost the source" : "", out.reason);
+		fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
+		     "pass settles it", a->src, a->dst, lost ? ", lost the source" : "",
+		     out.reason);
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
 		mc->move->phase = CRD_MIG_RUNNING;
 		virResetLastError();

@@ -317,8 +317,8 @@ static void escalate(virDomainPtr dom, const struct mig_request *req, struct mon
 	} else {
 		/* The stall window is a fifth of the progress timeout: a ladder used up without
 		 * progress is that timeout. */
-		note(res, "%s", limit ? "aborted"
-				      : "no progress after every escalation (progress timeout): aborted");
+		note(res, "%s", limit ? "aborted" : "no progress after every escalation "
+						      "(progress timeout): aborted");
 		abort_job(dom, m, MIG_TIMED_OUT);
 	}
 	virResetLastError();
@@ -361,7 +361,8 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 		escalate(dom, req, m, res, limit);
 	} else if (req->knobs.progress_timeout_s &&
 		   now - m->last_progress > req->knobs.progress_timeout_s) {
-		snprintf(limit, sizeof(limit), "progress timeout of %u s", req->knobs.progress_timeout_s);
+		snprintf(limit, sizeof(limit), "progress timeout of %u s",
+			 req->knobs.progress_timeout_s);
 		escalate(dom, req, m, res, limit);
 	} else if (res->progress.iteration >= 2 && now - m->last_progress > m->stall_window) {
 		escalate(dom, req, m, res, NULL);
@@ -553,7 +554,8 @@ static int finish(const struct mig_request *req, virDomainPtr dom, struct mig_ca
 	res->outcome = m->aborted ? m->abort_outcome
 		       : m->mode == CRD_RUN_POSTCOPY ? MIG_POSTCOPY_FAILED : MIG_FAILED;
 	if (!m->aborted)
-		note(res, "%s", call ? call->error : "the migration job ended without moving the VM");
+		note(res, "%s", call ? call->error
+				     : "the migration job ended without moving the VM");
 	return -1;
 }
 

@@ -228,8 +228,9 @@ static void forget_vm(const char *vm, const char *file)
 static void write_hot_vm(const char *host, const char *disk)
 {
 	struct fx_vm vm = {.name = HOT_VM, .host = host, .running = "true", .storage = "shared",
-			   .spec_extra = "  migrationPolicy: {bandwidthMiBps: 10, allowAutoConverge: "
-					 "false, allowPostCopy: false, progressTimeoutSeconds: 10}\n",
+			   .spec_extra = "  migrationPolicy: {bandwidthMiBps: 10, "
+					 "allowAutoConverge: false, allowPostCopy: false, "
+					 "progressTimeoutSeconds: 10}\n",
 			   .memory = "96Mi", .cmdline = "dirty_mib=48 rate_mibps=0", .disk = disk,
 			   .format = "raw", .serial = true};
 

@@ -48,8 +48,8 @@ static void test_plan_takes_over_a_migration_drover_left_running(void **state)
 	assert_string_equal(a->src, "lab-a");
 	assert_non_null(a->migration);
 	assert_string_equal(a->migration->meta.name, REC);
-	assert_string_equal(a->reason, "taking over migration " REC " lab-a → lab-b, left running "
-			    "when drover stopped");
+	assert_string_equal(a->reason, "taking over migration " REC " lab-a → lab-b, left "
+			    "running when drover stopped");
 	assert_null(fx_finish(f, REC));             /* the record is not settled meanwhile */
 	assert_true(plan_has_changes(&f->plan));    /* apply acts: plan exits 2 */
 	assert_string_equal(plan_kind_str(a->kind), "watch-migration");
