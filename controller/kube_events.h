@@ -10,6 +10,7 @@
 
 /* The reasons drover reports. */
 #define KUBE_REASON_MIGRATION_STARTED   "MigrationStarted"
+#define KUBE_REASON_MIGRATION_TAKEN_OVER "MigrationTakenOver" /* started by an earlier leader */
 #define KUBE_REASON_MIGRATION_SUCCEEDED "MigrationSucceeded"
 #define KUBE_REASON_MIGRATION_FAILED    "MigrationFailed"
 #define KUBE_REASON_MIGRATION_CANCELLED "MigrationCancelled"

@@ -1,5 +1,6 @@
 /* kube_obj: Kubernetes API paths, resources, object metadata and API time formats. */
 #include "controller/kube_obj.h"
+#include "reconcile/clk.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -34,35 +35,7 @@ void kube_now_micro(char *buf, size_t len)
 
 int kube_parse_time(const char *s, double *out)
 {
-	struct tm tm = {0};
-	int consumed = 0, oh = 0, om = 0;
-	double frac = 0, scale = 0.1;
-	const char *p;
-	char sign;
-
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-			 &tm.tm_min, &tm.tm_sec, &consumed) != 6 || consumed < 19)
-		return -1;
-	p = s + consumed;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-			frac += (*p - '0') * scale;
-	sign = *p;
-	if (sign == 'Z' || sign == 'z') {
-		p++;
-	} else if (sign == '+' || sign == '-') {
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-			return -1;
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (double)timegm(&tm) + frac - (sign == '-' ? -1 : sign == '+' ? 1 : 0) * (oh * 3600.0 + om * 60.0);
-	return 0;
+	return clk_parse_rfc3339(s, out);
 }
 
 /* ---- paths and objects ---- */

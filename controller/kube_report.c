@@ -147,7 +147,9 @@ static void view_move(void *opaque, const struct plan_action *a, const struct ex
 	json_object_set_new(r->moving, key, json_true());
 	snprintf(note, sizeof(note), "%s: %s → %s (%s)", a->vm->meta.name, mv->source, mv->target,
 		 plan_kind_str(a->kind));
-	report_move(r, a, KUBE_REASON_MIGRATION_STARTED, KUBE_EVENT_NORMAL, note);
+	/* A move taken over was started once already, by the drover before this one. */
+	report_move(r, a, a->kind == PLAN_WATCH_MIGRATION ? KUBE_REASON_MIGRATION_TAKEN_OVER
+			  : KUBE_REASON_MIGRATION_STARTED, KUBE_EVENT_NORMAL, note);
 }
 
 static void view_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)

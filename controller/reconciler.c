@@ -174,7 +174,10 @@ static struct crd_migration *move_record(struct rec *r, const struct plan_action
 	m->spec.vm_name = strdup(a->vm->meta.name);
 	m->spec.target_host = a->dst ? strdup(a->dst) : NULL;
 	m->spec.mode = a->kind == PLAN_MIGRATE_COLD ? CRD_MODE_COLD : CRD_MODE_AUTO;
+	/* Every knob written: a drover that takes the move over after a restart watches it with
+	 * the knobs it started with, whatever the VM's policy says by then. */
 	m->spec.knobs = a->knobs;
+	m->spec.knobs.set = CRD_KNOB_ALL;
 	crd_map_free(&m->meta.labels);
 	if (!m->meta.name || !m->meta.namespace || !m->spec.vm_name) {
 		crd_migration_free(m);
@@ -221,8 +224,10 @@ int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired)
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_running; i++) {
 		const struct crd_migration *m = r->running[i]->a->migration, *now;
-		if (!m)
-			continue; /* a move drover decided itself: the manifests cannot withdraw it */
+		/* A move drover decided itself, or the record of one taken over that nothing
+		 * declares (see state_add_unfinished): the manifests cannot withdraw it. */
+		if (!m || m->undeclared)
+			continue;
 		now = crd_set_migration(desired, m->meta.namespace, m->meta.name);
 		if (now && !now->spec.cancel)
 			continue;

@@ -79,7 +79,8 @@ int rec_cancel_migration(struct rec *r, const char *ns, const char *name);
 
 /* Aborts every running move of a user's Migration that @desired no longer wants: the
  * Migration is gone from it or says spec.cancel (directory mode, where the manifests are
- * read again while a pass runs). Thread-safe, callable while rec_converge runs. Returns the
+ * read again while a pass runs). A move of an undeclared record (a move taken over) is not
+ * the manifests' to withdraw. Thread-safe, callable while rec_converge runs. Returns the
  * number of moves told to stop. */
 int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired);
 

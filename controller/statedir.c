@@ -335,10 +335,12 @@ static void add_unfinished_one(void *opaque, const char *path)
 	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase == CRD_MIG_RUNNING &&
 	    m->spec.vm_name &&
 	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
-	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name) &&
-	    crd_set_add(ctx->set, &rec) == 0) {
-		ctx->added++;
-		return;
+	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name)) {
+		rec.u.migration.undeclared = true;
+		if (crd_set_add(ctx->set, &rec) == 0) {
+			ctx->added++;
+			return;
+		}
 	}
 	crd_object_free(&rec);
 }

@@ -36,10 +36,10 @@ int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs
 
 /* Adds to @set every Migration recorded in @dir as Running (a move drover decided itself,
  * or a user's whose manifest is gone, cut short by a crash or restart), whose VM @set
- * declares and that @set does not hold already — so the planner settles it: waits for a
- * job still in flight, or records how it ended. A Pending record is not added: it never
- * started, and nothing declares it any more. Unreadable records are notes in @errs.
- * Returns the number added. This function can't fail. */
+ * declares and that @set does not hold already, marked undeclared — so the planner settles
+ * it: takes over its job still in flight, or records how it ended. A Pending record is not
+ * added: it never started, and nothing declares it any more. Unreadable records are notes
+ * in @errs. Returns the number added. This function can't fail. */
 size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_errors *errs);
 
 /* Reads the record of Migration @ns/@name into @out (zeroed; the caller frees it with

@@ -137,6 +137,7 @@ enum crd_knob_bit {
 	CRD_KNOB_COMPLETION_TIMEOUT = 1u << 2, CRD_KNOB_PROGRESS_TIMEOUT = 1u << 3,
 	CRD_KNOB_AUTO_CONVERGE = 1u << 4, CRD_KNOB_POST_COPY = 1u << 5,
 	CRD_KNOB_COMPRESSION = 1u << 6, CRD_KNOB_PARALLEL = 1u << 7,
+	CRD_KNOB_ALL = (1u << 8) - 1,
 };
 struct crd_knobs {
 	unsigned set;                   /* CRD_KNOB_* bits of the fields written in the input */
@@ -233,6 +234,9 @@ struct crd_migration {
 	struct crd_meta meta;
 	struct crd_migration_spec spec;
 	struct crd_migration_status status;
+	/* Directory mode: no manifest or request declares it; it joined the set as the record of
+	 * a move that never ended (drover's own, or one whose manifest went). Never encoded. */
+	bool undeclared;
 };
 
 /* One object of any kind, as decoded from the API. */

@@ -1,4 +1,4 @@
-/* clk: the clock, kept behind three functions so that everything else that needs
+/* clk: the clock, kept behind a few functions so that everything else that needs
  * time takes it as a value (the planner takes none at all). */
 #ifndef DROVER_CLK_H
 #define DROVER_CLK_H
@@ -16,6 +16,14 @@ struct timespec clk_realtime_after(double seconds);
 /* Now as RFC 3339 UTC ("2026-11-23T18:13:51Z") in @buf (at least 21 bytes).
  * Returns @buf. This function can't fail. */
 char *clk_rfc3339(char *buf, size_t size);
+
+/* Parses an RFC 3339 time ("...Z" or "+hh:mm", fractions allowed) into seconds since the
+ * epoch. Returns 0, or -1 when @s is not one (or NULL). */
+int clk_parse_rfc3339(const char *s, double *out) __attribute__((warn_unused_result));
+
+/* Seconds from the RFC 3339 time @since to now; 0 when it does not parse or lies ahead.
+ * This function can't fail. */
+double clk_seconds_since(const char *since);
 
 /* Sleeps @seconds (interrupted sleeps are resumed). This function can't fail. */
 void clk_sleep(double seconds);

@@ -27,7 +27,8 @@ static int fail(char *why, size_t size, const char *fmt, ...)
 
 bool exec_is_move(enum plan_kind k)
 {
-	return k == PLAN_MIGRATE_LIVE || k == PLAN_MIGRATE_LIVE_COPY || k == PLAN_MIGRATE_COLD;
+	return k == PLAN_MIGRATE_LIVE || k == PLAN_MIGRATE_LIVE_COPY || k == PLAN_MIGRATE_COLD ||
+	       k == PLAN_WATCH_MIGRATION;
 }
 
 static const char *vm_name(const struct plan_action *a)
@@ -236,27 +237,38 @@ static int check_cpu(virConnectPtr src, virConnectPtr dst, const char *name, con
 	return ret;
 }
 
+/* A live move: one drover starts, or (WATCH_MIGRATION) the one an earlier drover left
+ * running, taken over. Returns 0 when the VM runs on the target, 1 when the migration did
+ * not converge, -1 when it failed, -2 when its outcome is unknown (the record stays
+ * Running), with @why set on failure. */
 static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
 {
 	const struct plan_action *a = mc->a;
-	if (check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0) {
+	bool taken_over = a->kind == PLAN_WATCH_MIGRATION;
+	if (!taken_over && check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0) {
 		mc->move->phase = CRD_MIG_FAILED;
 		return -1;
 	}
-	fault_point("live.prechecked");
+	if (!taken_over)
+		fault_point("live.prechecked");
 	struct vmres res = {0};
 	char res_why[256];
 	struct mig_result out;
 
 	if (vmres_from_vm(a->vm, &res, res_why, sizeof(res_why)) != VMRES_OK)
 		res.memory = 0;
+	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
+	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
+	cancel.requested = taken_over && a->migration && a->migration->spec.cancel;
 	struct mig_request req = {
 		.src = c->src,
 		.dst = c->dst,
 		.dst_uri = c->dst_host->spec.uri,
 		.dst_address = c->dst_host->spec.migration_address,
 		.domain = vm_name(a),
-		.copy_storage = a->kind == PLAN_MIGRATE_LIVE_COPY,
+		/* Taken over: drover copied the disks exactly when they are local. */
+		.copy_storage = a->kind == PLAN_MIGRATE_LIVE_COPY ||
+				(taken_over && a->vm->spec.storage == CRD_STORAGE_LOCAL),
 		/* Shared storage is declared by the VM and its visibility on the target was
 		 * checked by the planner; libvirt can only recognise NFS-like file systems by
 		 * their type, so it is told the migration is safe. */
@@ -267,10 +279,11 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		.knobs = a->knobs,
 		.progress = on_live_progress,
 		.opaque = mc,
-		.cancel = mc->ctx->cancel,
+		.cancel = &cancel,
 	};
 	mc->move->mode = CRD_RUN_PRECOPY;
-	int rc = mig_live(&req, &out);
+	int rc = taken_over ? mig_watch(&req, clk_seconds_since(mc->move->start_time), &out)
+			    : mig_live(&req, &out);
 	if (rc == 0)
 		fault_point("live.done");
 	if (rc == 0 && req.copy_storage)
@@ -280,12 +293,15 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	mc->move->mode = out.final_mode;
 	mc->move->downtime_ms = out.downtime_ms;
 	snprintf(mc->move->note, sizeof(mc->move->note), "%s", out.reason);
-	if (rc < 0 && virConnectIsAlive(c->src) != 1) {
-		/* The source's libvirtd went away mid-move: QEMU may still finish it. Nobody
-		 * knows the outcome yet, so the record stays Running; the next pass settles it
-		 * from what the hosts show (moved, rolled back, or still in flight). */
-		fail(why, why_size, "live migration %s → %s: outcome unknown, lost the source "
-		     "(%s); the next pass settles it", a->src, a->dst, out.reason);
+	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;
+	if (lost || out.outcome == MIG_UNSETTLED) {
+		/* The source's libvirtd went away mid-move (QEMU may still finish it), or a job
+		 * taken over ended without showing where the VM runs. Nobody knows the outcome
+		 * yet, so the record stays Running; the next pass settles it from what the hosts
+		 * show (moved, rolled back, or still in flight). */
+		fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
+		     "pass settles it", a->src, a->dst, lost ? ", lost the source" : "",
+		     out.reason);
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
 		mc->move->phase = CRD_MIG_RUNNING;
 		virResetLastError();
@@ -329,15 +345,23 @@ static int do_move(const struct exec_ctx *ctx, const struct plan_action *a,
 	move->phase = CRD_MIG_RUNNING;
 	snprintf(move->source, sizeof(move->source), "%s", a->src);
 	snprintf(move->target, sizeof(move->target), "%s", a->dst);
-	clk_rfc3339(move->start_time, sizeof(move->start_time));
+	/* A move taken over started when its record says. */
+	const char *began = a->kind == PLAN_WATCH_MIGRATION && a->migration
+			    ? a->migration->status.start_time : NULL;
+	if (began && *began)
+		snprintf(move->start_time, sizeof(move->start_time), "%s", began);
+	else
+		clk_rfc3339(move->start_time, sizeof(move->start_time));
 	report(&mc);
 	if (a->kind == PLAN_MIGRATE_COLD) {
 		rc = do_cold(&mc, c, why, why_size);
 	} else {
 		rc = do_live(&mc, c, why, why_size);
-		/* Mode Auto: a live migration that could not converge falls back to cold. */
+		/* Mode Auto: a live migration that could not converge falls back to cold — one
+		 * that drover starts; one taken over ends where it stands, its record with it. */
 		bool automatic = !a->migration || a->migration->spec.mode == CRD_MODE_AUTO;
-		if (rc == 1 && automatic && a->vm->spec.eviction != CRD_EVICT_LIVE_MIGRATE) {
+		if (rc == 1 && automatic && a->vm->spec.eviction != CRD_EVICT_LIVE_MIGRATE &&
+		    a->kind != PLAN_WATCH_MIGRATION) {
 			size_t len = strlen(move->note);
 			snprintf(move->note + len, sizeof(move->note) - len,
 				 "; live did not converge, moved cold");
@@ -374,6 +398,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
 	case PLAN_MIGRATE_COLD:
+	case PLAN_WATCH_MIGRATION:
 		if (!c->src || !c->dst || !c->dst_host)
 			return fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
 		return do_move(ctx, a, c, move, why, why_size);

@@ -50,7 +50,8 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		const struct exec_conns *conns, struct exec_move *move, char *why,
 		size_t why_size) __attribute__((warn_unused_result));
 
-/* True for the three migration kinds. This function can't fail. */
+/* True for the kinds that move a VM: the three migrations, and a migration taken over
+ * (WATCH_MIGRATION). This function can't fail. */
 bool exec_is_move(enum plan_kind k);
 
 #endif

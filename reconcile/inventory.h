@@ -31,7 +31,8 @@ struct inv_domain {
 	bool active;           /* running or paused: a QEMU process exists */
 	bool persistent;       /* has a persistent definition */
 	bool job_active;       /* a libvirt job (e.g. a migration) is running on it */
-	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed) */
+	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed;
+				* or running in post-copy, before the source lets go) */
 	/* Owner from drover's <metadata>; NULL when drover did not define it. */
 	char *owner_namespace, *owner_name;
 	uint64_t memory;       /* bytes of (maximum) memory */

@@ -7,7 +7,11 @@
  * then, on each stall (no new low of remaining data for a stall window), raises the
  * maximum downtime (x2, x4, x8, capped), then switches to post-copy when allowed,
  * and otherwise aborts. The completion deadline and the progress timeout jump
- * straight to post-copy (when allowed) or abort. */
+ * straight to post-copy (when allowed) or abort.
+ *
+ * The same monitor watches a migration drover started itself (mig_live: the call runs
+ * in a thread of its own) or one it takes over (mig_watch: the job an earlier drover
+ * left running in the source's libvirtd, peer-to-peer, when it stopped). */
 #include "reconcile/migrate.h"
 
 #include <pthread.h>
@@ -25,6 +29,9 @@
 #define MIG_STALL_MAX_S 30.0
 /* After an abort, how long to wait for libvirt to finish the job before giving up. */
 #define MIG_ABORT_WAIT_S 60.0
+/* After a job taken over ends, how long libvirt may take to remove the source's definition
+ * (it does so just after the job, once the target took over). */
+#define MIG_SETTLE_WAIT_S 10.0
 
 bool mig_cancel_requested(const struct mig_cancel *c)
 {
@@ -56,6 +63,17 @@ enum mig_step mig_next_step(struct mig_ladder *l, const struct crd_knobs *k,
 		return MIG_STEP_POSTCOPY;
 	}
 	return MIG_STEP_ABORT;
+}
+
+void mig_ladder_resume(struct mig_ladder *l, const struct crd_knobs *k, uint64_t downtime_ms)
+{
+	for (;;) {
+		struct mig_ladder next = *l;
+		uint32_t ms = 0;
+		if (mig_next_step(&next, k, &ms) != MIG_STEP_DOWNTIME || ms > downtime_ms)
+			return;
+		*l = next;
+	}
 }
 
 /* The migration call itself, made in a thread of its own because it blocks. Shared
@@ -277,16 +295,18 @@ static void abort_job(virDomainPtr dom, struct monitor *m, enum mig_outcome why)
 	virResetLastError();
 }
 
-/* Takes the next escalation step on a stall (or at once to the end of the ladder
- * when @final, for the hard deadlines). */
+/* Takes the next escalation step on a stall or, when the hard limit @limit ("completion
+ * timeout of 30 s") is reached, goes straight to the end of the ladder. */
 static void escalate(virDomainPtr dom, const struct mig_request *req, struct monitor *m,
-		     struct mig_result *res, bool final)
+		     struct mig_result *res, const char *limit)
 {
 	uint32_t downtime = 0;
 	enum mig_step step;
 
-	if (final)
+	if (limit) {
 		m->ladder.downtime_raises = MIG_DOWNTIME_RAISES;
+		note(res, "%s reached: ", limit);
+	}
 	step = mig_next_step(&m->ladder, &req->knobs, &downtime);
 	if (step == MIG_STEP_DOWNTIME) {
 		virDomainMigrateSetMaxDowntime(dom, downtime, 0);
@@ -295,7 +315,10 @@ static void escalate(virDomainPtr dom, const struct mig_request *req, struct mon
 		m->mode = CRD_RUN_POSTCOPY;
 		note(res, "switched to post-copy; ");
 	} else {
-		note(res, "%s", final ? "deadline reached, aborted" : "no progress, aborted");
+		/* The stall window is a fifth of the progress timeout: a ladder used up without
+		 * progress is that timeout. */
+		note(res, "%s", limit ? "aborted" : "no progress after every escalation "
+						      "(progress timeout): aborted");
 		abort_job(dom, m, MIG_TIMED_OUT);
 	}
 	virResetLastError();
@@ -307,6 +330,7 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 		 struct mig_result *res)
 {
 	double now = clk_mono();
+	char limit[64];
 
 	if (sample(dom, &res->progress) == 0) {
 		uint64_t rem = res->progress.data_remaining_bytes;
@@ -333,12 +357,15 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 		note(res, "cancelled");
 		abort_job(dom, m, MIG_CANCELLED);
 	} else if (m->deadline > 0 && now - m->start > m->deadline) {
-		escalate(dom, req, m, res, true);
+		snprintf(limit, sizeof(limit), "completion timeout of %.0f s", m->deadline);
+		escalate(dom, req, m, res, limit);
 	} else if (req->knobs.progress_timeout_s &&
 		   now - m->last_progress > req->knobs.progress_timeout_s) {
-		escalate(dom, req, m, res, true);
+		snprintf(limit, sizeof(limit), "progress timeout of %u s",
+			 req->knobs.progress_timeout_s);
+		escalate(dom, req, m, res, limit);
 	} else if (res->progress.iteration >= 2 && now - m->last_progress > m->stall_window) {
-		escalate(dom, req, m, res, false);
+		escalate(dom, req, m, res, NULL);
 	}
 }
 
@@ -360,15 +387,19 @@ static void read_downtime(const struct mig_request *req, struct mig_result *res)
 	virResetLastError();
 }
 
-static void init_monitor(const struct mig_request *req, struct monitor *m)
+/* Starts @res and @m for a migration of @req. This function can't fail. */
+static void init_monitor(const struct mig_request *req, struct monitor *m, struct mig_result *res)
 {
 	double progress = req->knobs.progress_timeout_s ? req->knobs.progress_timeout_s : 150;
 
+	memset(res, 0, sizeof(*res));
+	res->downtime_ms = -1;
+	res->outcome = MIG_FAILED;
 	memset(m, 0, sizeof(*m));
 	m->start = m->last_progress = clk_mono();
 	m->deadline = mig_deadline_s(&req->knobs, req->memory_bytes + req->disk_bytes);
 	m->best_remaining = UINT64_MAX;
-	m->mode = CRD_RUN_PRECOPY;
+	m->mode = res->final_mode = CRD_RUN_PRECOPY;
 	m->stall_window = progress / 5;
 	if (m->stall_window < MIG_STALL_MIN_S)
 		m->stall_window = MIG_STALL_MIN_S;
@@ -376,40 +407,110 @@ static void init_monitor(const struct mig_request *req, struct monitor *m)
 		m->stall_window = MIG_STALL_MAX_S;
 }
 
-/* Classifies the finished call into @res. Returns 0 on success, -1 otherwise. */
-static int finish(const struct mig_request *req, struct mig_call *call, struct monitor *m,
-		  struct mig_result *res)
+/* ---- a job taken over ---- */
+
+/* Waits @seconds, then tells whether the job on @dom (NULL: none to be had) has ended: no
+ * job is left, or the domain no longer runs there (gone, or out of reach: job_moved tells
+ * which). This function can't fail. */
+static bool job_wait(virDomainPtr dom, double seconds)
 {
-	res->final_mode = m->mode;
-	res->seconds = clk_mono() - m->start;
-	if (!call_done(call)) {
-		res->outcome = MIG_FAILED;
-		note(res, "the migration job did not end after an abort");
-		return -1;
-	}
-	if (call->rc == 0) {
-		res->outcome = MIG_OK;
-		res->progress.percent = 100;
-		res->progress.data_remaining_bytes = 0;
-		read_downtime(req, res);
-		return 0;
-	}
-	res->outcome = m->aborted ? m->abort_outcome
-		       : m->mode == CRD_RUN_POSTCOPY ? MIG_POSTCOPY_FAILED : MIG_FAILED;
-	if (!m->aborted)
-		note(res, "%s", call->error);
-	return -1;
+	virDomainJobInfo info;
+	bool ended;
+
+	clk_sleep(seconds);
+	if (!dom)
+		return true;
+	ended = virDomainGetJobInfo(dom, &info) == 0 ? info.type == VIR_DOMAIN_JOB_NONE
+						     : virDomainIsActive(dom) != 1;
+	virResetLastError();
+	return ended;
 }
 
-/* Watches @call until it ends (or an abort is not honoured in time). */
-static void monitor_call(virDomainPtr dom, const struct mig_request *req, struct mig_call *call,
-			 struct monitor *m, struct mig_result *res)
+/* False when the job on @dom is known to be something other than an outgoing migration (a
+ * save, a dump): not drover's to take over. This function can't fail. */
+static bool job_migrates_out(virDomainPtr dom)
 {
-	bool downtime_set = false;
+	virTypedParameterPtr params = NULL;
+	int n = 0, type = 0, op = 0;
+	bool other = virDomainGetJobStats(dom, &type, &params, &n, 0) == 0 &&
+		     virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+		     op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+
+	virTypedParamsFree(params, n);
+	virResetLastError();
+	return !other;
+}
+
+/* A job taken over goes on from where it stands: past the downtime raises it shows, in
+ * post-copy when it switched already, and with at least the knobs' downtime. */
+static void job_resume(virDomainPtr dom, const struct mig_request *req, struct monitor *m)
+{
+	unsigned long long ms = 0;
+	int state = 0, reason = 0;
+
+	if (virDomainMigrateGetMaxDowntime(dom, &ms, 0) == 0) {
+		mig_ladder_resume(&m->ladder, &req->knobs, ms);
+		if (ms < req->knobs.max_downtime_ms)
+			virDomainMigrateSetMaxDowntime(dom, req->knobs.max_downtime_ms, 0);
+	}
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
+	    reason == VIR_DOMAIN_PAUSED_POSTCOPY) {
+		m->mode = CRD_RUN_POSTCOPY;
+		m->ladder.postcopy_started = true;
+	}
+	virResetLastError();
+}
+
+/* True when @conn runs domain @name. This function can't fail. */
+static bool runs_on(virConnectPtr conn, const char *name)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, name) : NULL;
+	bool runs = dom && virDomainIsActive(dom) == 1;
+
+	if (dom)
+		virDomainFree(dom);
+	virResetLastError();
+	return runs;
+}
+
+/* Where the VM is once a job taken over has ended. Returns 1 when it moved: it is gone from
+ * the source (libvirt removes it there only once the target took over) and runs on the
+ * target; 0 when it still runs on the source; -1 when neither is sure. */
+static int job_moved(const struct mig_request *req)
+{
+	double until = clk_mono() + MIG_SETTLE_WAIT_S;
+
+	for (;;) {
+		virDomainPtr dom = virDomainLookupByName(req->src, req->domain);
+		bool gone = !dom && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+		int active = dom ? virDomainIsActive(dom) : -1;
+
+		if (dom)
+			virDomainFree(dom);
+		virResetLastError();
+		if (active == 1)
+			return 0;
+		if (gone)
+			return runs_on(req->dst, req->domain) ? 1 : -1;
+		/* Inactive but still defined: libvirt undefines it just after the job ends. */
+		if (clk_mono() > until)
+			return -1;
+		clk_sleep(MIG_SAMPLE_S);
+	}
+}
+
+/* ---- both ---- */
+
+/* Watches the migration until it ends — @call returns or, for a job taken over (@call
+ * NULL), the job on @dom ends — or an abort is not honoured in time. */
+static void monitor(virDomainPtr dom, const struct mig_request *req, struct mig_call *call,
+		    struct monitor *m, struct mig_result *res)
+{
+	/* The downtime can only be set once the job exists; one taken over keeps its own. */
+	bool downtime_set = !call;
 	double abort_deadline = 0;
 
-	while (!call_wait(call, MIG_SAMPLE_S)) {
-		/* The downtime can only be set once the job exists. */
+	while (!(call ? call_wait(call, MIG_SAMPLE_S) : job_wait(dom, MIG_SAMPLE_S))) {
 		if (!downtime_set &&
 		    virDomainMigrateSetMaxDowntime(dom, req->knobs.max_downtime_ms, 0) == 0)
 			downtime_set = true;
@@ -422,6 +523,42 @@ static void monitor_call(virDomainPtr dom, const struct mig_request *req, struct
 	}
 }
 
+/* Classifies the end of @call or, when NULL, of the job taken over on @dom into @res.
+ * Returns 0 when the VM now runs on the target, -1 otherwise. */
+static int finish(const struct mig_request *req, virDomainPtr dom, struct mig_call *call,
+		  struct monitor *m, struct mig_result *res)
+{
+	int moved;
+
+	res->final_mode = m->mode;
+	res->seconds = clk_mono() - m->start;
+	if (call ? !call_done(call) : !job_wait(dom, 0)) {
+		res->outcome = MIG_FAILED;
+		note(res, "the migration job did not end after an abort");
+		return -1;
+	}
+	moved = call ? call->rc == 0 : job_moved(req);
+	if (moved > 0) {
+		res->outcome = MIG_OK;
+		res->progress.percent = 100;
+		res->progress.data_remaining_bytes = 0;
+		read_downtime(req, res);
+		return 0;
+	}
+	if (moved < 0) {
+		res->outcome = MIG_UNSETTLED;
+		note(res, "the migration job ended; %s no longer runs on the source and cannot be "
+		     "seen running on the target", req->domain);
+		return -1;
+	}
+	res->outcome = m->aborted ? m->abort_outcome
+		       : m->mode == CRD_RUN_POSTCOPY ? MIG_POSTCOPY_FAILED : MIG_FAILED;
+	if (!m->aborted)
+		note(res, "%s", call ? call->error
+				     : "the migration job ended without moving the VM");
+	return -1;
+}
+
 int mig_live(const struct mig_request *req, struct mig_result *res)
 {
 	struct mig_call *call = call_new(req);
@@ -431,10 +568,7 @@ int mig_live(const struct mig_request *req, struct mig_result *res)
 	virDomainPtr dom = NULL;
 	int ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	res->downtime_ms = -1;
-	res->outcome = MIG_FAILED;
-	init_monitor(req, &m);
+	init_monitor(req, &m, res);
 	if (!call || build_params(call, req, uri, sizeof(uri)) < 0) {
 		note(res, "out of memory");
 		goto cleanup;
@@ -450,12 +584,40 @@ int mig_live(const struct mig_request *req, struct mig_result *res)
 		goto cleanup;
 	}
 	pthread_detach(thread);
-	monitor_call(dom, req, call, &m, res);
-	ret = finish(req, call, &m, res);
+	monitor(dom, req, call, &m, res);
+	ret = finish(req, dom, call, &m, res);
 cleanup:
 	if (dom)
 		virDomainFree(dom);
 	if (call)
 		call_unref(call);
+	return ret;
+}
+
+int mig_watch(const struct mig_request *req, double running_s, struct mig_result *res)
+{
+	struct monitor m;
+	virDomainPtr dom;
+	int ret = -1;
+
+	init_monitor(req, &m, res);
+	/* The completion deadline counts from the job's start, not from now. */
+	m.start -= running_s > 0 ? running_s : 0;
+	note(res, "took over an unfinished migration; ");
+	/* Gone already: the job ended meanwhile, and finish() tells how. */
+	dom = virDomainLookupByName(req->src, req->domain);
+	virResetLastError();
+	if (dom && !job_migrates_out(dom)) {
+		note(res, "the job on the source is not an outgoing migration: left alone");
+		goto cleanup;
+	}
+	if (dom) {
+		job_resume(dom, req, &m);
+		monitor(dom, req, NULL, &m, res);
+	}
+	ret = finish(req, dom, NULL, &m, res);
+cleanup:
+	if (dom)
+		virDomainFree(dom);
 	return ret;
 }

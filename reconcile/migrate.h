@@ -1,5 +1,6 @@
 /* migrate: one live migration with libvirt, watched by a monitor that samples the
- * job, enforces the timeouts and escalates a migration that does not converge. */
+ * job, enforces the timeouts and escalates a migration that does not converge — one
+ * drover starts, or one an earlier drover left running. */
 #ifndef DROVER_MIGRATE_H
 #define DROVER_MIGRATE_H
 
@@ -45,6 +46,7 @@ enum mig_outcome {
 	MIG_TIMED_OUT,       /* did not converge and was aborted; the VM is on the source */
 	MIG_CANCELLED,       /* aborted on request; the VM is on the source */
 	MIG_POSTCOPY_FAILED, /* failed after the switch to post-copy: the VM is paused */
+	MIG_UNSETTLED,       /* a job taken over ended, but where the VM runs is not sure */
 };
 
 struct mig_result {
@@ -61,6 +63,21 @@ struct mig_result {
  * which libvirt applies in its Confirm phase, after the target's Finish succeeded).
  * Returns 0 when the VM now runs on the target, -1 otherwise (@res says why). */
 int mig_live(const struct mig_request *req, struct mig_result *res)
+	__attribute__((warn_unused_result));
+
+/* Takes over the outgoing migration of @req->domain that runs in @req->src's libvirtd
+ * without a monitor (drover stopped while it ran: peer-to-peer, libvirtd goes on) and
+ * watches it to its end like mig_live: same samples, progress calls, ladder, timeouts and
+ * cancel, and VIR_DOMAIN_ABORT_JOB to abort. @req's knobs must be those the job started
+ * with: post-copy is tried only when they allow it (libvirt refuses it to a job started
+ * without VIR_MIGRATE_POSTCOPY, and the ladder then aborts); auto-converge cannot be added
+ * to a running job. @running_s is how long the job has run already, from its record (0:
+ * unknown): the completion deadline counts from its start. A job that is not an outgoing
+ * migration is left alone. The job has ended when there is none on the source or the
+ * domain no longer runs there.
+ * Returns 0 when the VM now runs on the target (gone from the source, running on the
+ * target), -1 otherwise (@res says why; MIG_UNSETTLED when it is not sure where). */
+int mig_watch(const struct mig_request *req, double running_s, struct mig_result *res)
 	__attribute__((warn_unused_result));
 
 /* The completion deadline in seconds for the request's data (memory and copied disks):
@@ -80,5 +97,8 @@ struct mig_ladder {
  * post-copy, or abort. Updates @l. This function can't fail. */
 enum mig_step mig_next_step(struct mig_ladder *l, const struct crd_knobs *k,
 			    uint32_t *downtime_ms);
+/* Moves @l past the downtime raises a job taken over has had already: those up to its
+ * maximum downtime now, @downtime_ms. This function can't fail. */
+void mig_ladder_resume(struct mig_ladder *l, const struct crd_knobs *k, uint64_t downtime_ms);
 
 #endif

@@ -191,11 +191,14 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 	if (d->active && virDomainGetJobInfo(dom, &job) == 0)
 		d->job_active = job.type != VIR_DOMAIN_JOB_NONE;
 	virResetLastError();
-	/* The target of an incoming migration: transient and paused until it finishes. */
-	d->migrating_in = !d->persistent && state == VIR_DOMAIN_PAUSED &&
-			  (reason == VIR_DOMAIN_PAUSED_MIGRATION ||
-			   reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
-			   reason == VIR_DOMAIN_PAUSED_POSTCOPY);
+	/* The target of an incoming migration: transient and paused until it finishes, or
+	 * running already in post-copy (persistent only once the source lets go). */
+	d->migrating_in = !d->persistent &&
+			  ((state == VIR_DOMAIN_PAUSED &&
+			    (reason == VIR_DOMAIN_PAUSED_MIGRATION ||
+			     reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
+			     reason == VIR_DOMAIN_PAUSED_POSTCOPY)) ||
+			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
 	read_owner(dom, d);
 	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
 	int rc = xml ? domxml_read(xml, d) : -1;

@@ -24,7 +24,7 @@ const char *plan_kind_str(enum plan_kind k)
 		[PLAN_MIGRATE_LIVE_COPY] = "live-migrate+copy-storage",
 		[PLAN_MIGRATE_COLD] = "cold-migrate", [PLAN_UNDEFINE_STALE] = "undefine-stale",
 		[PLAN_FINISH_MIGRATION] = "finish-migration", [PLAN_BLOCKED] = "blocked",
-		[PLAN_WAIT] = "wait",
+		[PLAN_WAIT] = "wait", [PLAN_WATCH_MIGRATION] = "watch-migration",
 	};
 	size_t i = (size_t)k;
 	return i < sizeof(NAMES) / sizeof(NAMES[0]) && NAMES[i] ? NAMES[i] : "";
@@ -75,7 +75,8 @@ static int kind_rank(enum plan_kind k)
 	case PLAN_STOP: return 1;
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
-	case PLAN_MIGRATE_COLD: return 2;
+	case PLAN_MIGRATE_COLD:
+	case PLAN_WATCH_MIGRATION: return 2;
 	case PLAN_DEFINE:
 	case PLAN_DEFINE_START:
 	case PLAN_START: return 3;

@@ -24,6 +24,8 @@ enum plan_kind {
 	PLAN_FINISH_MIGRATION,  /* a Migration's work is already done or impossible: record its end */
 	PLAN_BLOCKED,           /* something prevents the desired state; reason says what */
 	PLAN_WAIT,              /* would act, but a concurrency limit or a running job holds it */
+	PLAN_WATCH_MIGRATION,   /* take over a live migration src → dst an earlier drover left
+				 * running (its Migration is still Running): watch it to its end */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */

@@ -57,43 +57,6 @@ static void hosts_list(struct plan_str *s, const struct copy *cp, size_t n)
 		plan_str_add(s, "%s%s", i ? ", " : "", cp[i].h->name);
 }
 
-/* Rule 9: a job or an incoming migration on any of the @n copies @list → WAIT; it counts
- * against the limits. Returns true when the VM is in flight (and planned). */
-static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *list, size_t n)
-{
-	const struct copy *src = NULL, *dst = NULL;
-	bool busy = false;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct copy *o = &list[i];
-		if (o->d->migrating_in) {
-			dst = o;
-			busy = true;
-			continue;
-		}
-		busy |= o->d->job_active;
-		if (!src || o->d->active)
-			src = o;
-	}
-	if (!busy)
-		return false;
-	c->migrations++;
-	if (src) {
-		src->h->outbound++;
-		v->host = src->h;
-		v->dom = src->d;
-	}
-	struct plan_emit e = {.kind = PLAN_WAIT, .v = v, .src = src ? src->h : NULL,
-			      .dst = dst ? dst->h : NULL, .phase = CRD_VM_MIGRATING};
-	if (dst)
-		plan_emit(c, &e, "waiting: migration %s → %s in progress", src ? src->h->name : "?",
-			  dst->h->name);
-	else
-		plan_emit(c, &e, "waiting: a libvirt job is running on %s at %s", v->vm->meta.name,
-			  src ? src->h->name : "?");
-	return true;
-}
-
 /* An unended Migration of @v whose record says it moves from @a's host to @b's, or NULL. */
 static const struct crd_migration *move_between(const struct plan_ctx *c, const struct plan_vm *v,
 						 const struct copy *a, const struct copy *b)
@@ -108,6 +71,60 @@ static const struct crd_migration *move_between(const struct plan_ctx *c, const 
 			return m;
 	}
 	return NULL;
+}
+
+/* Rule 9: a job or an incoming migration on any of the @n copies @list → WAIT; it counts
+ * against the limits. A job that is drover's own move — an outgoing migration from the copy
+ * with the job to the copy migrating in, between the hosts an unended Migration records —
+ * was left running when an earlier drover stopped (passes run one after the other: no move
+ * of this drover is in flight while it plans): WATCH_MIGRATION takes it over, with the
+ * knobs it started with, so it still ends. Anyone else's job (an operator's migration) is
+ * waited for and never touched. Returns true when the VM is in flight (and planned). */
+static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *list, size_t n)
+{
+	const struct copy *src = NULL, *dst = NULL, *job = NULL;
+	bool busy = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct copy *o = &list[i];
+		if (o->d->migrating_in) {
+			dst = o;
+			busy = true;
+			continue;
+		}
+		if (o->d->job_active)
+			job = o;
+		busy |= o->d->job_active;
+		if (!src || o->d->active)
+			src = o;
+	}
+	if (!busy)
+		return false;
+	src = job ? job : src;
+	c->migrations++;
+	if (src) {
+		src->h->outbound++;
+		v->host = src->h;
+		v->dom = src->d;
+	}
+	const struct crd_migration *m = job && dst ? move_between(c, v, job, dst) : NULL;
+	struct plan_emit e = {.kind = m ? PLAN_WATCH_MIGRATION : PLAN_WAIT, .v = v, .mig = m,
+			      .src = src ? src->h : NULL, .dst = dst ? dst->h : NULL,
+			      .phase = CRD_VM_MIGRATING};
+	if (m) {
+		struct plan_action *a = plan_emit(c, &e, "taking over migration %s %s → %s, left "
+						  "running when drover stopped", m->meta.name,
+						  src->h->name, dst->h->name);
+		if (a)
+			crd_effective_knobs(v->vm, m, &a->knobs);
+	} else if (dst) {
+		plan_emit(c, &e, "waiting: migration %s → %s in progress", src ? src->h->name : "?",
+			  dst->h->name);
+	} else {
+		plan_emit(c, &e, "waiting: a libvirt job is running on %s at %s", v->vm->meta.name,
+			  src ? src->h->name : "?");
+	}
+	return true;
 }
 
 /* Two copies, on the source and the target of a move whose record never ended, the

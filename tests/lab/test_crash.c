@@ -3,7 +3,9 @@
  * apply` is killed with SIGKILL exactly there (DROVER_FAULT); then drover runs again and
  * must leave the VM defined and running (or stopped, as declared) on exactly one host, the
  * declared one, its disk byte-identical, the guest's memory intact, and every Migration
- * record ended — never stuck. Prints "crash points: N tried, M passed". */
+ * record ended — never stuck. One more case kills drover in a live move that cannot
+ * converge: the next drover must take the job over and abort it by the ladder and the
+ * timeouts the move started with. Prints "crash points: N tried, M passed". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,6 +53,9 @@ static const struct crash_case cases[] = {
 	{"cold.source-undefined", SC_COLD, "local"},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
+/* The cases above and the hot guest's move taken over. */
+#define N_TESTS (N_CASES + 1)
+#define HOT_VM "cr-hot"
 
 static struct fx fx;
 static int tried, passed;
@@ -218,17 +223,103 @@ static void run_case(const struct crash_case *c, size_t index)
 	passed++;
 }
 
+/* Removes VM @vm's manifest and every trace of it (domains, volume @file) on the hosts. */
+static void forget_vm(const char *vm, const char *file)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", fx.manifests, vm);
+	unlink(path);
+	lab_cleanup_guest(vm, file);
+}
+
+/* ---- a move that cannot converge, left running ---- */
+
+/* The hot guest (48 of its 96 MiB rewritten as fast as it can) on @host, moved at most at
+ * 10 MiB/s, with neither auto-converge nor post-copy: pre-copy never converges, and only
+ * the ladder and the 10 s progress timeout end the move. */
+static void write_hot_vm(const char *host, const char *disk)
+{
+	struct fx_vm vm = {.name = HOT_VM, .host = host, .running = "true", .storage = "shared",
+			   .spec_extra = "  migrationPolicy: {bandwidthMiBps: 10, "
+					 "allowAutoConverge: false, allowPostCopy: false, "
+					 "progressTimeoutSeconds: 10}\n",
+			   .memory = "96Mi", .cmdline = "dirty_mib=48 rate_mibps=0", .disk = disk,
+			   .format = "raw", .serial = true};
+
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+}
+
+/* drover is killed while it copies; the job goes on in lab-a's libvirtd without a monitor.
+ * The next `drover apply` must take it over (watch-migration) and abort it: the VM runs on
+ * lab-a only, intact, and the move's record is Failed with the timeout that ended it. apply
+ * exits 1, as it does for any failed move. */
+static void run_hot_case(void)
+{
+	char disk[512], sha[80], now[80], path[600], out[32768], rec[128], phase[64], reason[1024];
+
+	printf("  case %zu: live.copying during a live move that cannot converge\n", N_CASES);
+	tried++;
+	lab_cleanup_guest(HOT_VM, HOT_VM ".raw");
+	lab_serial_path(HOT_VM, path, sizeof(path));
+	unlink(path);
+	make_disk("shared", HOT_VM ".raw", disk, sizeof(disk), sha, sizeof(sha));
+	write_hot_vm("lab-a", disk);
+	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
+	assert_int_equal(guestlog_wait_heartbeats(path, 3, 60000), 0);
+
+	write_hot_vm("lab-b", disk);
+	assert_int_equal(apply("live.copying", out, sizeof(out)), -1);
+	assert_non_null(strstr(out, "fault point"));
+	/* Still migrating, with nobody watching: running on lab-a, the incoming copy on lab-b. */
+	assert_int_equal(lab_count_running(HOT_VM, N_HOSTS), 1);
+	assert_int_equal(lab_count_defined(HOT_VM, N_HOSTS), 2);
+
+	assert_int_equal(apply(NULL, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "watch-migration"));
+	assert_non_null(strstr(out, "took over an unfinished migration"));
+	assert_true(lab_runs_only_on(HOT_VM, 0, N_HOSTS));
+	disk_on_host(0, "shared", HOT_VM ".raw", path, sizeof(path));
+	sha_of(path, now, sizeof(now));
+	assert_string_equal(now, sha);
+	fx_latest_migration(&fx, HOT_VM, rec, sizeof(rec));
+	assert_true(rec[0]);
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", rec, "status.failureReason", reason, sizeof(reason));
+	printf("  migration %s: %s %s\n", rec, phase, reason);
+	assert_string_equal(phase, "Failed");
+	assert_non_null(strstr(reason, "took over an unfinished migration"));
+	assert_non_null(strstr(reason, "timeout"));
+	assert_guest_intact(HOT_VM);
+	passed++;
+}
+
+static void test_crash_hot_move_is_taken_over(void **state)
+{
+	const char *only = getenv("CRASH_ONLY");
+	(void)state;
+
+	if (only && *only && !strstr("live.copying", only))
+		skip();
+	run_hot_case();
+}
+
+static int hot_teardown(void **state)
+{
+	(void)state;
+	forget_vm(HOT_VM, HOT_VM ".raw");
+	return 0;
+}
+
 /* After each case, pass or fail: the next one plans without this VM. */
 static int case_teardown(void **state)
 {
-	char vm[32], file[48], path[400];
+	char vm[32], file[48];
 	size_t i = (size_t)(uintptr_t)*state;
 
 	vm_name(i, vm, sizeof(vm));
 	snprintf(file, sizeof(file), "%s.raw", vm);
-	snprintf(path, sizeof(path), "%s/%s.yaml", fx.manifests, vm);
-	unlink(path);
-	lab_cleanup_guest(vm, file);
+	forget_vm(vm, file);
 	return 0;
 }
 
@@ -256,12 +347,13 @@ static int group_teardown(void **state)
 {
 	char vm[32], file[48];
 	(void)state;
-	printf("crash points: %d tried, %d passed (of %zu)\n", tried, passed, N_CASES);
+	printf("crash points: %d tried, %d passed (of %zu)\n", tried, passed, N_TESTS);
 	for (size_t i = 0; i < N_CASES; i++) {
 		vm_name(i, vm, sizeof(vm));
 		snprintf(file, sizeof(file), "%s.raw", vm);
 		lab_cleanup_guest(vm, file);
 	}
+	lab_cleanup_guest(HOT_VM, HOT_VM ".raw");
 	fx_cleanup(&fx);
 	return 0;
 }
@@ -269,7 +361,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	static char names[N_CASES][96];
-	struct CMUnitTest tests[N_CASES];
+	struct CMUnitTest tests[N_TESTS];
 
 	for (size_t i = 0; i < N_CASES; i++) {
 		const struct crash_case *c = &cases[i];
@@ -280,5 +372,9 @@ int main(void)
 					       .teardown_func = case_teardown,
 					       .initial_state = (void *)(uintptr_t)i};
 	}
-	return _cmocka_run_group_tests("test_crash", tests, N_CASES, group_setup, group_teardown);
+	tests[N_CASES] = (struct CMUnitTest){.name = "crash_at_live.copying_during_a_live_move_"
+						     "that_cannot_converge_taken_over",
+					     .test_func = test_crash_hot_move_is_taken_over,
+					     .teardown_func = hot_teardown};
+	return _cmocka_run_group_tests("test_crash", tests, N_TESTS, group_setup, group_teardown);
 }

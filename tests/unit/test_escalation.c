@@ -1,5 +1,6 @@
 /* test_escalation: the pure parts of live migration — the completion deadline and the
- * escalation ladder (downtime raises, then post-copy when allowed, then abort). */
+ * escalation ladder (downtime raises, then post-copy when allowed, then abort), also as
+ * it resumes for a migration taken over from an earlier drover. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,6 +61,38 @@ static void test_ladder_caps_downtime(void **state)
 	assert_int_equal(ms, MIG_DOWNTIME_CAP_MS);
 }
 
+static void test_ladder_resumes_past_the_raises_a_job_had(void **state)
+{
+	struct crd_knobs k;
+	uint32_t ms = 0;
+	(void)state;
+	crd_knobs_default(&k);               /* 300 ms: raises to 600, 1200, 2400 */
+	struct mig_ladder fresh = {0}, some = {0}, all = {0};
+	mig_ladder_resume(&fresh, &k, 300);  /* never raised: the ladder starts afresh */
+	assert_int_equal(fresh.downtime_raises, 0);
+	mig_ladder_resume(&some, &k, 1200);  /* raised twice by the drover before */
+	assert_int_equal(some.downtime_raises, 2);
+	assert_int_equal(mig_next_step(&some, &k, &ms), MIG_STEP_DOWNTIME);
+	assert_int_equal(ms, 2400);
+	mig_ladder_resume(&all, &k, 5000);   /* past the ladder: what is left is the end */
+	assert_int_equal(all.downtime_raises, MIG_DOWNTIME_RAISES);
+	assert_false(all.postcopy_started);
+	assert_int_equal(mig_next_step(&all, &k, &ms), MIG_STEP_ABORT);
+}
+
+static void test_ladder_resume_at_the_cap_leaves_no_raise(void **state)
+{
+	struct crd_knobs k;
+	struct mig_ladder l = {0};
+	uint32_t ms = 0;
+	(void)state;
+	crd_knobs_default(&k);
+	k.max_downtime_ms = 4000;            /* every raise is the cap */
+	k.allow_post_copy = true;
+	mig_ladder_resume(&l, &k, MIG_DOWNTIME_CAP_MS);
+	assert_int_equal(mig_next_step(&l, &k, &ms), MIG_STEP_POSTCOPY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -67,6 +100,8 @@ int main(void)
 		cmocka_unit_test(test_ladder_raises_downtime_then_aborts_without_postcopy),
 		cmocka_unit_test(test_ladder_switches_to_postcopy_once_when_allowed),
 		cmocka_unit_test(test_ladder_caps_downtime),
+		cmocka_unit_test(test_ladder_resumes_past_the_raises_a_job_had),
+		cmocka_unit_test(test_ladder_resume_at_the_cap_leaves_no_raise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

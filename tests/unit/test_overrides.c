@@ -319,7 +319,10 @@ static void test_ovr_unended_records_join_only_when_asked(void **state)
 	st_write_file(manifest, cluster_yaml);
 	/* A move cut short by a crash: the planner must settle it... */
 	assert_int_equal(ovr_load_desired(paths, 1, dir, OVR_UNFINISHED, &set, &errs), 0);
-	assert_non_null(crd_set_migration(&set, "default", "cut"));
+	const struct crd_migration *cut = crd_set_migration(&set, "default", "cut");
+	assert_non_null(cut);
+	assert_true(cut->undeclared);   /* no manifest can withdraw it */
+	assert_false(crd_set_migration(&set, "default", "in-manifest")->undeclared);
 	crd_set_free(&set);
 	/* A Pending record never started: nothing declares it, so it must not start now. */
 	snprintf(path, sizeof(path), "%s/migrations/default/never.json", dir);

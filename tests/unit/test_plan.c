@@ -708,7 +708,7 @@ static void test_plan_is_deterministic(void **state)
 static void test_plan_kind_names_and_null_frees(void **state)
 {
 	(void)state;
-	for (int k = PLAN_NONE; k <= PLAN_WAIT; k++)
+	for (int k = PLAN_NONE; k <= PLAN_WATCH_MIGRATION; k++)
 		assert_true(plan_kind_str((enum plan_kind)k)[0] != '\0');
 	assert_string_equal(plan_kind_str(PLAN_DEFINE_START), "define+start");
 	plan_free(NULL);
