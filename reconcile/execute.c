@@ -136,6 +136,25 @@ static void stale_disks(const struct plan_action *a, virDomainPtr dom, struct vm
 	virResetLastError();
 }
 
+/* The source of a move whose end libvirt could not confirm, still paused by the migration
+ * with no job left, while the target runs the guest (the planner saw it so): its QEMU holds
+ * a state the target has moved past, so it is stopped. Checked again here, just before:
+ * anything else (running, paused for another reason, a job again) is left alone.
+ * Returns 0 when it was stopped. */
+static int stop_paused_out(const struct plan_action *a, virDomainPtr dom)
+{
+	int state = 0, reason = 0;
+	virDomainJobInfo job;
+
+	if (!a->migration || virDomainGetState(dom, &state, &reason, 0) < 0 ||
+	    state != VIR_DOMAIN_PAUSED || reason != VIR_DOMAIN_PAUSED_MIGRATION ||
+	    virDomainGetJobInfo(dom, &job) < 0 || job.type != VIR_DOMAIN_JOB_NONE) {
+		virResetLastError();
+		return -1;
+	}
+	return virDomainDestroy(dom);
+}
+
 static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
 			     size_t why_size)
 {
@@ -155,7 +174,7 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	dom = lookup(conn, a, a->dst, why, why_size);
 
 	/* Only an inactive copy is ever removed: a running one is never touched. */
-	if (dom && virDomainIsActive(dom) == 0) {
+	if (dom && (virDomainIsActive(dom) == 0 || stop_paused_out(a, dom) == 0)) {
 		stale_disks(a, dom, &disks);
 		ret = virDomainUndefine(dom) == 0 ? 0
 			: fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());

@@ -33,6 +33,9 @@ struct inv_domain {
 	bool job_active;       /* a libvirt job (e.g. a migration) is running on it */
 	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed;
 				* or running in post-copy, before the source lets go) */
+	bool paused_out;       /* paused by an outgoing migration, with no job left: libvirt
+				* could not confirm the move's end (e.g. it lost the target's
+				* daemon) and left the source paused rather than risk two copies */
 	/* Owner from drover's <metadata>; NULL when drover did not define it. */
 	char *owner_namespace, *owner_name;
 	uint64_t memory;       /* bytes of (maximum) memory */

@@ -199,6 +199,8 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 			     reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
 			     reason == VIR_DOMAIN_PAUSED_POSTCOPY)) ||
 			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
+	d->paused_out = d->persistent && !d->job_active && state == VIR_DOMAIN_PAUSED &&
+			reason == VIR_DOMAIN_PAUSED_MIGRATION;
 	read_owner(dom, d);
 	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
 	int rc = xml ? domxml_read(xml, d) : -1;

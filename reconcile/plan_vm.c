@@ -127,19 +127,30 @@ static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *
 	return true;
 }
 
+/* The source copy of a move may go once the move reached the target: it is inactive, or
+ * (a live move whose end libvirt could not confirm) still paused by the migration while
+ * the target runs the guest. A source paused otherwise, or running, is never touched. */
+static bool source_left_behind(const struct copy *src, const struct copy *dst)
+{
+	return !src->d->active ||
+	       (src->d->paused_out && dst->d->state == INV_RUNNING && !dst->d->migrating_in);
+}
+
 /* Two copies, on the source and the target of a move whose record never ended, the
- * source's inactive: the move got as far as the target's definition — a cold move defines
- * it only once every disk is copied, a live one once the guest runs there — and was cut
- * short (drover stopped) before the source's definition went, or libvirt is about to
- * remove it. The move is finished: the source definition goes, as the move would have
- * removed it. Returns true when planned. */
+ * source's left behind: the move got as far as the target's definition — a cold move
+ * defines it only once every disk is copied, a live one once the guest runs there — and
+ * was cut short (drover stopped, or libvirt lost a daemon before it could confirm) before
+ * the source's definition went, or libvirt is about to remove it. The move is finished:
+ * the source definition goes, as the move would have removed it. Returns true when
+ * planned. */
 static bool interrupted_move(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
 {
 	if (cp->n_owned != 2)
 		return false;
 	for (size_t k = 0; k < 2; k++) {
 		const struct copy *src = &cp->owned[k], *dst = &cp->owned[1 - k];
-		const struct crd_migration *m = src->d->active ? NULL : move_between(c, v, src, dst);
+		const struct crd_migration *m =
+			source_left_behind(src, dst) ? move_between(c, v, src, dst) : NULL;
 		if (!m)
 			continue;
 		v->host = dst->h;

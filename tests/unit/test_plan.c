@@ -207,6 +207,57 @@ static void test_plan_settles_a_move_only_once_its_source_is_seen(void **state)
 	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
 }
 
+/* libvirt lost the target's daemon after the guest resumed there and left the source
+ * paused by the migration: the move is finished, the paused source goes. */
+static void test_plan_finishes_a_live_move_whose_source_stayed_paused(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_PAUSED)->paused_out = true;
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_true(i >= 0);
+	assert_string_equal(f->plan.actions[i].dst, "lab-a");
+	assert_non_null(f->plan.actions[i].migration);
+	fx_reason_has(&f->plan.actions[i], "finishing move");
+}
+
+/* Without the move's record, or with the source paused for another reason, or the target
+ * not running: two active copies are a conflict, left alone. */
+static void test_plan_a_paused_source_is_left_alone_without_proof_the_move_ended(void **state)
+{
+	static const struct {
+		bool record, paused_out;
+		enum inv_state target;
+	} cases[] = {
+		{false, true, INV_RUNNING},
+		{true, false, INV_RUNNING},
+		{true, true, INV_PAUSED},
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k) {   /* a fresh fixture per case */
+			fx_teardown(state);
+			assert_int_equal(fx_setup(state), 0);
+		}
+		struct fx *f = *state;
+		two_hosts(f);
+		fx_vm(f, "web-1", "1Gi", "host: lab-b");
+		if (cases[k].record)
+			fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+			       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+		fx_dom(f, "lab-a", "web-1", INV_PAUSED)->paused_out = cases[k].paused_out;
+		fx_dom(f, "lab-b", "web-1", cases[k].target);
+		fx_plan(f);
+		assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+		fx_expect(fx_act(f, "web-1"), PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
+	}
+}
+
 /* A local VM's move that libvirt finished while drover was down: the record is settled and
  * the source's stale disks go, in the same pass. */
 static void test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen(void **state)
@@ -743,6 +794,8 @@ int main(void)
 		T(test_plan_finishes_a_cold_move_cut_short_after_the_target_was_defined),
 		T(test_plan_finishes_a_live_move_whose_source_definition_stayed),
 		T(test_plan_settles_a_move_only_once_its_source_is_seen),
+		T(test_plan_finishes_a_live_move_whose_source_stayed_paused),
+		T(test_plan_a_paused_source_is_left_alone_without_proof_the_move_ended),
 		T(test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen),
 		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
