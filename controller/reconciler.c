@@ -72,15 +72,6 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 	return plan_compute(set, inv, &r->opt.limits, plan);
 }
 
-static const struct plan_action *action_for_vm(const struct plan *plan, const struct crd_vm *vm)
-{
-	/* The VM's own action; FINISH_MIGRATION rows are about a Migration, not the VM. */
-	for (size_t i = 0; i < plan->n; i++)
-		if (plan->actions[i].vm == vm && plan->actions[i].kind != PLAN_FINISH_MIGRATION)
-			return &plan->actions[i];
-	return NULL;
-}
-
 /* Records the end of a Migration the planner closed without a move. */
 static void finish_migration(struct rec *r, const struct plan_action *a, const char *now)
 {
@@ -118,6 +109,25 @@ static void mark_pending(struct rec *r, const struct plan_action *a, const char 
 		r->sink.migration(r->sink.opaque, m);
 }
 
+/* Writes every VM's status. The plan's actions and the inventory's domains are indexed
+ * once here: a search per VM made an idle pass quadratic in the number of VMs. Without
+ * memory for the indexes no VM status is written this pass; the next pass writes it. */
+static void write_vm_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
+			    const struct plan *plan, const char *now)
+{
+	const struct plan_action **acts = plan_actions_by_vm(plan, set);
+	struct inv_index doms;
+
+	if (inv_index_inventory(&doms, inv) == 0 && acts)
+		for (size_t i = 0; i < set->n_vms; i++) {
+			struct crd_vm *vm = &set->vms[i];
+			if (status_vm_update(vm, acts[i], inv, &doms, now) == 0 && r->sink.vm)
+				r->sink.vm(r->sink.opaque, vm);
+		}
+	inv_index_free(&doms);
+	free(acts);
+}
+
 void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
 		      const struct plan *plan)
 {
@@ -135,11 +145,7 @@ void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory
 			finish_migration(r, &plan->actions[i], now);
 		else
 			mark_pending(r, &plan->actions[i], now);
-	for (size_t i = 0; i < set->n_vms; i++) {
-		struct crd_vm *vm = &set->vms[i];
-		if (status_vm_update(vm, action_for_vm(plan, vm), inv, now) == 0 && r->sink.vm)
-			r->sink.vm(r->sink.opaque, vm);
-	}
+	write_vm_status(r, set, inv, plan, now);
 	pthread_mutex_unlock(&r->lock);
 }
 

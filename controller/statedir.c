@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "crd/encode.h"
+#include "crd/index.h"
 #include "crd/load.h"
 
 #define STATE_PATH_MAX 4096
@@ -207,33 +208,28 @@ int state_read_migration(const char *dir, const char *ns, const char *name,
 	return 1;
 }
 
-/* Swaps the status of @rec into the matching object of @set. */
-static void adopt_status(struct crd_set *set, struct crd_object *rec)
+/* Swaps the status of @rec into the matching object of @set, found through @ix (the
+ * set's index: a scan of the set per record made loading quadratic). */
+static void adopt_status(struct crd_set *set, const struct crd_set_index *ix,
+			 struct crd_object *rec)
 {
+	const struct crd_meta *m = &rec->u.host.meta;   /* meta comes first in every kind */
+	size_t i = crd_index_find(&ix->kind[rec->kind], m->namespace, m->name);
+
+	if (i == CRD_INDEX_NONE)
+		return;
 	if (rec->kind == CRD_KIND_HOST) {
-		struct crd_host *h = (struct crd_host *)crd_set_host(set, rec->u.host.meta.namespace,
-								      rec->u.host.meta.name);
-		if (h) {
-			struct crd_host_status tmp = h->status;
-			h->status = rec->u.host.status;
-			rec->u.host.status = tmp;
-		}
+		struct crd_host_status tmp = set->hosts[i].status;
+		set->hosts[i].status = rec->u.host.status;
+		rec->u.host.status = tmp;
 	} else if (rec->kind == CRD_KIND_VM) {
-		struct crd_vm *vm = (struct crd_vm *)crd_set_vm(set, rec->u.vm.meta.namespace,
-								rec->u.vm.meta.name);
-		if (vm) {
-			struct crd_vm_status tmp = vm->status;
-			vm->status = rec->u.vm.status;
-			rec->u.vm.status = tmp;
-		}
+		struct crd_vm_status tmp = set->vms[i].status;
+		set->vms[i].status = rec->u.vm.status;
+		rec->u.vm.status = tmp;
 	} else {
-		struct crd_migration *m = (struct crd_migration *)crd_set_migration(
-			set, rec->u.migration.meta.namespace, rec->u.migration.meta.name);
-		if (m) {
-			struct crd_migration_status tmp = m->status;
-			m->status = rec->u.migration.status;
-			rec->u.migration.status = tmp;
-		}
+		struct crd_migration_status tmp = set->migrations[i].status;
+		set->migrations[i].status = rec->u.migration.status;
+		rec->u.migration.status = tmp;
 	}
 }
 
@@ -286,6 +282,7 @@ static int walk(const char *dir, void (*fn)(void *opaque, const char *path), voi
 
 struct load_ctx {
 	struct crd_set *set;
+	struct crd_set_index ix;        /* state_load_status only */
 	struct crd_errors *errs;
 	int failed;
 	size_t added;
@@ -298,14 +295,17 @@ static void load_one(void *opaque, const char *path)
 
 	if (read_record(path, &rec, ctx->errs) < 0)
 		return;
-	adopt_status(ctx->set, &rec);
+	adopt_status(ctx->set, &ctx->ix, &rec);
 	crd_object_free(&rec);
 }
 
 void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *errs)
 {
 	struct load_ctx ctx = {.set = set, .errs = errs};
+
+	(void)crd_set_index_build(&ctx.ix, set);   /* without memory it scans: slower, same */
 	(void)walk(dir, load_one, &ctx);
+	crd_set_index_free(&ctx.ix);
 }
 
 static void read_one(void *opaque, const char *path)

@@ -275,6 +275,20 @@ static int take_actions(struct plan_ctx *c, struct plan *out)
 	return 0;
 }
 
+const struct plan_action **plan_actions_by_vm(const struct plan *p, const struct crd_set *set)
+{
+	const struct plan_action **by = calloc(set->n_vms + 1, sizeof(*by));
+
+	for (size_t i = 0; by && i < p->n; i++) {
+		const struct plan_action *a = &p->actions[i];
+		/* The vm points into @set: its position is its slot, no search needed. */
+		size_t k = (size_t)(a->vm - set->vms);
+		if (a->kind != PLAN_FINISH_MIGRATION && k < set->n_vms && !by[k])
+			by[k] = a;
+	}
+	return by;
+}
+
 int plan_compute(const struct crd_set *desired, const struct inventory *inv,
 		 const struct plan_limits *lim, struct plan *out)
 {

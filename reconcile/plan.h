@@ -78,6 +78,13 @@ void plan_limits_default(struct plan_limits *lim);
 int plan_compute(const struct crd_set *desired, const struct inventory *inv,
 		 const struct plan_limits *lim, struct plan *out) PLAN_WUR;
 
+/* For each VM of @set (the set @p was computed from), its own action (the first; a
+ * FINISH_MIGRATION is about a Migration, not the VM) or NULL: an array of set->n_vms
+ * entries, in the order of set->vms, that the caller frees. Returns NULL when out of
+ * memory. */
+const struct plan_action **plan_actions_by_vm(const struct plan *p, const struct crd_set *set)
+	PLAN_WUR;
+
 /* Frees the actions and zeroes @p; accepts NULL. */
 void plan_free(struct plan *p);
 

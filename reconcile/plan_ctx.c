@@ -35,36 +35,6 @@ static int host_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->spec->meta.namespace, y->spec->meta.namespace);
 }
 
-static int dom_cmp(const void *a, const void *b)
-{
-	const struct plan_dom *x = a, *y = b;
-	int r = strcmp(x->name, y->name);
-
-	if (!r)
-		r = (x->h > y->h) - (x->h < y->h);    /* hosts are sorted: host order */
-	return r ? r : (x->d > y->d) - (x->d < y->d);
-}
-
-/* Fills c->doms from the (sorted) hosts. Returns 0, or -1 when out of memory. */
-static int index_domains(struct plan_ctx *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->n_hosts; i++)
-		n += c->hosts[i].inv ? c->hosts[i].inv->n_domains : 0;
-	if (!(c->doms = calloc(n + 1, sizeof(*c->doms))))
-		return -1;
-	for (size_t i = 0; i < c->n_hosts; i++) {
-		const struct inv_host *ih = c->hosts[i].inv;
-		for (size_t j = 0; ih && j < ih->n_domains; j++)
-			if (ih->domains[j].name)
-				c->doms[c->n_doms++] = (struct plan_dom){
-					ih->domains[j].name, &c->hosts[i], &ih->domains[j]};
-	}
-	qsort(c->doms, c->n_doms, sizeof(*c->doms), dom_cmp);
-	return 0;
-}
-
 int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struct inventory *inv,
 		  const struct plan_limits *lim)
 {
@@ -90,7 +60,10 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		h->reachable = h->inv && h->inv->reachable;
 	}
 	qsort(c->hosts, c->n_hosts, sizeof(*c->hosts), host_cmp);
-	if (index_domains(c) < 0) {
+	/* Numbered after sorting: a VM's copies come in host-name order, as reasons list them. */
+	for (size_t i = 0; i < c->n_hosts; i++)
+		inv_index_add(&c->doms, i, c->hosts[i].inv);
+	if (inv_index_sort(&c->doms) < 0) {
 		c->oom = true;
 		return -1;
 	}
@@ -116,7 +89,7 @@ void plan_ctx_free(struct plan_ctx *c)
 	}
 	free(c->items);
 	free(c->hosts);
-	free(c->doms);
+	inv_index_free(&c->doms);
 	intents_free(&c->moves);
 	intents_free(&c->lands);
 	memset(c, 0, sizeof(*c));
@@ -130,36 +103,10 @@ struct plan_host *plan_ctx_host(const struct plan_ctx *c, const char *name)
 	return NULL;
 }
 
-const struct plan_dom *plan_ctx_domains(const struct plan_ctx *c, const char *name, size_t *n)
-{
-	size_t lo = 0, hi = c->n_doms, end;
-
-	*n = 0;
-	if (!name)
-		return NULL;
-	while (lo < hi) {       /* the first entry not below @name */
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(c->doms[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (end = lo; end < c->n_doms && !strcmp(c->doms[end].name, name); end++)
-		;
-	*n = end - lo;
-	return *n ? &c->doms[lo] : NULL;
-}
-
 const struct inv_domain *plan_host_domain(const struct plan_ctx *c, const struct plan_host *h,
 					  const char *name)
 {
-	size_t n;
-	const struct plan_dom *e = plan_ctx_domains(c, name, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (e[i].h == h)
-			return e[i].d;
-	return NULL;
+	return inv_index_on_host(&c->doms, name, (size_t)(h - c->hosts));
 }
 
 uint64_t plan_host_available(const struct plan_host *h)

@@ -10,6 +10,7 @@
 
 #include "crd/types.h"
 #include "reconcile/inventory.h"
+#include "reconcile/invindex.h"
 #include "reconcile/plan.h"
 #include "reconcile/vmres.h"
 
@@ -32,13 +33,6 @@ struct plan_host {
 	bool reachable;                 /* observed and reachable */
 	uint64_t placed;                /* memory this plan lands here (moves, defines, starts) */
 	unsigned outbound;              /* migrations leaving it: in flight + planned */
-};
-
-/* One domain of a declared host, in the planner's index of domains by name. */
-struct plan_dom {
-	const char *name;
-	struct plan_host *h;
-	const struct inv_domain *d;
 };
 
 /* One VirtualMachine as the planner sees it. */
@@ -84,10 +78,9 @@ struct plan_ctx {
 	struct plan_limits lim;
 	struct plan_host *hosts;        /* sorted by name */
 	size_t n_hosts;
-	/* Every named domain of every host, sorted by name, then host, then inventory order:
-	 * finding a VM's copies is a binary search, not a scan of every host's domains. */
-	struct plan_dom *doms;
-	size_t n_doms;
+	/* Every named domain of every declared host, numbered by its place in @hosts: finding
+	 * a VM's copies is a binary search, in host order, not a scan of every host. */
+	struct inv_index doms;
 	unsigned migrations;            /* in the cluster: in flight + planned */
 	struct plan_item *items;
 	size_t n, cap;
@@ -104,10 +97,6 @@ void plan_ctx_free(struct plan_ctx *c);
 
 /* The host named @name, or NULL when no Host of that name is declared. */
 struct plan_host *plan_ctx_host(const struct plan_ctx *c, const char *name);
-
-/* The domains named @name on any host (reachable or not), in host order. Returns the first
- * with their number in *@n, or NULL with *@n = 0 when there is none. This function can't fail. */
-const struct plan_dom *plan_ctx_domains(const struct plan_ctx *c, const char *name, size_t *n);
 
 /* The domain named @name on @h (the first in inventory order), or NULL. Can't fail. */
 const struct inv_domain *plan_host_domain(const struct plan_ctx *c, const struct plan_host *h,

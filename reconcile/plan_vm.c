@@ -29,7 +29,7 @@ static void copies_free(struct copies *cp)
 static int copies_find(const struct plan_ctx *c, const struct crd_vm *vm, struct copies *cp)
 {
 	size_t n;
-	const struct plan_dom *e = plan_ctx_domains(c, vm->meta.name, &n);
+	const struct inv_ref *e = inv_index_find(&c->doms, vm->meta.name, &n);
 
 	memset(cp, 0, sizeof(*cp));
 	cp->owned = calloc(n + 1, sizeof(*cp->owned));
@@ -37,10 +37,9 @@ static int copies_find(const struct plan_ctx *c, const struct crd_vm *vm, struct
 	if (!cp->owned || !cp->foreign)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		struct plan_host *h = e[i].h;
+		struct plan_host *h = &c->hosts[e[i].host];
 		const struct inv_domain *d = e[i].d;
-		/* One domain of a name per host, the first, as libvirt keeps names unique. */
-		if (!h->reachable || (i && e[i - 1].h == h))
+		if (!h->reachable)
 			continue;
 		if (inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
 			cp->owned[cp->n_owned++] = (struct copy){h, d};

@@ -64,17 +64,22 @@ const char *status_problem_reason(enum plan_problem p)
 	return "Unknown";
 }
 
-/* The host where @vm's own domain is: an active copy first, else a defined one. */
+/* The host where @vm's own domain is: an active copy first, else the first defined one in
+ * inventory order. */
 static const struct inv_host *find_instance(const struct crd_vm *vm, const struct inventory *inv,
+					    const struct inv_index *doms,
 					    const struct inv_domain **dom)
 {
 	const struct inv_host *found = NULL;
+	size_t n;
+	const struct inv_ref *e = inv_index_find(doms, vm->meta.name, &n);
 
 	*dom = NULL;
-	for (size_t i = 0; i < inv->n_hosts; i++) {
-		const struct inv_host *h = &inv->hosts[i];
-		const struct inv_domain *d = h->reachable ? inv_domain_by_name(h, vm->meta.name) : NULL;
-		if (!d || !inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name) || d->migrating_in)
+	for (size_t i = 0; i < n; i++) {
+		const struct inv_host *h = &inv->hosts[e[i].host];
+		const struct inv_domain *d = e[i].d;
+		if (!h->reachable || d->migrating_in ||
+		    !inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
 			continue;
 		if (!found || (d->active && !(*dom)->active)) {
 			found = h;
@@ -101,11 +106,11 @@ static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct 
 }
 
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
-		     const char *now)
+		     const struct inv_index *doms, const char *now)
 {
 	struct crd_vm_status *st = &vm->status;
 	const struct inv_domain *dom;
-	const struct inv_host *at = find_instance(vm, inv, &dom);
+	const struct inv_host *at = find_instance(vm, inv, doms, &dom);
 	int64_t gen = vm->meta.generation;
 	const char *problem = a ? status_problem_reason(a->problem) : "";
 	const char *why = a && a->reason ? a->reason : "";

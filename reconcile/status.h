@@ -6,6 +6,7 @@
 #include "crd/types.h"
 #include "reconcile/execute.h"
 #include "reconcile/inventory.h"
+#include "reconcile/invindex.h"
 #include "reconcile/plan.h"
 
 #define STATUS_WUR __attribute__((warn_unused_result))
@@ -21,10 +22,11 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
  * This function can't fail. */
 const char *status_problem_reason(enum plan_problem p);
 
-/* Updates @vm->status from @a (the plan's action for it; NULL when none) and @inv.
+/* Updates @vm->status from @a (the plan's action for it; NULL when none) and @inv, whose
+ * domains @doms indexes (inv_index_inventory: built once for all the VMs of a pass).
  * Returns 0, or -1 when out of memory. */
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
-		     const char *now) STATUS_WUR;
+		     const struct inv_index *doms, const char *now) STATUS_WUR;
 
 /* Updates @h->status from its observed host @ih (NULL when not observed).
  * Returns 0, or -1 when out of memory. */

@@ -780,6 +780,53 @@ static void test_plan_empty_world_is_empty_plan(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
+/* Status finds each VM's action by its slot in the set: the VM's first action, never a
+ * FINISH_MIGRATION (that row is about a Migration), NULL for a VM the plan leaves out. */
+static void test_plan_actions_by_vm_gives_each_vm_its_own_action(void **state)
+{
+	struct fx *f = *state;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_vm(f, "web-2", "1Gi", "");
+	fx_vm(f, "web-3", "1Gi", "");
+	const struct crd_vm *v = f->set.vms;
+	struct plan_action acts[] = {
+		{.kind = PLAN_FINISH_MIGRATION, .vm = &v[1]},
+		{.kind = PLAN_MIGRATE_LIVE, .vm = &v[1]},
+		{.kind = PLAN_NONE, .vm = &v[0]},
+		{.kind = PLAN_BLOCKED, .vm = &v[0]},
+	};
+	struct plan p = {.actions = acts, .n = 4};
+	const struct plan_action **by = plan_actions_by_vm(&p, &f->set);
+
+	assert_non_null(by);
+	assert_ptr_equal(by[0], &acts[2]);
+	assert_ptr_equal(by[1], &acts[1]);
+	assert_null(by[2]);
+	free(by);
+	p.n = 0;                        /* an empty plan names no VM */
+	by = plan_actions_by_vm(&p, &f->set);
+	assert_non_null(by);
+	assert_null(by[0]);
+	free(by);
+}
+
+static void test_plan_actions_by_vm_matches_a_computed_plan(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_vm(f, "web-2", "1Gi", "host: lab-b");
+	fx_vm(f, "web-3", "1Gi", "running: false");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action **by = plan_actions_by_vm(&f->plan, &f->set);
+	assert_non_null(by);
+	assert_ptr_equal(by[0], fx_act(f, "web-1"));
+	assert_ptr_equal(by[1], fx_act(f, "web-2"));
+	assert_ptr_equal(by[2], fx_act(f, "web-3"));
+	free(by);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +878,8 @@ int main(void)
 		T(test_plan_is_deterministic),
 		T(test_plan_kind_names_and_null_frees),
 		T(test_plan_empty_world_is_empty_plan),
+		T(test_plan_actions_by_vm_gives_each_vm_its_own_action),
+		T(test_plan_actions_by_vm_matches_a_computed_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,6 +369,53 @@ static void test_statedir_load_status_fills_only_recorded_objects(void **state)
 	sd_free(s);
 }
 
+/* Each record goes to the object of its own kind, namespace and name: a VM of the same
+ * name in another namespace, a Host of the VM's name, or a record whose object is gone
+ * take nothing from it. */
+static void test_statedir_load_status_matches_kind_namespace_and_name(void **state)
+{
+	struct sd *s = sd_new(state, "load-status-ns");
+	struct crd_set recs = {0}, desired = {0};
+	static const char vm_doc[] = "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+				     "metadata: {name: %s, namespace: %s}\n"
+				     "spec: {domain: {memory: 1Gi}}\n%s---\n";
+	char yaml[2048];
+	int n = 0;
+
+	n += snprintf(yaml + n, sizeof(yaml) - n, vm_doc, "web-1", "default", "status: {host: kvm-z}\n");
+	n += snprintf(yaml + n, sizeof(yaml) - n, vm_doc, "ghost", "default", "status: {host: kvm-g}\n");
+	assert_true(n > 0 && (size_t)n < sizeof(yaml));
+	st_load(&recs, yaml);
+	for (size_t i = 0; i < recs.n_vms; i++)
+		assert_int_equal(state_write_vm(s->dir, &recs.vms[i]), 0);
+	assert_int_equal(state_write_vm(s->dir, &s->in.vms[0]), 0);            /* shop/web-1 */
+	assert_int_equal(state_write_host(s->dir, &s->in.hosts[0]), 0);        /* kvm-a */
+	assert_int_equal(state_write_migration(s->dir, &s->in.migrations[0]), 0);
+	n = 0;
+	n += snprintf(yaml + n, sizeof(yaml) - n, vm_doc, "web-1", "default", "");
+	n += snprintf(yaml + n, sizeof(yaml) - n, vm_doc, "kvm-a", "default", "");
+	n += snprintf(yaml + n, sizeof(yaml) - n, vm_doc, "web-1", "shop", "");
+	n += snprintf(yaml + n, sizeof(yaml) - n, "%s",
+		      "apiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: kvm-a}\n"
+		      "spec: {uri: 'test:///default'}\n---\n"
+		      "apiVersion: drover.io/v1alpha1\nkind: Migration\n"
+		      "metadata: {name: web-1-20261123-181351, namespace: shop}\n"
+		      "spec: {vmName: web-1}\n");
+	assert_true(n > 0 && (size_t)n < sizeof(yaml));
+	st_load(&desired, yaml);
+	state_load_status(s->dir, &desired, &s->errs);
+	assert_int_equal(s->errs.n, 0);
+	assert_string_equal(crd_set_vm(&desired, "default", "web-1")->status.host, "kvm-z");
+	assert_string_equal(crd_set_vm(&desired, "shop", "web-1")->status.host, "kvm-a");
+	assert_null(crd_set_vm(&desired, "default", "kvm-a")->status.host);
+	assert_int_equal(crd_set_host(&desired, NULL, "kvm-a")->status.vms, 12);
+	assert_int_equal(crd_set_migration(&desired, "shop", "web-1-20261123-181351")->status.phase,
+			 CRD_MIG_FAILED);
+	crd_set_free(&recs);
+	crd_set_free(&desired);
+	sd_free(s);
+}
+
 static void test_statedir_remove_migration_deletes_its_record(void **state)
 {
 	struct sd *s = sd_new(state, "remove");
@@ -397,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_missing_dir_reads_as_empty),
 		cmocka_unit_test(test_statedir_unreadable_dir_is_an_error_naming_it),
 		cmocka_unit_test(test_statedir_load_status_fills_only_recorded_objects),
+		cmocka_unit_test(test_statedir_load_status_matches_kind_namespace_and_name),
 		cmocka_unit_test(test_statedir_remove_migration_deletes_its_record),
 	};
 	return cmocka_run_group_tests(tests, st_group_setup, st_group_teardown);

@@ -149,20 +149,71 @@ static void test_vm_keeps_its_last_host_while_that_host_is_unseen(void **state)
 	struct inventory inv = {.hosts = hosts, .n_hosts = 2};
 	struct plan_action lost = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_LOST,
 				   .vm = &vm, .phase = CRD_VM_UNKNOWN};
+	struct inv_index doms;
 	(void)state;
 
 	vm.meta.name = "db-1";
 	vm.meta.namespace = "default";
 	vm.status.host = strdup("lab-c");
+	assert_int_equal(inv_index_inventory(&doms, &inv), 0);
 	/* Lost (not only "unknown"): the last host must survive, or the next pass would
 	 * see a VM defined nowhere and define a second copy. */
-	assert_int_equal(status_vm_update(&vm, &lost, &inv, "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(status_vm_update(&vm, &lost, &inv, &doms, "2026-11-23T10:00:00Z"), 0);
 	assert_string_equal(vm.status.host, "lab-c");
 	/* Once lab-c is seen again without a copy, the VM is nowhere. */
 	hosts[1].reachable = true;
-	assert_int_equal(status_vm_update(&vm, NULL, &inv, "2026-11-23T10:01:00Z"), 0);
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:01:00Z"), 0);
 	assert_null(vm.status.host);
 	crd_conditions_free(&vm.status.conditions);
+	inv_index_free(&doms);
+}
+
+/* A VM's instance: its own copy (namespace and name in drover's metadata) on a reachable
+ * host, not an incoming migration's target; an active copy first, else the first defined
+ * in inventory order. */
+static void test_vm_status_finds_its_own_copy_among_hosts_and_namespaces(void **state)
+{
+	struct inv_domain a[] = {{.name = "web-1", .owner_namespace = "other", .owner_name = "web-1",
+				  .active = true},
+				 {.name = "db-1"}};             /* not drover's */
+	struct inv_domain b[] = {{.name = "db-1", .owner_name = "db-1"},
+				 {.name = "web-1", .owner_name = "web-1"}};
+	struct inv_domain c[] = {{.name = "web-1", .owner_name = "web-1", .active = true},
+				 {.name = "db-1", .owner_name = "db-1"}};
+	struct inv_domain d[] = {{.name = "web-1", .owner_name = "web-1", .active = true}};
+	struct inv_domain e[] = {{.name = "web-1", .owner_name = "web-1", .active = true,
+				  .migrating_in = true}};
+	struct inv_host hosts[] = {
+		{.name = "lab-a", .reachable = true, .domains = a, .n_domains = 2},
+		{.name = "lab-b", .reachable = true, .domains = b, .n_domains = 2},
+		{.name = "lab-c", .reachable = true, .domains = c, .n_domains = 2},
+		{.name = "lab-d", .reachable = false, .domains = d, .n_domains = 1},
+		{.name = "lab-e", .reachable = true, .domains = e, .n_domains = 1},
+	};
+	struct inventory inv = {.hosts = hosts, .n_hosts = 5};
+	struct crd_vm vms[] = {{.meta = {.name = "web-1", .namespace = "default"}},
+			       {.meta = {.name = "web-1", .namespace = "other"}},
+			       {.meta = {.name = "db-1", .namespace = "default"}},
+			       {.meta = {.name = "web-2", .namespace = "default"}}};
+	const char *want_host[] = {"lab-c", "lab-a", "lab-b", NULL};
+	const enum crd_vm_phase want_phase[] = {CRD_VM_RUNNING, CRD_VM_RUNNING, CRD_VM_STOPPED,
+						CRD_VM_PENDING};
+	struct inv_index doms;
+	(void)state;
+
+	assert_int_equal(inv_index_inventory(&doms, &inv), 0);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(status_vm_update(&vms[i], NULL, &inv, &doms, "2026-11-23T10:00:00Z"),
+				 0);
+		if (want_host[i])
+			assert_string_equal(vms[i].status.host, want_host[i]);
+		else
+			assert_null(vms[i].status.host);
+		assert_int_equal(vms[i].status.phase, want_phase[i]);
+		free(vms[i].status.host);
+		crd_conditions_free(&vms[i].status.conditions);
+	}
+	inv_index_free(&doms);
 }
 
 int main(void)
@@ -176,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_transitions_continue_a_history_read_back),
 		cmocka_unit_test(test_transitions_are_capped_keeping_the_latest),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
+		cmocka_unit_test(test_vm_status_finds_its_own_copy_among_hosts_and_namespaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
