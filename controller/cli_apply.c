@@ -73,10 +73,17 @@ int cli_apply(int argc, char **argv)
 	struct rec_result res;
 	struct view v;
 	struct state_sink ds = {0};
-	int rc = 1;
+	char why[512];
+	int rc = 1, lock = -1;
 
 	if (cli_parse("apply", APPLY_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
-		      argv, &o) < 0 || load(&o, &set) < 0)
+		      argv, &o) < 0)
+		goto cleanup_set;
+	if ((lock = state_lock(o.state_dir, why, sizeof(why))) < 0) {
+		fprintf(stderr, "drover apply: %s\n", why);
+		goto cleanup_set;
+	}
+	if (load(&o, &set) < 0)
 		goto cleanup_set;
 	ds.dir = o.state_dir;
 	view_init(&v, stdout);
@@ -98,5 +105,6 @@ cleanup:
 	rec_free(&r);
 cleanup_set:
 	crd_set_free(&set);
+	state_unlock(lock);
 	return rc;
 }

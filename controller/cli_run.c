@@ -274,8 +274,8 @@ int cli_run(int argc, char **argv)
 	struct state_sink ds = {0};
 	struct rec r;
 	struct httpd *http = NULL;
-	char err[256];
-	int rc = 1;
+	char err[512];
+	int rc = 1, lock;
 
 	if (cli_run_kube_wanted(argc, argv))
 		return cli_run_kube(argc, argv);
@@ -288,12 +288,18 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "drover run: --dir PATH is required\nusage: %s\n", RUN_USAGE);
 		return 1;
 	}
+	if ((lock = state_lock(o.state_dir, err, sizeof(err))) < 0) {
+		fprintf(stderr, "drover run: %s\n", err);
+		return 1;
+	}
 	if (dirwatch_open(&w, o.dir) < 0) {
 		fprintf(stderr, "drover run: cannot watch %s: %s\n", o.dir, strerror(errno));
+		state_unlock(lock);
 		return 1;
 	}
 	if (setup_signals() < 0) {
 		dirwatch_close(&w);
+		state_unlock(lock);
 		return 1;
 	}
 	run_metrics = metrics_new();
@@ -343,5 +349,6 @@ cleanup:
 	dirwatch_close(&ow);
 	close(wake_pipe[0]);
 	close(wake_pipe[1]);
+	state_unlock(lock);
 	return rc;
 }

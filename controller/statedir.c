@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,33 @@ static int make_parents(const char *file)
 			return -1;
 	}
 	return 0;
+}
+
+int state_lock(const char *dir, char *why, size_t size)
+{
+	char path[STATE_PATH_MAX];
+	int fd = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
+		errno = ENAMETOOLONG;
+	else if (make_parents(path) == 0 &&
+		 (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0 &&
+		 flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (fd >= 0 && errno == EWOULDBLOCK)
+		snprintf(why, size, "another drover (apply or run) is working with %s: wait for it "
+			 "to end, or stop it", dir);
+	else
+		snprintf(why, size, "cannot lock %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* closing releases the flock */
 }
 
 static int write_all(int fd, const char *buf, size_t len)

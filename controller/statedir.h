@@ -15,6 +15,15 @@
 /* Writes the whole object, status included, to DIR/KIND/NAMESPACE/NAME.json through a
  * temporary file, fsync and rename, so a reader (or a crash) never sees half a file.
  * Returns 0, or -1 with errno set. */
+/* Takes the lock of state dir @dir (creating it) for a process that acts on the hosts
+ * (apply, run): two at once would both take over, escalate or abort the same migration job.
+ * Returns the lock's descriptor, held until state_unlock or the process ends, or -1 with
+ * @why ("another drover ... is working with DIR" when it is taken). */
+int state_lock(const char *dir, char *why, size_t size) STATE_WUR;
+
+/* Releases a lock from state_lock; accepts -1. This function can't fail. */
+void state_unlock(int fd);
+
 int state_write_host(const char *dir, const struct crd_host *h) STATE_WUR;
 int state_write_vm(const char *dir, const struct crd_vm *vm) STATE_WUR;
 int state_write_migration(const char *dir, const struct crd_migration *m) STATE_WUR;

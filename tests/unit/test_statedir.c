@@ -294,6 +294,23 @@ static void test_statedir_write_into_a_file_fails_with_errno(void **state)
 	sd_free(s);
 }
 
+/* apply and run hold the state dir's lock: a second one is refused until it is released. */
+static void test_statedir_lock_admits_one_holder(void **state)
+{
+	struct sd *s = sd_new(state, "lock/nested");
+	char why[512] = "";
+
+	int first = state_lock(s->dir, why, sizeof(why));
+	assert_true(first >= 0);   /* the missing directories were made */
+	assert_int_equal(state_lock(s->dir, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "another drover"));
+	state_unlock(first);
+	int again = state_lock(s->dir, why, sizeof(why));
+	assert_true(again >= 0);
+	state_unlock(again);
+	sd_free(s);
+}
+
 static void test_statedir_corrupt_record_is_noted_and_skipped(void **state)
 {
 	struct sd *s = sd_new(state, "corrupt");
@@ -440,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_unchanged_record_is_not_rewritten),
 		cmocka_unit_test(test_statedir_failed_rename_leaves_no_temp_file),
 		cmocka_unit_test(test_statedir_write_into_a_file_fails_with_errno),
+		cmocka_unit_test(test_statedir_lock_admits_one_holder),
 		cmocka_unit_test(test_statedir_corrupt_record_is_noted_and_skipped),
 		cmocka_unit_test(test_statedir_missing_dir_reads_as_empty),
 		cmocka_unit_test(test_statedir_unreadable_dir_is_an_error_naming_it),
