@@ -158,20 +158,18 @@ static int stop_paused_out(const struct plan_action *a, virDomainPtr dom)
 static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
 			     size_t why_size)
 {
-	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
 	struct vmres disks = {0};
 	int ret = -1;
 
 	/* Gone already (libvirt's own end of a move removed it): what was wanted. */
 	if (!dom && conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
 		virResetLastError();
+		why[0] = '\0';
 		stale_disks(a, NULL, &disks);
 		ret = 0;
 		goto done;
 	}
-	if (dom)
-		virDomainFree(dom);
-	dom = lookup(conn, a, a->dst, why, why_size);
 
 	/* Only an inactive copy is ever removed: a running one is never touched. */
 	if (dom && (virDomainIsActive(dom) == 0 || stop_paused_out(a, dom) == 0)) {

@@ -56,19 +56,29 @@ static void hosts_list(struct plan_str *s, const struct copy *cp, size_t n)
 		plan_str_add(s, "%s%s", i ? ", " : "", cp[i].h->name);
 }
 
+static bool mig_for(const struct crd_migration *m, const struct crd_vm *vm)
+{
+	return m->spec.vm_name && !strcmp(m->spec.vm_name, vm->meta.name) &&
+	       !strcmp(m->meta.namespace, vm->meta.namespace);
+}
+
+/* True when @m records a move of @vm from host @src to host @dst (NULL: any) that never
+ * ended: it is still Running. */
+static bool records_move(const struct crd_migration *m, const struct crd_vm *vm, const char *src,
+			 const char *dst)
+{
+	const char *from = m->status.source_host, *to = m->status.target_host;
+	return m->status.phase == CRD_MIG_RUNNING && mig_for(m, vm) && from && to &&
+	       (!src || !strcmp(from, src)) && (!dst || !strcmp(to, dst));
+}
+
 /* An unended Migration of @v whose record says it moves from @a's host to @b's, or NULL. */
 static const struct crd_migration *move_between(const struct plan_ctx *c, const struct plan_vm *v,
 						 const struct copy *a, const struct copy *b)
 {
-	for (size_t i = 0; i < c->desired->n_migrations; i++) {
-		const struct crd_migration *m = &c->desired->migrations[i];
-		const char *src = m->status.source_host, *dst = m->status.target_host;
-		if (m->status.phase == CRD_MIG_RUNNING && m->spec.vm_name &&
-		    !strcmp(m->spec.vm_name, v->vm->meta.name) &&
-		    !strcmp(m->meta.namespace, v->vm->meta.namespace) && src && dst &&
-		    !strcmp(src, a->h->name) && !strcmp(dst, b->h->name))
-			return m;
-	}
+	for (size_t i = 0; i < c->desired->n_migrations; i++)
+		if (records_move(&c->desired->migrations[i], v->vm, a->h->name, b->h->name))
+			return &c->desired->migrations[i];
 	return NULL;
 }
 
@@ -312,12 +322,6 @@ static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
 
 /* ---- Migration objects (rule 6) ---- */
 
-static bool mig_for(const struct crd_migration *m, const struct crd_vm *vm)
-{
-	return m->spec.vm_name && !strcmp(m->spec.vm_name, vm->meta.name) &&
-	       !strcmp(m->meta.namespace, vm->meta.namespace);
-}
-
 static bool mig_terminal(const struct crd_migration *m)
 {
 	enum crd_mig_phase p = m->status.phase;
@@ -422,10 +426,10 @@ static const struct crd_migration *ended_local_move(const struct plan_ctx *c,
 		return NULL;
 	for (size_t i = 0; i < c->desired->n_migrations; i++) {
 		const struct crd_migration *m = &c->desired->migrations[i];
-		const char *src = m->status.source_host, *dst = m->status.target_host;
-		const struct plan_host *h = src ? plan_ctx_host(c, src) : NULL;
-		if (mig_for(m, v->vm) && m->status.phase == CRD_MIG_RUNNING && dst &&
-		    !strcmp(dst, v->host->name) && h && h != v->host && h->reachable)
+		if (!records_move(m, v->vm, NULL, v->host->name))
+			continue;
+		const struct plan_host *h = plan_ctx_host(c, m->status.source_host);
+		if (h && h != v->host && h->reachable)
 			return m;
 	}
 	return NULL;
