@@ -20,6 +20,7 @@
 
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/guestlog.h"
+#include "tests/lab/lab_assert.h"
 
 #define N_HOSTS 3   /* the lab the other tests use; lab-a and lab-b take part */
 #define DISK_MIB 8
@@ -150,19 +151,6 @@ static void assert_moves_ended(const char *vm)
 		assert_true(reason[0]);
 }
 
-/* The guest on host @on runs, and its memory pattern was never corrupted. */
-static void assert_guest_intact(const char *vm)
-{
-	char serial[512];
-	struct guestlog_result before, after;
-
-	lab_serial_path(vm, serial, sizeof(serial));
-	assert_int_equal(guestlog_analyze_file(serial, &before), 0);
-	assert_int_equal(guestlog_wait_heartbeats(serial, before.heartbeats + 2, 30000), 0);
-	assert_int_equal(guestlog_analyze_file(serial, &after), 0);
-	assert_int_equal(after.max_corrupt, 0);
-}
-
 /* After a local-storage move to lab-b, lab-a's copy of the disk is gone: the move deleted
  * it, or drover did when it finished the move after the crash. */
 static void assert_source_disk(const struct crash_case *c, const char *file)
@@ -219,7 +207,7 @@ static void run_case(const struct crash_case *c, size_t index)
 	assert_source_disk(c, file);
 	assert_moves_ended(vm);
 	if (running)
-		assert_guest_intact(vm);
+		lab_assert_guest_intact(vm);
 	passed++;
 }
 
@@ -290,7 +278,7 @@ static void run_hot_case(void)
 	assert_string_equal(phase, "Failed");
 	assert_non_null(strstr(reason, "took over an unfinished migration"));
 	assert_non_null(strstr(reason, "timeout"));
-	assert_guest_intact(HOT_VM);
+	lab_assert_guest_intact(HOT_VM);
 	passed++;
 }
 

@@ -17,6 +17,7 @@
 
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/guestlog.h"
+#include "tests/lab/lab_assert.h"
 
 #define N_HOSTS 3
 #define VM "ft-1"
@@ -92,18 +93,6 @@ static void assert_moves_ended(const char *first)
 	assert_string_equal(phase, "Succeeded");
 }
 
-static void assert_guest_intact(void)
-{
-	char serial[512];
-	struct guestlog_result before, after;
-
-	lab_serial_path(VM, serial, sizeof(serial));
-	assert_int_equal(guestlog_analyze_file(serial, &before), 0);
-	assert_int_equal(guestlog_wait_heartbeats(serial, before.heartbeats + 2, 30000), 0);
-	assert_int_equal(guestlog_analyze_file(serial, &after), 0);
-	assert_int_equal(after.max_corrupt, 0);
-}
-
 /* Moves the VM from @from to @to and, once the move runs, breaks @victim with @fault
  * ("kill-libvirtd" or "link-down") for a few seconds, then repairs it. */
 static void move_through_fault(int from, int to, const char *fault, int victim)
@@ -130,7 +119,7 @@ static void move_through_fault(int from, int to, const char *fault, int victim)
 		fail();
 	}
 	assert_moves_ended(first);
-	assert_guest_intact();
+	lab_assert_guest_intact(VM);
 }
 
 static void test_source_libvirtd_killed_mid_move(void **state)

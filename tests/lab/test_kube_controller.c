@@ -26,11 +26,11 @@
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/guestlog.h"
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/lab_assert.h"
 
 #define N_HOSTS 3
 #define TOKEN "kc-controller-token-5e1f09"
 #define REACT_S 45        /* every wait below is bounded by this */
-#define MAX_GAP_MS 2000
 #define SHORT_LEASE_S 4   /* the replicas of the takeover test */
 
 static struct {
@@ -378,7 +378,7 @@ static void test_kube_moves_a_vm_live_when_spec_host_changes(void **state)
 	       (unsigned long long)res.heartbeats, res.max_gap_ms, (unsigned long long)res.banners);
 	assert_int_equal(res.banners, 1);   /* never rebooted: a live move */
 	assert_int_equal(res.regressions, 0);
-	assert_true(res.max_gap_ms <= MAX_GAP_MS);
+	assert_true(res.max_gap_ms <= LAB_MAX_GAP_MS);
 	assert_vm_status("kc-pin", "lab-b");
 	assert_true(count_events("MigrationSucceeded", "VirtualMachine", "kc-pin") >= 1);
 }
