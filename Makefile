@@ -14,7 +14,7 @@ ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) $(SAN_FLAGS
 LDLIBS   += $(PKG_LIBS) -lpthread $(SAN_FLAGS)
 
 # Every .c under the three rooms is part of libdrover, except the program's main.
-LIB_SRC  := $(wildcard crd/*.c reconcile/*.c controller/*.c)
+LIB_SRC  := $(wildcard crd/*.c reconcile/*.c controller/*/*.c)
 LIB_SRC  := $(filter-out controller/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libdrover.a
@@ -94,7 +94,7 @@ bench: $(BUILD)/drover
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
 # Two targets built with clang's libFuzzer, ASan and UBSan into build-fuzz/, each linking only
 # what it covers: fuzz_decode the decoder (crd/*.c), fuzz_watch the watch-stream parser
-# (controller/kube_stream.c). New inputs go to build-fuzz/corpus and build-fuzz/corpus-watch;
+# (controller/kube/kube_stream.c). New inputs go to build-fuzz/corpus and build-fuzz/corpus-watch;
 # the seeds are the test corpora and the examples.
 FUZZ_BUILD := build-fuzz
 FUZZ_BIN   := $(FUZZ_BUILD)/fuzz_decode
@@ -104,7 +104,7 @@ FUZZ_SEEDS := tests/fuzz/corpus tests/data/good tests/data/bad manifests/example
 FUZZ_OPTS  := -max_len=65536 -rss_limit_mb=2048 -timeout=10
 FUZZ_RUN    = $(FUZZ_BIN) -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus $(FUZZ_SEEDS)
 WATCH_BIN  := $(FUZZ_BUILD)/fuzz_watch
-WATCH_SRC  := controller/kube_stream.c tests/fuzz/fuzz_watch.c
+WATCH_SRC  := controller/kube/kube_stream.c tests/fuzz/fuzz_watch.c
 WATCH_RUN   = $(WATCH_BIN) -artifact_prefix=$(FUZZ_BUILD)/watch- $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus-watch \
 	      tests/fuzz/corpus-watch
 
@@ -113,7 +113,7 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard crd/*.h)
 	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags yaml-0.1 jansson libxml-2.0) \
 		$(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ $(shell pkg-config --libs yaml-0.1 jansson libxml-2.0)
 
-$(WATCH_BIN): $(WATCH_SRC) controller/kube_stream.h
+$(WATCH_BIN): $(WATCH_SRC) controller/kube/kube_stream.h
 	@mkdir -p $(FUZZ_BUILD)/corpus-watch
 	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags jansson) \
 		$(FUZZ_FLAGS) $(WATCH_SRC) -o $@ $(shell pkg-config --libs jansson)

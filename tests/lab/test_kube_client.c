@@ -1,4 +1,4 @@
-/* Tests of drover's Kubernetes client (controller/kube_*) against build/kubeapi-server:
+/* Tests of drover's Kubernetes client (controller/kube/) against build/kubeapi-server:
  * configuration, paginated lists, informers through cut watches and 410 Gone, status and
  * optimistic updates, finalizers, leader election, events — and the token never logged. */
 #include <jansson.h>
@@ -17,12 +17,12 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_config.h"
-#include "controller/kube_events.h"
-#include "controller/kube_http.h"
-#include "controller/kube_lease.h"
-#include "controller/kube_status.h"
-#include "controller/kube_watch.h"
+#include "controller/kube/kube_config.h"
+#include "controller/kube/kube_events.h"
+#include "controller/kube/kube_http.h"
+#include "controller/kube/kube_lease.h"
+#include "controller/kube/kube_status.h"
+#include "controller/kube/kube_watch.h"
 #include "tests/lab/kubeapi_fixture.h"
 
 #define TOKEN "kc-test-token-8d3a71f2"

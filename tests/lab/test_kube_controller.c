@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_config.h"
-#include "controller/kube_http.h"
-#include "controller/kube_obj.h"
-#include "controller/kube_status.h"
+#include "controller/kube/kube_config.h"
+#include "controller/kube/kube_http.h"
+#include "controller/kube/kube_obj.h"
+#include "controller/kube/kube_status.h"
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/guestlog.h"
 #include "tests/lab/kubeapi_fixture.h"

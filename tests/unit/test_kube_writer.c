@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_writer.h"
+#include "controller/kube/kube_writer.h"
 
 static void assert_diff(const char *from, const char *to, const char *want)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "controller/statedir.h"
+#include "controller/dir/statedir.h"
 #include "crd/load.h"
 
 static char dir[64];

@@ -1,0 +1,505 @@
+/* kube_controller: drover over the Kubernetes API — informers, one work item, and the
+ * worker that builds the set from their caches and runs the reconciler while this replica
+ * leads. */
+#include "controller/kube/kube_controller.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "controller/kube/kube_lease.h"
+#include "controller/kube/kube_queue.h"
+#include "controller/kube/kube_report.h"
+#include "controller/kube/kube_status.h"
+#include "controller/kube/kube_watch.h"
+#include "controller/kube/kube_writer.h"
+#include "controller/serve/log.h"
+#include "crd/load.h"
+#include "reconcile/clk.h"
+#include "reconcile/status.h"
+
+#define KCTL_LEASE_NAME "drover"
+#define KCTL_DRAIN_S 10            /* last status writes on shutdown */
+
+static const struct kube_resource *const kctl_kinds[] = {&kube_res_host, &kube_res_vm,
+							   &kube_res_migration};
+#define KCTL_N_KINDS (sizeof(kctl_kinds) / sizeof(kctl_kinds[0]))
+
+struct kctl {
+	struct kube_client *c;
+	struct kctl_options o;
+	char identity[KUBE_LEASE_IDENTITY_MAX];
+	struct rec rec;
+	bool rec_ok;
+	struct kwr *w;
+	struct krep rep;
+	struct kube_queue *q;
+	struct kube_informer *inf[KCTL_N_KINDS];
+	struct kube_lease *lease;
+	pthread_mutex_t lock;     /* guards the fields below */
+	pthread_t worker;
+	bool worker_started, stopping;
+	int lost;                 /* atomic */
+};
+
+void kctl_options_default(struct kctl_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->lease_namespace = "default";
+	o->lease_duration_s = 15;
+	o->renew_deadline_s = 10;
+	o->retry_period_s = 2;
+	rec_options_default(&o->rec);
+	o->rec.max_rounds = KCTL_ROUNDS;
+	o->rec.wait_in_flight = false;
+}
+
+bool kctl_lost(struct kctl *k)
+{
+	return __atomic_load_n(&k->lost, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void wake(struct kctl *k)
+{
+	if (kube_queue_add(k->q, KCTL_KEY) < 0) {
+		/* The queue is shut down: no pass is wanted any more. */
+	}
+}
+
+/* ---- one pass: the informers' objects → a set → converge ---- */
+
+static const char *meta_str(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+static bool phase_terminal(const char *phase)
+{
+	return phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed") ||
+			 !strcmp(phase, "Cancelled"));
+}
+
+static int finalizer(struct kctl *k, const json_t *obj, bool add)
+{
+	struct kube_response r;
+	const char *ns = kube_obj_ns(obj), *name = kube_obj_name(obj);
+	int rc = add ? kube_finalizer_add(k->c, &kube_res_migration, ns, name, obj,
+					  KUBE_FINALIZER_MIGRATION, NULL, &r)
+		     : kube_finalizer_remove(k->c, &kube_res_migration, ns, name, obj,
+					     KUBE_FINALIZER_MIGRATION, NULL, &r);
+	char migration[600];
+
+	snprintf(migration, sizeof(migration), "%s/%s", ns, name);
+	log_kv(rc ? "warn" : "info", rc ? (add ? "finalizer not added" : "finalizer not removed")
+				     : (add ? "finalizer added" : "finalizer removed"),
+	       "migration", migration, "finalizer", KUBE_FINALIZER_MIGRATION, "code", LOG_INT(r.code),
+	       NULL);
+	kube_response_free(&r);
+	return rc;
+}
+
+/* Decides whether Migration @obj (@view: with the status drover knows) takes part in this
+ * pass, keeping the abort finalizer on the live ones and taking it off those that ended. */
+static bool migration_admit(struct kctl *k, const json_t *obj, const json_t *view, bool *retry)
+{
+	const char *phase = json_string_value(json_object_get(json_object_get(view, "status"), "phase"));
+	bool deleting = json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp") != NULL;
+	bool has = kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION);
+
+	if (phase_terminal(phase)) {
+		if (deleting && has && finalizer(k, obj, false) < 0)
+			*retry = true;
+		return !deleting;
+	}
+	if (deleting || has)
+		return true;    /* being deleted: it runs with spec.cancel set, and ends */
+	if (finalizer(k, obj, true) == 0)
+		return true;
+	*retry = true;
+	/* Not started yet: it waits for its finalizer, so that deleting it always aborts it. */
+	return phase && *phase && strcmp(phase, "Pending");
+}
+
+static void mark_valid(struct crd_object *o)
+{
+	struct crd_conditions *c = o->kind == CRD_KIND_HOST ? &o->u.host.status.conditions
+				   : o->kind == CRD_KIND_VM ? &o->u.vm.status.conditions
+				   : &o->u.migration.status.conditions;
+	int64_t gen = o->kind == CRD_KIND_HOST ? o->u.host.meta.generation
+		      : o->kind == CRD_KIND_VM ? o->u.vm.meta.generation
+		      : o->u.migration.meta.generation;
+	char now[32];
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (!c->items[i].type || strcmp(c->items[i].type, "Valid") ||
+		    c->items[i].status == CRD_COND_TRUE)
+			continue;
+		clk_rfc3339(now, sizeof(now));
+		if (status_set_condition(c, "Valid", CRD_COND_TRUE, "Valid", "", gen, now) < 0)
+			log_kv("warn", "out of memory", NULL);
+		return;
+	}
+}
+
+/* Decodes @obj (with the status drover last handed over, which the cache may not show
+ * yet) into @set. Returns 0, or -1 when out of memory. */
+static int add_object(struct kctl *k, const struct kube_resource *res, const json_t *obj,
+		      struct crd_set *set, bool *retry)
+{
+	struct crd_errors errs = {0};
+	struct crd_object o;
+	json_t *view = json_copy((json_t *)obj);
+	json_t *known = kwr_known(k->w, res, kube_obj_ns(obj) ? kube_obj_ns(obj) : "default",
+				  kube_obj_name(obj) ? kube_obj_name(obj) : "", meta_str(obj, "uid"));
+	int rc = 0;
+
+	if (!view) {
+		json_decref(known);
+		return -1;
+	}
+	if (known)
+		json_object_set_new(view, "status", known);
+	if (res == &kube_res_migration && !migration_admit(k, obj, view, retry))
+		goto cleanup;
+	int d = crd_decode_json_object(view, "api", &o, &errs);
+	if (d < 0)
+		krep_invalid(&k->rep, res, view, &errs);
+	if (d != 0)
+		goto cleanup;
+	if (o.kind == CRD_KIND_MIGRATION && o.u.migration.meta.deletion_timestamp)
+		o.u.migration.spec.cancel = true;
+	mark_valid(&o);
+	if (crd_set_add(set, &o) < 0) {
+		crd_object_free(&o);
+		rc = -1;
+	}
+cleanup:
+	json_decref(view);
+	crd_errors_free(&errs);
+	return rc;
+}
+
+/* Builds the set from every informer's cache. Returns 0, or -1 when out of memory. */
+static int snapshot(struct kctl *k, struct crd_set *set, bool *retry)
+{
+	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+		json_t *list = kube_informer_list(k->inf[i]), *live = json_object(), *obj;
+		size_t j;
+		int rc = list && live ? 0 : -1;
+
+		json_array_foreach(list, j, obj) {
+			char key[600];
+
+			if (rc == 0 && kube_obj_key(obj, key, sizeof(key)) == 0)
+				json_object_set_new(live, key, json_true());
+			if (rc == 0)
+				rc = add_object(k, kctl_kinds[i], obj, set, retry);
+		}
+		if (rc == 0)
+			kwr_prune(k->w, kctl_kinds[i], live);
+		json_decref(list);
+		json_decref(live);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Migrations being deleted that this pass brought to an end lose their finalizer now. */
+static void release_ended(struct kctl *k, const struct crd_set *set)
+{
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		json_t *obj;
+
+		if (!m->meta.deletion_timestamp || !phase_terminal(crd_mig_phase_str(m->status.phase)))
+			continue;
+		obj = kube_informer_get(k->inf[2], m->meta.namespace, m->meta.name);
+		if (obj && kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION))
+			(void)finalizer(k, obj, false);   /* logged; the next pass tries again */
+		json_decref(obj);
+	}
+}
+
+/* One reconcile of the whole set. Returns true when it should be retried with backoff. */
+static bool pass(struct kctl *k)
+{
+	struct crd_set set = {0};
+	struct rec_result res = {0};
+	bool retry = false, failed = true;
+	double started = kube_mono();
+
+	if (snapshot(k, &set, &retry) < 0 || rec_converge(&k->rec, &set, &res) < 0) {
+		log_kv("error", "reconcile failed: out of memory", NULL);
+		retry = true;
+		goto cleanup;
+	}
+	release_ended(k, &set);
+	log_kv("info", "reconciled", "hosts", LOG_INT(set.n_hosts), "vms", LOG_INT(set.n_vms),
+	       "migrations", LOG_INT(set.n_migrations), "done", LOG_INT(res.actions_done),
+	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
+	       "converged", res.converged ? "true" : "false", NULL);
+	failed = res.actions_failed > 0;
+	retry = retry || failed || res.blocked > 0;
+	metrics_set_vm_phases(k->o.metrics, set.vms, set.n_vms);
+cleanup:
+	metrics_on_reconcile(k->o.metrics, kube_mono() - started, failed);
+	crd_set_free(&set);
+	return retry;
+}
+
+static void *worker_main(void *arg)
+{
+	struct kctl *k = arg;
+	char key[KUBE_QUEUE_KEY_MAX];
+
+	wake(k);
+	for (;;) {
+		int got = kube_queue_get(k->q, KCTL_RESYNC_S, key, sizeof(key));
+
+		if (got < 0 || kctl_lost(k) || k->rec.cancel.requested)
+			break;
+		bool retry = pass(k);
+		int queued = retry ? kube_queue_add_rate_limited(k->q, KCTL_KEY) : 0;
+		if (!retry)
+			kube_queue_forget(k->q, KCTL_KEY);
+		if (got > 0)
+			kube_queue_done(k->q, key);
+		if (queued < 0 || kube_queue_add_after(k->q, KCTL_KEY, KCTL_RESYNC_S) < 0)
+			break;   /* shut down */
+	}
+	return NULL;
+}
+
+/* ---- wiring ---- */
+
+/* True when @old and @obj differ outside status and resourceVersion: status writes (ours
+ * above all) do not call for a pass. */
+static bool changed_beyond_status(const json_t *old, const json_t *obj)
+{
+	json_t *a = json_copy((json_t *)old), *b = json_copy((json_t *)obj);
+	json_t *ma = json_copy(json_object_get(a, "metadata")), *mb = json_copy(json_object_get(b, "metadata"));
+	bool changed = true;
+
+	if (a && b && ma && mb) {
+		json_object_del(a, "status");
+		json_object_del(b, "status");
+		json_object_del(ma, "resourceVersion");
+		json_object_del(mb, "resourceVersion");
+		json_object_del(ma, "managedFields");
+		json_object_del(mb, "managedFields");
+		json_object_set(a, "metadata", ma);
+		json_object_set(b, "metadata", mb);
+		changed = !json_equal(a, b);
+	}
+	json_decref(a);
+	json_decref(b);
+	json_decref(ma);
+	json_decref(mb);
+	return changed;
+}
+
+static void on_change(void *opaque, enum kube_event_type type, const json_t *old, const json_t *obj)
+{
+	if (type == KUBE_EV_MODIFIED && old && !changed_beyond_status(old, obj))
+		return;
+	wake(opaque);
+}
+
+/* A Migration being deleted or given spec.cancel aborts its move now: the worker may
+ * be inside that very move, and would only see the change once the move has ended. */
+static void on_migration_change(void *opaque, enum kube_event_type type, const json_t *old,
+				const json_t *obj)
+{
+	struct kctl *k = opaque;
+	const json_t *meta = json_object_get(obj, "metadata");
+	bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
+	bool cancel = json_is_true(json_object_get(json_object_get(obj, "spec"), "cancel"));
+	char migration[600];
+
+	if ((deleting || cancel) && type != KUBE_EV_DELETED &&
+	    rec_cancel_migration(&k->rec, kube_obj_ns(obj), kube_obj_name(obj))) {
+		snprintf(migration, sizeof(migration), "%s/%s", kube_obj_ns(obj), kube_obj_name(obj));
+		log_kv("info", "aborting a running migration", "migration", migration, "reason",
+		       deleting ? "deleted" : "spec.cancel", NULL);
+	}
+	on_change(opaque, type, old, obj);
+}
+
+static void on_libvirt_event(void *opaque, const char *host)
+{
+	(void)host;
+	wake(opaque);
+}
+
+static json_t *lookup(void *opaque, const struct kube_resource *res, const char *ns, const char *name)
+{
+	struct kctl *k = opaque;
+
+	for (size_t i = 0; i < KCTL_N_KINDS; i++)
+		if (kctl_kinds[i] == res)
+			return kube_informer_get(k->inf[i], ns, name);
+	return NULL;
+}
+
+static void on_started_leading(void *opaque)
+{
+	struct kctl *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	if (!k->stopping && !k->worker_started)
+		k->worker_started = pthread_create(&k->worker, NULL, worker_main, k) == 0;
+	pthread_mutex_unlock(&k->lock);
+	log_kv("info", "leading: reconciling", "identity", k->identity, NULL);
+}
+
+static void on_stopped_leading(void *opaque)
+{
+	struct kctl *k = opaque;
+
+	pthread_mutex_lock(&k->lock);
+	bool stopping = k->stopping;
+	pthread_mutex_unlock(&k->lock);
+	if (stopping)
+		return;
+	/* Another replica may lead soon: stop acting at once. */
+	k->rec.cancel.requested = 1;
+	__atomic_store_n(&k->lost, 1, __ATOMIC_SEQ_CST);
+	kube_queue_shutdown(k->q);
+	log_kv("error", "leadership lost: stopping", NULL);
+}
+
+static int start_informers(struct kctl *k, char *err, size_t errlen)
+{
+	double deadline = kube_mono() + KCTL_SYNC_TIMEOUT_S;
+
+	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+		bool migrations = kctl_kinds[i] == &kube_res_migration;
+		struct kube_informer_options io = {.res = kctl_kinds[i], .namespace = k->o.namespace,
+						   .handler = migrations ? on_migration_change : on_change,
+						   .opaque = k};
+		if (kube_informer_start(k->c, &io, &k->inf[i]) < 0) {
+			snprintf(err, errlen, "cannot start the informer of %s", kctl_kinds[i]->plural);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+		double left = deadline - kube_mono();
+		if (!kube_informer_wait_synced(k->inf[i], left > 0 ? left : 0)) {
+			snprintf(err, errlen, "%s not listed within %d s (is the CRD installed? see the log)",
+				 kctl_kinds[i]->plural, KCTL_SYNC_TIMEOUT_S);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int start_lease(struct kctl *k)
+{
+	struct kube_lease_options lo;
+
+	kube_lease_options_default(&lo);
+	lo.namespace = k->o.lease_namespace;
+	lo.name = KCTL_LEASE_NAME;
+	lo.identity = k->identity;
+	lo.lease_duration_s = k->o.lease_duration_s;
+	lo.renew_deadline_s = k->o.renew_deadline_s;
+	lo.retry_period_s = k->o.retry_period_s;
+	lo.started_leading = on_started_leading;
+	lo.stopped_leading = on_stopped_leading;
+	lo.opaque = k;
+	return kube_lease_start(k->c, &lo, &k->lease);
+}
+
+struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, char *err,
+			size_t errlen)
+{
+	struct kctl *k = calloc(1, sizeof(*k));
+	struct kube_queue_options qo;
+	char host[64] = "drover";
+
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->c = c;
+	k->o = *o;
+	pthread_mutex_init(&k->lock, NULL);
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "drover");
+	if (o->identity)
+		snprintf(k->identity, sizeof(k->identity), "%s", o->identity);
+	else
+		snprintf(k->identity, sizeof(k->identity), "%s_%ld", host, (long)getpid());
+	kube_queue_options_default(&qo);
+	qo.base_delay_s = 1;
+	qo.max_delay_s = KCTL_RESYNC_S;
+	k->q = kube_queue_new(&qo);
+	k->w = kwr_new(c, k->identity, lookup, k);
+	bool ok = krep_init(&k->rep, k->w, o->metrics) == 0 && k->q && k->w;
+	struct rec_sink sink = krep_sink(&k->rep);
+	struct rec_view view = krep_view(&k->rep);
+	k->rec_ok = ok && rec_init(&k->rec, &o->rec, &sink, &view) == 0;
+	if (!k->rec_ok) {
+		snprintf(err, errlen, ok ? "libvirt cannot be initialised" : "out of memory");
+		goto fail;
+	}
+	rec_set_wake(&k->rec, on_libvirt_event, k);
+	if (start_informers(k, err, errlen) < 0)
+		goto fail;
+	if (start_lease(k) < 0) {
+		snprintf(err, errlen, "leader election cannot start");
+		goto fail;
+	}
+	return k;
+fail:
+	(void)kctl_stop(k, 0);
+	kctl_free(k);
+	return NULL;
+}
+
+bool kctl_stop(struct kctl *k, double worker_wait_s)
+{
+	struct timespec until;
+	bool started;
+
+	pthread_mutex_lock(&k->lock);
+	k->stopping = true;
+	started = k->worker_started;
+	pthread_mutex_unlock(&k->lock);
+	k->rec.cancel.requested = 1;
+	if (k->q)
+		kube_queue_shutdown(k->q);
+	if (started) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)worker_wait_s;
+		if (pthread_timedjoin_np(k->worker, NULL, &until) != 0)
+			return false;
+		k->worker_started = false;
+	}
+	if (k->w && !kwr_drain(k->w, KCTL_DRAIN_S))
+		log_kv("warn", "some status was not written before stopping", NULL);
+	kube_lease_stop(k->lease, !kctl_lost(k));
+	for (size_t i = 0; i < KCTL_N_KINDS; i++)
+		kube_informer_stop(k->inf[i]);
+	return true;
+}
+
+void kctl_free(struct kctl *k)
+{
+	if (!k)
+		return;
+	kube_lease_free(k->lease);
+	kwr_free(k->w);   /* before the informers: it reads their caches */
+	for (size_t i = 0; i < KCTL_N_KINDS; i++)
+		kube_informer_free(k->inf[i]);
+	kube_queue_free(k->q);
+	if (k->rec_ok)
+		rec_free(&k->rec);
+	krep_free(&k->rep);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}

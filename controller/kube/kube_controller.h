@@ -1,0 +1,64 @@
+/* kube_controller: drover over the Kubernetes API — informers for Host, VirtualMachine and
+ * Migration feed one work item ("the whole set") to a worker that runs the shared
+ * reconciler while this replica holds the Lease; status and events go back through
+ * kube_writer. cli_kube.c is its command line (`drover run --kubeconfig`). */
+#ifndef DROVER_KUBE_CONTROLLER_H
+#define DROVER_KUBE_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/kube/kube_http.h"
+#include "controller/serve/metrics.h"
+#include "controller/loop/reconciler.h"
+
+#define KCTL_WUR __attribute__((warn_unused_result))
+#define KCTL_KEY "set"             /* the one work item: the planner works on the whole set */
+#define KCTL_RESYNC_S 30           /* a full pass even when nothing was noticed */
+#define KCTL_SYNC_TIMEOUT_S 60     /* the first lists must be in by then */
+#define KCTL_ROUNDS 3              /* converge passes per work item */
+
+struct kctl_options {
+	const char *namespace;        /* objects of this namespace only; NULL: every namespace */
+	const char *lease_namespace;  /* where the Lease "drover" lives */
+	const char *identity;         /* this replica; NULL: hostname_pid */
+	double lease_duration_s, renew_deadline_s, retry_period_s;
+	struct rec_options rec;
+	struct metrics *metrics;      /* may be NULL */
+};
+
+struct kctl;
+
+/* Fills @o with the defaults: every namespace, Lease in "default", 15/10/2 s, rec defaults
+ * with KCTL_ROUNDS rounds. This function can't fail. */
+void kctl_options_default(struct kctl_options *o);
+
+/* Starts the reconciler, the status writer, the informers (waiting until they are synced,
+ * at most KCTL_SYNC_TIMEOUT_S) and the leader election; the worker runs while this replica
+ * leads. @c must outlive the controller. Returns the controller (stop it with kctl_stop,
+ * then kctl_free), or NULL with a message in @err. */
+struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, char *err,
+			size_t errlen) KCTL_WUR;
+
+/* True once leadership was lost (not given up on shutdown): the process must stop acting
+ * and exit. This function can't fail. */
+bool kctl_lost(struct kctl *k);
+
+/* Stops acting: running migrations are aborted (the VMs stay on their source), the worker
+ * ends (waited for at most @worker_wait_s; returns false when it did not, and nothing else
+ * is stopped then: the caller should exit at once), the last status is written, the Lease
+ * released (unless lost), the informers stopped. */
+bool kctl_stop(struct kctl *k, double worker_wait_s);
+
+/* Frees the controller after kctl_stop; accepts NULL. */
+void kctl_free(struct kctl *k);
+
+/* The command: `drover run --kubeconfig FILE [...]`, or `drover run` in a pod. Returns the
+ * process exit code. */
+int cli_run_kube(int argc, char **argv);
+
+/* True when `drover run @argv` means the Kubernetes mode: --kubeconfig given, or neither
+ * --dir nor --kubeconfig with KUBERNETES_SERVICE_HOST set. This function can't fail. */
+bool cli_run_kube_wanted(int argc, char **argv);
+
+#endif
