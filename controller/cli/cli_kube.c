@@ -156,21 +156,21 @@ static struct kube_client *connect_api(const char *kubeconfig)
 }
 
 /* Returns on SIGTERM/SIGINT, or within a tick once leadership is lost. */
-static void wait_for_stop(struct kctl *k, const sigset_t *signals)
+static void wait_for_stop(struct kube_controller *k, const sigset_t *signals)
 {
 	const struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
 
-	while (!kctl_lost(k))
+	while (!kube_controller_lost(k))
 		if (sigtimedwait(signals, NULL, &tick) > 0)
 			return;
 }
 
 /* Starts the controller and runs until asked to stop. Returns the exit code. */
-static int run(struct kube_client *c, struct kctl_options *ko, struct httpd *http,
+static int run(struct kube_client *c, struct kube_controller_options *ko, struct httpd *http,
 	       const sigset_t *signals)
 {
 	char err[512], lease[300];
-	struct kctl *k = kctl_start(c, ko, err, sizeof(err));
+	struct kube_controller *k = kube_controller_start(c, ko, err, sizeof(err));
 
 	if (!k) {
 		log_kv("error", err, NULL);
@@ -181,21 +181,21 @@ static int run(struct kube_client *c, struct kctl_options *ko, struct httpd *htt
 	       "lease", lease, "identity", ko->identity ? ko->identity : "hostname_pid", NULL);
 	httpd_set_ready(http, true);
 	wait_for_stop(k, signals);
-	bool lost = kctl_lost(k);
+	bool lost = kube_controller_lost(k);
 	log_kv("info", "stopping", NULL);
-	if (!kctl_stop(k, lost ? KUBE_LOST_WAIT_S : KUBE_STOP_WAIT_S)) {
+	if (!kube_controller_stop(k, lost ? KUBE_LOST_WAIT_S : KUBE_STOP_WAIT_S)) {
 		log_kv("error", "the worker did not stop in time: exiting now", NULL);
 		_exit(1);
 	}
 	kube_client_stop(c);
-	kctl_free(k);
+	kube_controller_free(k);
 	return lost ? 1 : 0;
 }
 
 int cli_run_kube(int argc, char **argv)
 {
 	struct kube_cli kc = {0};
-	struct kctl_options ko;
+	struct kube_controller_options ko;
 	struct cli_opts o;
 	struct kube_client *c = NULL;
 	struct metrics *metrics = NULL;
@@ -209,7 +209,7 @@ int cli_run_kube(int argc, char **argv)
 					 CLI_OPT_LOG_FORMAT, argc, argv, &o) < 0)
 		return 1;
 	log_set_format(o.log_format);
-	kctl_options_default(&ko);
+	kube_controller_options_default(&ko);
 	ko.rec.limits = o.rec.limits;
 	ko.rec.stop_timeout_s = o.rec.stop_timeout_s;
 	ko.namespace = kc.namespace;

@@ -21,23 +21,23 @@
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
 
-#define KCTL_LEASE_NAME "drover"
-#define KCTL_DRAIN_S 10            /* last status writes on shutdown */
+#define KUBE_CONTROLLER_LEASE_NAME "drover"
+#define KUBE_CONTROLLER_DRAIN_S 10            /* last status writes on shutdown */
 
-static const struct kube_resource *const kctl_kinds[] = {&kube_res_host, &kube_res_vm,
+static const struct kube_resource *const kube_controller_kinds[] = {&kube_res_host, &kube_res_vm,
 							   &kube_res_migration};
-#define KCTL_N_KINDS (sizeof(kctl_kinds) / sizeof(kctl_kinds[0]))
+#define KUBE_CONTROLLER_N_KINDS (sizeof(kube_controller_kinds) / sizeof(kube_controller_kinds[0]))
 
-struct kctl {
+struct kube_controller {
 	struct kube_client *c;
-	struct kctl_options o;
+	struct kube_controller_options o;
 	char identity[KUBE_LEASE_IDENTITY_MAX];
 	struct rec rec;
 	bool rec_ok;
-	struct kwr *w;
-	struct krep rep;
+	struct kube_writer *w;
+	struct kube_report rep;
 	struct kube_queue *q;
-	struct kube_informer *inf[KCTL_N_KINDS];
+	struct kube_informer *inf[KUBE_CONTROLLER_N_KINDS];
 	struct kube_lease *lease;
 	pthread_mutex_t lock;     /* guards the fields below */
 	pthread_t worker;
@@ -45,7 +45,7 @@ struct kctl {
 	int lost;                 /* atomic */
 };
 
-void kctl_options_default(struct kctl_options *o)
+void kube_controller_options_default(struct kube_controller_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->lease_namespace = "default";
@@ -53,18 +53,18 @@ void kctl_options_default(struct kctl_options *o)
 	o->renew_deadline_s = 10;
 	o->retry_period_s = 2;
 	rec_options_default(&o->rec);
-	o->rec.max_rounds = KCTL_ROUNDS;
+	o->rec.max_rounds = KUBE_CONTROLLER_ROUNDS;
 	o->rec.wait_in_flight = false;
 }
 
-bool kctl_lost(struct kctl *k)
+bool kube_controller_lost(struct kube_controller *k)
 {
 	return __atomic_load_n(&k->lost, __ATOMIC_SEQ_CST) != 0;
 }
 
-static void wake(struct kctl *k)
+static void wake(struct kube_controller *k)
 {
-	if (kube_queue_add(k->q, KCTL_KEY) < 0) {
+	if (kube_queue_add(k->q, KUBE_CONTROLLER_KEY) < 0) {
 		/* The queue is shut down: no pass is wanted any more. */
 	}
 }
@@ -82,7 +82,7 @@ static bool phase_terminal(const char *phase)
 			 !strcmp(phase, "Cancelled"));
 }
 
-static int finalizer(struct kctl *k, const json_t *obj, bool add)
+static int finalizer(struct kube_controller *k, const json_t *obj, bool add)
 {
 	struct kube_response r;
 	const char *ns = kube_obj_ns(obj), *name = kube_obj_name(obj);
@@ -103,7 +103,8 @@ static int finalizer(struct kctl *k, const json_t *obj, bool add)
 
 /* Decides whether Migration @obj (@view: with the status drover knows) takes part in this
  * pass, keeping the abort finalizer on the live ones and taking it off those that ended. */
-static bool migration_admit(struct kctl *k, const json_t *obj, const json_t *view, bool *retry)
+static bool migration_admit(struct kube_controller *k, const json_t *obj, const json_t *view,
+			    bool *retry)
 {
 	const char *phase = json_string_value(json_object_get(json_object_get(view, "status"), "phase"));
 	bool deleting = json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp") != NULL;
@@ -146,13 +147,13 @@ static void mark_valid(struct crd_object *o)
 
 /* Decodes @obj (with the status drover last handed over, which the cache may not show
  * yet) into @set. Returns 0, or -1 when out of memory. */
-static int add_object(struct kctl *k, const struct kube_resource *res, const json_t *obj,
+static int add_object(struct kube_controller *k, const struct kube_resource *res, const json_t *obj,
 		      struct crd_set *set, bool *retry)
 {
 	struct crd_errors errs = {0};
 	struct crd_object o;
 	json_t *view = json_copy((json_t *)obj);
-	json_t *known = kwr_known(k->w, res, kube_obj_ns(obj) ? kube_obj_ns(obj) : "default",
+	json_t *known = kube_writer_known(k->w, res, kube_obj_ns(obj) ? kube_obj_ns(obj) : "default",
 				  kube_obj_name(obj) ? kube_obj_name(obj) : "", meta_str(obj, "uid"));
 	int rc = 0;
 
@@ -166,7 +167,7 @@ static int add_object(struct kctl *k, const struct kube_resource *res, const jso
 		goto cleanup;
 	int d = crd_decode_json_object(view, "api", &o, &errs);
 	if (d < 0)
-		krep_invalid(&k->rep, res, view, &errs);
+		kube_report_invalid(&k->rep, res, view, &errs);
 	if (d != 0)
 		goto cleanup;
 	if (o.kind == CRD_KIND_MIGRATION && o.u.migration.meta.deletion_timestamp)
@@ -183,9 +184,9 @@ cleanup:
 }
 
 /* Builds the set from every informer's cache. Returns 0, or -1 when out of memory. */
-static int snapshot(struct kctl *k, struct crd_set *set, bool *retry)
+static int snapshot(struct kube_controller *k, struct crd_set *set, bool *retry)
 {
-	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++) {
 		json_t *list = kube_informer_list(k->inf[i]), *live = json_object(), *obj;
 		size_t j;
 		int rc = list && live ? 0 : -1;
@@ -196,10 +197,10 @@ static int snapshot(struct kctl *k, struct crd_set *set, bool *retry)
 			if (rc == 0 && kube_obj_key(obj, key, sizeof(key)) == 0)
 				json_object_set_new(live, key, json_true());
 			if (rc == 0)
-				rc = add_object(k, kctl_kinds[i], obj, set, retry);
+				rc = add_object(k, kube_controller_kinds[i], obj, set, retry);
 		}
 		if (rc == 0)
-			kwr_prune(k->w, kctl_kinds[i], live);
+			kube_writer_prune(k->w, kube_controller_kinds[i], live);
 		json_decref(list);
 		json_decref(live);
 		if (rc < 0)
@@ -209,7 +210,7 @@ static int snapshot(struct kctl *k, struct crd_set *set, bool *retry)
 }
 
 /* Migrations being deleted that this pass brought to an end lose their finalizer now. */
-static void release_ended(struct kctl *k, const struct crd_set *set)
+static void release_ended(struct kube_controller *k, const struct crd_set *set)
 {
 	for (size_t i = 0; i < set->n_migrations; i++) {
 		const struct crd_migration *m = &set->migrations[i];
@@ -225,7 +226,7 @@ static void release_ended(struct kctl *k, const struct crd_set *set)
 }
 
 /* One reconcile of the whole set. Returns true when it should be retried with backoff. */
-static bool pass(struct kctl *k)
+static bool pass(struct kube_controller *k)
 {
 	struct crd_set set = {0};
 	struct rec_result res = {0};
@@ -253,22 +254,23 @@ cleanup:
 
 static void *worker_main(void *arg)
 {
-	struct kctl *k = arg;
+	struct kube_controller *k = arg;
 	char key[KUBE_QUEUE_KEY_MAX];
 
 	wake(k);
 	for (;;) {
-		int got = kube_queue_get(k->q, KCTL_RESYNC_S, key, sizeof(key));
+		int got = kube_queue_get(k->q, KUBE_CONTROLLER_RESYNC_S, key, sizeof(key));
 
-		if (got < 0 || kctl_lost(k) || k->rec.cancel.requested)
+		if (got < 0 || kube_controller_lost(k) || k->rec.cancel.requested)
 			break;
 		bool retry = pass(k);
-		int queued = retry ? kube_queue_add_rate_limited(k->q, KCTL_KEY) : 0;
+		int queued = retry ? kube_queue_add_rate_limited(k->q, KUBE_CONTROLLER_KEY) : 0;
 		if (!retry)
-			kube_queue_forget(k->q, KCTL_KEY);
+			kube_queue_forget(k->q, KUBE_CONTROLLER_KEY);
 		if (got > 0)
 			kube_queue_done(k->q, key);
-		if (queued < 0 || kube_queue_add_after(k->q, KCTL_KEY, KCTL_RESYNC_S) < 0)
+		if (queued < 0 || kube_queue_add_after(k->q, KUBE_CONTROLLER_KEY,
+		    KUBE_CONTROLLER_RESYNC_S) < 0)
 			break;   /* shut down */
 	}
 	return NULL;
@@ -314,7 +316,7 @@ static void on_change(void *opaque, enum kube_event_type type, const json_t *old
 static void on_migration_change(void *opaque, enum kube_event_type type, const json_t *old,
 				const json_t *obj)
 {
-	struct kctl *k = opaque;
+	struct kube_controller *k = opaque;
 	const json_t *meta = json_object_get(obj, "metadata");
 	bool deleting = json_object_get(meta, "deletionTimestamp") != NULL;
 	bool cancel = json_is_true(json_object_get(json_object_get(obj, "spec"), "cancel"));
@@ -337,17 +339,17 @@ static void on_libvirt_event(void *opaque, const char *host)
 
 static json_t *lookup(void *opaque, const struct kube_resource *res, const char *ns, const char *name)
 {
-	struct kctl *k = opaque;
+	struct kube_controller *k = opaque;
 
-	for (size_t i = 0; i < KCTL_N_KINDS; i++)
-		if (kctl_kinds[i] == res)
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
+		if (kube_controller_kinds[i] == res)
 			return kube_informer_get(k->inf[i], ns, name);
 	return NULL;
 }
 
 static void on_started_leading(void *opaque)
 {
-	struct kctl *k = opaque;
+	struct kube_controller *k = opaque;
 
 	pthread_mutex_lock(&k->lock);
 	if (!k->stopping && !k->worker_started)
@@ -358,7 +360,7 @@ static void on_started_leading(void *opaque)
 
 static void on_stopped_leading(void *opaque)
 {
-	struct kctl *k = opaque;
+	struct kube_controller *k = opaque;
 
 	pthread_mutex_lock(&k->lock);
 	bool stopping = k->stopping;
@@ -372,38 +374,38 @@ static void on_stopped_leading(void *opaque)
 	log_kv("error", "leadership lost: stopping", NULL);
 }
 
-static int start_informers(struct kctl *k, char *err, size_t errlen)
+static int start_informers(struct kube_controller *k, char *err, size_t errlen)
 {
-	double deadline = kube_mono() + KCTL_SYNC_TIMEOUT_S;
+	double deadline = kube_mono() + KUBE_CONTROLLER_SYNC_TIMEOUT_S;
 
-	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
-		bool migrations = kctl_kinds[i] == &kube_res_migration;
-		struct kube_informer_options io = {.res = kctl_kinds[i], .namespace = k->o.namespace,
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++) {
+		bool migrations = kube_controller_kinds[i] == &kube_res_migration;
+		struct kube_informer_options io = {.res = kube_controller_kinds[i], .namespace = k->o.namespace,
 						   .handler = migrations ? on_migration_change : on_change,
 						   .opaque = k};
 		if (kube_informer_start(k->c, &io, &k->inf[i]) < 0) {
-			snprintf(err, errlen, "cannot start the informer of %s", kctl_kinds[i]->plural);
+			snprintf(err, errlen, "cannot start the informer of %s", kube_controller_kinds[i]->plural);
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < KCTL_N_KINDS; i++) {
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++) {
 		double left = deadline - kube_mono();
 		if (!kube_informer_wait_synced(k->inf[i], left > 0 ? left : 0)) {
 			snprintf(err, errlen, "%s not listed within %d s (is the CRD installed? see the log)",
-				 kctl_kinds[i]->plural, KCTL_SYNC_TIMEOUT_S);
+				 kube_controller_kinds[i]->plural, KUBE_CONTROLLER_SYNC_TIMEOUT_S);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int start_lease(struct kctl *k)
+static int start_lease(struct kube_controller *k)
 {
 	struct kube_lease_options lo;
 
 	kube_lease_options_default(&lo);
 	lo.namespace = k->o.lease_namespace;
-	lo.name = KCTL_LEASE_NAME;
+	lo.name = KUBE_CONTROLLER_LEASE_NAME;
 	lo.identity = k->identity;
 	lo.lease_duration_s = k->o.lease_duration_s;
 	lo.renew_deadline_s = k->o.renew_deadline_s;
@@ -414,10 +416,11 @@ static int start_lease(struct kctl *k)
 	return kube_lease_start(k->c, &lo, &k->lease);
 }
 
-struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, char *err,
-			size_t errlen)
+struct kube_controller *kube_controller_start(struct kube_client *c,
+					      const struct kube_controller_options *o, char *err,
+					      size_t errlen)
 {
-	struct kctl *k = calloc(1, sizeof(*k));
+	struct kube_controller *k = calloc(1, sizeof(*k));
 	struct kube_queue_options qo;
 	char host[64] = "drover";
 
@@ -436,12 +439,12 @@ struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, cha
 		snprintf(k->identity, sizeof(k->identity), "%s_%ld", host, (long)getpid());
 	kube_queue_options_default(&qo);
 	qo.base_delay_s = 1;
-	qo.max_delay_s = KCTL_RESYNC_S;
+	qo.max_delay_s = KUBE_CONTROLLER_RESYNC_S;
 	k->q = kube_queue_new(&qo);
-	k->w = kwr_new(c, k->identity, lookup, k);
-	bool ok = krep_init(&k->rep, k->w, o->metrics) == 0 && k->q && k->w;
-	struct rec_sink sink = krep_sink(&k->rep);
-	struct rec_view view = krep_view(&k->rep);
+	k->w = kube_writer_new(c, k->identity, lookup, k);
+	bool ok = kube_report_init(&k->rep, k->w, o->metrics) == 0 && k->q && k->w;
+	struct rec_sink sink = kube_report_sink(&k->rep);
+	struct rec_view view = kube_report_view(&k->rep);
 	k->rec_ok = ok && rec_init(&k->rec, &o->rec, &sink, &view) == 0;
 	if (!k->rec_ok) {
 		snprintf(err, errlen, ok ? "libvirt cannot be initialised" : "out of memory");
@@ -456,12 +459,12 @@ struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, cha
 	}
 	return k;
 fail:
-	(void)kctl_stop(k, 0);
-	kctl_free(k);
+	(void)kube_controller_stop(k, 0);
+	kube_controller_free(k);
 	return NULL;
 }
 
-bool kctl_stop(struct kctl *k, double worker_wait_s)
+bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 {
 	struct timespec until;
 	bool started;
@@ -480,26 +483,26 @@ bool kctl_stop(struct kctl *k, double worker_wait_s)
 			return false;
 		k->worker_started = false;
 	}
-	if (k->w && !kwr_drain(k->w, KCTL_DRAIN_S))
+	if (k->w && !kube_writer_drain(k->w, KUBE_CONTROLLER_DRAIN_S))
 		log_kv("warn", "some status was not written before stopping", NULL);
-	kube_lease_stop(k->lease, !kctl_lost(k));
-	for (size_t i = 0; i < KCTL_N_KINDS; i++)
+	kube_lease_stop(k->lease, !kube_controller_lost(k));
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
 		kube_informer_stop(k->inf[i]);
 	return true;
 }
 
-void kctl_free(struct kctl *k)
+void kube_controller_free(struct kube_controller *k)
 {
 	if (!k)
 		return;
 	kube_lease_free(k->lease);
-	kwr_free(k->w);   /* before the informers: it reads their caches */
-	for (size_t i = 0; i < KCTL_N_KINDS; i++)
+	kube_writer_free(k->w);   /* before the informers: it reads their caches */
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
 		kube_informer_free(k->inf[i]);
 	kube_queue_free(k->q);
 	if (k->rec_ok)
 		rec_free(&k->rec);
-	krep_free(&k->rep);
+	kube_report_free(&k->rep);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }

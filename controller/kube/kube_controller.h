@@ -12,13 +12,14 @@
 #include "controller/serve/metrics.h"
 #include "controller/loop/reconciler.h"
 
-#define KCTL_WUR __attribute__((warn_unused_result))
-#define KCTL_KEY "set"             /* the one work item: the planner works on the whole set */
-#define KCTL_RESYNC_S 30           /* a full pass even when nothing was noticed */
-#define KCTL_SYNC_TIMEOUT_S 60     /* the first lists must be in by then */
-#define KCTL_ROUNDS 3              /* converge passes per work item */
+#define KUBE_CONTROLLER_WUR __attribute__((warn_unused_result))
+/* The one work item: the planner works on the whole set. */
+#define KUBE_CONTROLLER_KEY "set"
+#define KUBE_CONTROLLER_RESYNC_S 30           /* a full pass even when nothing was noticed */
+#define KUBE_CONTROLLER_SYNC_TIMEOUT_S 60     /* the first lists must be in by then */
+#define KUBE_CONTROLLER_ROUNDS 3              /* converge passes per work item */
 
-struct kctl_options {
+struct kube_controller_options {
 	const char *namespace;        /* objects of this namespace only; NULL: every namespace */
 	const char *lease_namespace;  /* where the Lease "drover" lives */
 	const char *identity;         /* this replica; NULL: hostname_pid */
@@ -27,31 +28,32 @@ struct kctl_options {
 	struct metrics *metrics;      /* may be NULL */
 };
 
-struct kctl;
+struct kube_controller;
 
 /* Fills @o with the defaults: every namespace, Lease in "default", 15/10/2 s, rec defaults
- * with KCTL_ROUNDS rounds. This function can't fail. */
-void kctl_options_default(struct kctl_options *o);
+ * with KUBE_CONTROLLER_ROUNDS rounds. This function can't fail. */
+void kube_controller_options_default(struct kube_controller_options *o);
 
-/* Starts the reconciler, the status writer, the informers (waiting until they are synced,
- * at most KCTL_SYNC_TIMEOUT_S) and the leader election; the worker runs while this replica
- * leads. @c must outlive the controller. Returns the controller (stop it with kctl_stop,
- * then kctl_free), or NULL with a message in @err. */
-struct kctl *kctl_start(struct kube_client *c, const struct kctl_options *o, char *err,
-			size_t errlen) KCTL_WUR;
+/* Starts the reconciler, the status writer, the informers (waiting until they are
+ * synced, at most KUBE_CONTROLLER_SYNC_TIMEOUT_S) and the leader election; the worker runs
+ * while this replica leads. @c must outlive the controller. Returns the controller (stop
+ * it with kube_controller_stop, then kube_controller_free), or NULL with a message in @err. */
+struct kube_controller *kube_controller_start(struct kube_client *c,
+					      const struct kube_controller_options *o, char *err,
+					      size_t errlen) KUBE_CONTROLLER_WUR;
 
 /* True once leadership was lost (not given up on shutdown): the process must stop acting
  * and exit. This function can't fail. */
-bool kctl_lost(struct kctl *k);
+bool kube_controller_lost(struct kube_controller *k);
 
 /* Stops acting: running migrations are aborted (the VMs stay on their source), the worker
  * ends (waited for at most @worker_wait_s; returns false when it did not, and nothing else
  * is stopped then: the caller should exit at once), the last status is written, the Lease
  * released (unless lost), the informers stopped. */
-bool kctl_stop(struct kctl *k, double worker_wait_s);
+bool kube_controller_stop(struct kube_controller *k, double worker_wait_s);
 
-/* Frees the controller after kctl_stop; accepts NULL. */
-void kctl_free(struct kctl *k);
+/* Frees the controller after kube_controller_stop; accepts NULL. */
+void kube_controller_free(struct kube_controller *k);
 
 /* The command: `drover run --kubeconfig FILE [...]`, or `drover run` in a pod. Returns the
  * process exit code. */

@@ -10,9 +10,9 @@
 #include "controller/serve/log.h"
 #include "crd/encode.h"
 
-#define KREP_NOTE_MAX 1024
+#define KUBE_REPORT_NOTE_MAX 1024
 
-int krep_init(struct krep *r, struct kwr *w, struct metrics *metrics)
+int kube_report_init(struct kube_report *r, struct kube_writer *w, struct metrics *metrics)
 {
 	memset(r, 0, sizeof(*r));
 	r->w = w;
@@ -23,7 +23,7 @@ int krep_init(struct krep *r, struct kwr *w, struct metrics *metrics)
 	return r->reported && r->moving ? 0 : -1;
 }
 
-void krep_free(struct krep *r)
+void kube_report_free(struct kube_report *r)
 {
 	if (!r->reported && !r->moving)
 		return;
@@ -35,8 +35,9 @@ void krep_free(struct krep *r)
 
 /* ---- events ---- */
 
-void krep_event(struct krep *r, const char *kind, const struct crd_meta *m, const char *reason,
-		   const char *type, const char *action, const char *note, const char *once)
+void kube_report_event(struct kube_report *r, const char *kind, const struct crd_meta *m,
+		       const char *reason, const char *type, const char *action, const char *note,
+		       const char *once)
 {
 	json_t *regarding;
 
@@ -44,7 +45,7 @@ void krep_event(struct krep *r, const char *kind, const struct crd_meta *m, cons
 		bool seen;
 
 		pthread_mutex_lock(&r->lock);
-		if (json_object_size(r->reported) >= KREP_REPORTED_MAX)
+		if (json_object_size(r->reported) >= KUBE_REPORT_REPORTED_MAX)
 			json_object_clear(r->reported);
 		seen = json_object_get(r->reported, once) != NULL;
 		if (!seen)
@@ -57,32 +58,32 @@ void krep_event(struct krep *r, const char *kind, const struct crd_meta *m, cons
 			      "metadata", "name", m->name, "namespace", m->namespace, "uid", m->uid);
 	struct kube_event ev = {.regarding = regarding, .reason = reason, .note = note, .type = type,
 				.action = action};
-	if (!regarding || kwr_event(r->w, &ev) < 0)
+	if (!regarding || kube_writer_event(r->w, &ev) < 0)
 		log_kv("warn", "event dropped", NULL);
 	json_decref(regarding);
 }
 
 /* The object a move's events are about: the user's Migration, else the VM. */
-static void report_move(struct krep *r, const struct plan_action *a, const char *reason,
+static void report_move(struct kube_report *r, const struct plan_action *a, const char *reason,
 			const char *type, const char *note)
 {
 	if (a->migration && a->migration->meta.uid)
-		krep_event(r, "Migration", &a->migration->meta, reason, type, "Migrate", note, NULL);
+		kube_report_event(r, "Migration", &a->migration->meta, reason, type, "Migrate", note, NULL);
 	else
-		krep_event(r, "VirtualMachine", &a->vm->meta, reason, type, "Migrate", note, NULL);
+		kube_report_event(r, "VirtualMachine", &a->vm->meta, reason, type, "Migrate", note, NULL);
 }
 
 /* ---- what the reconciler reports (called with its lock held: no I/O here) ---- */
 
-static void hand_status(struct krep *r, const struct kube_resource *res, const struct crd_meta *m,
-			json_t *status)
+static void hand_status(struct kube_report *r, const struct kube_resource *res,
+			const struct crd_meta *m, json_t *status)
 {
 	if (!m->uid) {
 		/* drover's own record of a move it decided on: not an API object. */
 		json_decref(status);
 		return;
 	}
-	if (kwr_status(r->w, res, m->namespace, m->name, m->uid, status) < 0)
+	if (kube_writer_status(r->w, res, m->namespace, m->name, m->uid, status) < 0)
 		log_kv("warn", "status not written: out of memory or too many objects", NULL);
 }
 
@@ -98,7 +99,7 @@ static void sink_migration(void *opaque, const struct crd_migration *m)
 
 static void sink_host(void *opaque, const struct crd_host *h)
 {
-	struct krep *r = opaque;
+	struct kube_report *r = opaque;
 	bool reachable = false;
 
 	hand_status(r, &kube_res_host, &h->meta, crd_host_status_to_json(&h->status));
@@ -111,8 +112,8 @@ static void sink_host(void *opaque, const struct crd_host *h)
 
 static void view_plan(void *opaque, const struct plan *p)
 {
-	struct krep *r = opaque;
-	char once[KREP_NOTE_MAX], vm[600];
+	struct kube_report *r = opaque;
+	char once[KUBE_REPORT_NOTE_MAX], vm[600];
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_action *a = &p->actions[i];
@@ -130,14 +131,14 @@ static void view_plan(void *opaque, const struct plan *p)
 		const struct crd_meta *m = a->migration ? &a->migration->meta : &a->vm->meta;
 		snprintf(once, sizeof(once), "%s/%s/%.900s", reason, m->uid ? m->uid : m->name,
 			 a->reason ? a->reason : "");
-		krep_event(r, a->migration ? "Migration" : "VirtualMachine", m, reason, KUBE_EVENT_WARNING,
+		kube_report_event(r, a->migration ? "Migration" : "VirtualMachine", m, reason, KUBE_EVENT_WARNING,
 		       a->problem == PLAN_PROBLEM_CONFLICT ? "Observe" : "PreCheck", a->reason, once);
 	}
 }
 
 static void view_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
 {
-	struct krep *r = opaque;
+	struct kube_report *r = opaque;
 	char key[600], note[256];
 
 	metrics_on_move(r->metrics, a->vm->meta.namespace, a->vm->meta.name, mv);
@@ -154,7 +155,7 @@ static void view_move(void *opaque, const struct plan_action *a, const struct ex
 
 static void view_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)
 {
-	struct krep *r = opaque;
+	struct kube_report *r = opaque;
 	char key[600];
 
 	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
@@ -170,13 +171,13 @@ static void view_action_done(void *opaque, const struct plan_action *a, int rc, 
 }
 
 
-void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t *obj,
+void kube_report_invalid(struct kube_report *r, const struct kube_resource *res, const json_t *obj,
 			   const struct crd_errors *errs)
 {
 	const char *ns = kube_obj_ns(obj) ? kube_obj_ns(obj) : "default", *name = kube_obj_name(obj);
 	const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
 	json_int_t gen = kube_obj_generation(obj);
-	char msg[KREP_NOTE_MAX] = "", line[512], once[600], object[600];
+	char msg[KUBE_REPORT_NOTE_MAX] = "", line[512], once[600], object[600];
 	size_t n = 0;
 
 	for (size_t i = 0; i < errs->n && n + 2 < sizeof(msg); i++) {
@@ -189,7 +190,7 @@ void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t 
 	log_kv("warn", "invalid object: nothing changes for it", "object", object, "errors", msg, NULL);
 	if (!name || !uid)
 		return;
-	json_t *known = kwr_known(r->w, res, ns, name, uid);
+	json_t *known = kube_writer_known(r->w, res, ns, name, uid);
 	json_t *st = json_deep_copy(known ? known : json_object_get(obj, "status"));
 	json_decref(known);
 	if (!json_is_object(st)) {
@@ -203,23 +204,24 @@ void krep_invalid(struct krep *r, const struct kube_resource *res, const json_t 
 	}
 	if (!conds || kube_condition_set(conds, "Valid", "False", "Invalid", msg, gen) < 0 ||
 	    json_object_set_new(st, "observedGeneration", json_integer(gen)) < 0 ||
-	    kwr_status(r->w, res, ns, name, uid, json_incref(st)) < 0)
+	    kube_writer_status(r->w, res, ns, name, uid, json_incref(st)) < 0)
 		log_kv("warn", "status not written: out of memory", NULL);
 	json_decref(st);
 	snprintf(once, sizeof(once), "invalid/%s/%lld", uid, (long long)gen);
 	struct crd_meta m = {.name = (char *)name, .namespace = (char *)ns, .uid = (char *)uid};
-	krep_event(r, res->kind, &m, KUBE_REASON_PRECHECK_FAILED, KUBE_EVENT_WARNING, "Validate", msg, once);
+	kube_report_event(r, res->kind, &m, KUBE_REASON_PRECHECK_FAILED, KUBE_EVENT_WARNING,
+			  "Validate", msg, once);
 }
 
 /* A valid object that was reported invalid before gets Valid=True. */
 
-struct rec_sink krep_sink(struct krep *r)
+struct rec_sink kube_report_sink(struct kube_report *r)
 {
 	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
 				 .opaque = r};
 }
 
-struct rec_view krep_view(struct krep *r)
+struct rec_view kube_report_view(struct kube_report *r)
 {
 	return (struct rec_view){.plan = view_plan, .action_done = view_action_done,
 				 .move = view_move, .opaque = r};

@@ -9,25 +9,25 @@
 
 #include "controller/kube/kube_status.h"
 
-#define KWR_KEY_MAX 600
-#define KWR_IDLE_WAIT_S 1.0
-#define KWR_BACKOFF_BASE_S 0.5
-#define KWR_BACKOFF_CAP_S 30.0
+#define KUBE_WRITER_KEY_MAX 600
+#define KUBE_WRITER_IDLE_WAIT_S 1.0
+#define KUBE_WRITER_BACKOFF_BASE_S 0.5
+#define KUBE_WRITER_BACKOFF_CAP_S 30.0
 
 /* The kinds whose status drover writes; an entry names its kind by index. */
-static const struct kube_resource *const kwr_kinds[] = {&kube_res_host, &kube_res_vm,
+static const struct kube_resource *const kube_writer_kinds[] = {&kube_res_host, &kube_res_vm,
 							  &kube_res_migration};
-#define KWR_N_KINDS (sizeof(kwr_kinds) / sizeof(kwr_kinds[0]))
+#define KUBE_WRITER_N_KINDS (sizeof(kube_writer_kinds) / sizeof(kube_writer_kinds[0]))
 
-struct kwr_event_item {
+struct kube_writer_event_item {
 	json_t *regarding;
 	char *reason, *note, *type, *action;
 };
 
-struct kwr {
+struct kube_writer {
 	struct kube_client *c;
 	char *instance;
-	kwr_lookup_fn lookup;
+	kube_writer_lookup_fn lookup;
 	void *opaque;
 	pthread_mutex_t lock;
 	pthread_cond_t work;      /* something to write, or stop */
@@ -35,7 +35,7 @@ struct kwr {
 	/* "plural/ns/name" → {"kind", "ns", "name", "uid", "status", "pending", "tries", "after"} */
 	json_t *known;
 	size_t n_pending;
-	struct kwr_event_item events[KWR_MAX_EVENTS];
+	struct kube_writer_event_item events[KUBE_WRITER_MAX_EVENTS];
 	size_t ev_head, ev_n;
 	unsigned dropped;
 	bool busy, stop;
@@ -43,16 +43,16 @@ struct kwr {
 };
 
 /* One status write taken out of the table, done without the lock. */
-struct kwr_job {
-	char key[KWR_KEY_MAX];
+struct kube_writer_job {
+	char key[KUBE_WRITER_KEY_MAX];
 	const struct kube_resource *res;
 	char *ns, *name, *uid;
 	json_t *status;
 };
 
-enum kwr_outcome { KWR_DONE = 0, KWR_GONE, KWR_RETRY };
+enum kube_writer_outcome { KUBE_WRITER_DONE = 0, KUBE_WRITER_GONE, KUBE_WRITER_RETRY };
 
-json_t *kwr_merge_diff(const json_t *from, const json_t *to)
+json_t *kube_writer_merge_diff(const json_t *from, const json_t *to)
 {
 	json_t *patch = json_object(), *v;
 	const char *key;
@@ -70,7 +70,8 @@ json_t *kwr_merge_diff(const json_t *from, const json_t *to)
 
 		if (old && json_equal(old, v))
 			continue;
-		d = json_is_object(old) && json_is_object(v) ? kwr_merge_diff(old, v) : json_deep_copy(v);
+		d = json_is_object(old) && json_is_object(v) ? kube_writer_merge_diff(old,
+				   v) : json_deep_copy(v);
 		if (!d || json_object_set_new(patch, key, d) < 0)
 			goto fail;
 	}
@@ -82,8 +83,8 @@ fail:
 
 static int kind_index(const struct kube_resource *res)
 {
-	for (size_t i = 0; i < KWR_N_KINDS; i++)
-		if (kwr_kinds[i] == res)
+	for (size_t i = 0; i < KUBE_WRITER_N_KINDS; i++)
+		if (kube_writer_kinds[i] == res)
 			return (int)i;
 	return -1;
 }
@@ -100,10 +101,10 @@ static const char *entry_str(const json_t *e, const char *field)
 	return json_string_value(json_object_get(e, field));
 }
 
-int kwr_status(struct kwr *w, const struct kube_resource *res, const char *ns, const char *name,
-	       const char *uid, json_t *status)
+int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
+		       const char *name, const char *uid, json_t *status)
 {
-	char key[KWR_KEY_MAX];
+	char key[KUBE_WRITER_KEY_MAX];
 	json_t *e = NULL;
 	int rc = -1;
 
@@ -113,7 +114,7 @@ int kwr_status(struct kwr *w, const struct kube_resource *res, const char *ns, c
 	}
 	pthread_mutex_lock(&w->lock);
 	e = json_object_get(w->known, key);
-	if (!e && json_object_size(w->known) >= KWR_MAX_OBJECTS)
+	if (!e && json_object_size(w->known) >= KUBE_WRITER_MAX_OBJECTS)
 		goto cleanup;
 	if (!e) {
 		e = json_pack("{s:i,s:s,s:s,s:b,s:i,s:f}", "kind", kind_index(res), "ns", ns, "name", name,
@@ -137,10 +138,10 @@ cleanup:
 	return rc;
 }
 
-json_t *kwr_known(struct kwr *w, const struct kube_resource *res, const char *ns,
+json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res, const char *ns,
 		  const char *name, const char *uid)
 {
-	char key[KWR_KEY_MAX];
+	char key[KUBE_WRITER_KEY_MAX];
 	json_t *st = NULL;
 
 	if (!uid || make_key(key, sizeof(key), res, ns, name) < 0)
@@ -154,7 +155,7 @@ json_t *kwr_known(struct kwr *w, const struct kube_resource *res, const char *ns
 	return st;
 }
 
-void kwr_prune(struct kwr *w, const struct kube_resource *res, const json_t *live)
+void kube_writer_prune(struct kube_writer *w, const struct kube_resource *res, const json_t *live)
 {
 	const char *key;
 	json_t *e;
@@ -163,7 +164,7 @@ void kwr_prune(struct kwr *w, const struct kube_resource *res, const json_t *liv
 
 	pthread_mutex_lock(&w->lock);
 	json_object_foreach_safe(w->known, tmp, key, e) {
-		char short_key[KWR_KEY_MAX];
+		char short_key[KUBE_WRITER_KEY_MAX];
 
 		if (json_integer_value(json_object_get(e, "kind")) != kind)
 			continue;
@@ -177,7 +178,7 @@ void kwr_prune(struct kwr *w, const struct kube_resource *res, const json_t *liv
 	pthread_mutex_unlock(&w->lock);
 }
 
-static void event_item_free(struct kwr_event_item *it)
+static void event_item_free(struct kube_writer_event_item *it)
 {
 	json_decref(it->regarding);
 	free(it->reason);
@@ -187,9 +188,9 @@ static void event_item_free(struct kwr_event_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
-int kwr_event(struct kwr *w, const struct kube_event *ev)
+int kube_writer_event(struct kube_writer *w, const struct kube_event *ev)
 {
-	struct kwr_event_item it = {
+	struct kube_writer_event_item it = {
 		.regarding = json_deep_copy(ev->regarding), .reason = strdup(ev->reason),
 		.note = ev->note ? strdup(ev->note) : NULL, .type = strdup(ev->type),
 		.action = strdup(ev->action)};
@@ -197,8 +198,8 @@ int kwr_event(struct kwr *w, const struct kube_event *ev)
 
 	pthread_mutex_lock(&w->lock);
 	if (it.regarding && it.reason && it.type && it.action && (!ev->note || it.note) &&
-	    w->ev_n < KWR_MAX_EVENTS) {
-		w->events[(w->ev_head + w->ev_n++) % KWR_MAX_EVENTS] = it;
+	    w->ev_n < KUBE_WRITER_MAX_EVENTS) {
+		w->events[(w->ev_head + w->ev_n++) % KUBE_WRITER_MAX_EVENTS] = it;
 		pthread_cond_signal(&w->work);
 		rc = 0;
 	} else {
@@ -212,13 +213,13 @@ int kwr_event(struct kwr *w, const struct kube_event *ev)
 
 /* Takes the next status due into @j (lock held). Returns true with @j filled, false with
  * *@wait_s set to when the next one is due. */
-static bool take_status(struct kwr *w, struct kwr_job *j, double *wait_s)
+static bool take_status(struct kube_writer *w, struct kube_writer_job *j, double *wait_s)
 {
 	double now = kube_mono();
 	const char *key;
 	json_t *e;
 
-	*wait_s = KWR_IDLE_WAIT_S;
+	*wait_s = KUBE_WRITER_IDLE_WAIT_S;
 	if (!w->n_pending)
 		return false;
 	json_object_foreach(w->known, key, e) {
@@ -231,7 +232,7 @@ static bool take_status(struct kwr *w, struct kwr_job *j, double *wait_s)
 			continue;
 		}
 		snprintf(j->key, sizeof(j->key), "%s", key);
-		j->res = kwr_kinds[json_integer_value(json_object_get(e, "kind"))];
+		j->res = kube_writer_kinds[json_integer_value(json_object_get(e, "kind"))];
 		j->ns = strdup(entry_str(e, "ns"));
 		j->name = strdup(entry_str(e, "name"));
 		j->uid = strdup(entry_str(e, "uid") ? entry_str(e, "uid") : "");
@@ -243,7 +244,7 @@ static bool take_status(struct kwr *w, struct kwr_job *j, double *wait_s)
 	return false;
 }
 
-static void job_free(struct kwr_job *j)
+static void job_free(struct kube_writer_job *j)
 {
 	free(j->ns);
 	free(j->name);
@@ -253,33 +254,33 @@ static void job_free(struct kwr_job *j)
 }
 
 /* Writes what differs between the cached object's status and @j's. */
-static enum kwr_outcome write_status(struct kwr *w, const struct kwr_job *j)
+static enum kube_writer_outcome write_status(struct kube_writer *w, const struct kube_writer_job *j)
 {
 	struct kube_response r;
 	json_t *cur, *diff = NULL;
-	enum kwr_outcome out = KWR_RETRY;
+	enum kube_writer_outcome out = KUBE_WRITER_RETRY;
 	const char *uid;
 
 	if (!j->ns || !j->name || !j->uid)
-		return KWR_RETRY;
+		return KUBE_WRITER_RETRY;
 	cur = w->lookup(w->opaque, j->res, j->ns, j->name);
 	uid = json_string_value(json_object_get(json_object_get(cur, "metadata"), "uid"));
 	if (!cur || !uid || strcmp(uid, j->uid)) {
 		json_decref(cur);
-		return KWR_GONE;   /* deleted, or deleted and made again: not ours to write */
+		return KUBE_WRITER_GONE;   /* deleted, or deleted and made again: not ours to write */
 	}
-	diff = kwr_merge_diff(json_object_get(cur, "status"), j->status);
+	diff = kube_writer_merge_diff(json_object_get(cur, "status"), j->status);
 	json_decref(cur);
 	if (!diff)
-		return KWR_RETRY;
+		return KUBE_WRITER_RETRY;
 	if (json_object_size(diff) == 0) {
 		json_decref(diff);
-		return KWR_DONE;
+		return KUBE_WRITER_DONE;
 	}
 	if (kube_status_patch(w->c, j->res, j->ns, j->name, diff, NULL, &r) == 0)
-		out = KWR_DONE;
+		out = KUBE_WRITER_DONE;
 	else if (r.code == 404)
-		out = KWR_GONE;
+		out = KUBE_WRITER_GONE;
 	else
 		kube_logf(w->c, KUBE_LOG_WARN, "status of %s %s/%s: HTTP %ld %s %s", j->res->kind, j->ns,
 			  j->name, r.code, r.reason, r.message);
@@ -290,30 +291,31 @@ static enum kwr_outcome write_status(struct kwr *w, const struct kwr_job *j)
 
 /* Records the outcome of @j (lock held): a failed write is tried again after a backoff,
  * unless a newer status is already waiting. */
-static void finish_status(struct kwr *w, const struct kwr_job *j, enum kwr_outcome out)
+static void finish_status(struct kube_writer *w, const struct kube_writer_job *j,
+			  enum kube_writer_outcome out)
 {
 	json_t *e = json_object_get(w->known, j->key);
 	json_int_t tries = json_integer_value(json_object_get(e, "tries"));
-	double backoff = KWR_BACKOFF_BASE_S;
+	double backoff = KUBE_WRITER_BACKOFF_BASE_S;
 
 	if (!e)
 		return;
-	if (out != KWR_RETRY) {
+	if (out != KUBE_WRITER_RETRY) {
 		json_object_set_new(e, "tries", json_integer(0));
 		return;
 	}
-	for (json_int_t i = 0; i < tries && backoff < KWR_BACKOFF_CAP_S; i++)
+	for (json_int_t i = 0; i < tries && backoff < KUBE_WRITER_BACKOFF_CAP_S; i++)
 		backoff *= 2;
 	json_object_set_new(e, "tries", json_integer(tries + 1));
 	if (json_is_true(json_object_get(e, "pending")))
 		return;
 	json_object_set_new(e, "pending", json_true());
 	json_object_set_new(e, "after", json_real(kube_mono() +
-						  (backoff < KWR_BACKOFF_CAP_S ? backoff : KWR_BACKOFF_CAP_S)));
+						  (backoff < KUBE_WRITER_BACKOFF_CAP_S ? backoff : KUBE_WRITER_BACKOFF_CAP_S)));
 	w->n_pending++;
 }
 
-static void send_event(struct kwr *w, struct kwr_event_item *it)
+static void send_event(struct kube_writer *w, struct kube_writer_event_item *it)
 {
 	struct kube_event ev = {.regarding = it->regarding, .reason = it->reason, .note = it->note,
 				.type = it->type, .action = it->action,
@@ -328,23 +330,23 @@ static void send_event(struct kwr *w, struct kwr_event_item *it)
 
 /* Does one piece of work (lock held on entry and exit). Returns false when there was none
  * due, with *@wait_s set. */
-static bool work_once(struct kwr *w, double *wait_s)
+static bool work_once(struct kube_writer *w, double *wait_s)
 {
-	struct kwr_job j;
+	struct kube_writer_job j;
 
 	memset(&j, 0, sizeof(j));
 	if (take_status(w, &j, wait_s)) {
 		w->busy = true;
 		pthread_mutex_unlock(&w->lock);
-		enum kwr_outcome out = write_status(w, &j);
+		enum kube_writer_outcome out = write_status(w, &j);
 		pthread_mutex_lock(&w->lock);
 		finish_status(w, &j, out);
 		job_free(&j);
 	} else if (w->ev_n) {
-		struct kwr_event_item it = w->events[w->ev_head];
+		struct kube_writer_event_item it = w->events[w->ev_head];
 
 		memset(&w->events[w->ev_head], 0, sizeof(it));
-		w->ev_head = (w->ev_head + 1) % KWR_MAX_EVENTS;
+		w->ev_head = (w->ev_head + 1) % KUBE_WRITER_MAX_EVENTS;
 		w->ev_n--;
 		w->busy = true;
 		pthread_mutex_unlock(&w->lock);
@@ -372,7 +374,7 @@ static void deadline_after(struct timespec *ts, double seconds)
 
 static void *writer_main(void *arg)
 {
-	struct kwr *w = arg;
+	struct kube_writer *w = arg;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
@@ -389,10 +391,10 @@ static void *writer_main(void *arg)
 }
 
 /* Frees @w once its thread is not running (or never ran). */
-static void destroy(struct kwr *w)
+static void destroy(struct kube_writer *w)
 {
 	for (size_t i = 0; i < w->ev_n; i++)
-		event_item_free(&w->events[(w->ev_head + i) % KWR_MAX_EVENTS]);
+		event_item_free(&w->events[(w->ev_head + i) % KUBE_WRITER_MAX_EVENTS]);
 	json_decref(w->known);
 	free(w->instance);
 	pthread_cond_destroy(&w->work);
@@ -401,10 +403,10 @@ static void destroy(struct kwr *w)
 	free(w);
 }
 
-struct kwr *kwr_new(struct kube_client *c, const char *instance, kwr_lookup_fn lookup,
-		    void *opaque)
+struct kube_writer *kube_writer_new(struct kube_client *c, const char *instance,
+				    kube_writer_lookup_fn lookup, void *opaque)
 {
-	struct kwr *w = calloc(1, sizeof(*w));
+	struct kube_writer *w = calloc(1, sizeof(*w));
 	pthread_condattr_t attr;
 
 	if (!w)
@@ -427,7 +429,7 @@ struct kwr *kwr_new(struct kube_client *c, const char *instance, kwr_lookup_fn l
 	return w;
 }
 
-bool kwr_drain(struct kwr *w, double timeout_s)
+bool kube_writer_drain(struct kube_writer *w, double timeout_s)
 {
 	struct timespec until;
 	bool empty;
@@ -444,7 +446,7 @@ bool kwr_drain(struct kwr *w, double timeout_s)
 	return empty;
 }
 
-void kwr_free(struct kwr *w)
+void kube_writer_free(struct kube_writer *w)
 {
 	if (!w)
 		return;
