@@ -231,7 +231,7 @@ static bool pass(struct kube_controller *k)
 	struct crd_set set = {0};
 	struct rec_result res = {0};
 	bool retry = false, failed = true;
-	double started = kube_mono();
+	double started = clk_mono();
 
 	if (snapshot(k, &set, &retry) < 0 || rec_converge(&k->rec, &set, &res) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
@@ -247,7 +247,7 @@ static bool pass(struct kube_controller *k)
 	retry = retry || failed || res.blocked > 0;
 	metrics_set_vm_phases(k->o.metrics, set.vms, set.n_vms);
 cleanup:
-	metrics_on_reconcile(k->o.metrics, kube_mono() - started, failed);
+	metrics_on_reconcile(k->o.metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
 	return retry;
 }
@@ -376,7 +376,7 @@ static void on_stopped_leading(void *opaque)
 
 static int start_informers(struct kube_controller *k, char *err, size_t errlen)
 {
-	double deadline = kube_mono() + KUBE_CONTROLLER_SYNC_TIMEOUT_S;
+	double deadline = clk_mono() + KUBE_CONTROLLER_SYNC_TIMEOUT_S;
 
 	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++) {
 		bool migrations = kube_controller_kinds[i] == &kube_res_migration;
@@ -389,7 +389,7 @@ static int start_informers(struct kube_controller *k, char *err, size_t errlen)
 		}
 	}
 	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++) {
-		double left = deadline - kube_mono();
+		double left = deadline - clk_mono();
 		if (!kube_informer_wait_synced(k->inf[i], left > 0 ? left : 0)) {
 			snprintf(err, errlen, "%s not listed within %d s (is the CRD installed? see the log)",
 				 kube_controller_kinds[i]->plural, KUBE_CONTROLLER_SYNC_TIMEOUT_S);

@@ -1,5 +1,6 @@
 /* kube_events: events.k8s.io/v1 Events about drover's objects (kubectl describe shows them). */
 #include "controller/kube/kube_events.h"
+#include "reconcile/clk.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ json_t *kube_event_build(const struct kube_event *ev)
 	/* client-go's naming: the object's name and the time in hex, unique enough per object. */
 	snprintf(ev_name, sizeof(ev_name), "%.200s.%llx", name,
 		 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
-	kube_now_micro(when, sizeof(when));
+	clk_rfc3339_micro(when, sizeof(when));
 	ref = json_pack("{s:s, s:s, s:s}", "kind", kind, "name", name, "namespace", ns ? ns : "default");
 	if (!ref)
 		return NULL;

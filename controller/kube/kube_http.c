@@ -2,6 +2,7 @@
  * reasons, bounded retries on 429/5xx, stoppable transfers. The token is never logged. */
 #include "controller/kube/kube_http.h"
 #include "controller/kube/kube_stream.h"
+#include "reconcile/clk.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -71,10 +72,10 @@ static bool stopped(const struct kube_client *c, const int *stop)
 
 int kube_sleep(const struct kube_client *c, double seconds, const int *stop)
 {
-	double end = kube_mono() + seconds;
+	double end = clk_mono() + seconds;
 
 	while (!stopped(c, stop)) {
-		double left = end - kube_mono();
+		double left = end - clk_mono();
 		struct timespec ts;
 
 		if (left <= 0)
@@ -187,7 +188,7 @@ static int auth_header(struct kube_client *c, char *hdr, size_t len)
 	if (stat(c->cfg.token_file, &st) == 0 &&
 	    (!c->token || st.st_mtim.tv_sec != c->token_mtime.tv_sec ||
 	     st.st_mtim.tv_nsec != c->token_mtime.tv_nsec || st.st_size != c->token_size ||
-	     kube_mono() - c->token_read_at > TOKEN_REREAD_S)) {
+	     clk_mono() - c->token_read_at > TOKEN_REREAD_S)) {
 		size_t n = 0;
 		char *tok = kube_read_file(c->cfg.token_file, &n);
 
@@ -199,7 +200,7 @@ static int auth_header(struct kube_client *c, char *hdr, size_t len)
 			c->token = tok;
 			c->token_mtime = st.st_mtim;
 			c->token_size = st.st_size;
-			c->token_read_at = kube_mono();
+			c->token_read_at = clk_mono();
 		}
 	}
 	if (c->token && strlen(c->token) < TOKEN_MAX && strlen(c->token) + 32 < len) {
@@ -445,7 +446,7 @@ int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_r
 	}
 	for (int attempt = 0; attempt <= max; attempt++) {
 		struct xfer x = { .c = c, .stop = call->stop, .retry_after = -1 };
-		double t0 = kube_mono(), pause;
+		double t0 = clk_mono(), pause;
 
 		json_decref(out->body);
 		out->body = NULL;
@@ -454,7 +455,7 @@ int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_r
 		rc = perform(c, call->method, call->path, body, call->content_type, timeout, &x, out);
 		free(x.data);
 		kube_logf(c, KUBE_LOG_DEBUG, "%s %s -> %ld (%.0f ms)", call->method, call->path, out->code,
-			  (kube_mono() - t0) * 1000);
+			  (clk_mono() - t0) * 1000);
 		if (rc == 0 && !retryable(out->code))
 			break;
 		if (rc < 0 && (strcmp(call->method, "GET") != 0 || stopped(c, call->stop)))

@@ -2,6 +2,7 @@
  * replica of several acts. Updates carry the resourceVersion: when two candidates race,
  * the API server's 409 picks one. */
 #include "controller/kube/kube_lease.h"
+#include "reconcile/clk.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,14 +30,6 @@ void kube_lease_options_default(struct kube_lease_options *o)
 	o->retry_period_s = 2;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One request of the election: no retries of its own (the loop retries), and a timeout
  * well inside the renew deadline. */
 static int lease_call(struct kube_lease *l, const char *method, const char *path, const json_t *body,
@@ -55,7 +48,7 @@ static int set_times(json_t *spec, const char *holder, int duration, bool acquir
 {
 	char now[40];
 
-	kube_now_micro(now, sizeof(now));
+	clk_rfc3339_micro(now, sizeof(now));
 	if (json_object_set_new(spec, "holderIdentity", json_string(holder)) < 0 ||
 	    json_object_set_new(spec, "leaseDurationSeconds", json_integer(duration)) < 0 ||
 	    json_object_set_new(spec, "renewTime", json_string(now)) < 0)
@@ -110,8 +103,8 @@ static int try_acquire_or_renew(struct kube_lease *l, double limit_s)
 	}
 	holder = json_string_value(json_object_get(spec, "holderIdentity"));
 	renew = json_string_value(json_object_get(spec, "renewTime"));
-	if (holder && *holder && strcmp(holder, l->id) != 0 && renew && kube_parse_time(renew, &renewed) == 0 &&
-	    renewed + (double)json_integer_value(json_object_get(spec, "leaseDurationSeconds")) > wall_now())
+	if (holder && *holder && strcmp(holder, l->id) != 0 && renew && clk_parse_rfc3339(renew, &renewed) == 0 &&
+	    renewed + (double)json_integer_value(json_object_get(spec, "leaseDurationSeconds")) > clk_wall())
 		goto cleanup;   /* held by another candidate, and not expired */
 	if (set_times(spec, l->id, duration, !holder || strcmp(holder, l->id) != 0) < 0)
 		goto cleanup;
@@ -183,11 +176,11 @@ static void *lease_main(void *arg)
 			continue;
 		}
 		set_leader(l, true);
-		last_renew = kube_mono();
+		last_renew = clk_mono();
 		while (!stopping(l)) {
 			/* Every wait and request ends by the renew deadline, so leadership is given up
 			 * before the lease (longer than the deadline) can pass to another candidate. */
-			double left = last_renew + l->o.renew_deadline_s - kube_mono();
+			double left = last_renew + l->o.renew_deadline_s - clk_mono();
 
 			if (left <= 0) {
 				set_leader(l, false);
@@ -195,9 +188,9 @@ static void *lease_main(void *arg)
 			}
 			if (kube_sleep(l->c, l->o.retry_period_s < left ? l->o.retry_period_s : left, &l->stop) < 0)
 				break;
-			left = last_renew + l->o.renew_deadline_s - kube_mono();
+			left = last_renew + l->o.renew_deadline_s - clk_mono();
 			if (left > 0 && try_acquire_or_renew(l, left) == 0)
-				last_renew = kube_mono();
+				last_renew = clk_mono();
 		}
 	}
 	return NULL;

@@ -1,6 +1,5 @@
 /* kube_obj: Kubernetes API paths, resources, object metadata and API time formats. */
 #include "controller/kube/kube_obj.h"
-#include "reconcile/clk.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -12,31 +11,6 @@ const struct kube_resource kube_res_host = { "drover.io", "v1alpha1", "hosts", "
 const struct kube_resource kube_res_migration = { "drover.io", "v1alpha1", "migrations", "Migration", true, true };
 const struct kube_resource kube_res_lease = { "coordination.k8s.io", "v1", "leases", "Lease", true, false };
 const struct kube_resource kube_res_event = { "events.k8s.io", "v1", "events", "Event", true, false };
-
-double kube_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void kube_now_micro(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-}
-
-int kube_parse_time(const char *s, double *out)
-{
-	return clk_parse_rfc3339(s, out);
-}
 
 /* ---- paths and objects ---- */
 

@@ -39,15 +39,4 @@ const char *kube_obj_name(const json_t *obj);
 const char *kube_obj_rv(const json_t *obj);
 json_int_t kube_obj_generation(const json_t *obj);
 
-/* The current UTC time as a MicroTime ("2006-01-02T15:04:05.000000Z") into @buf (>= 32
- * bytes). This function can't fail. */
-void kube_now_micro(char *buf, size_t len);
-
-/* Parses an RFC 3339 time ("...Z" or "+hh:mm", fractions allowed) into seconds since the
- * epoch. Returns 0, or -1 when @s is not one. */
-int kube_parse_time(const char *s, double *out) KUBE_WUR;
-
-/* Seconds on CLOCK_MONOTONIC. This function can't fail. */
-double kube_mono(void);
-
 #endif

@@ -1,6 +1,7 @@
 /* kube_queue: a work queue of string keys ("namespace/name"), deduplicated and
  * level-triggered, with per-key exponential backoff — client-go's rate-limited workqueue. */
 #include "controller/kube/kube_queue.h"
+#include "reconcile/clk.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -42,14 +43,6 @@ void kube_queue_options_default(struct kube_queue_options *o)
 	o->base_delay_s = 0.005;
 	o->max_delay_s = 1000;
 	o->max_keys = 100000;
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct kube_queue *kube_queue_new(const struct kube_queue_options *o)
@@ -196,7 +189,7 @@ static int add_after_locked(struct kube_queue *q, const char *key, double delay_
 		add_locked(q, it);
 		return 0;
 	}
-	at = mono() + delay_s;
+	at = clk_mono() + delay_s;
 	if (it->ready_at > 0) {
 		if (at < it->ready_at)
 			it->ready_at = at;
@@ -306,13 +299,13 @@ static double fire_delayed(struct kube_queue *q, double now)
 
 int kube_queue_get(struct kube_queue *q, double timeout_s, char *key, size_t len)
 {
-	double deadline = mono() + (timeout_s > 0 ? timeout_s : 0);
+	double deadline = clk_mono() + (timeout_s > 0 ? timeout_s : 0);
 	struct item *it;
 	int rc = 0;
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		double now = mono(), next = fire_delayed(q, now), until = deadline;
+		double now = clk_mono(), next = fire_delayed(q, now), until = deadline;
 		struct timespec ts;
 
 		if (q->head)

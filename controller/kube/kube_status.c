@@ -2,6 +2,7 @@
  * the /status subresource, optimistic updates with resourceVersion (409 → re-read, retry),
  * finalizers, and metav1.Condition lists. */
 #include "controller/kube/kube_status.h"
+#include "reconcile/clk.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -233,7 +234,7 @@ int kube_condition_set(json_t *conditions, const char *type, const char *status,
 			return -1;
 	}
 	/* metav1.Condition wants seconds, RFC 3339. */
-	kube_now_micro(now, sizeof(now));
+	clk_rfc3339_micro(now, sizeof(now));
 	snprintf(now + 19, sizeof(now) - 19, "Z");
 	if (!old_status || strcmp(old_status, status) != 0)
 		if (json_object_set_new(cond, "lastTransitionTime", json_string(now)) < 0)

@@ -3,6 +3,7 @@
  * Gone — keeping a thread-safe cache of the objects keyed "namespace/name". */
 #include "controller/kube/kube_watch.h"
 #include "controller/kube/kube_stream.h"
+#include "reconcile/clk.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -337,7 +338,7 @@ static void *informer_main(void *arg)
 	while (!__atomic_load_n(&inf->stop, __ATOMIC_SEQ_CST)) {
 		enum watch_end end = WATCH_FAILED;
 		unsigned events = 0;
-		double t0 = kube_mono();
+		double t0 = clk_mono();
 
 		if (!need_list || relist(inf) == 0) {
 			need_list = false;
@@ -354,7 +355,7 @@ static void *informer_main(void *arg)
 			need_list = true;
 			continue;
 		}
-		if (end == WATCH_ENDED && (events > 0 || kube_mono() - t0 > 1.0)) {
+		if (end == WATCH_ENDED && (events > 0 || clk_mono() - t0 > 1.0)) {
 			backoff = inf->o.backoff_base_s;
 			continue;
 		}
@@ -436,13 +437,13 @@ void kube_informer_free(struct kube_informer *inf)
 
 bool kube_informer_wait_synced(struct kube_informer *inf, double timeout_s)
 {
-	double end = kube_mono() + timeout_s;
+	double end = clk_mono() + timeout_s;
 	bool synced;
 
 	pthread_mutex_lock(&inf->lock);
-	while (!inf->synced && kube_mono() < end) {
+	while (!inf->synced && clk_mono() < end) {
 		struct timespec ts;
-		double until = kube_mono() + 0.1 < end ? kube_mono() + 0.1 : end;
+		double until = clk_mono() + 0.1 < end ? clk_mono() + 0.1 : end;
 
 		ts.tv_sec = (time_t)until;
 		ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);

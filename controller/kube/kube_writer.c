@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "controller/kube/kube_status.h"
+#include "reconcile/clk.h"
 
 #define KUBE_WRITER_KEY_MAX 600
 #define KUBE_WRITER_IDLE_WAIT_S 1.0
@@ -215,7 +216,7 @@ int kube_writer_event(struct kube_writer *w, const struct kube_event *ev)
  * *@wait_s set to when the next one is due. */
 static bool take_status(struct kube_writer *w, struct kube_writer_job *j, double *wait_s)
 {
-	double now = kube_mono();
+	double now = clk_mono();
 	const char *key;
 	json_t *e;
 
@@ -310,7 +311,7 @@ static void finish_status(struct kube_writer *w, const struct kube_writer_job *j
 	if (json_is_true(json_object_get(e, "pending")))
 		return;
 	json_object_set_new(e, "pending", json_true());
-	json_object_set_new(e, "after", json_real(kube_mono() +
+	json_object_set_new(e, "after", json_real(clk_mono() +
 						  (backoff < KUBE_WRITER_BACKOFF_CAP_S ? backoff : KUBE_WRITER_BACKOFF_CAP_S)));
 	w->n_pending++;
 }

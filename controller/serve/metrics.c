@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "controller/kube/kube_obj.h"
+#include "reconcile/clk.h"
 
 /* ---- what there is ---- */
 
@@ -272,7 +273,7 @@ void metrics_free(struct metrics *m)
 static double span_seconds(const char *start, const char *end)
 {
 	double a, b;
-	if (kube_parse_time(start, &a) < 0 || kube_parse_time(end, &b) < 0 || b < a)
+	if (clk_parse_rfc3339(start, &a) < 0 || clk_parse_rfc3339(end, &b) < 0 || b < a)
 		return NAN;
 	return b - a;
 }
