@@ -18,8 +18,10 @@ int cli_apply(int argc, char **argv);
 /* Prints the status recorded in the state dir (table, json or yaml); exit 0, or 1 on error. */
 int cli_status(int argc, char **argv);
 
-/* The controller over a directory of manifests; runs until SIGTERM/SIGINT. */
+/* The controller: over a directory of manifests, or over the Kubernetes API (cli_run_kube)
+ * when cli_wants_api says so; runs until SIGTERM/SIGINT. */
 int cli_run(int argc, char **argv);
+int cli_run_kube(int argc, char **argv);
 
 /* Sets (drain) or clears (undrain) a Host's spec.drain: through the Kubernetes API, or in
  * directory mode as an override record in the state dir. Exit 0, or 1 with the problem. */

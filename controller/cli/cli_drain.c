@@ -97,8 +97,7 @@ static int drain_dir(const char *cmd, const char *state_dir, const char *ns, con
 static int run(const char *cmd, const char *usage, bool drain, int argc, char **argv)
 {
 	struct cli_opts o;
-	const char *in_cluster = getenv("KUBERNETES_SERVICE_HOST");
-	bool dir_given = cli_opt_given(argc, argv, "--state-dir");
+	int api = cli_wants_api(cmd, argc, argv, "--state-dir");
 
 	if (cli_parse(cmd, usage, CLI_OPT_STATE_DIR | CLI_OPT_KUBECONFIG | CLI_OPT_NAMESPACE, argc,
 		      argv, &o) < 0)
@@ -108,17 +107,15 @@ static int run(const char *cmd, const char *usage, bool drain, int argc, char **
 			o.n_args, usage);
 		return 1;
 	}
-	if (o.kubeconfig && dir_given) {
-		fprintf(stderr, "drover %s: --state-dir and --kubeconfig exclude each other\n", cmd);
+	if (api < 0)
 		return 1;
-	}
 	const char *ns = o.namespace ? o.namespace : "default", *name = o.args[0];
 	if (!crd_valid_dns_label(name) || !crd_valid_dns_label(ns)) {
 		fprintf(stderr, "drover %s: host \"%s\" in namespace \"%s\": not a valid name "
 			"(lower-case letters, digits and '-', at most 63)\n", cmd, name, ns);
 		return 1;
 	}
-	if (o.kubeconfig || (!dir_given && in_cluster && *in_cluster))
+	if (api)
 		return drain_api(cmd, o.kubeconfig, ns, name, drain);
 	return drain_dir(cmd, o.state_dir, ns, name, drain);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controller/cli/cli.h"
 #include "controller/cli/cli_opts.h"
 #include "controller/serve/httpd.h"
 #include "controller/kube/kube_config.h"
@@ -49,20 +50,6 @@ static void client_log(void *opaque, enum kube_log_level level, const char *line
 
 	(void)opaque;
 	log_kv(names[level <= KUBE_LOG_ERROR ? level : KUBE_LOG_ERROR], line, "component", "kube", NULL);
-}
-
-bool cli_run_kube_wanted(int argc, char **argv)
-{
-	bool dir = false;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--kubeconfig") || !strncmp(argv[i], "--kubeconfig=", 13))
-			return true;
-		if (!strcmp(argv[i], "--dir") || !strncmp(argv[i], "--dir=", 6))
-			dir = true;
-	}
-	const char *in_cluster = getenv("KUBERNETES_SERVICE_HOST");
-	return !dir && in_cluster && *in_cluster;
 }
 
 /* Takes this mode's options out of @argv (compacting it). Returns 0, or -1 after saying

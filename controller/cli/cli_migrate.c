@@ -242,7 +242,6 @@ int cli_migrate(int argc, char **argv)
 	struct kube_config cfg = {0};
 	struct target t = {0};
 	char name[64], err[512];
-	const char *in_cluster = getenv("KUBERNETES_SERVICE_HOST");
 	json_t *obj = NULL;
 	int rc = 1;
 
@@ -255,11 +254,9 @@ int cli_migrate(int argc, char **argv)
 		return 1;
 	}
 	const char *vm = o.args[0];
-	bool api = o.kubeconfig || (in_cluster && *in_cluster && !cli_opt_given(argc, argv, "--state-dir"));
-	if (o.kubeconfig && cli_opt_given(argc, argv, "--state-dir")) {
-		fprintf(stderr, "drover migrate: --state-dir and --kubeconfig exclude each other\n");
+	int api = cli_wants_api("migrate", argc, argv, "--state-dir");
+	if (api < 0)
 		return 1;
-	}
 	if (api && (kube_config_auto(o.kubeconfig, &cfg, err, sizeof(err)) < 0 ||
 		    kube_client_new(&cfg, NULL, &t.kube, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "drover migrate: %s\n", err);

@@ -192,3 +192,16 @@ bool cli_opt_given(int argc, char **argv, const char *name)
 			return true;
 	return false;
 }
+
+int cli_wants_api(const char *cmd, int argc, char **argv, const char *local_flag)
+{
+	bool kubeconfig = cli_opt_given(argc, argv, "--kubeconfig");
+	bool local = cli_opt_given(argc, argv, local_flag);
+	const char *in_cluster = getenv("KUBERNETES_SERVICE_HOST");
+
+	if (kubeconfig && local) {
+		fprintf(stderr, "drover %s: %s and --kubeconfig exclude each other\n", cmd, local_flag);
+		return -1;
+	}
+	return kubeconfig || (!local && in_cluster && *in_cluster);
+}

@@ -59,4 +59,11 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
  * default from a choice). This function can't fail. */
 bool cli_opt_given(int argc, char **argv, const char *name);
 
+/* The one rule for "the Kubernetes API or a directory?": the API when --kubeconfig is
+ * given, or inside a pod (KUBERNETES_SERVICE_HOST set) unless @local_flag (--state-dir,
+ * --dir) is given; the directory otherwise. Returns 1 for the API, 0 for the directory,
+ * or -1 after saying on stderr that --kubeconfig and @local_flag exclude each other. */
+int cli_wants_api(const char *cmd, int argc, char **argv, const char *local_flag)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -275,10 +275,10 @@ int cli_run(int argc, char **argv)
 	struct rec r;
 	struct httpd *http = NULL;
 	char err[512];
-	int rc = 1, lock;
+	int rc = 1, lock, api = cli_wants_api("run", argc, argv, "--dir");
 
-	if (cli_run_kube_wanted(argc, argv))
-		return cli_run_kube(argc, argv);
+	if (api)
+		return api < 0 ? 1 : cli_run_kube(argc, argv);
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
 						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT,
 		      argc, argv, &o) < 0)

@@ -55,12 +55,4 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s);
 /* Frees the controller after kube_controller_stop; accepts NULL. */
 void kube_controller_free(struct kube_controller *k);
 
-/* The command: `drover run --kubeconfig FILE [...]`, or `drover run` in a pod. Returns the
- * process exit code. */
-int cli_run_kube(int argc, char **argv);
-
-/* True when `drover run @argv` means the Kubernetes mode: --kubeconfig given, or neither
- * --dir nor --kubeconfig with KUBERNETES_SERVICE_HOST set. This function can't fail. */
-bool cli_run_kube_wanted(int argc, char **argv);
-
 #endif
