@@ -19,8 +19,9 @@
 	"drover run [--kubeconfig FILE] [--namespace NS] [--lease-namespace NS] [--id ID] "      \
 	"[--lease-duration SECONDS] [--max-migrations N] [--max-outbound N] "                   \
 	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
-/* On SIGTERM the worker aborts running migrations and ends; if it does not by then, the
- * process exits anyway (a restart at any moment is safe). */
+/* On SIGTERM the worker finishes its pass (it never waits for a job) and ends; if it does
+ * not by then, the process exits anyway (a restart at any moment is safe). Moves under
+ * way are never aborted by a stop: the next leader takes them over. */
 #define KUBE_STOP_WAIT_S 20
 /* Once leadership is lost another replica may lead within lease - renew deadline seconds. */
 #define KUBE_LOST_WAIT_S 3
@@ -173,6 +174,15 @@ static int run(struct kube_client *c, struct kube_controller_options *ko, struct
 	if (!kube_controller_stop(k, lost ? KUBE_LOST_WAIT_S : KUBE_STOP_WAIT_S)) {
 		log_kv("error", "the worker did not stop in time: exiting now", NULL);
 		_exit(1);
+	}
+	size_t left = kube_controller_handover(k);
+	if (left) {
+		/* Not aborted: the source's libvirtd carries each move on, and the next leader
+		 * takes it over and writes its end. */
+		log_kv("info", "stopped: actions under way are left to the next leader", "running",
+		       LOG_INT(left), NULL);
+		fflush(stdout);
+		_exit(lost ? 1 : 0);
 	}
 	kube_client_stop(c);
 	kube_controller_free(k);

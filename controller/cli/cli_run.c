@@ -1,10 +1,10 @@
 /* cli_run: `drover run --dir PATH` — the controller over a directory of manifests.
  * It reconciles when a manifest changes (inotify), when libvirt reports a domain
- * lifecycle event or a lost connection, and periodically, until SIGTERM/SIGINT. */
+ * lifecycle event or a lost connection, when an action ends, and periodically, until
+ * SIGTERM/SIGINT; then it exits at once, leaving the actions under way to the next drover. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +30,8 @@
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
 #define RUN_DEBOUNCE_S 0.1
-/* One round per pass: the manifests are read again before every round, so a change
- * (an undrain, say) stops new moves as soon as the ones under way have finished. */
-#define RUN_ROUNDS 1
-/* A pass that changed nothing is followed by the next one no sooner than this: a storm of
- * libvirt events (a flapping connection) cannot spin the controller. */
+/* A pass is followed by the next one no sooner than this: a storm of libvirt events (a
+ * flapping connection) cannot spin the controller. */
 #define RUN_MIN_GAP_S 1.0
 
 /* Written by the signal handler and libvirt's event thread; read by the loop. */
@@ -56,14 +53,11 @@ static void on_signal(int sig)
 	poke();
 }
 
-/* Counts libvirt's wake-ups, so a pass knows whether one came while it ran. */
-static int libvirt_events;
-
+/* A libvirt event on a host, or (@host NULL) an action's end: a pass follows. */
 static void on_libvirt_event(void *opaque, const char *host)
 {
 	(void)opaque;
 	(void)host;
-	__atomic_add_fetch(&libvirt_events, 1, __ATOMIC_SEQ_CST);
 	poke();
 }
 
@@ -121,57 +115,53 @@ static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd
 	return rc;
 }
 
-/* One reconcile: load, then one round of observe, plan and act. Invalid manifests change
- * nothing: the errors are printed and the pass is skipped. Returns true when the pass got
- * something done and more remains, so the next pass should follow at once. */
+/* What a pass leaves to do with its set, called by rec_pass under its lock. */
+struct pass_end {
+	const struct cli_opts *o;
+	size_t vms;
+};
+
+static void after_pass(void *opaque, const struct crd_set *set)
+{
+	struct pass_end *e = opaque;
+
+	(void)ovr_forget_finished(e->o->state_dir, set);
+	(void)state_prune_migrations(e->o->state_dir, set, STATE_KEEP_FINISHED);
+	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
+	e->vms = set->n_vms;
+}
+
+/* One pass: load, observe, plan, dispatch — it never waits for an action, so a new VM, a
+ * stop or a cancel is acted on while moves run. Invalid manifests change nothing: the
+ * errors are printed and the pass is skipped. Returns true when a pass right now would find
+ * more to do. */
 static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 {
-	bool more = false;
 	struct crd_set set = {0};
 	struct rec_result res;
+	struct pass_end e = {.o = o};
 	double started = clk_mono();
-	bool failed = true;
+	bool failed = true, again = false;
 
 	if (load_desired(o, OVR_UNFINISHED, &set) < 0)
 		goto cleanup;
-	if (rec_converge(r, &set, &res) < 0) {
+	if (rec_pass(r, &set, &res, after_pass, &e) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
-	(void)ovr_forget_finished(o->state_dir, &set);
-	(void)state_prune_migrations(o->state_dir, &set, STATE_KEEP_FINISHED);
-	log_kv("info", "reconciled", "vms", LOG_INT(set.n_vms), "done", LOG_INT(res.actions_done),
+	log_kv("info", "reconciled", "vms", LOG_INT(e.vms), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
-	       "converged", res.converged ? "true" : "false", NULL);
+	       "running", LOG_INT(res.running), "converged", res.converged ? "true" : "false",
+	       NULL);
 	failed = res.actions_failed > 0;
-	more = res.actions_done > 0 && !res.converged;
-	metrics_set_vm_phases(run_metrics, set.vms, set.n_vms);
+	again = res.again;
 cleanup:
 	metrics_on_reconcile(run_metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
-	return more;
+	return again;
 }
 
-/* A pass runs in a thread of its own, so the loop keeps watching the manifests while a
- * move is under way: a Migration removed or cancelled meanwhile is aborted at once. */
-struct pass {
-	struct rec *r;
-	const struct cli_opts *o;
-	pthread_t thread;
-	bool more;
-	int done;                 /* set (atomically) by the pass when it ends */
-};
-
-static void *pass_thread(void *arg)
-{
-	struct pass *p = arg;
-	p->more = reconcile_once(p->r, p->o);
-	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
-	poke();
-	return NULL;
-}
-
-/* The manifests changed while a pass runs: abort the moves of Migrations they withdrew. */
+/* The manifests changed: abort the moves of Migrations they withdrew, at once. */
 static void cancel_withdrawn(struct rec *r, const struct cli_opts *o)
 {
 	struct crd_set set = {0};
@@ -237,35 +227,6 @@ static int setup_signals(void)
 	return 0;
 }
 
-/* What should follow a pass. */
-enum next { NEXT_WAIT = 0, NEXT_NOW, NEXT_SOON };
-
-/* Runs one pass in its thread and watches meanwhile. Returns NEXT_NOW when the pass got
- * something done and more remains, NEXT_SOON when something changed while it ran,
- * NEXT_WAIT otherwise. */
-static enum next run_pass(struct rec *r, const struct cli_opts *o, struct dirwatch *w,
-			  struct dirwatch *ow, const char *odir)
-{
-	struct pass p = {.r = r, .o = o};
-	int events = __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST);
-	bool changed = false;
-
-	if (pthread_create(&p.thread, NULL, pass_thread, &p) != 0) {
-		p.more = reconcile_once(r, o); /* no thread to be had: no cancel while it runs */
-	} else {
-		while (!__atomic_load_n(&p.done, __ATOMIC_SEQ_CST) && !stopping)
-			if (wait_for_work(w, o->dir, ow, odir, RUN_RESYNC_S) == WOKE_MANIFESTS) {
-				cancel_withdrawn(r, o);
-				changed = true;
-			}
-		/* On a signal the pass finishes what it started: the join waits for it. */
-		pthread_join(p.thread, NULL);
-	}
-	/* A libvirt event during the pass (a guest killed behind drover's back, say). */
-	changed = changed || __atomic_load_n(&libvirt_events, __ATOMIC_SEQ_CST) != events;
-	return p.more ? NEXT_NOW : changed ? NEXT_SOON : NEXT_WAIT;
-}
-
 int cli_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -311,8 +272,6 @@ int cli_run(int argc, char **argv)
 		goto cleanup;
 	}
 	ds.dir = o.state_dir;
-	o.rec.max_rounds = RUN_ROUNDS;
-	o.rec.wait_in_flight = false; /* a controller waits for events, not inside a pass */
 	struct rec_sink sink = state_sink(&ds);
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
@@ -327,18 +286,30 @@ int cli_run(int argc, char **argv)
 	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
 	while (!stopping) {
 		double started = clk_mono();
-		enum next next = run_pass(&r, &o, &w, &ow, odir);
+		bool more = reconcile_once(&r, &o);
 		httpd_set_ready(http, true);
-		if (next == NEXT_SOON && clk_mono() - started < RUN_MIN_GAP_S)
-			clk_sleep(RUN_MIN_GAP_S - (clk_mono() - started));
-		if (next != NEXT_WAIT)
+		if (more || stopping)
 			continue;
-		/* Until the resync, or sooner when a backed-off action is due again. */
+		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
+		 * backed-off action is due again. */
 		double due = rec_retry_due_in(&r);
-		wait_for_work(&w, o.dir, &ow, odir,
-			      due >= 0 && due < RUN_RESYNC_S ? due + 0.1 : RUN_RESYNC_S);
+		if (wait_for_work(&w, o.dir, &ow, odir, due >= 0 && due < RUN_RESYNC_S ? due + 0.1
+				  : RUN_RESYNC_S) == WOKE_MANIFESTS)
+			cancel_withdrawn(&r, &o);
+		double since = clk_mono() - started;
+		if (!stopping && since < RUN_MIN_GAP_S)
+			clk_sleep(RUN_MIN_GAP_S - since);
 	}
 	log_kv("info", "stopping", NULL);
+	size_t left = rec_handover(&r);
+	if (left) {
+		/* Not aborted: a live move runs on in the source's libvirtd and the next drover
+		 * takes it over; a cold move is finished or rolled back by its crash rules. */
+		log_kv("info", "stopped: actions under way are left to the next drover", "running",
+		       LOG_INT(left), NULL);
+		fflush(stdout);
+		_exit(0);
+	}
 	rc = 0;
 	rec_free(&r);
 cleanup:

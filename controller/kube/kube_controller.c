@@ -225,31 +225,57 @@ static void release_ended(struct kube_controller *k, const struct crd_set *set)
 	}
 }
 
-/* One reconcile of the whole set. Returns true when it should be retried with backoff. */
+/* What a pass leaves to say about its set, called by rec_pass under its lock. */
+struct pass_end {
+	struct kube_controller *k;
+	size_t hosts, vms, migrations;
+};
+
+static void after_pass(void *opaque, const struct crd_set *set)
+{
+	struct pass_end *e = opaque;
+
+	release_ended(e->k, set);
+	metrics_set_vm_phases(e->k->o.metrics, set->vms, set->n_vms);
+	e->hosts = set->n_hosts;
+	e->vms = set->n_vms;
+	e->migrations = set->n_migrations;
+}
+
+/* One pass over the whole set: it dispatches and does not wait for the jobs, whose ends
+ * wake the queue. Returns true when it should be retried with backoff. */
 static bool pass(struct kube_controller *k)
 {
 	struct crd_set set = {0};
 	struct rec_result res = {0};
+	struct pass_end e = {.k = k};
 	bool retry = false, failed = true;
 	double started = clk_mono();
 
-	if (snapshot(k, &set, &retry) < 0 || rec_converge(&k->rec, &set, &res) < 0) {
+	if (snapshot(k, &set, &retry) < 0 || rec_pass(&k->rec, &set, &res, after_pass, &e) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		retry = true;
 		goto cleanup;
 	}
-	release_ended(k, &set);
-	log_kv("info", "reconciled", "hosts", LOG_INT(set.n_hosts), "vms", LOG_INT(set.n_vms),
-	       "migrations", LOG_INT(set.n_migrations), "done", LOG_INT(res.actions_done),
+	log_kv("info", "reconciled", "hosts", LOG_INT(e.hosts), "vms", LOG_INT(e.vms),
+	       "migrations", LOG_INT(e.migrations), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
-	       "converged", res.converged ? "true" : "false", NULL);
+	       "running", LOG_INT(res.running), "converged", res.converged ? "true" : "false",
+	       NULL);
 	failed = res.actions_failed > 0;
-	retry = retry || failed || res.blocked > 0;
-	metrics_set_vm_phases(k->o.metrics, set.vms, set.n_vms);
+	retry = retry || failed || res.blocked > 0 || res.again;
 cleanup:
 	metrics_on_reconcile(k->o.metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
 	return retry;
+}
+
+static bool stopping(struct kube_controller *k)
+{
+	pthread_mutex_lock(&k->lock);
+	bool s = k->stopping;
+	pthread_mutex_unlock(&k->lock);
+	return s;
 }
 
 static void *worker_main(void *arg)
@@ -261,7 +287,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		int got = kube_queue_get(k->q, KUBE_CONTROLLER_RESYNC_S, key, sizeof(key));
 
-		if (got < 0 || kube_controller_lost(k) || k->rec.cancel.requested)
+		if (got < 0 || kube_controller_lost(k) || stopping(k))
 			break;
 		bool retry = pass(k);
 		int queued = retry ? kube_queue_add_rate_limited(k->q, KUBE_CONTROLLER_KEY) : 0;
@@ -367,8 +393,9 @@ static void on_stopped_leading(void *opaque)
 	pthread_mutex_unlock(&k->lock);
 	if (stopping)
 		return;
-	/* Another replica may lead soon: stop acting at once. */
-	k->rec.cancel.requested = 1;
+	/* Another replica may lead soon: stop acting at once. Moves under way are not aborted:
+	 * they run on in the source's libvirtd, and the new leader takes them over. */
+	rec_stop(&k->rec);
 	__atomic_store_n(&k->lost, 1, __ATOMIC_SEQ_CST);
 	kube_queue_shutdown(k->q);
 	log_kv("error", "leadership lost: stopping", NULL);
@@ -473,7 +500,7 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 	k->stopping = true;
 	started = k->worker_started;
 	pthread_mutex_unlock(&k->lock);
-	k->rec.cancel.requested = 1;
+	rec_stop(&k->rec);   /* moves under way are left to the next leader, not aborted */
 	if (k->q)
 		kube_queue_shutdown(k->q);
 	if (started) {
@@ -489,6 +516,11 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
 		kube_informer_stop(k->inf[i]);
 	return true;
+}
+
+size_t kube_controller_handover(struct kube_controller *k)
+{
+	return k->rec_ok ? rec_handover(&k->rec) : 0;
 }
 
 void kube_controller_free(struct kube_controller *k)

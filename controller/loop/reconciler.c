@@ -1,5 +1,5 @@
-/* reconciler: observe, plan, write status, execute — one pass, and the loop that
- * converges. */
+/* reconciler: observe, plan, write status, dispatch — one pass, and the loop that
+ * converges. Actions run as jobs in threads of their own; a pass never waits for them. */
 #include "controller/loop/reconciler.h"
 
 #include <stdio.h>
@@ -10,7 +10,33 @@
 #include "reconcile/observe.h"
 #include "reconcile/status.h"
 
+/* apply: how long a converge waits for a job to end before it looks again. */
 #define REC_WAIT_S 1.0
+
+/* One pass's desired set and plan, shared by the jobs it dispatched (their actions and VMs
+ * point into it): whoever lets go last frees it. @refs is guarded by the reconciler's lock. */
+struct rec_snapshot {
+	struct crd_set *set;
+	struct crd_set owned;     /* the set, when the snapshot owns it (rec_pass) */
+	struct plan plan;
+	int refs;
+};
+
+struct rec_job {
+	struct rec *r;
+	struct rec_snapshot *snap;    /* a reference: @a and its VM live there */
+	const struct plan_action *a;
+	struct crd_vm *vm;            /* a->vm, the snapshot's own (writable) copy */
+	struct crd_migration *mig;    /* the record of a move: a user's Migration, or @own */
+	struct crd_migration own;     /* drover's record of a move it decided itself */
+	struct exec_ctx ctx;
+	struct exec_conns conns;
+	struct exec_move move;
+	struct mig_cancel cancel;     /* this job's own abort (a cancelled Migration) */
+	char key[RETRY_KEY_MAX];      /* "ns/name" of the VM */
+	char why[1024];
+	int rc;
+};
 
 void rec_options_default(struct rec_options *opt)
 {
@@ -31,6 +57,7 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
 	if (view)
 		r->view = *view;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->job_ended, NULL);
 	lv_pool_init(&r->pool, NULL, NULL);
 	return lv_global_init();
 }
@@ -49,19 +76,83 @@ double rec_retry_due_in(struct rec *r)
 	return due;
 }
 
-void rec_free(struct rec *r)
+/* ---- failures within one converge ---- */
+
+static bool has_failed(const struct rec_failed *f, const char *key)
 {
-	if (!r)
-		return;
-	lv_pool_free(&r->pool);
-	for (size_t i = 0; i < r->n_records; i++)
-		crd_migration_free(&r->records[i].m);
-	free(r->records);
-	r->records = NULL;
-	r->n_records = 0;
-	retry_free(&r->retries);
-	pthread_mutex_destroy(&r->lock);
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->keys[i], key))
+			return true;
+	return false;
 }
+
+/* Best effort: without memory the VM is merely tried again in this converge. */
+static void remember_failure(struct rec_failed *f, const char *key, const char *why)
+{
+	char **keys = realloc(f->keys, (f->n + 1) * sizeof(*keys));
+	char **whys = keys ? realloc(f->why, (f->n + 1) * sizeof(*whys)) : NULL;
+	char *k = strdup(key), *w = strdup(why);
+
+	if (keys)
+		f->keys = keys;
+	if (whys)
+		f->why = whys;
+	if (!keys || !whys || !k || !w) {
+		free(k);
+		free(w);
+		return;
+	}
+	f->keys[f->n] = k;
+	f->why[f->n++] = w;
+}
+
+static void failed_clear(struct rec_failed *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		free(f->why[i]);
+	}
+	free(f->keys);
+	free(f->why);
+	memset(f, 0, sizeof(*f));
+}
+
+static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
+}
+
+/* ---- snapshots ---- */
+
+/* A snapshot of @set (taken over when @take) with one reference, the caller's. Returns
+ * NULL when out of memory (then @set is left as it was). */
+static struct rec_snapshot *snapshot_new(struct crd_set *set, bool take)
+{
+	struct rec_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->set = set;
+	if (take) {
+		s->owned = *set;
+		memset(set, 0, sizeof(*set));
+		s->set = &s->owned;
+	}
+	return s;
+}
+
+/* Lets go of one reference; called with the lock held. The last one frees the snapshot. */
+static void snapshot_put(struct rec_snapshot *s)
+{
+	if (!s || --s->refs > 0)
+		return;
+	plan_free(&s->plan);
+	crd_set_free(&s->owned);
+	free(s);
+}
+
+/* ---- status ---- */
 
 int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
 			 struct plan *plan)
@@ -72,40 +163,26 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 	return plan_compute(set, inv, &r->opt.limits, plan);
 }
 
-/* Records the end of a Migration the planner closed without a move. */
-static void finish_migration(struct rec *r, const struct plan_action *a, const char *now)
+/* The snapshot's own, writable copy of an object the plan points to. */
+static struct crd_vm *set_vm(struct crd_set *set, const struct crd_vm *vm)
 {
-	struct crd_migration *m = (struct crd_migration *)a->migration;
-	struct exec_move mv = {.phase = a->migration_phase, .downtime_ms = -1};
-
-	if (!m)
-		return;
-	snprintf(mv.source, sizeof(mv.source), "%s", m->status.source_host ? m->status.source_host
-					      : a->src ? a->src : "");
-	snprintf(mv.target, sizeof(mv.target), "%s", m->status.target_host ? m->status.target_host
-					      : a->dst ? a->dst : "");
-	snprintf(mv.start_time, sizeof(mv.start_time), "%s", m->status.start_time ? m->status.start_time
-					      : now);
-	snprintf(mv.end_time, sizeof(mv.end_time), "%s", now);
-	snprintf(mv.note, sizeof(mv.note), "%s", a->reason ? a->reason : "");
-	mv.progress = m->status.progress;
-	mv.mode = m->status.mode;
-	if (a->migration_phase == CRD_MIG_SUCCEEDED)
-		mv.progress.percent = 100;
-	if (status_migration_update(&m->status, &mv, m->meta.generation, now) == 0 &&
-	    r->sink.migration)
-		r->sink.migration(r->sink.opaque, m);
+	return &set->vms[vm - set->vms];
 }
 
-/* A user's Migration the plan is about to carry out, or waits to (a limit), is Pending
- * until its move starts. Called with the lock held. */
-static void mark_pending(struct rec *r, const struct plan_action *a, const char *now)
+static struct crd_migration *set_migration(struct crd_set *set, const struct crd_migration *m)
 {
-	struct crd_migration *m = (struct crd_migration *)a->migration;
+	return m ? &set->migrations[m - set->migrations] : NULL;
+}
 
-	if (!m || m->status.phase != CRD_MIG_PHASE_NONE || a->kind == PLAN_BLOCKED)
-		return;
-	if (status_migration_set_phase(&m->status, CRD_MIG_PENDING, now) == 0 && r->sink.migration)
+static void sink_vm(struct rec *r, const struct crd_vm *vm)
+{
+	if (r->sink.vm)
+		r->sink.vm(r->sink.opaque, vm);
+}
+
+static void sink_migration(struct rec *r, const struct crd_migration *m)
+{
+	if (r->sink.migration)
 		r->sink.migration(r->sink.opaque, m);
 }
 
@@ -119,58 +196,71 @@ static void write_vm_status(struct rec *r, struct crd_set *set, const struct inv
 	struct inv_index doms;
 
 	if (inv_index_inventory(&doms, inv) == 0 && acts)
-		for (size_t i = 0; i < set->n_vms; i++) {
-			struct crd_vm *vm = &set->vms[i];
-			if (status_vm_update(vm, acts[i], inv, &doms, now) == 0 && r->sink.vm)
-				r->sink.vm(r->sink.opaque, vm);
-		}
+		for (size_t i = 0; i < set->n_vms; i++)
+			if (status_vm_update(&set->vms[i], acts[i], inv, &doms, now) == 0)
+				sink_vm(r, &set->vms[i]);
 	inv_index_free(&doms);
 	free(acts);
 }
 
-void rec_write_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
-		      const struct plan *plan)
+/* VMs waiting out the backoff of an earlier failure say so, with the failure, until their
+ * next try (a VM failed in this converge keeps its ActionFailed). */
+static void write_backoffs(struct rec *r, struct crd_set *set, const char *now)
 {
+	char key[RETRY_KEY_MAX];
+	double mono = clk_mono();
+
+	for (size_t i = 0; i < set->n_vms; i++) {
+		struct crd_vm *vm = &set->vms[i];
+		vm_key(vm, key, sizeof(key));
+		double left = retry_wait_left(&r->retries, key, mono);
+		if (left > 0 && !has_failed(&r->failed, key) &&
+		    status_vm_backing_off(vm, retry_why(&r->retries, key), left, now) == 0)
+			sink_vm(r, vm);
+	}
+}
+
+/* Writes the status of every object of the snapshot from @inv and its plan. Called with
+ * the lock held. This function can't fail (a status that cannot be built is skipped). */
+static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv)
+{
+	struct crd_set *set = s->set;
 	char now[32];
 
 	clk_rfc3339(now, sizeof(now));
-	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < set->n_hosts; i++) {
 		struct crd_host *h = &set->hosts[i];
-		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 && r->sink.host)
+		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 &&
+		    r->sink.host)
 			r->sink.host(r->sink.opaque, h);
 	}
-	for (size_t i = 0; i < plan->n; i++)
-		if (plan->actions[i].kind == PLAN_FINISH_MIGRATION)
-			finish_migration(r, &plan->actions[i], now);
-		else
-			mark_pending(r, &plan->actions[i], now);
-	write_vm_status(r, set, inv, plan, now);
-	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < s->plan.n; i++) {
+		const struct plan_action *a = &s->plan.actions[i];
+		struct crd_migration *m = set_migration(set, a->migration);
+		if (!m)
+			continue;
+		if (a->kind == PLAN_FINISH_MIGRATION ? status_migration_finish(m, a, now) == 0
+		    : status_migration_pending(m, a, now) > 0)
+			sink_migration(r, m);
+	}
+	write_vm_status(r, set, inv, &s->plan, now);
+	write_backoffs(r, set, now);
 }
 
-/* ---- moves drover records itself ---- */
+/* ---- jobs ---- */
 
-/* The record of the move @a is carrying out (a user's Migration, or one of drover's
- * own, made on first use). Called with the lock held. Returns NULL when out of memory. */
-static struct crd_migration *move_record(struct rec *r, const struct plan_action *a,
-					 const char *now)
+/* A job's record of its move: the user's Migration, or one of drover's own, made on first
+ * use and named after the VM and the time drover decided to move it. Returns NULL when out
+ * of memory. */
+static struct crd_migration *move_record(struct rec_job *job, const char *now)
 {
-	if (a->migration)
-		return (struct crd_migration *)a->migration;
-	for (size_t i = 0; i < r->n_records; i++)
-		if (!strcmp(r->records[i].m.spec.vm_name, a->vm->meta.name) &&
-		    !strcmp(r->records[i].m.meta.namespace, a->vm->meta.namespace) &&
-		    r->records[i].m.status.phase == CRD_MIG_RUNNING)
-			return &r->records[i].m;
-	struct rec_record *grown = realloc(r->records, (r->n_records + 1) * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	r->records = grown;
-	struct crd_migration *m = &r->records[r->n_records].m;
-	memset(m, 0, sizeof(*m));
-	/* web-1-20261123-181351: the VM and when drover decided to move it. */
+	const struct plan_action *a = job->a;
+	struct crd_migration *m = &job->own;
 	char name[64], stamp[16];
+
+	if (job->mig)
+		return job->mig;
+	/* web-1-20261123-181351 */
 	snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s-%.2s%.2s%.2s", now, now + 5, now + 8, now + 11,
 		 now + 14, now + 17);
 	snprintf(name, sizeof(name), "%.46s-%s", a->vm->meta.name, stamp);
@@ -184,28 +274,154 @@ static struct crd_migration *move_record(struct rec *r, const struct plan_action
 	 * the knobs it started with, whatever the VM's policy says by then. */
 	m->spec.knobs = a->knobs;
 	m->spec.knobs.set = CRD_KNOB_ALL;
-	crd_map_free(&m->meta.labels);
 	if (!m->meta.name || !m->meta.namespace || !m->spec.vm_name) {
 		crd_migration_free(m);
 		return NULL;
 	}
-	r->n_records++;
-	return m;
+	return job->mig = m;
 }
 
-struct rec_job {
-	struct rec *r;
-	struct crd_set *set;
-	const struct plan_action *a;
-	struct exec_ctx ctx;
-	struct exec_conns conns;
-	struct exec_move move;
-	char why[1024];
-	int rc;
+/* A move's record changed (phase, progress): its Migration and its VM say so. */
+static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
+{
+	struct rec_job *job = opaque;
+	struct rec *r = job->r;
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	struct crd_migration *m = move_record(job, now);
+	if (m && status_migration_update(&m->status, mv, m->meta.generation, now) == 0) {
+		sink_migration(r, m);
+		if (status_vm_move(job->vm, m, mv) == 0)
+			sink_vm(r, job->vm);
+	}
+	if (r->view.move)
+		r->view.move(r->view.opaque, a, mv);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void running_remove(struct rec *r, const struct rec_job *job)
+{
+	for (size_t i = 0; i < r->n_running; i++)
+		if (r->running[i] == job) {
+			r->running[i] = r->running[--r->n_running];
+			return;
+		}
+}
+
+/* The job's outcome, recorded where the passes find it. Called with the lock held. */
+static void job_settle(struct rec *r, struct rec_job *job)
+{
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	if (job->rc != 0 && job->move.phase == CRD_MIG_CANCELLED) {
+		job->rc = REC_CANCELLED;   /* asked for: no failure, no backoff */
+		r->ended_ok++;
+	} else if (job->rc == 0) {
+		r->ended_ok++;
+		retry_succeeded(&r->retries, job->key);
+	} else {
+		r->ended_failed++;
+		remember_failure(&r->failed, job->key, job->why);
+		retry_failed(&r->retries, job->key, job->why, clk_mono());
+		if (status_vm_action_failed(job->vm, job->why, now) == 0)
+			sink_vm(r, job->vm);
+	}
+	if (r->view.action_done)
+		r->view.action_done(r->view.opaque, job->a, job->rc, job->why);
+}
+
+/* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
+static void *job_thread(void *arg)
+{
+	struct rec_job *job = arg;
+	struct rec *r = job->r;
+
+	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
+			      sizeof(job->why));
+	pthread_mutex_lock(&r->lock);
+	job_settle(r, job);
+	r->ended++;
+	running_remove(r, job);
+	snapshot_put(job->snap);
+	pthread_cond_broadcast(&r->job_ended);
+	pthread_mutex_unlock(&r->lock);
+	/* A move's own record has said its last word: from now on its written status is the
+	 * truth (a move whose outcome is unknown stays Running there, and the next pass loads
+	 * and settles it). */
+	crd_migration_free(&job->own);
+	if (r->pool.wake)
+		r->pool.wake(r->pool.wake_opaque, NULL);
+	free(job);
+	return NULL;
+}
+
+static const struct crd_host *host_named(const struct crd_set *set, const char *name)
+{
+	for (size_t i = 0; name && i < set->n_hosts; i++)
+		if (!strcmp(set->hosts[i].meta.name, name))
+			return &set->hosts[i];
+	return NULL;
+}
+
+/* Starts a job for @a of snapshot @s. Called with the lock held. Returns 0, or -1 when no
+ * job could be started (out of memory, no thread): the next pass plans it again. */
+static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_action *a)
+{
+	struct rec_job *job = calloc(1, sizeof(*job));
+	pthread_attr_t attr;
 	pthread_t thread;
-	bool started;
-	struct mig_cancel cancel;     /* this action's own abort, under the reconciler's */
-};
+
+	if (!job)
+		return -1;
+	job->r = r;
+	job->snap = s;
+	job->a = a;
+	job->vm = set_vm(s->set, a->vm);
+	job->mig = set_migration(s->set, a->migration);
+	vm_key(a->vm, job->key, sizeof(job->key));
+	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
+				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
+	/* Connections are taken here, by the dispatching thread: the pool is not shared with
+	 * the jobs. */
+	job->conns.src = a->src ? lv_connect(&r->pool, a->src) : NULL;
+	job->conns.dst = a->dst ? lv_connect(&r->pool, a->dst) : NULL;
+	job->conns.src_host = host_named(s->set, a->src);
+	job->conns.dst_host = host_named(s->set, a->dst);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	s->refs++;
+	r->running[r->n_running++] = job;
+	int rc = pthread_create(&thread, &attr, job_thread, job);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		running_remove(r, job);
+		s->refs--;
+		free(job);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lists every job under way in @inv, so the planner plans around them. Called with the
+ * lock held. Returns 0, or -1 when out of memory. */
+static int jobs_into_inventory(struct rec *r, struct inventory *inv)
+{
+	char what[200];
+
+	for (size_t i = 0; i < r->n_running; i++) {
+		const struct plan_action *a = r->running[i]->a;
+		snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind),
+			 a->src ? " " : "", a->src ? a->src : "", a->dst ? " → " : "",
+			 a->dst ? a->dst : "");
+		if (inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
+				exec_is_move(a->kind)) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 int rec_cancel_migration(struct rec *r, const char *ns, const char *name)
 {
@@ -244,317 +460,238 @@ int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired)
 	return stopped;
 }
 
-static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
-{
-	struct rec_job *job = opaque;
-	struct rec *r = job->r;
-	struct crd_vm *vm = (struct crd_vm *)a->vm;
-	char now[32];
-
-	clk_rfc3339(now, sizeof(now));
-	pthread_mutex_lock(&r->lock);
-	struct crd_migration *m = move_record(r, a, now);
-	if (m && status_migration_update(&m->status, mv, m->meta.generation, now) == 0) {
-		if (r->sink.migration)
-			r->sink.migration(r->sink.opaque, m);
-		free(vm->status.migration.name);
-		vm->status.migration.name = strdup(m->meta.name);
-		vm->status.migration.phase = mv->phase;
-		vm->status.migration.percent = mv->progress.percent;
-		vm->status.phase = mv->phase == CRD_MIG_RUNNING ? CRD_VM_MIGRATING : vm->status.phase;
-		if (r->sink.vm)
-			r->sink.vm(r->sink.opaque, vm);
-	}
-	if (r->view.move)
-		r->view.move(r->view.opaque, a, mv);
-	pthread_mutex_unlock(&r->lock);
-}
-
-static void *job_thread(void *arg)
-{
-	struct rec_job *job = arg;
-	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
-			      sizeof(job->why));
-	return NULL;
-}
-
-static const struct crd_host *host_named(const struct crd_set *set, const char *name)
-{
-	for (size_t i = 0; name && i < set->n_hosts; i++)
-		if (!strcmp(set->hosts[i].meta.name, name))
-			return &set->hosts[i];
-	return NULL;
-}
-
-static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
-}
-
-/* True while @vm's last failed action is backing off (see controller/retry.h). */
-static bool backing_off(struct rec *r, const struct crd_vm *vm)
-{
-	char key[RETRY_KEY_MAX];
-	vm_key(vm, key, sizeof(key));
-	return retry_wait_left(&r->retries, key, clk_mono()) > 0;
-}
+/* ---- passes ---- */
 
 static bool acts(enum plan_kind k)
 {
-	return k != PLAN_BLOCKED && k != PLAN_WAIT && k != PLAN_FINISH_MIGRATION;
+	return k != PLAN_BLOCKED && k != PLAN_WAIT && k != PLAN_FINISH_MIGRATION && k != PLAN_NONE;
 }
 
-/* A VM whose action failed earlier in this converge; it is not tried again. */
-struct failed {
-	const struct crd_vm **vms;
-	char **why;
-	size_t n;
+/* What keeps the plan from being converged, ignoring VMs given up on in this converge. */
+struct pending {
+	int changes, blocked, waiting;
+	unsigned long ended;      /* r->ended when the round planned */
+	bool finish_only;         /* every change is a FINISH_MIGRATION: statuses say it all */
 };
 
-static bool has_failed(const struct failed *f, const struct crd_vm *vm)
+static void count_pending(struct rec *r, const struct plan *plan, struct pending *p)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (f->vms[i] == vm)
-			return true;
-	return false;
-}
+	char key[RETRY_KEY_MAX];
 
-static void remember_failure(struct failed *f, const struct crd_vm *vm, const char *why)
-{
-	const struct crd_vm **vms = realloc(f->vms, (f->n + 1) * sizeof(*vms));
-	char **whys = vms ? realloc(f->why, (f->n + 1) * sizeof(*whys)) : NULL;
-	if (vms)
-		f->vms = vms;
-	if (whys)
-		f->why = whys;
-	if (!vms || !whys)
-		return;
-	f->vms[f->n] = vm;
-	f->why[f->n++] = strdup(why);
-}
-
-static void failed_free(struct failed *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->why[i]);
-	free(f->vms);
-	free(f->why);
-}
-
-/* Runs @jobs[0..n) in threads and waits for them all; while they run they are
- * listed in r->running, so a cancel can find them. */
-static void run_jobs(struct rec *r, struct rec_job *jobs, size_t n)
-{
-	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < n; i++)
-		r->running[i] = &jobs[i];
-	r->n_running = n;
-	pthread_mutex_unlock(&r->lock);
-	for (size_t i = 0; i < n; i++)
-		jobs[i].started = pthread_create(&jobs[i].thread, NULL, job_thread, &jobs[i]) == 0;
-	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		else
-			job_thread(&jobs[i]); /* no thread to be had: run it here */
-	}
-	pthread_mutex_lock(&r->lock);
-	r->n_running = 0;
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Executes the plan's actions: stops first (they free memory for what follows), then
- * everything else in parallel. Failures are remembered in @f. */
-static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
-		    struct failed *f, struct rec_result *res)
-{
-	struct rec_job *jobs = calloc(REC_MAX_PARALLEL, sizeof(*jobs));
-	if (!jobs)
-		return;
-	for (int stage = 0; stage < 2; stage++) {
-		size_t n = 0;
-		for (size_t i = 0; i < plan->n && n < REC_MAX_PARALLEL; i++) {
-			const struct plan_action *a = &plan->actions[i];
-			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
-			if (!acts(a->kind) || a->kind == PLAN_NONE || has_failed(f, a->vm) ||
-			    early != (stage == 0) || backing_off(r, a->vm))
-				continue;
-			struct rec_job *job = &jobs[n++];
-			memset(job, 0, sizeof(*job));
-			job->r = r;
-			job->set = set;
-			job->a = a;
-			job->cancel.parent = &r->cancel;
-			job->ctx = (struct exec_ctx){.desired = set, .stop_timeout_s = r->opt.stop_timeout_s,
-						     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
-			job->conns.src = a->src ? lv_connect(&r->pool, a->src) : NULL;
-			job->conns.dst = a->dst ? lv_connect(&r->pool, a->dst) : NULL;
-			job->conns.src_host = host_named(set, a->src);
-			job->conns.dst_host = host_named(set, a->dst);
-		}
-		run_jobs(r, jobs, n);
-		for (size_t i = 0; i < n; i++) {
-			char key[RETRY_KEY_MAX];
-			vm_key(jobs[i].a->vm, key, sizeof(key));
-			if (jobs[i].rc != 0 && jobs[i].move.phase == CRD_MIG_CANCELLED) {
-				/* Asked for: no failure, no backoff; the next pass replans. */
-				jobs[i].rc = REC_CANCELLED;
-				res->actions_done++;
-			} else if (jobs[i].rc == 0) {
-				res->actions_done++;
-				retry_succeeded(&r->retries, key);
-			} else {
-				res->actions_failed++;
-				remember_failure(f, jobs[i].a->vm, jobs[i].why);
-				retry_failed(&r->retries, key, jobs[i].why, clk_mono());
-			}
-			if (r->view.action_done) {
-				pthread_mutex_lock(&r->lock);
-				r->view.action_done(r->view.opaque, jobs[i].a, jobs[i].rc, jobs[i].why);
-				pthread_mutex_unlock(&r->lock);
-			}
-		}
-	}
-	/* NONE actions: adopted domains get drover's metadata (cheap, no thread). */
+	memset(p, 0, sizeof(*p));
+	p->finish_only = true;
 	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		vm_key(a->vm, key, sizeof(key));
+		if (a->kind != PLAN_FINISH_MIGRATION && has_failed(&r->failed, key))
+			continue;
+		if (a->kind == PLAN_BLOCKED)
+			p->blocked++;
+		else if (a->kind == PLAN_WAIT)
+			p->waiting++;
+		else if (a->kind != PLAN_NONE)
+			p->changes++;
+		if (acts(a->kind))
+			p->finish_only = false;
+	}
+	p->finish_only = p->finish_only && p->changes > 0;
+}
+
+/* Dispatches the plan's actions, stops first (they free memory for what follows), each as
+ * a job, skipping VMs given up on or backing off, while job slots last. Called with the
+ * lock held. Returns the number of jobs started. */
+static int dispatch(struct rec *r, struct rec_snapshot *s)
+{
+	char key[RETRY_KEY_MAX];
+	double mono = clk_mono();
+	int started = 0;
+
+	for (int stage = 0; stage < 2 && !r->stopping; stage++)
+		for (size_t i = 0; i < s->plan.n && r->n_running < REC_MAX_PARALLEL; i++) {
+			const struct plan_action *a = &s->plan.actions[i];
+			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
+			if (!acts(a->kind) || early != (stage == 0))
+				continue;
+			vm_key(a->vm, key, sizeof(key));
+			if (has_failed(&r->failed, key) || retry_wait_left(&r->retries, key, mono) > 0)
+				continue;
+			if (job_start(r, s, a) == 0)
+				started++;
+		}
+	return started;
+}
+
+/* NONE actions: adopted domains get drover's metadata (cheap, no job). Best effort: an
+ * adoption that fails now is tried again next pass. */
+static void adopt(struct rec *r, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->n && !r->stopping; i++) {
 		const struct plan_action *a = &plan->actions[i];
 		if (a->kind != PLAN_NONE || !a->dst)
 			continue;
-		struct exec_ctx ctx = {.desired = set};
+		struct exec_ctx ctx = {0};
 		struct exec_conns conns = {.dst = lv_connect(&r->pool, a->dst)};
 		struct exec_move mv;
 		char why[64];
-		/* Best effort: an adoption that fails now is tried again next pass. */
 		if (exec_action(&ctx, a, &conns, &mv, why, sizeof(why)) < 0)
 			continue;
 	}
-	free(jobs);
 }
 
-/* Forgets the records of this converge's moves once every job has ended: their last
- * status is written, and from then on the written status is the truth. A move whose
- * outcome is unknown (its source went away) stays Running there, and the next converge
- * loads and settles it; a record kept here could be taken for a new move's. */
-static void forget_records(struct rec *r)
+/* One round: observe, plan around the jobs under way, write status, dispatch. @show
+ * hands the plan to the view. Fills @p and @res (blocked, running, counts of jobs ended
+ * since the last round). Returns the number of jobs started, or -1 when out of memory. */
+static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pending *p,
+		     struct rec_result *res)
 {
+	struct inventory inv;
+	int started = -1;
+
+	if (obs_inventory(&r->pool, s->set, &inv) < 0)
+		goto cleanup;
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->n_records; i++)
-		crd_migration_free(&r->records[i].m);
-	r->n_records = 0;
+	/* Planned and written under the lock: jobs write the status of the same objects. */
+	if (jobs_into_inventory(r, &inv) == 0 &&
+	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
+		write_status(r, s, &inv);
+		if (show && r->view.plan)
+			r->view.plan(r->view.opaque, &s->plan);
+		count_pending(r, &s->plan, p);
+		p->ended = r->ended;
+		started = p->finish_only ? 0 : dispatch(r, s);
+		res->blocked = p->blocked;
+		res->running = (int)r->n_running;
+		res->actions_done += r->ended_ok;
+		res->actions_failed += r->ended_failed;
+		r->ended_ok = r->ended_failed = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (started >= 0)
+		adopt(r, &s->plan);
+cleanup:
+	inv_free(&inv);
+	return started;
+}
+
+int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
+	     void *opaque)
+{
+	struct rec_snapshot *s = snapshot_new(set, true);
+	struct pending p;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (!s)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	failed_clear(&r->failed);   /* a controller retries through the backoff */
+	pthread_mutex_unlock(&r->lock);
+	if (round_run(r, s, false, &p, res) >= 0) {
+		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running;
+		res->again = p.finish_only;
+		rc = 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (after)
+		after(opaque, s->set);
+	snapshot_put(s);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* Waits until a job ends after the round that saw @p, or @max_s passes. */
+static void wait_job_end(struct rec *r, const struct pending *p, double max_s)
+{
+	struct timespec until = clk_realtime_after(max_s);
+
+	pthread_mutex_lock(&r->lock);
+	while (r->ended == p->ended &&
+	       pthread_cond_timedwait(&r->job_ended, &r->lock, &until) == 0)
+		;
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Marks the VMs whose action failed in their status, so the reason is not lost. */
-static void write_failures(struct rec *r, const struct failed *f)
+/* Waits until no job runs. */
+static void wait_all_jobs(struct rec *r)
 {
-	char now[32];
-
-	clk_rfc3339(now, sizeof(now));
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < f->n; i++) {
-		struct crd_vm *vm = (struct crd_vm *)f->vms[i];
-		if (status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-					 "ActionFailed", f->why[i] ? f->why[i] : "",
-					 vm->meta.generation, now) == 0 && r->sink.vm)
-			r->sink.vm(r->sink.opaque, vm);
-	}
+	while (r->n_running > 0)
+		pthread_cond_wait(&r->job_ended, &r->lock);
 	pthread_mutex_unlock(&r->lock);
-}
-
-/* VMs waiting out the backoff of an earlier failure say so in their status, with the
- * failure, until their next try. */
-static void write_backoffs(struct rec *r, struct crd_set *set, const struct failed *f)
-{
-	char now[32], key[RETRY_KEY_MAX], msg[700];
-	double mono = clk_mono();
-
-	clk_rfc3339(now, sizeof(now));
-	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < set->n_vms; i++) {
-		struct crd_vm *vm = &set->vms[i];
-		vm_key(vm, key, sizeof(key));
-		double left = retry_wait_left(&r->retries, key, mono);
-		if (left <= 0 || has_failed(f, vm))
-			continue;
-		snprintf(msg, sizeof(msg), "%s; next try in %.0f s", retry_why(&r->retries, key), left);
-		if (status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-					 "BackingOff", msg, vm->meta.generation, now) == 0 && r->sink.vm)
-			r->sink.vm(r->sink.opaque, vm);
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-/* Counts what keeps the plan from being converged, ignoring VMs given up on. */
-static void count_pending(const struct plan *plan, const struct failed *f, int *changes,
-			  int *blocked, int *waiting)
-{
-	*changes = *blocked = *waiting = 0;
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct plan_action *a = &plan->actions[i];
-		if (has_failed(f, a->vm) && a->kind != PLAN_FINISH_MIGRATION)
-			continue;
-		if (a->kind == PLAN_BLOCKED)
-			(*blocked)++;
-		else if (a->kind == PLAN_WAIT)
-			(*waiting)++;
-		else if (a->kind != PLAN_NONE)
-			(*changes)++;
-	}
 }
 
 int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 {
-	struct failed f = {0};
 	double deadline = clk_mono() + r->opt.timeout_s;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&r->lock);
+	failed_clear(&r->failed);
+	pthread_mutex_unlock(&r->lock);
 	/* @counted: the rounds that count against max_rounds (see wait_in_flight). */
 	for (int round = 0, counted = 0; counted < r->opt.max_rounds; round++, counted++) {
-		struct inventory inv;
-		struct plan plan;
-		int changes, blocked, waiting;
+		struct rec_snapshot *s = snapshot_new(set, false);
+		struct pending p = {0};
+		int started = s ? round_run(r, s, round == 0, &p, res) : -1;
 
-		if (rec_observe_and_plan(r, set, &inv, &plan) < 0) {
-			inv_free(&inv);
+		pthread_mutex_lock(&r->lock);
+		snapshot_put(s);
+		bool failed = r->failed.n > 0;
+		pthread_mutex_unlock(&r->lock);
+		if (started < 0) {
 			ret = -1;
 			break;
 		}
-		rec_write_status(r, set, &inv, &plan);
-		if (round == 0 && r->view.plan) {
-			pthread_mutex_lock(&r->lock);
-			r->view.plan(r->view.opaque, &plan);
-			pthread_mutex_unlock(&r->lock);
-		}
-		count_pending(&plan, &f, &changes, &blocked, &waiting);
-		res->blocked = blocked;
-		res->converged = !changes && !blocked && !waiting && !f.n;
-		bool finish_only = changes > 0;
-		for (size_t i = 0; finish_only && i < plan.n; i++)
-			if (plan.actions[i].kind != PLAN_FINISH_MIGRATION &&
-			    plan.actions[i].kind != PLAN_NONE && plan.actions[i].kind != PLAN_BLOCKED &&
-			    plan.actions[i].kind != PLAN_WAIT && !has_failed(&f, plan.actions[i].vm))
-				finish_only = false;
-		if (changes && !finish_only)
-			execute(r, set, &plan, &f, res);
-		plan_free(&plan);
-		inv_free(&inv);
-		if (!changes && !waiting)
+		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running && !failed;
+		if (!p.changes && !p.waiting && !res->running)
 			break;
-		if (finish_only)
-			continue; /* statuses were written; the next pass sees them closed */
+		if (p.finish_only)
+			continue; /* statuses were written; the next round sees them closed */
 		if (clk_mono() > deadline)
 			break;
-		if (!changes) {
-			clk_sleep(REC_WAIT_S); /* only waiting: for a limit or a running job */
-			if (r->opt.wait_in_flight)
-				counted--;
-		}
+		/* For a job to end (a round now would only find its VM waiting), or for a limit,
+		 * or for someone else's job. */
+		wait_job_end(r, &p, REC_WAIT_S);
+		if (!started && r->opt.wait_in_flight)
+			counted--;
 	}
-	write_failures(r, &f);
-	write_backoffs(r, set, &f);
-	forget_records(r);
-	res->converged = res->converged && !f.n;
-	failed_free(&f);
+	wait_all_jobs(r);
+	pthread_mutex_lock(&r->lock);
+	res->actions_done += r->ended_ok;
+	res->actions_failed += r->ended_failed;
+	r->ended_ok = r->ended_failed = 0;
+	res->converged = res->converged && !r->failed.n;
+	res->running = 0;
+	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+void rec_stop(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_mutex_unlock(&r->lock);
+}
+
+size_t rec_handover(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	size_t left = r->n_running;
+	if (!left)
+		pthread_mutex_unlock(&r->lock);
+	return left;
+}
+
+void rec_free(struct rec *r)
+{
+	if (!r)
+		return;
+	wait_all_jobs(r);
+	lv_pool_free(&r->pool);
+	failed_clear(&r->failed);
+	retry_free(&r->retries);
+	pthread_cond_destroy(&r->job_ended);
+	pthread_mutex_destroy(&r->lock);
 }
