@@ -9,6 +9,8 @@
 #include "controller/kube/kube_status.h"
 #include "controller/serve/log.h"
 #include "crd/encode.h"
+#include "reconcile/clk.h"
+#include "reconcile/status.h"
 
 #define KUBE_REPORT_NOTE_MAX 1024
 
@@ -171,6 +173,23 @@ static void view_action_done(void *opaque, const struct plan_action *a, int rc, 
 }
 
 
+/* Valid=False with @msg in the JSON list @conds of an object that did not decode: the
+ * condition as last written is read back so that the one condition setter keeps its
+ * transition time. Returns 0, or -1 when out of memory. */
+static int set_invalid(json_t *conds, const char *msg, json_int_t gen)
+{
+	struct crd_conditions c;
+	char now[32];
+	int rc = -1;
+
+	clk_rfc3339(now, sizeof(now));
+	if (kube_condition_get(conds, "Valid", &c) == 0 &&
+	    status_set_condition(&c, "Valid", CRD_COND_FALSE, "Invalid", msg, gen, now) == 0)
+		rc = kube_condition_set(conds, &c.items[0]);
+	crd_conditions_free(&c);
+	return rc;
+}
+
 void kube_report_invalid(struct kube_report *r, const struct kube_resource *res, const json_t *obj,
 			   const struct crd_errors *errs)
 {
@@ -202,7 +221,7 @@ void kube_report_invalid(struct kube_report *r, const struct kube_resource *res,
 		conds = json_array();
 		json_object_set_new(st, "conditions", conds);
 	}
-	if (!conds || kube_condition_set(conds, "Valid", "False", "Invalid", msg, gen) < 0 ||
+	if (!conds || set_invalid(conds, msg, gen) < 0 ||
 	    json_object_set_new(st, "observedGeneration", json_integer(gen)) < 0 ||
 	    kube_writer_status(r->w, res, ns, name, uid, json_incref(st)) < 0)
 		log_kv("warn", "status not written: out of memory", NULL);
