@@ -233,6 +233,8 @@ int status_migration_update(struct crd_migration_status *st, const struct exec_m
 
 int status_migration_finish(struct crd_migration *m, const struct plan_action *a, const char *now)
 {
+	if (!m->status.reason)
+		m->status.reason = m->undeclared ? a->cause : CRD_MIG_REQUESTED;
 	struct exec_move mv = {.phase = a->migration_phase, .downtime_ms = -1};
 	const struct crd_migration_status *st = &m->status;
 
@@ -250,11 +252,20 @@ int status_migration_finish(struct crd_migration *m, const struct plan_action *a
 	return status_migration_update(&m->status, &mv, m->meta.generation, now);
 }
 
+int status_migration_move(struct crd_migration *m, const struct plan_action *a,
+			  const struct exec_move *mv, const char *now)
+{
+	if (!m->status.reason)
+		m->status.reason = a->migration ? CRD_MIG_REQUESTED : a->cause;
+	return status_migration_update(&m->status, mv, m->meta.generation, now);
+}
+
 int status_migration_pending(struct crd_migration *m, const struct plan_action *a,
 			     const char *now)
 {
 	if (m->status.phase != CRD_MIG_PHASE_NONE || a->kind == PLAN_BLOCKED)
 		return 0;
+	m->status.reason = CRD_MIG_REQUESTED;
 	return status_migration_set_phase(&m->status, CRD_MIG_PENDING, now) < 0 ? -1 : 1;
 }
 

@@ -291,7 +291,7 @@ static void on_move(void *opaque, const struct plan_action *a, const struct exec
 	clk_rfc3339(now, sizeof(now));
 	pthread_mutex_lock(&r->lock);
 	struct crd_migration *m = move_record(job, now);
-	if (m && status_migration_update(&m->status, mv, m->meta.generation, now) == 0) {
+	if (m && status_migration_move(m, a, mv, now) == 0) {
 		sink_migration(r, m);
 		if (status_vm_move(job->vm, m, mv) == 0)
 			sink_vm(r, job->vm);
