@@ -25,7 +25,8 @@
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
+	"[--log-format logfmt|json]"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
@@ -126,7 +127,7 @@ static void after_pass(void *opaque, const struct crd_set *set)
 	struct pass_end *e = opaque;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
-	(void)state_prune_migrations(e->o->state_dir, set, STATE_KEEP_FINISHED);
+	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);
 	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
 	e->vms = set->n_vms;
 }

@@ -17,6 +17,7 @@
 #include "controller/kube/kube_watch.h"
 #include "controller/kube/kube_writer.h"
 #include "controller/serve/log.h"
+#include "controller/loop/records.h"
 #include "crd/load.h"
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
@@ -225,21 +226,62 @@ static void release_ended(struct kube_controller *k, const struct crd_set *set)
 	}
 }
 
-/* What a pass leaves to say about its set, called by rec_pass under its lock. */
+/* What a pass leaves to do with its set, gathered by after_pass under the reconciler's
+ * lock (no I/O there) and done after it. */
 struct pass_end {
 	struct kube_controller *k;
 	size_t hosts, vms, migrations;
+	char **forget;            /* "ns/name" of drover's own finished records past the kept */
+	long n_forget;
 };
+
+static bool own_record(const struct crd_migration *m, const void *opaque)
+{
+	(void)opaque;
+	return records_own(m);
+}
 
 static void after_pass(void *opaque, const struct crd_set *set)
 {
 	struct pass_end *e = opaque;
+	const struct crd_migration **old = NULL;
 
 	release_ended(e->k, set);
 	metrics_set_vm_phases(e->k->o.metrics, set->vms, set->n_vms);
 	e->hosts = set->n_hosts;
 	e->vms = set->n_vms;
 	e->migrations = set->n_migrations;
+	/* A user's Migration is the user's to delete; drover's own records it keeps tidy. */
+	e->n_forget = records_to_forget(set, e->k->o.rec.keep_migrations, own_record, NULL, &old);
+	e->forget = e->n_forget > 0 ? calloc((size_t)e->n_forget, sizeof(*e->forget)) : NULL;
+	for (long i = 0; e->forget && i < e->n_forget; i++)
+		if (asprintf(&e->forget[i], "%s/%s", old[i]->meta.namespace, old[i]->meta.name) < 0)
+			e->forget[i] = NULL;
+	if (!e->forget)
+		e->n_forget = 0;
+	free(old);
+}
+
+/* Deletes drover's own records past the kept ones (best effort: the next pass tries again). */
+static void forget_records(struct kube_controller *k, struct pass_end *e)
+{
+	for (long i = 0; i < e->n_forget; i++) {
+		char *name = e->forget[i] ? strchr(e->forget[i], '/') : NULL, path[600];
+		struct kube_response r = {0};
+		if (!name)
+			continue;
+		*name++ = '\0';
+		if (kube_path(path, sizeof(path), &kube_res_migration, e->forget[i], name, NULL) < 0)
+			continue;
+		if (kube_request(k->c, "DELETE", path, NULL, NULL, &r) < 0 ||
+		    (r.code >= 300 && r.code != 404))
+			log_kv("warn", "old record not deleted", "migration", name, "error", r.message,
+			       NULL);
+		kube_response_free(&r);
+	}
+	for (long i = 0; i < e->n_forget; i++)
+		free(e->forget[i]);
+	free(e->forget);
 }
 
 /* One pass over the whole set: it dispatches and does not wait for the jobs, whose ends
@@ -257,6 +299,7 @@ static bool pass(struct kube_controller *k)
 		retry = true;
 		goto cleanup;
 	}
+	forget_records(k, &e);
 	log_kv("info", "reconciled", "hosts", LOG_INT(e.hosts), "vms", LOG_INT(e.vms),
 	       "migrations", LOG_INT(e.migrations), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),

@@ -80,11 +80,6 @@ static void report_move(struct kube_report *r, const struct plan_action *a, cons
 static void hand_status(struct kube_report *r, const struct kube_resource *res,
 			const struct crd_meta *m, json_t *status)
 {
-	if (!m->uid) {
-		/* drover's own record of a move it decided on: not an API object. */
-		json_decref(status);
-		return;
-	}
 	if (kube_writer_status(r->w, res, m->namespace, m->name, m->uid, status) < 0)
 		log_kv("warn", "status not written: out of memory or too many objects", NULL);
 }
@@ -96,7 +91,16 @@ static void sink_vm(void *opaque, const struct crd_vm *vm)
 
 static void sink_migration(void *opaque, const struct crd_migration *m)
 {
-	hand_status(opaque, &kube_res_migration, &m->meta, crd_migration_status_to_json(&m->status));
+	struct kube_report *r = opaque;
+
+	if (m->meta.uid) {
+		hand_status(r, &kube_res_migration, &m->meta, crd_migration_status_to_json(&m->status));
+		return;
+	}
+	/* drover's own record of a move it decided: made through the API, so that `kubectl get
+	 * migrations` shows it and a new leader finds it (and takes the move over). */
+	if (kube_writer_record(r->w, &kube_res_migration, crd_migration_to_json(m)) < 0)
+		log_kv("warn", "record not written: out of memory or too many objects", NULL);
 }
 
 static void sink_host(void *opaque, const struct crd_host *h)

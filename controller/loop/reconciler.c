@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/loop/records.h"
 #include "reconcile/clk.h"
 #include "reconcile/observe.h"
 #include "reconcile/status.h"
@@ -45,6 +46,7 @@ void rec_options_default(struct rec_options *opt)
 	opt->max_rounds = 20;
 	opt->wait_in_flight = true;
 	opt->timeout_s = 3600;
+	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
 }
 
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,

@@ -50,6 +50,7 @@ struct rec_options {
 	bool wait_in_flight;      /* passes that only wait (a job in flight, a limit) do not
 				   * count against max_rounds: timeout_s bounds them (apply) */
 	double timeout_s;         /* one converge in all */
+	unsigned keep_migrations; /* finished Migration records kept per VM (records.h) */
 };
 
 /* VMs whose action failed (keys "ns/name", with the reason): in one converge they are not
