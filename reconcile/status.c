@@ -49,6 +49,14 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 		       ? -1 : 0;
 }
 
+bool status_condition_true(const struct crd_conditions *c, const char *type)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].type && !strcmp(c->items[i].type, type))
+			return c->items[i].status == CRD_COND_TRUE;
+	return false;
+}
+
 const char *status_problem_reason(enum plan_problem p)
 {
 	switch (p) {

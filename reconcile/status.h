@@ -18,6 +18,9 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 			 const char *reason, const char *message, int64_t generation,
 			 const char *now) STATUS_WUR;
 
+/* True when condition @type of @c is True. This function can't fail. */
+bool status_condition_true(const struct crd_conditions *c, const char *type);
+
 /* The condition reason for a plan problem ("PreCheckFailed", "Conflict", ...).
  * This function can't fail. */
 const char *status_problem_reason(enum plan_problem p);

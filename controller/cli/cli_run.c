@@ -22,6 +22,7 @@
 #include "controller/dir/statedir.h"
 #include "controller/cli/view.h"
 #include "reconcile/clk.h"
+#include "reconcile/status.h"
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
@@ -69,15 +70,10 @@ static void (*run_sink_host)(void *opaque, const struct crd_host *h);
 
 static void on_host_status(void *opaque, const struct crd_host *h)
 {
-	bool reachable = false;
-
 	if (run_sink_host)
 		run_sink_host(opaque, h);
-	for (size_t i = 0; i < h->status.conditions.n; i++)
-		if (h->status.conditions.items[i].type &&
-		    !strcmp(h->status.conditions.items[i].type, "Reachable"))
-			reachable = h->status.conditions.items[i].status == CRD_COND_TRUE;
-	metrics_set_host(run_metrics, h->meta.name, reachable);
+	metrics_set_host(run_metrics, h->meta.name,
+			 status_condition_true(&h->status.conditions, "Reachable"));
 }
 
 /* A controller draws no progress bars: a move's progress is in its status and in

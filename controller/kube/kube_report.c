@@ -106,14 +106,10 @@ static void sink_migration(void *opaque, const struct crd_migration *m)
 static void sink_host(void *opaque, const struct crd_host *h)
 {
 	struct kube_report *r = opaque;
-	bool reachable = false;
 
 	hand_status(r, &kube_res_host, &h->meta, crd_host_status_to_json(&h->status));
-	for (size_t i = 0; i < h->status.conditions.n; i++)
-		if (h->status.conditions.items[i].type &&
-		    !strcmp(h->status.conditions.items[i].type, "Reachable"))
-			reachable = h->status.conditions.items[i].status == CRD_COND_TRUE;
-	metrics_set_host(r->metrics, h->meta.name, reachable);
+	metrics_set_host(r->metrics, h->meta.name,
+			 status_condition_true(&h->status.conditions, "Reachable"));
 }
 
 static void view_plan(void *opaque, const struct plan *p)
