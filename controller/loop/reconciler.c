@@ -335,6 +335,18 @@ static void job_settle(struct rec *r, struct rec_job *job)
 		r->view.action_done(r->view.opaque, job->a, job->rc, job->why);
 }
 
+/* Adds action @a, as a job the planner must plan around, to @inv. Returns 0, or -1 when
+ * out of memory. */
+static int job_describe(const struct plan_action *a, struct inventory *inv)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind), a->src ? " " : "",
+		 a->src ? a->src : "", a->dst ? " → " : "", a->dst ? a->dst : "");
+	return inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
+			   exec_is_move(a->kind));
+}
+
 /* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
 static void *job_thread(void *arg)
 {
@@ -346,6 +358,7 @@ static void *job_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	job_settle(r, job);
 	r->ended++;
+	(void)job_describe(job->a, &r->just_ended); /* best effort */
 	running_remove(r, job);
 	snapshot_put(job->snap);
 	pthread_cond_broadcast(&r->job_ended);
@@ -407,21 +420,21 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	return 0;
 }
 
-/* Lists every job under way in @inv, so the planner plans around them. Called with the
- * lock held. Returns 0, or -1 when out of memory. */
-static int jobs_into_inventory(struct rec *r, struct inventory *inv)
+/* Lists every job under way in @inv, so the planner plans around them, and (@stale_set:
+ * the set may have been loaded before they ended) the jobs ended since the last round.
+ * Called with the lock held. Returns 0, or -1 when out of memory. */
+static int jobs_into_inventory(struct rec *r, struct inventory *inv, bool stale_set)
 {
-	char what[200];
-
-	for (size_t i = 0; i < r->n_running; i++) {
-		const struct plan_action *a = r->running[i]->a;
-		snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind),
-			 a->src ? " " : "", a->src ? a->src : "", a->dst ? " → " : "",
-			 a->dst ? a->dst : "");
-		if (inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
-				exec_is_move(a->kind)) < 0)
+	for (size_t i = 0; i < r->n_running; i++)
+		if (job_describe(r->running[i]->a, inv) < 0)
+			return -1;
+	for (size_t i = 0; stale_set && i < r->just_ended.n_jobs; i++) {
+		const struct inv_job *j = &r->just_ended.jobs[i];
+		if (inv_add_job(inv, j->vm_namespace, j->vm_name, j->what, j->src, j->dst,
+				j->move) < 0)
 			return -1;
 	}
+	inv_free(&r->just_ended);
 	return 0;
 }
 
@@ -544,7 +557,7 @@ static void adopt(struct rec *r, const struct plan *plan)
  * hands the plan to the view. Fills @p and @res (blocked, running, counts of jobs ended
  * since the last round). Returns the number of jobs started, or -1 when out of memory. */
 static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pending *p,
-		     struct rec_result *res)
+		     struct rec_result *res, bool stale_set)
 {
 	struct inventory inv;
 	int started = -1;
@@ -553,7 +566,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		goto cleanup;
 	pthread_mutex_lock(&r->lock);
 	/* Planned and written under the lock: jobs write the status of the same objects. */
-	if (jobs_into_inventory(r, &inv) == 0 &&
+	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
 	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
 		write_status(r, s, &inv);
 		if (show && r->view.plan)
@@ -588,7 +601,7 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	pthread_mutex_lock(&r->lock);
 	failed_clear(&r->failed);   /* a controller retries through the backoff */
 	pthread_mutex_unlock(&r->lock);
-	if (round_run(r, s, false, &p, res) >= 0) {
+	if (round_run(r, s, false, &p, res, true) >= 0) {
 		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running;
 		res->again = p.finish_only;
 		rc = 0;
@@ -635,7 +648,8 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	for (int round = 0, counted = 0; counted < r->opt.max_rounds; round++, counted++) {
 		struct rec_snapshot *s = snapshot_new(set, false);
 		struct pending p = {0};
-		int started = s ? round_run(r, s, round == 0, &p, res) : -1;
+		/* The set is the caller's own, which the jobs write: never stale. */
+		int started = s ? round_run(r, s, round == 0, &p, res, false) : -1;
 
 		pthread_mutex_lock(&r->lock);
 		snapshot_put(s);
@@ -692,6 +706,7 @@ void rec_free(struct rec *r)
 		return;
 	wait_all_jobs(r);
 	lv_pool_free(&r->pool);
+	inv_free(&r->just_ended);
 	failed_clear(&r->failed);
 	retry_free(&r->retries);
 	pthread_cond_destroy(&r->job_ended);

@@ -76,6 +76,10 @@ struct rec {
 	bool stopping;            /* rec_handover: dispatch nothing more */
 	int ended_ok, ended_failed; /* jobs ended since the last pass took the counts */
 	unsigned long ended;      /* jobs ended in all: a waiter sees whether one did */
+	/* Jobs ended since the last round planned: a controller's next pass may plan on a set
+	 * loaded before they ended (a record still Running), so they count as under way once
+	 * more rather than be settled from a stale copy. */
+	struct inventory just_ended;
 	struct rec_failed failed; /* failures since the last rec_converge began */
 	struct retry_table retries; /* per VM: a failed action waits before it is tried again */
 };

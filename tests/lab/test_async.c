@@ -27,16 +27,16 @@ static struct fx fx;
 static int drover_pid = -1;
 static char disk_slow[512], disk_new[512], disk_drained[512];
 
-/* The slow guest: 24 MiB of memory that never changes (a capped pre-copy of memory the guest
- * keeps rewriting loses stores under TCG, see README), moved at 1 MiB/s: about half a
- * minute a move. */
+/* The slow guest: 56 MiB of memory that never changes (a capped pre-copy of memory the guest
+ * keeps rewriting loses stores under TCG, see README), moved at 1 MiB/s: about a minute a
+ * move. */
 static void write_slow(const char *host)
 {
-	struct fx_vm vm = {.name = "as-slow", .host = host, .storage = "shared", .memory = "64Mi",
+	struct fx_vm vm = {.name = "as-slow", .host = host, .storage = "shared", .memory = "96Mi",
 			   .spec_extra = "  migrationPolicy: {bandwidthMiBps: 1, "
 					 "allowAutoConverge: false, progressTimeoutSeconds: 0, "
 					 "completionTimeoutPerGiBSeconds: 0}\n",
-			   .cmdline = "dirty_mib=0 static_mib=24", .disk = disk_slow, .serial = true};
+			   .cmdline = "dirty_mib=0 static_mib=56", .disk = disk_slow, .serial = true};
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
