@@ -8,7 +8,7 @@
 #             same guests moved back by a sequential `virsh migrate --live` loop
 #   hot       a guest rewriting memory faster than the bandwidth cap: plain
 #             `virsh migrate --live --bandwidth` given 120 s against drover's escalation
-#   startlong `drover run --dir`: from a new VM's manifest to it running while a ~60 s move
+#   startlong `drover run --dir`: from a new VM's manifest to it running while a ~50 s move
 #             is under way, against the same with no move running
 # Knobs: BENCH_LAB_ROUNDS=3, BENCH_LAB_GUESTS=8,
 #        BENCH_LAB_PARTS="overhead reaction evacuate hot startlong".
@@ -418,7 +418,8 @@ hot_table() {
 
 # ---- startlong: a new VM under a long move ----
 
-# long_write_vm PIN: a guest whose 56 MiB of unchanging memory move at 1 MiB/s (~60 s).
+# long_write_vm PIN: a guest rewriting 48 MiB at 1 MiB/s, moved at 2 MiB/s: each pre-copy
+# pass sends half of the one before, about 50 s a move.
 long_write_vm() {
 	cat >"$tmp/lab/l/long.yaml" <<-EOF
 	apiVersion: drover.io/v1alpha1
@@ -426,13 +427,13 @@ long_write_vm() {
 	metadata: {name: $long_vm}
 	spec:
 	  host: $1
-	  migrationPolicy: {bandwidthMiBps: 1, allowAutoConverge: false, progressTimeoutSeconds: 0,
+	  migrationPolicy: {bandwidthMiBps: 2, allowAutoConverge: false, progressTimeoutSeconds: 0,
 	    completionTimeoutPerGiBSeconds: 0}
 	  domain:
 	    type: $(cat /var/tmp/drover-lab/accel)
 	    memory: 96Mi
 	    kernel: $lab_shared/guest.elf
-	    cmdline: "dirty_mib=0 static_mib=56"
+	    cmdline: "dirty_mib=48 rate_mibps=1"
 	EOF
 }
 
@@ -510,7 +511,8 @@ startlong_table() {
 	idle=$(median <"$tmp/lab/start-idle.txt")
 	long=$(grep -v move-ended "$tmp/lab/start-long.txt" | median)
 	echo "\`drover run --dir\`: from a new VM's manifest to the VM running (virsh, polled every 20 ms),"
-	echo "with no move running and while a ~60 s live move (56 MiB at 1 MiB/s) is under way;"
+	echo "with no move running and while a ~50 s live move (48 MiB rewritten at 1 MiB/s, moved at"
+	echo "2 MiB/s) is under way;"
 	echo "$lab_rounds rounds each, medians (a round whose move ended first would not count:"
 	echo "$(grep -c move-ended "$tmp/lab/start-long.txt") did)."
 	echo
