@@ -43,6 +43,7 @@ struct kube_controller {
 	pthread_mutex_t lock;     /* guards the fields below */
 	pthread_t worker;
 	bool worker_started, stopping;
+	size_t left;              /* jobs handed over by kube_controller_stop */
 	int lost;                 /* atomic */
 };
 
@@ -568,7 +569,8 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 	k->stopping = true;
 	started = k->worker_started;
 	pthread_mutex_unlock(&k->lock);
-	rec_stop(&k->rec);   /* moves under way are left to the next leader, not aborted */
+	if (k->rec_ok)
+		rec_stop(&k->rec);   /* moves under way are left to the next leader, not aborted */
 	if (k->q)
 		kube_queue_shutdown(k->q);
 	if (started) {
@@ -578,6 +580,9 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 			return false;
 		k->worker_started = false;
 	}
+	/* The jobs still running are handed over: from here on they write no status (the
+	 * reconciler's lock stays held), so the writer can drain what it has. */
+	k->left = k->rec_ok ? rec_handover(&k->rec) : 0;
 	if (k->w && !kube_writer_drain(k->w, KUBE_CONTROLLER_DRAIN_S))
 		log_kv("warn", "some status was not written before stopping", NULL);
 	kube_lease_stop(k->lease, !kube_controller_lost(k));
@@ -586,9 +591,9 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 	return true;
 }
 
-size_t kube_controller_handover(struct kube_controller *k)
+size_t kube_controller_handover(const struct kube_controller *k)
 {
-	return k->rec_ok ? rec_handover(&k->rec) : 0;
+	return k->left;
 }
 
 void kube_controller_free(struct kube_controller *k)

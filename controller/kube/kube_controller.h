@@ -52,10 +52,10 @@ bool kube_controller_lost(struct kube_controller *k);
  * released (unless lost), the informers stopped. */
 bool kube_controller_stop(struct kube_controller *k, double worker_wait_s);
 
-/* After kube_controller_stop: the number of actions still under way. When it is not 0 they
- * are left to the next leader (rec_handover): the caller must exit at once, without
- * kube_controller_free. */
-size_t kube_controller_handover(struct kube_controller *k);
+/* After kube_controller_stop: the number of actions it left under way for the next leader
+ * (rec_handover). When it is not 0 the caller must exit at once, without
+ * kube_controller_free. This function can't fail. */
+size_t kube_controller_handover(const struct kube_controller *k);
 
 /* Frees the controller after kube_controller_stop; accepts NULL. */
 void kube_controller_free(struct kube_controller *k);
