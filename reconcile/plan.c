@@ -1,12 +1,14 @@
 /* plan: desired objects + observed inventory in, ordered actions out. Pure: no libvirt, no
  * clock, no I/O. Pass one (plan_vm.c) settles identity and queues moves and landings; pass
- * two resolves moves biggest first under the limits; pass three defines and starts. */
+ * two resolves moves biggest first under the limits; pass three defines and starts; pass
+ * four (plan_balance.c) evens the hosts out by live moves of converged VMs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reconcile/plan.h"
 #include "reconcile/plan_affinity.h"
+#include "reconcile/plan_balance.h"
 #include "reconcile/plan_check.h"
 #include "reconcile/plan_ctx.h"
 #include "reconcile/plan_place.h"
@@ -368,6 +370,7 @@ int plan_compute(const struct crd_set *desired, const struct inventory *inv,
 		qsort(c.lands.items, c.lands.n, sizeof(*c.lands.items), land_cmp);
 	for (size_t i = 0; i < c.lands.n && !c.oom; i++)
 		resolve_land(&c, &c.lands.items[i]);
+	plan_balance(&c);
 	if (c.oom || take_actions(&c, out) < 0)
 		goto cleanup;
 	rc = 0;

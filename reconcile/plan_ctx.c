@@ -242,6 +242,8 @@ struct plan_action *plan_emit(struct plan_ctx *c, const struct plan_emit *e, con
 	if (!it->a.reason)
 		c->oom = true;
 	it->memory = e->v->memory;
+	it->vcpus = e->v->vcpus;
+	it->hugepage_size = e->v->hugepage_size;
 	it->seq = c->n++;
 	return c->oom ? NULL : &it->a;
 }

@@ -78,6 +78,8 @@ struct plan_intents {
 struct plan_item {
 	struct plan_action a;
 	uint64_t memory;                /* the VM's memory: migrations go biggest first */
+	unsigned vcpus;                 /* the VM's vCPUs and huge pages: what balancing moves */
+	uint64_t hugepage_size;
 	size_t seq;                     /* emission order: the last tie-break */
 };
 
