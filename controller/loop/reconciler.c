@@ -158,9 +158,12 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 			 struct plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
+	struct plan_limits lim = r->opt.limits;
+
 	if (obs_inventory(&r->pool, set, inv) < 0)
 		return -1;
-	return plan_compute(set, inv, &r->opt.limits, plan);
+	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
+	return plan_compute(set, inv, &lim, plan);
 }
 
 /* The snapshot's own, writable copy of an object the plan points to. */
@@ -270,6 +273,7 @@ static struct crd_migration *move_record(struct rec_job *job, const char *now)
 	m->spec.vm_name = strdup(a->vm->meta.name);
 	m->spec.target_host = a->dst ? strdup(a->dst) : NULL;
 	m->spec.mode = a->kind == PLAN_MIGRATE_COLD ? CRD_MODE_COLD : CRD_MODE_AUTO;
+	m->status.reason = a->mig_reason;   /* SpecHostChanged, Drain, Balance: the planner's why */
 	/* Every knob written: a drover that takes the move over after a restart watches it with
 	 * the knobs it started with, whatever the VM's policy says by then. */
 	m->spec.knobs = a->knobs;
@@ -545,14 +549,16 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		     struct rec_result *res)
 {
 	struct inventory inv;
+	struct plan_limits lim = r->opt.limits;
 	int started = -1;
 
 	if (obs_inventory(&r->pool, s->set, &inv) < 0)
 		goto cleanup;
+	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	pthread_mutex_lock(&r->lock);
 	/* Planned and written under the lock: jobs write the status of the same objects. */
 	if (jobs_into_inventory(r, &inv) == 0 &&
-	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
+	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
 		write_status(r, s, &inv);
 		if (show && r->view.plan)
 			r->view.plan(r->view.opaque, &s->plan);
