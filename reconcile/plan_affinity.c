@@ -1,5 +1,6 @@
 /* plan_affinity: required and preferred (anti-)affinity terms, per host, for one placement. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reconcile/plan_affinity.h"
@@ -43,39 +44,160 @@ void plan_aff_locate(struct plan_ctx *c, const struct crd_vm *vm, struct plan_ho
 	c->loc[plan_ctx_vm_index(c, vm)] = h;
 }
 
-/* Notes (scratch.first) on each host a VM of @v's namespace that @t selects running there,
- * other than @v. Returns how many such VMs there are. */
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct plan_aff_ref *x = a, *y = b;
+	int r = !x->key || !y->key ? (x->key != NULL) - (y->key != NULL) : strcmp(x->key, y->key);
+
+	if (!r && x->key)
+		r = strcmp(x->value, y->value);
+	return r ? r : (x->vm > y->vm) - (x->vm < y->vm);
+}
+
+/* The first ref of the sorted @refs (of @n) with @key=@value (NULL key: empty selector);
+ * *@end is one past the last. */
+static const struct plan_aff_ref *ref_range(const struct plan_aff_ref *refs, size_t n,
+					    const char *key, const char *value,
+					    const struct plan_aff_ref **end)
+{
+	struct plan_aff_ref probe = {.key = key, .value = value, .vm = 0};
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ref_cmp(&refs[mid], &probe) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	hi = lo;
+	probe.vm = (size_t)-1;
+	while (hi < n && ref_cmp(&refs[hi], &probe) <= 0)
+		hi++;
+	*end = refs + hi;
+	return refs + lo;
+}
+
+int plan_aff_index(struct plan_ctx *c)
+{
+	const struct crd_set *d = c->desired;
+	size_t n_labels = 0, n_terms = 0;
+
+	for (size_t i = 0; i < d->n_vms; i++) {
+		n_labels += d->vms[i].meta.labels.n;
+		n_terms += d->vms[i].spec.affinity.n_anti;
+	}
+	c->labels = calloc(n_labels + 1, sizeof(*c->labels));
+	c->anti_terms = calloc(n_terms + 1, sizeof(*c->anti_terms));
+	if (!c->labels || !c->anti_terms)
+		return -1;
+	for (size_t i = 0; i < d->n_vms; i++) {
+		const struct crd_vm *vm = &d->vms[i];
+		bool counted = false;
+		for (size_t k = 0; k < vm->meta.labels.n; k++)
+			c->labels[c->n_labels++] = (struct plan_aff_ref){
+				vm->meta.labels.items[k].key, vm->meta.labels.items[k].value, i, NULL};
+		for (size_t k = 0; k < vm->spec.affinity.n_anti; k++) {
+			const struct crd_affinity_term *t = &vm->spec.affinity.anti[k];
+			if (!t->required)
+				continue;
+			const struct crd_kv *first = t->selector.n ? &t->selector.items[0] : NULL;
+			c->anti_terms[c->n_anti_terms++] = (struct plan_aff_ref){
+				first ? first->key : NULL, first ? first->value : NULL, i, t};
+			c->n_anti_required += !counted;
+			counted = true;
+		}
+	}
+	qsort(c->labels, c->n_labels, sizeof(*c->labels), ref_cmp);
+	qsort(c->anti_terms, c->n_anti_terms, sizeof(*c->anti_terms), ref_cmp);
+	return 0;
+}
+
+/* True when VM @i of the set is another VM of @v's namespace that runs somewhere. */
+static bool other_placed(const struct plan_ctx *c, const struct plan_vm *v, size_t i)
+{
+	const struct crd_vm *u = &c->desired->vms[i];
+	return u != v->vm && c->loc[i] && !strcmp(u->meta.namespace, v->vm->meta.namespace);
+}
+
+/* Notes (scratch.first, c->marked) on each host a VM of @v's namespace that @t selects
+ * running there, other than @v. Returns how many such VMs there are. */
 static size_t mark_matches(const struct plan_ctx *c, const struct plan_vm *v,
 			   const struct crd_affinity_term *t)
 {
 	const struct crd_set *d = c->desired;
+	struct plan_aff_marks *mk = c->marks;
+	const struct plan_aff_ref *r, *end;
 	size_t n = 0;
 
-	for (size_t h = 0; h < c->n_hosts; h++)
-		c->scratch[h].first = NULL;
-	for (size_t i = 0; i < d->n_vms; i++) {
-		const struct crd_vm *u = &d->vms[i];
-		if (u == v->vm || !c->loc[i] || strcmp(u->meta.namespace, v->vm->meta.namespace) ||
-		    !selects(&t->selector, &u->meta.labels))
+	for (size_t m = 0; m < mk->n; m++) {
+		c->scratch[mk->hosts[m]].first = NULL;
+		c->scratch[mk->hosts[m]].domain = NULL;
+	}
+	mk->n = mk->n_dom = 0;
+	/* The VMs carrying the first pair, or (empty selector) every VM. */
+	if (t->selector.n) {
+		r = ref_range(c->labels, c->n_labels, t->selector.items[0].key,
+			      t->selector.items[0].value, &end);
+	} else {
+		r = c->labels;
+		end = r;        /* an empty selector walks the VMs below */
+	}
+	for (size_t i = 0; !t->selector.n && i < d->n_vms; i++)
+		if (other_placed(c, v, i)) {
+			struct plan_aff_host *s = &c->scratch[c->loc[i] - c->hosts];
+			if (!s->first)
+				mk->hosts[mk->n++] = (size_t)(c->loc[i] - c->hosts);
+			s->first = s->first ? s->first : &d->vms[i];
+			n++;
+		}
+	for (; r < end; r++) {
+		const struct crd_vm *u = &d->vms[r->vm];
+		if (!other_placed(c, v, r->vm) || !selects(&t->selector, &u->meta.labels))
 			continue;
-		struct plan_aff_host *s = &c->scratch[c->loc[i] - c->hosts];
-		if (!s->first)
+		struct plan_aff_host *s = &c->scratch[c->loc[r->vm] - c->hosts];
+		if (!s->first) {
 			s->first = u;
+			mk->hosts[mk->n++] = (size_t)(c->loc[r->vm] - c->hosts);
+		}
 		n++;
 	}
 	return n;
 }
 
-/* A VM @t selects in @h's domain, or NULL (after mark_matches). */
+/* A VM @t selects in @h's domain, or NULL (after mark_matches and, for a label key,
+ * mark_domains). */
 static const struct crd_vm *near(const struct plan_ctx *c, const struct crd_affinity_term *t,
-				 const struct plan_host *h)
+				 bool by_host, const struct plan_host *h)
 {
-	if (!strcmp(t->topology_key, TOPOLOGY_HOST))
+	if (by_host)
 		return c->scratch[h - c->hosts].first;
-	for (size_t m = 0; m < c->n_hosts; m++)
-		if (c->scratch[m].first && same_domain(t->topology_key, &c->hosts[m], h))
-			return c->scratch[m].first;
+	const char *mine = crd_map_get(&h->spec->meta.labels, t->topology_key);
+	for (size_t m = 0; mine && m < c->marks->n_dom; m++) {
+		const struct plan_aff_host *s = &c->scratch[c->marks->dom[m]];
+		if (!strcmp(s->domain, mine))
+			return s->first;
+	}
 	return NULL;
+}
+
+/* Notes the label @key's value of every marked host and keeps one host per distinct value
+ * (marks->dom), so near() compares each host with those values only. */
+static void mark_domains(const struct plan_ctx *c, const char *key)
+{
+	struct plan_aff_marks *mk = c->marks;
+
+	mk->n_dom = 0;
+	for (size_t m = 0; m < mk->n; m++) {
+		size_t h = mk->hosts[m], k;
+		const char *v = crd_map_get(&c->hosts[h].spec->meta.labels, key);
+		c->scratch[h].domain = v;
+		for (k = 0; v && k < mk->n_dom; k++)
+			if (!strcmp(c->scratch[mk->dom[k]].domain, v))
+				break;
+		if (v && k == mk->n_dom)
+			mk->dom[mk->n_dom++] = h;
+	}
 }
 
 static void fail_host(struct plan_aff_host *s, int rule, const struct crd_affinity_term *t,
@@ -93,40 +215,68 @@ static void eval_term(const struct plan_ctx *c, const struct plan_vm *v,
 		      const struct crd_affinity_term *t, bool anti)
 {
 	size_t n = mark_matches(c, v, t);
+	bool by_host = !strcmp(t->topology_key, TOPOLOGY_HOST);
 
+	/* Nothing selected: nothing to keep away from, and the first of a group lands anywhere. */
+	if (!n)
+		return;
+	if (by_host && anti) {
+		/* Only the hosts the matches run on are touched. */
+		for (size_t m = 0; m < c->marks->n; m++) {
+			struct plan_aff_host *s = &c->scratch[c->marks->hosts[m]];
+			if (t->required)
+				fail_host(s, PLAN_AFF_ANTI, t, s->first);
+			else
+				s->score--;
+		}
+		return;
+	}
+	if (!by_host)
+		mark_domains(c, t->topology_key);
 	for (size_t h = 0; h < c->n_hosts; h++) {
 		struct plan_aff_host *s = &c->scratch[h];
-		const struct crd_vm *other = n ? near(c, t, &c->hosts[h]) : NULL;
+		const struct crd_vm *other = near(c, t, by_host, &c->hosts[h]);
 		if (anti && other && t->required)
 			fail_host(s, PLAN_AFF_ANTI, t, other);
 		else if (anti && other)
 			s->score--;
-		/* The first of a group lands anywhere: nothing to be near yet. */
-		else if (!anti && n && !other && t->required)
+		else if (!anti && !other && t->required)
 			fail_host(s, PLAN_AFF_TOGETHER, t, NULL);
 		else if (!anti && other)
 			s->score++;
 	}
 }
 
-/* Required anti-affinity terms of the other VMs that select @v: their domains are closed. */
+/* Closes to @v the domains of the other VM of term ref @r when its term selects @v. */
+static void theirs_one(const struct plan_ctx *c, const struct plan_vm *v,
+		       const struct plan_aff_ref *r)
+{
+	const struct crd_vm *u = &c->desired->vms[r->vm];
+
+	if (!other_placed(c, v, r->vm) || !selects(&r->term->selector, &v->vm->meta.labels))
+		return;
+	if (!strcmp(r->term->topology_key, TOPOLOGY_HOST)) {
+		fail_host(&c->scratch[c->loc[r->vm] - c->hosts], PLAN_AFF_THEIRS, r->term, u);
+		return;
+	}
+	for (size_t h = 0; h < c->n_hosts; h++)
+		if (same_domain(r->term->topology_key, c->loc[r->vm], &c->hosts[h]))
+			fail_host(&c->scratch[h], PLAN_AFF_THEIRS, r->term, u);
+}
+
+/* Required anti-affinity terms of the other VMs that select @v: their domains are closed.
+ * Only terms whose first pair is one of @v's labels (or that select every VM) can. */
 static void eval_theirs(const struct plan_ctx *c, const struct plan_vm *v)
 {
-	const struct crd_set *d = c->desired;
+	const struct crd_map *labels = &v->vm->meta.labels;
+	const struct plan_aff_ref *r, *end;
 
-	for (size_t i = 0; c->n_anti_required && i < d->n_vms; i++) {
-		const struct crd_vm *u = &d->vms[i];
-		if (u == v->vm || !c->loc[i] || strcmp(u->meta.namespace, v->vm->meta.namespace))
-			continue;
-		for (size_t k = 0; k < u->spec.affinity.n_anti; k++) {
-			const struct crd_affinity_term *t = &u->spec.affinity.anti[k];
-			if (!t->required || !selects(&t->selector, &v->vm->meta.labels))
-				continue;
-			for (size_t h = 0; h < c->n_hosts; h++)
-				if (same_domain(t->topology_key, c->loc[i], &c->hosts[h]))
-					fail_host(&c->scratch[h], PLAN_AFF_THEIRS, t, u);
-		}
-	}
+	for (r = ref_range(c->anti_terms, c->n_anti_terms, NULL, NULL, &end); r < end; r++)
+		theirs_one(c, v, r);
+	for (size_t k = 0; k < labels->n; k++)
+		for (r = ref_range(c->anti_terms, c->n_anti_terms, labels->items[k].key,
+				   labels->items[k].value, &end); r < end; r++)
+			theirs_one(c, v, r);
 }
 
 void plan_aff_eval(const struct plan_ctx *c, const struct plan_vm *v)
@@ -134,6 +284,7 @@ void plan_aff_eval(const struct plan_ctx *c, const struct plan_vm *v)
 	const struct crd_affinity *a = &v->vm->spec.affinity;
 
 	memset(c->scratch, 0, c->n_hosts * sizeof(*c->scratch));
+	c->marks->n = c->marks->n_dom = 0;
 	if (plan_aff_trivial(c, v))
 		return;
 	for (size_t k = 0; k < a->n_anti; k++)

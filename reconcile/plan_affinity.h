@@ -11,6 +11,10 @@
 /* Which rule rules a host out (plan_aff_host.rule). */
 enum { PLAN_AFF_OK = 0, PLAN_AFF_ANTI, PLAN_AFF_TOGETHER, PLAN_AFF_THEIRS };
 
+/* Builds c->labels and c->anti_terms (and counts c->n_anti_required) for c->desired.
+ * Returns 0, or -1 when out of memory. */
+int plan_aff_index(struct plan_ctx *c) __attribute__((warn_unused_result));
+
 /* True when @v has no term and no other VM has a required anti-affinity term: every host is
  * fine and scores 0, no evaluation needed. This function can't fail. */
 bool plan_aff_trivial(const struct plan_ctx *c, const struct plan_vm *v);

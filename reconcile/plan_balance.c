@@ -1,4 +1,5 @@
-/* plan_balance: the balance pass — greedy moves that cut the spread most per GiB moved. */
+/* plan_balance: the balance pass — greedy moves that even the hosts out most per GiB moved
+ * (the fall of the sum of squared uses), while the spread exceeds maxSpreadPercent. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,9 +149,9 @@ struct bal_move {
 };
 
 /* Tries @it's VM from host @si to each host below it, least used first; keeps the first
- * feasible one that cuts the spread by the margin when it beats @best. Returns -1 when out
- * of memory. */
-static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order, double spread,
+ * feasible one that evens them out without overshooting when it beats @best. Returns -1
+ * when out of memory. */
+static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order,
 		  struct bal_move *best)
 {
 	struct plan_ctx *c = b->c;
@@ -173,14 +174,19 @@ static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order, dou
 		if (b->hosts[di].util >= b->hosts[si].util)
 			break;
 		shares(b, it, &b->hosts[si], &b->hosts[di], &off, &on);
-		double after = spread_with(b, si, b->hosts[si].util - off, di,
-					   b->hosts[di].util + on);
-		if (after > spread - PLAN_BALANCE_MARGIN ||
+		double us = b->hosts[si].util, ud = b->hosts[di].util;
+		double us2 = us - off, ud2 = ud + on;
+		/* The sum of squared uses falls with every move from a fuller host to an emptier
+		 * one that does not overshoot; the spread alone would not move while two hosts
+		 * tie for the top. */
+		double gain = us * us + ud * ud - us2 * us2 - ud2 * ud2;
+		if (ud2 + PLAN_BALANCE_MARGIN > us2 || gain <= 0 ||
 		    !plan_place_fits(c, &v, PLAN_OP_LIVE, b->hosts[di].h, why, sizeof(why)) ||
 		    !plan_check_target(c, &v, PLAN_OP_LIVE, b->hosts[di].h, why, sizeof(why)))
 			continue;
+		double after = spread_with(b, si, us2, di, ud2);
 		double gib = (double)it->memory / (double)(1u << 30);
-		double score = (spread - after) / (gib > 0 ? gib : 1e-9);
+		double score = gain / (gib > 0 ? gib : 1e-9);
 		if (!best->found || score > best->score) {
 			*best = (struct bal_move){.item = idx, .dst = di, .score = score,
 						  .after = after, .found = true};
@@ -271,7 +277,7 @@ static int balance_ns(struct bal *b)
 			break;
 		for (size_t i = 0; i < c->n; i++)
 			if (movable(b, &c->items[i], b->hosts[si].h) &&
-			    try_vm(b, i, si, order, spread, &best) < 0)
+			    try_vm(b, i, si, order, &best) < 0)
 				goto cleanup;
 		if (!best.found || apply_move(b, &best, si, spread) < 0)
 			break;

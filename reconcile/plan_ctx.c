@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/plan_affinity.h"
 #include "reconcile/plan_ctx.h"
 
 void plan_str_add(struct plan_str *s, const char *fmt, ...)
@@ -80,16 +81,13 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		host_alloc_init(c, &c->hosts[i]);
 	c->loc = calloc(desired->n_vms + 1, sizeof(*c->loc));
 	c->scratch = calloc(c->n_hosts + 1, sizeof(*c->scratch));
-	if (!c->loc || !c->scratch) {
+	c->marks = calloc(1, sizeof(*c->marks) + 2 * (c->n_hosts + 1) * sizeof(c->marks->hosts[0]));
+	if (c->marks)
+		c->marks->dom = c->marks->hosts + c->n_hosts + 1;
+	if (!c->loc || !c->scratch || !c->marks || plan_aff_index(c) < 0) {
 		c->oom = true;
 		return -1;
 	}
-	for (size_t i = 0; i < desired->n_vms; i++)
-		for (size_t k = 0; k < desired->vms[i].spec.affinity.n_anti; k++)
-			if (desired->vms[i].spec.affinity.anti[k].required) {
-				c->n_anti_required++;
-				break;
-			}
 	/* Numbered after sorting: a VM's copies come in host-name order, as reasons list them. */
 	for (size_t i = 0; i < c->n_hosts; i++)
 		inv_index_add(&c->doms, i, c->hosts[i].inv);
@@ -122,6 +120,9 @@ void plan_ctx_free(struct plan_ctx *c)
 	free(c->items);
 	free(c->loc);
 	free(c->scratch);
+	free(c->marks);
+	free(c->labels);
+	free(c->anti_terms);
 	free(c->hosts);
 	inv_index_free(&c->doms);
 	intents_free(&c->moves);

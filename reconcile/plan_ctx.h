@@ -101,9 +101,31 @@ struct plan_ctx {
 	struct plan_host **loc;
 	struct crd_policy_spec default_pol;
 	size_t n_anti_required;         /* VMs with a required anti-affinity term */
-	/* Per-host scratch for one placement (plan_affinity.c); sized n_hosts. */
+	/* Per-host scratch for one placement (plan_affinity.c); sized n_hosts, and the hosts
+	 * the term being evaluated marked. */
 	struct plan_aff_host *scratch;
+	struct plan_aff_marks *marks;
+	/* Every VM label, and every required anti-affinity term by the first pair of its
+	 * selector, sorted: a term finds its VMs, and a VM the terms against it, by search
+	 * instead of a scan of every VM (plan_affinity.c). */
+	struct plan_aff_ref *labels, *anti_terms;
+	size_t n_labels, n_anti_terms;
 	bool oom;                       /* sticky: set by any failed allocation */
+};
+
+/* The hosts a term marked (plan_affinity.c), n_hosts at most, and one of them per distinct
+ * value of the term's topology label (@dom, in the same allocation). */
+struct plan_aff_marks {
+	size_t n, n_dom;
+	size_t *dom;
+	size_t hosts[];
+};
+
+/* A label of VM @vm (its index in the set), or the first selector pair of its @term. */
+struct plan_aff_ref {
+	const char *key, *value;        /* NULL for a term with an empty selector */
+	size_t vm;
+	const struct crd_affinity_term *term;
 };
 
 /* One host's (anti-)affinity verdict for the VM being placed (plan_affinity.c). */
@@ -113,6 +135,7 @@ struct plan_aff_host {
 	int rule;                       /* PLAN_AFF_*: which rule fails */
 	int score;                      /* preferred terms kept − broken */
 	const struct crd_vm *first;     /* scratch: a VM the term being evaluated selects here */
+	const char *domain;             /* scratch: this host's value of the term's topology key */
 };
 
 /* Fills @c for @desired and @inv. Returns 0, or -1 when out of memory (then @c must still
