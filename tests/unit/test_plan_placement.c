@@ -85,24 +85,55 @@ static void test_affinity_term_defaults_to_host_topology_and_preferred(void **st
 	assert_false(vm->spec.affinity.anti[0].required);
 }
 
-/* ---- affinity ---- */
-
-static void test_plan_places_vm_away_from_required_anti_affinity(void **state)
+/* Required terms alone: db-1 runs on @at; db-2 (labelled @app, with @terms) lands on @want,
+ * not on lab-b — the host with the most free memory — for the reason @why. Hosts lab-a and
+ * lab-b are in rack r1, lab-c in rack r2. */
+static void test_plan_places_vm_by_required_terms(void **state)
 {
-	struct fx *f = *state;
-	three_hosts(f);
-	fx_inv(f, "lab-b")->memory_free = 12 * GiB;     /* most free: where it would go */
-	app_vm(f, "db-1", "db", "1Gi", "");
-	runs_on(f, "db-1", "lab-b");
-	app_vm(f, "db-2", "db", "1Gi", ANTI_DB);
-	fx_plan(f);
-	const struct plan_action *a = fx_act(f, "db-2");
-	fx_expect(a, PLAN_DEFINE_START, "lab-a", CRD_VM_PENDING);
-	assert_non_null(rejected(a, "lab-b"));
-	assert_non_null(strstr(rejected(a, "lab-b"), "anti-affinity app=db (required): db-1 runs "
-				"on lab-b"));
-	assert_non_null(a->placement);
-	assert_non_null(strstr(a->placement, "of 2 feasible hosts"));
+	static const struct {
+		const char *name, *at, *app, *terms, *want, *why;
+	} cases[] = {
+		{"away from required anti-affinity", "lab-b", "db",
+		 "{antiAffinity: [{labelSelector: {app: db}, required: true}]}", "lab-a",
+		 "anti-affinity app=db (required): db-1 runs on lab-b"},
+		{"keeps the other VM's required anti-affinity", "lab-b", "db", NULL, "lab-a",
+		 "anti-affinity of db-1 (app=db, required): it runs on lab-b"},
+		{"rack topology", "lab-a", "db",
+		 "{antiAffinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 "lab-c", "anti-affinity app=db (required): db-1 runs in rack r1"},
+		{"required affinity keeps together", "lab-c", "web",
+		 "{affinity: [{labelSelector: {app: db}, required: true}]}", "lab-c",
+		 "affinity app=db (required): no such VM runs on lab-b"},
+		{"required affinity by rack", "lab-a", "web",
+		 "{affinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 "lab-b", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f;
+		char extra[256] = "";
+		fx_teardown(state);
+		fx_setup(state);
+		f = *state;
+		three_hosts(f);
+		label_host(f, "lab-a", "rack", "r1");
+		label_host(f, "lab-b", "rack", "r1");
+		label_host(f, "lab-c", "rack", "r2");
+		fx_inv(f, "lab-b")->memory_free = 12 * GiB;
+		/* db-1 holds the anti-affinity itself in the "other VM's" case. */
+		app_vm(f, "db-1", "db", "1Gi", cases[i].terms ? "" : ANTI_DB);
+		runs_on(f, "db-1", cases[i].at);
+		if (cases[i].terms)
+			snprintf(extra, sizeof(extra), "affinity: %s", cases[i].terms);
+		app_vm(f, "db-2", cases[i].app, "1Gi", extra);
+		fx_plan(f);
+		const struct plan_action *a = fx_act(f, "db-2");
+		if (a->kind != PLAN_DEFINE_START || !a->dst || strcmp(a->dst, cases[i].want))
+			fail_msg("%s: %s", cases[i].name, a->reason);
+		const char *no = rejected(a, "lab-b");
+		if (cases[i].why && (!no || !strstr(no, cases[i].why)))
+			fail_msg("%s: lab-b rejected for \"%s\"", cases[i].name, no ? no : "");
+		assert_non_null(a->placement);
+	}
 }
 
 static void test_plan_places_three_anti_affine_vms_on_three_hosts(void **state)
@@ -141,54 +172,6 @@ static void test_plan_blocks_vm_when_required_anti_affinity_leaves_no_host(void 
 	fx_reason_has(a, "lab-b: anti-affinity app=db (required): db-2 runs on lab-b");
 	assert_string_equal(a->placement, "no feasible host");
 	assert_int_equal(a->rejected.n, 2);
-}
-
-static void test_plan_keeps_other_vms_required_anti_affinity(void **state)
-{
-	struct fx *f = *state;
-	three_hosts(f);
-	fx_inv(f, "lab-b")->memory_free = 12 * GiB;
-	app_vm(f, "db-1", "db", "1Gi", ANTI_DB);
-	runs_on(f, "db-1", "lab-b");
-	app_vm(f, "db-2", "db", "1Gi", "");    /* no terms of its own */
-	fx_plan(f);
-	const struct plan_action *a = fx_act(f, "db-2");
-	fx_expect(a, PLAN_DEFINE_START, "lab-a", CRD_VM_PENDING);
-	assert_non_null(strstr(rejected(a, "lab-b"), "anti-affinity of db-1"));
-}
-
-static void test_plan_spreads_over_racks_with_rack_topology(void **state)
-{
-	struct fx *f = *state;
-	three_hosts(f);
-	label_host(f, "lab-a", "rack", "r1");
-	label_host(f, "lab-b", "rack", "r1");
-	label_host(f, "lab-c", "rack", "r2");
-	fx_inv(f, "lab-b")->memory_free = 12 * GiB;
-	app_vm(f, "db-1", "db", "1Gi", "");
-	runs_on(f, "db-1", "lab-a");
-	app_vm(f, "db-2", "db", "1Gi", "affinity: {antiAffinity: [{labelSelector: {app: db}, "
-	       "topologyKey: rack, required: true}]}");
-	fx_plan(f);
-	const struct plan_action *a = fx_act(f, "db-2");
-	fx_expect(a, PLAN_DEFINE_START, "lab-c", CRD_VM_PENDING);
-	assert_non_null(strstr(rejected(a, "lab-b"), "db-1 runs in rack r1"));
-}
-
-static void test_plan_keeps_vm_with_required_affinity_together(void **state)
-{
-	struct fx *f = *state;
-	three_hosts(f);
-	fx_inv(f, "lab-a")->memory_free = 12 * GiB;
-	app_vm(f, "db-1", "db", "1Gi", "");
-	runs_on(f, "db-1", "lab-c");
-	app_vm(f, "web-1", "web", "1Gi", "affinity: {affinity: [{labelSelector: {app: db}, "
-	       "required: true}]}");
-	fx_plan(f);
-	const struct plan_action *a = fx_act(f, "web-1");
-	fx_expect(a, PLAN_DEFINE_START, "lab-c", CRD_VM_PENDING);
-	assert_non_null(strstr(rejected(a, "lab-a"), "affinity app=db (required): no such VM runs "
-				"on lab-a"));
 }
 
 static void test_plan_lands_first_of_a_group_with_required_affinity_anywhere(void **state)
@@ -588,12 +571,9 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 		T(test_policy_defaults_when_fields_are_left_out),
 		T(test_affinity_term_defaults_to_host_topology_and_preferred),
-		T(test_plan_places_vm_away_from_required_anti_affinity),
+		T(test_plan_places_vm_by_required_terms),
 		T(test_plan_places_three_anti_affine_vms_on_three_hosts),
 		T(test_plan_blocks_vm_when_required_anti_affinity_leaves_no_host),
-		T(test_plan_keeps_other_vms_required_anti_affinity),
-		T(test_plan_spreads_over_racks_with_rack_topology),
-		T(test_plan_keeps_vm_with_required_affinity_together),
 		T(test_plan_lands_first_of_a_group_with_required_affinity_anywhere),
 		T(test_plan_prefers_hosts_that_keep_preferred_terms),
 		T(test_plan_counts_vcpus_against_cpu_overcommit),
