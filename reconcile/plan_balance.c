@@ -159,7 +159,6 @@ static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order,
 	struct plan_vm v = {.vm = it->a.vm, .memory = it->memory, .vcpus = it->vcpus,
 			    .hugepage_size = it->hugepage_size, .host = b->hosts[si].h};
 	char why[PLAN_REASON_MAX];
-	int rc = 0;
 
 	v.dom = plan_host_domain(c, v.host, v.vm->meta.name);
 	enum vmres_rc r = vmres_from_vm(v.vm, &v.res, why, sizeof(why));
@@ -194,7 +193,7 @@ static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order,
 		break;
 	}
 	vmres_free(&v.res);
-	return rc;
+	return 0;
 }
 
 static int util_cmp_ctx(const struct bal *b, size_t x, size_t y)

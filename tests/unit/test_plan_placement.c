@@ -506,6 +506,37 @@ static void test_plan_balance_never_breaks_required_anti_affinity(void **state)
 	assert_int_equal(balance_moves(f), 0);
 }
 
+/* By measured CPU load: each VM's share is the host's load over its vCPUs. Without a load
+ * figure (observe needs two passes) nothing moves. */
+static void test_plan_balances_by_cpu_load(void **state)
+{
+	static const struct {
+		bool measured;
+		size_t want;
+	} cases[] = {{true, 1}, {false, 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f;
+		fx_teardown(state);
+		fx_setup(state);
+		f = *state;
+		policy(f, "{balance: {resource: cpu, maxSpreadPercent: 20}}");
+		struct inv_host *a = fx_host(f, "lab-a", "");
+		a->cpu_threads = 4;
+		a->has_cpu_load = cases[i].measured;
+		a->cpu_load = 0.8;
+		struct inv_host *b = fx_host(f, "lab-b", "");
+		b->cpu_threads = 4;
+		b->has_cpu_load = cases[i].measured;
+		b->cpu_load = 0.1;
+		crowd(f, 4, "1Gi", "");
+		f->lim.now = NOW;
+		fx_plan(f);
+		/* 80/10: one VM's 20 points make it 60/30; a second would overshoot (40/50). */
+		if (balance_moves(f) != cases[i].want)
+			fail_msg("case %zu: %zu moves", i, balance_moves(f));
+	}
+}
+
 /* A Balance Migration of @vm started @ago seconds before NOW. */
 static void balance_record(struct fx *f, const char *name, const char *vm, int ago)
 {
@@ -586,6 +617,7 @@ int main(void)
 		T(test_plan_does_not_balance_without_cause),
 		T(test_plan_balances_only_unpinned_shared_livemigrate_vms),
 		T(test_plan_balance_moves_what_cuts_spread_most_per_gib),
+		T(test_plan_balances_by_cpu_load),
 		T(test_plan_balance_never_breaks_required_anti_affinity),
 		T(test_plan_leaves_vm_moved_by_balance_alone_for_a_while),
 		T(test_plan_balance_stays_within_moves_per_hour),
