@@ -49,6 +49,14 @@ static const char *rejected(const struct plan_action *a, const char *host)
 	return crd_map_get(&a->rejected, host);
 }
 
+/* A fresh fixture for the next case of a table. */
+static struct fx *fresh(void **state)
+{
+	fx_teardown(state);
+	fx_setup(state);
+	return *state;
+}
+
 static void three_hosts(struct fx *f)
 {
 	fx_host(f, "lab-a", "");
@@ -109,11 +117,8 @@ static void test_plan_places_vm_by_required_terms(void **state)
 		 "lab-b", NULL},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
+		struct fx *f = fresh(state);
 		char extra[256] = "";
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
 		three_hosts(f);
 		label_host(f, "lab-a", "rack", "r1");
 		label_host(f, "lab-b", "rack", "r1");
@@ -199,11 +204,8 @@ static void test_plan_prefers_hosts_that_keep_preferred_terms(void **state)
 		{"", "", "lab-b"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f = *state;
+		struct fx *f = fresh(state);
 		char extra[256];
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
 		fx_host(f, "lab-a", strstr(cases[i].unschedulable, "lab-a") ? ", unschedulable: true" : "");
 		fx_host(f, "lab-b", "");
 		fx_host(f, "lab-c", strstr(cases[i].unschedulable, "lab-c") ? ", unschedulable: true" : "");
@@ -237,10 +239,7 @@ static void test_plan_counts_vcpus_against_cpu_overcommit(void **state)
 		{NULL, true},                   /* no policy: unlimited */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
+		struct fx *f = fresh(state);
 		if (cases[i].policy)
 			policy(f, cases[i].policy);
 		fx_host(f, "lab-a", "")->cpu_threads = 4;
@@ -274,10 +273,7 @@ static void test_plan_counts_memory_against_memory_overcommit(void **state)
 		{"{memoryOvercommit: 1.0}", 8 * GiB, false, "memoryOvercommit 1"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
+		struct fx *f = fresh(state);
 		if (cases[i].policy)
 			policy(f, cases[i].policy);
 		fx_host(f, "lab-a", "")->memory_free = cases[i].free_mem;
@@ -324,15 +320,23 @@ static void test_plan_needs_free_hugepages_of_the_vms_size(void **state)
 
 /* ---- drain and failover ---- */
 
+/* Replicas db-1 and db-2, each keeping away from the other; db-1 runs on @at1 (NULL: not
+ * observed), db-2 on @at2. */
+static void replicas(struct fx *f, const char *at1, const char *at2)
+{
+	app_vm(f, "db-1", "db", "1Gi", ANTI_DB);
+	app_vm(f, "db-2", "db", "1Gi", ANTI_DB);
+	if (at1)
+		runs_on(f, "db-1", at1);
+	runs_on(f, "db-2", at2);
+}
+
 static void test_plan_blocks_drain_that_would_break_anti_affinity(void **state)
 {
 	struct fx *f = *state;
 	fx_host(f, "lab-a", ", drain: true");
 	fx_host(f, "lab-b", "");
-	app_vm(f, "db-1", "db", "1Gi", ANTI_DB);
-	app_vm(f, "db-2", "db", "1Gi", ANTI_DB);
-	runs_on(f, "db-1", "lab-a");
-	runs_on(f, "db-2", "lab-b");
+	replicas(f, "lab-a", "lab-b");
 	fx_plan(f);
 	const struct plan_action *a = fx_act(f, "db-1");
 	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_RUNNING);
@@ -348,10 +352,7 @@ static void test_plan_drain_moves_vm_where_anti_affinity_holds(void **state)
 	fx_host(f, "lab-b", "");
 	fx_host(f, "lab-c", "");
 	fx_inv(f, "lab-b")->memory_free = 12 * GiB;
-	app_vm(f, "db-1", "db", "1Gi", ANTI_DB);
-	app_vm(f, "db-2", "db", "1Gi", ANTI_DB);
-	runs_on(f, "db-1", "lab-a");
-	runs_on(f, "db-2", "lab-b");
+	replicas(f, "lab-a", "lab-b");
 	fx_plan(f);
 	const struct plan_action *a = fx_act(f, "db-1");
 	fx_expect(a, PLAN_MIGRATE_LIVE, "lab-c", CRD_VM_MIGRATING);
@@ -364,10 +365,8 @@ static void test_plan_blocks_failover_that_would_break_anti_affinity(void **stat
 	fx_host(f, "lab-a", ", fenced: true");
 	fx_host(f, "lab-b", "");
 	fx_unreachable(f, "lab-a");
-	app_vm(f, "db-1", "db", "1Gi", ANTI_DB);
-	app_vm(f, "db-2", "db", "1Gi", ANTI_DB);
+	replicas(f, NULL, "lab-b");
 	fx_last_host(f, "db-1", "lab-a");
-	runs_on(f, "db-2", "lab-b");
 	fx_plan(f);
 	const struct plan_action *a = fx_act(f, "db-1");
 	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_PENDING);
@@ -387,6 +386,14 @@ static void crowd(struct fx *f, int n, const char *mem, const char *extra)
 		fx_vm(f, name, mem, extra);
 		runs_on(f, name, "lab-a");
 	}
+}
+
+/* The BALANCE policy over lab-a and lab-b. */
+static void balanced_pair(struct fx *f)
+{
+	policy(f, BALANCE);
+	fx_host(f, "lab-a", "");
+	fx_host(f, "lab-b", "");
 }
 
 static size_t balance_moves(struct fx *f)
@@ -433,13 +440,8 @@ static void test_plan_does_not_balance_without_cause(void **state)
 		{NOW, 4, "2Gi", true},          /* a drain moves: wait for a settled cluster */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
-		policy(f, BALANCE);
-		fx_host(f, "lab-a", "");
-		fx_host(f, "lab-b", "");
+		struct fx *f = fresh(state);
+		balanced_pair(f);
 		if (cases[i].drain_c) {
 			fx_host(f, "lab-c", ", drain: true");
 			fx_vm(f, "other", "1Gi", "");
@@ -460,13 +462,8 @@ static void test_plan_balances_only_unpinned_shared_livemigrate_vms(void **state
 		"storage: local",
 	};
 	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
-		policy(f, BALANCE);
-		fx_host(f, "lab-a", "");
-		fx_host(f, "lab-b", "");
+		struct fx *f = fresh(state);
+		balanced_pair(f);
 		crowd(f, 4, "2Gi", extras[i]);
 		f->lim.now = NOW;
 		fx_plan(f);
@@ -478,9 +475,7 @@ static void test_plan_balances_only_unpinned_shared_livemigrate_vms(void **state
 static void test_plan_balance_moves_what_cuts_spread_most_per_gib(void **state)
 {
 	struct fx *f = *state;
-	policy(f, BALANCE);
-	fx_host(f, "lab-a", "");
-	fx_host(f, "lab-b", "");
+	balanced_pair(f);
 	fx_vm(f, "big-1", "6Gi", "");
 	fx_vm(f, "small-1", "1Gi", "");
 	runs_on(f, "big-1", "lab-a");
@@ -495,9 +490,7 @@ static void test_plan_balance_moves_what_cuts_spread_most_per_gib(void **state)
 static void test_plan_balance_never_breaks_required_anti_affinity(void **state)
 {
 	struct fx *f = *state;
-	policy(f, BALANCE);
-	fx_host(f, "lab-a", "");
-	fx_host(f, "lab-b", "");
+	balanced_pair(f);
 	crowd(f, 4, "2Gi", ANTI_DB);
 	app_vm(f, "db-1", "db", "1Gi", "");
 	runs_on(f, "db-1", "lab-b");
@@ -515,10 +508,7 @@ static void test_plan_balances_by_cpu_load(void **state)
 		size_t want;
 	} cases[] = {{true, 1}, {false, 0}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
+		struct fx *f = fresh(state);
 		policy(f, "{balance: {resource: cpu, maxSpreadPercent: 20}}");
 		struct inv_host *a = fx_host(f, "lab-a", "");
 		a->cpu_threads = 4;
@@ -554,9 +544,7 @@ static void balance_record(struct fx *f, const char *name, const char *vm, int a
 static void test_plan_leaves_vm_moved_by_balance_alone_for_a_while(void **state)
 {
 	struct fx *f = *state;
-	policy(f, BALANCE);
-	fx_host(f, "lab-a", "");
-	fx_host(f, "lab-b", "");
+	balanced_pair(f);
 	crowd(f, 4, "2Gi", "");
 	balance_record(f, "bal-move-1", "bal-1", 600);     /* bal-1 came here 10 min ago */
 	f->lim.now = NOW;
@@ -575,10 +563,7 @@ static void test_plan_balance_stays_within_moves_per_hour(void **state)
 		{0, 0, 2}, {3, 0, 1}, {4, 0, 0}, {0, 6, 2},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fx *f;
-		fx_teardown(state);
-		fx_setup(state);
-		f = *state;
+		struct fx *f = fresh(state);
 		policy(f, BALANCE);
 		three_hosts(f);
 		crowd(f, 4, "2Gi", "");
