@@ -65,8 +65,12 @@ guest:
 unit: $(UNIT_BIN)
 	@bash tests/run-suite unit $(UNIT_BIN)
 
+# Every suite that uses the lab starts from a lab of its own: one left running (make demo
+# leaves its lab up, with its guests) is taken down first.
+LAB_FRESH = bash hack/lab down >/dev/null 2>&1
+
 lab: $(BUILD)/drover guest $(TOOLS) $(LAB_BIN)
-	@bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
+	@$(LAB_FRESH); bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # The unit and lab suites under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree
 # of their own: the lab tests run build-asan/drover (see lab_drover in tests/lab/lab.c). Every
@@ -82,7 +86,7 @@ asan-unit:
 
 asan:
 	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
-	@$(SAN_ENV) $(ASAN_MAKE) unit lab; rc=$$?; \
+	@$(LAB_FRESH); $(SAN_ENV) $(ASAN_MAKE) unit lab; rc=$$?; \
 	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
 		echo "asan: sanitizer reports:"; tail -n 40 $(SAN_LOGS)/*; rc=1; \
 	else echo "asan: no sanitizer reports"; fi; exit $$rc
@@ -151,7 +155,7 @@ valgrind: $(BUILD)/drover
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
-	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
+	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
 		tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 

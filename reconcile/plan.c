@@ -141,18 +141,6 @@ static bool limited(struct plan_ctx *c, struct plan_intent *it)
 	return true;
 }
 
-/* The Migration reason of a move for @cause. */
-static enum crd_mig_reason cause_reason(enum plan_cause cause)
-{
-	switch (cause) {
-	case PLAN_CAUSE_PIN: return CRD_MIG_SPEC_HOST_CHANGED;
-	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
-	case PLAN_CAUSE_BALANCE: return CRD_MIG_BALANCE;
-	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
-	default: return CRD_MIG_REASON_NONE;
-	}
-}
-
 /* Hands @ch to action @a (NULL: dropped); out of memory is sticky in @c. */
 static void give_choice(struct plan_ctx *c, struct plan_choice *ch, struct plan_action *a,
 			const char *reason)
@@ -213,6 +201,18 @@ static struct plan_host *move_target(struct plan_ctx *c, struct plan_intent *it,
 	return it->dst;
 }
 
+/* The status.reason of the Migration that records a move queued for @cause. */
+static enum crd_mig_reason move_cause(enum plan_cause cause)
+{
+	switch (cause) {
+	case PLAN_CAUSE_PIN: return CRD_MIG_SPEC_HOST_CHANGED;
+	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
+	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
+	case PLAN_CAUSE_BALANCE: return CRD_MIG_BALANCE;
+	default: return CRD_MIG_REASON_NONE;
+	}
+}
+
 static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 {
 	struct plan_vm *v = &it->v;
@@ -247,7 +247,7 @@ static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 	struct plan_action *a = plan_emit(c, &e, "%s", r.buf);
 	if (a) {
 		crd_effective_knobs(v->vm, it->mig, &a->knobs);
-		a->mig_reason = cause_reason(it->cause);
+		a->cause = move_cause(it->cause);
 	}
 	give_choice(c, &ch, it->dst ? NULL : a, NULL);
 	if (plan_op_runs(v, op)) {

@@ -52,7 +52,7 @@ struct plan_action {
 	char *reason;                         /* why: "spec.host changed: lab-a → lab-b",
 					       * "PreCheckFailed: lab-b has 512Mi free, web-1 needs 1Gi" */
 	struct crd_knobs knobs;               /* effective migration knobs (migrations only) */
-	enum crd_mig_reason mig_reason;       /* moves: why (SpecHostChanged, Drain, Balance, ...) */
+	enum crd_mig_reason cause;            /* why a move is made: its Migration's status.reason */
 	/* When placement chose (or failed to choose) the host: status.placement of the VM. */
 	char *placement;                      /* why dst, or why none; NULL when placement did not run */
 	struct crd_map rejected;              /* host → why it was not chosen */

@@ -242,7 +242,7 @@ static int apply_move(struct bal *b, const struct bal_move *m, size_t si, double
 	it->a.dst = dst;
 	it->a.kind = PLAN_MIGRATE_LIVE;
 	it->a.phase = CRD_VM_MIGRATING;
-	it->a.mig_reason = CRD_MIG_BALANCE;
+	it->a.cause = CRD_MIG_BALANCE;
 	crd_effective_knobs(it->a.vm, NULL, &it->a.knobs);
 	struct plan_vm v = {.vm = it->a.vm, .memory = it->memory, .vcpus = it->vcpus,
 			    .hugepage_size = it->hugepage_size};

@@ -49,6 +49,14 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 		       ? -1 : 0;
 }
 
+bool status_condition_true(const struct crd_conditions *c, const char *type)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].type && !strcmp(c->items[i].type, type))
+			return c->items[i].status == CRD_COND_TRUE;
+	return false;
+}
+
 const char *status_problem_reason(enum plan_problem p)
 {
 	switch (p) {
@@ -284,6 +292,8 @@ int status_migration_update(struct crd_migration_status *st, const struct exec_m
 
 int status_migration_finish(struct crd_migration *m, const struct plan_action *a, const char *now)
 {
+	if (!m->status.reason)
+		m->status.reason = m->undeclared ? a->cause : CRD_MIG_REQUESTED;
 	struct exec_move mv = {.phase = a->migration_phase, .downtime_ms = -1};
 	const struct crd_migration_status *st = &m->status;
 
@@ -301,11 +311,20 @@ int status_migration_finish(struct crd_migration *m, const struct plan_action *a
 	return status_migration_update(&m->status, &mv, m->meta.generation, now);
 }
 
+int status_migration_move(struct crd_migration *m, const struct plan_action *a,
+			  const struct exec_move *mv, const char *now)
+{
+	if (!m->status.reason)
+		m->status.reason = a->migration ? CRD_MIG_REQUESTED : a->cause;
+	return status_migration_update(&m->status, mv, m->meta.generation, now);
+}
+
 int status_migration_pending(struct crd_migration *m, const struct plan_action *a,
 			     const char *now)
 {
 	if (m->status.phase != CRD_MIG_PHASE_NONE || a->kind == PLAN_BLOCKED)
 		return 0;
+	m->status.reason = CRD_MIG_REQUESTED;
 	return status_migration_set_phase(&m->status, CRD_MIG_PENDING, now) < 0 ? -1 : 1;
 }
 

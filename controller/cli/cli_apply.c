@@ -12,7 +12,7 @@
 #define PLAN_USAGE "drover plan -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N]"
 #define APPLY_USAGE                                                                          \
 	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--timeout SECONDS]"
+	"[--stop-timeout SECONDS] [--timeout SECONDS] [--keep-migrations N]"
 
 /* Loads the manifests, the requests and overrides of the state dir and the status
  * recorded for them. Returns 0, or -1 after printing every error (then nothing may be
@@ -97,7 +97,7 @@ int cli_apply(int argc, char **argv)
 		goto cleanup;
 	}
 	(void)ovr_forget_finished(o.state_dir, &set);
-	(void)state_prune_migrations(o.state_dir, &set, STATE_KEEP_FINISHED);
+	(void)state_prune_migrations(o.state_dir, &set, o.rec.keep_migrations);
 	printf("Apply: %d done, %d failed, %d blocked: %s.\n", res.actions_done, res.actions_failed,
 	       res.blocked, res.converged ? "converged" : "NOT converged");
 	rc = res.converged ? 0 : 1;

@@ -18,7 +18,8 @@
 #define KUBE_USAGE                                                                             \
 	"drover run [--kubeconfig FILE] [--namespace NS] [--lease-namespace NS] [--id ID] "      \
 	"[--lease-duration SECONDS] [--max-migrations N] [--max-outbound N] "                   \
-	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "           \
+	"[--log-format logfmt|json]"
 /* On SIGTERM the worker finishes its pass (it never waits for a job) and ends; if it does
  * not by then, the process exits anyway (a restart at any moment is safe). Moves under
  * way are never aborted by a stop: the next leader takes them over. */
@@ -209,6 +210,7 @@ int cli_run_kube(int argc, char **argv)
 	kube_controller_options_default(&ko);
 	ko.rec.limits = o.rec.limits;
 	ko.rec.stop_timeout_s = o.rec.stop_timeout_s;
+	ko.rec.keep_migrations = o.rec.keep_migrations;
 	ko.namespace = kc.namespace;
 	ko.lease_namespace = lease_namespace(&kc);
 	ko.identity = kc.identity;

@@ -22,10 +22,12 @@
 #include "controller/dir/statedir.h"
 #include "controller/cli/view.h"
 #include "reconcile/clk.h"
+#include "reconcile/status.h"
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json]"
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
+	"[--log-format logfmt|json]"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
@@ -68,15 +70,10 @@ static void (*run_sink_host)(void *opaque, const struct crd_host *h);
 
 static void on_host_status(void *opaque, const struct crd_host *h)
 {
-	bool reachable = false;
-
 	if (run_sink_host)
 		run_sink_host(opaque, h);
-	for (size_t i = 0; i < h->status.conditions.n; i++)
-		if (h->status.conditions.items[i].type &&
-		    !strcmp(h->status.conditions.items[i].type, "Reachable"))
-			reachable = h->status.conditions.items[i].status == CRD_COND_TRUE;
-	metrics_set_host(run_metrics, h->meta.name, reachable);
+	metrics_set_host(run_metrics, h->meta.name,
+			 status_condition_true(&h->status.conditions, "Reachable"));
 }
 
 /* A controller draws no progress bars: a move's progress is in its status and in
@@ -126,7 +123,7 @@ static void after_pass(void *opaque, const struct crd_set *set)
 	struct pass_end *e = opaque;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
-	(void)state_prune_migrations(e->o->state_dir, set, STATE_KEEP_FINISHED);
+	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);
 	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
 	e->vms = set->n_vms;
 }

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "controller/loop/records.h"
 #include "crd/encode.h"
 #include "crd/index.h"
 #include "crd/load.h"
@@ -436,58 +437,28 @@ struct rec_sink state_sink(struct state_sink *s)
 				 .opaque = s};
 }
 
-static bool finished(const struct crd_migration *m)
+/* Spared: a user's Migration still in the manifests keeps its record, or it would run
+ * again. */
+static bool undeclared_in(const struct crd_migration *m, const void *opaque)
 {
-	return m->status.phase == CRD_MIG_SUCCEEDED || m->status.phase == CRD_MIG_FAILED ||
-	       m->status.phase == CRD_MIG_CANCELLED;
-}
-
-/* Newest first: RFC 3339 UTC times sort as strings; a missing end time sorts last. */
-static int by_end_desc(const void *a, const void *b)
-{
-	const struct crd_migration *x = *(const struct crd_migration *const *)a;
-	const struct crd_migration *y = *(const struct crd_migration *const *)b;
-	const char *ex = x->status.end_time ? x->status.end_time : "";
-	const char *ey = y->status.end_time ? y->status.end_time : "";
-	return strcmp(ey, ex);
+	return !crd_set_migration(opaque, m->meta.namespace, m->meta.name);
 }
 
 int state_prune_migrations(const char *dir, const struct crd_set *set, size_t keep)
 {
 	struct crd_set recs = {0};
 	struct crd_errors errs = {0};
-	const struct crd_migration **same = NULL;
-	int removed = -1;
+	const struct crd_migration **forget = NULL;
+	long n = -1;
+	int removed = 0;
 
-	if (state_read_all(dir, &recs, &errs) < 0)
-		goto cleanup;
-	same = calloc(recs.n_migrations ? recs.n_migrations : 1, sizeof(*same));
-	if (!same)
-		goto cleanup;
-	removed = 0;
-	for (size_t i = 0; i < recs.n_migrations; i++) {
-		const struct crd_migration *vm_first = &recs.migrations[i];
-		size_t n = 0;
-		bool seen_before = false;
-		/* Each VM once: only from its first record. */
-		for (size_t j = 0; j < i && !seen_before; j++)
-			seen_before = !strcmp(recs.migrations[j].spec.vm_name, vm_first->spec.vm_name) &&
-				      !strcmp(recs.migrations[j].meta.namespace, vm_first->meta.namespace);
-		for (size_t j = i; j < recs.n_migrations && !seen_before; j++) {
-			const struct crd_migration *m = &recs.migrations[j];
-			if (!strcmp(m->spec.vm_name, vm_first->spec.vm_name) &&
-			    !strcmp(m->meta.namespace, vm_first->meta.namespace) && finished(m) &&
-			    !crd_set_migration(set, m->meta.namespace, m->meta.name))
-				same[n++] = m;
-		}
-		qsort(same, n, sizeof(*same), by_end_desc);
-		for (size_t j = keep; j < n; j++)
-			if (state_remove_migration(dir, same[j]->meta.namespace, same[j]->meta.name) == 0)
-				removed++;
-	}
-cleanup:
-	free(same);
+	if (state_read_all(dir, &recs, &errs) == 0)
+		n = records_to_forget(&recs, keep, undeclared_in, set, &forget);
+	for (long i = 0; i < n; i++)
+		if (state_remove_migration(dir, forget[i]->meta.namespace, forget[i]->meta.name) == 0)
+			removed++;
+	free(forget);
 	crd_set_free(&recs);
 	crd_errors_free(&errs);
-	return removed;
+	return n < 0 ? -1 : removed;
 }

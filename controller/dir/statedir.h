@@ -63,9 +63,6 @@ int state_read_migration(const char *dir, const char *ns, const char *name,
  * Returns 0, or -1 with errno set. */
 int state_remove_migration(const char *dir, const char *ns, const char *name);
 
-/* Finished Migration records kept per VM by state_prune_migrations. */
-#define STATE_KEEP_FINISHED 5
-
 /* Removes the records of finished Migrations (Succeeded, Failed, Cancelled) beyond the
  * @keep newest (by endTime) of each VM. Every Migration of @set is spared: a user's
  * Migration still in the manifests keeps its record, or it would run again. Returns

@@ -17,6 +17,7 @@
 #include "controller/kube/kube_watch.h"
 #include "controller/kube/kube_writer.h"
 #include "controller/serve/log.h"
+#include "controller/loop/records.h"
 #include "crd/load.h"
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
@@ -215,37 +216,103 @@ static int snapshot(struct kube_controller *k, struct crd_set *set, bool *retry)
 	return 0;
 }
 
-/* Migrations being deleted that this pass brought to an end lose their finalizer now. */
-static void release_ended(struct kube_controller *k, const struct crd_set *set)
-{
-	for (size_t i = 0; i < set->n_migrations; i++) {
-		const struct crd_migration *m = &set->migrations[i];
-		json_t *obj;
+/* Names ("ns/name") gathered under the reconciler's lock, acted on after it. */
+struct names {
+	char **v;
+	size_t n;
+};
 
-		if (!m->meta.deletion_timestamp || !phase_terminal(crd_mig_phase_str(m->status.phase)))
-			continue;
-		obj = kube_informer_get(k->inf[2], m->meta.namespace, m->meta.name);
-		if (obj && kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION))
-			(void)finalizer(k, obj, false);   /* logged; the next pass tries again */
-		json_decref(obj);
-	}
+/* Best effort: a name not kept is dealt with by a later pass. */
+static void names_add(struct names *l, const struct crd_meta *m)
+{
+	char **grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return;
+	l->v = grown;
+	if (asprintf(&l->v[l->n], "%s/%s", m->namespace, m->name) >= 0)
+		l->n++;
 }
 
-/* What a pass leaves to say about its set, called by rec_pass under its lock. */
+/* Splits entry @i of @l into namespace and name (in place). Returns the name. */
+static const char *names_split(struct names *l, size_t i)
+{
+	char *slash = strchr(l->v[i], '/');
+
+	*slash = '\0';
+	return slash + 1;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* What a pass leaves to do with its set, gathered by after_pass under the reconciler's
+ * lock (no I/O there) and done after it. */
 struct pass_end {
 	struct kube_controller *k;
 	size_t hosts, vms, migrations;
+	struct names release;     /* Migrations being deleted that ended: their finalizer goes */
+	struct names forget;      /* drover's own finished records past the kept ones */
 };
+
+static bool own_record(const struct crd_migration *m, const void *opaque)
+{
+	(void)opaque;
+	return records_own(m);
+}
 
 static void after_pass(void *opaque, const struct crd_set *set)
 {
 	struct pass_end *e = opaque;
+	const struct crd_migration **old = NULL;
 
-	release_ended(e->k, set);
 	metrics_set_vm_phases(e->k->o.metrics, set->vms, set->n_vms);
 	e->hosts = set->n_hosts;
 	e->vms = set->n_vms;
 	e->migrations = set->n_migrations;
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		if (m->meta.deletion_timestamp && phase_terminal(crd_mig_phase_str(m->status.phase)))
+			names_add(&e->release, &m->meta);
+	}
+	/* A user's Migration is the user's to delete; drover's own records it keeps tidy. */
+	long n = records_to_forget(set, e->k->o.rec.keep_migrations, own_record, NULL, &old);
+	for (long i = 0; i < n; i++)
+		names_add(&e->forget, &old[i]->meta);
+	free(old);
+}
+
+/* Migrations being deleted that this pass brought to an end lose their finalizer; drover's
+ * old records go. Best effort: what fails is logged, and a later pass tries again. */
+static void finish_pass(struct kube_controller *k, struct pass_end *e)
+{
+	char path[KUBE_PATH_MAX];
+
+	for (size_t i = 0; i < e->release.n; i++) {
+		const char *name = names_split(&e->release, i);
+		json_t *obj = kube_informer_get(k->inf[2], e->release.v[i], name);
+		if (obj && kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION))
+			(void)finalizer(k, obj, false);
+		json_decref(obj);
+	}
+	for (size_t i = 0; i < e->forget.n; i++) {
+		const char *name = names_split(&e->forget, i);
+		struct kube_response r = {0};
+		if (kube_path(path, sizeof(path), &kube_res_migration, e->forget.v[i], name, NULL) < 0)
+			continue;
+		if (kube_request(k->c, "DELETE", path, NULL, NULL, &r) < 0 ||
+		    (r.code >= 300 && r.code != 404))
+			log_kv("warn", "old record not deleted", "migration", name, "error", r.message,
+			       NULL);
+		kube_response_free(&r);
+	}
+	names_free(&e->release);
+	names_free(&e->forget);
 }
 
 /* One pass over the whole set: it dispatches and does not wait for the jobs, whose ends
@@ -271,6 +338,7 @@ static bool pass(struct kube_controller *k)
 	failed = res.actions_failed > 0;
 	retry = retry || failed || res.blocked > 0 || res.again;
 cleanup:
+	finish_pass(k, &e);
 	metrics_on_reconcile(k->o.metrics, clk_mono() - started, failed);
 	crd_set_free(&set);
 	return retry;

@@ -9,6 +9,8 @@
 #include "controller/kube/kube_status.h"
 #include "controller/serve/log.h"
 #include "crd/encode.h"
+#include "reconcile/clk.h"
+#include "reconcile/status.h"
 
 #define KUBE_REPORT_NOTE_MAX 1024
 
@@ -78,11 +80,6 @@ static void report_move(struct kube_report *r, const struct plan_action *a, cons
 static void hand_status(struct kube_report *r, const struct kube_resource *res,
 			const struct crd_meta *m, json_t *status)
 {
-	if (!m->uid) {
-		/* drover's own record of a move it decided on: not an API object. */
-		json_decref(status);
-		return;
-	}
 	if (kube_writer_status(r->w, res, m->namespace, m->name, m->uid, status) < 0)
 		log_kv("warn", "status not written: out of memory or too many objects", NULL);
 }
@@ -94,20 +91,25 @@ static void sink_vm(void *opaque, const struct crd_vm *vm)
 
 static void sink_migration(void *opaque, const struct crd_migration *m)
 {
-	hand_status(opaque, &kube_res_migration, &m->meta, crd_migration_status_to_json(&m->status));
+	struct kube_report *r = opaque;
+
+	if (m->meta.uid) {
+		hand_status(r, &kube_res_migration, &m->meta, crd_migration_status_to_json(&m->status));
+		return;
+	}
+	/* drover's own record of a move it decided: made through the API, so that `kubectl get
+	 * migrations` shows it and a new leader finds it (and takes the move over). */
+	if (kube_writer_record(r->w, &kube_res_migration, crd_migration_to_json(m)) < 0)
+		log_kv("warn", "record not written: out of memory or too many objects", NULL);
 }
 
 static void sink_host(void *opaque, const struct crd_host *h)
 {
 	struct kube_report *r = opaque;
-	bool reachable = false;
 
 	hand_status(r, &kube_res_host, &h->meta, crd_host_status_to_json(&h->status));
-	for (size_t i = 0; i < h->status.conditions.n; i++)
-		if (h->status.conditions.items[i].type &&
-		    !strcmp(h->status.conditions.items[i].type, "Reachable"))
-			reachable = h->status.conditions.items[i].status == CRD_COND_TRUE;
-	metrics_set_host(r->metrics, h->meta.name, reachable);
+	metrics_set_host(r->metrics, h->meta.name,
+			 status_condition_true(&h->status.conditions, "Reachable"));
 }
 
 static void view_plan(void *opaque, const struct plan *p)
@@ -171,6 +173,23 @@ static void view_action_done(void *opaque, const struct plan_action *a, int rc, 
 }
 
 
+/* Valid=False with @msg in the JSON list @conds of an object that did not decode: the
+ * condition as last written is read back so that the one condition setter keeps its
+ * transition time. Returns 0, or -1 when out of memory. */
+static int set_invalid(json_t *conds, const char *msg, json_int_t gen)
+{
+	struct crd_conditions c;
+	char now[32];
+	int rc = -1;
+
+	clk_rfc3339(now, sizeof(now));
+	if (kube_condition_get(conds, "Valid", &c) == 0 &&
+	    status_set_condition(&c, "Valid", CRD_COND_FALSE, "Invalid", msg, gen, now) == 0)
+		rc = kube_condition_set(conds, &c.items[0]);
+	crd_conditions_free(&c);
+	return rc;
+}
+
 void kube_report_invalid(struct kube_report *r, const struct kube_resource *res, const json_t *obj,
 			   const struct crd_errors *errs)
 {
@@ -202,7 +221,7 @@ void kube_report_invalid(struct kube_report *r, const struct kube_resource *res,
 		conds = json_array();
 		json_object_set_new(st, "conditions", conds);
 	}
-	if (!conds || kube_condition_set(conds, "Valid", "False", "Invalid", msg, gen) < 0 ||
+	if (!conds || set_invalid(conds, msg, gen) < 0 ||
 	    json_object_set_new(st, "observedGeneration", json_integer(gen)) < 0 ||
 	    kube_writer_status(r->w, res, ns, name, uid, json_incref(st)) < 0)
 		log_kv("warn", "status not written: out of memory", NULL);

@@ -2,10 +2,13 @@
  * the /status subresource, optimistic updates with resourceVersion (409 → re-read, retry),
  * finalizers, and metav1.Condition lists. */
 #include "controller/kube/kube_status.h"
-#include "reconcile/clk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+
+#include "crd/encode.h"
 
 #define MERGE_PATCH "application/merge-patch+json"
 
@@ -211,39 +214,52 @@ int kube_finalizer_remove(struct kube_client *c, const struct kube_resource *res
 	return rc < 0 && r->code == 404 ? 0 : rc;
 }
 
-int kube_condition_set(json_t *conditions, const char *type, const char *status,
-		       const char *reason, const char *message, json_int_t observed_generation)
+/* The index of the condition of @type in @conditions, or -1. */
+static ssize_t condition_index(const json_t *conditions, const char *type)
 {
-	json_t *cond = NULL, *item;
-	const char *old_status = NULL;
-	char now[40];
+	json_t *item;
 	size_t i;
 
 	json_array_foreach(conditions, i, item) {
 		const char *t = json_string_value(json_object_get(item, "type"));
+		if (t && !strcmp(t, type))
+			return (ssize_t)i;
+	}
+	return -1;
+}
 
-		if (t && !strcmp(t, type)) {
-			cond = item;
-			old_status = json_string_value(json_object_get(item, "status"));
-			break;
-		}
-	}
-	if (!cond) {
-		cond = json_object();
-		if (!cond || json_array_append_new(conditions, cond) < 0)
-			return -1;
-	}
-	/* metav1.Condition wants seconds, RFC 3339. */
-	clk_rfc3339_micro(now, sizeof(now));
-	snprintf(now + 19, sizeof(now) - 19, "Z");
-	if (!old_status || strcmp(old_status, status) != 0)
-		if (json_object_set_new(cond, "lastTransitionTime", json_string(now)) < 0)
-			return -1;
-	if (json_object_set_new(cond, "type", json_string(type)) < 0 ||
-	    json_object_set_new(cond, "status", json_string(status)) < 0 ||
-	    json_object_set_new(cond, "reason", json_string(reason ? reason : "")) < 0 ||
-	    json_object_set_new(cond, "message", json_string(message ? message : "")) < 0 ||
-	    json_object_set_new(cond, "observedGeneration", json_integer(observed_generation)) < 0)
+int kube_condition_get(const json_t *conditions, const char *type, struct crd_conditions *out)
+{
+	ssize_t i = condition_index(conditions, type);
+	json_t *item = i < 0 ? NULL : json_array_get(conditions, (size_t)i);
+	const char *when = json_string_value(json_object_get(item, "lastTransitionTime"));
+	struct crd_condition *c;
+
+	memset(out, 0, sizeof(*out));
+	if (!item)
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
 		return -1;
-	return 0;
+	out->items = c;
+	out->n = 1;
+	const char *st = json_string_value(json_object_get(item, "status"));
+	if (!st || crd_cond_status_parse(st, &c->status) < 0)
+		c->status = CRD_COND_UNKNOWN;
+	c->type = strdup(type);
+	c->last_transition_time = when ? strdup(when) : NULL;
+	return c->type && (!when || c->last_transition_time) ? 0 : -1;
+}
+
+int kube_condition_set(json_t *conditions, const struct crd_condition *cond)
+{
+	struct crd_conditions one = {.items = (struct crd_condition[]){*cond}, .n = 1};
+	json_t *list = crd_conditions_to_json(&one), *item = json_array_get(list, 0);
+	ssize_t i = condition_index(conditions, cond->type);
+	int rc = -1;
+
+	if (item)
+		rc = i < 0 ? json_array_append(conditions, item)
+			   : json_array_set(conditions, (size_t)i, item);
+	json_decref(list);
+	return rc < 0 ? -1 : 0;
 }

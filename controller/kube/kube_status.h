@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "controller/kube/kube_http.h"
+#include "crd/types.h"
 
 #define KUBE_FINALIZER_MIGRATION "drover.io/migration-abort"
 #define KUBE_CONFLICT_RETRIES 5           /* attempts after the first, on 409 Conflict */
@@ -59,11 +60,15 @@ int kube_finalizer_remove(struct kube_client *c, const struct kube_resource *res
 /* True when @obj lists @finalizer. This function can't fail. */
 bool kube_has_finalizer(const json_t *obj, const char *finalizer);
 
-/* Sets condition @type in the array @conditions (metav1.Condition: type, status "True" |
- * "False" | "Unknown", reason, message, observedGeneration, lastTransitionTime).
- * lastTransitionTime changes only when the status does, as the API conventions ask. Returns
- * 0, or -1 when out of memory. */
-int kube_condition_set(json_t *conditions, const char *type, const char *status,
-		       const char *reason, const char *message, json_int_t observed_generation) KUBE_WUR;
+/* Puts @cond — made by status_set_condition, the one condition setter — into the JSON list
+ * @conditions (metav1.Condition), in place of the one of its type. Returns 0, or -1 when
+ * out of memory. */
+int kube_condition_set(json_t *conditions, const struct crd_condition *cond) KUBE_WUR;
+
+/* The condition of @type in the JSON list @conditions as a struct (type, status and
+ * lastTransitionTime: what status_set_condition needs to keep the transition time), or an
+ * empty @out when there is none. Returns 0, or -1 when out of memory. */
+int kube_condition_get(const json_t *conditions, const char *type,
+		       struct crd_conditions *out) KUBE_WUR;
 
 #endif

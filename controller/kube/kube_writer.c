@@ -33,7 +33,8 @@ struct kube_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t work;      /* something to write, or stop */
 	pthread_cond_t idle;      /* a write ended */
-	/* "plural/ns/name" → {"kind", "ns", "name", "uid", "status", "pending", "tries", "after"} */
+	/* "plural/ns/name" → {"kind", "ns", "name", "uid", "status", "pending", "tries", "after",
+	 * and "create" (the object to make first) for a record of drover's not made yet} */
 	json_t *known;
 	size_t n_pending;
 	struct kube_writer_event_item events[KUBE_WRITER_MAX_EVENTS];
@@ -49,6 +50,7 @@ struct kube_writer_job {
 	const struct kube_resource *res;
 	char *ns, *name, *uid;
 	json_t *status;
+	json_t *create;           /* the object to make first, or NULL */
 };
 
 enum kube_writer_outcome { KUBE_WRITER_DONE = 0, KUBE_WRITER_GONE, KUBE_WRITER_RETRY };
@@ -102,8 +104,10 @@ static const char *entry_str(const json_t *e, const char *field)
 	return json_string_value(json_object_get(e, field));
 }
 
-int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
-		       const char *name, const char *uid, json_t *status)
+/* Queues @status (stolen) of @res @ns/@name: of the object @uid, or (@create not NULL, also
+ * stolen) of a record to make first. Returns 0, or -1. */
+static int queue_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
+			const char *name, const char *uid, json_t *status, json_t *create)
 {
 	char key[KUBE_WRITER_KEY_MAX];
 	json_t *e = NULL;
@@ -111,6 +115,7 @@ int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, c
 
 	if (!status || kind_index(res) < 0 || make_key(key, sizeof(key), res, ns, name) < 0) {
 		json_decref(status);
+		json_decref(create);
 		return -1;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -123,8 +128,18 @@ int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, c
 		if (!e || json_object_set_new(w->known, key, e) < 0)
 			goto cleanup;
 	}
-	if (json_object_set_new(e, "uid", json_string(uid)) < 0 ||
-	    json_object_set(e, "status", status) < 0)
+	if (create) {
+		/* Made already (its uid known): from now on it is an object like any other. */
+		const char *made = entry_str(e, "uid");
+		if (!made || !*made) {
+			if (json_object_set_new(e, "uid", json_string("")) < 0 ||
+			    json_object_set(e, "create", create) < 0)
+				goto cleanup;
+		}
+	} else if (json_object_set_new(e, "uid", json_string(uid)) < 0) {
+		goto cleanup;
+	}
+	if (json_object_set(e, "status", status) < 0)
 		goto cleanup;
 	if (!json_is_true(json_object_get(e, "pending"))) {
 		json_object_set_new(e, "pending", json_true());
@@ -136,6 +151,32 @@ int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, c
 cleanup:
 	pthread_mutex_unlock(&w->lock);
 	json_decref(status);
+	json_decref(create);
+	return rc;
+}
+
+int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
+		       const char *name, const char *uid, json_t *status)
+{
+	return queue_status(w, res, ns, name, uid, status, NULL);
+}
+
+int kube_writer_record(struct kube_writer *w, const struct kube_resource *res, json_t *object)
+{
+	json_t *meta = json_object_get(object, "metadata");
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	json_t *status = json_incref(json_object_get(object, "status"));
+	int rc;
+
+	if (!ns || !name || !status) {
+		json_decref(status);
+		json_decref(object);
+		return -1;
+	}
+	json_object_del(object, "status");   /* made without it: status is its subresource's */
+	rc = queue_status(w, res, ns, name, NULL, status, json_incref(object));
+	json_decref(object);
 	return rc;
 }
 
@@ -170,7 +211,8 @@ void kube_writer_prune(struct kube_writer *w, const struct kube_resource *res, c
 		if (json_integer_value(json_object_get(e, "kind")) != kind)
 			continue;
 		snprintf(short_key, sizeof(short_key), "%s/%s", entry_str(e, "ns"), entry_str(e, "name"));
-		if (json_object_get(live, short_key))
+		/* A record of drover's not made yet is not in the cache: it is not gone. */
+		if (json_object_get(live, short_key) || json_object_get(e, "create"))
 			continue;
 		if (json_is_true(json_object_get(e, "pending")))
 			w->n_pending--;
@@ -238,6 +280,7 @@ static bool take_status(struct kube_writer *w, struct kube_writer_job *j, double
 		j->name = strdup(entry_str(e, "name"));
 		j->uid = strdup(entry_str(e, "uid") ? entry_str(e, "uid") : "");
 		j->status = json_incref(json_object_get(e, "status"));
+		j->create = json_incref(json_object_get(e, "create"));
 		json_object_set_new(e, "pending", json_false());
 		w->n_pending--;
 		return true;
@@ -251,11 +294,33 @@ static void job_free(struct kube_writer_job *j)
 	free(j->name);
 	free(j->uid);
 	json_decref(j->status);
+	json_decref(j->create);
 	memset(j, 0, sizeof(*j));
 }
 
-/* Writes what differs between the cached object's status and @j's. */
-static enum kube_writer_outcome write_status(struct kube_writer *w, const struct kube_writer_job *j)
+/* Makes drover's record @j->create through the API. Returns the object as the API server
+ * stored it (a new reference), or NULL (then the write is tried again). */
+static json_t *create_record(struct kube_writer *w, const struct kube_writer_job *j)
+{
+	struct kube_response r;
+	char path[512];
+	json_t *made = NULL;
+
+	if (kube_path(path, sizeof(path), j->res, j->ns, NULL, NULL) < 0)
+		return NULL;
+	if (kube_request(w->c, "POST", path, j->create, NULL, &r) == 0 &&
+	    (r.code == 201 || r.code == 200))
+		made = json_incref(r.body);
+	else
+		kube_logf(w->c, KUBE_LOG_WARN, "record %s %s/%s not made: HTTP %ld %s %s",
+			  j->res->kind, j->ns, j->name, r.code, r.reason, r.message);
+	kube_response_free(&r);
+	return made;
+}
+
+/* Writes what differs between the cached object's status and @j's; a record of drover's
+ * is made first (@j->uid becomes its uid). */
+static enum kube_writer_outcome write_status(struct kube_writer *w, struct kube_writer_job *j)
 {
 	struct kube_response r;
 	json_t *cur, *diff = NULL;
@@ -265,7 +330,18 @@ static enum kube_writer_outcome write_status(struct kube_writer *w, const struct
 	if (!j->ns || !j->name || !j->uid)
 		return KUBE_WRITER_RETRY;
 	cur = w->lookup(w->opaque, j->res, j->ns, j->name);
+	if (!cur && j->create && !(cur = create_record(w, j)))
+		return KUBE_WRITER_RETRY;
 	uid = json_string_value(json_object_get(json_object_get(cur, "metadata"), "uid"));
+	if (j->create && uid && !*j->uid) {
+		char *mine = strdup(uid);   /* by its unique name: the record made for this move */
+		if (!mine) {
+			json_decref(cur);
+			return KUBE_WRITER_RETRY;
+		}
+		free(j->uid);
+		j->uid = mine;
+	}
 	if (!cur || !uid || strcmp(uid, j->uid)) {
 		json_decref(cur);
 		return KUBE_WRITER_GONE;   /* deleted, or deleted and made again: not ours to write */
@@ -301,6 +377,11 @@ static void finish_status(struct kube_writer *w, const struct kube_writer_job *j
 
 	if (!e)
 		return;
+	if (j->create && *j->uid) {
+		/* The record exists now: later writes are status writes to it. */
+		json_object_set_new(e, "uid", json_string(j->uid));
+		json_object_del(e, "create");
+	}
 	if (out != KUBE_WRITER_RETRY) {
 		json_object_set_new(e, "tries", json_integer(0));
 		return;

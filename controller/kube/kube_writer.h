@@ -35,6 +35,14 @@ struct kube_writer *kube_writer_new(struct kube_client *c, const char *instance,
 int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
 		       const char *name, const char *uid, json_t *status) KUBE_WUR;
 
+/* Hands over drover's own record of a move it decided (a Migration with no uid yet):
+ * @object is the whole object (metadata, spec, status). The writer makes it through the
+ * API first, unless it exists already, then writes its status as kube_writer_status does.
+ * Steals @object (even on failure). Returns 0, or -1 when out of memory or over
+ * KUBE_WRITER_MAX_OBJECTS. Thread-safe; never blocks on I/O. */
+int kube_writer_record(struct kube_writer *w, const struct kube_resource *res, json_t *object)
+	KUBE_WUR;
+
 /* The status last handed over for @res @ns/@name when it was for the object @uid: a new
  * reference the caller decrefs, or NULL. Thread-safe. */
 json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res, const char *ns,

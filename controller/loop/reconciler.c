@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/loop/records.h"
 #include "reconcile/clk.h"
 #include "reconcile/observe.h"
 #include "reconcile/status.h"
@@ -45,6 +46,7 @@ void rec_options_default(struct rec_options *opt)
 	opt->max_rounds = 20;
 	opt->wait_in_flight = true;
 	opt->timeout_s = 3600;
+	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
 }
 
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
@@ -273,7 +275,6 @@ static struct crd_migration *move_record(struct rec_job *job, const char *now)
 	m->spec.vm_name = strdup(a->vm->meta.name);
 	m->spec.target_host = a->dst ? strdup(a->dst) : NULL;
 	m->spec.mode = a->kind == PLAN_MIGRATE_COLD ? CRD_MODE_COLD : CRD_MODE_AUTO;
-	m->status.reason = a->mig_reason;   /* SpecHostChanged, Drain, Balance: the planner's why */
 	/* Every knob written: a drover that takes the move over after a restart watches it with
 	 * the knobs it started with, whatever the VM's policy says by then. */
 	m->spec.knobs = a->knobs;
@@ -295,7 +296,7 @@ static void on_move(void *opaque, const struct plan_action *a, const struct exec
 	clk_rfc3339(now, sizeof(now));
 	pthread_mutex_lock(&r->lock);
 	struct crd_migration *m = move_record(job, now);
-	if (m && status_migration_update(&m->status, mv, m->meta.generation, now) == 0) {
+	if (m && status_migration_move(m, a, mv, now) == 0) {
 		sink_migration(r, m);
 		if (status_vm_move(job->vm, m, mv) == 0)
 			sink_vm(r, job->vm);
@@ -337,6 +338,18 @@ static void job_settle(struct rec *r, struct rec_job *job)
 		r->view.action_done(r->view.opaque, job->a, job->rc, job->why);
 }
 
+/* Adds action @a, as a job the planner must plan around, to @inv. Returns 0, or -1 when
+ * out of memory. */
+static int job_describe(const struct plan_action *a, struct inventory *inv)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind), a->src ? " " : "",
+		 a->src ? a->src : "", a->dst ? " → " : "", a->dst ? a->dst : "");
+	return inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
+			   exec_is_move(a->kind));
+}
+
 /* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
 static void *job_thread(void *arg)
 {
@@ -348,6 +361,7 @@ static void *job_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	job_settle(r, job);
 	r->ended++;
+	(void)job_describe(job->a, &r->just_ended); /* best effort */
 	running_remove(r, job);
 	snapshot_put(job->snap);
 	pthread_cond_broadcast(&r->job_ended);
@@ -409,21 +423,21 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	return 0;
 }
 
-/* Lists every job under way in @inv, so the planner plans around them. Called with the
- * lock held. Returns 0, or -1 when out of memory. */
-static int jobs_into_inventory(struct rec *r, struct inventory *inv)
+/* Lists every job under way in @inv, so the planner plans around them, and (@stale_set:
+ * the set may have been loaded before they ended) the jobs ended since the last round.
+ * Called with the lock held. Returns 0, or -1 when out of memory. */
+static int jobs_into_inventory(struct rec *r, struct inventory *inv, bool stale_set)
 {
-	char what[200];
-
-	for (size_t i = 0; i < r->n_running; i++) {
-		const struct plan_action *a = r->running[i]->a;
-		snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind),
-			 a->src ? " " : "", a->src ? a->src : "", a->dst ? " → " : "",
-			 a->dst ? a->dst : "");
-		if (inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
-				exec_is_move(a->kind)) < 0)
+	for (size_t i = 0; i < r->n_running; i++)
+		if (job_describe(r->running[i]->a, inv) < 0)
+			return -1;
+	for (size_t i = 0; stale_set && i < r->just_ended.n_jobs; i++) {
+		const struct inv_job *j = &r->just_ended.jobs[i];
+		if (inv_add_job(inv, j->vm_namespace, j->vm_name, j->what, j->src, j->dst,
+				j->move) < 0)
 			return -1;
 	}
+	inv_free(&r->just_ended);
 	return 0;
 }
 
@@ -546,7 +560,7 @@ static void adopt(struct rec *r, const struct plan *plan)
  * hands the plan to the view. Fills @p and @res (blocked, running, counts of jobs ended
  * since the last round). Returns the number of jobs started, or -1 when out of memory. */
 static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pending *p,
-		     struct rec_result *res)
+		     struct rec_result *res, bool stale_set)
 {
 	struct inventory inv;
 	struct plan_limits lim = r->opt.limits;
@@ -557,7 +571,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	pthread_mutex_lock(&r->lock);
 	/* Planned and written under the lock: jobs write the status of the same objects. */
-	if (jobs_into_inventory(r, &inv) == 0 &&
+	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
 	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
 		write_status(r, s, &inv);
 		if (show && r->view.plan)
@@ -592,7 +606,7 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	pthread_mutex_lock(&r->lock);
 	failed_clear(&r->failed);   /* a controller retries through the backoff */
 	pthread_mutex_unlock(&r->lock);
-	if (round_run(r, s, false, &p, res) >= 0) {
+	if (round_run(r, s, false, &p, res, true) >= 0) {
 		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running;
 		res->again = p.finish_only;
 		rc = 0;
@@ -639,7 +653,8 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	for (int round = 0, counted = 0; counted < r->opt.max_rounds; round++, counted++) {
 		struct rec_snapshot *s = snapshot_new(set, false);
 		struct pending p = {0};
-		int started = s ? round_run(r, s, round == 0, &p, res) : -1;
+		/* The set is the caller's own, which the jobs write: never stale. */
+		int started = s ? round_run(r, s, round == 0, &p, res, false) : -1;
 
 		pthread_mutex_lock(&r->lock);
 		snapshot_put(s);
@@ -696,6 +711,7 @@ void rec_free(struct rec *r)
 		return;
 	wait_all_jobs(r);
 	lv_pool_free(&r->pool);
+	inv_free(&r->just_ended);
 	failed_clear(&r->failed);
 	retry_free(&r->retries);
 	pthread_cond_destroy(&r->job_ended);

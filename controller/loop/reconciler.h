@@ -50,6 +50,7 @@ struct rec_options {
 	bool wait_in_flight;      /* passes that only wait (a job in flight, a limit) do not
 				   * count against max_rounds: timeout_s bounds them (apply) */
 	double timeout_s;         /* one converge in all */
+	unsigned keep_migrations; /* finished Migration records kept per VM (records.h) */
 };
 
 /* VMs whose action failed (keys "ns/name", with the reason): in one converge they are not
@@ -75,6 +76,10 @@ struct rec {
 	bool stopping;            /* rec_handover: dispatch nothing more */
 	int ended_ok, ended_failed; /* jobs ended since the last pass took the counts */
 	unsigned long ended;      /* jobs ended in all: a waiter sees whether one did */
+	/* Jobs ended since the last round planned: a controller's next pass may plan on a set
+	 * loaded before they ended (a record still Running), so they count as under way once
+	 * more rather than be settled from a stale copy. */
+	struct inventory just_ended;
 	struct rec_failed failed; /* failures since the last rec_converge began */
 	struct retry_table retries; /* per VM: a failed action waits before it is tried again */
 };

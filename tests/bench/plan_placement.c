@@ -235,7 +235,7 @@ static double run(bool rules, const struct inventory *inv, size_t *moves, double
 		double load[N_HOSTS];
 		*moves = 0;
 		for (size_t i = 0; i < p.n; i++)
-			*moves += p.actions[i].mig_reason == CRD_MIG_BALANCE;
+			*moves += p.actions[i].cause == CRD_MIG_BALANCE;
 		load_after(inv, &p, load);
 		*spr = spread(load);
 		plan_free(&p);
@@ -334,7 +334,7 @@ static int converge(struct inventory *inv, size_t *moves, double *gib, double *s
 				continue;
 			inv_del(inv, atoi(a->src + 1), a->vm->meta.name);
 			inv_add(inv, atoi(a->dst + 1), a->vm);
-			if (a->mig_reason != CRD_MIG_BALANCE)
+			if (a->cause != CRD_MIG_BALANCE)
 				continue;
 			n_bal++;
 			*gib += (double)a->vm->spec.domain.memory / (double)GiB;

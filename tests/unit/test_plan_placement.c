@@ -356,7 +356,7 @@ static void test_plan_drain_moves_vm_where_anti_affinity_holds(void **state)
 	fx_plan(f);
 	const struct plan_action *a = fx_act(f, "db-1");
 	fx_expect(a, PLAN_MIGRATE_LIVE, "lab-c", CRD_VM_MIGRATING);
-	assert_int_equal(a->mig_reason, CRD_MIG_DRAIN);
+	assert_int_equal(a->cause, CRD_MIG_DRAIN);
 }
 
 static void test_plan_blocks_failover_that_would_break_anti_affinity(void **state)
@@ -400,7 +400,7 @@ static size_t balance_moves(struct fx *f)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->plan.n; i++)
-		if (f->plan.actions[i].mig_reason == CRD_MIG_BALANCE) {
+		if (f->plan.actions[i].cause == CRD_MIG_BALANCE) {
 			assert_int_equal(f->plan.actions[i].kind, PLAN_MIGRATE_LIVE);
 			n++;
 		}
