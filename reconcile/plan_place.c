@@ -35,36 +35,40 @@ bool plan_place_fits(const struct plan_ctx *c, const struct plan_vm *v, enum pla
 	return false;
 }
 
-/* Appends @host → @why to the rejections. */
+/* Appends @host → @why to the rejections; the array grows by doubling (n at a power of
+ * two means it is full). */
 static void reject(struct plan_choice *ch, const char *host, const char *why)
 {
-	struct crd_kv *grown;
+	size_t n = ch->rejected.n;
+	struct crd_kv *items = ch->rejected.items;
 
-	if (!ch || ch->oom)
+	if (ch->oom)
 		return;
-	grown = realloc(ch->rejected.items, (ch->rejected.n + 1) * sizeof(*grown));
-	if (!grown) {
-		ch->oom = true;
-		return;
+	if (!(n & (n - 1))) {
+		items = realloc(items, (n ? 2 * n : 4) * sizeof(*items));
+		if (!items) {
+			ch->oom = true;
+			return;
+		}
+		ch->rejected.items = items;
 	}
-	ch->rejected.items = grown;
-	grown[ch->rejected.n].key = strdup(host);
-	grown[ch->rejected.n].value = strdup(why);
-	if (!grown[ch->rejected.n].key || !grown[ch->rejected.n].value) {
-		free(grown[ch->rejected.n].key);
-		free(grown[ch->rejected.n].value);
+	items[n].key = strdup(host);
+	items[n].value = strdup(why);
+	if (!items[n].key || !items[n].value) {
+		free(items[n].key);
+		free(items[n].value);
 		ch->oom = true;
 		return;
 	}
 	ch->rejected.n++;
 }
 
-/* Checks candidate @h; on failure appends "NAME: why" to @no. Returns true when it fits. */
+/* Checks candidate @h; a host that does not fit goes to the rejections with its reason.
+ * Returns true when it fits. */
 static bool candidate(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
-		      const struct plan_host *h, struct plan_str *no, struct plan_choice *ch)
+		      const struct plan_host *h, struct plan_choice *ch)
 {
 	char why[600], pre[512];
-	const char *sep = no->len ? ", " : "";
 
 	if (!plan_place_fits(c, v, op, h, why, sizeof(why))) {
 		/* reported as is */
@@ -73,9 +77,23 @@ static bool candidate(const struct plan_ctx *c, const struct plan_vm *v, enum pl
 	} else {
 		return true;
 	}
-	plan_str_add(no, "%s%s: %s", sep, h->name, why);
 	reject(ch, h->name, why);
 	return false;
+}
+
+/* "no schedulable host: lab-b: why, lab-c: why" from the rejections into @why. */
+static void no_host(const struct plan_choice *ch, const struct plan_host *exclude, char *why,
+		    size_t size)
+{
+	struct plan_str no = {.len = 0};
+
+	for (size_t i = 0; i < ch->rejected.n; i++)
+		plan_str_add(&no, "%s%s: %s", i ? ", " : "", ch->rejected.items[i].key,
+			     ch->rejected.items[i].value);
+	if (ch->oom)
+		plan_str_add(&no, "%s(out of memory listing the rest)", no.len ? ", " : "");
+	snprintf(why, size, "no schedulable host: %s",
+		 no.len ? no.buf : exclude ? "no other Host is declared" : "no Host is declared");
 }
 
 /* True when @h beats @best: higher preferred score, then more free memory. */
@@ -94,33 +112,31 @@ struct plan_host *plan_place(const struct plan_ctx *c, const struct plan_vm *v, 
 			     size_t size)
 {
 	struct plan_host *best = NULL;
-	struct plan_str no = {.len = 0};
 	size_t n_fit = 0;
 	bool scored = false;
 
-	if (ch)
-		memset(ch, 0, sizeof(*ch));
+	memset(ch, 0, sizeof(*ch));
 	plan_aff_eval(c, v);
 	/* Hosts are sorted by name, so a strict comparison keeps the first name on a tie. */
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		struct plan_host *h = &c->hosts[i];
-		if (h == exclude || !candidate(c, v, op, h, &no, ch))
+		if (h == exclude || !candidate(c, v, op, h, ch))
 			continue;
 		n_fit++;
 		scored |= best && c->scratch[i].score != c->scratch[best - c->hosts].score;
 		if (!best || better(c, h, best))
 			best = h;
 	}
-	if (ch && best)
+	if (best) {
 		snprintf(ch->reason, sizeof(ch->reason), "%s of %zu feasible host%s",
 			 scored ? "best preferred (anti-)affinity, then most free memory"
 				: "most free memory", n_fit, n_fit == 1 ? "" : "s");
-	if (!best && size)
-		snprintf(why, size, "no schedulable host: %s",
-			 no.len ? no.buf : exclude ? "no other Host is declared" : "no Host is declared");
-	if (ch && !best)
-		snprintf(ch->reason, sizeof(ch->reason), "no feasible host");
-	return best;
+		return best;
+	}
+	snprintf(ch->reason, sizeof(ch->reason), "no feasible host");
+	if (size)
+		no_host(ch, exclude, why, size);
+	return NULL;
 }
 
 int plan_choice_give(struct plan_choice *ch, struct plan_action *a, const char *reason)

@@ -19,8 +19,8 @@ struct plan_choice {
 
 /* Chooses the host for @v to land on by @op, never @exclude (the source of a move).
  * Returns the host (into @c), or NULL with "no schedulable host: lab-b: PreCheckFailed: ...,
- * lab-c: unschedulable" in @why (always terminated). Fills @ch when not NULL (the caller
- * releases ch->rejected). This function can't fail (out of memory sets ch->oom). */
+ * lab-c: unschedulable" in @why (always terminated). Fills @ch (the caller releases
+ * ch->rejected). This function can't fail (out of memory sets ch->oom). */
 struct plan_host *plan_place(const struct plan_ctx *c, const struct plan_vm *v, enum plan_op op,
 			     const struct plan_host *exclude, struct plan_choice *ch, char *why,
 			     size_t size);
