@@ -204,6 +204,35 @@ int crd_dec_int(struct crd_dctx *c, const struct crd_node *m, const char *key, i
 	return rc;
 }
 
+int crd_dec_number(struct crd_dctx *c, const struct crd_node *m, const char *key, double min,
+		   double max, double *out)
+{
+	size_t saved;
+	int rc;
+	const struct crd_node *n = reader_start(c, m, key, false, &saved, &rc);
+
+	if (!n)
+		return rc;
+	rc = -1;
+	if (n->kind != CRD_NODE_INT && n->kind != CRD_NODE_FLOAT) {
+		(void)crd_dec_expect(c, n, CRD_NODE_FLOAT);
+	} else {
+		char *end = NULL;
+		errno = 0;
+		double v = strtod(n->text, &end);
+		/* !(v >= min) also refuses NaN. */
+		if (errno || end == n->text || *end || !(v >= min) || v > max)
+			crd_dec_error(c, n, false, "expected a number from %g to %g, got %.40s", min,
+				      max, n->text);
+		else {
+			*out = v;
+			rc = 0;
+		}
+	}
+	crd_dec_pop(c, saved);
+	return rc;
+}
+
 int crd_dec_u32(struct crd_dctx *c, const struct crd_node *m, const char *key, uint32_t min,
 		uint32_t max, uint32_t *out)
 {

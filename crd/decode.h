@@ -53,6 +53,9 @@ int crd_dec_str(struct crd_dctx *c, const struct crd_node *m, const char *key, b
 int crd_dec_bool(struct crd_dctx *c, const struct crd_node *m, const char *key, bool *out);
 int crd_dec_int(struct crd_dctx *c, const struct crd_node *m, const char *key, int64_t min,
 		int64_t max, int64_t *out);
+/* A number (integer or decimal) from @min to @max. */
+int crd_dec_number(struct crd_dctx *c, const struct crd_node *m, const char *key, double min,
+		   double max, double *out);
 int crd_dec_u32(struct crd_dctx *c, const struct crd_node *m, const char *key, uint32_t min,
 		uint32_t max, uint32_t *out);
 int crd_dec_quantity(struct crd_dctx *c, const struct crd_node *m, const char *key,
@@ -75,5 +78,6 @@ char *crd_dec_strdup(struct crd_dctx *c, const char *s);
 void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_host *h);
 void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm);
 void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct crd_migration *m);
+void crd_dec_policy(struct crd_dctx *c, const struct crd_node *root, struct crd_policy *p);
 
 #endif

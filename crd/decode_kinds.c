@@ -1,4 +1,4 @@
-/* decode_kinds: spec and status of Host, VirtualMachine and Migration. */
+/* decode_kinds: spec and status of Host, VirtualMachine, Migration and PlacementPolicy. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,10 +80,36 @@ static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_k
 
 /* ---- Host ---- */
 
+/* status.cpu and status.hugepages. */
+static void dec_host_capacity(struct crd_dctx *c, const struct crd_node *st,
+			      struct crd_host_status *s)
+{
+	static const char *const cpu_known[] = {"threads", "allocatedVcpus", "load", NULL};
+	static const char *const hp_known[] = {"pageSize", "total", "free", NULL};
+	const struct crd_node *n;
+
+	if ((n = crd_dec_map_member(c, st, "cpu", false))) {
+		size_t saved = crd_dec_push(c, "cpu");
+		crd_dec_fields(c, n, cpu_known);
+		(void)crd_dec_int(c, n, "threads", 0, INT64_MAX, &s->cpu.threads);
+		(void)crd_dec_int(c, n, "allocatedVcpus", 0, INT64_MAX, &s->cpu.allocated_vcpus);
+		(void)crd_dec_number(c, n, "load", 0, 1, &s->cpu.load);
+		crd_dec_pop(c, saved);
+	}
+	if ((n = crd_dec_map_member(c, st, "hugepages", false))) {
+		size_t saved = crd_dec_push(c, "hugepages");
+		crd_dec_fields(c, n, hp_known);
+		(void)crd_dec_quantity(c, n, "pageSize", false, &s->hugepages.page_size);
+		(void)crd_dec_int(c, n, "total", 0, INT64_MAX, &s->hugepages.total);
+		(void)crd_dec_int(c, n, "free", 0, INT64_MAX, &s->hugepages.free);
+		crd_dec_pop(c, saved);
+	}
+}
+
 static void dec_host_status(struct crd_dctx *c, const struct crd_node *st, struct crd_host_status *s)
 {
 	static const char *const known[] = {"observedGeneration", "conditions", "hypervisor",
-					    "memory", "vms", NULL};
+					    "memory", "cpu", "hugepages", "vms", NULL};
 	static const char *const hv_known[] = {"type", "version", "libvirtVersion", "arch",
 					       "cpuModel", NULL};
 	static const char *const mem_known[] = {"total", "free", NULL};
@@ -110,6 +136,7 @@ static void dec_host_status(struct crd_dctx *c, const struct crd_node *st, struc
 		(void)crd_dec_quantity(c, n, "free", false, &s->memory_free);
 		crd_dec_pop(c, saved);
 	}
+	dec_host_capacity(c, st, s);
 }
 
 void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_host *h)
@@ -220,6 +247,7 @@ static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, str
 	}
 	d->vcpus = 1;
 	(void)crd_dec_u32(c, dom, "vcpus", 1, 256, &d->vcpus);
+	(void)crd_dec_bool(c, dom, "hugepages", &d->hugepages);
 	DEC_ENUM(c, dom, "type", &crd_domain_type_desc, &d->type);
 	if (crd_dec_str(c, dom, "kernel", false, &d->kernel) == 0)
 		check_str(c, dom, "kernel", d->kernel, crd_valid_abs_path, ABS_PATH);
@@ -245,8 +273,8 @@ static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, str
 static void dec_domain(struct crd_dctx *c, const struct crd_node *spec, const char *name,
 		       struct crd_domain *d)
 {
-	static const char *const known[] = {"xml", "memory", "vcpus", "type", "kernel", "cmdline",
-					    "disks", "interfaces", "serial", NULL};
+	static const char *const known[] = {"xml", "memory", "vcpus", "hugepages", "type",
+					    "kernel", "cmdline", "disks", "interfaces", "serial", NULL};
 	const struct crd_node *dom = crd_dec_map_member(c, spec, "domain", true);
 	const struct crd_node *xml = dom ? crd_node_get(dom, "xml") : NULL;
 	size_t saved = crd_dec_push(c, "domain");
@@ -280,7 +308,8 @@ cleanup:
 static void dec_vm_status(struct crd_dctx *c, const struct crd_node *st, struct crd_vm_status *s)
 {
 	static const char *const known[] = {"observedGeneration", "host", "phase", "conditions",
-					    "migration", NULL};
+					    "migration", "placement", NULL};
+	static const char *const pl_known[] = {"reason", "rejected", NULL};
 	static const char *const mig_known[] = {"name", "phase", "percent", NULL};
 	const struct crd_node *n;
 	int64_t pct = 0;
@@ -299,12 +328,72 @@ static void dec_vm_status(struct crd_dctx *c, const struct crd_node *st, struct 
 			s->migration.percent = (int32_t)pct;
 		crd_dec_pop(c, saved);
 	}
+	if ((n = crd_dec_map_member(c, st, "placement", false))) {
+		size_t saved = crd_dec_push(c, "placement");
+		crd_dec_fields(c, n, pl_known);
+		(void)crd_dec_str(c, n, "reason", false, &s->placement.reason);
+		(void)crd_dec_map(c, n, "rejected", false, &s->placement.rejected);
+		crd_dec_pop(c, saved);
+	}
+}
+
+/* One term of spec.affinity.{antiAffinity,affinity}. */
+static void dec_affinity_term(struct crd_dctx *c, const struct crd_node *it,
+			      struct crd_affinity_term *t)
+{
+	static const char *const known[] = {"labelSelector", "topologyKey", "required", NULL};
+
+	crd_dec_fields(c, it, known);
+	if (crd_dec_member(c, it, "labelSelector", true))
+		(void)crd_dec_map(c, it, "labelSelector", true, &t->selector);
+	if (crd_dec_str(c, it, "topologyKey", false, &t->topology_key) == 0)
+		check_str(c, it, "topologyKey", t->topology_key, crd_valid_label_key,
+			  "host or a label key (a Host label such as rack)");
+	else
+		t->topology_key = crd_dec_strdup(c, "host");
+	(void)crd_dec_bool(c, it, "required", &t->required);
+}
+
+/* The list @key of spec.affinity into *@out (of *@n). */
+static void dec_affinity_list(struct crd_dctx *c, const struct crd_node *aff, const char *key,
+			      struct crd_affinity_term **out, size_t *n)
+{
+	const struct crd_node *list = crd_dec_list(c, aff, key, CRD_AFFINITY_TERMS_MAX);
+	size_t saved = crd_dec_push(c, key);
+
+	if (!list || !(*out = calloc(list->n_kids ? list->n_kids : 1, sizeof(**out)))) {
+		if (list)
+			c->oom = true;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < list->n_kids; i++) {
+		size_t s2 = crd_dec_push_index(c, i);
+		if (crd_dec_expect(c, list->kids[i], CRD_NODE_MAP))
+			dec_affinity_term(c, list->kids[i], &(*out)[(*n)++]);
+		crd_dec_pop(c, s2);
+	}
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_affinity(struct crd_dctx *c, const struct crd_node *spec, struct crd_affinity *a)
+{
+	static const char *const known[] = {"antiAffinity", "affinity", NULL};
+	const struct crd_node *aff = crd_dec_map_member(c, spec, "affinity", false);
+	size_t saved = crd_dec_push(c, "affinity");
+
+	if (aff) {
+		crd_dec_fields(c, aff, known);
+		dec_affinity_list(c, aff, "antiAffinity", &a->anti, &a->n_anti);
+		dec_affinity_list(c, aff, "affinity", &a->together, &a->n_together);
+	}
+	crd_dec_pop(c, saved);
 }
 
 void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm)
 {
 	static const char *const known[] = {"host", "hostSelector", "running", "domain", "storage",
-					    "evictionStrategy", "migrationPolicy", NULL};
+					    "evictionStrategy", "migrationPolicy", "affinity", NULL};
 	static const char *const knobs[] = {KNOB_FIELDS, NULL};
 	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
 	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
@@ -329,6 +418,7 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 			dec_knobs(c, pol, &vm->spec.migration_policy);
 			crd_dec_pop(c, s2);
 		}
+		dec_affinity(c, spec, &vm->spec.affinity);
 	}
 	crd_dec_pop(c, saved);
 	if (st) {
@@ -442,4 +532,76 @@ void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct c
 		dec_mig_status(c, st, &m->status);
 		crd_dec_pop(c, saved);
 	}
+}
+
+/* ---- PlacementPolicy ---- */
+
+static void dec_balance(struct crd_dctx *c, const struct crd_node *spec, struct crd_policy_spec *p)
+{
+	static const char *const known[] = {"resource", "maxSpreadPercent", "maxMovesPerHour",
+					    NULL};
+	const struct crd_node *n = crd_dec_map_member(c, spec, "balance", false);
+	size_t saved = crd_dec_push(c, "balance");
+
+	if (n) {
+		p->has_balance = true;
+		crd_dec_fields(c, n, known);
+		DEC_ENUM(c, n, "resource", &crd_balance_resource_desc, &p->balance.resource);
+		(void)crd_dec_u32(c, n, "maxSpreadPercent", 1, 100, &p->balance.max_spread_percent);
+		(void)crd_dec_u32(c, n, "maxMovesPerHour", 1, 3600, &p->balance.max_moves_per_hour);
+	}
+	crd_dec_pop(c, saved);
+}
+
+static void dec_host_failure(struct crd_dctx *c, const struct crd_node *spec,
+			     struct crd_policy_spec *p)
+{
+	static const char *const known[] = {"detectAfterSeconds", "fence", NULL};
+	const struct crd_node *n = crd_dec_map_member(c, spec, "hostFailure", false);
+	size_t saved = crd_dec_push(c, "hostFailure");
+
+	if (n) {
+		p->has_host_failure = true;
+		crd_dec_fields(c, n, known);
+		/* Below 5 s one slow libvirt answer would look like a dead host. */
+		(void)crd_dec_u32(c, n, "detectAfterSeconds", 5, 86400,
+				  &p->host_failure.detect_after_s);
+		(void)crd_dec_bool(c, n, "fence", &p->host_failure.fence);
+	}
+	crd_dec_pop(c, saved);
+}
+
+void crd_dec_policy(struct crd_dctx *c, const struct crd_node *root, struct crd_policy *p)
+{
+	static const char *const known[] = {"cpuOvercommit", "memoryOvercommit", "balance",
+					    "hostFailure", NULL};
+	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", false);
+	size_t saved;
+
+	crd_policy_spec_default(&p->spec);
+	if (p->meta.name && strcmp(p->meta.name, CRD_POLICY_NAME)) {
+		const struct crd_node *md = crd_node_get(root, "metadata");
+		saved = crd_dec_push(c, "metadata");
+		size_t s2 = crd_dec_push(c, "name");
+		crd_dec_error(c, md ? crd_node_get(md, "name") : root, false,
+			      "a PlacementPolicy must be named \"" CRD_POLICY_NAME "\" (one per "
+			      "namespace), got \"%.80s\"", p->meta.name);
+		crd_dec_pop(c, s2);
+		crd_dec_pop(c, saved);
+	}
+	saved = crd_dec_push(c, "spec");
+	if (spec) {
+		crd_dec_fields(c, spec, known);
+		(void)crd_dec_number(c, spec, "cpuOvercommit", 0, 1000, &p->spec.cpu_overcommit);
+		if (crd_dec_number(c, spec, "memoryOvercommit", 0, 100,
+				   &p->spec.memory_overcommit) == 0 && p->spec.memory_overcommit < 0.1) {
+			size_t s2 = crd_dec_push(c, "memoryOvercommit");
+			crd_dec_error(c, crd_node_get(spec, "memoryOvercommit"), false,
+				      "must be at least 0.1");
+			crd_dec_pop(c, s2);
+		}
+		dec_balance(c, spec, &p->spec);
+		dec_host_failure(c, spec, &p->spec);
+	}
+	crd_dec_pop(c, saved);
 }

@@ -81,7 +81,8 @@ cleanup:
  * (note added), -1 after errors. */
 static int dec_type(struct crd_dctx *c, const struct crd_node *root, enum crd_kind *kind)
 {
-	static const char *const kinds[] = {"Host", "VirtualMachine", "Migration", NULL};
+	static const char *const kinds[] = {"Host", "VirtualMachine", "Migration",
+					    "PlacementPolicy", NULL};
 	char *api = NULL, *k = NULL;
 	int rc = -1;
 
@@ -110,7 +111,8 @@ static int dec_type(struct crd_dctx *c, const struct crd_node *root, enum crd_ki
 		const char *hint = crd_suggest(k, kinds);
 		size_t saved = crd_dec_push(c, "kind");
 		crd_dec_error(c, crd_node_get(root, "kind"), false,
-			      "unknown kind \"%.80s\"; expected Host, VirtualMachine or Migration%s%s%s",
+			      "unknown kind \"%.80s\"; expected Host, VirtualMachine, Migration or "
+			      "PlacementPolicy%s%s%s",
 			      k, hint ? " (did you mean \"" : "", hint ? hint : "", hint ? "\"?)" : "");
 		crd_dec_pop(c, saved);
 	} else {
@@ -158,6 +160,10 @@ int crd_decode_node(const struct crd_node *root, const char *file, struct crd_ob
 	case CRD_KIND_MIGRATION:
 		dec_meta(&c, root, kind, &out->u.migration.meta);
 		crd_dec_migration(&c, root, &out->u.migration);
+		break;
+	case CRD_KIND_POLICY:
+		dec_meta(&c, root, kind, &out->u.policy.meta);
+		crd_dec_policy(&c, root, &out->u.policy);
 		break;
 	}
 	if (c.n_errors == 0)

@@ -118,10 +118,12 @@ char *crd_domain_expand(const struct crd_vm *vm)
 	if (d->xml)
 		return NULL;
 	xb_printf(&b, "<domain type='%s'>\n  <name>%s</name>\n"
-		  "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n"
-		  "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n",
+		  "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
 		  crd_domain_type_str(d->type), vm->meta.name,
 		  (unsigned long long)((d->memory + 1023) / 1024), d->vcpus);
+	if (d->hugepages)
+		xb_printf(&b, "  <memoryBacking>\n    <hugepages/>\n  </memoryBacking>\n");
+	xb_printf(&b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
 	if (d->kernel)
 		xb_printf(&b, "    <kernel>%s</kernel>\n", d->kernel);
 	if (d->cmdline)

@@ -46,6 +46,14 @@ static void put_nonempty(json_t *o, const char *k, json_t *child)
 	put(o, k, child);
 }
 
+static json_t *map_to_json(const struct crd_map *m)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < m->n; i++)
+		put(o, m->items[i].key, json_string(m->items[i].value));
+	return o;
+}
+
 json_t *crd_conditions_to_json(const struct crd_conditions *c)
 {
 	json_t *a = json_array();
@@ -92,6 +100,25 @@ static void put_transitions(json_t *o, const struct crd_migration_status *st)
 	put(o, "phaseTransitionTimestamps", a);
 }
 
+/* status.cpu and status.hugepages, each omitted until observe reported it. */
+static void put_host_capacity(json_t *o, const struct crd_host_status *st)
+{
+	json_t *cpu = json_object(), *hp = json_object();
+
+	if (st->cpu.threads) {
+		put(cpu, "threads", json_integer(st->cpu.threads));
+		put(cpu, "allocatedVcpus", json_integer(st->cpu.allocated_vcpus));
+		put(cpu, "load", json_real(st->cpu.load));
+	}
+	put_nonempty(o, "cpu", cpu);
+	if (st->hugepages.page_size) {
+		put_quantity(hp, "pageSize", st->hugepages.page_size);
+		put(hp, "total", json_integer(st->hugepages.total));
+		put(hp, "free", json_integer(st->hugepages.free));
+	}
+	put_nonempty(o, "hugepages", hp);
+}
+
 json_t *crd_host_status_to_json(const struct crd_host_status *st)
 {
 	json_t *o = json_object(), *hv = json_object(), *mem = json_object();
@@ -109,6 +136,7 @@ json_t *crd_host_status_to_json(const struct crd_host_status *st)
 		put_quantity(mem, "free", st->memory_free);
 	}
 	put_nonempty(o, "memory", mem);
+	put_host_capacity(o, st);
 	put(o, "vms", json_integer(st->vms));
 	return o;
 }
@@ -127,6 +155,13 @@ json_t *crd_vm_status_to_json(const struct crd_vm_status *st)
 		put(mig, "percent", json_integer(st->migration.percent));
 	}
 	put_nonempty(o, "migration", mig);
+	if (st->placement.reason) {
+		json_t *pl = json_object();
+		put_str(pl, "reason", st->placement.reason);
+		if (st->placement.rejected.n)
+			put(pl, "rejected", map_to_json(&st->placement.rejected));
+		put(o, "placement", pl);
+	}
 	return o;
 }
 
@@ -156,14 +191,6 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	put_int(o, "downtimeMs", st->downtime_ms);
 	put_str(o, "failureReason", st->failure_reason);
 	put_conditions(o, &st->conditions);
-	return o;
-}
-
-static json_t *map_to_json(const struct crd_map *m)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < m->n; i++)
-		put(o, m->items[i].key, json_string(m->items[i].value));
 	return o;
 }
 
@@ -241,6 +268,8 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	}
 	put_quantity(o, "memory", d->memory);
 	put(o, "vcpus", json_integer(d->vcpus));
+	if (d->hugepages)
+		put(o, "hugepages", json_true());
 	put_str(o, "type", crd_domain_type_str(d->type));
 	put_str(o, "kernel", d->kernel);
 	put_str(o, "cmdline", d->cmdline);
@@ -264,6 +293,31 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	return o;
 }
 
+static json_t *terms_to_json(const struct crd_affinity_term *t, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++) {
+		json_t *x = json_object();
+		put(x, "labelSelector", map_to_json(&t[i].selector));
+		put_str(x, "topologyKey", t[i].topology_key);
+		put(x, "required", json_boolean(t[i].required));
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
+static json_t *affinity_to_json(const struct crd_affinity *af)
+{
+	json_t *o = json_object();
+
+	if (af->n_anti)
+		put(o, "antiAffinity", terms_to_json(af->anti, af->n_anti));
+	if (af->n_together)
+		put(o, "affinity", terms_to_json(af->together, af->n_together));
+	return o;
+}
+
 json_t *crd_vm_to_json(const struct crd_vm *vm)
 {
 	json_t *o = object_head(CRD_KIND_VM, &vm->meta), *spec = json_object(), *pol = json_object();
@@ -277,6 +331,7 @@ json_t *crd_vm_to_json(const struct crd_vm *vm)
 	put_str(spec, "evictionStrategy", crd_eviction_str(vm->spec.eviction));
 	put_knobs(pol, &vm->spec.migration_policy);
 	put_nonempty(spec, "migrationPolicy", pol);
+	put_nonempty(spec, "affinity", affinity_to_json(&vm->spec.affinity));
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_vm_status_to_json(&vm->status));
 	return o;
@@ -295,6 +350,25 @@ json_t *crd_migration_to_json(const struct crd_migration *m)
 	put(spec, "cancel", json_boolean(m->spec.cancel));
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_migration_status_to_json(&m->status));
+	return o;
+}
+
+json_t *crd_policy_to_json(const struct crd_policy *p)
+{
+	const struct crd_policy_spec *s = &p->spec;
+	json_t *o = object_head(CRD_KIND_POLICY, &p->meta), *spec = json_object();
+
+	put(spec, "cpuOvercommit", json_real(s->cpu_overcommit));
+	put(spec, "memoryOvercommit", json_real(s->memory_overcommit));
+	if (s->has_balance)
+		put(spec, "balance", json_pack("{s:s, s:i, s:i}", "resource",
+			crd_balance_resource_str(s->balance.resource), "maxSpreadPercent",
+			(int)s->balance.max_spread_percent, "maxMovesPerHour",
+			(int)s->balance.max_moves_per_hour));
+	if (s->has_host_failure)
+		put(spec, "hostFailure", json_pack("{s:i, s:b}", "detectAfterSeconds",
+			(int)s->host_failure.detect_after_s, "fence", s->host_failure.fence));
+	put(o, "spec", spec);
 	return o;
 }
 

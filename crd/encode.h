@@ -17,6 +17,7 @@ json_t *crd_conditions_to_json(const struct crd_conditions *c);
 json_t *crd_host_to_json(const struct crd_host *h);
 json_t *crd_vm_to_json(const struct crd_vm *vm);
 json_t *crd_migration_to_json(const struct crd_migration *m);
+json_t *crd_policy_to_json(const struct crd_policy *p);
 
 /* Renders @v as a YAML document (block style, strings quoted when needed). Returns a
  * NUL-terminated string the caller frees, or NULL on error. */

@@ -79,6 +79,8 @@ int crd_set_index_build(struct crd_set_index *x, const struct crd_set *set)
 	rc |= crd_index_build(&x->kind[CRD_KIND_VM], set->vms, set->n_vms, sizeof(set->vms[0]));
 	rc |= crd_index_build(&x->kind[CRD_KIND_MIGRATION], set->migrations, set->n_migrations,
 			      sizeof(set->migrations[0]));
+	rc |= crd_index_build(&x->kind[CRD_KIND_POLICY], set->policies, set->n_policies,
+			      sizeof(set->policies[0]));
 	return rc ? -1 : 0;
 }
 

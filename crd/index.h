@@ -38,9 +38,9 @@ const struct crd_meta *crd_index_at(const struct crd_index *x, size_t i);
 /* Releases the index (not the array) and zeroes @x; accepts NULL. */
 void crd_index_free(struct crd_index *x);
 
-/* One index per kind of a set, by enum crd_kind (hosts, VMs, migrations). */
+/* One index per kind of a set, by enum crd_kind (hosts, VMs, migrations, policies). */
 struct crd_set_index {
-	struct crd_index kind[3];
+	struct crd_index kind[CRD_N_KINDS];
 };
 
 /* Indexes every kind of @set, whose arrays must outlive @x and not move (no crd_set_add

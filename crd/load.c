@@ -272,6 +272,9 @@ int crd_set_check(const struct crd_set *set, struct crd_errors *errs)
 			ref_error(errs, &m->meta, m->spec.target_host_pos, "spec.targetHost", "Host",
 				  m->spec.target_host);
 	}
+	/* Named "default" by the decoder: a duplicate is a second policy of the namespace. */
+	for (size_t i = 0; i < set->n_policies; i++)
+		dup_check(&ix.kind[CRD_KIND_POLICY], i, "PlacementPolicy", errs);
 	crd_set_index_free(&ix);
 	return errs->n_errors == before ? 0 : -1;
 }

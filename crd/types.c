@@ -24,7 +24,7 @@
 		return -1;                                                             \
 	}
 
-CRD_ENUM(crd_kind, "Host", "VirtualMachine", "Migration")
+CRD_ENUM(crd_kind, "Host", "VirtualMachine", "Migration", "PlacementPolicy")
 CRD_ENUM(crd_cond_status, "Unknown", "True", "False")
 CRD_ENUM(crd_domain_type, "kvm", "qemu")
 CRD_ENUM(crd_disk_format, "qcow2", "raw")
@@ -39,6 +39,7 @@ CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "
 	 "Failed", "Cancelled")
 CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")
 CRD_ENUM(crd_mig_reason, "", "Requested", "SpecHostChanged", "Drain", "Balance", "Failover")
+CRD_ENUM(crd_balance_resource, "memory", "cpu")
 
 const char *crd_map_get(const struct crd_map *m, const char *key)
 {
@@ -111,6 +112,33 @@ void crd_host_free(struct crd_host *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void affinity_terms_free(struct crd_affinity_term *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		crd_map_free(&t[i].selector);
+		free(t[i].topology_key);
+	}
+	free(t);
+}
+
+void crd_policy_spec_default(struct crd_policy_spec *s)
+{
+	*s = (struct crd_policy_spec){
+		.cpu_overcommit = 0, .memory_overcommit = 1.0,
+		.balance = {.resource = CRD_BALANCE_MEMORY, .max_spread_percent = 20,
+			    .max_moves_per_hour = 12},
+		.host_failure = {.detect_after_s = 30, .fence = false},
+	};
+}
+
+void crd_policy_free(struct crd_policy *p)
+{
+	if (!p)
+		return;
+	crd_meta_free(&p->meta);
+	memset(p, 0, sizeof(*p));
+}
+
 void crd_vm_free(struct crd_vm *vm)
 {
 	if (!vm)
@@ -132,6 +160,10 @@ void crd_vm_free(struct crd_vm *vm)
 	free(vm->status.host);
 	crd_conditions_free(&vm->status.conditions);
 	free(vm->status.migration.name);
+	free(vm->status.placement.reason);
+	crd_map_free(&vm->status.placement.rejected);
+	affinity_terms_free(vm->spec.affinity.anti, vm->spec.affinity.n_anti);
+	affinity_terms_free(vm->spec.affinity.together, vm->spec.affinity.n_together);
 	memset(vm, 0, sizeof(*vm));
 }
 
@@ -161,6 +193,7 @@ void crd_object_free(struct crd_object *o)
 	case CRD_KIND_HOST: crd_host_free(&o->u.host); break;
 	case CRD_KIND_VM: crd_vm_free(&o->u.vm); break;
 	case CRD_KIND_MIGRATION: crd_migration_free(&o->u.migration); break;
+	case CRD_KIND_POLICY: crd_policy_free(&o->u.policy); break;
 	}
 }
 
@@ -174,6 +207,9 @@ void crd_set_free(struct crd_set *s)
 		crd_vm_free(&s->vms[i]);
 	for (size_t i = 0; i < s->n_migrations; i++)
 		crd_migration_free(&s->migrations[i]);
+	for (size_t i = 0; i < s->n_policies; i++)
+		crd_policy_free(&s->policies[i]);
+	free(s->policies);
 	free(s->hosts);
 	free(s->vms);
 	free(s->migrations);
@@ -210,6 +246,14 @@ const struct crd_migration *crd_set_migration(const struct crd_set *s, const cha
 	return NULL;
 }
 
+const struct crd_policy *crd_set_policy(const struct crd_set *s, const char *ns)
+{
+	for (size_t i = 0; i < s->n_policies; i++)
+		if (meta_is(&s->policies[i].meta, ns, CRD_POLICY_NAME))
+			return &s->policies[i];
+	return NULL;
+}
+
 /* Appends @elem (@size bytes) to the array *@arr of *@n. Returns 0 or -1 (out of memory). */
 static int array_push(void **arr, size_t *n, const void *elem, size_t size)
 {
@@ -236,6 +280,10 @@ int crd_set_add(struct crd_set *s, struct crd_object *o)
 	case CRD_KIND_MIGRATION:
 		rc = array_push((void **)&s->migrations, &s->n_migrations, &o->u.migration,
 				sizeof(o->u.migration));
+		break;
+	case CRD_KIND_POLICY:
+		rc = array_push((void **)&s->policies, &s->n_policies, &o->u.policy,
+				sizeof(o->u.policy));
 		break;
 	}
 	if (rc == 0)

@@ -1,4 +1,5 @@
-/* types: typed C structs for the drover.io/v1alpha1 kinds Host, VirtualMachine and Migration. */
+/* types: typed C structs for the drover.io/v1alpha1 kinds Host, VirtualMachine, Migration and
+ * PlacementPolicy. */
 #ifndef DROVER_CRD_TYPES_H
 #define DROVER_CRD_TYPES_H
 
@@ -10,7 +11,8 @@
 #define CRD_VERSION     "v1alpha1"
 #define CRD_API_VERSION "drover.io/v1alpha1"
 
-enum crd_kind { CRD_KIND_HOST = 0, CRD_KIND_VM, CRD_KIND_MIGRATION };
+enum crd_kind { CRD_KIND_HOST = 0, CRD_KIND_VM, CRD_KIND_MIGRATION, CRD_KIND_POLICY };
+#define CRD_N_KINDS 4
 
 /* Every enum has NAME_str() (never NULL; "" for an unset value) and NAME_parse() (0 or -1). */
 enum crd_cond_status { CRD_COND_UNKNOWN = 0, CRD_COND_TRUE, CRD_COND_FALSE };
@@ -34,11 +36,12 @@ enum crd_mig_phase {
 enum crd_mig_run_mode {
 	CRD_RUN_MODE_NONE = 0, CRD_RUN_PRECOPY, CRD_RUN_POSTCOPY, CRD_RUN_PAUSED, CRD_RUN_COLD,
 };
-/* Why a Migration exists: a user's request, or a move drover decided itself. */
+/* Why a Migration exists (status.reason); NONE = not recorded. */
 enum crd_mig_reason {
 	CRD_MIG_REASON_NONE = 0, CRD_MIG_REQUESTED, CRD_MIG_SPEC_HOST_CHANGED, CRD_MIG_DRAIN,
 	CRD_MIG_BALANCE, CRD_MIG_FAILOVER,
 };
+enum crd_balance_resource { CRD_BALANCE_MEMORY = 0, CRD_BALANCE_CPU };
 
 const char *crd_kind_str(enum crd_kind v);
 const char *crd_cond_status_str(enum crd_cond_status v);
@@ -54,6 +57,7 @@ const char *crd_vm_phase_str(enum crd_vm_phase v);
 const char *crd_mig_phase_str(enum crd_mig_phase v);
 const char *crd_mig_run_mode_str(enum crd_mig_run_mode v);
 const char *crd_mig_reason_str(enum crd_mig_reason v);
+const char *crd_balance_resource_str(enum crd_balance_resource v);
 
 #define CRD_WUR __attribute__((warn_unused_result))
 
@@ -62,7 +66,7 @@ struct crd_enum_desc { const char *const *names; size_t n; };
 extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain_type_desc, crd_disk_format_desc, crd_disk_bus_desc,
 	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_migration_mode_desc,
 	crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc,
-	crd_mig_reason_desc;
+	crd_mig_reason_desc, crd_balance_resource_desc;
 
 int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
 int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
@@ -78,6 +82,7 @@ int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) CRD_WUR;
 int crd_mig_phase_parse(const char *s, enum crd_mig_phase *out) CRD_WUR;
 int crd_mig_run_mode_parse(const char *s, enum crd_mig_run_mode *out) CRD_WUR;
 int crd_mig_reason_parse(const char *s, enum crd_mig_reason *out) CRD_WUR;
+int crd_balance_resource_parse(const char *s, enum crd_balance_resource *out) CRD_WUR;
 
 /* A position in the source file (1-based; 0 when unknown), kept for cross-document errors. */
 struct crd_pos { int line, col; };
@@ -131,6 +136,8 @@ struct crd_host_status {
 	struct crd_conditions conditions;
 	struct crd_hypervisor hypervisor;
 	uint64_t memory_total, memory_free; /* bytes */
+	struct crd_host_cpu { int64_t threads, allocated_vcpus; double load; } cpu; /* load 0..1 */
+	struct crd_host_hugepages { uint64_t page_size; int64_t total, free; } hugepages;
 	int64_t vms;
 };
 struct crd_host {
@@ -173,10 +180,23 @@ struct crd_domain {
 	uint32_t vcpus;
 	enum crd_domain_type type;
 	char *kernel, *cmdline, *serial_path;   /* NULL when not given */
+	bool hugepages;                 /* back memory by the hosts' default huge pages */
 	struct crd_disk *disks;
 	size_t n_disks;
 	struct crd_interface *interfaces;
 	size_t n_interfaces;
+};
+/* One (anti-)affinity term: against VMs whose labels match @selector, in the same domain of
+ * @topology_key ("host", or a Host label key such as "rack"). */
+#define CRD_AFFINITY_TERMS_MAX 16
+struct crd_affinity_term {
+	struct crd_map selector;        /* labelSelector: every pair must match */
+	char *topology_key;             /* "host" when not given */
+	bool required;                  /* false: preferred */
+};
+struct crd_affinity {
+	struct crd_affinity_term *anti, *together;   /* antiAffinity, affinity */
+	size_t n_anti, n_together;
 };
 struct crd_vm_spec {
 	char *host;                     /* pin; NULL when drover chooses */
@@ -187,6 +207,7 @@ struct crd_vm_spec {
 	enum crd_storage storage;
 	enum crd_eviction eviction;
 	struct crd_knobs migration_policy;  /* set = 0 when absent; defaults filled in */
+	struct crd_affinity affinity;
 };
 struct crd_vm_migration_ref { char *name; enum crd_mig_phase phase; int32_t percent; };
 struct crd_vm_status {
@@ -195,6 +216,8 @@ struct crd_vm_status {
 	enum crd_vm_phase phase;
 	struct crd_conditions conditions;
 	struct crd_vm_migration_ref migration;  /* name NULL when none */
+	/* status.placement: why the host was chosen, why each other one was not. */
+	struct crd_vm_placement { char *reason; struct crd_map rejected; } placement;
 };
 struct crd_vm {
 	struct crd_meta meta;
@@ -248,6 +271,32 @@ struct crd_migration {
 	bool undeclared;
 };
 
+/* ---- PlacementPolicy: at most one per namespace, named "default" ---- */
+#define CRD_POLICY_NAME "default"
+struct crd_balance {
+	enum crd_balance_resource resource;
+	uint32_t max_spread_percent;    /* default 20 */
+	uint32_t max_moves_per_hour;    /* default 12 */
+};
+struct crd_host_failure {
+	uint32_t detect_after_s;        /* default 30 */
+	bool fence;                     /* default false: fencing is asked for, never assumed */
+};
+struct crd_policy_spec {
+	double cpu_overcommit;          /* vCPUs per host CPU thread; 0 = unlimited (default) */
+	double memory_overcommit;       /* VM memory per byte of host memory; default 1.0 */
+	bool has_balance;
+	struct crd_balance balance;
+	bool has_host_failure;
+	struct crd_host_failure host_failure;   /* defaults filled in when absent */
+};
+struct crd_policy {
+	struct crd_meta meta;
+	struct crd_policy_spec spec;
+};
+/* Fills @s with the defaults of an absent or empty PlacementPolicy. This function can't fail. */
+void crd_policy_spec_default(struct crd_policy_spec *s);
+
 /* One object of any kind, as decoded from the API. */
 struct crd_object {
 	enum crd_kind kind;
@@ -255,6 +304,7 @@ struct crd_object {
 		struct crd_host host;
 		struct crd_vm vm;
 		struct crd_migration migration;
+		struct crd_policy policy;
 	} u;
 };
 
@@ -266,6 +316,8 @@ struct crd_set {
 	size_t n_vms;
 	struct crd_migration *migrations;
 	size_t n_migrations;
+	struct crd_policy *policies;
+	size_t n_policies;
 };
 
 /* Free functions release the members (not the struct itself) and zero it; all accept NULL. */
@@ -275,6 +327,7 @@ void crd_conditions_free(struct crd_conditions *c);
 void crd_host_free(struct crd_host *h);
 void crd_vm_free(struct crd_vm *vm);
 void crd_migration_free(struct crd_migration *m);
+void crd_policy_free(struct crd_policy *p);
 void crd_object_free(struct crd_object *o);
 void crd_set_free(struct crd_set *s);
 
@@ -283,6 +336,8 @@ const struct crd_host *crd_set_host(const struct crd_set *s, const char *ns, con
 const struct crd_vm *crd_set_vm(const struct crd_set *s, const char *ns, const char *name);
 const struct crd_migration *crd_set_migration(const struct crd_set *s, const char *ns,
 					      const char *name);
+/* The PlacementPolicy of namespace @ns (NULL = "default"), or NULL when it has none. */
+const struct crd_policy *crd_set_policy(const struct crd_set *s, const char *ns);
 
 /* Moves @o into the set (o is zeroed; the set owns it). Returns 0, or -1 when out of memory
  * (then @o is left unchanged and still owned by the caller). */

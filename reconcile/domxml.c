@@ -87,6 +87,7 @@ int domxml_read(const char *xml, struct inv_domain *d)
 	d->n_disks = res.n_disks;
 	d->memory = res.memory;
 	d->vcpus = res.vcpus;
+	d->hugepage_size = res.hugepage_size;
 	d->bridges = res.bridges;
 	d->n_bridges = res.n_bridges;
 	d->networks = res.networks;

@@ -40,6 +40,7 @@ struct inv_domain {
 	char *owner_namespace, *owner_name;
 	uint64_t memory;       /* bytes of (maximum) memory */
 	unsigned vcpus;
+	uint64_t hugepage_size;  /* bytes of the huge pages backing its memory; 0 = none */
 	struct inv_disk *disks;
 	size_t n_disks;
 	char **bridges;        /* <interface type='bridge'> sources */
@@ -56,6 +57,13 @@ struct inv_pool {
 	size_t n_volumes;
 };
 
+/* One huge page size of a host, summed over its NUMA cells (virNodeGetFreePages). */
+#define INV_HUGEPAGE_SIZES_MAX 4
+struct inv_hugepages {
+	uint64_t page_size;    /* bytes */
+	uint64_t total, free;  /* pages */
+};
+
 struct inv_host {
 	char *name;            /* the Host object's name */
 	bool reachable;
@@ -67,6 +75,11 @@ struct inv_host {
 	char *arch;            /* "x86_64" */
 	char *cpu_model;       /* host CPU model from the capabilities */
 	uint64_t memory_total, memory_free;  /* bytes */
+	unsigned cpu_threads;  /* logical CPUs; 0 = not reported */
+	bool has_cpu_load;     /* cpu_load was measured (needs two passes) */
+	double cpu_load;       /* busy share of all threads over the last interval, 0..1 */
+	struct inv_hugepages hugepages[INV_HUGEPAGE_SIZES_MAX];   /* huge sizes only */
+	size_t n_hugepages;
 	char **bridges;        /* bridges the host has (guests may attach to) */
 	size_t n_bridges;
 	char **networks;       /* active libvirt networks */

@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "reconcile/domxml.h"
+#include "reconcile/obs_capacity.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 
@@ -55,6 +56,7 @@ static int read_identity(virConnectPtr conn, struct inv_host *out)
 		return fail(out, "capabilities");
 	out->arch = domxml_xpath_string(caps, "/capabilities/host/cpu/arch");
 	out->cpu_model = domxml_xpath_string(caps, "/capabilities/host/cpu/model");
+	obs_capacity(conn, caps, out);
 	free(caps);
 	return 0;
 }

@@ -1,10 +1,14 @@
 /* plan: desired objects + observed inventory in, ordered actions out. Pure: no libvirt, no
  * clock, no I/O. Pass one (plan_vm.c) settles identity and queues moves and landings; pass
- * two resolves moves biggest first under the limits; pass three defines and starts. */
+ * two resolves moves biggest first under the limits; pass three defines and starts; pass
+ * four (plan_balance.c) evens the hosts out by live moves of converged VMs. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reconcile/plan.h"
+#include "reconcile/plan_affinity.h"
+#include "reconcile/plan_balance.h"
 #include "reconcile/plan_check.h"
 #include "reconcile/plan_ctx.h"
 #include "reconcile/plan_place.h"
@@ -48,6 +52,8 @@ void plan_free(struct plan *p)
 		free(p->actions[i].src);
 		free(p->actions[i].dst);
 		free(p->actions[i].reason);
+		free(p->actions[i].placement);
+		crd_map_free(&p->actions[i].rejected);
 	}
 	free(p->actions);
 	memset(p, 0, sizeof(*p));
@@ -135,14 +141,24 @@ static bool limited(struct plan_ctx *c, struct plan_intent *it)
 	return true;
 }
 
+/* Hands @ch to action @a (NULL: dropped); out of memory is sticky in @c. */
+static void give_choice(struct plan_ctx *c, struct plan_choice *ch, struct plan_action *a,
+			const char *reason)
+{
+	if (plan_choice_give(ch, a, reason) < 0)
+		c->oom = true;
+}
+
 /* A move no pre-check lets through: a Migration fails (the VM stays as it is), a pin change
  * or a drain is blocked. */
-static void move_failed(struct plan_ctx *c, struct plan_intent *it, const char *why)
+static void move_failed(struct plan_ctx *c, struct plan_intent *it, const char *why,
+			struct plan_choice *ch)
 {
 	struct plan_vm *v = &it->v;
 	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_PRECHECK, .v = v,
 			      .mig = it->mig, .src = v->host, .dst = it->dst,
 			      .phase = plan_vm_phase_now(v)};
+	struct plan_action *a = NULL;
 
 	switch (it->cause) {
 	case PLAN_CAUSE_MIGRATION:
@@ -153,22 +169,36 @@ static void move_failed(struct plan_ctx *c, struct plan_intent *it, const char *
 		break;
 	case PLAN_CAUSE_DRAIN:
 		e.problem = PLAN_PROBLEM_EVICTION;
-		plan_emit(c, &e, "%s: cannot %s %s: %s", it->why,
-			  it->cold ? "move" : "live-migrate", v->vm->meta.name, why);
+		a = plan_emit(c, &e, "%s: cannot %s %s: %s", it->why,
+			      it->cold ? "move" : "live-migrate", v->vm->meta.name, why);
 		break;
 	default:
-		plan_emit(c, &e, "PreCheckFailed: %s", why);
+		a = plan_emit(c, &e, "PreCheckFailed: %s", why);
 		break;
 	}
+	give_choice(c, ch, it->dst ? NULL : a, NULL);
 }
 
-/* Finds where @it can go by @op. Returns the host, or NULL with the reason in @why. */
+/* Finds where @it can go by @op. Returns the host, or NULL with the reason in @why; when
+ * placement chose, its reasons are in @ch (released first). */
 static struct plan_host *move_target(struct plan_ctx *c, struct plan_intent *it, enum plan_op op,
-				     char *why, size_t size)
+				     struct plan_choice *ch, char *why, size_t size)
 {
+	crd_map_free(&ch->rejected);
 	if (!it->dst)
-		return plan_place(c, &it->v, op, it->v.host, why, size);
-	return plan_check_target(c, &it->v, op, it->dst, why, size) ? it->dst : NULL;
+		return plan_place(c, &it->v, op, it->v.host, ch, why, size);
+	if (!plan_check_target(c, &it->v, op, it->dst, why, size))
+		return NULL;
+	/* A Migration's own target keeps the required terms too; a pin is the operator's word. */
+	if (it->cause == PLAN_CAUSE_MIGRATION) {
+		char aff[512];
+		plan_aff_eval(c, &it->v);
+		if (!plan_aff_ok(c, it->dst, aff, sizeof(aff))) {
+			snprintf(why, size, "affinity: %s", aff);
+			return NULL;
+		}
+	}
+	return it->dst;
 }
 
 /* The status.reason of the Migration that records a move queued for @cause. */
@@ -178,6 +208,7 @@ static enum crd_mig_reason move_cause(enum plan_cause cause)
 	case PLAN_CAUSE_PIN: return CRD_MIG_SPEC_HOST_CHANGED;
 	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
 	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
+	case PLAN_CAUSE_BALANCE: return CRD_MIG_BALANCE;
 	default: return CRD_MIG_REASON_NONE;
 	}
 }
@@ -188,15 +219,16 @@ static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 	struct plan_host *dst = NULL;
 	enum plan_op op = PLAN_OP_LIVE;
 	char why[PLAN_REASON_MAX], live_why[PLAN_REASON_MAX] = "";
+	struct plan_choice ch = {.oom = false};
 
 	if (limited(c, it))
 		return;
-	if (it->live && !(dst = move_target(c, it, PLAN_OP_LIVE, why, sizeof(why))))
+	if (it->live && !(dst = move_target(c, it, PLAN_OP_LIVE, &ch, why, sizeof(why))))
 		memcpy(live_why, why, sizeof(why));
 	if (!dst && it->cold)
-		dst = move_target(c, it, op = PLAN_OP_COLD, why, sizeof(why));
+		dst = move_target(c, it, op = PLAN_OP_COLD, &ch, why, sizeof(why));
 	if (!dst) {
-		move_failed(c, it, why);
+		move_failed(c, it, why, &ch);
 		return;
 	}
 	enum plan_kind kind = op == PLAN_OP_COLD ? PLAN_MIGRATE_COLD
@@ -208,6 +240,8 @@ static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 	plan_str_add(&r, "%s", it->why);
 	if (it->cause != PLAN_CAUSE_PIN)
 		plan_str_add(&r, ": %s → %s", v->host->name, dst->name);
+	if (!it->dst)
+		plan_str_add(&r, " (%s)", ch.reason);
 	if (*live_why)
 		plan_str_add(&r, "; cold because live migration is not possible: %s", live_why);
 	struct plan_action *a = plan_emit(c, &e, "%s", r.buf);
@@ -215,8 +249,11 @@ static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 		crd_effective_knobs(v->vm, it->mig, &a->knobs);
 		a->cause = move_cause(it->cause);
 	}
-	if (plan_op_runs(v, op))
+	give_choice(c, &ch, it->dst ? NULL : a, NULL);
+	if (plan_op_runs(v, op)) {
 		dst->placed += v->memory;
+		plan_host_move_alloc(c, v, v->dom->active ? v->host : NULL, dst);
+	}
 	c->migrations++;
 	v->host->outbound++;
 }
@@ -231,14 +268,16 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	struct plan_host *dst = it->dst;
 	struct plan_emit e = {.kind = PLAN_BLOCKED, .problem = PLAN_PROBLEM_PRECHECK, .v = v,
 			      .src = v->host, .dst = dst, .phase = plan_vm_phase_now(v)};
+	struct plan_choice ch = {.oom = false};
+	struct plan_action *a;
 
 	if (dst && !plan_check_target(c, v, op, dst, why, sizeof(why))) {
 		plan_emit(c, &e, "PreCheckFailed: %s", why);
 		return;
 	}
-	if (!dst && !(dst = plan_place(c, v, op, NULL, why, sizeof(why)))) {
+	if (!dst && !(dst = plan_place(c, v, op, NULL, &ch, why, sizeof(why)))) {
 		e.problem = PLAN_PROBLEM_NO_HOST;
-		plan_emit(c, &e, "%s", why);
+		give_choice(c, &ch, plan_emit(c, &e, "%s", why), NULL);
 		return;
 	}
 	bool runs = plan_op_runs(v, op);
@@ -246,12 +285,16 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	e.problem = PLAN_PROBLEM_NONE;
 	e.dst = dst;
 	e.phase = runs ? CRD_VM_PENDING : CRD_VM_STOPPED;
-	if (it->dst)
+	if (it->dst) {
 		plan_emit(c, &e, "%s", it->why);
-	else
-		plan_emit(c, &e, "%s: placed on %s (most free memory)", it->why, dst->name);
-	if (runs)
+	} else {
+		a = plan_emit(c, &e, "%s: placed on %s (%s)", it->why, dst->name, ch.reason);
+		give_choice(c, &ch, a, NULL);
+	}
+	if (runs) {
 		dst->placed += v->memory;
+		plan_host_move_alloc(c, v, NULL, dst);
+	}
 }
 
 /* ---- the whole ---- */
@@ -315,6 +358,7 @@ int plan_compute(const struct crd_set *desired, const struct inventory *inv,
 		eff.max_migrations = lim->max_migrations;
 	if (lim && lim->max_outbound_per_host)
 		eff.max_outbound_per_host = lim->max_outbound_per_host;
+	eff.now = lim ? lim->now : 0;
 	if (plan_ctx_init(&c, desired, inv, &eff) < 0 || classify_all(&c) < 0)
 		goto cleanup;
 	if (c.moves.n)
@@ -326,6 +370,7 @@ int plan_compute(const struct crd_set *desired, const struct inventory *inv,
 		qsort(c.lands.items, c.lands.n, sizeof(*c.lands.items), land_cmp);
 	for (size_t i = 0; i < c.lands.n && !c.oom; i++)
 		resolve_land(&c, &c.lands.items[i]);
+	plan_balance(&c);
 	if (c.oom || take_actions(&c, out) < 0)
 		goto cleanup;
 	rc = 0;

@@ -53,6 +53,9 @@ struct plan_action {
 					       * "PreCheckFailed: lab-b has 512Mi free, web-1 needs 1Gi" */
 	struct crd_knobs knobs;               /* effective migration knobs (migrations only) */
 	enum crd_mig_reason cause;            /* why a move is made: its Migration's status.reason */
+	/* When placement chose (or failed to choose) the host: status.placement of the VM. */
+	char *placement;                      /* why dst, or why none; NULL when placement did not run */
+	struct crd_map rejected;              /* host → why it was not chosen */
 };
 
 struct plan {
@@ -63,6 +66,9 @@ struct plan {
 struct plan_limits {
 	unsigned max_migrations;          /* in the whole cluster at once; default 5 */
 	unsigned max_outbound_per_host;   /* default 2 */
+	/* Wall clock (seconds since the epoch) the caller read for this pass: balancing compares
+	 * it with the times of earlier Balance Migrations. 0 = unknown: no balancing. */
+	int64_t now;
 };
 
 #define PLAN_WUR __attribute__((warn_unused_result))

@@ -72,7 +72,9 @@ static bool check_memory(const struct plan_vm *v, enum plan_op op, const struct 
 	uint64_t reserved = dst->spec->spec.reserved_memory;
 	struct plan_str s = {.len = 0};
 
-	if (!plan_op_runs(v, op) || plan_host_available(dst) >= v->memory)
+	/* Overcommitted memory is not all in use: the allocation limit below governs it. */
+	if (!plan_op_runs(v, op) || plan_host_available(dst) >= v->memory ||
+	    dst->pol->memory_overcommit > 1.0)
 		return true;
 	crd_quantity_format(plan_host_available(dst), have, sizeof(have));
 	crd_quantity_format(v->memory, need, sizeof(need));
@@ -85,6 +87,77 @@ static bool check_memory(const struct plan_vm *v, enum plan_op op, const struct 
 		plan_str_add(&s, " and %s placed by this plan", placed);
 	plan_str_add(&s, ", %s needs %s", v->vm->meta.name, need);
 	return fail(why, size, "%s", s.buf);
+}
+
+/* A VM starting on its own host whose instance runs already holds its share there. */
+static bool counted_there(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst)
+{
+	return op == PLAN_OP_START && v->host == dst && v->dom && v->dom->active;
+}
+
+/* Allocated memory within (total − reservedMemory) × memoryOvercommit. */
+static bool check_alloc_memory(const struct plan_vm *v, const struct plan_host *dst, char *why,
+			       size_t size)
+{
+	uint64_t total = dst->inv ? dst->inv->memory_total : 0, held = dst->spec->spec.reserved_memory;
+	char have[32], cap_s[32], need[32];
+
+	if (!total)
+		return true;    /* not reported: the free-memory check stands alone */
+	double cap = (double)(total > held ? total - held : 0) * dst->pol->memory_overcommit;
+	if ((double)dst->alloc_mem + (double)v->memory <= cap)
+		return true;
+	crd_quantity_format(dst->alloc_mem, have, sizeof(have));
+	crd_quantity_format((uint64_t)cap, cap_s, sizeof(cap_s));
+	crd_quantity_format(v->memory, need, sizeof(need));
+	return fail(why, size, "memory: %s has %s of %s allocated (memoryOvercommit %g), %s needs %s",
+		    dst->name, have, cap_s, dst->pol->memory_overcommit, v->vm->meta.name, need);
+}
+
+/* vCPUs within CPU threads × cpuOvercommit (0 = unlimited). */
+static bool check_vcpus(const struct plan_vm *v, const struct plan_host *dst, char *why,
+			size_t size)
+{
+	unsigned threads = dst->inv ? dst->inv->cpu_threads : 0;
+	double over = dst->pol->cpu_overcommit;
+
+	if (!threads || over <= 0 || (double)(dst->alloc_vcpus + v->vcpus) <= threads * over)
+		return true;
+	return fail(why, size, "cpu: %s has %llu of %g vCPUs allocated (%u threads × cpuOvercommit "
+		    "%g), %s needs %u", dst->name, (unsigned long long)dst->alloc_vcpus,
+		    threads * over, threads, over, v->vm->meta.name, v->vcpus);
+}
+
+/* A VM backed by huge pages needs that many free pages of its size on the target. */
+static bool check_hugepages(const struct plan_vm *v, const struct plan_host *dst, char *why,
+			    size_t size)
+{
+	char ps[32];
+	int k;
+
+	if (!v->hugepage_size)
+		return true;
+	crd_quantity_format(v->hugepage_size, ps, sizeof(ps));
+	if ((k = plan_host_hugepage_index(dst, v->hugepage_size)) < 0)
+		return fail(why, size, "hugepages: %s has no %s pages, %s needs them", dst->name, ps,
+			    v->vm->meta.name);
+	uint64_t need = (v->memory + v->hugepage_size - 1) / v->hugepage_size;
+	uint64_t free_pages = dst->inv->hugepages[k].free;
+	free_pages = free_pages > dst->hp_placed[k] ? free_pages - dst->hp_placed[k] : 0;
+	if (free_pages >= need)
+		return true;
+	return fail(why, size, "hugepages: %s has %llu free %s pages, %s needs %llu", dst->name,
+		    (unsigned long long)free_pages, ps, v->vm->meta.name, (unsigned long long)need);
+}
+
+/* The policy's limits: allocated memory, vCPUs, huge pages. */
+static bool check_capacity(const struct plan_vm *v, enum plan_op op, const struct plan_host *dst,
+			   char *why, size_t size)
+{
+	if (!plan_op_runs(v, op) || counted_there(v, op, dst))
+		return true;
+	return check_alloc_memory(v, dst, why, size) && check_vcpus(v, dst, why, size) &&
+	       check_hugepages(v, dst, why, size);
 }
 
 /* "7.2.0" from libvirt's major * 1000000 + minor * 1000 + micro. */
@@ -230,6 +303,7 @@ bool plan_check_target(const struct plan_ctx *c, const struct plan_vm *v, enum p
 	if (size)
 		why[0] = '\0';
 	return check_state(v, op, dst, why, size) && check_memory(v, op, dst, why, size) &&
+	       check_capacity(v, op, dst, why, size) &&
 	       check_hypervisor(v, op, dst, why, size) && check_identity(c, v, op, dst, why, size) &&
 	       check_networks(v, op, dst, why, size) && check_disks(c, v, op, dst, why, size);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/plan_affinity.h"
 #include "reconcile/plan_ctx.h"
 
 void plan_str_add(struct plan_str *s, const char *fmt, ...)
@@ -35,6 +36,21 @@ static int host_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->spec->meta.namespace, y->spec->meta.namespace);
 }
 
+/* The policy of @h's namespace and what its running guests hold. */
+static void host_alloc_init(struct plan_ctx *c, struct plan_host *h)
+{
+	const struct crd_policy *p = crd_set_policy(c->desired, h->spec->meta.namespace);
+
+	h->pol = p ? &p->spec : &c->default_pol;
+	for (size_t k = 0; h->inv && k < h->inv->n_domains; k++) {
+		const struct inv_domain *d = &h->inv->domains[k];
+		if (!d->active)
+			continue;
+		h->alloc_mem += d->memory;
+		h->alloc_vcpus += d->vcpus;
+	}
+}
+
 int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struct inventory *inv,
 		  const struct plan_limits *lim)
 {
@@ -60,6 +76,18 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		h->reachable = h->inv && h->inv->reachable;
 	}
 	qsort(c->hosts, c->n_hosts, sizeof(*c->hosts), host_cmp);
+	crd_policy_spec_default(&c->default_pol);
+	for (size_t i = 0; i < c->n_hosts; i++)
+		host_alloc_init(c, &c->hosts[i]);
+	c->loc = calloc(desired->n_vms + 1, sizeof(*c->loc));
+	c->scratch = calloc(c->n_hosts + 1, sizeof(*c->scratch));
+	c->marks = calloc(1, sizeof(*c->marks) + 2 * (c->n_hosts + 1) * sizeof(c->marks->hosts[0]));
+	if (c->marks)
+		c->marks->dom = c->marks->hosts + c->n_hosts + 1;
+	if (!c->loc || !c->scratch || !c->marks || plan_aff_index(c) < 0) {
+		c->oom = true;
+		return -1;
+	}
 	/* Numbered after sorting: a VM's copies come in host-name order, as reasons list them. */
 	for (size_t i = 0; i < c->n_hosts; i++)
 		inv_index_add(&c->doms, i, c->hosts[i].inv);
@@ -86,13 +114,60 @@ void plan_ctx_free(struct plan_ctx *c)
 		free(c->items[i].a.src);
 		free(c->items[i].a.dst);
 		free(c->items[i].a.reason);
+		free(c->items[i].a.placement);
+		crd_map_free(&c->items[i].a.rejected);
 	}
 	free(c->items);
+	free(c->loc);
+	free(c->scratch);
+	free(c->marks);
+	free(c->labels);
+	free(c->anti_terms);
 	free(c->hosts);
 	inv_index_free(&c->doms);
 	intents_free(&c->moves);
 	intents_free(&c->lands);
 	memset(c, 0, sizeof(*c));
+}
+
+size_t plan_ctx_vm_index(const struct plan_ctx *c, const struct crd_vm *vm)
+{
+	return (size_t)(vm - c->desired->vms);
+}
+
+int plan_host_hugepage_index(const struct plan_host *h, uint64_t size)
+{
+	for (size_t i = 0; size && h->inv && i < h->inv->n_hugepages; i++)
+		if (h->inv->hugepages[i].page_size == size)
+			return (int)i;
+	return -1;
+}
+
+/* Adds (@sign 1) or removes (-1) @v's share of @h. */
+static void host_book(struct plan_host *h, const struct plan_vm *v, int sign)
+{
+	int hp = plan_host_hugepage_index(h, v->hugepage_size);
+	uint64_t pages = hp < 0 ? 0 : (v->memory + v->hugepage_size - 1) / v->hugepage_size;
+
+	if (sign > 0) {
+		h->alloc_mem += v->memory;
+		h->alloc_vcpus += v->vcpus;
+		if (hp >= 0)
+			h->hp_placed[hp] += pages;
+		return;
+	}
+	h->alloc_mem -= h->alloc_mem < v->memory ? h->alloc_mem : v->memory;
+	h->alloc_vcpus -= h->alloc_vcpus < v->vcpus ? h->alloc_vcpus : v->vcpus;
+}
+
+void plan_host_move_alloc(struct plan_ctx *c, const struct plan_vm *v, struct plan_host *src,
+			  struct plan_host *dst)
+{
+	if (src)
+		host_book(src, v, -1);
+	if (dst)
+		host_book(dst, v, 1);
+	c->loc[plan_ctx_vm_index(c, v->vm)] = dst;
 }
 
 struct plan_host *plan_ctx_host(const struct plan_ctx *c, const char *name)
@@ -168,6 +243,8 @@ struct plan_action *plan_emit(struct plan_ctx *c, const struct plan_emit *e, con
 	if (!it->a.reason)
 		c->oom = true;
 	it->memory = e->v->memory;
+	it->vcpus = e->v->vcpus;
+	it->hugepage_size = e->v->hugepage_size;
 	it->seq = c->n++;
 	return c->oom ? NULL : &it->a;
 }

@@ -33,6 +33,12 @@ struct plan_host {
 	bool reachable;                 /* observed and reachable */
 	uint64_t placed;                /* memory this plan lands here (moves, defines, starts) */
 	unsigned outbound;              /* migrations leaving it: in flight + planned */
+	const struct crd_policy_spec *pol;  /* of its namespace (defaults when it has none) */
+	/* Allocated to running guests: observed, plus what this plan lands, minus what it moves
+	 * away. What the overcommit limits and balancing count. */
+	uint64_t alloc_mem;
+	uint64_t alloc_vcpus;
+	uint64_t hp_placed[INV_HUGEPAGE_SIZES_MAX];  /* huge pages this plan lands, by inv size */
 };
 
 /* One VirtualMachine as the planner sees it. */
@@ -40,6 +46,8 @@ struct plan_vm {
 	const struct crd_vm *vm;
 	struct vmres res;               /* what the spec asks; owned */
 	uint64_t memory;                /* the larger of the spec's and the instance's */
+	unsigned vcpus;                 /* likewise */
+	uint64_t hugepage_size;         /* of the spec, else of the instance; 0 = none */
 	struct plan_host *host;         /* the host of its instance, or NULL */
 	const struct inv_domain *dom;   /* its instance, or NULL */
 	bool adopting;                  /* @dom has no drover metadata yet */
@@ -48,7 +56,8 @@ struct plan_vm {
 /* Why a VM has to land somewhere or move: the planner's queued work, resolved in the order
  * rule 11 gives (moves biggest first, then defines and starts). */
 enum plan_intent_kind { PLAN_INTENT_MOVE, PLAN_INTENT_LAND };
-enum plan_cause { PLAN_CAUSE_SPEC, PLAN_CAUSE_PIN, PLAN_CAUSE_MIGRATION, PLAN_CAUSE_DRAIN };
+enum plan_cause { PLAN_CAUSE_SPEC, PLAN_CAUSE_PIN, PLAN_CAUSE_MIGRATION, PLAN_CAUSE_DRAIN,
+		  PLAN_CAUSE_BALANCE };
 
 struct plan_intent {
 	struct plan_vm v;               /* owns v.res */
@@ -69,6 +78,8 @@ struct plan_intents {
 struct plan_item {
 	struct plan_action a;
 	uint64_t memory;                /* the VM's memory: migrations go biggest first */
+	unsigned vcpus;                 /* the VM's vCPUs and huge pages: what balancing moves */
+	uint64_t hugepage_size;
 	size_t seq;                     /* emission order: the last tie-break */
 };
 
@@ -85,7 +96,46 @@ struct plan_ctx {
 	struct plan_item *items;
 	size_t n, cap;
 	struct plan_intents moves, lands;
+	/* Where each VM of @desired (by its index there) runs or will run once this plan is
+	 * done, or NULL: what (anti-)affinity compares with. */
+	struct plan_host **loc;
+	struct crd_policy_spec default_pol;
+	size_t n_anti_required;         /* VMs with a required anti-affinity term */
+	/* Per-host scratch for one placement (plan_affinity.c); sized n_hosts, and the hosts
+	 * the term being evaluated marked. */
+	struct plan_aff_host *scratch;
+	struct plan_aff_marks *marks;
+	/* Every VM label, and every required anti-affinity term by the first pair of its
+	 * selector, sorted: a term finds its VMs, and a VM the terms against it, by search
+	 * instead of a scan of every VM (plan_affinity.c). */
+	struct plan_aff_ref *labels, *anti_terms;
+	size_t n_labels, n_anti_terms;
 	bool oom;                       /* sticky: set by any failed allocation */
+};
+
+/* The hosts a term marked (plan_affinity.c), n_hosts at most, and one of them per distinct
+ * value of the term's topology label (@dom, in the same allocation). */
+struct plan_aff_marks {
+	size_t n, n_dom;
+	size_t *dom;
+	size_t hosts[];
+};
+
+/* A label of VM @vm (its index in the set), or the first selector pair of its @term. */
+struct plan_aff_ref {
+	const char *key, *value;        /* NULL for a term with an empty selector */
+	size_t vm;
+	const struct crd_affinity_term *term;
+};
+
+/* One host's (anti-)affinity verdict for the VM being placed (plan_affinity.c). */
+struct plan_aff_host {
+	const struct crd_vm *other;     /* the VM that breaks a required term here, or NULL */
+	const struct crd_affinity_term *term;   /* that term (of the placed VM or of @other) */
+	int rule;                       /* PLAN_AFF_*: which rule fails */
+	int score;                      /* preferred terms kept − broken */
+	const struct crd_vm *first;     /* scratch: a VM the term being evaluated selects here */
+	const char *domain;             /* scratch: this host's value of the term's topology key */
 };
 
 /* Fills @c for @desired and @inv. Returns 0, or -1 when out of memory (then @c must still
@@ -94,6 +144,17 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		  const struct plan_limits *lim) PLAN_WUR;
 /* Releases everything @c owns (the actions too) and zeroes it; accepts NULL. */
 void plan_ctx_free(struct plan_ctx *c);
+
+/* The VM's slot in c->loc. This function can't fail. */
+size_t plan_ctx_vm_index(const struct plan_ctx *c, const struct crd_vm *vm);
+
+/* Books @v's memory, vCPUs and huge pages on @dst (running there from now on) and, when
+ * @src, releases them there. This function can't fail. */
+void plan_host_move_alloc(struct plan_ctx *c, const struct plan_vm *v, struct plan_host *src,
+			  struct plan_host *dst);
+
+/* The index in h->inv->hugepages of pages of @size bytes, or -1. Can't fail. */
+int plan_host_hugepage_index(const struct plan_host *h, uint64_t size);
 
 /* The host named @name, or NULL when no Host of that name is declared. */
 struct plan_host *plan_ctx_host(const struct plan_ctx *c, const char *name);

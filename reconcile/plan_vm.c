@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/plan_affinity.h"
 #include "reconcile/plan_vm.h"
 
 /* A domain of the VM's name on a reachable host. */
@@ -573,6 +574,22 @@ static bool resources(struct plan_ctx *c, struct plan_vm *v)
 	return rc != VMRES_OK;
 }
 
+/* What @v holds on a host: the larger of the spec's and the instance's memory and vCPUs,
+ * the spec's huge pages (else the instance's). This function can't fail. */
+static void sizes(struct plan_vm *v)
+{
+	v->vcpus = v->res.vcpus;
+	v->hugepage_size = v->res.hugepage_size;
+	if (!v->dom)
+		return;
+	if (v->dom->memory > v->memory)
+		v->memory = v->dom->memory;
+	if (v->dom->vcpus > v->vcpus)
+		v->vcpus = v->dom->vcpus;
+	if (!v->hugepage_size)
+		v->hugepage_size = v->dom->hugepage_size;
+}
+
 void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 {
 	struct plan_vm v = {.vm = vm};
@@ -598,8 +615,7 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	} else if (foreign_copies(c, &v, &cp) || in_flight(c, &v, cp.foreign, v.dom ? 1 : 0)) {
 		goto cleanup;
 	}
-	if (v.dom && v.dom->memory > v.memory)
-		v.memory = v.dom->memory;
+	sizes(&v);
 	if (!v.dom && lost_host(c, &v))
 		goto cleanup;
 	const struct crd_migration *ended = ended_local_move(c, &v);
@@ -609,6 +625,9 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	else
 		decide(c, &v, winner);
 cleanup:
+	/* Where it runs now, for (anti-)affinity; moves and landings planned later update it. */
+	if (v.host && v.dom && v.dom->active)
+		plan_aff_locate(c, vm, v.host);
 	copies_free(&cp);
 	vmres_free(&v.res);
 }

@@ -113,6 +113,55 @@ static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct 
 	return d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED;
 }
 
+/* status.placement from the action whose placement ran; kept as it was otherwise (the VM
+ * stays where placement put it, for the reasons given then). Returns 0 or -1. */
+static int placement_update(struct crd_vm_placement *pl, const struct plan_action *a)
+{
+	struct crd_map copy = {0};
+
+	if (!a || !a->placement)
+		return 0;
+	if (a->rejected.n && !(copy.items = calloc(a->rejected.n, sizeof(*copy.items))))
+		return -1;
+	for (size_t i = 0; i < a->rejected.n; i++, copy.n++) {
+		copy.items[i].key = strdup(a->rejected.items[i].key);
+		copy.items[i].value = strdup(a->rejected.items[i].value);
+		if (!copy.items[i].key || !copy.items[i].value) {
+			copy.n++;
+			crd_map_free(&copy);
+			return -1;
+		}
+	}
+	if (set_str(&pl->reason, a->placement) < 0) {
+		crd_map_free(&copy);
+		return -1;
+	}
+	crd_map_free(&pl->rejected);
+	pl->rejected = copy;
+	return 0;
+}
+
+/* Host status.cpu and status.hugepages: threads, vCPUs of the running guests, load; the
+ * first huge page size. This function can't fail. */
+static void host_capacity(struct crd_host_status *st, const struct inv_host *ih)
+{
+	int64_t vcpus = 0;
+
+	for (size_t i = 0; i < ih->n_domains; i++)
+		if (ih->domains[i].active)
+			vcpus += ih->domains[i].vcpus;
+	st->cpu.threads = ih->cpu_threads;
+	st->cpu.allocated_vcpus = vcpus;
+	st->cpu.load = ih->has_cpu_load ? ih->cpu_load : 0;
+	memset(&st->hugepages, 0, sizeof(st->hugepages));
+	if (ih->n_hugepages)
+		st->hugepages = (struct crd_host_hugepages){
+			.page_size = ih->hugepages[0].page_size,
+			.total = (int64_t)ih->hugepages[0].total,
+			.free = (int64_t)ih->hugepages[0].free,
+		};
+}
+
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
 		     const struct inv_index *doms, const char *now)
 {
@@ -148,6 +197,7 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 				   moving ? CRD_COND_TRUE : CRD_COND_FALSE,
 				   moving ? "MigrationInProgress" : "NoMigration", moving ? why : "",
 				   gen, now);
+	rc |= placement_update(&st->placement, a);
 	bool live = dom && dom->active && vm->spec.eviction != CRD_EVICT_NONE;
 	rc |= status_set_condition(&st->conditions, "LiveMigratable",
 				   live ? CRD_COND_TRUE : CRD_COND_FALSE,
@@ -190,6 +240,7 @@ int status_host_update(struct crd_host *h, const struct inv_host *ih, const char
 	rc |= set_str(&hv->cpu_model, ih->cpu_model);
 	st->memory_total = ih->memory_total;
 	st->memory_free = ih->memory_free;
+	host_capacity(st, ih);
 	st->vms = (int64_t)ih->n_domains;
 	return rc ? -1 : 0;
 }

@@ -98,6 +98,7 @@ static enum vmres_rc from_short(const struct crd_domain *d, struct vmres *out)
 
 	out->memory = d->memory;
 	out->vcpus = d->vcpus;
+	out->hugepage_size = d->hugepages ? VMRES_DEFAULT_HUGEPAGE : 0;
 	for (size_t i = 0; rc == VMRES_OK && i < d->n_disks; i++)
 		if (d->disks[i].path)
 			rc = add_disk(out, d->disks[i].path);
@@ -230,6 +231,28 @@ cleanup:
 	return rc;
 }
 
+/* Reads <memoryBacking><hugepages>[<page size= unit=/>]: the size of the pages backing the
+ * guest's memory (the first <page>; the default size without one). */
+static enum vmres_rc read_hugepages(const xmlNode *root, struct vmres *out, char *why,
+				    size_t size)
+{
+	xmlNode *hp = child(child(root, "memoryBacking"), "hugepages"), *page = child(hp, "page");
+	char *text = attr(page, "size"), *unit = attr(page, "unit");
+	enum vmres_rc rc = VMRES_OK;
+
+	if (hp)
+		out->hugepage_size = VMRES_DEFAULT_HUGEPAGE;
+	if (text && (vmres_memory_parse(text, unit, &out->hugepage_size) < 0 ||
+		     !out->hugepage_size)) {
+		set_why(why, size, "<hugepages><page size='%s' unit='%s'> is not a page size", text,
+			unit ? unit : "KiB");
+		rc = VMRES_INVALID;
+	}
+	xmlFree(text);
+	xmlFree(unit);
+	return rc;
+}
+
 /* Adds the source of one <disk> (file= or dev=; network disks have neither). */
 static enum vmres_rc read_disk(const xmlNode *disk, struct vmres *out)
 {
@@ -302,6 +325,8 @@ enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, cha
 		goto cleanup;
 	}
 	rc = read_sizes(root, out, why, size);
+	if (rc == VMRES_OK)
+		rc = read_hugepages(root, out, why, size);
 	if (rc == VMRES_OK)
 		rc = read_devices(root, out);
 cleanup:

@@ -8,12 +8,16 @@
 
 #include "crd/types.h"
 
+/* The page size <hugepages/> without a <page> gets on x86_64: the kernel's default. */
+#define VMRES_DEFAULT_HUGEPAGE (2ull << 20)
+
 /* Hard caps: a domain asking for more is refused rather than walked. */
 #define VMRES_MAX_DEVICES 256   /* disks, and interfaces, each */
 
 struct vmres {
 	uint64_t memory;        /* bytes; <memory>, not <currentMemory> */
 	unsigned vcpus;
+	uint64_t hugepage_size; /* bytes of the huge pages backing memory; 0 = not backed */
 	char **disks;           /* source file or block device paths, in document order */
 	size_t n_disks;
 	char **bridges;         /* <interface type='bridge'> sources, without repeats */

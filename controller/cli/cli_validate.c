@@ -40,8 +40,8 @@ int cli_validate(int argc, char **argv)
 	rc = crd_load_paths(paths, n, &set, &errs) == 0 ? 0 : 1;
 	crd_errors_print(&errs, stderr);
 	if (rc == 0)
-		printf("valid: %zu hosts, %zu virtual machines, %zu migrations\n", set.n_hosts,
-		       set.n_vms, set.n_migrations);
+		printf("valid: %zu hosts, %zu virtual machines, %zu migrations, %zu placement "
+		       "policies\n", set.n_hosts, set.n_vms, set.n_migrations, set.n_policies);
 	else
 		fprintf(stderr, "%zu error%s\n", errs.n_errors, errs.n_errors == 1 ? "" : "s");
 	crd_set_free(&set);

@@ -67,6 +67,21 @@ static void close_line(struct view *v)
 	}
 }
 
+/* The hosts placement turned down for a VM it placed (a blocked VM's reason lists them
+ * already): the first few, then how many more. */
+static void print_rejected(struct view *v, const struct plan_action *a)
+{
+	enum { SHOWN = 5 };
+
+	if (!a->placement || a->kind == PLAN_BLOCKED)
+		return;
+	for (size_t i = 0; i < a->rejected.n && i < SHOWN; i++)
+		fprintf(v->out, "      not %s: %s\n", a->rejected.items[i].key,
+			a->rejected.items[i].value);
+	if (a->rejected.n > SHOWN)
+		fprintf(v->out, "      (%zu more hosts turned down)\n", a->rejected.n - SHOWN);
+}
+
 int view_print_plan(struct view *v, const struct plan *p)
 {
 	int changes = 0, blocked = 0, waiting = 0, unchanged = 0;
@@ -90,6 +105,7 @@ int view_print_plan(struct view *v, const struct plan *p)
 			snprintf(name, sizeof(name), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
 		fprintf(v->out, "  %c %-14s %-28s %-22s %s\n", symbol(a->kind), plan_kind_str(a->kind),
 			name, hosts, a->reason ? a->reason : "");
+		print_rejected(v, a);
 	}
 	if (unchanged)
 		fprintf(v->out, "    (%d VirtualMachine%s unchanged)\n", unchanged, unchanged == 1 ? "" : "s");

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+
+#include "reconcile/clk.h"
+#include "reconcile/plan_balance.h"
 #include <unistd.h>
 
 #include <jansson.h>
@@ -350,6 +353,13 @@ static void read_one(void *opaque, const char *path)
 	}
 }
 
+/* A Balance move started within the planner's hold time. */
+static bool recent_balance(const struct crd_migration *m)
+{
+	const char *t = m->status.start_time ? m->status.start_time : m->meta.creation_timestamp;
+	return m->status.reason == CRD_MIG_BALANCE && t && clk_seconds_since(t) < PLAN_BALANCE_HOLD_S;
+}
+
 static void add_unfinished_one(void *opaque, const char *path)
 {
 	struct load_ctx *ctx = opaque;
@@ -360,8 +370,10 @@ static void add_unfinished_one(void *opaque, const char *path)
 		return;
 	const struct crd_migration *m = &rec.u.migration;
 	/* Running only: a Pending one never started, and one whose manifest is gone must
-	 * not start now. */
-	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase == CRD_MIG_RUNNING &&
+	 * not start now. Balance moves of the last hour too: they are balancing's memory
+	 * (its hourly limit, and the VMs it leaves alone for a while). */
+	if (rec.kind == CRD_KIND_MIGRATION &&
+	    (m->status.phase == CRD_MIG_RUNNING || recent_balance(m)) &&
 	    m->spec.vm_name &&
 	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
 	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name)) {

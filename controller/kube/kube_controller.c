@@ -26,7 +26,7 @@
 #define KUBE_CONTROLLER_DRAIN_S 10            /* last status writes on shutdown */
 
 static const struct kube_resource *const kube_controller_kinds[] = {&kube_res_host, &kube_res_vm,
-							   &kube_res_migration};
+							   &kube_res_migration, &kube_res_policy};
 #define KUBE_CONTROLLER_N_KINDS (sizeof(kube_controller_kinds) / sizeof(kube_controller_kinds[0]))
 
 struct kube_controller {
@@ -128,6 +128,8 @@ static bool migration_admit(struct kube_controller *k, const json_t *obj, const 
 
 static void mark_valid(struct crd_object *o)
 {
+	if (o->kind == CRD_KIND_POLICY)
+		return;         /* no status: nothing observed about a policy */
 	struct crd_conditions *c = o->kind == CRD_KIND_HOST ? &o->u.host.status.conditions
 				   : o->kind == CRD_KIND_VM ? &o->u.vm.status.conditions
 				   : &o->u.migration.status.conditions;
@@ -168,8 +170,12 @@ static int add_object(struct kube_controller *k, const struct kube_resource *res
 	if (res == &kube_res_migration && !migration_admit(k, obj, view, retry))
 		goto cleanup;
 	int d = crd_decode_json_object(view, "api", &o, &errs);
-	if (d < 0)
+	/* A PlacementPolicy has no status to say it is invalid in: the log says it. */
+	if (d < 0 && res != &kube_res_policy)
 		kube_report_invalid(&k->rep, res, view, &errs);
+	else if (d < 0)
+		log_kv("warn", "invalid PlacementPolicy: its namespace keeps the defaults", "name",
+		       kube_obj_name(obj) ? kube_obj_name(obj) : "?", NULL);
 	if (d != 0)
 		goto cleanup;
 	if (o.kind == CRD_KIND_MIGRATION && o.u.migration.meta.deletion_timestamp)

@@ -9,6 +9,7 @@
 const struct kube_resource kube_res_vm = { "drover.io", "v1alpha1", "virtualmachines", "VirtualMachine", true, true };
 const struct kube_resource kube_res_host = { "drover.io", "v1alpha1", "hosts", "Host", true, true };
 const struct kube_resource kube_res_migration = { "drover.io", "v1alpha1", "migrations", "Migration", true, true };
+const struct kube_resource kube_res_policy = { "drover.io", "v1alpha1", "placementpolicies", "PlacementPolicy", true, true };
 const struct kube_resource kube_res_lease = { "coordination.k8s.io", "v1", "leases", "Lease", true, false };
 const struct kube_resource kube_res_event = { "events.k8s.io", "v1", "events", "Event", true, false };
 

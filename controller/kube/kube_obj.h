@@ -19,7 +19,7 @@ struct kube_resource {
 	bool has_status;          /* the /status subresource exists */
 };
 
-extern const struct kube_resource kube_res_vm, kube_res_host, kube_res_migration,
+extern const struct kube_resource kube_res_vm, kube_res_host, kube_res_migration, kube_res_policy,
 	kube_res_lease, kube_res_event;
 
 /* Writes the path of @res in namespace @ns (ignored for cluster-scoped kinds; NULL: all

@@ -160,9 +160,12 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 			 struct plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
+	struct plan_limits lim = r->opt.limits;
+
 	if (obs_inventory(&r->pool, set, inv) < 0)
 		return -1;
-	return plan_compute(set, inv, &r->opt.limits, plan);
+	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
+	return plan_compute(set, inv, &lim, plan);
 }
 
 /* The snapshot's own, writable copy of an object the plan points to. */
@@ -560,14 +563,16 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		     struct rec_result *res, bool stale_set)
 {
 	struct inventory inv;
+	struct plan_limits lim = r->opt.limits;
 	int started = -1;
 
 	if (obs_inventory(&r->pool, s->set, &inv) < 0)
 		goto cleanup;
+	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	pthread_mutex_lock(&r->lock);
 	/* Planned and written under the lock: jobs write the status of the same objects. */
 	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
-	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
+	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
 		write_status(r, s, &inv);
 		if (show && r->view.plan)
 			r->view.plan(r->view.opaque, &s->plan);

@@ -79,7 +79,7 @@ int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size)
 	size_t len = 0;
 
 	add(buf, size, &len, "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
-	    "metadata: {name: %s}\nspec:\n", vm->name);
+	    "metadata: {name: %s, labels: {%s}}\nspec:\n", vm->name, vm->labels ? vm->labels : "");
 	if (vm->host)
 		add(buf, size, &len, "  host: %s\n", vm->host);
 	if (vm->running)

@@ -44,6 +44,7 @@ struct fx_vm {
 	const char *format;       /* its format, e.g. "qcow2" */
 	bool serial;              /* serial log at lab_serial_path(name) */
 	const char *domain_extra; /* more spec.domain lines, each "    key: value\n" */
+	const char *labels;       /* metadata.labels as a flow map body, e.g. "app: db" */
 };
 
 /* The manifest of @vm, one YAML document, into @buf. Returns its length, or -1 when it

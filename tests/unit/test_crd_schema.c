@@ -145,6 +145,10 @@ static bool check(const struct crd_node *s, const struct crd_node *v)
 		return check_string(s, v);
 	if (!strcmp(type, "boolean"))
 		return v->kind == CRD_NODE_BOOL;
+	if (!strcmp(type, "number"))
+		return (v->kind == CRD_NODE_INT || v->kind == CRD_NODE_FLOAT) &&
+		       (!min || strtod(v->text, NULL) >= strtod(min->text, NULL)) &&
+		       (!max || strtod(v->text, NULL) <= strtod(max->text, NULL));
 	if (!strcmp(type, "integer"))
 		return is_integer(v) && (!min || strtod(v->text, NULL) >= strtod(min->text, NULL)) &&
 		       (!max || strtod(v->text, NULL) <= strtod(max->text, NULL));
@@ -160,12 +164,14 @@ static bool check(const struct crd_node *s, const struct crd_node *v)
 	return false;
 }
 
-static struct docs crds[3];
-static const char *const kinds[] = {"Host", "VirtualMachine", "Migration"};
+#define N_CRDS 4
+static struct docs crds[N_CRDS];
+static const char *const kinds[N_CRDS] = {"Host", "VirtualMachine", "Migration",
+					  "PlacementPolicy"};
 
 static const struct crd_node *schema_for(const char *kind)
 {
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N_CRDS; i++) {
 		const struct crd_node *spec = crd_node_get(crds[i].items[0], "spec");
 		const char *k = str_of(crd_node_get(spec, "names"), "kind");
 		if (k && !strcmp(k, kind)) {
@@ -179,9 +185,10 @@ static const struct crd_node *schema_for(const char *kind)
 static int setup(void **state)
 {
 	static const char *const files[] = {"manifests/crds/host.yaml",
-		"manifests/crds/virtualmachine.yaml", "manifests/crds/migration.yaml"};
+		"manifests/crds/virtualmachine.yaml", "manifests/crds/migration.yaml",
+		"manifests/crds/placementpolicy.yaml"};
 	(void)state;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < N_CRDS; i++)
 		if (parse_file(files[i], &crds[i]) < 0 || crds[i].n != 1)
 			return -1;
 	return 0;
@@ -190,7 +197,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < N_CRDS; i++)
 		docs_free(&crds[i]);
 	return 0;
 }
@@ -209,7 +216,7 @@ static int schema_rejections(const char *path)
 		const char *api = str_of(d.items[i], "apiVersion"), *kind = str_of(d.items[i], "kind");
 		if (!api || strcmp(api, "drover.io/v1alpha1") || !kind)
 			continue;
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < N_CRDS; k++)
 			if (!strcmp(kind, kinds[k])) {
 				ours++;
 				rejected += !check(schema_for(kind), d.items[i]);
@@ -222,11 +229,13 @@ static int schema_rejections(const char *path)
 static void test_crds_are_structural_and_complete(void **state)
 {
 	(void)state;
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < N_CRDS; k++) {
 		const struct crd_node *s = schema_for(kinds[k]);
 		assert_non_null(s);
 		assert_non_null(crd_node_get(crd_node_get(s, "properties"), "spec"));
-		assert_non_null(crd_node_get(crd_node_get(s, "properties"), "status"));
+		/* A PlacementPolicy is only desired state: nothing to observe. */
+		if (strcmp(kinds[k], "PlacementPolicy"))
+			assert_non_null(crd_node_get(crd_node_get(s, "properties"), "status"));
 	}
 }
 
@@ -238,6 +247,7 @@ static void test_schema_accepts_the_good_corpus(void **state)
 		"tests/data/good/gitops-mixed.yaml", "tests/data/good/quantities.yaml",
 		"tests/data/good/api-object.json", "manifests/examples/hosts.yaml",
 		"manifests/examples/vms.yaml", "manifests/examples/migration.yaml",
+		"manifests/examples/placementpolicy.yaml", "tests/data/good/placement.yaml",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)

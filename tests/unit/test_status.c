@@ -168,6 +168,51 @@ static void test_vm_keeps_its_last_host_while_that_host_is_unseen(void **state)
 	inv_index_free(&doms);
 }
 
+/* status.placement follows the action that placed the VM and stays when a later action did
+ * not place it; Host status shows CPU threads, the running guests' vCPUs, load and pages. */
+static void test_status_shows_placement_and_host_capacity(void **state)
+{
+	struct crd_vm vm = {0};
+	struct crd_host h = {0};
+	struct inv_domain doms_a[2] = {{.name = "x", .active = true, .vcpus = 2},
+				       {.name = "y", .active = false, .vcpus = 8}};
+	struct inv_host hosts[1] = {{.name = "lab-a", .reachable = true, .cpu_threads = 4,
+				     .has_cpu_load = true, .cpu_load = 0.25, .domains = doms_a,
+				     .n_domains = 2, .n_hugepages = 1,
+				     .hugepages = {{.page_size = 2u << 20, .total = 512, .free = 100}}}};
+	struct inventory inv = {.hosts = hosts, .n_hosts = 1};
+	struct crd_kv no[] = {{"lab-b", "anti-affinity app=db (required): db-2 runs on lab-b"}};
+	struct plan_action placed = {.kind = PLAN_DEFINE_START, .vm = &vm, .phase = CRD_VM_PENDING,
+				     .placement = "most free memory of 1 feasible host",
+				     .rejected = {no, 1}};
+	struct plan_action none = {.kind = PLAN_NONE, .vm = &vm, .phase = CRD_VM_RUNNING};
+	struct inv_index doms;
+	(void)state;
+
+	vm.meta.name = "db-1";
+	vm.meta.namespace = "default";
+	h.meta.name = "lab-a";
+	assert_int_equal(inv_index_inventory(&doms, &inv), 0);
+	assert_int_equal(status_vm_update(&vm, &placed, &inv, &doms, "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(status_vm_update(&vm, &none, &inv, &doms, "2026-11-23T10:01:00Z"), 0);
+	assert_string_equal(vm.status.placement.reason, "most free memory of 1 feasible host");
+	assert_int_equal(vm.status.placement.rejected.n, 1);
+	assert_string_equal(crd_map_get(&vm.status.placement.rejected, "lab-b"), no[0].value);
+	assert_int_equal(status_host_update(&h, &hosts[0], "2026-11-23T10:00:00Z"), 0);
+	assert_int_equal(h.status.cpu.threads, 4);
+	assert_int_equal(h.status.cpu.allocated_vcpus, 2);
+	assert_true(h.status.cpu.load == 0.25);
+	assert_int_equal(h.status.hugepages.page_size, 2u << 20);
+	assert_int_equal(h.status.hugepages.free, 100);
+	free(vm.status.placement.reason);
+	crd_map_free(&vm.status.placement.rejected);
+	free(vm.status.host);
+	crd_conditions_free(&vm.status.conditions);
+	h.meta.name = NULL;
+	crd_host_free(&h);
+	inv_index_free(&doms);
+}
+
 /* A VM's instance: its own copy (namespace and name in drover's metadata) on a reachable
  * host, not an incoming migration's target; an active copy first, else the first defined
  * in inventory order. */
@@ -228,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_transitions_are_capped_keeping_the_latest),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
 		cmocka_unit_test(test_vm_status_finds_its_own_copy_among_hosts_and_namespaces),
+		cmocka_unit_test(test_status_shows_placement_and_host_capacity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,30 @@ static void test_vmres_reads_domain_xml(void **state)
 	vmres_free(NULL);
 }
 
+static void test_vmres_reads_hugepage_backing(void **state)
+{
+	static const struct {
+		const char *xml;
+		uint64_t size;
+	} cases[] = {
+		{"<domain><memory>1048576</memory></domain>", 0},
+		{"<domain><memoryBacking><hugepages/></memoryBacking></domain>", 2u << 20},
+		{"<domain><memoryBacking><hugepages><page size='1' unit='G'/></hugepages>"
+		 "</memoryBacking></domain>", 1u << 30},
+		{"<domain><memoryBacking><hugepages><page size='2048'/></hugepages>"
+		 "</memoryBacking></domain>", 2u << 20},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmres r;
+		char why[128];
+		assert_int_equal(vmres_from_xml(cases[i].xml, strlen(cases[i].xml), &r, why,
+						sizeof(why)), VMRES_OK);
+		assert_int_equal(r.hugepage_size, cases[i].size);
+		vmres_free(&r);
+	}
+}
+
 static void test_vmres_default_memory_unit_is_kib(void **state)
 {
 	static const char xml[] = "<domain type='kvm'><memory>1048576</memory></domain>";
@@ -179,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_vmres_caps_devices),
 		cmocka_unit_test(test_vmres_reads_short_form),
 		cmocka_unit_test(test_vmres_prefers_xml_form),
+		cmocka_unit_test(test_vmres_reads_hugepage_backing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
