@@ -198,7 +198,9 @@ install: $(BUILD)/drover
 		packaging/drover.service > $(DESTDIR)$(SYSTEMDUNITDIR)/drover.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/drover.service
 	$(INSTALL) -m 0644 packaging/drover.bash-completion $(DESTDIR)$(BASHCOMPDIR)/drover
-	$(INSTALL) -m 0644 packaging/etc/drover.env $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
+	sed 's|/etc/drover|$(SYSCONFDIR)/drover|g' packaging/etc/drover.env \
+		> $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
 	$(INSTALL) -m 0644 packaging/etc/manifests/README $(DESTDIR)$(SYSCONFDIR)/drover/manifests/README
 	$(INSTALL) -m 0644 manifests/examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/
 
