@@ -89,6 +89,7 @@ static const struct {
 	{"--log-format", CLI_OPT_LOG_FORMAT}, {"--namespace", CLI_OPT_NAMESPACE},
 	{"-n", CLI_OPT_NAMESPACE},          {"--max-migrations", CLI_OPT_LIMITS},
 	{"--max-outbound", CLI_OPT_LIMITS}, {"--stop-timeout", CLI_OPT_LIMITS},
+	{"--keep-migrations", CLI_OPT_LIMITS},
 	{"--timeout", CLI_OPT_LIMITS | CLI_OPT_MIGRATE}, {"--to", CLI_OPT_MIGRATE},
 	{"--mode", CLI_OPT_MIGRATE},        {"--name", CLI_OPT_MIGRATE},
 	{"--bandwidth", CLI_OPT_MIGRATE},   {"--max-downtime", CLI_OPT_MIGRATE},
