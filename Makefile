@@ -32,7 +32,8 @@ LABLIB_OBJ := $(LABLIB_SRC:%.c=$(BUILD)/%.o)
 KUBEAPI_SRC := $(wildcard hack/kubeapi/*.c)
 TOOLS    := $(if $(KUBEAPI_SRC),$(BUILD)/kubeapi-server)
 
-.PHONY: all deps check unit lab asan asan-unit fuzz fuzz-smoke bench demo guest clean lab-up lab-down
+.PHONY: all deps check unit lab asan asan-unit fuzz fuzz-smoke bench demo demo-down guest clean lab-up lab-down \
+	install uninstall deb
 
 all: $(BUILD)/drover guest $(TOOLS)
 
@@ -156,6 +157,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
 	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
+		tests/cli/help tests/monitoring/check tests/deploy/check tests/packaging/deb \
 		tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
@@ -168,6 +170,49 @@ lab-down:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash hack/demo
+
+# Stops what make demo left running: drover, Prometheus and the lab.
+demo-down:
+	@bash hack/lab down
+
+# ---- installing (packaging/): the program, its man page, bash completion, the systemd unit
+# and /etc/drover. `make deb` builds the Debian package from a copy of the tree with
+# dpkg-buildpackage (its debian/ is packaging/debian) and leaves it in $(BUILD)/. ----
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/drover
+SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+INSTALL        ?= install
+
+install: $(BUILD)/drover
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/drover/manifests \
+		$(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 $(BUILD)/drover $(DESTDIR)$(BINDIR)/drover
+	$(INSTALL) -m 0644 packaging/drover.1 $(DESTDIR)$(MANDIR)/man1/drover.1
+	sed 's|/usr/bin/drover|$(BINDIR)/drover|; s|/etc/drover|$(SYSCONFDIR)/drover|g' \
+		packaging/drover.service > $(DESTDIR)$(SYSTEMDUNITDIR)/drover.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/drover.service
+	$(INSTALL) -m 0644 packaging/drover.bash-completion $(DESTDIR)$(BASHCOMPDIR)/drover
+	sed 's|/etc/drover|$(SYSCONFDIR)/drover|g' packaging/etc/drover.env \
+		> $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
+	$(INSTALL) -m 0644 packaging/etc/manifests/README $(DESTDIR)$(SYSCONFDIR)/drover/manifests/README
+	$(INSTALL) -m 0644 manifests/examples/*.yaml $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/drover $(DESTDIR)$(MANDIR)/man1/drover.1 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/drover.service $(DESTDIR)$(BASHCOMPDIR)/drover \
+		$(DESTDIR)$(SYSCONFDIR)/drover/manifests/README $(DESTDIR)$(SYSCONFDIR)/drover/drover.env
+	rm -rf $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/drover/manifests $(DESTDIR)$(SYSCONFDIR)/drover 2>/dev/null
+
+deb:
+	@bash packaging/build-deb $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz

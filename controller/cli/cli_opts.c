@@ -77,6 +77,33 @@ static int parse_migrate(const char *cmd, const char *opt, const char *val, stru
 	return 1;
 }
 
+/* Every option that takes a value, and the bit that allows it. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} value_opts[] = {
+	{"-f", CLI_OPT_FILES},              {"--filename", CLI_OPT_FILES},
+	{"--state-dir", CLI_OPT_STATE_DIR}, {"-o", CLI_OPT_OUTPUT},
+	{"--output", CLI_OPT_OUTPUT},       {"--dir", CLI_OPT_DIR},
+	{"--kubeconfig", CLI_OPT_KUBECONFIG}, {"--metrics-addr", CLI_OPT_METRICS},
+	{"--log-format", CLI_OPT_LOG_FORMAT}, {"--namespace", CLI_OPT_NAMESPACE},
+	{"-n", CLI_OPT_NAMESPACE},          {"--max-migrations", CLI_OPT_LIMITS},
+	{"--max-outbound", CLI_OPT_LIMITS}, {"--stop-timeout", CLI_OPT_LIMITS},
+	{"--keep-migrations", CLI_OPT_LIMITS},
+	{"--timeout", CLI_OPT_LIMITS | CLI_OPT_MIGRATE}, {"--to", CLI_OPT_MIGRATE},
+	{"--mode", CLI_OPT_MIGRATE},        {"--name", CLI_OPT_MIGRATE},
+	{"--bandwidth", CLI_OPT_MIGRATE},   {"--max-downtime", CLI_OPT_MIGRATE},
+};
+
+/* True when @name is an option with a value that @allowed accepts. */
+static bool takes_value(unsigned allowed, const char *name)
+{
+	for (size_t i = 0; i < sizeof(value_opts) / sizeof(value_opts[0]); i++)
+		if (!strcmp(value_opts[i].name, name))
+			return (allowed & value_opts[i].bit) != 0;
+	return false;
+}
+
 /* Options that take no value. Returns true when @arg was one (and sets it). */
 static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
 {
@@ -103,8 +130,11 @@ static int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 	return -1;
 }
 
-/* Splits "--name=value" and "--name value" forms. */
-static const char *option_value(int argc, char **argv, int *i, char *name, size_t size)
+/* Splits "--name=value" and "--name value" forms: @name gets the option's name. Returns
+ * its value, or NULL when it has none (the value of the last argument, or an unknown
+ * option: nothing is taken from argv then). */
+static const char *option_value(unsigned allowed, int argc, char **argv, int *i, char *name,
+				size_t size)
 {
 	const char *eq = strchr(argv[*i], '=');
 	if (eq && argv[*i][1] == '-') {
@@ -112,7 +142,18 @@ static const char *option_value(int argc, char **argv, int *i, char *name, size_
 		return eq + 1;
 	}
 	snprintf(name, size, "%s", argv[*i]);
+	if (!takes_value(allowed, name))
+		return NULL;
 	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+/* Answers --help (or -h) before anything else is looked at. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
 }
 
 int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, char **argv,
@@ -126,6 +167,10 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 	o->output = "table";
 	o->metrics_addr = HTTPD_DEFAULT_ADDR;
 	o->migrate.bandwidth_mibps = o->migrate.max_downtime_ms = -1;
+	if (wants_help(argc, argv)) {
+		printf("usage: %s\n", usage);
+		exit(0);
+	}
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i];
@@ -142,12 +187,14 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 		if (parse_flag(allowed, arg, o))
 			continue;
 		const char *val;
-		if (!strncmp(arg, "-f", 2) && arg[2]) {
+		if ((allowed & CLI_OPT_FILES) && !strncmp(arg, "-f", 2) && arg[2]) {
 			snprintf(name, sizeof(name), "-f");
 			val = arg + 2;  /* -fPATH */
 		} else {
-			val = option_value(argc, argv, &i, name, sizeof(name));
+			val = option_value(allowed, argc, argv, &i, name, sizeof(name));
 		}
+		if (!takes_value(allowed, name))
+			return usage_error(cmd, usage, "unknown option \"%s\"", name);
 		if (!val)
 			return usage_error(cmd, usage, "%s needs a value", name);
 		if ((allowed & CLI_OPT_FILES) && (!strcmp(name, "-f") || !strcmp(name, "--filename"))) {

@@ -52,7 +52,9 @@ struct cli_opts {
 };
 
 /* Parses argv[1..argc) of subcommand @cmd, accepting the options in @allowed.
- * Returns 0, or -1 after printing the problem and @usage on stderr. */
+ * Returns 0, or -1 after printing the problem (an unknown option by its name) and @usage on
+ * stderr. With --help or -h anywhere it prints @usage on stdout and exits 0: every command
+ * calls it first, before it holds anything. */
 int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, char **argv,
 	      struct cli_opts *o) __attribute__((warn_unused_result));
 

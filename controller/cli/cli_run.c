@@ -17,6 +17,7 @@
 #include "controller/kube/kube_controller.h"
 #include "controller/serve/log.h"
 #include "controller/serve/metrics.h"
+#include "controller/serve/notify.h"
 #include "controller/dir/overrides.h"
 #include "controller/loop/reconciler.h"
 #include "controller/dir/statedir.h"
@@ -27,7 +28,9 @@
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
-	"[--log-format logfmt|json]"
+	"[--log-format logfmt|json]\n"                                                     \
+	"       drover run --kubeconfig FILE [options]   (the API's options: drover run "    \
+	"--kubeconfig FILE --help)"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
@@ -224,6 +227,16 @@ static int setup_signals(void)
 	return 0;
 }
 
+/* Tells systemd @state when it asked to be told (NOTIFY_SOCKET). Returns true once sent or
+ * when there is no one to tell, false after logging why it could not be sent. */
+static bool tell_systemd(const char *state)
+{
+	int rc = notify_send(state);
+	if (rc < 0)
+		log_kv("warn", "cannot notify systemd", "state", state, "error", strerror(errno), NULL);
+	return rc >= 0;
+}
+
 int cli_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -281,10 +294,13 @@ int cli_run(int argc, char **argv)
 		       "dir", odir, "error", strerror(errno), NULL);
 	log_kv("info", "watching", "dir", o.dir, "state_dir", o.state_dir, "metrics",
 	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
+	bool told_ready = false;
 	while (!stopping) {
 		double started = clk_mono();
 		bool more = reconcile_once(&r, &o);
 		httpd_set_ready(http, true);
+		if (!told_ready) /* systemd (Type=notify): started when /readyz turns to 200 */
+			told_ready = tell_systemd("READY=1");
 		if (more || stopping)
 			continue;
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
@@ -298,6 +314,7 @@ int cli_run(int argc, char **argv)
 			clk_sleep(RUN_MIN_GAP_S - since);
 	}
 	log_kv("info", "stopping", NULL);
+	(void)tell_systemd("STOPPING=1");
 	size_t left = rec_handover(&r);
 	if (left) {
 		/* Not aborted: a live move runs on in the source's libvirtd and the next drover

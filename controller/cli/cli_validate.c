@@ -5,6 +5,16 @@
 #include "controller/cli/cli.h"
 #include "crd/load.h"
 
+#define VALIDATE_USAGE "drover validate -f PATH..."
+
+/* Prints "drover validate: @before@arg@after" and the usage. Returns 1, the exit code. */
+static int usage_error(const char *before, const char *arg, const char *after)
+{
+	fprintf(stderr, "drover validate: %s%s%s\nusage: %s\n", before, arg, after, VALIDATE_USAGE);
+	return 1;
+}
+
+/* Not cli_parse: validate also takes bare paths (drover validate a.yaml b/). */
 int cli_validate(int argc, char **argv)
 {
 	const char *paths[256];
@@ -14,18 +24,25 @@ int cli_validate(int argc, char **argv)
 	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
-		const char *p = NULL;
-		if (!strcmp(argv[i], "-f") && i + 1 < argc)
+		const char *p = NULL, *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			printf("usage: %s\n", VALIDATE_USAGE);
+			return 0;
+		}
+		if (!strcmp(a, "-f") || !strcmp(a, "--filename")) {
+			if (i + 1 == argc)
+				return usage_error("", a, " needs a value");
 			p = argv[++i];
-		else if (!strncmp(argv[i], "-f", 2) && argv[i][2])
-			p = argv[i] + 2;
-		else if (!strncmp(argv[i], "--filename=", 11))
-			p = argv[i] + 11;
-		else if (argv[i][0] != '-')
-			p = argv[i];    /* -f a b c: the paths after one -f */
-		if (!p) {
-			fprintf(stderr, "usage: drover validate -f PATH...\n");
-			return 1;
+		} else if (!strncmp(a, "-f", 2) && a[2]) {
+			p = a + 2;
+		} else if (!strncmp(a, "--filename=", 11)) {
+			p = a + 11;
+		} else if (a[0] != '-' || !a[1]) {
+			p = a;    /* -f a b c: the paths after one -f */
+		} else {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+			return usage_error("unknown option \"", name, "\"");
 		}
 		if (n == sizeof(paths) / sizeof(paths[0])) {
 			fprintf(stderr, "drover validate: at most 256 paths\n");
@@ -34,7 +51,7 @@ int cli_validate(int argc, char **argv)
 		paths[n++] = p;
 	}
 	if (n == 0) {
-		fprintf(stderr, "usage: drover validate -f PATH...\n");
+		fprintf(stderr, "drover validate: -f PATH is required\nusage: %s\n", VALIDATE_USAGE);
 		return 1;
 	}
 	rc = crd_load_paths(paths, n, &set, &errs) == 0 ? 0 : 1;

@@ -17,14 +17,16 @@
 
 /* Counter and gauge families, rendered in this order. */
 enum fam {
-	F_MIGRATIONS_TOTAL, F_MIGRATIONS_RUNNING, F_DATA_PROCESSED, F_DATA_REMAINING,
-	F_DIRTY_RATE, F_TRANSFER_RATE, F_PERCENT, F_RECONCILE_ERRORS, F_HOST_REACHABLE,
+	F_MIGRATIONS_TOTAL, F_HOST_PAIR_MIGRATIONS, F_MIGRATIONS_RUNNING, F_DATA_PROCESSED,
+	F_DATA_REMAINING, F_DIRTY_RATE, F_TRANSFER_RATE, F_PERCENT, F_RECONCILE_ERRORS, F_HOST_REACHABLE,
 	F_VMS, F_SERIES_DROPPED, F_COUNT
 };
 
+#define N_LABELS 3                        /* labels of a family at the most */
+
 struct fam_desc {
 	const char *name, *help, *type;
-	const char *labels[2];            /* NULL when unused */
+	const char *labels[N_LABELS];     /* NULL when unused */
 };
 
 static const struct fam_desc fams[F_COUNT] = {
@@ -55,6 +57,10 @@ static const struct fam_desc fams[F_COUNT] = {
 	[F_SERIES_DROPPED] = {"drover_metrics_series_dropped_total",
 			      "Series not recorded: the series cap was reached or a label was too long.",
 			      "counter", {NULL}},
+	/* Created at a move's end: one series per host pair and final phase that happened. */
+	[F_HOST_PAIR_MIGRATIONS] = {"drover_host_pair_migrations_total",
+				    "Migrations that ended, by source host, target host and final phase.",
+				    "counter", {"source", "target", "phase"}},
 };
 
 /* The per-VM gauges of a running migration: created and removed together. */
@@ -86,7 +92,7 @@ static const struct hist_desc hists[H_COUNT] = {
 
 struct series {
 	enum fam fam;
-	char *labels[2];                  /* owned; NULL when the family has fewer labels */
+	char *labels[N_LABELS];           /* owned; NULL when the family has fewer labels */
 	double value;
 };
 
@@ -111,14 +117,22 @@ static bool same_label(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static struct series *series_find(struct metrics *m, enum fam f, const char *l0, const char *l1)
+static struct series *series_find(struct metrics *m, enum fam f, const char *l0, const char *l1,
+				   const char *l2)
 {
 	for (size_t i = 0; i < m->n_series; i++) {
 		struct series *s = &m->series[i];
-		if (s->fam == f && same_label(s->labels[0], l0) && same_label(s->labels[1], l1))
+		if (s->fam == f && same_label(s->labels[0], l0) && same_label(s->labels[1], l1) &&
+		    same_label(s->labels[2], l2))
 			return s;
 	}
 	return NULL;
+}
+
+static void labels_free(char *labels[N_LABELS])
+{
+	for (int l = 0; l < N_LABELS; l++)
+		free(labels[l]);
 }
 
 /* Copies label value @v for a family that has label @name. Returns 0 with *@out
@@ -155,23 +169,25 @@ static int series_reserve(struct metrics *m)
 	return 0;
 }
 
-/* The series of family @f with labels @l0/@l1, created at 0 when absent. Returns NULL
+/* The series of family @f with labels @l0/@l1/@l2, created at 0 when absent. Returns NULL
  * (and counts a dropped series) when the cap is reached, a label is too long, or out
  * of memory. */
-static struct series *series_get(struct metrics *m, enum fam f, const char *l0, const char *l1)
+static struct series *series_get(struct metrics *m, enum fam f, const char *l0, const char *l1,
+				 const char *l2)
 {
 	const struct fam_desc *d = &fams[f];
 	struct series s = {.fam = f};
 
 	l0 = d->labels[0] ? (l0 ? l0 : "") : NULL;
 	l1 = d->labels[1] ? (l1 ? l1 : "") : NULL;
-	struct series *found = series_find(m, f, l0, l1);
+	l2 = d->labels[2] ? (l2 ? l2 : "") : NULL;
+	struct series *found = series_find(m, f, l0, l1, l2);
 	if (found)
 		return found;
 	if (series_reserve(m) < 0 || label_dup(d->labels[0], l0, &s.labels[0]) < 0 ||
-	    label_dup(d->labels[1], l1, &s.labels[1]) < 0) {
-		free(s.labels[0]);
-		free(s.labels[1]);
+	    label_dup(d->labels[1], l1, &s.labels[1]) < 0 ||
+	    label_dup(d->labels[2], l2, &s.labels[2]) < 0) {
+		labels_free(s.labels);
 		m->dropped += 1;
 		return NULL;
 	}
@@ -181,14 +197,15 @@ static struct series *series_get(struct metrics *m, enum fam f, const char *l0, 
 
 static void series_set(struct metrics *m, enum fam f, const char *l0, const char *l1, double v)
 {
-	struct series *s = series_get(m, f, l0, l1);
+	struct series *s = series_get(m, f, l0, l1, NULL);
 	if (s)
 		s->value = v;
 }
 
-static void series_add(struct metrics *m, enum fam f, const char *l0, const char *l1, double v)
+static void series_add(struct metrics *m, enum fam f, const char *l0, const char *l1,
+		       const char *l2, double v)
 {
-	struct series *s = series_get(m, f, l0, l1);
+	struct series *s = series_get(m, f, l0, l1, l2);
 	if (s)
 		s->value += v;
 }
@@ -196,11 +213,10 @@ static void series_add(struct metrics *m, enum fam f, const char *l0, const char
 /* Removes one series, keeping the order of the others (so the output is stable). */
 static void series_remove(struct metrics *m, enum fam f, const char *l0, const char *l1)
 {
-	struct series *s = series_find(m, f, l0, l1);
+	struct series *s = series_find(m, f, l0, l1, NULL);
 	if (!s)
 		return;
-	free(s->labels[0]);
-	free(s->labels[1]);
+	labels_free(s->labels);
 	size_t i = (size_t)(s - m->series);
 	memmove(s, s + 1, (m->n_series - i - 1) * sizeof(*s));
 	m->n_series--;
@@ -260,10 +276,8 @@ void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_series; i++) {
-		free(m->series[i].labels[0]);
-		free(m->series[i].labels[1]);
-	}
+	for (size_t i = 0; i < m->n_series; i++)
+		labels_free(m->series[i].labels);
 	free(m->series);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
@@ -282,7 +296,8 @@ static double span_seconds(const char *start, const char *end)
 static void move_ended(struct metrics *m, const char *ns, const char *vm,
 		       const struct exec_move *mv)
 {
-	series_add(m, F_MIGRATIONS_TOTAL, crd_mig_phase_str(mv->phase), NULL, 1);
+	series_add(m, F_MIGRATIONS_TOTAL, crd_mig_phase_str(mv->phase), NULL, NULL, 1);
+	series_add(m, F_HOST_PAIR_MIGRATIONS, mv->source, mv->target, crd_mig_phase_str(mv->phase), 1);
 	hist_observe(m, H_MIG_DURATION, span_seconds(mv->start_time, mv->end_time));
 	if (mv->phase == CRD_MIG_SUCCEEDED && mv->mode != CRD_RUN_COLD && mv->downtime_ms >= 0)
 		hist_observe(m, H_DOWNTIME, (double)mv->downtime_ms / 1000.0);
@@ -301,13 +316,13 @@ static void move_running(struct metrics *m, const char *ns, const char *vm,
 					  (double)p->memory_dirty_rate_bps,
 					  (double)p->transfer_rate_bps, (double)p->percent};
 
-	if (!series_find(m, F_PERCENT, ns, vm) && m->n_series + N_VM_FAMS > METRICS_MAX_SERIES) {
+	if (!series_find(m, F_PERCENT, ns, vm, NULL) && m->n_series + N_VM_FAMS > METRICS_MAX_SERIES) {
 		m->dropped += N_VM_FAMS;
 		return;
 	}
 	for (size_t i = 0; i < N_VM_FAMS; i++)
 		series_set(m, vm_fams[i], ns, vm, values[i]);
-	if (!series_find(m, F_PERCENT, ns, vm)) /* a label too long, or out of memory */
+	if (!series_find(m, F_PERCENT, ns, vm, NULL)) /* a label too long, or out of memory */
 		for (size_t i = 0; i < N_VM_FAMS; i++)
 			series_remove(m, vm_fams[i], ns, vm);
 }
@@ -343,7 +358,7 @@ void metrics_on_reconcile(struct metrics *m, double seconds, bool error)
 	pthread_mutex_lock(&m->lock);
 	hist_observe(m, H_RECONCILE, seconds < 0 ? 0 : seconds);
 	if (error)
-		series_add(m, F_RECONCILE_ERRORS, NULL, NULL, 1);
+		series_add(m, F_RECONCILE_ERRORS, NULL, NULL, NULL, 1);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -466,10 +481,10 @@ static void render_family(struct out *o, const struct metrics *m, enum fam f)
 		if (s->fam != f)
 			continue;
 		out_printf(o, "%s", d->name);
-		for (int l = 0; l < 2 && d->labels[l]; l++) {
+		for (int l = 0; l < N_LABELS && d->labels[l]; l++) {
 			out_printf(o, "%s%s=\"", l ? "," : "{", d->labels[l]);
 			out_escaped(o, s->labels[l], true);
-			out_printf(o, "\"%s", l == 1 || !d->labels[1] ? "}" : "");
+			out_printf(o, "\"%s", l == N_LABELS - 1 || !d->labels[l + 1] ? "}" : "");
 		}
 		out_printf(o, " ");
 		out_value(o, s->value);

@@ -34,7 +34,7 @@ void metrics_free(struct metrics *m);
 /* One update of the move of VM @ns/@vm (called on every progress sample and phase
  * change). While it runs: the per-VM gauges (data processed/remaining, dirty rate,
  * transfer rate, percent). When it ends (Succeeded, Failed, Cancelled): the counter of
- * its final phase, its duration (from start_time to end_time, when both parse), the
+ * its final phase and that of its host pair (source, target, phase), its duration (from start_time to end_time, when both parse), the
  * downtime of a live move that succeeded (when known), and its per-VM series are
  * removed. Other phases are ignored. This function can't fail (what does not fit is
  * counted as dropped). */

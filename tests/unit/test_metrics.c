@@ -153,6 +153,39 @@ static void test_metrics_finished_move_is_counted_and_its_series_vanish(void **s
 	metrics_free(m);
 }
 
+/* Per host pair and final phase, for a dashboard of migration success across hosts; a pair
+ * appears with its first ended move, never before. */
+static void test_metrics_host_pair_counts_each_pair_and_phase(void **state)
+{
+	(void)state;
+	struct metrics *m = metrics_new();
+	struct exec_move mv = running_move(10);
+	char *text = render(m);
+
+	assert_lacks(text, "drover_host_pair_migrations_total");
+	free(text);
+	metrics_on_move(m, "default", "web-1", &mv);
+	text = render(m);
+	assert_lacks(text, "drover_host_pair_migrations_total");
+	free(text);
+	mv = ended_move(CRD_MIG_SUCCEEDED, "2026-11-23T18:15:01Z", 35);
+	metrics_on_move(m, "default", "web-1", &mv);
+	metrics_on_move(m, "default", "web-2", &mv);
+	mv = ended_move(CRD_MIG_FAILED, "2026-11-23T18:15:01Z", -1);
+	snprintf(mv.source, sizeof(mv.source), "lab-b");
+	snprintf(mv.target, sizeof(mv.target), "lab-c");
+	metrics_on_move(m, "default", "db-1", &mv);
+	text = render(m);
+	assert_has(text, "# TYPE drover_host_pair_migrations_total counter\n");
+	assert_has(text, "drover_host_pair_migrations_total{source=\"lab-a\",target=\"lab-b\","
+			 "phase=\"Succeeded\"} 2\n");
+	assert_has(text, "drover_host_pair_migrations_total{source=\"lab-b\",target=\"lab-c\","
+			 "phase=\"Failed\"} 1\n");
+	assert_lacks(text, "target=\"lab-b\",phase=\"Failed\"");
+	free(text);
+	metrics_free(m);
+}
+
 static void test_metrics_cold_move_has_no_downtime_sample(void **state)
 {
 	(void)state;
@@ -369,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_start_with_zero_counters),
 		cmocka_unit_test(test_metrics_running_move_sets_per_vm_gauges),
 		cmocka_unit_test(test_metrics_finished_move_is_counted_and_its_series_vanish),
+		cmocka_unit_test(test_metrics_host_pair_counts_each_pair_and_phase),
 		cmocka_unit_test(test_metrics_cold_move_has_no_downtime_sample),
 		cmocka_unit_test(test_metrics_histograms_accumulate),
 		cmocka_unit_test(test_metrics_hosts_and_vm_phases),
