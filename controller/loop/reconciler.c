@@ -80,12 +80,18 @@ double rec_retry_due_in(struct rec *r)
 
 /* ---- failures within one converge ---- */
 
-static bool has_failed(const struct rec_failed *f, const char *key)
+/* The reason of @key's failure in this converge, or NULL. */
+static const char *failure_of(const struct rec_failed *f, const char *key)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (!strcmp(f->keys[i], key))
-			return true;
-	return false;
+			return f->why[i];
+	return NULL;
+}
+
+static bool has_failed(const struct rec_failed *f, const char *key)
+{
+	return failure_of(f, key) != NULL;
 }
 
 /* Best effort: without memory the VM is merely tried again in this converge. */
@@ -208,9 +214,10 @@ static void write_vm_status(struct rec *r, struct crd_set *set, const struct inv
 	free(acts);
 }
 
-/* VMs waiting out the backoff of an earlier failure say so, with the failure, until their
- * next try (a VM failed in this converge keeps its ActionFailed). */
-static void write_backoffs(struct rec *r, struct crd_set *set, const char *now)
+/* A VM whose action failed in this converge keeps saying so (ActionFailed) over what its
+ * plan says; one waiting out the backoff of an earlier failure says so, with the failure,
+ * until its next try. */
+static void write_failures(struct rec *r, struct crd_set *set, const char *now)
 {
 	char key[RETRY_KEY_MAX];
 	double mono = clk_mono();
@@ -218,9 +225,11 @@ static void write_backoffs(struct rec *r, struct crd_set *set, const char *now)
 	for (size_t i = 0; i < set->n_vms; i++) {
 		struct crd_vm *vm = &set->vms[i];
 		vm_key(vm, key, sizeof(key));
-		double left = retry_wait_left(&r->retries, key, mono);
-		if (left > 0 && !has_failed(&r->failed, key) &&
-		    status_vm_backing_off(vm, retry_why(&r->retries, key), left, now) == 0)
+		const char *why = failure_of(&r->failed, key);
+		double left = why ? 0 : retry_wait_left(&r->retries, key, mono);
+		if (why ? status_vm_action_failed(vm, why, now) == 0
+		    : left > 0 && status_vm_backing_off(vm, retry_why(&r->retries, key), left,
+							now) == 0)
 			sink_vm(r, vm);
 	}
 }
@@ -249,7 +258,7 @@ static void write_status(struct rec *r, struct rec_snapshot *s, const struct inv
 			sink_migration(r, m);
 	}
 	write_vm_status(r, set, inv, &s->plan, now);
-	write_backoffs(r, set, now);
+	write_failures(r, set, now);
 }
 
 /* ---- jobs ---- */

@@ -487,6 +487,7 @@ bench_startlong() {
 	pid=$!
 	pids+=("$pid")
 	wait_on 0 "$long_vm" || die "startlong: $long_vm did not start"
+	sleep 50   # until it has written its whole region: zero pages would make the move short
 	for ((i = 0; i < lab_rounds; i++)); do
 		r=$(start_once)
 		log "startlong round $i: no move running: $r s"

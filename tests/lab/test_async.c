@@ -28,9 +28,9 @@ static int drover_pid = -1;
 static char disk_slow[512], disk_new[512], disk_drained[512];
 
 /* The slow guest: 48 MiB rewritten at 1 MiB/s, moved at 2 MiB/s: each pre-copy pass sends
- * half of the one before (24 s, 12 s, ...), about 50 s a move, converging without help.
- * (The guest's static region is at most 4 MiB: unchanging memory alone cannot make a move
- * long.) */
+ * half of the one before (24 s, 12 s, ...), about 50 s a move, converging without help —
+ * once the guest has written its whole region (before that, most of it is zero pages, which
+ * cost nothing to send; the static region is at most 4 MiB). */
 static void write_slow(const char *host)
 {
 	struct fx_vm vm = {.name = "as-slow", .host = host, .storage = "shared", .memory = "96Mi",
@@ -102,6 +102,20 @@ static bool job_on(int i, const char *name)
 	return busy;
 }
 
+/* Waits (at most 120 s) until the slow guest has written its whole dirty region once. */
+static void wait_slow_filled(void)
+{
+	char serial[512];
+	struct guestlog_result res = {0};
+
+	lab_serial_path("as-slow", serial, sizeof(serial));
+	for (int tenth = 0; tenth < 1200 && res.last_dirtied_mib < 48; tenth++, usleep(100000))
+		if (guestlog_analyze_file(serial, &res) < 0)
+			memset(&res, 0, sizeof(res));
+	printf("  as-slow has dirtied %llu MiB\n", (unsigned long long)res.last_dirtied_mib);
+	assert_true(res.last_dirtied_mib >= 48);
+}
+
 static int start_drover(void)
 {
 	char log[400];
@@ -124,6 +138,7 @@ static void test_async_acts_on_a_new_vm_and_a_drain_while_a_long_move_runs(void 
 	assert_true(wait_only_on("as-slow", 0, 60) >= 0);
 	assert_true(wait_only_on("as-drained", 2, 60) >= 0);
 	write_small("as-drained", NULL, disk_drained);   /* unpinned: stays where it runs */
+	wait_slow_filled();
 	lab_serial_path("as-slow", serial, sizeof(serial));
 	assert_int_equal(guestlog_follow_start(serial, &watch), 0);
 

@@ -669,9 +669,15 @@ static void test_kube_sigterm_mid_move_hands_it_over_to_the_new_leader(void **st
 	printf("  %s: Running\n", rec);
 
 	double asked = kf_now_s();
-	assert_int_equal(lab_stop(T.replica[0], 5), 0);
+	int rc = lab_stop(T.replica[0], 15);   /* a pod's grace period is 30 s by default */
 	T.replica[0] = -1;
-	printf("  the leader exited %.1f s after SIGTERM\n", kf_now_s() - asked);
+	printf("  the leader exited %.1f s after SIGTERM, code %d\n", kf_now_s() - asked, rc);
+	if (rc != 0) {
+		const char *argv[] = {"tail", "-n", "25", T.replica_log[0], NULL};
+		if (lab_run(argv, out, sizeof(out), 10) == 0)
+			printf("%s", out);
+	}
+	assert_int_equal(rc, 0);
 	assert_true(file_has(T.replica_log[0], "left to the next leader"));
 
 	json_decref(wait_field(&kube_res_migration, rec, "status.phase", "Succeeded"));
