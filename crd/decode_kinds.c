@@ -48,7 +48,10 @@ static void check_str(struct crd_dctx *c, const struct crd_node *m, const char *
 			*(out) = v_;                                     \
 	} while (0)
 
-static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_knobs *k)
+/* Decodes the knobs of mapping @m into @k; a combination libvirt refuses is an error at
+ * the transport field (@copies_disks: the VM's disks are local and get copied). */
+static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_knobs *k,
+		      bool copies_disks)
 {
 	struct crd_knobs *d = k;   /* the fields; k->set records which were written */
 	int v = 0;
@@ -72,11 +75,26 @@ static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_k
 	}
 	if (crd_dec_u32(c, m, "parallelConnections", 1, 32, &d->parallel_connections) == 0)
 		k->set |= CRD_KNOB_PARALLEL;
+	if (crd_dec_enum(c, m, "transport", &crd_transport_desc, &v) == 0) {
+		d->transport = (enum crd_transport)v;
+		k->set |= CRD_KNOB_TRANSPORT;
+	}
+	if (crd_dec_enum(c, m, "encryption", &crd_encryption_desc, &v) == 0) {
+		d->encryption = (enum crd_encryption)v;
+		k->set |= CRD_KNOB_ENCRYPTION;
+	}
+	const char *conflict = crd_knobs_conflict(k, copies_disks);
+	if (conflict) {
+		size_t saved = crd_dec_push(c, "transport");
+		crd_dec_error(c, crd_node_get(m, "transport") ? crd_node_get(m, "transport") : m,
+			      false, "%s", conflict);
+		crd_dec_pop(c, saved);
+	}
 }
 
 #define KNOB_FIELDS "bandwidthMiBps", "maxDowntimeMs", "completionTimeoutPerGiBSeconds", \
 	"progressTimeoutSeconds", "allowAutoConverge", "allowPostCopy", "compression", \
-	"parallelConnections"
+	"parallelConnections", "transport", "encryption"
 
 /* ---- Host ---- */
 
@@ -326,7 +344,8 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 		if ((pol = crd_dec_map_member(c, spec, "migrationPolicy", false))) {
 			size_t s2 = crd_dec_push(c, "migrationPolicy");
 			crd_dec_fields(c, pol, knobs);
-			dec_knobs(c, pol, &vm->spec.migration_policy);
+			dec_knobs(c, pol, &vm->spec.migration_policy,
+				  vm->spec.storage == CRD_STORAGE_LOCAL);
 			crd_dec_pop(c, s2);
 		}
 	}
@@ -433,7 +452,7 @@ void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct c
 		m->spec.vm_name_pos = pos_of(spec, "vmName");
 		m->spec.target_host_pos = pos_of(spec, "targetHost");
 		DEC_ENUM(c, spec, "mode", &crd_migration_mode_desc, &m->spec.mode);
-		dec_knobs(c, spec, &m->spec.knobs);
+		dec_knobs(c, spec, &m->spec.knobs, false);
 		(void)crd_dec_bool(c, spec, "cancel", &m->spec.cancel);
 	}
 	crd_dec_pop(c, saved);

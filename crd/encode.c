@@ -214,6 +214,10 @@ static void put_knobs(json_t *o, const struct crd_knobs *k)
 		put_str(o, "compression", crd_compression_str(k->compression));
 	if (k->set & CRD_KNOB_PARALLEL)
 		put(o, "parallelConnections", json_integer(k->parallel_connections));
+	if (k->set & CRD_KNOB_TRANSPORT)
+		put_str(o, "transport", crd_transport_str(k->transport));
+	if (k->set & CRD_KNOB_ENCRYPTION)
+		put_str(o, "encryption", crd_encryption_str(k->encryption));
 }
 
 json_t *crd_host_to_json(const struct crd_host *h)

@@ -13,6 +13,7 @@
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
 #include "reconcile/inventory.h"
+#include "reconcile/storage.h"
 #include "reconcile/vmres.h"
 
 #define COLD_MAX_DISKS 64
@@ -192,15 +193,11 @@ static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *wh
 		}
 	}
 	virResetLastError();
-	/* The pool of the source volume has a twin of the same name on the target
-	 * (the pre-check made sure a pool holds that directory there). */
-	virStoragePoolPtr src_pool = virStoragePoolLookupByVolume(d->src_vol);
-	if (src_pool) {
-		pool = virStoragePoolLookupByName(dst, virStoragePoolGetName(src_pool));
-		virStoragePoolFree(src_pool);
-	}
+	/* The target's pool for the same directory, by the rule the pre-check used: pools
+	 * of the same directory may have different names on different hosts. */
+	pool = stor_pool_holding(dst, d->path);
 	if (!pool) {
-		fail(why, why_size, "no pool on the target for %s", d->path);
+		fail(why, why_size, "no active storage pool on the target holds %s", d->path);
 		goto cleanup;
 	}
 	d->dst_vol = virStorageVolCreateXML(pool, xml, 0);

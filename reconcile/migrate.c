@@ -194,7 +194,16 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 		call->flags |= VIR_MIGRATE_AUTO_CONVERGE;
 	if (k->allow_post_copy)
 		call->flags |= VIR_MIGRATE_POSTCOPY;
-	if (req->dst_address) {
+	/* Tunnelled: QEMU's stream goes through the source libvirtd's connection to the
+	 * target's (PEER2PEER is set already), so no migration URI: libvirt refuses one. */
+	if (k->transport == CRD_TRANSPORT_TUNNELLED)
+		call->flags |= VIR_MIGRATE_TUNNELLED;
+	/* TLS: QEMU's own TLS on the memory and disk streams, with each host's
+	 * migrate_tls_x509_cert_dir (qemu.conf); the target's certificate must name the
+	 * address of the migration URI. */
+	if (k->encryption == CRD_ENCRYPT_TLS)
+		call->flags |= VIR_MIGRATE_TLS;
+	if (req->dst_address && k->transport != CRD_TRANSPORT_TUNNELLED) {
 		snprintf(uri, uri_size, "tcp://%s", req->dst_address);
 		if (virTypedParamsAddString(&call->params, &call->nparams, &max,
 					    VIR_MIGRATE_PARAM_URI, uri) < 0)
@@ -210,11 +219,11 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 	    virTypedParamsAddULLong(&call->params, &call->nparams, &max,
 				    VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY, k->bandwidth_mibps) < 0)
 		return -1;
-	if (k->parallel_connections > 1 || k->compression == CRD_COMPRESS_ZSTD) {
+	if (k->parallel_connections > 1) {
 		call->flags |= VIR_MIGRATE_PARALLEL;
 		if (virTypedParamsAddInt(&call->params, &call->nparams, &max,
 					 VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
-					 (int)(k->parallel_connections ? k->parallel_connections : 1)) < 0)
+					 (int)k->parallel_connections) < 0)
 			return -1;
 	}
 	if (k->compression != CRD_COMPRESS_NONE) {

@@ -50,12 +50,12 @@ static void test_knobs_layer_defaults_policy_then_migration(void **state)
 	(void)state;
 	load_text("t.yaml", "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
 		  "metadata: {name: v}\nspec:\n  domain: {memory: 64Mi}\n"
-		  "  migrationPolicy: {maxDowntimeMs: 50, compression: zstd}\n---\n"
+		  "  migrationPolicy: {maxDowntimeMs: 50, compression: xbzrle}\n---\n"
 		  "apiVersion: drover.io/v1alpha1\nkind: Migration\nmetadata: {name: m}\n"
 		  "spec: {vmName: v, maxDowntimeMs: 900, parallelConnections: 4}\n", &set, 0);
 	crd_effective_knobs(&set.vms[0], &set.migrations[0], &k);
 	assert_int_equal(k.max_downtime_ms, 900);
-	assert_int_equal(k.compression, CRD_COMPRESS_ZSTD);
+	assert_int_equal(k.compression, CRD_COMPRESS_XBZRLE);
 	assert_int_equal(k.parallel_connections, 4);
 	assert_int_equal(k.completion_timeout_per_gib_s, 150);
 	assert_true(k.allow_auto_converge);
