@@ -382,6 +382,28 @@ cleanup:
 	crd_dec_pop(c, saved);
 }
 
+static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
+			   struct crd_mig_prediction *p)
+{
+	static const char *const known[] = {"durationSeconds", "converges",
+					    "dirtyRateBytesPerSecond", NULL};
+	const struct crd_node *n = crd_dec_map_member(c, st, "prediction", false);
+	size_t saved = crd_dec_push(c, "prediction");
+	int64_t v;
+
+	if (!n)
+		goto cleanup;
+	crd_dec_fields(c, n, known);
+	p->set = true;
+	if (crd_dec_int(c, n, "durationSeconds", 0, UINT32_MAX, &v) == 0)
+		p->duration_s = (uint32_t)v;
+	(void)crd_dec_bool(c, n, "converges", &p->converges);
+	if (crd_dec_int(c, n, "dirtyRateBytesPerSecond", 0, INT64_MAX, &v) == 0)
+		p->dirty_rate_bps = (uint64_t)v;
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
 static void dec_transitions(struct crd_dctx *c, const struct crd_node *st,
 			    struct crd_migration_status *s)
 {
@@ -415,7 +437,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 {
 	static const char *const known[] = {"observedGeneration", "phase", "reason", "sourceHost",
 		"targetHost", "mode", "startTime", "endTime", "phaseTransitionTimestamps",
-		"progress", "downtimeMs", "failureReason", "conditions", NULL};
+		"prediction", "progress", "downtimeMs", "failureReason", "conditions", NULL};
 
 	crd_dec_fields(c, st, known);
 	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
@@ -427,6 +449,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 	(void)crd_dec_str(c, st, "startTime", false, &s->start_time);
 	(void)crd_dec_str(c, st, "endTime", false, &s->end_time);
 	dec_transitions(c, st, s);
+	dec_prediction(c, st, &s->prediction);
 	dec_progress(c, st, &s->progress);
 	(void)crd_dec_int(c, st, "downtimeMs", 0, INT64_MAX, &s->downtime_ms);
 	(void)crd_dec_str(c, st, "failureReason", false, &s->failure_reason);

@@ -144,6 +144,13 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	put_str(o, "startTime", st->start_time);
 	put_str(o, "endTime", st->end_time);
 	put_transitions(o, st);
+	if (st->prediction.set) {
+		json_t *pred = json_object();
+		put(pred, "durationSeconds", json_integer(st->prediction.duration_s));
+		put(pred, "converges", json_boolean(st->prediction.converges));
+		put(pred, "dirtyRateBytesPerSecond", json_integer((json_int_t)st->prediction.dirty_rate_bps));
+		put(o, "prediction", pred);
+	}
 	put_int(prog, "dataTotalBytes", (int64_t)p->data_total_bytes);
 	put_int(prog, "dataProcessedBytes", (int64_t)p->data_processed_bytes);
 	put_int(prog, "dataRemainingBytes", (int64_t)p->data_remaining_bytes);

@@ -226,6 +226,13 @@ struct crd_migration_spec {
 	struct crd_knobs knobs;         /* defaults filled in; set says which were written */
 	bool cancel;
 };
+/* Migration.status.prediction: made before a live move starts. */
+struct crd_mig_prediction {
+	bool set;                       /* false: no prediction (cold, taken over, no measure) */
+	uint32_t duration_s;
+	bool converges;
+	uint64_t dirty_rate_bps;
+};
 struct crd_mig_progress {
 	uint64_t data_total_bytes, data_processed_bytes, data_remaining_bytes;
 	uint64_t memory_dirty_rate_bps, transfer_rate_bps;
@@ -249,6 +256,7 @@ struct crd_migration_status {
 	char *source_host, *target_host;
 	enum crd_mig_run_mode mode;
 	char *start_time, *end_time;    /* RFC 3339 */
+	struct crd_mig_prediction prediction;
 	struct crd_mig_progress progress;
 	int64_t downtime_ms;
 	char *failure_reason;

@@ -13,6 +13,7 @@
 #include "reconcile/coldmove.h"
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
+#include "reconcile/predict.h"
 #include "reconcile/storage.h"
 #include "reconcile/vmres.h"
 
@@ -352,6 +353,12 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		res.memory = 0;
 	for (size_t i = 0; taken_over && copy && i < res.n_disks; i++)
 		disk_bytes += stor_allocation(c->src, res.disks[i]);
+	/* A prediction before every move drover starts; without a measure the move goes on
+	 * unpredicted. */
+	char pred_why[256];
+	if (!taken_over && pred_estimate(c->src, vm_name(a), res.memory, disk_bytes, &a->knobs,
+					 &mc->move->prediction, pred_why, sizeof(pred_why)) == 0)
+		report(mc);
 	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
 	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
 	cancel.requested = taken_over && a->migration && a->migration->spec.cancel;
@@ -370,6 +377,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		/* The copied disks' allocation: the deadline grows with what is copied. */
 		.disk_bytes = disk_bytes,
 		.knobs = a->knobs,
+		.hurry = mc->move->prediction.set && !mc->move->prediction.converges,
+		.dirty_bps = mc->move->prediction.dirty_rate_bps,
 		.progress = on_live_progress,
 		.opaque = mc,
 		.cancel = &cancel,

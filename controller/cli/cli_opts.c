@@ -80,6 +80,8 @@ static int parse_migrate(const char *cmd, const char *opt, const char *val, stru
 /* Options that take no value. Returns true when @arg was one (and sets it). */
 static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
 {
+	if ((allowed & CLI_OPT_ESTIMATE) && !strcmp(arg, "--estimate"))
+		return o->estimate = true;
 	if (!(allowed & CLI_OPT_MIGRATE))
 		return false;
 	if (!strcmp(arg, "--allow-post-copy"))

@@ -24,6 +24,7 @@ enum cli_opt_bit {
 	CLI_OPT_NAMESPACE = 1u << 8,  /* --namespace NS (-n NS) */
 	CLI_OPT_MIGRATE = 1u << 9,    /* --to --mode --name --bandwidth --max-downtime --timeout
 				       * and the flags --allow-post-copy --no-wait */
+	CLI_OPT_ESTIMATE = 1u << 10,  /* the flag --estimate */
 };
 
 /* What `drover migrate` asks for beyond the shared options. */
@@ -49,6 +50,7 @@ struct cli_opts {
 	size_t n_args;
 	struct rec_options rec;
 	struct cli_migrate migrate;
+	bool estimate;
 };
 
 /* Parses argv[1..argc) of subcommand @cmd, accepting the options in @allowed.

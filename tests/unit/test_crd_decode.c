@@ -168,6 +168,39 @@ static void test_migration_phase_transitions_round_trip(void **state)
 	crd_errors_free(&errs);
 }
 
+static void test_migration_prediction_round_trips(void **state)
+{
+	static const char *const text =
+		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\","
+		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
+		"\"spec\":{\"vmName\":\"web-1\",\"transport\":\"Tunnelled\"},"
+		"\"status\":{\"phase\":\"Running\",\"prediction\":{\"durationSeconds\":14,"
+		"\"converges\":false,\"dirtyRateBytesPerSecond\":8388608}}}";
+	json_error_t jerr;
+	json_t *obj = json_loads(text, 0, &jerr);
+	struct crd_object o;
+	struct crd_errors errs = {0};
+	(void)state;
+
+	assert_non_null(obj);
+	assert_int_equal(crd_decode_json_object(obj, "state", &o, &errs), 0);
+	const struct crd_migration *m = &o.u.migration;
+	assert_int_equal(m->spec.knobs.transport, CRD_TRANSPORT_TUNNELLED);
+	assert_true(m->status.prediction.set);
+	assert_int_equal(m->status.prediction.duration_s, 14);
+	assert_false(m->status.prediction.converges);
+	assert_int_equal(m->status.prediction.dirty_rate_bps, 8388608);
+	json_t *again = crd_migration_status_to_json(&m->status);
+	char *s = json_dumps(json_object_get(again, "prediction"), JSON_COMPACT);
+	assert_string_equal(s, "{\"durationSeconds\":14,\"converges\":false,"
+			    "\"dirtyRateBytesPerSecond\":8388608}");
+	free(s);
+	json_decref(again);
+	json_decref(obj);
+	crd_object_free(&o);
+	crd_errors_free(&errs);
+}
+
 static void test_migration_transition_with_unknown_phase_is_refused(void **state)
 {
 	json_error_t jerr;
@@ -298,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_api_json_object_round_trips),
 		cmocka_unit_test(test_api_object_errors_name_the_object),
 		cmocka_unit_test(test_migration_phase_transitions_round_trip),
+		cmocka_unit_test(test_migration_prediction_round_trips),
 		cmocka_unit_test(test_migration_transition_with_unknown_phase_is_refused),
 		cmocka_unit_test(test_status_encoders_omit_unset_fields),
 		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),
