@@ -248,6 +248,9 @@ static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, str
 			      "is longer than %d characters", MAX_CMDLINE);
 		crd_dec_pop(c, saved);
 	}
+	if (crd_dec_str(c, dom, "cpu", false, &d->cpu) == 0)
+		check_str(c, dom, "cpu", d->cpu, crd_valid_cpu_model,
+			  "host-model or a CPU model name (letters, digits, '-', '_', '.')");
 	dec_disks(c, dom, d);
 	dec_interfaces(c, dom, d);
 	if ((n = crd_dec_map_member(c, dom, "serial", false))) {
@@ -264,7 +267,7 @@ static void dec_domain(struct crd_dctx *c, const struct crd_node *spec, const ch
 		       struct crd_domain *d)
 {
 	static const char *const known[] = {"xml", "memory", "vcpus", "type", "kernel", "cmdline",
-					    "disks", "interfaces", "serial", NULL};
+					    "disks", "interfaces", "serial", "cpu", NULL};
 	const struct crd_node *dom = crd_dec_map_member(c, spec, "domain", true);
 	const struct crd_node *xml = dom ? crd_node_get(dom, "xml") : NULL;
 	size_t saved = crd_dec_push(c, "domain");

@@ -272,6 +272,7 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	}
 	if (d->serial_path)
 		put(o, "serial", json_pack("{s:s}", "path", d->serial_path));
+	put_str(o, "cpu", d->cpu);
 	return o;
 }
 

@@ -125,6 +125,7 @@ void crd_vm_free(struct crd_vm *vm)
 	free(d->kernel);
 	free(d->cmdline);
 	free(d->serial_path);
+	free(d->cpu);
 	for (size_t i = 0; i < d->n_disks; i++)
 		free(d->disks[i].path);
 	free(d->disks);

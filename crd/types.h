@@ -188,6 +188,7 @@ struct crd_domain {
 	uint32_t vcpus;
 	enum crd_domain_type type;
 	char *kernel, *cmdline, *serial_path;   /* NULL when not given */
+	char *cpu;                      /* "host-model" or a CPU model name; NULL: the default */
 	struct crd_disk *disks;
 	size_t n_disks;
 	struct crd_interface *interfaces;

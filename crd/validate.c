@@ -110,6 +110,17 @@ bool crd_valid_bridge_name(const char *s)
 	return true;
 }
 
+bool crd_valid_cpu_model(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("-_.", s[i]))
+			return false;
+	return true;
+}
+
 bool crd_valid_network_name(const char *s)
 {
 	size_t n = strlen(s);

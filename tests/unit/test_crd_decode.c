@@ -253,6 +253,33 @@ static void test_yaml_output_quotes_strings_that_look_like_other_types(void **st
 	json_decref(v);
 }
 
+/* The short form's cpu: a named model exactly (no fallback), or host-model. */
+static void test_short_form_cpu_expands_to_a_cpu_element(void **state)
+{
+	static const char *const vm =
+		"apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: c%d}\n"
+		"spec:\n  domain: {type: qemu, memory: 64Mi, cpu: %s}\n";
+	const char *cpus[] = {"Skylake-Server", "host-model"};
+	const char *want[] = {"<cpu mode='custom' match='exact'>\n"
+			      "    <model fallback='forbid'>Skylake-Server</model>\n  </cpu>",
+			      "<cpu mode='host-model'/>"};
+	char text[512], why[256];
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct crd_set set = {0};
+		snprintf(text, sizeof(text), vm, i, cpus[i]);
+		load_text("t.yaml", text, &set, 0);
+		char *xml = crd_vm_domain_xml(&set.vms[0]);
+		assert_non_null(xml);
+		if (!strstr(xml, want[i]))
+			fail_msg("missing %s in\n%s", want[i], xml);
+		snprintf(text, sizeof(text), "c%d", i);
+		assert_int_equal(crd_domain_check_xml(xml, strlen(xml), text, why, sizeof(why)), 0);
+		free(xml);
+		crd_set_free(&set);
+	}
+}
+
 static void test_short_form_expands_to_escaped_libvirt_xml(void **state)
 {
 	struct crd_set set = {0};
@@ -336,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_status_encoders_omit_unset_fields),
 		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),
 		cmocka_unit_test(test_short_form_expands_to_escaped_libvirt_xml),
+		cmocka_unit_test(test_short_form_cpu_expands_to_a_cpu_element),
 		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
 		cmocka_unit_test(test_error_list_is_capped),
 	};
