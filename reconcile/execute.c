@@ -16,16 +16,7 @@
 #include "reconcile/predict.h"
 #include "reconcile/storage.h"
 #include "reconcile/vmres.h"
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "reconcile/why.h"
 
 bool exec_is_move(enum plan_kind k)
 {
@@ -66,7 +57,7 @@ static int do_define(const struct plan_action *a, virConnectPtr dst, bool start,
 	char *xml = crd_vm_domain_xml(a->vm);
 	int ret = xml ? cold_define_owned(dst, xml, a->vm->meta.namespace, vm_name(a), start, why,
 					  why_size)
-		      : fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
+		      : why_fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
 	free(xml);
 	return ret;
 }
@@ -77,7 +68,7 @@ static virDomainPtr lookup(virConnectPtr conn, const struct plan_action *a, cons
 {
 	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
 	if (!dom)
-		fail(why, why_size, "%s not found on %s: %s", vm_name(a), host,
+		why_fail(why, why_size, "%s not found on %s: %s", vm_name(a), host,
 		     conn ? virGetLastErrorMessage() : "not connected");
 	else
 		ensure_owner(dom, a->vm);
@@ -95,7 +86,7 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 	if (a->kind == PLAN_START)
 		ret = cold_start_verified(dom, why, why_size);
 	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
-		fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+		why_fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
 	virDomainFree(dom);
 	return ret;
 }
@@ -177,9 +168,9 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	if (dom && (virDomainIsActive(dom) == 0 || stop_paused_out(a, dom) == 0)) {
 		stale_disks(a, dom, &disks);
 		ret = virDomainUndefine(dom) == 0 ? 0
-			: fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
+			: why_fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
 	} else if (dom) {
-		fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
+		why_fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
 	}
 done:
 	if (ret == 0)
@@ -243,7 +234,7 @@ static int check_cpu(virConnectPtr src, virConnectPtr dst, const char *name, con
 
 	if (cpu && virConnectCompareHypervisorCPU(dst, NULL, arch, machine, virt, cpu, 0) ==
 			   VIR_CPU_COMPARE_INCOMPATIBLE)
-		ret = fail(why, why_size, "PreCheckFailed: cpu: %s cannot run the CPU %s is defined with",
+		ret = why_fail(why, why_size, "PreCheckFailed: cpu: %s cannot run the CPU %s is defined with",
 			   target, name);
 	virResetLastError();
 	free(cpu);
@@ -268,10 +259,10 @@ static int source_disks(virConnectPtr src, const char *name, unsigned flags, str
 	int ret = 0;
 
 	if (!xml)
-		ret = fail(why, why_size, "read the definition of %s: %s", name,
+		ret = why_fail(why, why_size, "read the definition of %s: %s", name,
 			   virGetLastErrorMessage());
 	else if (vmres_from_xml(xml, strlen(xml), res, parse_why, sizeof(parse_why)) != VMRES_OK)
-		ret = fail(why, why_size, "read the disks of %s: %s", name, parse_why);
+		ret = why_fail(why, why_size, "read the disks of %s: %s", name, parse_why);
 	free(xml);
 	if (dom)
 		virDomainFree(dom);
@@ -314,7 +305,7 @@ static int check_storage(const struct plan_action *a, const struct exec_conns *c
 	ret = stor_check_room(c->dst, a->dst, disks, res.n_disks, detail, sizeof(detail));
 cleanup:
 	if (ret < 0)
-		fail(why, why_size, "PreCheckFailed: %s", detail);
+		why_fail(why, why_size, "PreCheckFailed: %s", detail);
 	free(disks);
 	vmres_free(&res);
 	return ret;
@@ -336,7 +327,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	const char *conflict = taken_over ? NULL : crd_knobs_conflict(&a->knobs, copy);
 	if (conflict) {
 		mc->move->phase = CRD_MIG_FAILED;
-		return fail(why, why_size, "PreCheckFailed: transport: %s", conflict);
+		return why_fail(why, why_size, "PreCheckFailed: transport: %s", conflict);
 	}
 	if (!taken_over && (check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0 ||
 			    check_storage(a, c, copy, 0, &disk_bytes, why, why_size) < 0)) {
@@ -401,7 +392,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		 * taken over ended without showing where the VM runs. Nobody knows the outcome
 		 * yet, so the record stays Running; the next pass settles it from what the hosts
 		 * show (moved, rolled back, or still in flight). */
-		fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
+		why_fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
 		     "pass settles it", a->src, a->dst, lost ? ", lost the source" : "",
 		     out.reason);
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
@@ -410,7 +401,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		return -2;
 	}
 	if (rc < 0) {
-		fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
+		why_fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
 		mc->move->phase = out.outcome == MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
 	}
 	return rc == 0 ? 0 : out.outcome == MIG_TIMED_OUT ? 1 : -1;
@@ -495,7 +486,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_DEFINE:
 	case PLAN_DEFINE_START:
 		if (!c->dst)
-			return fail(why, why_size, "%s is not connected", a->dst);
+			return why_fail(why, why_size, "%s is not connected", a->dst);
 		return do_define(a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
 	case PLAN_START:
 	case PLAN_STOP:
@@ -507,7 +498,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_MIGRATE_COLD:
 	case PLAN_WATCH_MIGRATION:
 		if (!c->src || !c->dst || !c->dst_host)
-			return fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
+			return why_fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
 		return do_move(ctx, a, c, move, why, why_size);
 	case PLAN_NONE:
 		/* Converged; an adopted domain gets drover's metadata here. */
@@ -525,5 +516,5 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_WAIT:
 		return 0;
 	}
-	return fail(why, why_size, "unknown action");
+	return why_fail(why, why_size, "unknown action");
 }

@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "reconcile/clk.h"
+#include "reconcile/why.h"
 
 /* Polls of the measurement's end after PRED_MEASURE_S, PRED_POLL_S apart. */
 #define PRED_POLLS 30
@@ -46,19 +47,6 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
 	out->duration_s = seconds >= (double)UINT32_MAX ? UINT32_MAX
 			  : (uint32_t)seconds + (seconds > (double)(uint32_t)seconds);
 	out->dirty_rate_bps = in->dirty_bps;
-}
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !size)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /* Reads the dirty-rate statistics of @dom: 1 with *@mib_per_s once measured, 0 while
@@ -110,7 +98,7 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 	if (virDomainStartDirtyRateCalc(dom, PRED_MEASURE_S,
 					VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP) < 0 &&
 	    virDomainStartDirtyRateCalc(dom, PRED_MEASURE_S, 0) < 0) {
-		fail(why, why_size, "dirty rate: %s", virGetLastErrorMessage());
+		why_fail(why, why_size, "dirty rate: %s", virGetLastErrorMessage());
 		virResetLastError();
 		return -1;
 	}
@@ -118,7 +106,7 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 	for (int i = 0; i < PRED_POLLS && (state = read_rate(dom, &mib)) == 0; i++)
 		clk_sleep(PRED_POLL_S);
 	if (state != 1)
-		return fail(why, why_size, "dirty rate: %s", state ? "not reported"
+		return why_fail(why, why_size, "dirty rate: %s", state ? "not reported"
 								  : "not measured in time");
 	*dirty_bps = mib > 0 ? (uint64_t)mib << 20 : 0;
 	*touched_bytes = touched(dom, memory_bytes);
@@ -136,7 +124,7 @@ int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
 
 	memset(out, 0, sizeof(*out));
 	if (!dom) {
-		fail(why, why_size, "%s: %s", name, src ? virGetLastErrorMessage() : "not connected");
+		why_fail(why, why_size, "%s: %s", name, src ? virGetLastErrorMessage() : "not connected");
 		virResetLastError();
 		return -1;
 	}

@@ -15,22 +15,10 @@
 #include "reconcile/clk.h"
 #include "reconcile/domxml.h"
 #include "reconcile/inventory.h"
+#include "reconcile/why.h"
 
 #define STOR_PROOFS_MAX 128
 #define STOR_KEY_MAX 640
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !size)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 virStoragePoolPtr stor_pool_holding(virConnectPtr conn, const char *path)
 {
@@ -136,7 +124,7 @@ static bool target_sees(virStoragePoolPtr pool, const char *name, char *why, siz
 	virStorageVolPtr vol;
 
 	if (virStoragePoolRefresh(pool, 0) < 0) {
-		fail(why, why_size, "refresh: %s", virGetLastErrorMessage());
+		why_fail(why, why_size, "refresh: %s", virGetLastErrorMessage());
 		return false;
 	}
 	vol = virStorageVolLookupByName(pool, name);
@@ -154,26 +142,26 @@ int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name
 	int ret = -1;
 
 	if (!proof_key(src_name, dst_name, path, key, sizeof(key)))
-		return fail(why, why_size, "storage: path too long: %s", path);
+		return why_fail(why, why_size, "storage: path too long: %s", path);
 	if (proof_known(key))
 		return 0;
 	if (!(src_pool = stor_pool_holding(src, path))) {
-		fail(why, why_size, "storage: cannot prove %s sees the same %s: no active storage "
+		why_fail(why, why_size, "storage: cannot prove %s sees the same %s: no active storage "
 		     "pool on %s holds its directory", dst_name, path, src_name);
 		goto cleanup;
 	}
 	if (!(dst_pool = stor_pool_holding(dst, path))) {
-		fail(why, why_size, "storage: %s has no active storage pool for %s", dst_name, path);
+		why_fail(why, why_size, "storage: %s has no active storage pool for %s", dst_name, path);
 		goto cleanup;
 	}
 	if (probe_name(name, sizeof(name)) < 0) {
-		fail(why, why_size, "storage: no randomness for a probe volume");
+		why_fail(why, why_size, "storage: no randomness for a probe volume");
 		goto cleanup;
 	}
 	snprintf(xml, sizeof(xml), "<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
 		 "<target><format type='raw'/></target></volume>", name);
 	if (!(probe = virStorageVolCreateXML(src_pool, xml, 0))) {
-		fail(why, why_size, "storage: cannot prove %s sees the same %s: creating a probe on "
+		why_fail(why, why_size, "storage: cannot prove %s sees the same %s: creating a probe on "
 		     "%s failed: %s", dst_name, path, src_name, virGetLastErrorMessage());
 		goto cleanup;
 	}
@@ -181,7 +169,7 @@ int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name
 		proof_remember(key);
 		ret = 0;
 	} else {
-		fail(why, why_size, "storage: %s does not see the file %s created next to %s: the "
+		why_fail(why, why_size, "storage: %s does not see the file %s created next to %s: the "
 		     "path is not shared storage between them%s%s", dst_name, src_name, path,
 		     seen_why[0] ? "; " : "", seen_why);
 	}
@@ -250,14 +238,14 @@ int stor_check_room(virConnectPtr dst, const char *dst_name, const struct stor_d
 		char have[32], need[32];
 		uint64_t needed = stor_bytes_needed(bytes_in_dir_of(disks, n, i));
 		if (!pool)
-			return fail(why, why_size, "storage: %s has no active storage pool for %s",
+			return why_fail(why, why_size, "storage: %s has no active storage pool for %s",
 				    dst_name, disks[i].path);
 		int rc = virStoragePoolRefresh(pool, 0) == 0 ? virStoragePoolGetInfo(pool, &info) : -1;
 		const char *pool_name = virStoragePoolGetName(pool);
 		if (rc == 0 && info.available < needed) {
 			crd_quantity_format(info.available, have, sizeof(have));
 			crd_quantity_format(needed, need, sizeof(need));
-			fail(why, why_size, "storage: pool %s on %s has %s free, the copy of %s needs %s",
+			why_fail(why, why_size, "storage: pool %s on %s has %s free, the copy of %s needs %s",
 			     pool_name ? pool_name : "?", dst_name, have, disks[i].path, need);
 		}
 		virStoragePoolFree(pool);
