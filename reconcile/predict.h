@@ -35,7 +35,7 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
 uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
 
 /* Measures the dirty rate of running domain @dom over PRED_MEASURE_S (libvirt's
- * virDomainStartDirtyRateCalc, dirty-bitmap mode, page sampling when that is refused) and
+ * virDomainStartDirtyRateCalc, page sampling) and
  * reads the bytes of memory it has touched (its process's resident size, at most its
  * memory). Blocks about PRED_MEASURE_S seconds. Returns 0, or -1 with @why (no measure:
  * an old QEMU, a domain not running). */
