@@ -66,6 +66,10 @@ static int parse_migrate(const char *cmd, const char *opt, const char *val, stru
 		m->mode = val;
 	else if (!strcmp(opt, "--name"))
 		m->name = val;
+	else if (!strcmp(opt, "--transport"))
+		m->transport = val;
+	else if (!strcmp(opt, "--encryption"))
+		m->encryption = val;
 	else if (!strcmp(opt, "--bandwidth"))
 		return parse_number(cmd, opt, val, 0, 1e6, &m->bandwidth_mibps) < 0 ? -1 : 1;
 	else if (!strcmp(opt, "--max-downtime"))
