@@ -35,6 +35,10 @@ static void write_vm(const char *name, const char *host, const char *storage, co
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
+/* The manifest a test that may fail half-way leaves for cleanup, so a failure does not
+ * carry over into the next tests. */
+static const char *remove_after_test;
+
 static void remove_vm_manifest(const char *name)
 {
 	char path[512];
@@ -71,6 +75,30 @@ static void assert_refused(const char *name, const char *check)
 	fx_status(&fx, "virtualmachines", name, "status.host", phase, sizeof(phase));
 	assert_string_equal(phase, "lab-a");
 	remove_vm_manifest(name);
+}
+
+/* A move the executor's pre-checks refuse (the planner cannot see why): apply fails, @name
+ * keeps running on lab-a only, and its Migration record failed with "PreCheckFailed" and
+ * @check as the reason. */
+static void assert_move_refused(const char *name, const char *check)
+{
+	char rec[128], phase[64], why[1024], state[64];
+
+	remove_after_test = name;
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	lab_virsh_state(0, name, state, sizeof(state));
+	assert_string_equal(state, "running");
+	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
+	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
+	fx_latest_migration(&fx, name, rec, sizeof(rec));
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", rec, "status.failureReason", why, sizeof(why));
+	printf("  %s: Migration %s: %s: %s\n", name, rec, phase, why);
+	assert_string_equal(phase, "Failed");
+	assert_non_null(strstr(why, "PreCheckFailed"));
+	assert_non_null(strstr(why, check));
+	fx_status(&fx, "virtualmachines", name, "status.host", phase, sizeof(phase));
+	assert_string_equal(phase, "lab-a");
 }
 
 static void write_hosts(const char *lab_b_reserved)
@@ -165,8 +193,7 @@ static void test_precheck_cpu_the_target_cannot_run_refuses_a_live_move(void **s
 	write_cpu_vm("lab-a", disk);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	write_cpu_vm("lab-b", disk);
-	assert_refused("pc-cpu", "cpu: lab-b cannot run the CPU");
-	assert_int_equal(lab_count_defined("pc-cpu", N_HOSTS), 1);
+	assert_move_refused("pc-cpu", "cpu: lab-b cannot run the CPU");
 }
 
 /* A pool NAME at /var/lib/libvirt/extra on host @i (its own directory there), unless
@@ -209,11 +236,8 @@ static void test_precheck_same_path_other_file_refuses_a_shared_live_move(void *
 			   .memory = "64Mi", .cmdline = "dirty_mib=4 rate_mibps=2", .disk = other,
 			   .spec_extra = "  evictionStrategy: LiveMigrateIfPossible\n"};
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
-	assert_refused("pc-fake", "not shared storage");
-	assert_int_equal(lab_count_defined("pc-fake", N_HOSTS), 1);
+	assert_move_refused("pc-fake", "not shared storage");
 	fx_latest_migration(&fx, "pc-fake", migration, sizeof(migration));
-	fx_status(&fx, "migrations", migration, "status.phase", phase, sizeof(phase));
-	assert_string_equal(phase, "Failed");
 	fx_status(&fx, "migrations", migration, "status.mode", phase, sizeof(phase));
 	assert_string_not_equal(phase, "Cold"); /* no cold fallback for shared storage */
 }
@@ -363,6 +387,16 @@ static int group_setup(void **state)
 	return 0;
 }
 
+/* Each test: what a failed one left behind goes, so the next starts clean. */
+static int test_teardown(void **state)
+{
+	(void)state;
+	if (remove_after_test)
+		remove_vm_manifest(remove_after_test);
+	remove_after_test = NULL;
+	return 0;
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -378,10 +412,10 @@ int main(void)
 		cmocka_unit_test(test_precheck_name_taken_on_target_refuses_a_move),
 		cmocka_unit_test(test_precheck_missing_bridge_refuses_a_move),
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
-		cmocka_unit_test(test_precheck_same_path_other_file_refuses_a_shared_live_move),
+		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
 		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
 		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
-		cmocka_unit_test(test_precheck_cpu_the_target_cannot_run_refuses_a_live_move),
+		cmocka_unit_test_teardown(test_precheck_cpu_the_target_cannot_run_refuses_a_live_move, test_teardown),
 		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
 		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
 		cmocka_unit_test(test_unreachable_host_is_reported_and_blocks_nothing),
