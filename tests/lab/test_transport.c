@@ -54,7 +54,7 @@ struct wire_seen {
  * never rebooted, heartbeats on time, memory intact, the Migration Succeeded. */
 static void move_live(const char *name, const char *policy, struct wire_seen *seen)
 {
-	char disk[512], volume[80], serial[512], rec[128], phase[64];
+	char disk[512], volume[80], serial[512], rec[128], phase[64], predicted[32], rate[32];
 	struct guestlog_watch *follow = NULL;
 	struct wire_watch *wire = NULL;
 	struct guestlog_result res;
@@ -84,6 +84,13 @@ static void move_live(const char *name, const char *policy, struct wire_seen *se
 	fx_latest_migration(&fx, name, rec, sizeof(rec));
 	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
 	assert_string_equal(phase, "Succeeded");
+	/* Every live move drover starts is predicted first (status.prediction). */
+	fx_status(&fx, "migrations", rec, "status.prediction.durationSeconds", predicted,
+		  sizeof(predicted));
+	fx_status(&fx, "migrations", rec, "status.prediction.dirtyRateBytesPerSecond", rate,
+		  sizeof(rate));
+	printf("  %s: predicted %s s at a dirty rate of %s B/s\n", name, predicted, rate);
+	assert_true(predicted[0]);
 }
 
 static void test_tunnelled_moves_a_running_guest_through_libvirtd(void **state)
