@@ -21,7 +21,7 @@
 static struct fx fx;
 
 static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf",
-				     "pc-reach", "pc-fake", "pc-real", "pc-named", "pc-cpu"};
+				     "pc-reach", "pc-fake", "pc-real", "pc-named"};
 
 /* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
  * to spec.domain (e.g. interfaces), @storage and @disk as given. */
@@ -161,39 +161,6 @@ static void test_precheck_missing_bridge_refuses_a_move(void **state)
 	start_then_pin_to_b("pc-bridge", "shared", "shared",
 			    "    interfaces: [{bridge: br-only-a}]\n");
 	assert_refused("pc-bridge", "br-only-a");
-}
-
-/* Writes manifests/pc-cpu.yaml: the test guest in the full XML form, pinned to @host, with a
- * CPU model the lab's TCG cannot provide. check='none' lets it start on lab-a anyway
- * (QEMU leaves the missing features out), so only the pre-check can see that lab-b cannot
- * run the CPU it is defined with. */
-static void write_cpu_vm(const char *host, const char *disk)
-{
-	struct lab_guest g = {.name = "pc-cpu", .memory_mib = 64, .disk_path = disk,
-			      .serial_path = "/dev/null", .cmdline = "dirty_mib=4 rate_mibps=2"};
-	char *xml = lab_guest_xml(&g), text[8192];
-	assert_non_null(xml);
-	char *os_end = strstr(xml, "</os>");
-	assert_non_null(os_end);
-	os_end += strlen("</os>");
-	snprintf(text, sizeof(text),
-		 "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: pc-cpu}\n"
-		 "spec:\n  host: %s\n  storage: shared\n  domain:\n    xml: |\n      %.*s"
-		 "<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>"
-		 "Icelake-Server</model></cpu>%s\n", host, (int)(os_end - xml), xml, os_end);
-	free(xml);
-	assert_int_equal(fx_write(&fx, "pc-cpu.yaml", text), 0);
-}
-
-static void test_precheck_cpu_the_target_cannot_run_refuses_a_live_move(void **state)
-{
-	char disk[512];
-	(void)state;
-	assert_int_equal(lab_create_volume(0, "shared", "pc-cpu.qcow2", 32, disk, sizeof(disk)), 0);
-	write_cpu_vm("lab-a", disk);
-	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	write_cpu_vm("lab-b", disk);
-	assert_move_refused("pc-cpu", "cpu: lab-b cannot run the CPU");
 }
 
 /* A pool NAME at /var/lib/libvirt/extra on host @i (its own directory there), unless
@@ -415,7 +382,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
 		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
 		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
-		cmocka_unit_test_teardown(test_precheck_cpu_the_target_cannot_run_refuses_a_live_move, test_teardown),
 		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
 		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
 		cmocka_unit_test(test_unreachable_host_is_reported_and_blocks_nothing),
