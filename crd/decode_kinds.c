@@ -48,7 +48,10 @@ static void check_str(struct crd_dctx *c, const struct crd_node *m, const char *
 			*(out) = v_;                                     \
 	} while (0)
 
-static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_knobs *k)
+/* Decodes the knobs of mapping @m into @k; a combination libvirt refuses is an error at
+ * the transport field (@copies_disks: the VM's disks are local and get copied). */
+static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_knobs *k,
+		      bool copies_disks)
 {
 	struct crd_knobs *d = k;   /* the fields; k->set records which were written */
 	int v = 0;
@@ -72,11 +75,26 @@ static void dec_knobs(struct crd_dctx *c, const struct crd_node *m, struct crd_k
 	}
 	if (crd_dec_u32(c, m, "parallelConnections", 1, 32, &d->parallel_connections) == 0)
 		k->set |= CRD_KNOB_PARALLEL;
+	if (crd_dec_enum(c, m, "transport", &crd_transport_desc, &v) == 0) {
+		d->transport = (enum crd_transport)v;
+		k->set |= CRD_KNOB_TRANSPORT;
+	}
+	if (crd_dec_enum(c, m, "encryption", &crd_encryption_desc, &v) == 0) {
+		d->encryption = (enum crd_encryption)v;
+		k->set |= CRD_KNOB_ENCRYPTION;
+	}
+	const char *conflict = crd_knobs_conflict(k, copies_disks);
+	if (conflict) {
+		size_t saved = crd_dec_push(c, "transport");
+		crd_dec_error(c, crd_node_get(m, "transport") ? crd_node_get(m, "transport") : m,
+			      false, "%s", conflict);
+		crd_dec_pop(c, saved);
+	}
 }
 
 #define KNOB_FIELDS "bandwidthMiBps", "maxDowntimeMs", "completionTimeoutPerGiBSeconds", \
 	"progressTimeoutSeconds", "allowAutoConverge", "allowPostCopy", "compression", \
-	"parallelConnections"
+	"parallelConnections", "transport", "encryption"
 
 /* ---- Host ---- */
 
@@ -258,6 +276,9 @@ static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, str
 			      "is longer than %d characters", MAX_CMDLINE);
 		crd_dec_pop(c, saved);
 	}
+	if (crd_dec_str(c, dom, "cpu", false, &d->cpu) == 0)
+		check_str(c, dom, "cpu", d->cpu, crd_valid_cpu_model,
+			  "host-model or a CPU model name (letters, digits, '-', '_', '.')");
 	dec_disks(c, dom, d);
 	dec_interfaces(c, dom, d);
 	if ((n = crd_dec_map_member(c, dom, "serial", false))) {
@@ -274,7 +295,8 @@ static void dec_domain(struct crd_dctx *c, const struct crd_node *spec, const ch
 		       struct crd_domain *d)
 {
 	static const char *const known[] = {"xml", "memory", "vcpus", "hugepages", "type",
-					    "kernel", "cmdline", "disks", "interfaces", "serial", NULL};
+					    "kernel", "cmdline", "disks", "interfaces", "serial",
+					    "cpu", NULL};
 	const struct crd_node *dom = crd_dec_map_member(c, spec, "domain", true);
 	const struct crd_node *xml = dom ? crd_node_get(dom, "xml") : NULL;
 	size_t saved = crd_dec_push(c, "domain");
@@ -415,7 +437,8 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 		if ((pol = crd_dec_map_member(c, spec, "migrationPolicy", false))) {
 			size_t s2 = crd_dec_push(c, "migrationPolicy");
 			crd_dec_fields(c, pol, knobs);
-			dec_knobs(c, pol, &vm->spec.migration_policy);
+			dec_knobs(c, pol, &vm->spec.migration_policy,
+				  vm->spec.storage == CRD_STORAGE_LOCAL);
 			crd_dec_pop(c, s2);
 		}
 		dec_affinity(c, spec, &vm->spec.affinity);
@@ -453,6 +476,28 @@ cleanup:
 	crd_dec_pop(c, saved);
 }
 
+static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
+			   struct crd_mig_prediction *p)
+{
+	static const char *const known[] = {"durationSeconds", "converges",
+					    "dirtyRateBytesPerSecond", NULL};
+	const struct crd_node *n = crd_dec_map_member(c, st, "prediction", false);
+	size_t saved = crd_dec_push(c, "prediction");
+	int64_t v;
+
+	if (!n)
+		goto cleanup;
+	crd_dec_fields(c, n, known);
+	p->set = true;
+	if (crd_dec_int(c, n, "durationSeconds", 0, UINT32_MAX, &v) == 0)
+		p->duration_s = (uint32_t)v;
+	(void)crd_dec_bool(c, n, "converges", &p->converges);
+	if (crd_dec_int(c, n, "dirtyRateBytesPerSecond", 0, INT64_MAX, &v) == 0)
+		p->dirty_rate_bps = (uint64_t)v;
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
 static void dec_transitions(struct crd_dctx *c, const struct crd_node *st,
 			    struct crd_migration_status *s)
 {
@@ -486,7 +531,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 {
 	static const char *const known[] = {"observedGeneration", "phase", "reason", "sourceHost",
 		"targetHost", "mode", "startTime", "endTime", "phaseTransitionTimestamps",
-		"progress", "downtimeMs", "failureReason", "conditions", NULL};
+		"prediction", "progress", "downtimeMs", "failureReason", "conditions", NULL};
 
 	crd_dec_fields(c, st, known);
 	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
@@ -498,6 +543,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 	(void)crd_dec_str(c, st, "startTime", false, &s->start_time);
 	(void)crd_dec_str(c, st, "endTime", false, &s->end_time);
 	dec_transitions(c, st, s);
+	dec_prediction(c, st, &s->prediction);
 	dec_progress(c, st, &s->progress);
 	(void)crd_dec_int(c, st, "downtimeMs", 0, INT64_MAX, &s->downtime_ms);
 	(void)crd_dec_str(c, st, "failureReason", false, &s->failure_reason);
@@ -523,7 +569,7 @@ void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct c
 		m->spec.vm_name_pos = pos_of(spec, "vmName");
 		m->spec.target_host_pos = pos_of(spec, "targetHost");
 		DEC_ENUM(c, spec, "mode", &crd_migration_mode_desc, &m->spec.mode);
-		dec_knobs(c, spec, &m->spec.knobs);
+		dec_knobs(c, spec, &m->spec.knobs, false);
 		(void)crd_dec_bool(c, spec, "cancel", &m->spec.cancel);
 	}
 	crd_dec_pop(c, saved);

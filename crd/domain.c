@@ -128,7 +128,16 @@ char *crd_domain_expand(const struct crd_vm *vm)
 		xb_printf(&b, "    <kernel>%s</kernel>\n", d->kernel);
 	if (d->cmdline)
 		xb_printf(&b, "    <cmdline>%s</cmdline>\n", d->cmdline);
-	xb_printf(&b, "  </os>\n  <on_poweroff>destroy</on_poweroff>\n"
+	xb_printf(&b, "  </os>\n");
+	/* host-model: libvirt expands the host's model when the domain starts (and the
+	 * definition travels expanded). A named model must exist as such on every host it
+	 * lands on: no fallback, so a host that cannot run it refuses rather than guesses. */
+	if (d->cpu && !strcmp(d->cpu, "host-model"))
+		xb_printf(&b, "  <cpu mode='host-model'/>\n");
+	else if (d->cpu)
+		xb_printf(&b, "  <cpu mode='custom' match='exact'>\n"
+			  "    <model fallback='forbid'>%s</model>\n  </cpu>\n", d->cpu);
+	xb_printf(&b, "  <on_poweroff>destroy</on_poweroff>\n"
 		  "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
 		  "  <devices>\n");
 	expand_disks(&b, d);

@@ -179,6 +179,13 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	put_str(o, "startTime", st->start_time);
 	put_str(o, "endTime", st->end_time);
 	put_transitions(o, st);
+	if (st->prediction.set) {
+		json_t *pred = json_object();
+		put(pred, "durationSeconds", json_integer(st->prediction.duration_s));
+		put(pred, "converges", json_boolean(st->prediction.converges));
+		put(pred, "dirtyRateBytesPerSecond", json_integer((json_int_t)st->prediction.dirty_rate_bps));
+		put(o, "prediction", pred);
+	}
 	put_int(prog, "dataTotalBytes", (int64_t)p->data_total_bytes);
 	put_int(prog, "dataProcessedBytes", (int64_t)p->data_processed_bytes);
 	put_int(prog, "dataRemainingBytes", (int64_t)p->data_remaining_bytes);
@@ -241,6 +248,10 @@ static void put_knobs(json_t *o, const struct crd_knobs *k)
 		put_str(o, "compression", crd_compression_str(k->compression));
 	if (k->set & CRD_KNOB_PARALLEL)
 		put(o, "parallelConnections", json_integer(k->parallel_connections));
+	if (k->set & CRD_KNOB_TRANSPORT)
+		put_str(o, "transport", crd_transport_str(k->transport));
+	if (k->set & CRD_KNOB_ENCRYPTION)
+		put_str(o, "encryption", crd_encryption_str(k->encryption));
 }
 
 json_t *crd_host_to_json(const struct crd_host *h)
@@ -290,6 +301,7 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	}
 	if (d->serial_path)
 		put(o, "serial", json_pack("{s:s}", "path", d->serial_path));
+	put_str(o, "cpu", d->cpu);
 	return o;
 }
 

@@ -32,7 +32,9 @@ CRD_ENUM(crd_disk_bus, "virtio", "sata", "ide")
 CRD_ENUM(crd_iface_kind, "bridge", "network")
 CRD_ENUM(crd_storage, "shared", "local")
 CRD_ENUM(crd_eviction, "LiveMigrate", "LiveMigrateIfPossible", "None")
-CRD_ENUM(crd_compression, "none", "zstd", "xbzrle")
+CRD_ENUM(crd_compression, "none", "xbzrle", "mt")
+CRD_ENUM(crd_transport, "Direct", "Tunnelled")
+CRD_ENUM(crd_encryption, "None", "TLS")
 CRD_ENUM(crd_migration_mode, "Auto", "Live", "Cold")
 CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown")
 CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "Succeeded",
@@ -151,6 +153,7 @@ void crd_vm_free(struct crd_vm *vm)
 	free(d->kernel);
 	free(d->cmdline);
 	free(d->serial_path);
+	free(d->cpu);
 	for (size_t i = 0; i < d->n_disks; i++)
 		free(d->disks[i].path);
 	free(d->disks);
@@ -300,6 +303,25 @@ void crd_knobs_default(struct crd_knobs *k)
 	};
 }
 
+const char *crd_knobs_conflict(const struct crd_knobs *k, bool copies_disks)
+{
+	if (k->transport != CRD_TRANSPORT_TUNNELLED)
+		return NULL;
+	if (k->allow_post_copy)
+		return "Tunnelled cannot be combined with allowPostCopy: libvirt does not support "
+		       "post-copy through a tunnel";
+	if (k->parallel_connections > 1)
+		return "Tunnelled cannot be combined with parallelConnections above 1: the tunnel "
+		       "is one connection";
+	if (k->encryption == CRD_ENCRYPT_TLS)
+		return "Tunnelled cannot be combined with encryption TLS: the tunnel is libvirtd's "
+		       "own connection; encrypt it with a qemu+tls or qemu+ssh Host uri";
+	if (copies_disks)
+		return "Tunnelled cannot copy local disks (storage: local): libvirt does not "
+		       "support storage migration through a tunnel";
+	return NULL;
+}
+
 void crd_knobs_overlay(struct crd_knobs *dst, const struct crd_knobs *src)
 {
 	unsigned s = src->set;
@@ -320,6 +342,10 @@ void crd_knobs_overlay(struct crd_knobs *dst, const struct crd_knobs *src)
 		dst->compression = src->compression;
 	if (s & CRD_KNOB_PARALLEL)
 		dst->parallel_connections = src->parallel_connections;
+	if (s & CRD_KNOB_TRANSPORT)
+		dst->transport = src->transport;
+	if (s & CRD_KNOB_ENCRYPTION)
+		dst->encryption = src->encryption;
 	dst->set |= s;
 }
 

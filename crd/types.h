@@ -22,7 +22,11 @@ enum crd_disk_bus { CRD_BUS_VIRTIO = 0, CRD_BUS_SATA, CRD_BUS_IDE };
 enum crd_iface_kind { CRD_IFACE_BRIDGE = 0, CRD_IFACE_NETWORK };
 enum crd_storage { CRD_STORAGE_SHARED = 0, CRD_STORAGE_LOCAL };
 enum crd_eviction { CRD_EVICT_LIVE_MIGRATE = 0, CRD_EVICT_LIVE_MIGRATE_IF_POSSIBLE, CRD_EVICT_NONE };
-enum crd_compression { CRD_COMPRESS_NONE = 0, CRD_COMPRESS_ZSTD, CRD_COMPRESS_XBZRLE };
+/* What libvirt 9.0's QEMU driver accepts as VIR_MIGRATE_PARAM_COMPRESSION (zstd and zlib
+ * came with libvirt 9.4, for parallel migration only). */
+enum crd_compression { CRD_COMPRESS_NONE = 0, CRD_COMPRESS_XBZRLE, CRD_COMPRESS_MT };
+enum crd_transport { CRD_TRANSPORT_DIRECT = 0, CRD_TRANSPORT_TUNNELLED };
+enum crd_encryption { CRD_ENCRYPT_NONE = 0, CRD_ENCRYPT_TLS };
 enum crd_migration_mode { CRD_MODE_AUTO = 0, CRD_MODE_LIVE, CRD_MODE_COLD };
 /* Status enums: 0 means "not reported yet" and is omitted when encoding. */
 enum crd_vm_phase {
@@ -52,6 +56,8 @@ const char *crd_iface_kind_str(enum crd_iface_kind v);
 const char *crd_storage_str(enum crd_storage v);
 const char *crd_eviction_str(enum crd_eviction v);
 const char *crd_compression_str(enum crd_compression v);
+const char *crd_transport_str(enum crd_transport v);
+const char *crd_encryption_str(enum crd_encryption v);
 const char *crd_migration_mode_str(enum crd_migration_mode v);
 const char *crd_vm_phase_str(enum crd_vm_phase v);
 const char *crd_mig_phase_str(enum crd_mig_phase v);
@@ -64,9 +70,9 @@ const char *crd_balance_resource_str(enum crd_balance_resource v);
 /* The names of one enum, indexed by value ("" for an unset value); used by the decoder. */
 struct crd_enum_desc { const char *const *names; size_t n; };
 extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain_type_desc, crd_disk_format_desc, crd_disk_bus_desc,
-	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_migration_mode_desc,
-	crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc,
-	crd_mig_reason_desc, crd_balance_resource_desc;
+	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_transport_desc,
+	crd_encryption_desc, crd_migration_mode_desc, crd_cond_status_desc, crd_vm_phase_desc,
+	crd_mig_phase_desc, crd_mig_run_mode_desc, crd_mig_reason_desc, crd_balance_resource_desc;
 
 int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
 int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
@@ -77,6 +83,8 @@ int crd_iface_kind_parse(const char *s, enum crd_iface_kind *out) CRD_WUR;
 int crd_storage_parse(const char *s, enum crd_storage *out) CRD_WUR;
 int crd_eviction_parse(const char *s, enum crd_eviction *out) CRD_WUR;
 int crd_compression_parse(const char *s, enum crd_compression *out) CRD_WUR;
+int crd_transport_parse(const char *s, enum crd_transport *out) CRD_WUR;
+int crd_encryption_parse(const char *s, enum crd_encryption *out) CRD_WUR;
 int crd_migration_mode_parse(const char *s, enum crd_migration_mode *out) CRD_WUR;
 int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) CRD_WUR;
 int crd_mig_phase_parse(const char *s, enum crd_mig_phase *out) CRD_WUR;
@@ -152,7 +160,8 @@ enum crd_knob_bit {
 	CRD_KNOB_COMPLETION_TIMEOUT = 1u << 2, CRD_KNOB_PROGRESS_TIMEOUT = 1u << 3,
 	CRD_KNOB_AUTO_CONVERGE = 1u << 4, CRD_KNOB_POST_COPY = 1u << 5,
 	CRD_KNOB_COMPRESSION = 1u << 6, CRD_KNOB_PARALLEL = 1u << 7,
-	CRD_KNOB_ALL = (1u << 8) - 1,
+	CRD_KNOB_TRANSPORT = 1u << 8, CRD_KNOB_ENCRYPTION = 1u << 9,
+	CRD_KNOB_ALL = (1u << 10) - 1,
 };
 struct crd_knobs {
 	unsigned set;                   /* CRD_KNOB_* bits of the fields written in the input */
@@ -164,9 +173,15 @@ struct crd_knobs {
 	bool allow_post_copy;           /* default false */
 	enum crd_compression compression;
 	uint32_t parallel_connections;  /* 1..32, default 1 */
+	enum crd_transport transport;   /* Direct: QEMU's own stream; Tunnelled: inside libvirtd's */
+	enum crd_encryption encryption; /* TLS: QEMU's native TLS on the memory and disk stream */
 };
 /* Fills @k with the defaults of Migration.spec and set = 0. This function can't fail. */
 void crd_knobs_default(struct crd_knobs *k);
+/* Why libvirt (9.0, QEMU driver) would refuse a migration with knobs @k — tunnelled with
+ * post-copy, with parallel connections, with QEMU's TLS, or with local disks to copy
+ * (@copies_disks) — or NULL when it would not. Returns a static string. Pure. */
+const char *crd_knobs_conflict(const struct crd_knobs *k, bool copies_disks);
 /* Copies into @dst every knob whose bit is set in @src->set, and sets those bits in @dst. */
 void crd_knobs_overlay(struct crd_knobs *dst, const struct crd_knobs *src);
 
@@ -181,6 +196,7 @@ struct crd_domain {
 	enum crd_domain_type type;
 	char *kernel, *cmdline, *serial_path;   /* NULL when not given */
 	bool hugepages;                 /* back memory by the hosts' default huge pages */
+	char *cpu;                      /* "host-model" or a CPU model name; NULL: the default */
 	struct crd_disk *disks;
 	size_t n_disks;
 	struct crd_interface *interfaces;
@@ -234,6 +250,13 @@ struct crd_migration_spec {
 	struct crd_knobs knobs;         /* defaults filled in; set says which were written */
 	bool cancel;
 };
+/* Migration.status.prediction: made before a live move starts. */
+struct crd_mig_prediction {
+	bool set;                       /* false: no prediction (cold, taken over, no measure) */
+	uint32_t duration_s;
+	bool converges;
+	uint64_t dirty_rate_bps;
+};
 struct crd_mig_progress {
 	uint64_t data_total_bytes, data_processed_bytes, data_remaining_bytes;
 	uint64_t memory_dirty_rate_bps, transfer_rate_bps;
@@ -257,6 +280,7 @@ struct crd_migration_status {
 	char *source_host, *target_host;
 	enum crd_mig_run_mode mode;
 	char *start_time, *end_time;    /* RFC 3339 */
+	struct crd_mig_prediction prediction;
 	struct crd_mig_progress progress;
 	int64_t downtime_ms;
 	char *failure_reason;

@@ -99,15 +99,26 @@ bool crd_valid_address(const char *s)
 	       subdomain_span(s, strlen(s), false);
 }
 
-bool crd_valid_bridge_name(const char *s)
+/* 1 to @max of [A-Za-z0-9_.-]. */
+static bool name_chars(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > 15)
+	if (n == 0 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!is_alnum(s[i]) && !strchr("-_.", s[i]))
 			return false;
 	return true;
+}
+
+bool crd_valid_bridge_name(const char *s)
+{
+	return name_chars(s, 15);
+}
+
+bool crd_valid_cpu_model(const char *s)
+{
+	return name_chars(s, 64);
 }
 
 bool crd_valid_network_name(const char *s)

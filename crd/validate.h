@@ -14,6 +14,7 @@ bool crd_valid_abs_path(const char *s);        /* "/...", <= 4096, no control ch
 bool crd_valid_address(const char *s);         /* IPv4, IPv6 or DNS name */
 bool crd_valid_bridge_name(const char *s);     /* Linux interface name: 1..15 of [A-Za-z0-9_.-] */
 bool crd_valid_network_name(const char *s);    /* libvirt network: 1..64, no '/' or spaces */
+bool crd_valid_cpu_model(const char *s);       /* "host-model" or a model: 1..64 of [A-Za-z0-9_.-] */
 bool crd_valid_rfc3339(const char *s);         /* RFC 3339 date-time: 2026-11-23T10:00:00Z */
 
 /* Returns NULL when @s is a libvirt URI drover accepts, else a static reason. */

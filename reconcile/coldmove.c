@@ -13,24 +13,14 @@
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
 #include "reconcile/inventory.h"
+#include "reconcile/storage.h"
 #include "reconcile/vmres.h"
+#include "reconcile/why.h"
 
 #define COLD_MAX_DISKS 64
 #define COLD_CHUNK (256 * 1024)
 /* A started domain must still run this long later to count as started. */
 #define COLD_VERIFY_S 1.0
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	if (!why || !size)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool is_shut_off(virDomainPtr dom)
 {
@@ -62,11 +52,11 @@ int cold_start_verified(virDomainPtr dom, char *why, size_t why_size)
 	int state = 0, reason = 0;
 
 	if (virDomainIsActive(dom) != 1 && virDomainCreate(dom) < 0)
-		return fail(why, why_size, "start: %s", virGetLastErrorMessage());
+		return why_fail(why, why_size, "start: %s", virGetLastErrorMessage());
 	fault_point("start.started");
 	clk_sleep(COLD_VERIFY_S);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0 || state != VIR_DOMAIN_RUNNING)
-		return fail(why, why_size, "started, but not running a moment later (state %d)",
+		return why_fail(why, why_size, "started, but not running a moment later (state %d)",
 			    state);
 	return 0;
 }
@@ -93,7 +83,7 @@ static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d
 		goto cleanup;
 	if (virStorageVolDownload(d->src_vol, in, 0, 0, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0 ||
 	    virStorageVolUpload(d->dst_vol, out, 0, 0, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0) {
-		fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
+		why_fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
 		goto cleanup;
 	}
 	for (;;) {
@@ -124,12 +114,12 @@ static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d
 	ret = 0;
 	goto cleanup;
 stream_error:
-	fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
+	why_fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
 	virStreamAbort(in);
 	virStreamAbort(out);
 cleanup:
 	if (ret < 0 && why && !why[0])
-		fail(why, why_size, "copy %s: out of memory", d->path);
+		why_fail(why, why_size, "copy %s: out of memory", d->path);
 	free(buf);
 	if (in)
 		virStreamFree(in);
@@ -173,11 +163,11 @@ static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *wh
 	int ret = -1;
 
 	if (!xml)
-		return fail(why, why_size, "read volume %s: %s", d->path, virGetLastErrorMessage());
+		return why_fail(why, why_size, "read volume %s: %s", d->path, virGetLastErrorMessage());
 	existing = virStorageVolLookupByPath(dst, d->path);
 	if (existing && volume_in_use(dst, d->path)) {
 		virStorageVolFree(existing);
-		fail(why, why_size, "the target already has a volume at %s, used by a domain there",
+		why_fail(why, why_size, "the target already has a volume at %s, used by a domain there",
 		     d->path);
 		goto cleanup;
 	}
@@ -186,26 +176,22 @@ static int create_target_volume(virConnectPtr dst, struct disk_copy *d, char *wh
 		int gone = virStorageVolDelete(existing, 0);
 		virStorageVolFree(existing);
 		if (gone < 0) {
-			fail(why, why_size, "remove the leftover volume %s on the target: %s", d->path,
+			why_fail(why, why_size, "remove the leftover volume %s on the target: %s", d->path,
 			     virGetLastErrorMessage());
 			goto cleanup;
 		}
 	}
 	virResetLastError();
-	/* The pool of the source volume has a twin of the same name on the target
-	 * (the pre-check made sure a pool holds that directory there). */
-	virStoragePoolPtr src_pool = virStoragePoolLookupByVolume(d->src_vol);
-	if (src_pool) {
-		pool = virStoragePoolLookupByName(dst, virStoragePoolGetName(src_pool));
-		virStoragePoolFree(src_pool);
-	}
+	/* The target's pool for the same directory, by the rule the pre-check used: pools
+	 * of the same directory may have different names on different hosts. */
+	pool = stor_pool_holding(dst, d->path);
 	if (!pool) {
-		fail(why, why_size, "no pool on the target for %s", d->path);
+		why_fail(why, why_size, "no active storage pool on the target holds %s", d->path);
 		goto cleanup;
 	}
 	d->dst_vol = virStorageVolCreateXML(pool, xml, 0);
 	if (!d->dst_vol) {
-		fail(why, why_size, "create %s on the target: %s", d->path, virGetLastErrorMessage());
+		why_fail(why, why_size, "create %s on the target: %s", d->path, virGetLastErrorMessage());
 		goto cleanup;
 	}
 	ret = 0;
@@ -240,11 +226,11 @@ static int find_disks(virConnectPtr src, const char *xml, struct disk_copy *disk
 	int n = 0;
 
 	if (vmres_from_xml(xml, strlen(xml), &parsed, parse_why, sizeof(parse_why)) != VMRES_OK)
-		return fail(why, why_size, "cannot read the domain's disks: %s", parse_why);
+		return why_fail(why, why_size, "cannot read the domain's disks: %s", parse_why);
 	for (size_t i = 0; i < parsed.n_disks && n < COLD_MAX_DISKS; i++) {
 		virStorageVolPtr vol = virStorageVolLookupByPath(src, parsed.disks[i]);
 		if (!vol) {
-			fail(why, why_size, "disk %s is in no storage pool on the source",
+			why_fail(why, why_size, "disk %s is in no storage pool on the source",
 			     parsed.disks[i]);
 			n = -1;
 			break;
@@ -286,7 +272,7 @@ int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const
 	int ret = -1;
 
 	if (!dom) {
-		fail(why, why_size, "define: %s", owned ? virGetLastErrorMessage() : "out of memory");
+		why_fail(why, why_size, "define: %s", owned ? virGetLastErrorMessage() : "out of memory");
 		goto cleanup;
 	}
 	fault_point("define.defined");
@@ -316,18 +302,18 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 	if (why && why_size)
 		why[0] = '\0';
 	if (!dom)
-		return fail(why, why_size, "%s not found on the source: %s", req->domain,
+		return why_fail(why, why_size, "%s not found on the source: %s", req->domain,
 			    virGetLastErrorMessage());
 	was_running = virDomainIsActive(dom) == 1;
 	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_MIGRATABLE);
 	if (!xml) {
-		fail(why, why_size, "read definition: %s", virGetLastErrorMessage());
+		why_fail(why, why_size, "read definition: %s", virGetLastErrorMessage());
 		goto cleanup;
 	}
 	if (req->copy_disks && (n_disks = find_disks(req->src, xml, disks, why, why_size)) < 0)
 		goto cleanup;
 	if (cold_stop(dom, req->stop_timeout_s) < 0) {
-		fail(why, why_size, "could not stop %s on the source", req->domain);
+		why_fail(why, why_size, "could not stop %s on the source", req->domain);
 		goto cleanup;
 	}
 	fault_point("cold.stopped");
@@ -342,7 +328,7 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 	/* The target is verified: only now does the source let go. */
 	if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
 	    virDomainUndefine(dom) < 0) {
-		fail(why, why_size, "moved, but the source definition could not be removed: %s",
+		why_fail(why, why_size, "moved, but the source definition could not be removed: %s",
 		     virGetLastErrorMessage());
 		goto cleanup;
 	}

@@ -13,17 +13,10 @@
 #include "reconcile/coldmove.h"
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
+#include "reconcile/predict.h"
+#include "reconcile/storage.h"
 #include "reconcile/vmres.h"
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "reconcile/why.h"
 
 bool exec_is_move(enum plan_kind k)
 {
@@ -64,7 +57,7 @@ static int do_define(const struct plan_action *a, virConnectPtr dst, bool start,
 	char *xml = crd_vm_domain_xml(a->vm);
 	int ret = xml ? cold_define_owned(dst, xml, a->vm->meta.namespace, vm_name(a), start, why,
 					  why_size)
-		      : fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
+		      : why_fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
 	free(xml);
 	return ret;
 }
@@ -75,7 +68,7 @@ static virDomainPtr lookup(virConnectPtr conn, const struct plan_action *a, cons
 {
 	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
 	if (!dom)
-		fail(why, why_size, "%s not found on %s: %s", vm_name(a), host,
+		why_fail(why, why_size, "%s not found on %s: %s", vm_name(a), host,
 		     conn ? virGetLastErrorMessage() : "not connected");
 	else
 		ensure_owner(dom, a->vm);
@@ -93,7 +86,7 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 	if (a->kind == PLAN_START)
 		ret = cold_start_verified(dom, why, why_size);
 	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
-		fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+		why_fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
 	virDomainFree(dom);
 	return ret;
 }
@@ -175,9 +168,9 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	if (dom && (virDomainIsActive(dom) == 0 || stop_paused_out(a, dom) == 0)) {
 		stale_disks(a, dom, &disks);
 		ret = virDomainUndefine(dom) == 0 ? 0
-			: fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
+			: why_fail(why, why_size, "undefine on %s: %s", a->dst, virGetLastErrorMessage());
 	} else if (dom) {
-		fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
+		why_fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
 	}
 done:
 	if (ret == 0)
@@ -241,7 +234,7 @@ static int check_cpu(virConnectPtr src, virConnectPtr dst, const char *name, con
 
 	if (cpu && virConnectCompareHypervisorCPU(dst, NULL, arch, machine, virt, cpu, 0) ==
 			   VIR_CPU_COMPARE_INCOMPATIBLE)
-		ret = fail(why, why_size, "PreCheckFailed: cpu: %s cannot run the CPU %s is defined with",
+		ret = why_fail(why, why_size, "PreCheckFailed: cpu: %s cannot run the CPU %s is defined with",
 			   target, name);
 	virResetLastError();
 	free(cpu);
@@ -254,6 +247,70 @@ static int check_cpu(virConnectPtr src, virConnectPtr dst, const char *name, con
 	return ret;
 }
 
+/* The disk paths of @name as defined on @src (@flags: 0 for the running definition, which
+ * a live move carries; VIR_DOMAIN_XML_INACTIVE for the one a cold move defines), into
+ * @res. Returns 0, or -1 with @why. */
+static int source_disks(virConnectPtr src, const char *name, unsigned flags, struct vmres *res,
+			char *why, size_t why_size)
+{
+	virDomainPtr dom = virDomainLookupByName(src, name);
+	char *xml = dom ? virDomainGetXMLDesc(dom, flags) : NULL;
+	char parse_why[128];
+	int ret = 0;
+
+	if (!xml)
+		ret = why_fail(why, why_size, "read the definition of %s: %s", name,
+			   virGetLastErrorMessage());
+	else if (vmres_from_xml(xml, strlen(xml), res, parse_why, sizeof(parse_why)) != VMRES_OK)
+		ret = why_fail(why, why_size, "read the disks of %s: %s", name, parse_why);
+	free(xml);
+	if (dom)
+		virDomainFree(dom);
+	virResetLastError();
+	return ret;
+}
+
+/* The storage pre-checks the planner cannot make, just before a move, with nothing changed
+ * yet: disks treated as shared must be proven shared (safety rule 7: the same path on the
+ * target may be another file); disks to be copied need room in the target's pool. Sets
+ * *@copy_bytes to the bytes a copy moves. Returns 0, or -1 with "PreCheckFailed: ..." in
+ * @why. */
+static int check_storage(const struct plan_action *a, const struct exec_conns *c, bool copy,
+			 unsigned xml_flags, uint64_t *copy_bytes, char *why, size_t why_size)
+{
+	struct vmres res = {0};
+	struct stor_disk *disks = NULL;
+	char detail[400];
+	int ret = -1;
+
+	*copy_bytes = 0;
+	if (source_disks(c->src, vm_name(a), xml_flags, &res, detail, sizeof(detail)) < 0)
+		goto cleanup;
+	if (!copy) {
+		for (size_t i = 0; i < res.n_disks; i++)
+			if (stor_prove_shared(c->src, c->dst, a->src, a->dst, res.disks[i], detail,
+					      sizeof(detail)) < 0)
+				goto cleanup;
+		ret = 0;
+		goto cleanup;
+	}
+	if (res.n_disks && !(disks = calloc(res.n_disks, sizeof(*disks)))) {
+		snprintf(detail, sizeof(detail), "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < res.n_disks; i++) {
+		disks[i] = (struct stor_disk){res.disks[i], stor_allocation(c->src, res.disks[i])};
+		*copy_bytes += disks[i].bytes;
+	}
+	ret = stor_check_room(c->dst, a->dst, disks, res.n_disks, detail, sizeof(detail));
+cleanup:
+	if (ret < 0)
+		why_fail(why, why_size, "PreCheckFailed: %s", detail);
+	free(disks);
+	vmres_free(&res);
+	return ret;
+}
+
 /* A live move: one drover starts, or (WATCH_MIGRATION) the one an earlier drover left
  * running, taken over. Returns 0 when the VM runs on the target, 1 when the migration did
  * not converge, -1 when it failed, -2 when its outcome is unknown (the record stays
@@ -262,7 +319,18 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 {
 	const struct plan_action *a = mc->a;
 	bool taken_over = a->kind == PLAN_WATCH_MIGRATION;
-	if (!taken_over && check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0) {
+	/* Taken over: drover copied the disks exactly when they are local. */
+	bool copy = a->kind == PLAN_MIGRATE_LIVE_COPY ||
+		    (taken_over && a->vm->spec.storage == CRD_STORAGE_LOCAL);
+	uint64_t disk_bytes = 0;
+	/* Knobs from the VM's policy and its Migration, each valid alone, may still clash. */
+	const char *conflict = taken_over ? NULL : crd_knobs_conflict(&a->knobs, copy);
+	if (conflict) {
+		mc->move->phase = CRD_MIG_FAILED;
+		return why_fail(why, why_size, "PreCheckFailed: transport: %s", conflict);
+	}
+	if (!taken_over && (check_cpu(c->src, c->dst, vm_name(a), a->dst, why, why_size) < 0 ||
+			    check_storage(a, c, copy, 0, &disk_bytes, why, why_size) < 0)) {
 		mc->move->phase = CRD_MIG_FAILED;
 		return -1;
 	}
@@ -274,6 +342,14 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 
 	if (vmres_from_vm(a->vm, &res, res_why, sizeof(res_why)) != VMRES_OK)
 		res.memory = 0;
+	for (size_t i = 0; taken_over && copy && i < res.n_disks; i++)
+		disk_bytes += stor_allocation(c->src, res.disks[i]);
+	/* A prediction before every move drover starts; without a measure the move goes on
+	 * unpredicted. */
+	char pred_why[256];
+	if (!taken_over && pred_estimate(c->src, vm_name(a), res.memory, disk_bytes, &a->knobs,
+					 &mc->move->prediction, pred_why, sizeof(pred_why)) == 0)
+		report(mc);
 	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
 	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
 	cancel.requested = taken_over && a->migration && a->migration->spec.cancel;
@@ -283,17 +359,17 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		.dst_uri = c->dst_host->spec.uri,
 		.dst_address = c->dst_host->spec.migration_address,
 		.domain = vm_name(a),
-		/* Taken over: drover copied the disks exactly when they are local. */
-		.copy_storage = a->kind == PLAN_MIGRATE_LIVE_COPY ||
-				(taken_over && a->vm->spec.storage == CRD_STORAGE_LOCAL),
-		/* Shared storage is declared by the VM and its visibility on the target was
-		 * checked by the planner; libvirt can only recognise NFS-like file systems by
-		 * their type, so it is told the migration is safe. */
+		.copy_storage = copy,
+		/* Shared storage is declared by the VM and was proven just above (the target
+		 * found a probe file made through the source); libvirt can only recognise
+		 * NFS-like file systems by their type, so it is told the migration is safe. */
 		.shared_unsafe = a->kind == PLAN_MIGRATE_LIVE,
 		.memory_bytes = res.memory,
-		/* disk_bytes stays 0: disk sizes are not in the spec; the deadline's floor
-		 * (MIG_MIN_DEADLINE_S) covers a copy of small local disks. */
+		/* The copied disks' allocation: the deadline grows with what is copied. */
+		.disk_bytes = disk_bytes,
 		.knobs = a->knobs,
+		.hurry = mc->move->prediction.set && !mc->move->prediction.converges,
+		.dirty_bps = mc->move->prediction.dirty_rate_bps,
 		.progress = on_live_progress,
 		.opaque = mc,
 		.cancel = &cancel,
@@ -316,7 +392,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		 * taken over ended without showing where the VM runs. Nobody knows the outcome
 		 * yet, so the record stays Running; the next pass settles it from what the hosts
 		 * show (moved, rolled back, or still in flight). */
-		fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
+		why_fail(why, why_size, "live migration %s → %s: outcome unknown%s (%s); the next "
 		     "pass settles it", a->src, a->dst, lost ? ", lost the source" : "",
 		     out.reason);
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
@@ -325,7 +401,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		return -2;
 	}
 	if (rc < 0) {
-		fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
+		why_fail(why, why_size, "live migration %s → %s: %s", a->src, a->dst, out.reason);
 		mc->move->phase = out.outcome == MIG_CANCELLED ? CRD_MIG_CANCELLED : CRD_MIG_FAILED;
 	}
 	return rc == 0 ? 0 : out.outcome == MIG_TIMED_OUT ? 1 : -1;
@@ -334,13 +410,18 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 static int do_cold(struct move_ctx *mc, const struct exec_conns *c, char *why, size_t why_size)
 {
 	const struct plan_action *a = mc->a;
+	bool copy = a->vm->spec.storage == CRD_STORAGE_LOCAL;
+	uint64_t disk_bytes = 0;
+	/* Before the VM is stopped: shared disks proven, room for copied ones. */
+	if (check_storage(a, c, copy, VIR_DOMAIN_XML_INACTIVE, &disk_bytes, why, why_size) < 0)
+		return -1;
 	struct cold_request req = {
 		.src = c->src,
 		.dst = c->dst,
 		.domain = vm_name(a),
 		.owner_ns = a->vm->meta.namespace,
 		.owner_name = vm_name(a),
-		.copy_disks = a->vm->spec.storage == CRD_STORAGE_LOCAL,
+		.copy_disks = copy,
 		.start = a->vm->spec.running,
 		.stop_timeout_s = mc->ctx->stop_timeout_s,
 		.progress = on_cold_progress,
@@ -405,7 +486,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_DEFINE:
 	case PLAN_DEFINE_START:
 		if (!c->dst)
-			return fail(why, why_size, "%s is not connected", a->dst);
+			return why_fail(why, why_size, "%s is not connected", a->dst);
 		return do_define(a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
 	case PLAN_START:
 	case PLAN_STOP:
@@ -417,7 +498,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_MIGRATE_COLD:
 	case PLAN_WATCH_MIGRATION:
 		if (!c->src || !c->dst || !c->dst_host)
-			return fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
+			return why_fail(why, why_size, "%s or %s is not connected", a->src, a->dst);
 		return do_move(ctx, a, c, move, why, why_size);
 	case PLAN_NONE:
 		/* Converged; an adopted domain gets drover's metadata here. */
@@ -435,5 +516,5 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_WAIT:
 		return 0;
 	}
-	return fail(why, why_size, "unknown action");
+	return why_fail(why, why_size, "unknown action");
 }

@@ -18,6 +18,7 @@ struct exec_move {
 	enum crd_mig_run_mode mode;
 	char source[64], target[64];
 	char start_time[32], end_time[32];
+	struct crd_mig_prediction prediction; /* made before a live move starts */
 	struct crd_mig_progress progress;
 	int64_t downtime_ms;              /* -1 when unknown */
 	char note[512];                   /* failure reason, or the escalations used */

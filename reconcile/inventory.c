@@ -156,9 +156,7 @@ bool inv_strv_has(char *const *list, size_t n, const char *s)
 	return false;
 }
 
-/* True when file @path sits directly in directory @dir (trailing slashes of @dir ignored):
- * a libvirt dir pool lists only the files of its own directory. This function can't fail. */
-static bool path_in_dir(const char *path, const char *dir)
+bool inv_path_in_dir(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
@@ -183,7 +181,7 @@ const struct inv_pool *inv_pool_holding(const struct inv_host *h, const char *pa
 	 * one can receive a volume, but the inactive one still explains a failure. */
 	for (size_t i = 0; h && path && i < h->n_pools; i++) {
 		const struct inv_pool *p = &h->pools[i];
-		if (!p->path || !path_in_dir(path, p->path))
+		if (!p->path || !inv_path_in_dir(path, p->path))
 			continue;
 		if (p->active)
 			return p;

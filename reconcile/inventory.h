@@ -129,6 +129,9 @@ const struct inv_domain *inv_domain_by_uuid(const struct inv_host *h, const char
 bool inv_domain_owned_by(const struct inv_domain *d, const char *ns, const char *name);
 /* True when @list of @n strings contains @s. This function can't fail. */
 bool inv_strv_has(char *const *list, size_t n, const char *s);
+/* True when file @path sits directly in directory @dir (trailing slashes of @dir ignored):
+ * a libvirt dir pool lists only the files of its own directory. This function can't fail. */
+bool inv_path_in_dir(const char *path, const char *dir);
 /* The pool of @h whose directory holds file @path, or NULL. */
 const struct inv_pool *inv_pool_holding(const struct inv_host *h, const char *path);
 /* True when some pool of @h lists volume @path. This function can't fail. */

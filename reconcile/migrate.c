@@ -23,6 +23,7 @@
 #include <libvirt/virterror.h>
 
 #include "reconcile/clk.h"
+#include "reconcile/predict.h"
 
 #define MIG_SAMPLE_S 0.5
 #define MIG_STALL_MIN_S 2.0
@@ -47,6 +48,16 @@ double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes)
 		return 0;
 	double s = k->completion_timeout_per_gib_s * ((double)bytes / (1ULL << 30));
 	return s < MIG_MIN_DEADLINE_S ? MIG_MIN_DEADLINE_S : s;
+}
+
+int mig_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps)
+{
+	/* Throttled by p %, the guest dirties (1 - p) of its rate; aim at half the bandwidth,
+	 * so each pass leaves less than the one before. */
+	double keep = dirty_bps ? 0.5 * (double)bandwidth_bps / (double)dirty_bps : 1.0;
+	int pct = keep >= 1.0 ? 0 : (int)(100.0 * (1.0 - keep));
+
+	return pct < 20 ? 20 : pct > 99 ? 99 : pct;
 }
 
 enum mig_step mig_next_step(struct mig_ladder *l, const struct crd_knobs *k,
@@ -192,9 +203,28 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 		call->flags |= VIR_MIGRATE_UNSAFE;
 	if (k->allow_auto_converge)
 		call->flags |= VIR_MIGRATE_AUTO_CONVERGE;
+	/* Predicted not to converge: throttle from the level the guest will need, not from
+	 * QEMU's 20 % raised 10 % at a time while the copy falls behind. */
+	if (k->allow_auto_converge && req->hurry &&
+	    (virTypedParamsAddInt(&call->params, &call->nparams, &max,
+				  VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL,
+				  mig_throttle_initial(req->dirty_bps, pred_bandwidth_bps(k))) < 0 ||
+	     virTypedParamsAddInt(&call->params, &call->nparams, &max,
+				  VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT,
+				  MIG_THROTTLE_INCREMENT) < 0))
+		return -1;
 	if (k->allow_post_copy)
 		call->flags |= VIR_MIGRATE_POSTCOPY;
-	if (req->dst_address) {
+	/* Tunnelled: QEMU's stream goes through the source libvirtd's connection to the
+	 * target's (PEER2PEER is set already), so no migration URI: libvirt refuses one. */
+	if (k->transport == CRD_TRANSPORT_TUNNELLED)
+		call->flags |= VIR_MIGRATE_TUNNELLED;
+	/* TLS: QEMU's own TLS on the memory and disk streams, with each host's
+	 * migrate_tls_x509_cert_dir (qemu.conf); the target's certificate must name the
+	 * address of the migration URI. */
+	if (k->encryption == CRD_ENCRYPT_TLS)
+		call->flags |= VIR_MIGRATE_TLS;
+	if (req->dst_address && k->transport != CRD_TRANSPORT_TUNNELLED) {
 		snprintf(uri, uri_size, "tcp://%s", req->dst_address);
 		if (virTypedParamsAddString(&call->params, &call->nparams, &max,
 					    VIR_MIGRATE_PARAM_URI, uri) < 0)
@@ -210,11 +240,11 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 	    virTypedParamsAddULLong(&call->params, &call->nparams, &max,
 				    VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY, k->bandwidth_mibps) < 0)
 		return -1;
-	if (k->parallel_connections > 1 || k->compression == CRD_COMPRESS_ZSTD) {
+	if (k->parallel_connections > 1) {
 		call->flags |= VIR_MIGRATE_PARALLEL;
 		if (virTypedParamsAddInt(&call->params, &call->nparams, &max,
 					 VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
-					 (int)(k->parallel_connections ? k->parallel_connections : 1)) < 0)
+					 (int)k->parallel_connections) < 0)
 			return -1;
 	}
 	if (k->compression != CRD_COMPRESS_NONE) {
@@ -267,6 +297,7 @@ struct monitor {
 	struct mig_ladder ladder;
 	bool aborted;
 	bool cancel_refused;
+	bool hurried;           /* the switch to post-copy a prediction asked for is made */
 	enum mig_outcome abort_outcome;
 	enum crd_mig_run_mode mode;
 };
@@ -325,6 +356,23 @@ static void escalate(virDomainPtr dom, const struct mig_request *req, struct mon
 	m->last_progress = clk_mono();
 }
 
+/* A move predicted not to converge, with post-copy allowed, switches once the first pass
+ * has sent the memory, instead of after stalls. This function can't fail. */
+static void hurry(virDomainPtr dom, const struct mig_request *req, struct monitor *m,
+		  struct mig_result *res)
+{
+	if (!req->hurry || !req->knobs.allow_post_copy || m->hurried ||
+	    res->progress.iteration < 2)
+		return;
+	m->hurried = true;
+	if (virDomainMigrateStartPostCopy(dom, 0) == 0) {
+		m->mode = CRD_RUN_POSTCOPY;
+		m->ladder.postcopy_started = true;
+		note(res, "predicted not to converge: switched to post-copy after the first pass; ");
+	}
+	virResetLastError();
+}
+
 /* One monitor tick: sample, report, and check the deadlines. */
 static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor *m,
 		 struct mig_result *res)
@@ -353,6 +401,10 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 		}
 		return;
 	}
+	if (!mig_cancel_requested(req->cancel))
+		hurry(dom, req, m, res);
+	if (m->mode == CRD_RUN_POSTCOPY)
+		return;
 	if (mig_cancel_requested(req->cancel)) {
 		note(res, "cancelled");
 		abort_job(dom, m, MIG_CANCELLED);

@@ -35,6 +35,11 @@ struct mig_request {
 	uint64_t memory_bytes;          /* for the completion deadline */
 	uint64_t disk_bytes;            /* copied disk bytes, for the completion deadline */
 	struct crd_knobs knobs;
+	/* Predicted not to converge (@dirty_bps: the guest's measured dirty rate): the move
+	 * starts with the escalation it will need — auto-converge throttling from a level that
+	 * matches the rate, or post-copy after the first pass when allowed. */
+	bool hurry;
+	uint64_t dirty_bps;
 	mig_progress_fn progress;
 	void *opaque;
 	struct mig_cancel *cancel;      /* may be NULL */
@@ -84,6 +89,11 @@ int mig_watch(const struct mig_request *req, double running_s, struct mig_result
  * completionTimeoutPerGiBSeconds × GiB, at least MIG_MIN_DEADLINE_S; 0 = none. Pure. */
 double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes);
 #define MIG_MIN_DEADLINE_S 30.0
+
+/* For a move predicted not to converge: the CPU throttle (percent, 20..99) at which the
+ * guest dirties no faster than a part of @bandwidth_bps, from its @dirty_bps. Pure. */
+int mig_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
+#define MIG_THROTTLE_INCREMENT 20
 
 /* The escalation ladder. Pure, so it is unit-tested without a hypervisor. */
 enum mig_step { MIG_STEP_DOWNTIME, MIG_STEP_POSTCOPY, MIG_STEP_ABORT };

@@ -8,8 +8,13 @@
 #include "controller/loop/reconciler.h"
 #include "controller/dir/statedir.h"
 #include "controller/cli/view.h"
+#include "crd/quantity.h"
+#include "reconcile/predict.h"
+#include "reconcile/storage.h"
+#include "reconcile/vmres.h"
 
-#define PLAN_USAGE "drover plan -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N]"
+#define PLAN_USAGE "drover plan -f PATH... [--estimate] [--state-dir DIR] [--max-migrations N] " \
+	"[--max-outbound N]"
 #define APPLY_USAGE                                                                          \
 	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--timeout SECONDS] [--keep-migrations N]"
@@ -31,6 +36,38 @@ static int load(const struct cli_opts *o, struct crd_set *set)
 	return rc;
 }
 
+/* `plan --estimate`: for each live move of @plan, the prediction the move would start with
+ * (the guest's dirty rate measured on its source for about a second). */
+static void print_estimates(struct rec *r, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		struct crd_mig_prediction p;
+		struct vmres res = {0};
+		char why[256], rate[32];
+		uint64_t disks = 0;
+		if (a->kind != PLAN_MIGRATE_LIVE && a->kind != PLAN_MIGRATE_LIVE_COPY)
+			continue;
+		virConnectPtr src = lv_connect(&r->pool, a->src);
+		if (vmres_from_vm(a->vm, &res, why, sizeof(why)) != VMRES_OK)
+			res.memory = 0;
+		for (size_t k = 0; a->kind == PLAN_MIGRATE_LIVE_COPY && src && k < res.n_disks; k++)
+			disks += stor_allocation(src, res.disks[k]);
+		if (pred_estimate(src, a->vm->meta.name, res.memory, disks, &a->knobs, &p, why,
+				  sizeof(why)) < 0) {
+			printf("estimate %s/%s %s → %s: none (%s)\n", a->vm->meta.namespace,
+			       a->vm->meta.name, a->src, a->dst, why);
+		} else {
+			crd_quantity_format(p.dirty_rate_bps, rate, sizeof(rate));
+			printf("estimate %s/%s %s → %s: %u s, %s, dirty rate %s/s\n",
+			       a->vm->meta.namespace, a->vm->meta.name, a->src, a->dst, p.duration_s,
+			       p.converges ? "converges" : "does not converge (escalation from the start)",
+			       rate);
+		}
+		vmres_free(&res);
+	}
+}
+
 int cli_plan(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -41,7 +78,8 @@ int cli_plan(int argc, char **argv)
 	struct view v;
 	int rc = 1;
 
-	if (cli_parse("plan", PLAN_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
+	if (cli_parse("plan", PLAN_USAGE,
+		      CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS | CLI_OPT_ESTIMATE, argc,
 		      argv, &o) < 0 || load(&o, &set) < 0)
 		goto cleanup_set;
 	if (rec_init(&r, &o.rec, NULL, NULL) < 0)
@@ -56,6 +94,8 @@ int cli_plan(int argc, char **argv)
 			fprintf(stderr, "warning: host %s unreachable: %s\n", inv.hosts[i].name,
 				inv.hosts[i].error ? inv.hosts[i].error : "");
 	rc = view_print_plan(&v, &plan) > 0 ? 2 : 0;
+	if (o.estimate)
+		print_estimates(&r, &plan);
 cleanup:
 	plan_free(&plan);
 	inv_free(&inv);

@@ -28,7 +28,8 @@
 
 #define MIGRATE_USAGE                                                                      \
 	"drover migrate VM [--to HOST] [--mode Live|Cold|Auto] [--bandwidth MIBPS] "      \
-	"[--max-downtime MS] [--allow-post-copy] [--name NAME] [--namespace NS] "         \
+	"[--max-downtime MS] [--allow-post-copy] [--transport Direct|Tunnelled] "        \
+	"[--encryption None|TLS] [--name NAME] [--namespace NS] "                         \
 	"[--no-wait] [--timeout SECONDS] [--state-dir DIR | --kubeconfig FILE]"
 #define MIGRATE_POLL_S 0.5
 /* Directory mode: say how to get a request picked up when nothing did by then. */
@@ -76,6 +77,10 @@ static json_t *build_migration(const struct cli_opts *o, const char *vm, const c
 		json_object_set_new(spec, "maxDowntimeMs", json_integer((json_int_t)m->max_downtime_ms));
 	if (m->allow_post_copy)
 		json_object_set_new(spec, "allowPostCopy", json_true());
+	if (m->transport)
+		json_object_set_new(spec, "transport", json_string(m->transport));
+	if (m->encryption)
+		json_object_set_new(spec, "encryption", json_string(m->encryption));
 	json_object_set_new(obj, "spec", spec);
 	return obj;
 }

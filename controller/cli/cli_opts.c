@@ -66,6 +66,10 @@ static int parse_migrate(const char *cmd, const char *opt, const char *val, stru
 		m->mode = val;
 	else if (!strcmp(opt, "--name"))
 		m->name = val;
+	else if (!strcmp(opt, "--transport"))
+		m->transport = val;
+	else if (!strcmp(opt, "--encryption"))
+		m->encryption = val;
 	else if (!strcmp(opt, "--bandwidth"))
 		return parse_number(cmd, opt, val, 0, 1e6, &m->bandwidth_mibps) < 0 ? -1 : 1;
 	else if (!strcmp(opt, "--max-downtime"))
@@ -107,6 +111,8 @@ static bool takes_value(unsigned allowed, const char *name)
 /* Options that take no value. Returns true when @arg was one (and sets it). */
 static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
 {
+	if ((allowed & CLI_OPT_ESTIMATE) && !strcmp(arg, "--estimate"))
+		return o->estimate = true;
 	if (!(allowed & CLI_OPT_MIGRATE))
 		return false;
 	if (!strcmp(arg, "--allow-post-copy"))

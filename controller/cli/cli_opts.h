@@ -23,12 +23,15 @@ enum cli_opt_bit {
 	CLI_OPT_LOG_FORMAT = 1u << 7, /* --log-format logfmt|json */
 	CLI_OPT_NAMESPACE = 1u << 8,  /* --namespace NS (-n NS) */
 	CLI_OPT_MIGRATE = 1u << 9,    /* --to --mode --name --bandwidth --max-downtime --timeout
-				       * and the flags --allow-post-copy --no-wait */
+				       * --transport --encryption and the flags --allow-post-copy
+				       * --no-wait */
+	CLI_OPT_ESTIMATE = 1u << 10,  /* the flag --estimate */
 };
 
 /* What `drover migrate` asks for beyond the shared options. */
 struct cli_migrate {
 	const char *to, *mode, *name;  /* NULL unless given */
+	const char *transport, *encryption; /* NULL unless given; checked by the decoder */
 	double bandwidth_mibps;        /* -1 unless given */
 	double max_downtime_ms;        /* -1 unless given */
 	double timeout_s;              /* how long to follow; 0: until the Migration ends */
@@ -49,6 +52,7 @@ struct cli_opts {
 	size_t n_args;
 	struct rec_options rec;
 	struct cli_migrate migrate;
+	bool estimate;
 };
 
 /* Parses argv[1..argc) of subcommand @cmd, accepting the options in @allowed.

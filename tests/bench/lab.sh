@@ -104,14 +104,28 @@ completed_downtime() {
 		awk -F: '/Total downtime/ {gsub(/[^0-9]/, "", $2); print $2; exit}'
 }
 
-# One drover move a → b (the pin says lab-b; the guest is on lab-a): prints "SECONDS MS".
+# The duration (s) of the last completed migration job of guest $2 on host $1: what
+# drover's prediction (Migration.status.prediction.durationSeconds) is about.
+completed_elapsed() {
+	virsh -c "$(lab_uri "$1")" domjobinfo "$2" --completed 2>/dev/null |
+		awk -F: '/^Time elapsed:/ {gsub(/[^0-9]/, "", $2); printf "%.3f\n", $2 / 1000; exit}'
+}
+
+# "PREDICTED_S CONVERGES" from the Migration record $1 ("- -" without a prediction).
+record_prediction() {
+	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; print(p.get("durationSeconds", "-"), str(p.get("converges", "-")).lower())' "$1"
+}
+
+# One drover move a → b (the pin says lab-b; the guest is on lab-a): prints
+# "SECONDS MS PREDICTED_S CONVERGES JOB_S".
 drover_move() {
 	local t0 t1 rec
 	t0=$(now)
 	"$drover" apply -f "$tmp/lab/m" --state-dir "$tmp/lab/s" --stop-timeout 2 >/dev/null
 	t1=$(now)
 	rec=$(ls -t "$tmp/lab/s/migrations/default/" | head -1)
-	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$tmp/lab/s/migrations/default/$rec")"
+	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$tmp/lab/s/migrations/default/$rec")" \
+		"$(record_prediction "$tmp/lab/s/migrations/default/$rec")" "$(completed_elapsed 1 "$lab_vm")"
 }
 
 # One raw move b → a as operators script it: prints "SECONDS MS".
@@ -204,6 +218,15 @@ overhead_table() {
 	printf '| `drover apply` (observe, plan, pre-checks, move, record) | %.2f s | %s ms |\n' "$dt" "$dd"
 	printf '| `virsh migrate --live --p2p` (baseline) | %.2f s | %s ms |\n' "$vt" "$vd"
 	printf '| ratio | **%.2f×** | |\n' "$(awk -v a="$dt" -v b="$vt" 'BEGIN {print a / b}')"
+	echo
+	echo "drover's prediction before each of these moves (dirty rate measured for 1 s, model at"
+	echo "the allowed bandwidth, 1 Gbit/s when uncapped) against the migration job's own"
+	echo "duration (libvirt's completed job statistics):"
+	echo
+	echo "| round | predicted | converges | actual job | error |"
+	echo "|---|---|---|---|---|"
+	awk '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
+	      printf "| %d | %s s | %s | %.2f s | %s |\n", NR, $3, $4, $5, err}' "$tmp/lab/drover.txt"
 }
 
 reaction_table() {
@@ -363,7 +386,8 @@ hot_virsh() {
 	echo "no $(elapsed "$t0" "$t1") -"
 }
 
-# drover's move of the same guest to lab-b: prints "FINISHED SECONDS DOWNTIME_MS MODE".
+# drover's move of the same guest to lab-b: prints "FINISHED SECONDS DOWNTIME_MS MODE
+# PREDICTED_S CONVERGES JOB_S".
 hot_drover() {
 	local t0 t1 rc=0 rec
 	hot_write_vm lab-b
@@ -375,8 +399,11 @@ hot_drover() {
 	import json, sys
 	st = json.load(open(sys.argv[1]))["status"]
 	done = "yes" if sys.argv[2] == "0" and st.get("phase") == "Succeeded" else "no"
-	print(done, sys.argv[3], st.get("downtimeMs", "-"), st.get("mode", "-"))
+	p = st.get("prediction") or {}
+	print(done, sys.argv[3], st.get("downtimeMs", "-"), st.get("mode", "-"),
+	      p.get("durationSeconds", "-"), str(p.get("converges", "-")).lower(), end=" ")
 	EOF
+	echo "$(completed_elapsed 1 "$hot_vm")"
 }
 
 bench_hot() {
@@ -395,14 +422,15 @@ bench_hot() {
 	d=$(hot_drover)
 	sleep 2                       # a few heartbeats on the target
 	echo "$d $(hot_corrupt)" >"$tmp/lab/hot-drover.txt"
-	log "hot: drover (finished, s, downtime ms, mode, corrupt) $(cat "$tmp/lab/hot-drover.txt")"
+	log "hot: drover (finished, s, downtime ms, mode, predicted s, converges, job s, corrupt) $(cat "$tmp/lab/hot-drover.txt")"
 	lab_remove "$hot_vm"
 }
 
 hot_table() {
 	local vf vs vd vc df ds dd dm dc
 	read -r vf vs vd vc <"$tmp/lab/hot-virsh.txt"
-	read -r df ds dd dm dc <"$tmp/lab/hot-drover.txt"
+	local dp dv dj
+	read -r df ds dd dm dp dv dj dc <"$tmp/lab/hot-drover.txt"
 	[ "$vd" = - ] && vd="—" || vd="$vd ms"
 	[ "$dd" = - ] && dd="—" || dd="$dd ms"
 	echo "A guest rewriting 48 of its 96 MiB as fast as it can (faster than the cap), moved live"
@@ -412,8 +440,10 @@ hot_table() {
 	echo "|---|---|---|---|---|"
 	printf '| plain `virsh migrate --live --bandwidth %s` (given %s s, then aborted) | %s | %.1f s | %s | %s |\n' \
 		"$hot_bandwidth" "$hot_budget_s" "$vf" "$vs" "$vd" "$vc"
-	printf '| `drover apply` (auto-converge, then downtime raises) | %s (%s) | %.1f s | %s | %s |\n' \
+	printf '| `drover apply` (predicted not to converge: auto-converge from the throttle it needs, then downtime raises) | %s (%s) | %.1f s | %s | %s |\n' \
 		"$df" "$dm" "$ds" "$dd" "$dc"
+	echo
+	echo "drover's prediction for this move: $dp s, converges: $dv; the job took ${dj:-?} s."
 }
 
 # ---- startlong: a new VM under a long move ----

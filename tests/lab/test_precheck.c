@@ -1,6 +1,7 @@
 /* test_precheck: what drover refuses to do. A failed pre-check (memory, a name taken
- * on the target, a missing bridge or pool), an unknown host and a VM defined on two
- * hosts change nothing on any host, and the reason reaches status or the output. */
+ * on the target, a missing bridge or pool, storage declared shared that is not), an
+ * unknown host and a VM defined on two hosts change nothing on any host, and the reason
+ * reaches status or the output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,7 +21,7 @@
 static struct fx fx;
 
 static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf",
-				     "pc-reach"};
+				     "pc-reach", "pc-fake", "pc-real", "pc-named"};
 
 /* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
  * to spec.domain (e.g. interfaces), @storage and @disk as given. */
@@ -33,6 +34,10 @@ static void write_vm(const char *name, const char *host, const char *storage, co
 
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
+
+/* The manifest a test that may fail half-way leaves for cleanup, so a failure does not
+ * carry over into the next tests. */
+static const char *remove_after_test;
 
 static void remove_vm_manifest(const char *name)
 {
@@ -70,6 +75,30 @@ static void assert_refused(const char *name, const char *check)
 	fx_status(&fx, "virtualmachines", name, "status.host", phase, sizeof(phase));
 	assert_string_equal(phase, "lab-a");
 	remove_vm_manifest(name);
+}
+
+/* A move the executor's pre-checks refuse (the planner cannot see why): apply fails, @name
+ * keeps running on lab-a only, and its Migration record failed with "PreCheckFailed" and
+ * @check as the reason. */
+static void assert_move_refused(const char *name, const char *check)
+{
+	char rec[128], phase[64], why[1024], state[64];
+
+	remove_after_test = name;
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	lab_virsh_state(0, name, state, sizeof(state));
+	assert_string_equal(state, "running");
+	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
+	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
+	fx_latest_migration(&fx, name, rec, sizeof(rec));
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", rec, "status.failureReason", why, sizeof(why));
+	printf("  %s: Migration %s: %s: %s\n", name, rec, phase, why);
+	assert_string_equal(phase, "Failed");
+	assert_non_null(strstr(why, "PreCheckFailed"));
+	assert_non_null(strstr(why, check));
+	fx_status(&fx, "virtualmachines", name, "status.host", phase, sizeof(phase));
+	assert_string_equal(phase, "lab-a");
 }
 
 static void write_hosts(const char *lab_b_reserved)
@@ -134,13 +163,17 @@ static void test_precheck_missing_bridge_refuses_a_move(void **state)
 	assert_refused("pc-bridge", "br-only-a");
 }
 
-/* A pool "extra" that only lab-a has, in a directory only lab-a sees. */
-static void make_lab_a_pool(void)
+/* A pool NAME at /var/lib/libvirt/extra on host @i (its own directory there), unless
+ * there is one already. */
+static void make_extra_pool(int i, const char *name)
 {
-	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-create-as", "extra", "dir",
+	const char *info[] = {"virsh", "-q", "-c", lab_host_uri(i), "pool-info", name, NULL};
+	if (lab_run(info, NULL, 0, 30) == 0)
+		return;
+	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(i), "pool-create-as", name, "dir",
 			      "--target", "/var/lib/libvirt/extra", NULL};
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/hosts/lab-a/lib/extra", lab_dir());
+	snprintf(dir, sizeof(dir), "%s/hosts/%s/lib/extra", lab_dir(), lab_host_name(i));
 	const char *mk[] = {"mkdir", "-p", dir, NULL};
 	assert_int_equal(lab_run(mk, NULL, 0, 30), 0);
 	assert_int_equal(lab_run(argv, NULL, 0, 30), 0);
@@ -149,9 +182,69 @@ static void make_lab_a_pool(void)
 static void test_precheck_missing_pool_refuses_a_local_move(void **state)
 {
 	(void)state;
-	make_lab_a_pool();
+	make_extra_pool(0, "extra");
 	start_then_pin_to_b("pc-pool", "local", "extra", NULL);
 	assert_refused("pc-pool", "storage");
+}
+
+/* Safety rule 7: the lab's "local" pools have the same path on every host but are
+ * different disks. A VM declaring them shared (and even allowed to fall back to cold) is
+ * refused: the guest keeps running on lab-a and nothing is defined on lab-b. */
+static void test_precheck_same_path_other_file_refuses_a_shared_live_move(void **state)
+{
+	char other[512], migration[128], phase[64];
+	(void)state;
+
+	/* lab-b has a file at the same path, so the path alone would pass. */
+	assert_int_equal(lab_create_volume(1, "local", "pc-fake.qcow2", 32, other, sizeof(other)),
+			 0);
+	start_then_pin_to_b("pc-fake", "shared", "local", NULL);
+	struct fx_vm vm = {.name = "pc-fake", .host = "lab-b", .storage = "shared",
+			   .memory = "64Mi", .cmdline = "dirty_mib=4 rate_mibps=2", .disk = other,
+			   .spec_extra = "  evictionStrategy: LiveMigrateIfPossible\n"};
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+	assert_move_refused("pc-fake", "not shared storage");
+	fx_latest_migration(&fx, "pc-fake", migration, sizeof(migration));
+	fx_status(&fx, "migrations", migration, "status.mode", phase, sizeof(phase));
+	assert_string_not_equal(phase, "Cold"); /* no cold fallback for shared storage */
+}
+
+/* The same VM with its disk in the truly shared directory is proven and moves live. */
+static void test_precheck_truly_shared_disk_still_moves_live(void **state)
+{
+	(void)state;
+	start_then_pin_to_b("pc-real", "shared", "shared", NULL);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	assert_true(lab_runs_only_on("pc-real", 1, N_HOSTS));
+	remove_vm_manifest("pc-real");
+}
+
+/* The copy finds the target's pool by directory, not by the source pool's name. */
+static void test_cold_copy_between_pools_of_different_names(void **state)
+{
+	char disk[512], sha_a[65], sha_b[65], st[64];
+	(void)state;
+
+	make_extra_pool(0, "extra");
+	make_extra_pool(1, "extra-b");
+	assert_int_equal(lab_create_volume(0, "extra", "pc-named.qcow2", 32, disk, sizeof(disk)),
+			 0);
+	fx_host_file_sha(0, "extra/pc-named.qcow2", sha_a, sizeof(sha_a));
+	struct fx_vm vm = {.name = "pc-named", .host = "lab-a", .running = "false",
+			   .storage = "local", .memory = "64Mi", .cmdline = "", .disk = disk};
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	vm.host = "lab-b";
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	lab_virsh_state(1, "pc-named", st, sizeof(st));
+	assert_string_equal(st, "shut off");
+	assert_int_equal(lab_count_defined("pc-named", N_HOSTS), 1);
+	fx_host_file_sha(1, "extra/pc-named.qcow2", sha_b, sizeof(sha_b));
+	assert_string_equal(sha_a, sha_b);
+	fx_host_file_sha(0, "extra/pc-named.qcow2", sha_a, sizeof(sha_a));
+	assert_string_equal(sha_a, ""); /* the source's copy is deleted */
+	remove_vm_manifest("pc-named");
 }
 
 static void test_unknown_host_is_an_error_that_changes_nothing(void **state)
@@ -233,16 +326,23 @@ static void cleanup(void)
 		lab_cleanup_guest(guests[i], volume);
 	}
 	(void)lab_a_bridge(false);
-	/* lab-a's extra pool: its volume, the pool, and the directory behind it. */
-	const char *del[] = {"virsh", "-q", "-c", lab_host_uri(0), "vol-delete", "--pool", "extra",
-			     "pc-pool.qcow2", NULL};
-	const char *destroy[] = {"virsh", "-q", "-c", lab_host_uri(0), "pool-destroy", "extra", NULL};
-	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/hosts/lab-a/lib/extra", lab_dir());
-	const char *rm[] = {"rm", "-rf", "--", dir, NULL};
-	(void)lab_run(del, NULL, 0, 30);
-	(void)lab_run(destroy, NULL, 0, 30);
-	(void)lab_run(rm, NULL, 0, 30);
+	/* The extra pools: their volumes, the pools, and the directories behind them. */
+	const char *const pools[] = {"extra", "extra-b"};
+	for (int i = 0; i < 2; i++) {
+		const char *del[] = {"virsh", "-q", "-c", lab_host_uri(i), "vol-delete", "--pool",
+				     pools[i], NULL, NULL};
+		const char *destroy[] = {"virsh", "-q", "-c", lab_host_uri(i), "pool-destroy",
+					 pools[i], NULL};
+		char dir[512];
+		snprintf(dir, sizeof(dir), "%s/hosts/%s/lib/extra", lab_dir(), lab_host_name(i));
+		const char *rm[] = {"rm", "-rf", "--", dir, NULL};
+		del[7] = "pc-pool.qcow2";
+		(void)lab_run(del, NULL, 0, 30);
+		del[7] = "pc-named.qcow2";
+		(void)lab_run(del, NULL, 0, 30);
+		(void)lab_run(destroy, NULL, 0, 30);
+		(void)lab_run(rm, NULL, 0, 30);
+	}
 }
 
 static int group_setup(void **state)
@@ -251,6 +351,16 @@ static int group_setup(void **state)
 	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
 		return -1;
 	cleanup();
+	return 0;
+}
+
+/* Each test: what a failed one left behind goes, so the next starts clean. */
+static int test_teardown(void **state)
+{
+	(void)state;
+	if (remove_after_test)
+		remove_vm_manifest(remove_after_test);
+	remove_after_test = NULL;
 	return 0;
 }
 
@@ -269,6 +379,9 @@ int main(void)
 		cmocka_unit_test(test_precheck_name_taken_on_target_refuses_a_move),
 		cmocka_unit_test(test_precheck_missing_bridge_refuses_a_move),
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
+		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
+		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
+		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
 		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
 		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
 		cmocka_unit_test(test_unreachable_host_is_reported_and_blocks_nothing),

@@ -50,12 +50,12 @@ static void test_knobs_layer_defaults_policy_then_migration(void **state)
 	(void)state;
 	load_text("t.yaml", "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
 		  "metadata: {name: v}\nspec:\n  domain: {memory: 64Mi}\n"
-		  "  migrationPolicy: {maxDowntimeMs: 50, compression: zstd}\n---\n"
+		  "  migrationPolicy: {maxDowntimeMs: 50, compression: xbzrle}\n---\n"
 		  "apiVersion: drover.io/v1alpha1\nkind: Migration\nmetadata: {name: m}\n"
 		  "spec: {vmName: v, maxDowntimeMs: 900, parallelConnections: 4}\n", &set, 0);
 	crd_effective_knobs(&set.vms[0], &set.migrations[0], &k);
 	assert_int_equal(k.max_downtime_ms, 900);
-	assert_int_equal(k.compression, CRD_COMPRESS_ZSTD);
+	assert_int_equal(k.compression, CRD_COMPRESS_XBZRLE);
 	assert_int_equal(k.parallel_connections, 4);
 	assert_int_equal(k.completion_timeout_per_gib_s, 150);
 	assert_true(k.allow_auto_converge);
@@ -168,6 +168,39 @@ static void test_migration_phase_transitions_round_trip(void **state)
 	crd_errors_free(&errs);
 }
 
+static void test_migration_prediction_round_trips(void **state)
+{
+	static const char *const text =
+		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\","
+		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
+		"\"spec\":{\"vmName\":\"web-1\",\"transport\":\"Tunnelled\"},"
+		"\"status\":{\"phase\":\"Running\",\"prediction\":{\"durationSeconds\":14,"
+		"\"converges\":false,\"dirtyRateBytesPerSecond\":8388608}}}";
+	json_error_t jerr;
+	json_t *obj = json_loads(text, 0, &jerr);
+	struct crd_object o;
+	struct crd_errors errs = {0};
+	(void)state;
+
+	assert_non_null(obj);
+	assert_int_equal(crd_decode_json_object(obj, "state", &o, &errs), 0);
+	const struct crd_migration *m = &o.u.migration;
+	assert_int_equal(m->spec.knobs.transport, CRD_TRANSPORT_TUNNELLED);
+	assert_true(m->status.prediction.set);
+	assert_int_equal(m->status.prediction.duration_s, 14);
+	assert_false(m->status.prediction.converges);
+	assert_int_equal(m->status.prediction.dirty_rate_bps, 8388608);
+	json_t *again = crd_migration_status_to_json(&m->status);
+	char *s = json_dumps(json_object_get(again, "prediction"), JSON_COMPACT);
+	assert_string_equal(s, "{\"durationSeconds\":14,\"converges\":false,"
+			    "\"dirtyRateBytesPerSecond\":8388608}");
+	free(s);
+	json_decref(again);
+	json_decref(obj);
+	crd_object_free(&o);
+	crd_errors_free(&errs);
+}
+
 static void test_migration_transition_with_unknown_phase_is_refused(void **state)
 {
 	json_error_t jerr;
@@ -218,6 +251,33 @@ static void test_yaml_output_quotes_strings_that_look_like_other_types(void **st
 	assert_non_null(strstr(y, "d: true"));
 	free(y);
 	json_decref(v);
+}
+
+/* The short form's cpu: a named model exactly (no fallback), or host-model. */
+static void test_short_form_cpu_expands_to_a_cpu_element(void **state)
+{
+	static const char *const vm =
+		"apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\nmetadata: {name: c%d}\n"
+		"spec:\n  domain: {type: qemu, memory: 64Mi, cpu: %s}\n";
+	const char *cpus[] = {"Skylake-Server", "host-model"};
+	const char *want[] = {"<cpu mode='custom' match='exact'>\n"
+			      "    <model fallback='forbid'>Skylake-Server</model>\n  </cpu>",
+			      "<cpu mode='host-model'/>"};
+	char text[512], why[256];
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct crd_set set = {0};
+		snprintf(text, sizeof(text), vm, i, cpus[i]);
+		load_text("t.yaml", text, &set, 0);
+		char *xml = crd_vm_domain_xml(&set.vms[0]);
+		assert_non_null(xml);
+		if (!strstr(xml, want[i]))
+			fail_msg("missing %s in\n%s", want[i], xml);
+		snprintf(text, sizeof(text), "c%d", i);
+		assert_int_equal(crd_domain_check_xml(xml, strlen(xml), text, why, sizeof(why)), 0);
+		free(xml);
+		crd_set_free(&set);
+	}
 }
 
 static void test_short_form_expands_to_escaped_libvirt_xml(void **state)
@@ -298,10 +358,12 @@ int main(void)
 		cmocka_unit_test(test_api_json_object_round_trips),
 		cmocka_unit_test(test_api_object_errors_name_the_object),
 		cmocka_unit_test(test_migration_phase_transitions_round_trip),
+		cmocka_unit_test(test_migration_prediction_round_trips),
 		cmocka_unit_test(test_migration_transition_with_unknown_phase_is_refused),
 		cmocka_unit_test(test_status_encoders_omit_unset_fields),
 		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),
 		cmocka_unit_test(test_short_form_expands_to_escaped_libvirt_xml),
+		cmocka_unit_test(test_short_form_cpu_expands_to_a_cpu_element),
 		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
 		cmocka_unit_test(test_error_list_is_capped),
 	};

@@ -151,7 +151,7 @@ static void test_plan_local_storage_needs_pool_and_no_volume_on_target(void **st
 static void test_plan_migration_moves_unpinned_vm_to_target(void **state)
 {
 	struct fx *f = *state;
-	pinned_on_a(f, "migrationPolicy: {maxDowntimeMs: 50, compression: zstd}");
+	pinned_on_a(f, "migrationPolicy: {maxDowntimeMs: 50, compression: xbzrle}");
 	fx_mig(f, "move-web-1", "web-1", "lab-c", "maxDowntimeMs: 900", "");
 	fx_plan(f);
 	const struct plan_action *a = fx_act(f, "web-1");
@@ -160,7 +160,7 @@ static void test_plan_migration_moves_unpinned_vm_to_target(void **state)
 	assert_string_equal(a->migration->meta.name, "move-web-1");
 	assert_string_equal(a->reason, "Migration move-web-1: lab-a → lab-c");
 	assert_int_equal(a->knobs.max_downtime_ms, 900);
-	assert_int_equal(a->knobs.compression, CRD_COMPRESS_ZSTD);
+	assert_int_equal(a->knobs.compression, CRD_COMPRESS_XBZRLE);
 	assert_null(fx_finish(f, "move-web-1"));
 }
 

@@ -1,0 +1,137 @@
+/* predict: before a live move, how long it will take and whether pre-copy converges. */
+#include "reconcile/predict.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "reconcile/clk.h"
+#include "reconcile/why.h"
+
+/* Polls of the measurement's end after PRED_MEASURE_S, PRED_POLL_S apart. */
+#define PRED_POLLS 30
+#define PRED_POLL_S 0.1
+
+uint64_t pred_bandwidth_bps(const struct crd_knobs *k)
+{
+	return k->bandwidth_mibps ? (uint64_t)k->bandwidth_mibps << 20 : PRED_DEFAULT_BPS;
+}
+
+void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
+{
+	double bw = (double)(in->bandwidth_bps ? in->bandwidth_bps : PRED_DEFAULT_BPS);
+	double rate = (double)in->dirty_bps, cap = (double)in->memory_bytes;
+	double left = cap, seconds = (double)in->disk_bytes / bw;
+	/* What the final pass may still send while the guest is paused. */
+	double budget = in->max_downtime_ms / 1000.0 * bw;
+	bool converges = false;
+
+	for (int pass = 0; pass < PRED_MAX_PASSES; pass++) {
+		if (left <= budget) {
+			converges = true;
+			seconds += left / bw;
+			break;
+		}
+		double pass_s = left / bw;
+		seconds += pass_s;
+		/* A pass cannot leave more dirty than the guest's memory. */
+		double next = rate * pass_s < cap ? rate * pass_s : cap;
+		if (pass > 0 && next >= left)
+			break; /* no longer shrinking: it never will */
+		left = next;
+	}
+	out->set = true;
+	out->converges = converges;
+	out->duration_s = seconds >= (double)UINT32_MAX ? UINT32_MAX
+			  : (uint32_t)seconds + (seconds > (double)(uint32_t)seconds);
+	out->dirty_rate_bps = in->dirty_bps;
+}
+
+/* Reads the dirty-rate statistics of @dom: 1 with *@mib_per_s once measured, 0 while
+ * measuring, -1 when libvirt cannot say. */
+static int read_rate(virDomainPtr dom, long long *mib_per_s)
+{
+	virDomainPtr doms[] = {dom, NULL};
+	virDomainStatsRecordPtr *recs = NULL;
+	int status = -1, n = virDomainListGetStats(doms, VIR_DOMAIN_STATS_DIRTYRATE, &recs, 0);
+	int ret = -1;
+
+	if (n == 1 &&
+	    virTypedParamsGetInt(recs[0]->params, recs[0]->nparams, "dirtyrate.calc_status",
+				 &status) == 1) {
+		ret = status == VIR_DOMAIN_DIRTYRATE_MEASURED ? 1 : 0;
+		if (ret == 1 &&
+		    virTypedParamsGetLLong(recs[0]->params, recs[0]->nparams,
+					   "dirtyrate.megabytes_per_second", mib_per_s) != 1)
+			ret = -1;
+	}
+	if (recs)
+		virDomainStatsRecordListFree(recs);
+	virResetLastError();
+	return ret;
+}
+
+/* The resident bytes of @dom's process, at most @memory_bytes (the guest's memory it has
+ * touched, and then some); @memory_bytes when libvirt does not say. Can't fail. */
+static uint64_t touched(virDomainPtr dom, uint64_t memory_bytes)
+{
+	virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+	int n = virDomainMemoryStats(dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+
+	virResetLastError();
+	for (int i = 0; i < n; i++)
+		if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_RSS && stats[i].val * 1024 < memory_bytes)
+			return stats[i].val * 1024;
+	return memory_bytes;
+}
+
+int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
+		 uint64_t *touched_bytes, char *why, size_t why_size)
+{
+	long long mib = 0;
+	int state = 0;
+
+	/* Page sampling (QEMU hashes 512 pages per GiB before and after): the only mode that
+	 * is safe everywhere. Dirty-bitmap mode kills a TCG guest's QEMU 7.2 (seen in the
+	 * lab: the process ends on calc-dirty-rate), dirty-ring needs KVM's ring. */
+	if (virDomainStartDirtyRateCalc(dom, PRED_MEASURE_S,
+					VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING) < 0) {
+		why_fail(why, why_size, "dirty rate: %s", virGetLastErrorMessage());
+		virResetLastError();
+		return -1;
+	}
+	clk_sleep(PRED_MEASURE_S);
+	for (int i = 0; i < PRED_POLLS && (state = read_rate(dom, &mib)) == 0; i++)
+		clk_sleep(PRED_POLL_S);
+	if (state != 1)
+		return why_fail(why, why_size, "dirty rate: %s", state ? "not reported"
+								  : "not measured in time");
+	*dirty_bps = mib > 0 ? (uint64_t)mib << 20 : 0;
+	*touched_bytes = touched(dom, memory_bytes);
+	return 0;
+}
+
+int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
+		  uint64_t disk_bytes, const struct crd_knobs *k, struct crd_mig_prediction *out,
+		  char *why, size_t why_size)
+{
+	virDomainPtr dom = src ? virDomainLookupByName(src, name) : NULL;
+	struct pred_input in = {.disk_bytes = disk_bytes, .bandwidth_bps = pred_bandwidth_bps(k),
+				.max_downtime_ms = k->max_downtime_ms};
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!dom) {
+		why_fail(why, why_size, "%s: %s", name, src ? virGetLastErrorMessage() : "not connected");
+		virResetLastError();
+		return -1;
+	}
+	if (pred_measure(dom, memory_bytes, &in.dirty_bps, &in.memory_bytes, why, why_size) == 0) {
+		pred_model(&in, out);
+		ret = 0;
+	}
+	virDomainFree(dom);
+	return ret;
+}
