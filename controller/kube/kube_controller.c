@@ -592,6 +592,9 @@ bool kube_controller_stop(struct kube_controller *k, double worker_wait_s)
 	if (k->w && !kube_writer_drain(k->w, KUBE_CONTROLLER_DRAIN_S))
 		log_kv("warn", "some status was not written before stopping", NULL);
 	kube_lease_stop(k->lease, !kube_controller_lost(k));
+	/* All asked at once, then joined: each notices within about a second. */
+	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
+		kube_informer_request_stop(k->inf[i]);
 	for (size_t i = 0; i < KUBE_CONTROLLER_N_KINDS; i++)
 		kube_informer_stop(k->inf[i]);
 	return true;

@@ -413,6 +413,12 @@ int kube_informer_start(struct kube_client *c, const struct kube_informer_option
 	return 0;
 }
 
+void kube_informer_request_stop(struct kube_informer *inf)
+{
+	if (inf)
+		__atomic_store_n(&inf->stop, 1, __ATOMIC_SEQ_CST);
+}
+
 void kube_informer_stop(struct kube_informer *inf)
 {
 	if (!inf || !inf->running)

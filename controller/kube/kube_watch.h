@@ -50,6 +50,10 @@ struct kube_informer;
 int kube_informer_start(struct kube_client *c, const struct kube_informer_options *o,
 			struct kube_informer **out) KUBE_WUR;
 
+/* Asks the thread to stop (its transfer aborts at its next progress check) without waiting:
+ * several informers asked first, then joined, stop in the time of one. Accepts NULL. */
+void kube_informer_request_stop(struct kube_informer *inf);
+
 /* Stops the thread (aborting any transfer) and joins it; accepts NULL and a second call. */
 void kube_informer_stop(struct kube_informer *inf);
 
