@@ -1,6 +1,7 @@
 /* kubeapi test server: get, list, create and delete; updates and patches live in update.c. */
 #include "crud.h"
 #include "objects.h"
+#include "schema.h"
 #include "select.h"
 #include "store.h"
 #include "table.h"
@@ -246,8 +247,8 @@ static void do_create(const struct kas_request *req, struct kas_reply *out)
 	    create_namespace(req, meta, out) < 0)
 		goto cleanup;
 	if (kas_store_get(req->rt->rkey, kas_req_ns(req), kas_json_str(meta, "name"))) {
-		kas_reply_status(out, 409, "AlreadyExists", "%s \"%s\" already exists", req->rt->qname,
-				 kas_json_str(meta, "name"));
+		kas_reply_details(out, 409, "AlreadyExists", kas_obj_details(req->rt, kas_json_str(meta, "name")),
+				  "%s \"%s\" already exists", req->rt->qname, kas_json_str(meta, "name"));
 		goto cleanup;
 	}
 	/* With a status subresource, status is only ever written through /status. */
@@ -257,6 +258,8 @@ static void do_create(const struct kas_request *req, struct kas_reply *out)
 		kas_reply_status(out, 500, "InternalError", "no randomness for a uid");
 		goto cleanup;
 	}
+	if (kas_schema_admit(req, obj, out) < 0)
+		goto cleanup;
 	if (dry_run(req)) {
 		kas_reply_json(out, 201, kas_obj_present(req->rt, obj));
 		goto cleanup;
@@ -277,8 +280,8 @@ static int delete_preconditions(const struct kas_request *req, json_t *old, stru
 	const char *old_rv = kas_json_str(old, "metadata.resourceVersion"), *old_uid = kas_json_str(old, "metadata.uid");
 
 	if ((rv && (!old_rv || strcmp(rv, old_rv))) || (uid && (!old_uid || strcmp(uid, old_uid)))) {
-		kas_reply_status(out, 409, "Conflict", "Operation cannot be fulfilled on %s \"%s\": Precondition failed",
-				 req->rt->qname, req->name);
+		kas_reply_details(out, 409, "Conflict", kas_obj_details(req->rt, req->name),
+				  "Operation cannot be fulfilled on %s \"%s\": Precondition failed", req->rt->qname, req->name);
 		return -1;
 	}
 	return 0;

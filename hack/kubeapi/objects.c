@@ -163,7 +163,12 @@ void kas_obj_delete_now(const struct kas_request *req, json_t *old, struct kas_r
 	json_decref(last);
 }
 
+json_t *kas_obj_details(const struct kas_rtype *rt, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", name ? name : "", "group", rt->group, "kind", rt->plural);
+}
+
 void kas_obj_not_found(const struct kas_rtype *rt, const char *name, struct kas_reply *out)
 {
-	kas_reply_status(out, 404, "NotFound", "%s \"%s\" not found", rt->qname, name);
+	kas_reply_details(out, 404, "NotFound", kas_obj_details(rt, name), "%s \"%s\" not found", rt->qname, name);
 }

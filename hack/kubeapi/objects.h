@@ -33,6 +33,10 @@ void kas_obj_store(const struct kas_request *req, json_t *obj, const char *type,
  * clean-up. Replies 200 with its final state. Can't fail. */
 void kas_obj_delete_now(const struct kas_request *req, json_t *old, struct kas_reply *out);
 
+/* Returns the details of an error about object @name of @rt ({name, group, kind: plural}),
+ * owned by the caller, or NULL on OOM. */
+json_t *kas_obj_details(const struct kas_rtype *rt, const char *name);
+
 /* Replies 404 for object @name of @rt. Can't fail. */
 void kas_obj_not_found(const struct kas_rtype *rt, const char *name, struct kas_reply *out);
 

@@ -1,5 +1,6 @@
 /* kubeapi test server: the resource types served (built-in kinds and those CRDs register). */
 #include "registry.h"
+#include "types.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static void rtype_free(struct kas_rtype *t)
 	free(t->crd_name);
 	json_decref(t->short_names);
 	json_decref(t->columns);
+	json_decref(t->schema);
 	free(t);
 }
 
@@ -84,6 +86,7 @@ static int add_builtin(const char *group, const char *plural, const char *singul
 		return -1;
 	t->namespaced = namespaced;
 	t->status_sub = status_sub;
+	t->schema = kas_types_schema(group, plural);
 	if (shortname && json_array_append_new(t->short_names, json_string(shortname)) < 0) {
 		rtype_free(t);
 		return -1;
@@ -168,6 +171,8 @@ static char *versions_problem(json_t *versions)
 			return kas_printf("spec.versions[%zu].name: Invalid value", i);
 		if (json_is_true(json_object_get(v, "storage")))
 			storage++;
+		if (!json_is_object(kas_json_at(v, "schema.openAPIV3Schema")))
+			return kas_printf("spec.versions[%zu].schema.openAPIV3Schema: Required value: schemas are required", i);
 	}
 	if (storage != 1)
 		return strdup("spec.versions: Invalid value: must have exactly one version marked as storage version");
@@ -232,6 +237,7 @@ static struct kas_rtype *crd_version_type(json_t *crd, json_t *version, char **s
 	t->status_sub = kas_json_at(version, "subresources.status") != NULL ||
 			kas_json_at(crd, "spec.subresources.status") != NULL;
 	t->custom = true;
+	t->schema = json_deep_copy(kas_json_at(version, "schema.openAPIV3Schema"));
 	t->crd_name = strdup(kas_json_str(crd, "metadata.name"));
 	if (json_is_array(json_object_get(names, "shortNames")))
 		json_array_extend(t->short_names, json_object_get(names, "shortNames"));

@@ -2,6 +2,7 @@
 #include "update.h"
 #include "objects.h"
 #include "patch.h"
+#include "schema.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -69,9 +70,9 @@ static int check_rv(const struct kas_request *req, json_t *old, const char *want
 	const char *have = kas_json_str(old, "metadata.resourceVersion");
 
 	if (want && *want && (!have || strcmp(want, have))) {
-		kas_reply_status(out, 409, "Conflict", "Operation cannot be fulfilled on %s \"%s\": the object has been "
-				 "modified; please apply your changes to the latest version and try again",
-				 req->rt->qname, req->name);
+		kas_reply_details(out, 409, "Conflict", kas_obj_details(req->rt, req->name),
+				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply "
+				  "your changes to the latest version and try again", req->rt->qname, req->name);
 		return -1;
 	}
 	if ((!want || !*want) && required) {
@@ -92,7 +93,7 @@ static void commit(const struct kas_request *req, json_t *old, json_t *next, boo
 	if (kas_json_str(next, "metadata.resourceVersion"))
 		want = strdup(kas_json_str(next, "metadata.resourceVersion"));
 	next = merge_rules(req, old, next);
-	if (!next || check_rv(req, old, want, rv_required, out) < 0)
+	if (!next || check_rv(req, old, want, rv_required, out) < 0 || kas_schema_admit(req, next, out) < 0)
 		goto cleanup;
 	if (kas_obj_set_rv(next, kas_obj_rv(old)) < 0 ||
 	    json_object_set_new(kas_meta(next), "generation", json_integer(spec_changed(old, next) ? gen + 1 : gen)) < 0)
