@@ -483,6 +483,19 @@ void kas_schema_reply_invalid(const struct kas_rtype *rt, const char *name, json
 	free(text);
 }
 
+/* Logs what pruning dropped: a test can tell when a writer's field would be lost on a real
+ * server (kf_pruned in tests/lab/kubeapi_fixture.c reads these lines). */
+static void log_pruned(const struct kas_rtype *rt, json_t *obj, json_t *unknown)
+{
+	const char *ns = kas_json_str(obj, "metadata.namespace"), *name = kas_json_str(obj, "metadata.name");
+	size_t i;
+	json_t *u;
+
+	json_array_foreach(unknown, i, u)
+		kas_log("pruned unknown field \"%s\" of %s %s%s%s", json_string_value(u), rt->qname, ns ? ns : "",
+			ns ? "/" : "", name ? name : "");
+}
+
 /* Reads fieldValidation. Returns 'S', 'W' or 'I', or 0 when the value is unknown. */
 static char field_validation(const struct kas_request *req)
 {
@@ -546,6 +559,7 @@ int kas_schema_admit(const struct kas_request *req, json_t *obj, struct kas_repl
 		goto cleanup;
 	}
 	prune(rt->schema, obj, "", &w, true, 0);
+	log_pruned(rt, obj, w.unknown);
 	if (unknown_fields(w.unknown, mode, out) < 0)
 		goto cleanup;
 	apply_defaults(rt->schema, obj, 0);

@@ -682,6 +682,19 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The server prunes by the CRD schemas as a real one does: nothing drover (or this test)
+ * wrote may have been dropped, or a real cluster would lose it silently. */
+static void test_kube_nothing_written_was_pruned_by_the_crd_schemas(void **state)
+{
+	char out[8192];
+	int n = kf_pruned(&T.f, out, sizeof(out));
+
+	(void)state;
+	if (n != 0)
+		print_error("the API server pruned %d field(s):\n%s", n, out);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
 		cmocka_unit_test(test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies),
 		cmocka_unit_test(test_kube_leader_killed_mid_migration_the_next_one_ends_it_once),
+		cmocka_unit_test(test_kube_nothing_written_was_pruned_by_the_crd_schemas),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

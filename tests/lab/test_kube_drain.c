@@ -140,11 +140,25 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The server prunes by the CRD schemas as a real one does: nothing drover (or this test)
+ * wrote may have been dropped, or a real cluster would lose it silently. */
+static void test_kube_nothing_written_was_pruned_by_the_crd_schemas(void **state)
+{
+	char out[8192];
+	int n = kf_pruned(&T.f, out, sizeof(out));
+
+	(void)state;
+	if (n != 0)
+		print_error("the API server pruned %d field(s):\n%s", n, out);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_drain_sets_and_undrain_clears_spec_drain),
 		cmocka_unit_test(test_kube_drain_of_an_unknown_host_fails_naming_it),
+		cmocka_unit_test(test_kube_nothing_written_was_pruned_by_the_crd_schemas),
 	};
 	return cmocka_run_group_tests_name("kube_drain", tests, group_setup, group_teardown);
 }
