@@ -1,5 +1,6 @@
 /* kubeapi test server: get, list, create and delete; updates and patches live in update.c. */
 #include "crud.h"
+#include "apply.h"
 #include "objects.h"
 #include "schema.h"
 #include "select.h"
@@ -236,7 +237,11 @@ static int create_system_meta(json_t *meta)
 
 static void do_create(const struct kas_request *req, struct kas_reply *out)
 {
-	json_t *obj = json_is_object(req->body) ? json_deep_copy(req->body) : NULL;
+	kas_crud_create(req, json_is_object(req->body) ? json_deep_copy(req->body) : NULL, out);
+}
+
+void kas_crud_create(const struct kas_request *req, json_t *obj, struct kas_reply *out)
+{
 	json_t *meta = kas_meta(obj);
 
 	if (!meta) {
@@ -260,6 +265,10 @@ static void do_create(const struct kas_request *req, struct kas_reply *out)
 	}
 	if (kas_schema_admit(req, obj, out) < 0)
 		goto cleanup;
+	if (kas_managed_track(req, NULL, obj) < 0) {
+		kas_reply_status(out, 500, "InternalError", "out of memory");
+		goto cleanup;
+	}
 	if (dry_run(req)) {
 		kas_reply_json(out, 201, kas_obj_present(req->rt, obj));
 		goto cleanup;

@@ -6,6 +6,7 @@
 #include "status.h"
 #include "store.h"
 #include "watch.h"
+#include "yaml.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -194,6 +195,16 @@ static int parse_body(struct kas_request *req, struct conn_ctx *ctx, struct kas_
 		return -1;
 	}
 	req->body = json_loadb(ctx->body.data, ctx->body.len, JSON_REJECT_DUPLICATES, &err);
+	if (!req->body && ct && !strncmp(ct, "application/apply-patch+yaml", 28)) {
+		char *why = NULL;
+
+		/* JSON is YAML too: only a body that is not JSON gets here. */
+		req->body = kas_yaml_parse(ctx->body.data, ctx->body.len, &why);
+		if (!req->body)
+			kas_reply_status(out, 400, "BadRequest", "error decoding YAML: %s", why ? why : "out of memory");
+		free(why);
+		return req->body ? 0 : -1;
+	}
 	if (!req->body) {
 		kas_reply_status(out, 400, "BadRequest", "invalid JSON body: %s (line %d)", err.text, err.line);
 		return -1;
@@ -221,7 +232,8 @@ static struct MHD_Response *serve(struct MHD_Connection *c, const char *url, con
 				  struct conn_ctx *ctx, struct kas_reply *out)
 {
 	struct kas_request req = { .method = method, .url = url, .arg = query_arg, .arg_ctx = c,
-				   .content_type = header(c, "Content-Type"), .accept = header(c, "Accept") };
+				   .content_type = header(c, "Content-Type"), .accept = header(c, "Accept"),
+				   .user_agent = header(c, "User-Agent") };
 	const union MHD_ConnectionInfo *info;
 	struct MHD_Response *resp = NULL;
 	char buf[2048];

@@ -1,5 +1,6 @@
 /* kubeapi test server: PUT and PATCH, main resource and /status. */
 #include "update.h"
+#include "apply.h"
 #include "objects.h"
 #include "patch.h"
 #include "schema.h"
@@ -58,7 +59,6 @@ static json_t *merge_rules(const struct kas_request *req, json_t *old, json_t *n
 	meta = kas_meta(next);
 	for (size_t i = 0; meta && i < sizeof(system_meta) / sizeof(system_meta[0]); i++)
 		carry(meta, old_meta, system_meta[i]);
-	json_object_del(meta, "managedFields");
 	return next;
 }
 
@@ -95,6 +95,8 @@ static void commit(const struct kas_request *req, json_t *old, json_t *next, boo
 	next = merge_rules(req, old, next);
 	if (!next || check_rv(req, old, want, rv_required, out) < 0 || kas_schema_admit(req, next, out) < 0)
 		goto cleanup;
+	if (kas_managed_track(req, old, next) < 0)
+		goto cleanup;
 	if (kas_obj_set_rv(next, kas_obj_rv(old)) < 0 ||
 	    json_object_set_new(kas_meta(next), "generation", json_integer(spec_changed(old, next) ? gen + 1 : gen)) < 0)
 		goto cleanup;
@@ -115,6 +117,11 @@ cleanup:
 		kas_reply_status(out, 500, "InternalError", "out of memory");
 	json_decref(next);
 	free(want);
+}
+
+void kas_update_commit(const struct kas_request *req, json_t *old, json_t *next, struct kas_reply *out)
+{
+	commit(req, old, next, false, out);
 }
 
 void kas_update_put(const struct kas_request *req, struct kas_reply *out)
@@ -162,8 +169,8 @@ static json_t *apply_patch(const struct kas_request *req, json_t *old, struct ka
 		}
 	} else {
 		kas_reply_status(out, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
-				 "accepted media types include: application/json-patch+json, application/merge-patch+json%s",
-				 req->rt->custom ? "" : ", application/strategic-merge-patch+json");
+				 "accepted media types include: application/json-patch+json, application/merge-patch+json, "
+				 "application/apply-patch+yaml%s", req->rt->custom ? "" : ", application/strategic-merge-patch+json");
 		return NULL;
 	}
 	if (!json_is_object(next)) {
@@ -180,6 +187,10 @@ void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
 	json_t *next;
 	const char *name;
 
+	if (kas_apply_is(req) && req->body) {
+		kas_apply_patch(req, out);
+		return;
+	}
 	if (!old) {
 		kas_obj_not_found(req->rt, req->name, out);
 		return;

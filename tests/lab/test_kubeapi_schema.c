@@ -1,9 +1,11 @@
 /* Tests of the kubeapi test server's schemas: what a real API server does to a write by the
  * CRD's openAPIV3Schema (pruning, defaults, validation with causes, fieldValidation), also on
- * /status, and the built-in kinds' types. Real kubectl and raw HTTPS, no lab hosts. */
+ * /status, and the built-in kinds' types; and server-side apply of custom resources (managed
+ * fields, conflicts, force). Real kubectl and raw HTTPS, no lab hosts. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +265,170 @@ static void test_schema_kubectl_strict_apply_refuses_unknown_field(void **state)
 	}
 }
 
+/* ---- server-side apply ---- */
+
+#define APPLY "application/apply-patch+yaml"
+
+/* The managedFields entry of @manager with @op, borrowed, or NULL. */
+static json_t *managed(json_t *obj, const char *manager, const char *op)
+{
+	json_t *mf = json_object_get(json_object_get(obj, "metadata"), "managedFields"), *e;
+	size_t i;
+
+	json_array_foreach(mf, i, e) {
+		if (!strcmp(kh_str_at(e, "manager", NULL), manager) && !strcmp(kh_str_at(e, "operation", NULL), op))
+			return e;
+	}
+	return NULL;
+}
+
+/* True when @manager's @op entry owns spec.FIELD. */
+static bool owns(json_t *obj, const char *manager, const char *op, const char *field)
+{
+	json_t *e = managed(obj, manager, op);
+	char f[64];
+
+	snprintf(f, sizeof(f), "f:%s", field);
+	return json_object_get(json_object_get(json_object_get(e, "fieldsV1"), "f:spec"), f) != NULL;
+}
+
+static long apply_as(const char *manager, const char *query, const char *yaml, json_t **out)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), WIDGETS "/ssa-1?fieldManager=%s%s", manager, query ? query : "");
+	return kh_http("PATCH", path, yaml, APPLY, out);
+}
+
+static void test_apply_creates_merges_and_removes_what_is_no_longer_applied(void **state)
+{
+	json_t *got = NULL;
+
+	(void)state;
+	/* YAML body; the object does not exist yet: apply creates it. */
+	assert_int_equal(apply_as("alice", NULL, "apiVersion: schema.test/v1\nkind: Widget\nmetadata:\n  name: ssa-1\n"
+				  "  labels: {team: a}\nspec:\n  size: 2\n  name: abc\n", &got), 201);
+	assert_true(owns(got, "alice", "Apply", "size"));
+	assert_string_equal(kh_str_at(managed(got, "alice", "Apply"), "fieldsType", NULL), "FieldsV1");
+	json_decref(got);
+	/* Another writer's merge patch is an Update of its own fields. */
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1?fieldManager=bob", "{\"spec\":{\"color\":\"red\"}}", MERGE, &got),
+			 200);
+	assert_true(owns(got, "bob", "Update", "color"));
+	json_decref(got);
+	/* Alice stops applying spec.name: it goes; bob's color stays. JSON is YAML too. */
+	assert_int_equal(apply_as("alice", NULL, "{\"apiVersion\":\"schema.test/v1\",\"kind\":\"Widget\","
+				  "\"metadata\":{\"name\":\"ssa-1\"},\"spec\":{\"size\":3}}", &got), 200);
+	assert_null(json_object_get(spec_of(got), "name"));
+	assert_string_equal(kh_str_at(spec_of(got), "color", NULL), "red");
+	assert_int_equal(json_integer_value(json_object_get(spec_of(got), "size")), 3);
+	json_decref(got);
+}
+
+static void test_apply_conflict_names_field_and_manager_and_force_takes_over(void **state)
+{
+	json_t *got = NULL, *st = NULL, *cause;
+	const char *cfg = "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: ssa-1}\nspec: {size: 4}\n";
+	uint64_t rv;
+	long code;
+
+	(void)state;
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1?fieldManager=bob", "{\"spec\":{\"size\":5}}", MERGE, &got), 200);
+	assert_true(owns(got, "bob", "Update", "size"));
+	rv = kh_rv_of(got);
+	json_decref(got);
+	code = apply_as("alice", NULL, cfg, &st);
+	kh_expect_status(st, code, 409, "Conflict");
+	cause = json_array_get(json_object_get(json_object_get(st, "details"), "causes"), 0);
+	assert_string_equal(kh_str_at(cause, "field", NULL), ".spec.size");
+	assert_string_equal(kh_str_at(cause, "reason", NULL), "FieldManagerConflict");
+	assert_non_null(strstr(kh_str_at(cause, "message", NULL), "\"bob\""));
+	json_decref(st);
+	/* Nothing changed. */
+	assert_int_equal(kh_http("GET", WIDGETS "/ssa-1", NULL, NULL, &got), 200);
+	assert_int_equal(kh_rv_of(got), rv);
+	json_decref(got);
+	/* Applying the value that is already there is no conflict: the field is shared. */
+	assert_int_equal(apply_as("carol", NULL, "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: ssa-1}\n"
+				  "spec: {size: 5}\n", &got), 200);
+	assert_true(owns(got, "carol", "Apply", "size") && owns(got, "bob", "Update", "size"));
+	json_decref(got);
+	/* force=true takes the field from everyone else. */
+	assert_int_equal(apply_as("alice", "&force=true", cfg, &got), 200);
+	assert_int_equal(json_integer_value(json_object_get(spec_of(got), "size")), 4);
+	assert_true(owns(got, "alice", "Apply", "size"));
+	assert_false(owns(got, "bob", "Update", "size"));
+	assert_false(owns(got, "carol", "Apply", "size"));
+	json_decref(got);
+}
+
+static void test_apply_status_subresource_and_bad_requests(void **state)
+{
+	json_t *got = NULL, *e;
+
+	(void)state;
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1/status?fieldManager=ctrl",
+				 "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: ssa-1}\nspec: {size: 9}\n"
+				 "status:\n  phase: Ready\n  conditions:\n  - {type: Ready, status: 'True'}\n",
+				 APPLY, &got), 200);
+	assert_string_equal(kh_str_at(json_object_get(got, "status"), "phase", NULL), "Ready");
+	assert_int_equal(json_integer_value(json_object_get(spec_of(got), "size")), 4);
+	e = managed(got, "ctrl", "Apply");
+	assert_string_equal(kh_str_at(e, "subresource", NULL), "status");
+	/* A map list: its elements are owned by key. */
+	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(e, "fieldsV1"), "f:status"),
+							"f:conditions"), "k:{\"type\":\"Ready\"}"));
+	json_decref(got);
+	kh_expect_error("PATCH", WIDGETS "/ssa-1", "{\"apiVersion\":\"schema.test/v1\",\"kind\":\"Widget\"}", 415,
+			"UnsupportedMediaType");
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1", "apiVersion: schema.test/v1\nkind: Widget\n", APPLY, &got), 422);
+	json_decref(got);
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1?fieldManager=x", "spec: [unclosed\n", APPLY, &got), 400);
+	json_decref(got);
+	assert_int_equal(kh_http("PATCH", WIDGETS "/ssa-1?fieldManager=x", "spec: {size: 1}\n", APPLY, &got), 400);
+	json_decref(got);
+}
+
+static void test_apply_kubectl_server_side_with_conflicts_and_force(void **state)
+{
+	char path[256], out[OUT_MAX];
+	const char *apply[] = { "apply", "--server-side", "-f", path, NULL };
+	const char *force[] = { "apply", "--server-side", "--force-conflicts", "-f", path, NULL };
+	const char *dry[] = { "apply", "--server-side", "--dry-run=server", "-f", path, NULL };
+	const char *get[] = { "get", "widget", "kc-ssa", "-o", "json", "--show-managed-fields", NULL };
+	json_t *got = NULL;
+
+	(void)state;
+	kf_path(&T.f, "ssa.yaml", path, sizeof(path));
+	assert_int_equal(kf_write_file(path, "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: kc-ssa, "
+					     "labels: {app: w}}\nspec: {size: 2, color: blue}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), apply), 0);
+	assert_non_null(strstr(out, "serverside-applied"));
+	assert_int_equal(kubectl(out, sizeof(out), get), 0);
+	got = json_loads(out, 0, NULL);
+	assert_true(owns(got, "kubectl", "Apply", "size"));
+	json_decref(got);
+	/* Someone else changes a field kubectl applied: the next apply conflicts, naming it. */
+	assert_int_equal(kh_http("PATCH", "/apis/schema.test/v1/namespaces/default/widgets/kc-ssa?fieldManager=drover",
+				 "{\"spec\":{\"color\":\"red\"}}", MERGE, &got), 200);
+	json_decref(got);
+	assert_int_not_equal(kubectl(out, sizeof(out), apply), 0);
+	if (!strstr(out, "conflict") || !strstr(out, ".spec.color") || !strstr(out, "drover")) {
+		print_error("kubectl said:\n%s\n", out);
+		fail();
+	}
+	assert_int_equal(kubectl(out, sizeof(out), dry), 1);
+	assert_int_equal(kubectl(out, sizeof(out), force), 0);
+	assert_int_equal(kubectl(out, sizeof(out), get), 0);
+	got = json_loads(out, 0, NULL);
+	assert_string_equal(kh_str_at(spec_of(got), "color", NULL), "blue");
+	assert_false(owns(got, "drover", "Update", "color"));
+	json_decref(got);
+	/* Re-applying the same file changes nothing. */
+	assert_int_equal(kubectl(out, sizeof(out), apply), 0);
+	assert_non_null(strstr(out, "serverside-applied"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +438,10 @@ int main(void)
 		cmocka_unit_test(test_schema_status_is_pruned_and_validated_too),
 		cmocka_unit_test(test_schema_builtin_lease_refuses_wrong_types),
 		cmocka_unit_test(test_schema_kubectl_strict_apply_refuses_unknown_field),
+		cmocka_unit_test(test_apply_creates_merges_and_removes_what_is_no_longer_applied),
+		cmocka_unit_test(test_apply_conflict_names_field_and_manager_and_force_takes_over),
+		cmocka_unit_test(test_apply_status_subresource_and_bad_requests),
+		cmocka_unit_test(test_apply_kubectl_server_side_with_conflicts_and_force),
 	};
 
 	return cmocka_run_group_tests_name("kubeapi_schema", tests, group_setup, group_teardown);
