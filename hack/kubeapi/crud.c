@@ -133,7 +133,7 @@ static void do_list(const struct kas_request *req, struct kas_reply *out)
 	uint64_t rv = 0;
 	json_t *meta = NULL;
 
-	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), &l.sel, &err) < 0) {
+	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), req->rt->custom, &l.sel, &err) < 0) {
 		kas_reply_status(out, 400, "BadRequest", "%s", err ? err : "bad selector");
 		goto cleanup;
 	}
@@ -326,6 +326,8 @@ static void do_delete(const struct kas_request *req, struct kas_reply *out)
 	}
 	json_object_set_new(meta, "deletionTimestamp", json_string(kas_time_format(time(NULL), now, sizeof(now))));
 	json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
+	/* The real server counts the start of a graceful deletion as a change of the object's intent. */
+	json_object_set_new(meta, "generation", json_integer(json_integer_value(json_object_get(meta, "generation")) + 1));
 	kas_obj_store(req, next, "MODIFIED", 200, out);
 }
 

@@ -177,9 +177,7 @@ static int route(struct kas_request *req, const char *const *seg, int n)
 
 static bool is_watch(const struct kas_request *req)
 {
-	const char *w = kas_arg(req, "watch");
-
-	return !strcmp(req->method, "GET") && !req->name && w && (!strcmp(w, "1") || !strcmp(w, "true"));
+	return !strcmp(req->method, "GET") && !req->name && kas_arg_bool(req, "watch");
 }
 
 /* Parses the body. Returns 0, or -1 with a 400/415 reply. */
