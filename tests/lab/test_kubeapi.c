@@ -571,6 +571,88 @@ static void test_raw_finalizer_holds_delete_until_removed(void **state)
 	json_decref(events);
 }
 
+/* ---- closer to the real server ---- */
+
+static void test_raw_watch_takes_any_parse_bool_true(void **state)
+{
+	static const char *const values[] = { "True", "t", "1", "true" };
+	uint64_t rv = current_rv();
+
+	(void)state;
+	json_decref(create_vm("bool-1", NULL));
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char path[256];
+		json_t *events;
+
+		snprintf(path, sizeof(path), NS "/default/virtualmachines?watch=%s&resourceVersion=%llu"
+			 "&fieldSelector=metadata.name%%3Dbool-1", values[i], (unsigned long long)rv);
+		events = kh_watch_events(path, 8000, 1, NULL);
+		assert_int_equal(json_array_size(events), 1);
+		assert_string_equal(kh_event_type(events, 0), "ADDED");
+		json_decref(events);
+	}
+}
+
+static void test_raw_selector_watch_sees_objects_enter_and_leave(void **state)
+{
+	static const char *const want[] = { "ADDED", "MODIFIED", "DELETED" };
+	uint64_t rv = current_rv();
+	json_t *events;
+	char path[256];
+
+	(void)state;
+	json_decref(create_vm("sel-1", NULL));
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"metadata\":{\"labels\":{\"tier\":\"db\"}}}",
+		       "application/merge-patch+json", 200);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"spec\":{\"host\":\"kvm-b\"}}",
+		       "application/merge-patch+json", 200);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"metadata\":{\"labels\":{\"tier\":null}}}",
+		       "application/merge-patch+json", 200);
+	snprintf(path, sizeof(path), NS "/default/virtualmachines?watch=true&resourceVersion=%llu&labelSelector=tier%%3Ddb",
+		 (unsigned long long)rv);
+	events = kh_watch_events(path, 3000, 3, NULL);
+	assert_int_equal(json_array_size(events), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(kh_event_type(events, i), want[i]);
+	/* The DELETED carries the object as it is now: no longer matching. */
+	assert_null(json_object_get(json_object_get(json_object_get(kh_event_object(events, 2), "metadata"), "labels"),
+				    "tier"));
+	json_decref(events);
+}
+
+static void test_raw_custom_field_selectors_only_on_name_and_namespace(void **state)
+{
+	json_t *st = NULL;
+
+	(void)state;
+	kh_expect_error("GET", NS "/default/virtualmachines?fieldSelector=spec.host%3Dkvm-a", NULL, 400, "BadRequest");
+	kh_expect_error("GET", NS "/default/virtualmachines?watch=1&fieldSelector=status.phase%3DRunning", NULL, 400,
+			"BadRequest");
+	kh_expect_code("GET", NS "/default/virtualmachines?fieldSelector=metadata.name%3Dweb-1,metadata.namespace%3Ddefault",
+		       NULL, NULL, 200);
+	/* Built-in kinds keep their own field labels. */
+	kh_expect_code("GET", "/api/v1/namespaces?fieldSelector=status.phase%3DActive", NULL, NULL, 200);
+	/* Errors carry details, as the real server's do. */
+	assert_int_equal(kh_http("GET", NS "/default/virtualmachines/nobody", NULL, NULL, &st), 404);
+	assert_string_equal(kh_str_at(json_object_get(st, "details"), "name", NULL), "nobody");
+	assert_string_equal(kh_str_at(json_object_get(st, "details"), "kind", NULL), "virtualmachines");
+	json_decref(st);
+}
+
+static void test_raw_graceful_delete_bumps_generation(void **state)
+{
+	json_t *vm, *got = NULL;
+
+	(void)state;
+	vm = create_vm("gen-del-1", ",\"finalizers\":[\"drover.io/test\"]");
+	assert_int_equal(kh_http("DELETE", NS "/default/virtualmachines/gen-del-1", NULL, NULL, &got), 200);
+	assert_int_equal(generation_of(got), generation_of(vm) + 1);
+	json_decref(got);
+	json_decref(vm);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/gen-del-1", "{\"metadata\":{\"finalizers\":null}}",
+		       "application/merge-patch+json", 200);
+}
+
 static bool has_resource(json_t *list, const char *name)
 {
 	size_t i;
@@ -649,6 +731,10 @@ int main(void)
 		cmocka_unit_test(test_raw_compaction_gives_410_gone),
 		cmocka_unit_test(test_raw_cut_watches_ends_streams),
 		cmocka_unit_test(test_raw_finalizer_holds_delete_until_removed),
+		cmocka_unit_test(test_raw_watch_takes_any_parse_bool_true),
+		cmocka_unit_test(test_raw_selector_watch_sees_objects_enter_and_leave),
+		cmocka_unit_test(test_raw_custom_field_selectors_only_on_name_and_namespace),
+		cmocka_unit_test(test_raw_graceful_delete_bumps_generation),
 		cmocka_unit_test(test_raw_crd_registers_discovery_and_table_columns),
 		cmocka_unit_test(test_raw_accepts_events_leases_and_namespaces),
 		/* Last: the real CRDs replace the test ones. */
