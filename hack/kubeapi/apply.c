@@ -455,25 +455,22 @@ cleanup:
 
 void kas_apply_patch(const struct kas_request *req, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
+	json_t *old = kas_obj_lookup(req);
 	json_t *cfg = apply_config(req, out);
 
 	if (!cfg) {
 		if (out->code == 0)
 			kas_reply_status(out, 500, "InternalError", "out of memory");
-		return;
-	}
-	if (old) {
+	} else if (old) {
 		apply_existing(req, old, cfg, out);
 		json_decref(cfg);
-		return;
-	}
-	if (req->status) {
+	} else if (req->status) {
 		kas_obj_not_found(req->rt, req->name, out);
 		json_decref(cfg);
-		return;
+	} else {
+		/* Apply creates what does not exist yet. */
+		json_object_set_new(kas_meta(cfg), "name", json_string(req->name));
+		kas_crud_create(req, cfg, out);
 	}
-	/* Apply creates what does not exist yet. */
-	json_object_set_new(kas_meta(cfg), "name", json_string(req->name));
-	kas_crud_create(req, cfg, out);
+	json_decref(old);
 }

@@ -296,9 +296,8 @@ static int delete_preconditions(const struct kas_request *req, json_t *old, stru
 	return 0;
 }
 
-static void do_delete(const struct kas_request *req, struct kas_reply *out)
+static void delete_old(const struct kas_request *req, json_t *old, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
 	json_t *next, *meta;
 	char now[32];
 
@@ -329,6 +328,14 @@ static void do_delete(const struct kas_request *req, struct kas_reply *out)
 	/* The real server counts the start of a graceful deletion as a change of the object's intent. */
 	json_object_set_new(meta, "generation", json_integer(json_integer_value(json_object_get(meta, "generation")) + 1));
 	kas_obj_store(req, next, "MODIFIED", 200, out);
+}
+
+static void do_delete(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	delete_old(req, old, out);
+	json_decref(old);
 }
 
 void kas_crud_handle(const struct kas_request *req, struct kas_reply *out)

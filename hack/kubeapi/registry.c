@@ -94,6 +94,22 @@ static int add_builtin(const char *group, const char *plural, const char *singul
 	return rtype_add(t);
 }
 
+/* events.k8s.io/v1 Events live with the core ones, as on the real server. */
+static int events_share_storage(void)
+{
+	struct kas_rtype *t = ntypes ? types[ntypes - 1] : NULL;
+	char *rkey = strdup("/events");
+
+	if (!t || !rkey || strcmp(t->group, "events.k8s.io")) {
+		free(rkey);
+		return -1;
+	}
+	free(t->rkey);
+	t->rkey = rkey;
+	t->events_v1 = true;
+	return 0;
+}
+
 int kas_registry_init(void)
 {
 	json_t *age = column("Age", "date", ".metadata.creationTimestamp");
@@ -104,9 +120,11 @@ int kas_registry_init(void)
 	rc |= add_builtin("", "events", "event", "Event", "ev", true, false,
 			  json_pack("[o, o, o]", column("Type", "string", ".type"),
 				    column("Reason", "string", ".reason"), column("Message", "string", ".message")));
+	/* Tables are made from stored objects, which have the core shape (message, not note). */
 	rc |= add_builtin("events.k8s.io", "events", "event", "Event", "ev", true, false,
 			  json_pack("[o, o, o]", column("Type", "string", ".type"),
-				    column("Reason", "string", ".reason"), column("Note", "string", ".note")));
+				    column("Reason", "string", ".reason"), column("Note", "string", ".message")));
+	rc |= events_share_storage();
 	rc |= add_builtin("coordination.k8s.io", "leases", "lease", "Lease", NULL, true, false,
 			  json_pack("[o, O]", column("Holder", "string", ".spec.holderIdentity"), age));
 	rc |= add_builtin("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition",

@@ -124,9 +124,8 @@ void kas_update_commit(const struct kas_request *req, json_t *old, json_t *next,
 	commit(req, old, next, false, out);
 }
 
-void kas_update_put(const struct kas_request *req, struct kas_reply *out)
+static void put_over(const struct kas_request *req, json_t *old, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
 	json_t *next;
 	const char *name = kas_json_str(req->body, "metadata.name");
 	const char *ns = kas_json_str(req->body, "metadata.namespace");
@@ -181,9 +180,8 @@ static json_t *apply_patch(const struct kas_request *req, json_t *old, struct ka
 	return next;
 }
 
-void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
+static void patch_over(const struct kas_request *req, json_t *old, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
 	json_t *next;
 	const char *name;
 
@@ -210,4 +208,20 @@ void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
 		return;
 	}
 	commit(req, old, next, false, out);
+}
+
+void kas_update_put(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	put_over(req, old, out);
+	json_decref(old);
+}
+
+void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	patch_over(req, old, out);
+	json_decref(old);
 }

@@ -653,6 +653,45 @@ static void test_raw_graceful_delete_bumps_generation(void **state)
 		       "application/merge-patch+json", 200);
 }
 
+static void test_events_are_one_store_for_both_apis_and_kubectl(void **state)
+{
+	json_t *vm = create_vm("desc-1", NULL), *got = NULL;
+	char body[1024], out[OUT_MAX];
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"desc-1.a\"},"
+		 "\"reason\":\"Migrated\",\"note\":\"moved to kvm-b\",\"type\":\"Normal\","
+		 "\"eventTime\":\"2026-01-01T00:00:00.000000Z\",\"reportingController\":\"drover.io/controller\","
+		 "\"reportingInstance\":\"drover-0\",\"action\":\"Migrate\",\"regarding\":{\"apiVersion\":"
+		 "\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"name\":\"desc-1\",\"namespace\":\"default\","
+		 "\"uid\":\"%s\"}}", kh_str_at(vm, "metadata", "uid"));
+	json_decref(kh_create("/apis/events.k8s.io/v1/namespaces/default/events", body));
+	/* The core API shows it in its own shape. */
+	assert_int_equal(kh_http("GET", "/api/v1/namespaces/default/events/desc-1.a", NULL, NULL, &got), 200);
+	assert_string_equal(kh_str_at(got, "apiVersion", NULL), "v1");
+	assert_string_equal(kh_str_at(got, "message", NULL), "moved to kvm-b");
+	assert_string_equal(kh_str_at(got, "involvedObject", "name"), "desc-1");
+	assert_string_equal(kh_str_at(got, "reportingComponent", NULL), "drover.io/controller");
+	json_decref(got);
+	/* And the other way round. */
+	json_decref(kh_create("/api/v1/namespaces/default/events",
+			      "{\"metadata\":{\"name\":\"desc-1.b\"},\"reason\":\"Started\",\"message\":\"started\","
+			      "\"involvedObject\":{\"kind\":\"VirtualMachine\",\"name\":\"desc-1\"}}"));
+	assert_int_equal(kh_http("GET", "/apis/events.k8s.io/v1/namespaces/default/events/desc-1.b", NULL, NULL, &got), 200);
+	assert_string_equal(kh_str_at(got, "note", NULL), "started");
+	assert_string_equal(kh_str_at(got, "regarding", "name"), "desc-1");
+	assert_null(json_object_get(got, "message"));
+	json_decref(got);
+	/* A patch through events.k8s.io works on its shape. */
+	kh_expect_code("PATCH", "/apis/events.k8s.io/v1/namespaces/default/events/desc-1.a", "{\"note\":\"moved again\"}",
+		       "application/merge-patch+json", 200);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "events", NULL), 0);
+	expect_in(out, "Migrated");
+	assert_int_equal(kubectl(out, sizeof(out), "describe", "vm", "desc-1", NULL), 0);
+	expect_in(out, "moved again");
+	json_decref(vm);
+}
+
 static bool has_resource(json_t *list, const char *name)
 {
 	size_t i;
@@ -735,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_raw_selector_watch_sees_objects_enter_and_leave),
 		cmocka_unit_test(test_raw_custom_field_selectors_only_on_name_and_namespace),
 		cmocka_unit_test(test_raw_graceful_delete_bumps_generation),
+		cmocka_unit_test(test_events_are_one_store_for_both_apis_and_kubectl),
 		cmocka_unit_test(test_raw_crd_registers_discovery_and_table_columns),
 		cmocka_unit_test(test_raw_accepts_events_leases_and_namespaces),
 		/* Last: the real CRDs replace the test ones. */
