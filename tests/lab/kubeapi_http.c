@@ -53,6 +53,38 @@ void kh_init(const struct kf *f, const char *token)
 	kh_token = token;
 }
 
+int kh_start(struct kf *f, const char *token, char *kubeconfig, size_t len, const char *apply)
+{
+	char out[16384];
+	char *argv[] = { "/usr/bin/kubectl", "--kubeconfig", kubeconfig, "apply", "-f", (char *)apply, NULL };
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (kf_start(f, token, 500) < 0 || kf_write_kubeconfig(f, token, kubeconfig, len) < 0)
+		return -1;
+	kh_init(f, token);
+	if (apply && kf_run(argv, out, sizeof(out), 30) != 0) {
+		fprintf(stderr, "kubectl apply -f %s failed:\n%s\n", apply, out);
+		return -1;
+	}
+	return 0;
+}
+
+void kh_stop(struct kf *f)
+{
+	kf_stop(f);
+	curl_global_cleanup();
+}
+
+void kh_assert_nothing_pruned(const struct kf *f)
+{
+	char out[8192];
+	int n = kf_pruned(f, out, sizeof(out));
+
+	if (n != 0)
+		print_error("the API server pruned %d field(s):\n%s", n, out);
+	assert_int_equal(n, 0);
+}
+
 static CURL *easy(const char *path, const char *token, struct curl_slist **headers)
 {
 	char url[4096], auth[128];

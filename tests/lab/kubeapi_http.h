@@ -9,6 +9,18 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* Starts the server of a kubeapi test (libcurl initialised, kf_start with @token and a
+ * history of 500, a kubeconfig written into @kubeconfig, the helpers pointed at it), then
+ * applies @apply (a file or directory, NULL for none) with the real kubectl.
+ * Returns 0, or -1 with a message on stderr. */
+int kh_start(struct kf *f, const char *token, char *kubeconfig, size_t len, const char *apply);
+
+/* Stops what kh_start started. Can't fail. */
+void kh_stop(struct kf *f);
+
+/* cmocka check: the server pruned nothing as unknown so far (kf_pruned), else prints what. */
+void kh_assert_nothing_pruned(const struct kf *f);
+
 /* Points the helpers at the running server of @f with bearer @token (both must outlive use). */
 void kh_init(const struct kf *f, const char *token);
 

@@ -105,8 +105,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	kf_stop(&T.f);
-	curl_global_cleanup();
+	kh_stop(&T.f);
 	return 0;
 }
 

@@ -11,9 +11,9 @@
 #include <cmocka.h>
 
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/kubeapi_http.h"
 
 #define PYTHON "/usr/bin/python3"
-#define KUBECTL "/usr/bin/kubectl"
 #define SCRIPT "tests/lab/kubeapi_client.py"
 #define TOKEN "kas-python-token-3e7a"
 #define OUT_MAX (64 * 1024)
@@ -25,27 +25,18 @@ static struct {
 
 static int group_setup(void **state)
 {
-	char out[OUT_MAX];
-	char *apply[] = { KUBECTL, "--kubeconfig", T.kubeconfig, "apply", "-f", "tests/data/kubeapi/crds/", NULL };
-
 	(void)state;
 	if (access(SCRIPT, R_OK) < 0) {
 		fprintf(stderr, "%s not found: run the lab tests from the repository root\n", SCRIPT);
 		return -1;
 	}
-	if (kf_start(&T.f, TOKEN, 200) < 0 || kf_write_kubeconfig(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig)) < 0)
-		return -1;
-	if (kf_run(apply, out, sizeof(out), 30) != 0) {
-		fprintf(stderr, "kubectl apply of the test CRDs failed:\n%s\n", out);
-		return -1;
-	}
-	return 0;
+	return kh_start(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig), "tests/data/kubeapi/crds/");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	kf_stop(&T.f);
+	kh_stop(&T.f);
 	return 0;
 }
 

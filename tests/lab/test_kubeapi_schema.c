@@ -42,26 +42,14 @@ static int kubectl(char *out, size_t len, const char *const *args)
 
 static int group_setup(void **state)
 {
-	const char *apply[] = { "apply", "-f", "tests/data/kubeapi/schema/widget.yaml", NULL };
-	char out[OUT_MAX];
-
 	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (kf_start(&T.f, TOKEN, 500) < 0 || kf_write_kubeconfig(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig)) < 0)
-		return -1;
-	kh_init(&T.f, TOKEN);
-	if (kubectl(out, sizeof(out), apply) != 0) {
-		fprintf(stderr, "kubectl apply of the widget CRD failed:\n%s\n", out);
-		return -1;
-	}
-	return 0;
+	return kh_start(&T.f, TOKEN, T.kubeconfig, sizeof(T.kubeconfig), "tests/data/kubeapi/schema/widget.yaml");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	kf_stop(&T.f);
-	curl_global_cleanup();
+	kh_stop(&T.f);
 	return 0;
 }
 
