@@ -45,6 +45,34 @@ static bool meta_key(const char *key)
 
 static void prune(json_t *s, json_t *v, const char *path, struct walk *w, bool root, int depth);
 
+/* Drops what ObjectMeta does not have: metadata is decoded into its Go type, not by the schema. */
+static void prune_meta(json_t *meta, struct walk *w)
+{
+	static const char *const known[] = {
+		"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+		"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+		"ownerReferences", "finalizers", "managedFields",
+	};
+	const char *key;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(meta, tmp, key, v) {
+		size_t i = 0;
+		char *cp;
+
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]))
+			i++;
+		if (i < sizeof(known) / sizeof(known[0]))
+			continue;
+		cp = child_path("metadata", key);
+		if (cp && json_array_size(w->unknown) < MAX_CAUSES)
+			json_array_append_new(w->unknown, json_string(cp));
+		free(cp);
+		json_object_del(meta, key);
+	}
+}
+
 static void prune_object(json_t *s, json_t *v, const char *path, struct walk *w, bool root, int depth)
 {
 	json_t *props = json_object_get(s, "properties"), *addl = json_object_get(s, "additionalProperties");
@@ -58,6 +86,8 @@ static void prune_object(json_t *s, json_t *v, const char *path, struct walk *w,
 		json_t *cs = json_object_get(props, key);
 		char *cp;
 
+		if (root && !strcmp(key, "metadata") && json_is_object(child))
+			prune_meta(child, w);
 		if (embedded && meta_key(key))
 			continue;
 		if (!cs && json_is_object(addl))

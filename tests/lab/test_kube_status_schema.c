@@ -3,6 +3,7 @@
  * server (which prunes and validates as a real API server does) and read back unchanged. A
  * field the encoder writes and the schema lacks would be dropped silently on a real cluster;
  * here it fails. No lab hosts. */
+#include <dirent.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,12 +125,53 @@ static void test_migration_status_in_every_phase_and_mode_survives_the_schema(vo
 	}
 }
 
+/* Runs `kubectl apply --dry-run=server --validate=strict -f @path` and asserts it passes. */
+static void dry_run_apply(const char *path)
+{
+	char out[65536];
+	char *argv[] = { "/usr/bin/kubectl", "--kubeconfig", T.kubeconfig, "apply", "--dry-run=server",
+			 "--validate=strict", "-f", (char *)path, NULL };
+	int rc = kf_run(argv, out, sizeof(out), 60);
+
+	if (rc != 0)
+		fprintf(stderr, "kubectl apply --dry-run=server -f %s exited %d:\n%s\n", path, rc, out);
+	assert_int_equal(rc, 0);
+}
+
+/* The manifests users start from, and the decoder's good corpus, pass the CRD schemas the way
+ * kubectl sends them (strict field validation, server-side dry run): a manifest drover
+ * accepts is one a real cluster accepts. */
+static void test_example_and_good_manifests_pass_the_schemas_strictly(void **state)
+{
+	DIR *d = opendir("tests/data/good");
+	struct dirent *e;
+	char path[512];
+	int files = 0;
+
+	(void)state;
+	assert_non_null(d);
+	json_decref(kh_create("/api/v1/namespaces", "{\"metadata\":{\"name\":\"prod\"}}"));
+	dry_run_apply("manifests/examples/");
+	while ((e = readdir(d)) && files < 1000) {
+		/* gitops-mixed.yaml holds a Deployment and a ConfigMap too, kinds this server lacks. */
+		if (!strstr(e->d_name, ".yaml") || !strcmp(e->d_name, "gitops-mixed.yaml"))
+			continue;
+		snprintf(path, sizeof(path), "tests/data/good/%s", e->d_name);
+		dry_run_apply(path);
+		files++;
+	}
+	closedir(d);
+	assert_true(files > 0);
+	kh_assert_nothing_pruned(&T.f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_status_survives_the_schema),
 		cmocka_unit_test(test_vm_status_in_every_phase_survives_the_schema),
 		cmocka_unit_test(test_migration_status_in_every_phase_and_mode_survives_the_schema),
+		cmocka_unit_test(test_example_and_good_manifests_pass_the_schemas_strictly),
 	};
 
 	return cmocka_run_group_tests_name("kube_status_schema", tests, group_setup, group_teardown);

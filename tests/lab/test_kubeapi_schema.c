@@ -124,6 +124,12 @@ static void test_schema_strict_field_validation_refuses_unknown_fields(void **st
 	kh_expect_status(st, code, 400, "BadRequest");
 	assert_non_null(strstr(kh_str_at(st, "message", NULL), "unknown field \"spec.bogus\""));
 	json_decref(st);
+	/* metadata is held to ObjectMeta's fields. */
+	code = kh_http("POST", WIDGETS "?fieldValidation=Strict", "{\"apiVersion\":\"schema.test/v1\",\"kind\":\"Widget\","
+		       "\"metadata\":{\"name\":\"strict-3\",\"label\":{\"a\":\"b\"}},\"spec\":{\"size\":2}}", NULL, &st);
+	kh_expect_status(st, code, 400, "BadRequest");
+	assert_non_null(strstr(kh_str_at(st, "message", NULL), "unknown field \"metadata.label\""));
+	json_decref(st);
 	kh_expect_code("GET", WIDGETS "/strict-1", NULL, NULL, 404);
 	/* Ignore drops them without a warning. */
 	assert_int_equal(kh_http("POST", WIDGETS "?fieldValidation=Ignore", body, NULL, &got), 201);
