@@ -423,6 +423,34 @@ static void test_apply_kubectl_server_side_with_conflicts_and_force(void **state
 	assert_non_null(strstr(out, "serverside-applied"));
 }
 
+/* A client-side applied object moves to server-side apply as kubectl does it (it rewrites the
+ * managedFields of kubectl-client-side-apply to its own manager), and later applies remove
+ * what the file no longer has. */
+static void test_apply_kubectl_moves_from_client_side_to_server_side(void **state)
+{
+	char path[256], out[OUT_MAX];
+	const char *csa[] = { "apply", "-f", path, NULL };
+	const char *ssa[] = { "apply", "--server-side", "-f", path, NULL };
+	const char *get[] = { "get", "widget", "kc-csa", "-o", "json", "--show-managed-fields", NULL };
+	json_t *got;
+
+	(void)state;
+	kf_path(&T.f, "csa.yaml", path, sizeof(path));
+	assert_int_equal(kf_write_file(path, "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: kc-csa}\n"
+					     "spec: {size: 2, name: abc}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), csa), 0);
+	assert_int_equal(kubectl(out, sizeof(out), ssa), 0);
+	assert_int_equal(kf_write_file(path, "apiVersion: schema.test/v1\nkind: Widget\nmetadata: {name: kc-csa}\n"
+					     "spec: {size: 3}\n"), 0);
+	assert_int_equal(kubectl(out, sizeof(out), ssa), 0);
+	assert_int_equal(kubectl(out, sizeof(out), get), 0);
+	got = json_loads(out, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(spec_of(got), "size")), 3);
+	assert_null(json_object_get(spec_of(got), "name"));
+	assert_null(managed(got, "kubectl-client-side-apply", "Update"));
+	json_decref(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_apply_conflict_names_field_and_manager_and_force_takes_over),
 		cmocka_unit_test(test_apply_status_subresource_and_bad_requests),
 		cmocka_unit_test(test_apply_kubectl_server_side_with_conflicts_and_force),
+		cmocka_unit_test(test_apply_kubectl_moves_from_client_side_to_server_side),
 	};
 
 	return cmocka_run_group_tests_name("kubeapi_schema", tests, group_setup, group_teardown);
