@@ -137,14 +137,59 @@ static void set_entries(json_t *obj, json_t *entries)
 		json_object_del(kas_meta(obj), "managedFields");
 }
 
+/* Returns the fields @next sets to another value than @old (owned; NULL on OOM) and adds to
+ * @removed those @old set and @next no longer does. */
+static json_t *diff_fields(const struct kas_request *req, json_t *old, json_t *next, json_t *removed)
+{
+	json_t *now = kas_fields_of(next, req->rt->schema, req->status, req->rt->status_sub);
+	json_t *before = old ? kas_fields_of(old, req->rt->schema, req->status, req->rt->status_sub) : json_object();
+	json_t *changed = json_object(), *v;
+	const char *p;
+
+	if (!now || !before || !changed) {
+		json_decref(changed);
+		changed = NULL;
+		goto cleanup;
+	}
+	json_object_foreach(now, p, v) {
+		if (!json_equal(kas_fields_value(next, p), old ? kas_fields_value(old, p) : NULL))
+			json_object_set_new(changed, p, json_true());
+	}
+	json_object_foreach(before, p, v) {
+		if (!json_object_get(now, p))
+			json_object_set_new(removed, p, json_true());
+	}
+cleanup:
+	json_decref(now);
+	json_decref(before);
+	return changed;
+}
+
+/* Gives @changed to @manager's entry of this request's operation and takes @changed and
+ * @removed from every other entry. Returns 0, or -1 on OOM. */
+static int claim(const struct kas_request *req, json_t *entries, const char *manager, json_t *changed,
+		 json_t *removed)
+{
+	json_t *mine, *set;
+
+	disown(entries, changed, NULL);
+	disown(entries, removed, NULL);
+	mine = own_entry(req, entries, manager, kas_apply_is(req) ? "Apply" : "Update");
+	set = mine ? kas_fields_from_tree(json_object_get(mine, "fieldsV1")) : NULL;
+	if (!set)
+		return -1;
+	json_object_update(set, changed);
+	entry_set(req, mine, set);
+	json_decref(set);
+	return 0;
+}
+
 int kas_managed_track(const struct kas_request *req, json_t *old, json_t *next)
 {
 	json_t *old_mf = kas_json_at(old, "metadata.managedFields");
 	json_t *sent = kas_json_at(next, "metadata.managedFields");
-	json_t *now = NULL, *before = NULL, *changed = json_object(), *entries = NULL, *mine, *v;
-	bool status_sub = req->rt->status_sub;
+	json_t *removed = json_object(), *changed = NULL, *entries = NULL;
 	char *manager = manager_of(req);
-	const char *p;
 	int rc = -1;
 
 	/* A client that sends managedFields other than the stored ones sets them ([] clears). */
@@ -153,41 +198,19 @@ int kas_managed_track(const struct kas_request *req, json_t *old, json_t *next)
 		rc = 0;
 		goto cleanup;
 	}
-	now = kas_fields_of(next, req->rt->schema, req->status, status_sub);
-	before = old ? kas_fields_of(old, req->rt->schema, req->status, status_sub) : json_object();
 	entries = json_is_array(old_mf) ? json_deep_copy(old_mf) : json_array();
-	if (!manager || !now || !before || !changed || !entries)
+	changed = removed ? diff_fields(req, old, next, removed) : NULL;
+	if (!manager || !entries || !changed)
 		goto cleanup;
-	json_object_foreach(now, p, v) {
-		if (!json_equal(kas_fields_value(next, p), old ? kas_fields_value(old, p) : NULL))
-			json_object_set_new(changed, p, json_true());
-	}
-	json_object_foreach(before, p, v) {
-		if (!json_object_get(now, p))
-			json_object_set_new(changed, p, json_true());
-	}
-	if (json_object_size(changed) > 0) {
-		disown(entries, changed, NULL);
-		json_object_foreach(before, p, v)
-			if (!json_object_get(now, p))
-				json_object_del(changed, p);
-		mine = own_entry(req, entries, manager, kas_apply_is(req) ? "Apply" : "Update");
-		if (!mine)
-			goto cleanup;
-		{
-			json_t *set = kas_fields_from_tree(json_object_get(mine, "fieldsV1"));
-
-			json_object_update(set, changed);
-			entry_set(req, mine, set);
-			json_decref(set);
-		}
-	}
+	/* A write that changes no field leaves every entry as it was (and stays a no-op). */
+	if ((json_object_size(changed) > 0 || json_object_size(removed) > 0) &&
+	    claim(req, entries, manager, changed, removed) < 0)
+		goto cleanup;
 	set_entries(next, entries);
 	rc = 0;
 cleanup:
 	free(manager);
-	json_decref(now);
-	json_decref(before);
+	json_decref(removed);
 	json_decref(changed);
 	json_decref(entries);
 	return rc;
@@ -390,14 +413,37 @@ static json_t *apply_config(const struct kas_request *req, struct kas_reply *out
 	return cfg;
 }
 
+/* Returns @old with @cfg (fields @set) merged in and what the manager (entry @mine) applied
+ * before (@prev) and no longer does removed when no other entry owns it; owned, NULL on OOM. */
+static json_t *merged(const struct kas_request *req, json_t *old, json_t *cfg, json_t *set, json_t *prev,
+		      json_t *entries, json_t *mine)
+{
+	json_t *next = json_deep_copy(old), *props = json_object_get(req->rt->schema, "properties"), *v;
+	const char *p;
+
+	if (!next)
+		return NULL;
+	json_object_foreach(cfg, p, v) {
+		if (strcmp(p, "metadata") && strcmp(p, "apiVersion") && strcmp(p, "kind"))
+			json_object_set_new(next, p, merge(json_incref(json_object_get(next, p)), v,
+							   json_object_get(props, p), 1));
+	}
+	merge_meta(next, cfg);
+	json_object_foreach(prev, p, v) {
+		if (!json_object_get(set, p) && !owned_by_other(entries, mine, p))
+			kas_fields_remove(next, p);
+	}
+	return next;
+}
+
 /* Applies @cfg to the stored @old. */
 static void apply_existing(const struct kas_request *req, json_t *old, json_t *cfg, struct kas_reply *out)
 {
 	json_t *set = kas_fields_of(cfg, req->rt->schema, req->status, req->rt->status_sub);
 	json_t *entries = json_deep_copy(kas_json_at(old, "metadata.managedFields"));
-	json_t *causes = json_array(), *taken = json_object(), *next = NULL, *prev = NULL, *mine, *v;
+	json_t *causes = json_array(), *taken = json_object(), *next = NULL, *prev = NULL, *mine;
 	char *manager = strdup(kas_arg(req, "fieldManager"));
-	const char *want = kas_json_str(cfg, "metadata.resourceVersion"), *p;
+	const char *want = kas_json_str(cfg, "metadata.resourceVersion");
 
 	if (!entries)
 		entries = json_array();
@@ -419,20 +465,9 @@ static void apply_existing(const struct kas_request *req, json_t *old, json_t *c
 		goto cleanup;
 	}
 	disown(entries, taken, mine);
-	next = json_deep_copy(old);
-	if (!next || !prev)
+	next = prev ? merged(req, old, cfg, set, prev, entries, mine) : NULL;
+	if (!next)
 		goto oom;
-	json_object_foreach(cfg, p, v) {
-		if (strcmp(p, "metadata") && strcmp(p, "apiVersion") && strcmp(p, "kind"))
-			json_object_set_new(next, p, merge(json_incref(json_object_get(next, p)), v,
-							   json_object_get(json_object_get(req->rt->schema, "properties"), p), 1));
-	}
-	merge_meta(next, cfg);
-	/* What this manager stopped applying goes, unless someone else owns it too. */
-	json_object_foreach(prev, p, v) {
-		if (!json_object_get(set, p) && !owned_by_other(entries, mine, p))
-			kas_fields_remove(next, p);
-	}
 	mine = find_entry(entries, manager, "Apply", subresource(req));
 	/* Re-applying the same fields keeps the entry, so an unchanged object stays a no-op. */
 	if (!json_equal(prev, set) || !json_object_get(mine, "fieldsV1"))
