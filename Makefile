@@ -14,7 +14,7 @@ ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) $(SAN_FLAGS
 LDLIBS   += $(PKG_LIBS) -lpthread $(SAN_FLAGS)
 
 # Every .c under the three rooms is part of libdrover, except the program's main.
-LIB_SRC  := $(wildcard crd/*.c reconcile/*.c controller/*.c)
+LIB_SRC  := $(wildcard crd/*.c reconcile/*.c controller/*/*.c)
 LIB_SRC  := $(filter-out controller/main.c,$(LIB_SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libdrover.a
@@ -65,8 +65,12 @@ guest:
 unit: $(UNIT_BIN)
 	@bash tests/run-suite unit $(UNIT_BIN)
 
+# Every suite that uses the lab starts from a lab of its own: one left running (make demo
+# leaves its lab up, with its guests) is taken down first.
+LAB_FRESH = bash hack/lab down >/dev/null 2>&1
+
 lab: $(BUILD)/drover guest $(TOOLS) $(LAB_BIN)
-	@bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
+	@$(LAB_FRESH); bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # The unit and lab suites under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree
 # of their own: the lab tests run build-asan/drover (see lab_drover in tests/lab/lab.c). Every
@@ -82,7 +86,7 @@ asan-unit:
 
 asan:
 	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
-	@$(SAN_ENV) $(ASAN_MAKE) unit lab; rc=$$?; \
+	@$(LAB_FRESH); $(SAN_ENV) $(ASAN_MAKE) unit lab; rc=$$?; \
 	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
 		echo "asan: sanitizer reports:"; tail -n 40 $(SAN_LOGS)/*; rc=1; \
 	else echo "asan: no sanitizer reports"; fi; exit $$rc
@@ -94,7 +98,7 @@ bench: $(BUILD)/drover
 # ---- fuzzing (tests/fuzz): `fuzz` runs long, `fuzz-smoke` is the short run make check does ----
 # Two targets built with clang's libFuzzer, ASan and UBSan into build-fuzz/, each linking only
 # what it covers: fuzz_decode the decoder (crd/*.c), fuzz_watch the watch-stream parser
-# (controller/kube_stream.c). New inputs go to build-fuzz/corpus and build-fuzz/corpus-watch;
+# (controller/kube/kube_stream.c). New inputs go to build-fuzz/corpus and build-fuzz/corpus-watch;
 # the seeds are the test corpora and the examples.
 FUZZ_BUILD := build-fuzz
 FUZZ_BIN   := $(FUZZ_BUILD)/fuzz_decode
@@ -104,7 +108,7 @@ FUZZ_SEEDS := tests/fuzz/corpus tests/data/good tests/data/bad manifests/example
 FUZZ_OPTS  := -max_len=65536 -rss_limit_mb=2048 -timeout=10
 FUZZ_RUN    = $(FUZZ_BIN) -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus $(FUZZ_SEEDS)
 WATCH_BIN  := $(FUZZ_BUILD)/fuzz_watch
-WATCH_SRC  := controller/kube_stream.c tests/fuzz/fuzz_watch.c
+WATCH_SRC  := controller/kube/kube_stream.c tests/fuzz/fuzz_watch.c
 WATCH_RUN   = $(WATCH_BIN) -artifact_prefix=$(FUZZ_BUILD)/watch- $(FUZZ_OPTS) $(FUZZ_BUILD)/corpus-watch \
 	      tests/fuzz/corpus-watch
 
@@ -113,7 +117,7 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard crd/*.h)
 	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags yaml-0.1 jansson libxml-2.0) \
 		$(FUZZ_FLAGS) $(FUZZ_SRC) -o $@ $(shell pkg-config --libs yaml-0.1 jansson libxml-2.0)
 
-$(WATCH_BIN): $(WATCH_SRC) controller/kube_stream.h
+$(WATCH_BIN): $(WATCH_SRC) controller/kube/kube_stream.h
 	@mkdir -p $(FUZZ_BUILD)/corpus-watch
 	clang -std=c11 -D_GNU_SOURCE $(WARN) -I. $(shell pkg-config --cflags jansson) \
 		$(FUZZ_FLAGS) $(WATCH_SRC) -o $@ $(shell pkg-config --libs jansson)
@@ -151,7 +155,7 @@ valgrind: $(BUILD)/drover
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
-	@bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
+	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
 		tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controller/cli.h"
+#include "controller/cli/cli.h"
 
 struct command {
 	const char *name;

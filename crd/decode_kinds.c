@@ -394,13 +394,14 @@ static void dec_transitions(struct crd_dctx *c, const struct crd_node *st,
 static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 			   struct crd_migration_status *s)
 {
-	static const char *const known[] = {"observedGeneration", "phase", "sourceHost",
+	static const char *const known[] = {"observedGeneration", "phase", "reason", "sourceHost",
 		"targetHost", "mode", "startTime", "endTime", "phaseTransitionTimestamps",
 		"progress", "downtimeMs", "failureReason", "conditions", NULL};
 
 	crd_dec_fields(c, st, known);
 	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
 	DEC_ENUM(c, st, "phase", &crd_mig_phase_desc, &s->phase);
+	DEC_ENUM(c, st, "reason", &crd_mig_reason_desc, &s->reason);
 	(void)crd_dec_str(c, st, "sourceHost", false, &s->source_host);
 	(void)crd_dec_str(c, st, "targetHost", false, &s->target_host);
 	DEC_ENUM(c, st, "mode", &crd_mig_run_mode_desc, &s->mode);

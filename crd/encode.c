@@ -137,6 +137,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 
 	put_int(o, "observedGeneration", st->observed_generation);
 	put_str(o, "phase", crd_mig_phase_str(st->phase));
+	put_str(o, "reason", crd_mig_reason_str(st->reason));
 	put_str(o, "sourceHost", st->source_host);
 	put_str(o, "targetHost", st->target_host);
 	put_str(o, "mode", crd_mig_run_mode_str(st->mode));

@@ -38,6 +38,7 @@ CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Confli
 CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "Succeeded",
 	 "Failed", "Cancelled")
 CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")
+CRD_ENUM(crd_mig_reason, "", "Requested", "SpecHostChanged", "Drain", "Balance", "Failover")
 
 const char *crd_map_get(const struct crd_map *m, const char *key)
 {

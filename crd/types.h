@@ -34,6 +34,11 @@ enum crd_mig_phase {
 enum crd_mig_run_mode {
 	CRD_RUN_MODE_NONE = 0, CRD_RUN_PRECOPY, CRD_RUN_POSTCOPY, CRD_RUN_PAUSED, CRD_RUN_COLD,
 };
+/* Why a Migration exists: a user's request, or a move drover decided itself. */
+enum crd_mig_reason {
+	CRD_MIG_REASON_NONE = 0, CRD_MIG_REQUESTED, CRD_MIG_SPEC_HOST_CHANGED, CRD_MIG_DRAIN,
+	CRD_MIG_BALANCE, CRD_MIG_FAILOVER,
+};
 
 const char *crd_kind_str(enum crd_kind v);
 const char *crd_cond_status_str(enum crd_cond_status v);
@@ -48,6 +53,7 @@ const char *crd_migration_mode_str(enum crd_migration_mode v);
 const char *crd_vm_phase_str(enum crd_vm_phase v);
 const char *crd_mig_phase_str(enum crd_mig_phase v);
 const char *crd_mig_run_mode_str(enum crd_mig_run_mode v);
+const char *crd_mig_reason_str(enum crd_mig_reason v);
 
 #define CRD_WUR __attribute__((warn_unused_result))
 
@@ -55,7 +61,8 @@ const char *crd_mig_run_mode_str(enum crd_mig_run_mode v);
 struct crd_enum_desc { const char *const *names; size_t n; };
 extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain_type_desc, crd_disk_format_desc, crd_disk_bus_desc,
 	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_migration_mode_desc,
-	crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc;
+	crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc,
+	crd_mig_reason_desc;
 
 int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
 int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
@@ -70,6 +77,7 @@ int crd_migration_mode_parse(const char *s, enum crd_migration_mode *out) CRD_WU
 int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) CRD_WUR;
 int crd_mig_phase_parse(const char *s, enum crd_mig_phase *out) CRD_WUR;
 int crd_mig_run_mode_parse(const char *s, enum crd_mig_run_mode *out) CRD_WUR;
+int crd_mig_reason_parse(const char *s, enum crd_mig_reason *out) CRD_WUR;
 
 /* A position in the source file (1-based; 0 when unknown), kept for cross-document errors. */
 struct crd_pos { int line, col; };
@@ -220,6 +228,7 @@ struct crd_mig_transition {
 struct crd_migration_status {
 	int64_t observed_generation;
 	enum crd_mig_phase phase;
+	enum crd_mig_reason reason;
 	struct crd_mig_transition transitions[CRD_MIG_TRANSITIONS_MAX];  /* oldest first */
 	size_t n_transitions;
 	char *source_host, *target_host;

@@ -11,6 +11,13 @@ double clk_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+double clk_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 struct timespec clk_realtime_after(double seconds)
 {
 	struct timespec ts;
@@ -30,6 +37,20 @@ char *clk_rfc3339(char *buf, size_t size)
 	gmtime_r(&now, &tm);
 	if (!strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) && size)
 		buf[0] = '\0';
+	return buf;
+}
+
+char *clk_rfc3339_micro(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	if (!strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm))
+		base[0] = '\0';
+	snprintf(buf, size, "%s.%06ldZ", base, ts.tv_nsec / 1000);
 	return buf;
 }
 
@@ -68,13 +89,11 @@ int clk_parse_rfc3339(const char *s, double *out)
 
 double clk_seconds_since(const char *since)
 {
-	struct timespec now;
 	double then;
 
 	if (clk_parse_rfc3339(since, &then) < 0)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &now);
-	double s = (double)now.tv_sec + now.tv_nsec / 1e9 - then;
+	double s = clk_wall() - then;
 	return s > 0 ? s : 0;
 }
 

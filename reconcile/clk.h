@@ -9,6 +9,9 @@
 /* Monotonic seconds since an arbitrary point. This function can't fail. */
 double clk_mono(void);
 
+/* Seconds since the epoch (CLOCK_REALTIME). This function can't fail. */
+double clk_wall(void);
+
 /* The CLOCK_REALTIME instant @seconds from now (for pthread_cond_timedwait);
  * negative values give now. This function can't fail. */
 struct timespec clk_realtime_after(double seconds);
@@ -16,6 +19,10 @@ struct timespec clk_realtime_after(double seconds);
 /* Now as RFC 3339 UTC ("2026-11-23T18:13:51Z") in @buf (at least 21 bytes).
  * Returns @buf. This function can't fail. */
 char *clk_rfc3339(char *buf, size_t size);
+
+/* Now as a Kubernetes MicroTime ("2026-11-23T18:13:51.123456Z") in @buf (at least 28
+ * bytes). Returns @buf. This function can't fail. */
+char *clk_rfc3339_micro(char *buf, size_t size);
 
 /* Parses an RFC 3339 time ("...Z" or "+hh:mm", fractions allowed) into seconds since the
  * epoch. Returns 0, or -1 when @s is not one (or NULL). */

@@ -61,6 +61,16 @@ void inv_host_free(struct inv_host *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void job_free(struct inv_job *j)
+{
+	free(j->vm_namespace);
+	free(j->vm_name);
+	free(j->what);
+	free(j->src);
+	free(j->dst);
+	memset(j, 0, sizeof(*j));
+}
+
 void inv_free(struct inventory *inv)
 {
 	if (!inv)
@@ -68,7 +78,38 @@ void inv_free(struct inventory *inv)
 	for (size_t i = 0; i < inv->n_hosts; i++)
 		inv_host_free(&inv->hosts[i]);
 	free(inv->hosts);
+	for (size_t i = 0; i < inv->n_jobs; i++)
+		job_free(&inv->jobs[i]);
+	free(inv->jobs);
 	memset(inv, 0, sizeof(*inv));
+}
+
+int inv_add_job(struct inventory *inv, const char *ns, const char *name, const char *what,
+		const char *src, const char *dst, bool move)
+{
+	struct inv_job j = {.vm_namespace = strdup(ns), .vm_name = strdup(name),
+			    .what = strdup(what), .src = src ? strdup(src) : NULL,
+			    .dst = dst ? strdup(dst) : NULL, .move = move};
+	struct inv_job *grown = NULL;
+
+	if (j.vm_namespace && j.vm_name && j.what && (!src || j.src) && (!dst || j.dst))
+		grown = realloc(inv->jobs, (inv->n_jobs + 1) * sizeof(*grown));
+	if (!grown) {
+		job_free(&j);
+		return -1;
+	}
+	inv->jobs = grown;
+	inv->jobs[inv->n_jobs++] = j;
+	return 0;
+}
+
+const struct inv_job *inv_job_of(const struct inventory *inv, const char *ns, const char *name)
+{
+	/* A handful at most (the runner's bound): a scan is enough. */
+	for (size_t i = 0; inv && i < inv->n_jobs; i++)
+		if (!strcmp(inv->jobs[i].vm_namespace, ns) && !strcmp(inv->jobs[i].vm_name, name))
+			return &inv->jobs[i];
+	return NULL;
 }
 
 const struct inv_host *inv_host_by_name(const struct inventory *inv, const char *name)

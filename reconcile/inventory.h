@@ -77,9 +77,21 @@ struct inv_host {
 	size_t n_domains;
 };
 
+/* An action this drover is carrying out while it plans (the controller's job runner adds
+ * them after observe: passes do not wait for jobs). The planner plans nothing else for the
+ * VM, and a move counts against the migration limits. */
+struct inv_job {
+	char *vm_namespace, *vm_name;
+	char *what;            /* "live-migrate lab-a → lab-b", for the reason */
+	char *src, *dst;       /* hosts acted on; NULL when none */
+	bool move;             /* a migration of any kind */
+};
+
 struct inventory {
 	struct inv_host *hosts;
 	size_t n_hosts;
+	struct inv_job *jobs;
+	size_t n_jobs;
 };
 
 /* Free functions release the members and zero the struct; all accept NULL. */
@@ -87,6 +99,14 @@ void inv_domain_free(struct inv_domain *d);
 void inv_pool_free(struct inv_pool *p);
 void inv_host_free(struct inv_host *h);
 void inv_free(struct inventory *inv);
+
+/* Appends a job (strings copied; @src and @dst may be NULL). Returns 0, or -1 when out of
+ * memory (then @inv is unchanged). */
+int inv_add_job(struct inventory *inv, const char *ns, const char *name, const char *what,
+		const char *src, const char *dst, bool move) __attribute__((warn_unused_result));
+
+/* The job of VM @ns/@name, or NULL. This function can't fail. */
+const struct inv_job *inv_job_of(const struct inventory *inv, const char *ns, const char *name);
 
 /* Lookups. Return a pointer into the inventory, or NULL. */
 const struct inv_host *inv_host_by_name(const struct inventory *inv, const char *name);

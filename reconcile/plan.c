@@ -171,6 +171,17 @@ static struct plan_host *move_target(struct plan_ctx *c, struct plan_intent *it,
 	return plan_check_target(c, &it->v, op, it->dst, why, size) ? it->dst : NULL;
 }
 
+/* The status.reason of the Migration that records a move queued for @cause. */
+static enum crd_mig_reason move_cause(enum plan_cause cause)
+{
+	switch (cause) {
+	case PLAN_CAUSE_PIN: return CRD_MIG_SPEC_HOST_CHANGED;
+	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
+	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
+	default: return CRD_MIG_REASON_NONE;
+	}
+}
+
 static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 {
 	struct plan_vm *v = &it->v;
@@ -200,8 +211,10 @@ static void resolve_move(struct plan_ctx *c, struct plan_intent *it)
 	if (*live_why)
 		plan_str_add(&r, "; cold because live migration is not possible: %s", live_why);
 	struct plan_action *a = plan_emit(c, &e, "%s", r.buf);
-	if (a)
+	if (a) {
 		crd_effective_knobs(v->vm, it->mig, &a->knobs);
+		a->cause = move_cause(it->cause);
+	}
 	if (plan_op_runs(v, op))
 		dst->placed += v->memory;
 	c->migrations++;

@@ -52,6 +52,7 @@ struct plan_action {
 	char *reason;                         /* why: "spec.host changed: lab-a → lab-b",
 					       * "PreCheckFailed: lab-b has 512Mi free, web-1 needs 1Gi" */
 	struct crd_knobs knobs;               /* effective migration knobs (migrations only) */
+	enum crd_mig_reason cause;            /* why a move is made: its Migration's status.reason */
 };
 
 struct plan {

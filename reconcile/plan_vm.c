@@ -85,8 +85,8 @@ static const struct crd_migration *move_between(const struct plan_ctx *c, const 
 /* Rule 9: a job or an incoming migration on any of the @n copies @list → WAIT; it counts
  * against the limits. A job that is drover's own move — an outgoing migration from the copy
  * with the job to the copy migrating in, between the hosts an unended Migration records —
- * was left running when an earlier drover stopped (passes run one after the other: no move
- * of this drover is in flight while it plans): WATCH_MIGRATION takes it over, with the
+ * was left running when an earlier drover stopped (this drover's own moves under way are
+ * jobs of the inventory, rule 0): WATCH_MIGRATION takes it over, with the
  * knobs it started with, so it still ends. Anyone else's job (an operator's migration) is
  * waited for and never touched. Returns true when the VM is in flight (and planned). */
 static bool in_flight(struct plan_ctx *c, struct plan_vm *v, const struct copy *list, size_t n)
@@ -533,6 +533,31 @@ static void decide(struct plan_ctx *c, struct plan_vm *v, const struct crd_migra
 	}
 }
 
+/* Rule 0: an action of this drover under way for the VM → WAIT until it ends (passes do not
+ * wait for jobs); a move counts against the limits. Returns true when the VM is planned. */
+static bool own_job(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	const struct inv_job *j = inv_job_of(c->inv, v->vm->meta.namespace, v->vm->meta.name);
+
+	if (!j)
+		return false;
+	for (size_t i = 0; i < cp->n_owned && !v->dom; i++)
+		if (!cp->owned[i].d->migrating_in) {
+			v->host = cp->owned[i].h;
+			v->dom = cp->owned[i].d;
+		}
+	struct plan_host *src = plan_ctx_host(c, j->src), *dst = plan_ctx_host(c, j->dst);
+	struct plan_emit e = {.kind = PLAN_WAIT, .v = v, .src = src, .dst = dst,
+			      .phase = j->move ? CRD_VM_MIGRATING : plan_vm_phase_now(v)};
+	if (j->move) {
+		c->migrations++;
+		if (src)
+			src->outbound++;
+	}
+	plan_emit(c, &e, "waiting: %s under way", j->what);
+	return true;
+}
+
 /* Reads the VM's resources. Returns true when the VM is planned (blocked, or out of memory). */
 static bool resources(struct plan_ctx *c, struct plan_vm *v)
 {
@@ -560,7 +585,7 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 		c->oom = true;
 		goto cleanup;
 	}
-	if (in_flight(c, &v, cp.owned, cp.n_owned))
+	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned))
 		goto cleanup;
 	if (cp.n_owned > 1) {
 		if (!interrupted_move(c, &v, &cp))

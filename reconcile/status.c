@@ -49,6 +49,14 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 		       ? -1 : 0;
 }
 
+bool status_condition_true(const struct crd_conditions *c, const char *type)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].type && !strcmp(c->items[i].type, type))
+			return c->items[i].status == CRD_COND_TRUE;
+	return false;
+}
+
 const char *status_problem_reason(enum plan_problem p)
 {
 	switch (p) {
@@ -229,4 +237,70 @@ int status_migration_update(struct crd_migration_status *st, const struct exec_m
 	rc |= status_set_condition(&st->conditions, "Complete", done ? CRD_COND_TRUE : CRD_COND_FALSE,
 				   crd_mig_phase_str(mv->phase), mv->note, generation, now);
 	return rc ? -1 : 0;
+}
+
+int status_migration_finish(struct crd_migration *m, const struct plan_action *a, const char *now)
+{
+	if (!m->status.reason)
+		m->status.reason = m->undeclared ? a->cause : CRD_MIG_REQUESTED;
+	struct exec_move mv = {.phase = a->migration_phase, .downtime_ms = -1};
+	const struct crd_migration_status *st = &m->status;
+
+	snprintf(mv.source, sizeof(mv.source), "%s", st->source_host ? st->source_host
+		 : a->src ? a->src : "");
+	snprintf(mv.target, sizeof(mv.target), "%s", st->target_host ? st->target_host
+		 : a->dst ? a->dst : "");
+	snprintf(mv.start_time, sizeof(mv.start_time), "%s", st->start_time ? st->start_time : now);
+	snprintf(mv.end_time, sizeof(mv.end_time), "%s", now);
+	snprintf(mv.note, sizeof(mv.note), "%s", a->reason ? a->reason : "");
+	mv.progress = st->progress;
+	mv.mode = st->mode;
+	if (a->migration_phase == CRD_MIG_SUCCEEDED)
+		mv.progress.percent = 100;
+	return status_migration_update(&m->status, &mv, m->meta.generation, now);
+}
+
+int status_migration_move(struct crd_migration *m, const struct plan_action *a,
+			  const struct exec_move *mv, const char *now)
+{
+	if (!m->status.reason)
+		m->status.reason = a->migration ? CRD_MIG_REQUESTED : a->cause;
+	return status_migration_update(&m->status, mv, m->meta.generation, now);
+}
+
+int status_migration_pending(struct crd_migration *m, const struct plan_action *a,
+			     const char *now)
+{
+	if (m->status.phase != CRD_MIG_PHASE_NONE || a->kind == PLAN_BLOCKED)
+		return 0;
+	m->status.reason = CRD_MIG_REQUESTED;
+	return status_migration_set_phase(&m->status, CRD_MIG_PENDING, now) < 0 ? -1 : 1;
+}
+
+int status_vm_move(struct crd_vm *vm, const struct crd_migration *m, const struct exec_move *mv)
+{
+	struct crd_vm_status *st = &vm->status;
+
+	if (set_str(&st->migration.name, m->meta.name) < 0)
+		return -1;
+	st->migration.phase = mv->phase;
+	st->migration.percent = mv->progress.percent;
+	if (mv->phase == CRD_MIG_RUNNING)
+		st->phase = CRD_VM_MIGRATING;
+	return 0;
+}
+
+int status_vm_action_failed(struct crd_vm *vm, const char *why, const char *now)
+{
+	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
+				    "ActionFailed", why ? why : "", vm->meta.generation, now);
+}
+
+int status_vm_backing_off(struct crd_vm *vm, const char *why, double left_s, const char *now)
+{
+	char msg[700];
+
+	snprintf(msg, sizeof(msg), "%s; next try in %.0f s", why ? why : "", left_s);
+	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
+				    "BackingOff", msg, vm->meta.generation, now);
 }

@@ -18,6 +18,9 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 			 const char *reason, const char *message, int64_t generation,
 			 const char *now) STATUS_WUR;
 
+/* True when condition @type of @c is True. This function can't fail. */
+bool status_condition_true(const struct crd_conditions *c, const char *type);
+
 /* The condition reason for a plan problem ("PreCheckFailed", "Conflict", ...).
  * This function can't fail. */
 const char *status_problem_reason(enum plan_problem p);
@@ -45,5 +48,38 @@ int status_migration_set_phase(struct crd_migration_status *st, enum crd_mig_pha
  * Returns 0, or -1 when out of memory. */
 int status_migration_update(struct crd_migration_status *st, const struct exec_move *mv,
 			    int64_t generation, const char *now) STATUS_WUR;
+
+/* Move @a (its record @m: a user's Migration, or drover's own) went on as @mv says: its
+ * status follows (status_migration_update), and status.reason says why it exists — the
+ * move's cause for drover's own records, Requested for a user's. Returns 0, or -1 when out
+ * of memory. */
+int status_migration_move(struct crd_migration *m, const struct plan_action *a,
+			  const struct exec_move *mv, const char *now) STATUS_WUR;
+
+/* A Migration the planner closed without a move (@a is its FINISH_MIGRATION): its end,
+ * with the phase the plan gives, written into @m's status.
+ * Returns 0, or -1 when out of memory. */
+int status_migration_finish(struct crd_migration *m, const struct plan_action *a,
+			    const char *now) STATUS_WUR;
+
+/* A user's Migration the plan is about to carry out, or waits to (@a, a limit), is Pending
+ * until its move starts. Returns 1 when @m's status changed, 0 when it did not (already
+ * past Pending, or @a is BLOCKED), -1 when out of memory. */
+int status_migration_pending(struct crd_migration *m, const struct plan_action *a,
+			     const char *now) STATUS_WUR;
+
+/* A move of @vm recorded as Migration @m went on (@mv): the VM's status.migration
+ * and its phase follow. Returns 0, or -1 when out of memory. */
+int status_vm_move(struct crd_vm *vm, const struct crd_migration *m,
+		   const struct exec_move *mv) STATUS_WUR;
+
+/* @vm's action failed with @why: Placed=False, reason ActionFailed.
+ * Returns 0, or -1 when out of memory. */
+int status_vm_action_failed(struct crd_vm *vm, const char *why, const char *now) STATUS_WUR;
+
+/* @vm waits out the backoff of an earlier failure @why for @left_s more seconds:
+ * Placed=False, reason BackingOff. Returns 0, or -1 when out of memory. */
+int status_vm_backing_off(struct crd_vm *vm, const char *why, double left_s,
+			  const char *now) STATUS_WUR;
 
 #endif

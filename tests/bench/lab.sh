@@ -8,15 +8,20 @@
 #             same guests moved back by a sequential `virsh migrate --live` loop
 #   hot       a guest rewriting memory faster than the bandwidth cap: plain
 #             `virsh migrate --live --bandwidth` given 120 s against drover's escalation
-# Knobs: BENCH_LAB_ROUNDS=3, BENCH_LAB_GUESTS=8, BENCH_LAB_PARTS="overhead reaction evacuate hot".
+#   startlong `drover run --dir`: from a new VM's manifest to it running while a ~60 s move
+#             is under way, against the same with no move running
+# Knobs: BENCH_LAB_ROUNDS=3, BENCH_LAB_GUESTS=8,
+#        BENCH_LAB_PARTS="overhead reaction evacuate hot startlong".
 
 lab_rounds=${BENCH_LAB_ROUNDS:-3}
 lab_guests=${BENCH_LAB_GUESTS:-8}
-lab_parts=${BENCH_LAB_PARTS:-overhead reaction evacuate hot}
+lab_parts=${BENCH_LAB_PARTS:-overhead reaction evacuate hot startlong}
 lab_vm=bench-1
 hot_vm=bench-hot
 hot_bandwidth=20
 hot_budget_s=120
+long_vm=bench-long
+new_vm=bench-new
 lab_shared=/var/tmp/drover-lab/shared
 
 lab_uri() { echo "qemu+tcp://10.77.0.1$(($1 + 1))/system"; }
@@ -84,7 +89,8 @@ lab_remove() {
 }
 
 lab_cleanup() {
-	lab_remove "$lab_vm" "$hot_vm" $(ev_names)
+	lab_remove "$lab_vm" "$hot_vm" "$long_vm" "$new_vm" $(ev_names)
+	virsh -q -c "$(lab_uri 0)" vol-delete "$new_vm.qcow2" --pool shared >/dev/null 2>&1 || true
 	virsh -q -c "$(lab_uri 0)" vol-delete "$lab_vm.qcow2" --pool shared >/dev/null 2>&1 || true
 	rm -f "$lab_shared/$hot_vm.serial"
 }
@@ -408,6 +414,111 @@ hot_table() {
 		"$hot_bandwidth" "$hot_budget_s" "$vf" "$vs" "$vd" "$vc"
 	printf '| `drover apply` (auto-converge, then downtime raises) | %s (%s) | %.1f s | %s | %s |\n' \
 		"$df" "$dm" "$ds" "$dd" "$dc"
+}
+
+# ---- startlong: a new VM under a long move ----
+
+# long_write_vm PIN: a guest whose 56 MiB of unchanging memory move at 1 MiB/s (~60 s).
+long_write_vm() {
+	cat >"$tmp/lab/l/long.yaml" <<-EOF
+	apiVersion: drover.io/v1alpha1
+	kind: VirtualMachine
+	metadata: {name: $long_vm}
+	spec:
+	  host: $1
+	  migrationPolicy: {bandwidthMiBps: 1, allowAutoConverge: false, progressTimeoutSeconds: 0,
+	    completionTimeoutPerGiBSeconds: 0}
+	  domain:
+	    type: $(cat /var/tmp/drover-lab/accel)
+	    memory: 96Mi
+	    kernel: $lab_shared/guest.elf
+	    cmdline: "dirty_mib=0 static_mib=56"
+	EOF
+}
+
+# Seconds from the new VM's manifest written to it running on lab-b (polled every 20 ms);
+# then the VM is taken away again (manifest and domain).
+start_once() {
+	local t0 i st r=nan
+	t0=$(now)
+	cat >"$tmp/lab/l/new.yaml" <<-EOF
+	apiVersion: drover.io/v1alpha1
+	kind: VirtualMachine
+	metadata: {name: $new_vm}
+	spec:
+	  host: lab-b
+	  domain:
+	    type: $(cat /var/tmp/drover-lab/accel)
+	    memory: 32Mi
+	    kernel: $lab_shared/guest.elf
+	    cmdline: "dirty_mib=1 rate_mibps=1"
+	    disks: [{path: "$lab_shared/$new_vm.qcow2"}]
+	EOF
+	for ((i = 0; i < 3000; i++)); do
+		st=$(virsh -q -c "$(lab_uri 1)" domstate "$new_vm" 2>/dev/null || true)
+		if [ "$st" = running ]; then
+			r=$(elapsed "$t0" "$(now)")
+			break
+		fi
+		sleep 0.02
+	done
+	rm -f "$tmp/lab/l/new.yaml"
+	sleep 0.5
+	lab_remove "$new_vm"
+	echo "$r"
+}
+
+# True while host $1 runs a migration job of the long guest.
+long_moving() {
+	[[ $(virsh -c "$(lab_uri "$1")" domjobinfo "$long_vm" 2>/dev/null || true) == *Unbounded* ]]
+}
+
+bench_startlong() {
+	local i pid from r moving
+	mkdir -p "$tmp/lab/l"
+	lab_write_hosts "$tmp/lab/l" false
+	virsh -q -c "$(lab_uri 0)" vol-create-as shared "$new_vm.qcow2" 32M --format qcow2 >/dev/null 2>&1 || true
+	: >"$tmp/lab/start-idle.txt"
+	: >"$tmp/lab/start-long.txt"
+	long_write_vm lab-a
+	"$drover" run --dir "$tmp/lab/l" --state-dir "$tmp/lab/sl" --metrics-addr off \
+		>"$tmp/lab/startlong.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	wait_on 0 "$long_vm" || die "startlong: $long_vm did not start"
+	for ((i = 0; i < lab_rounds; i++)); do
+		r=$(start_once)
+		log "startlong round $i: no move running: $r s"
+		echo "$r" >>"$tmp/lab/start-idle.txt"
+		from=0
+		virsh -q -c "$(lab_uri 1)" domstate "$long_vm" >/dev/null 2>&1 && from=1
+		long_write_vm "$(lab_name $((1 - from)))"
+		for ((moving = 0; moving < 500; moving++)); do long_moving "$from" && break; sleep 0.05; done
+		r=$(start_once)
+		long_moving "$from" || r="$r(move-ended)"
+		log "startlong round $i: under a long move: $r s"
+		echo "$r" >>"$tmp/lab/start-long.txt"
+		wait_on $((1 - from)) "$long_vm" || die "startlong: the long move did not end"
+	done
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	lab_remove "$long_vm"
+}
+
+startlong_table() {
+	local idle long
+	idle=$(median <"$tmp/lab/start-idle.txt")
+	long=$(grep -v move-ended "$tmp/lab/start-long.txt" | median)
+	echo "\`drover run --dir\`: from a new VM's manifest to the VM running (virsh, polled every 20 ms),"
+	echo "with no move running and while a ~60 s live move (56 MiB at 1 MiB/s) is under way;"
+	echo "$lab_rounds rounds each, medians (a round whose move ended first would not count:"
+	echo "$(grep -c move-ended "$tmp/lab/start-long.txt") did)."
+	echo
+	echo "| | new VM running after |"
+	echo "|---|---|"
+	printf '| no move running (baseline) | %.2f s |\n' "$idle"
+	printf '| under a long move | %.2f s |\n' "$long"
+	printf '| ratio | **%.2f×** |\n' "$(awk -v a="$long" -v b="$idle" 'BEGIN {print a / b}')"
 }
 
 bench_lab() {

@@ -1,4 +1,4 @@
-/* fuzz_watch: libFuzzer target over the watch-stream parser (controller/kube_stream.c). The
+/* fuzz_watch: libFuzzer target over the watch-stream parser (controller/kube/kube_stream.c). The
  * input is two control bytes then the stream: byte 0 picks the line cap, byte 1 how the
  * stream is cut into chunks. The stream is fed once whole and once in chunks; both must see
  * the same lines and end the same way, so no cut of the transport changes what is accepted. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/kube_stream.h"
+#include "controller/kube/kube_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_config.h"
-#include "controller/kube_http.h"
-#include "controller/kube_obj.h"
-#include "controller/kube_status.h"
+#include "controller/kube/kube_config.h"
+#include "controller/kube/kube_http.h"
+#include "controller/kube/kube_obj.h"
+#include "controller/kube/kube_status.h"
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/guestlog.h"
 #include "tests/lab/kubeapi_fixture.h"
@@ -631,6 +631,70 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 	T.replica[1] = -1;
 }
 
+/* The name of drover's own record (a Migration it made) of a move of @vm in @phase, into
+ * @name; false when there is none within REACT_S. */
+static bool wait_record(const char *vm, const char *phase, char *name, size_t len)
+{
+	char path[KUBE_PATH_MAX], buf[128];
+
+	obj_path(path, sizeof(path), &kube_res_migration, NULL);
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		json_t *list = NULL, *item;
+		size_t i;
+		if (api("GET", path, NULL, NULL, &list) != 200) {
+			json_decref(list);
+			continue;
+		}
+		json_array_foreach(json_object_get(list, "items"), i, item) {
+			if (strcmp(field(item, "spec.vmName", buf, sizeof(buf)), vm) ||
+			    strcmp(field(item, "status.reason", buf, sizeof(buf)), "SpecHostChanged") ||
+			    strcmp(field(item, "status.phase", buf, sizeof(buf)), phase))
+				continue;
+			snprintf(name, len, "%s", field(item, "metadata.name", buf, sizeof(buf)));
+			json_decref(list);
+			return true;
+		}
+		json_decref(list);
+	}
+	return false;
+}
+
+/* A rolling update: the leader gets SIGTERM in the middle of a move drover decided (a pin
+ * change). It exits at once without aborting the move; the standby leads, takes the move
+ * over through drover's own record of it, and records its end. */
+static void test_kube_sigterm_mid_move_hands_it_over_to_the_new_leader(void **state)
+{
+	char holder[64] = "", rec[128], out[8192];
+	(void)state;
+
+	start_leader_and_standby(holder, sizeof(holder));
+	int from = host_of("kc-pin");
+	assert_true(from >= 0);
+	int to = (from + 1) % N_HOSTS;
+	char patch[256];
+	snprintf(patch, sizeof(patch), "{\"spec\":{\"host\":\"%s\",\"migrationPolicy\":"
+		 "{\"bandwidthMiBps\":4,\"allowAutoConverge\":false}}}", lab_host_name(to));
+	merge_patch(&kube_res_vm, "kc-pin", patch);
+	assert_true(wait_record("kc-pin", "Running", rec, sizeof(rec)));
+	printf("  %s: Running\n", rec);
+
+	double asked = kf_now_s();
+	assert_int_equal(lab_stop(T.replica[0], 5), 0);
+	T.replica[0] = -1;
+	printf("  the leader exited %.1f s after SIGTERM\n", kf_now_s() - asked);
+	assert_true(file_has(T.replica_log[0], "left to the next leader"));
+
+	json_decref(wait_field(&kube_res_migration, rec, "status.phase", "Succeeded"));
+	assert_true(wait_running_on("kc-pin", to));
+	assert_string_equal(lease_holder(holder, sizeof(holder)), "kc-r1");
+	assert_false(file_has(T.replica_log[1], "vm=default/kc-pin action=live-migrate"));
+	const char *argv[] = {"kubectl", "--kubeconfig", T.kubeconfig, "get", "migrations", NULL};
+	assert_int_equal(lab_run(argv, out, sizeof(out), 30), 0);
+	assert_non_null(strstr(out, rec));
+	assert_int_equal(lab_stop(T.replica[1], 30), 0);
+	T.replica[1] = -1;
+}
+
 /* ---- set-up ---- */
 
 static int group_setup(void **state)
@@ -714,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_kube_stops_cleanly_on_sigterm),
 		cmocka_unit_test(test_kube_replicas_one_leads_and_the_other_takes_over_when_it_dies),
 		cmocka_unit_test(test_kube_leader_killed_mid_migration_the_next_one_ends_it_once),
+		cmocka_unit_test(test_kube_sigterm_mid_move_hands_it_over_to_the_new_leader),
 		cmocka_unit_test(test_kube_nothing_written_was_pruned_by_the_crd_schemas),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

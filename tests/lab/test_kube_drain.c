@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_config.h"
-#include "controller/kube_http.h"
+#include "controller/kube/kube_config.h"
+#include "controller/kube/kube_http.h"
 #include "tests/lab/kubeapi_fixture.h"
 #include "tests/lab/kubeapi_http.h"
 #include "tests/lab/lab.h"

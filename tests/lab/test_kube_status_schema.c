@@ -105,7 +105,7 @@ static void test_vm_status_in_every_phase_survives_the_schema(void **state)
 	}
 }
 
-static void test_migration_status_in_every_phase_and_mode_survives_the_schema(void **state)
+static void test_migration_status_in_every_phase_mode_and_reason_survives_the_schema(void **state)
 {
 	struct crd_migration_status st = {
 		.observed_generation = 1, .source_host = "kvm-a", .target_host = "kvm-b",
@@ -119,6 +119,7 @@ static void test_migration_status_in_every_phase_and_mode_survives_the_schema(vo
 	for (int p = CRD_MIG_PENDING; p <= CRD_MIG_CANCELLED; p++) {
 		st.phase = (enum crd_mig_phase)p;
 		st.mode = (enum crd_mig_run_mode)(CRD_RUN_PRECOPY + p % CRD_RUN_COLD);
+		st.reason = (enum crd_mig_reason)(CRD_MIG_REQUESTED + p % CRD_MIG_FAILOVER);
 		st.transitions[st.n_transitions].phase = st.phase;
 		st.transitions[st.n_transitions++].time = TIME;
 		roundtrip("migrations", "move-web-1", crd_migration_status_to_json(&st));
@@ -170,7 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_status_survives_the_schema),
 		cmocka_unit_test(test_vm_status_in_every_phase_survives_the_schema),
-		cmocka_unit_test(test_migration_status_in_every_phase_and_mode_survives_the_schema),
+		cmocka_unit_test(test_migration_status_in_every_phase_mode_and_reason_survives_the_schema),
 		cmocka_unit_test(test_example_and_good_manifests_pass_the_schemas_strictly),
 	};
 

@@ -11,7 +11,7 @@
 
 #include <curl/curl.h>
 
-#include "controller/httpd.h"
+#include "controller/serve/httpd.h"
 
 #define BODY_MAX (1u << 20)
 

@@ -1,4 +1,4 @@
-/* Tests of the work queue (controller/kube_queue): dedup, level-triggered re-adds,
+/* Tests of the work queue (controller/kube/kube_queue): dedup, level-triggered re-adds,
  * per-key backoff, forget, shutdown. No server, no I/O. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_queue.h"
+#include "controller/kube/kube_queue.h"
 
 static double now_s(void)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_stream.h"
+#include "controller/kube/kube_stream.h"
 
 #define ADDED_WEB "{\"type\":\"ADDED\",\"object\":{\"kind\":\"VirtualMachine\"," \
 	"\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\",\"resourceVersion\":\"101\"}}}"

@@ -8,12 +8,12 @@
 
 #include <cmocka.h>
 
-#include "controller/kube_writer.h"
+#include "controller/kube/kube_writer.h"
 
 static void assert_diff(const char *from, const char *to, const char *want)
 {
 	json_t *a = from ? json_loads(from, 0, NULL) : NULL, *b = json_loads(to, 0, NULL);
-	json_t *w = json_loads(want, 0, NULL), *d = kwr_merge_diff(a, b);
+	json_t *w = json_loads(want, 0, NULL), *d = kube_writer_merge_diff(a, b);
 
 	assert_non_null(b);
 	assert_non_null(w);

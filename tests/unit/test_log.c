@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "controller/log.h"
+#include "controller/serve/log.h"
 
 #define TS "2026-11-23T18:13:51Z"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "controller/metrics.h"
+#include "controller/serve/metrics.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 

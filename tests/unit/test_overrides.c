@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "controller/overrides.h"
-#include "controller/statedir.h"
+#include "controller/dir/overrides.h"
+#include "controller/dir/statedir.h"
 #include "tests/unit/state_test_util.h"
 
 static const char hosts_yaml[] =

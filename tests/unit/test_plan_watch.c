@@ -196,6 +196,44 @@ static void test_plan_watch_counts_against_the_outbound_limit(void **state)
 	fx_expect(fx_act(f, "web-3"), PLAN_MIGRATE_LIVE, "lab-a", CRD_VM_MIGRATING);
 }
 
+/* This drover's own move under way (a job of its runner): the VM waits for it, is never
+ * taken over by its own drover, and the move counts against both limits. */
+static void test_plan_waits_for_its_own_job_and_counts_it(void **state)
+{
+	struct fx *f = *state;
+	left_running(f);
+	assert_int_equal(inv_add_job(&f->inv, "default", "web-1", "live-migrate lab-a → lab-b",
+				     "lab-a", "lab-b", true), 0);
+	f->lim.max_outbound_per_host = 1;
+	fx_vm(f, "web-2", "1Gi", "host: lab-c");
+	fx_dom(f, "lab-a", "web-2", INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_WAIT, "lab-b", CRD_VM_MIGRATING);
+	assert_string_equal(a->reason, "waiting: live-migrate lab-a → lab-b under way");
+	assert_int_equal(fx_index(f, "web-1", PLAN_WATCH_MIGRATION), -1);
+	fx_reason_has(fx_act(f, "web-2"), "waiting: 1 migrations leaving lab-a (limit 1)");
+}
+
+/* A start under way: the VM waits, other VMs are planned as usual, and a start counts
+ * against no migration limit. */
+static void test_plan_plans_around_a_job_that_is_not_a_move(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", "");
+	fx_host(f, "lab-b", "");
+	f->lim.max_migrations = 1;
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	assert_int_equal(inv_add_job(&f->inv, "default", "web-1", "start on lab-a", NULL,
+				     "lab-a", false), 0);
+	fx_vm(f, "web-2", "1Gi", "host: lab-b");
+	fx_dom(f, "lab-a", "web-2", INV_RUNNING);
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_WAIT, "lab-a", CRD_VM_STOPPED);
+	fx_expect(fx_act(f, "web-2"), PLAN_MIGRATE_LIVE, "lab-b", CRD_VM_MIGRATING);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -211,6 +249,8 @@ int main(void)
 		T(test_plan_takes_over_a_cancelled_migration_to_abort_it),
 		T(test_plan_watch_counts_against_the_cluster_limit),
 		T(test_plan_watch_counts_against_the_outbound_limit),
+		T(test_plan_waits_for_its_own_job_and_counts_it),
+		T(test_plan_plans_around_a_job_that_is_not_a_move),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "controller/retry.h"
+#include "controller/loop/retry.h"
 
 static void test_backoff_doubles_to_a_cap_and_resets_on_success(void **state)
 {

@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include "controller/statedir.h"
+#include "controller/dir/statedir.h"
+#include "controller/loop/records.h"
 #include "crd/load.h"
 
 static char dir[64];
@@ -52,7 +53,7 @@ static void test_prune_keeps_five_newest_finished_per_vm(void **state)
 	}
 	write_record("a-running", "web-a", CRD_MIG_RUNNING, 0);
 	write_record("b-0", "web-b", CRD_MIG_SUCCEEDED, 1);
-	assert_int_equal(state_prune_migrations(dir, &set, STATE_KEEP_FINISHED), 3);
+	assert_int_equal(state_prune_migrations(dir, &set, RECORDS_KEEP_DEFAULT), 3);
 	for (int i = 0; i < 8; i++) {
 		snprintf(name, sizeof(name), "a-%d", i);
 		assert_int_equal(exists(name), i >= 3); /* minutes 3..7 are the newest five */
@@ -75,7 +76,7 @@ static void test_prune_spares_migrations_still_in_the_manifests(void **state)
 		write_record(name, "web-u", CRD_MIG_SUCCEEDED, 10 + i);
 	}
 	assert_int_equal(crd_load_buffer("m.yaml", yaml, strlen(yaml), &set, &errs), 0);
-	assert_int_equal(state_prune_migrations(dir, &set, STATE_KEEP_FINISHED), 1);
+	assert_int_equal(state_prune_migrations(dir, &set, RECORDS_KEEP_DEFAULT), 1);
 	assert_true(exists("u-0"));   /* oldest, but the user's Migration: kept */
 	assert_false(exists("u-1"));  /* the oldest of drover's own beyond five */
 	crd_set_free(&set);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "controller/statedir.h"
+#include "controller/dir/statedir.h"
 #include "tests/unit/state_test_util.h"
 
 static const char fixture[] =

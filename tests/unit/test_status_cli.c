@@ -13,10 +13,10 @@
 
 #include <jansson.h>
 
-#include "controller/cli.h"
-#include "controller/statedir.h"
-#include "controller/status_print.h"
-#include "controller/table.h"
+#include "controller/cli/cli.h"
+#include "controller/dir/statedir.h"
+#include "controller/cli/status_print.h"
+#include "controller/cli/table.h"
 #include "tests/unit/state_test_util.h"
 
 /* 2026-11-23T18:15:00Z: AGE is measured up to here. */

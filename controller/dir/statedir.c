@@ -1,0 +1,452 @@
+/* statedir: the status of every object in directory mode, one JSON file per object
+ * under --state-dir, each written atomically. */
+#include "controller/dir/statedir.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "controller/loop/records.h"
+#include "crd/encode.h"
+#include "crd/index.h"
+#include "crd/load.h"
+
+#define STATE_PATH_MAX 4096
+#define STATE_MAX_RECORDS 200000
+
+static const char *const kind_dirs[] = {"hosts", "virtualmachines", "migrations"};
+
+/* mkdir -p for the directories above the file @file. Returns 0, or -1 with errno. */
+static int make_parents(const char *file)
+{
+	char path[STATE_PATH_MAX];
+	size_t len = strlen(file);
+
+	if (len >= sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	memcpy(path, file, len + 1);
+	for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		int rc = mkdir(path, 0755);
+		*p = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+int state_lock(const char *dir, char *why, size_t size)
+{
+	char path[STATE_PATH_MAX];
+	int fd = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", dir) >= sizeof(path))
+		errno = ENAMETOOLONG;
+	else if (make_parents(path) == 0 &&
+		 (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) >= 0 &&
+		 flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (fd >= 0 && errno == EWOULDBLOCK)
+		snprintf(why, size, "another drover (apply or run) is working with %s: wait for it "
+			 "to end, or stop it", dir);
+	else
+		snprintf(why, size, "cannot lock %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);   /* closing releases the flock */
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* True when the file at @path holds exactly @text and a newline: a write would change
+ * nothing, and skipping it saves an fsync per object and pass (most status is unchanged). */
+static bool holds(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	char *buf = malloc(len + 2);
+	int fd = buf ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	ssize_t got = fd >= 0 ? read(fd, buf, len + 2) : -1;
+	bool same = got == (ssize_t)len + 1 && !memcmp(buf, text, len) && buf[len] == '\n';
+
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
+int state_write_json(const char *path, json_t *obj)
+{
+	char tmp[STATE_PATH_MAX + 16];
+	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	int fd = -1, ret = -1;
+
+	json_decref(obj);
+	tmp[0] = '\0';
+	if (!text)
+		return errno = ENOMEM, -1;
+	if (holds(path, text)) {
+		free(text);
+		return 0;
+	}
+	if (make_parents(path) < 0)
+		goto cleanup;
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+	    fsync(fd) < 0)
+		goto cleanup;
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0 && tmp[0]) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+	}
+	free(text);
+	return ret;
+}
+
+/* Writes @obj (consumed) to DIR/KIND/NS/NAME.json atomically. */
+static int write_record(const char *dir, const char *kind, const char *ns, const char *name,
+			json_t *obj)
+{
+	char path[STATE_PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s/%s.json", dir, kind, ns, name) >= (int)sizeof(path)) {
+		json_decref(obj);
+		return errno = ENAMETOOLONG, -1;
+	}
+	return state_write_json(path, obj);
+}
+
+int state_write_host(const char *dir, const struct crd_host *h)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_HOST], h->meta.namespace, h->meta.name,
+			    crd_host_to_json(h));
+}
+
+int state_write_vm(const char *dir, const struct crd_vm *vm)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_VM], vm->meta.namespace, vm->meta.name,
+			    crd_vm_to_json(vm));
+}
+
+int state_write_migration(const char *dir, const struct crd_migration *m)
+{
+	return write_record(dir, kind_dirs[CRD_KIND_MIGRATION], m->meta.namespace, m->meta.name,
+			    crd_migration_to_json(m));
+}
+
+int state_remove_migration(const char *dir, const char *ns, const char *name)
+{
+	char path[STATE_PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/migrations/%s/%s.json", dir, ns, name) >=
+	    (int)sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	return unlink(path);
+}
+
+/* Reads one record. Returns 0 with @out filled, -1 (noted in @errs) otherwise. */
+static int read_record(const char *path, struct crd_object *out, struct crd_errors *errs)
+{
+	json_error_t jerr;
+	struct stat st;
+	json_t *obj;
+	int rc;
+
+	/* A record is one object: the decoder's document cap bounds it too. */
+	if (stat(path, &st) == 0 && st.st_size > (off_t)CRD_DOC_MAX_BYTES) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "status record ignored: larger than %u bytes", CRD_DOC_MAX_BYTES);
+		return -1;
+	}
+	obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!obj) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, jerr.line, jerr.column, NULL, "",
+			       "unreadable status record ignored: %s", jerr.text);
+		return -1;
+	}
+	struct crd_errors local = {0};
+	rc = crd_decode_json_object(obj, path, out, &local);
+	json_decref(obj);
+	if (rc != 0) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "status record ignored: it does not decode");
+		crd_errors_free(&local);
+		return -1;
+	}
+	crd_errors_free(&local);
+	return 0;
+}
+
+int state_read_migration(const char *dir, const char *ns, const char *name,
+			 struct crd_migration *out, struct crd_errors *errs)
+{
+	char path[STATE_PATH_MAX];
+	struct crd_object rec;
+
+	if (snprintf(path, sizeof(path), "%s/migrations/%s/%s.json", dir, ns, name) >=
+	    (int)sizeof(path)) {
+		crd_errors_add(errs, CRD_SEV_ERROR, dir, 0, 0, NULL, "", "record path too long");
+		return -1;
+	}
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (read_record(path, &rec, errs) < 0)
+		return -1;
+	if (rec.kind != CRD_KIND_MIGRATION) {
+		crd_errors_add(errs, CRD_SEV_ERROR, path, 0, 0, NULL, "kind", "not a Migration");
+		crd_object_free(&rec);
+		return -1;
+	}
+	*out = rec.u.migration;
+	return 1;
+}
+
+/* Swaps the status of @rec into the matching object of @set, found through @ix (the
+ * set's index: a scan of the set per record made loading quadratic). */
+static void adopt_status(struct crd_set *set, const struct crd_set_index *ix,
+			 struct crd_object *rec)
+{
+	const struct crd_meta *m = &rec->u.host.meta;   /* meta comes first in every kind */
+	size_t i = crd_index_find(&ix->kind[rec->kind], m->namespace, m->name);
+
+	if (i == CRD_INDEX_NONE)
+		return;
+	if (rec->kind == CRD_KIND_HOST) {
+		struct crd_host_status tmp = set->hosts[i].status;
+		set->hosts[i].status = rec->u.host.status;
+		rec->u.host.status = tmp;
+	} else if (rec->kind == CRD_KIND_VM) {
+		struct crd_vm_status tmp = set->vms[i].status;
+		set->vms[i].status = rec->u.vm.status;
+		rec->u.vm.status = tmp;
+	} else {
+		struct crd_migration_status tmp = set->migrations[i].status;
+		set->migrations[i].status = rec->u.migration.status;
+		rec->u.migration.status = tmp;
+	}
+}
+
+/* Calls @fn for every record file under DIR/KIND/NS/. Returns -1 with errno set when
+ * @dir (or a kind folder in it) exists but cannot be read, 0 otherwise. */
+static int walk(const char *dir, void (*fn)(void *opaque, const char *path), void *opaque)
+{
+	char path[STATE_PATH_MAX];
+	size_t count = 0;
+	int failed = 0;
+
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kind_dirs[k]);
+		DIR *kd = opendir(path);
+		struct dirent *ne;
+		/* ENOENT is an empty dir; anything else (EACCES, ENOTDIR) must not read as one. */
+		if (!kd && errno != ENOENT && !failed)
+			failed = errno;
+		while (kd && (ne = readdir(kd))) {
+			if (ne->d_name[0] == '.')
+				continue;
+			char nspath[STATE_PATH_MAX];
+			if (snprintf(nspath, sizeof(nspath), "%s/%s", path, ne->d_name) >=
+			    (int)sizeof(nspath))
+				continue;
+			DIR *nd = opendir(nspath);
+			struct dirent *fe;
+			while (nd && (fe = readdir(nd)) && count < STATE_MAX_RECORDS) {
+				size_t len = strlen(fe->d_name);
+				if (fe->d_name[0] == '.' || len < 6 || strcmp(fe->d_name + len - 5, ".json"))
+					continue;
+				char file[STATE_PATH_MAX + 256];
+				if (snprintf(file, sizeof(file), "%s/%s", nspath, fe->d_name) <
+				    (int)sizeof(file)) {
+					fn(opaque, file);
+					count++;
+				}
+			}
+			if (nd)
+				closedir(nd);
+		}
+		if (kd)
+			closedir(kd);
+	}
+	if (failed)
+		return errno = failed, -1;
+	struct stat st;
+	return stat(dir, &st) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+struct load_ctx {
+	struct crd_set *set;
+	struct crd_set_index ix;        /* state_load_status only */
+	struct crd_errors *errs;
+	int failed;
+	size_t added;
+};
+
+static void load_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	if (read_record(path, &rec, ctx->errs) < 0)
+		return;
+	adopt_status(ctx->set, &ctx->ix, &rec);
+	crd_object_free(&rec);
+}
+
+void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = set, .errs = errs};
+
+	(void)crd_set_index_build(&ctx.ix, set);   /* without memory it scans: slower, same */
+	(void)walk(dir, load_one, &ctx);
+	crd_set_index_free(&ctx.ix);
+}
+
+static void read_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	if (read_record(path, &rec, ctx->errs) < 0)
+		return;
+	if (crd_set_add(ctx->set, &rec) < 0) {
+		crd_object_free(&rec);
+		ctx->failed = 1;
+	}
+}
+
+static void add_unfinished_one(void *opaque, const char *path)
+{
+	struct load_ctx *ctx = opaque;
+	struct crd_object rec;
+
+	/* Only the migrations folder matters; skip the others before parsing anything. */
+	if (!strstr(path, "/migrations/") || read_record(path, &rec, ctx->errs) < 0)
+		return;
+	const struct crd_migration *m = &rec.u.migration;
+	/* Running only: a Pending one never started, and one whose manifest is gone must
+	 * not start now. */
+	if (rec.kind == CRD_KIND_MIGRATION && m->status.phase == CRD_MIG_RUNNING &&
+	    m->spec.vm_name &&
+	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
+	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name)) {
+		rec.u.migration.undeclared = true;
+		if (crd_set_add(ctx->set, &rec) == 0) {
+			ctx->added++;
+			return;
+		}
+	}
+	crd_object_free(&rec);
+}
+
+size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = set, .errs = errs};
+	(void)walk(dir, add_unfinished_one, &ctx);
+	return ctx.added;
+}
+
+int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs)
+{
+	struct load_ctx ctx = {.set = out, .errs = errs};
+
+	if (walk(dir, read_one, &ctx) < 0) {
+		crd_errors_add(errs, CRD_SEV_ERROR, dir, 0, 0, NULL, "", "cannot read: %s",
+			       strerror(errno));
+		return -1;
+	}
+	return ctx.failed ? -1 : 0;
+}
+
+/* Says it once: the same cause (a read-only dir, say) would repeat for every object. */
+static void sink_failed(struct state_sink *s, const char *kind, const char *name)
+{
+	if (s->failures++ == 0)
+		fprintf(stderr, "drover: cannot write status of %s %s under %s: %s\n", kind, name,
+			s->dir, strerror(errno));
+}
+
+static void sink_vm(void *opaque, const struct crd_vm *vm)
+{
+	if (state_write_vm(((struct state_sink *)opaque)->dir, vm) < 0)
+		sink_failed(opaque, "VirtualMachine", vm->meta.name);
+}
+
+static void sink_host(void *opaque, const struct crd_host *h)
+{
+	if (state_write_host(((struct state_sink *)opaque)->dir, h) < 0)
+		sink_failed(opaque, "Host", h->meta.name);
+}
+
+static void sink_migration(void *opaque, const struct crd_migration *m)
+{
+	if (state_write_migration(((struct state_sink *)opaque)->dir, m) < 0)
+		sink_failed(opaque, "Migration", m->meta.name);
+}
+
+struct rec_sink state_sink(struct state_sink *s)
+{
+	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
+				 .opaque = s};
+}
+
+/* Spared: a user's Migration still in the manifests keeps its record, or it would run
+ * again. */
+static bool undeclared_in(const struct crd_migration *m, const void *opaque)
+{
+	return !crd_set_migration(opaque, m->meta.namespace, m->meta.name);
+}
+
+int state_prune_migrations(const char *dir, const struct crd_set *set, size_t keep)
+{
+	struct crd_set recs = {0};
+	struct crd_errors errs = {0};
+	const struct crd_migration **forget = NULL;
+	long n = -1;
+	int removed = 0;
+
+	if (state_read_all(dir, &recs, &errs) == 0)
+		n = records_to_forget(&recs, keep, undeclared_in, set, &forget);
+	for (long i = 0; i < n; i++)
+		if (state_remove_migration(dir, forget[i]->meta.namespace, forget[i]->meta.name) == 0)
+			removed++;
+	free(forget);
+	crd_set_free(&recs);
+	crd_errors_free(&errs);
+	return n < 0 ? -1 : removed;
+}

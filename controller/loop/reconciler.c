@@ -1,0 +1,714 @@
+/* reconciler: observe, plan, write status, dispatch — one pass, and the loop that
+ * converges. Actions run as jobs in threads of their own; a pass never waits for them. */
+#include "controller/loop/reconciler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/loop/records.h"
+#include "reconcile/clk.h"
+#include "reconcile/observe.h"
+#include "reconcile/status.h"
+
+/* apply: how long a converge waits for a job to end before it looks again. */
+#define REC_WAIT_S 1.0
+
+/* One pass's desired set and plan, shared by the jobs it dispatched (their actions and VMs
+ * point into it): whoever lets go last frees it. @refs is guarded by the reconciler's lock. */
+struct rec_snapshot {
+	struct crd_set *set;
+	struct crd_set owned;     /* the set, when the snapshot owns it (rec_pass) */
+	struct plan plan;
+	int refs;
+};
+
+struct rec_job {
+	struct rec *r;
+	struct rec_snapshot *snap;    /* a reference: @a and its VM live there */
+	const struct plan_action *a;
+	struct crd_vm *vm;            /* a->vm, the snapshot's own (writable) copy */
+	struct crd_migration *mig;    /* the record of a move: a user's Migration, or @own */
+	struct crd_migration own;     /* drover's record of a move it decided itself */
+	struct exec_ctx ctx;
+	struct exec_conns conns;
+	struct exec_move move;
+	struct mig_cancel cancel;     /* this job's own abort (a cancelled Migration) */
+	char key[RETRY_KEY_MAX];      /* "ns/name" of the VM */
+	char why[1024];
+	int rc;
+};
+
+void rec_options_default(struct rec_options *opt)
+{
+	plan_limits_default(&opt->limits);
+	opt->stop_timeout_s = 60;
+	opt->max_rounds = 20;
+	opt->wait_in_flight = true;
+	opt->timeout_s = 3600;
+	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
+}
+
+int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
+	     const struct rec_view *view)
+{
+	memset(r, 0, sizeof(*r));
+	r->opt = *opt;
+	if (sink)
+		r->sink = *sink;
+	if (view)
+		r->view = *view;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->job_ended, NULL);
+	lv_pool_init(&r->pool, NULL, NULL);
+	return lv_global_init();
+}
+
+void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
+{
+	r->pool.wake = fn;
+	r->pool.wake_opaque = opaque;
+}
+
+double rec_retry_due_in(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	double due = retry_next_due(&r->retries, clk_mono());
+	pthread_mutex_unlock(&r->lock);
+	return due;
+}
+
+/* ---- failures within one converge ---- */
+
+static bool has_failed(const struct rec_failed *f, const char *key)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->keys[i], key))
+			return true;
+	return false;
+}
+
+/* Best effort: without memory the VM is merely tried again in this converge. */
+static void remember_failure(struct rec_failed *f, const char *key, const char *why)
+{
+	char **keys = realloc(f->keys, (f->n + 1) * sizeof(*keys));
+	char **whys = keys ? realloc(f->why, (f->n + 1) * sizeof(*whys)) : NULL;
+	char *k = strdup(key), *w = strdup(why);
+
+	if (keys)
+		f->keys = keys;
+	if (whys)
+		f->why = whys;
+	if (!keys || !whys || !k || !w) {
+		free(k);
+		free(w);
+		return;
+	}
+	f->keys[f->n] = k;
+	f->why[f->n++] = w;
+}
+
+static void failed_clear(struct rec_failed *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		free(f->why[i]);
+	}
+	free(f->keys);
+	free(f->why);
+	memset(f, 0, sizeof(*f));
+}
+
+static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
+}
+
+/* ---- snapshots ---- */
+
+/* A snapshot of @set (taken over when @take) with one reference, the caller's. Returns
+ * NULL when out of memory (then @set is left as it was). */
+static struct rec_snapshot *snapshot_new(struct crd_set *set, bool take)
+{
+	struct rec_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->set = set;
+	if (take) {
+		s->owned = *set;
+		memset(set, 0, sizeof(*set));
+		s->set = &s->owned;
+	}
+	return s;
+}
+
+/* Lets go of one reference; called with the lock held. The last one frees the snapshot. */
+static void snapshot_put(struct rec_snapshot *s)
+{
+	if (!s || --s->refs > 0)
+		return;
+	plan_free(&s->plan);
+	crd_set_free(&s->owned);
+	free(s);
+}
+
+/* ---- status ---- */
+
+int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
+			 struct plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (obs_inventory(&r->pool, set, inv) < 0)
+		return -1;
+	return plan_compute(set, inv, &r->opt.limits, plan);
+}
+
+/* The snapshot's own, writable copy of an object the plan points to. */
+static struct crd_vm *set_vm(struct crd_set *set, const struct crd_vm *vm)
+{
+	return &set->vms[vm - set->vms];
+}
+
+static struct crd_migration *set_migration(struct crd_set *set, const struct crd_migration *m)
+{
+	return m ? &set->migrations[m - set->migrations] : NULL;
+}
+
+static void sink_vm(struct rec *r, const struct crd_vm *vm)
+{
+	if (r->sink.vm)
+		r->sink.vm(r->sink.opaque, vm);
+}
+
+static void sink_migration(struct rec *r, const struct crd_migration *m)
+{
+	if (r->sink.migration)
+		r->sink.migration(r->sink.opaque, m);
+}
+
+/* Writes every VM's status. The plan's actions and the inventory's domains are indexed
+ * once here: a search per VM made an idle pass quadratic in the number of VMs. Without
+ * memory for the indexes no VM status is written this pass; the next pass writes it. */
+static void write_vm_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
+			    const struct plan *plan, const char *now)
+{
+	const struct plan_action **acts = plan_actions_by_vm(plan, set);
+	struct inv_index doms;
+
+	if (inv_index_inventory(&doms, inv) == 0 && acts)
+		for (size_t i = 0; i < set->n_vms; i++)
+			if (status_vm_update(&set->vms[i], acts[i], inv, &doms, now) == 0)
+				sink_vm(r, &set->vms[i]);
+	inv_index_free(&doms);
+	free(acts);
+}
+
+/* VMs waiting out the backoff of an earlier failure say so, with the failure, until their
+ * next try (a VM failed in this converge keeps its ActionFailed). */
+static void write_backoffs(struct rec *r, struct crd_set *set, const char *now)
+{
+	char key[RETRY_KEY_MAX];
+	double mono = clk_mono();
+
+	for (size_t i = 0; i < set->n_vms; i++) {
+		struct crd_vm *vm = &set->vms[i];
+		vm_key(vm, key, sizeof(key));
+		double left = retry_wait_left(&r->retries, key, mono);
+		if (left > 0 && !has_failed(&r->failed, key) &&
+		    status_vm_backing_off(vm, retry_why(&r->retries, key), left, now) == 0)
+			sink_vm(r, vm);
+	}
+}
+
+/* Writes the status of every object of the snapshot from @inv and its plan. Called with
+ * the lock held. This function can't fail (a status that cannot be built is skipped). */
+static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv)
+{
+	struct crd_set *set = s->set;
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		struct crd_host *h = &set->hosts[i];
+		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 &&
+		    r->sink.host)
+			r->sink.host(r->sink.opaque, h);
+	}
+	for (size_t i = 0; i < s->plan.n; i++) {
+		const struct plan_action *a = &s->plan.actions[i];
+		struct crd_migration *m = set_migration(set, a->migration);
+		if (!m)
+			continue;
+		if (a->kind == PLAN_FINISH_MIGRATION ? status_migration_finish(m, a, now) == 0
+		    : status_migration_pending(m, a, now) > 0)
+			sink_migration(r, m);
+	}
+	write_vm_status(r, set, inv, &s->plan, now);
+	write_backoffs(r, set, now);
+}
+
+/* ---- jobs ---- */
+
+/* A job's record of its move: the user's Migration, or one of drover's own, made on first
+ * use and named after the VM and the time drover decided to move it. Returns NULL when out
+ * of memory. */
+static struct crd_migration *move_record(struct rec_job *job, const char *now)
+{
+	const struct plan_action *a = job->a;
+	struct crd_migration *m = &job->own;
+	char name[64], stamp[16];
+
+	if (job->mig)
+		return job->mig;
+	/* web-1-20261123-181351 */
+	snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s-%.2s%.2s%.2s", now, now + 5, now + 8, now + 11,
+		 now + 14, now + 17);
+	snprintf(name, sizeof(name), "%.46s-%s", a->vm->meta.name, stamp);
+	m->meta.name = strdup(name);
+	m->meta.namespace = strdup(a->vm->meta.namespace);
+	m->meta.generation = 1;
+	m->spec.vm_name = strdup(a->vm->meta.name);
+	m->spec.target_host = a->dst ? strdup(a->dst) : NULL;
+	m->spec.mode = a->kind == PLAN_MIGRATE_COLD ? CRD_MODE_COLD : CRD_MODE_AUTO;
+	/* Every knob written: a drover that takes the move over after a restart watches it with
+	 * the knobs it started with, whatever the VM's policy says by then. */
+	m->spec.knobs = a->knobs;
+	m->spec.knobs.set = CRD_KNOB_ALL;
+	if (!m->meta.name || !m->meta.namespace || !m->spec.vm_name) {
+		crd_migration_free(m);
+		return NULL;
+	}
+	return job->mig = m;
+}
+
+/* A move's record changed (phase, progress): its Migration and its VM say so. */
+static void on_move(void *opaque, const struct plan_action *a, const struct exec_move *mv)
+{
+	struct rec_job *job = opaque;
+	struct rec *r = job->r;
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	pthread_mutex_lock(&r->lock);
+	struct crd_migration *m = move_record(job, now);
+	if (m && status_migration_move(m, a, mv, now) == 0) {
+		sink_migration(r, m);
+		if (status_vm_move(job->vm, m, mv) == 0)
+			sink_vm(r, job->vm);
+	}
+	if (r->view.move)
+		r->view.move(r->view.opaque, a, mv);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void running_remove(struct rec *r, const struct rec_job *job)
+{
+	for (size_t i = 0; i < r->n_running; i++)
+		if (r->running[i] == job) {
+			r->running[i] = r->running[--r->n_running];
+			return;
+		}
+}
+
+/* The job's outcome, recorded where the passes find it. Called with the lock held. */
+static void job_settle(struct rec *r, struct rec_job *job)
+{
+	char now[32];
+
+	clk_rfc3339(now, sizeof(now));
+	if (job->rc != 0 && job->move.phase == CRD_MIG_CANCELLED) {
+		job->rc = REC_CANCELLED;   /* asked for: no failure, no backoff */
+		r->ended_ok++;
+	} else if (job->rc == 0) {
+		r->ended_ok++;
+		retry_succeeded(&r->retries, job->key);
+	} else {
+		r->ended_failed++;
+		remember_failure(&r->failed, job->key, job->why);
+		retry_failed(&r->retries, job->key, job->why, clk_mono());
+		if (status_vm_action_failed(job->vm, job->why, now) == 0)
+			sink_vm(r, job->vm);
+	}
+	if (r->view.action_done)
+		r->view.action_done(r->view.opaque, job->a, job->rc, job->why);
+}
+
+/* Adds action @a, as a job the planner must plan around, to @inv. Returns 0, or -1 when
+ * out of memory. */
+static int job_describe(const struct plan_action *a, struct inventory *inv)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s%s%s%s%s", plan_kind_str(a->kind), a->src ? " " : "",
+		 a->src ? a->src : "", a->dst ? " → " : "", a->dst ? a->dst : "");
+	return inv_add_job(inv, a->vm->meta.namespace, a->vm->meta.name, what, a->src, a->dst,
+			   exec_is_move(a->kind));
+}
+
+/* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
+static void *job_thread(void *arg)
+{
+	struct rec_job *job = arg;
+	struct rec *r = job->r;
+
+	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
+			      sizeof(job->why));
+	pthread_mutex_lock(&r->lock);
+	job_settle(r, job);
+	r->ended++;
+	(void)job_describe(job->a, &r->just_ended); /* best effort */
+	running_remove(r, job);
+	snapshot_put(job->snap);
+	pthread_cond_broadcast(&r->job_ended);
+	pthread_mutex_unlock(&r->lock);
+	/* A move's own record has said its last word: from now on its written status is the
+	 * truth (a move whose outcome is unknown stays Running there, and the next pass loads
+	 * and settles it). */
+	crd_migration_free(&job->own);
+	if (r->pool.wake)
+		r->pool.wake(r->pool.wake_opaque, NULL);
+	free(job);
+	return NULL;
+}
+
+static const struct crd_host *host_named(const struct crd_set *set, const char *name)
+{
+	for (size_t i = 0; name && i < set->n_hosts; i++)
+		if (!strcmp(set->hosts[i].meta.name, name))
+			return &set->hosts[i];
+	return NULL;
+}
+
+/* Starts a job for @a of snapshot @s. Called with the lock held. Returns 0, or -1 when no
+ * job could be started (out of memory, no thread): the next pass plans it again. */
+static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_action *a)
+{
+	struct rec_job *job = calloc(1, sizeof(*job));
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (!job)
+		return -1;
+	job->r = r;
+	job->snap = s;
+	job->a = a;
+	job->vm = set_vm(s->set, a->vm);
+	job->mig = set_migration(s->set, a->migration);
+	vm_key(a->vm, job->key, sizeof(job->key));
+	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
+				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
+	/* Connections are taken here, by the dispatching thread: the pool is not shared with
+	 * the jobs. */
+	job->conns.src = a->src ? lv_connect(&r->pool, a->src) : NULL;
+	job->conns.dst = a->dst ? lv_connect(&r->pool, a->dst) : NULL;
+	job->conns.src_host = host_named(s->set, a->src);
+	job->conns.dst_host = host_named(s->set, a->dst);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	s->refs++;
+	r->running[r->n_running++] = job;
+	int rc = pthread_create(&thread, &attr, job_thread, job);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		running_remove(r, job);
+		s->refs--;
+		free(job);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lists every job under way in @inv, so the planner plans around them, and (@stale_set:
+ * the set may have been loaded before they ended) the jobs ended since the last round.
+ * Called with the lock held. Returns 0, or -1 when out of memory. */
+static int jobs_into_inventory(struct rec *r, struct inventory *inv, bool stale_set)
+{
+	for (size_t i = 0; i < r->n_running; i++)
+		if (job_describe(r->running[i]->a, inv) < 0)
+			return -1;
+	for (size_t i = 0; stale_set && i < r->just_ended.n_jobs; i++) {
+		const struct inv_job *j = &r->just_ended.jobs[i];
+		if (inv_add_job(inv, j->vm_namespace, j->vm_name, j->what, j->src, j->dst,
+				j->move) < 0)
+			return -1;
+	}
+	inv_free(&r->just_ended);
+	return 0;
+}
+
+int rec_cancel_migration(struct rec *r, const char *ns, const char *name)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_running; i++) {
+		const struct crd_migration *m = r->running[i]->a->migration;
+		if (m && !strcmp(m->meta.namespace, ns) && !strcmp(m->meta.name, name)) {
+			__atomic_store_n(&r->running[i]->cancel.requested, 1, __ATOMIC_SEQ_CST);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}
+
+int rec_cancel_withdrawn(struct rec *r, const struct crd_set *desired)
+{
+	int stopped = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_running; i++) {
+		const struct crd_migration *m = r->running[i]->a->migration, *now;
+		/* A move drover decided itself, or the record of one taken over that nothing
+		 * declares (see state_add_unfinished): the manifests cannot withdraw it. */
+		if (!m || m->undeclared)
+			continue;
+		now = crd_set_migration(desired, m->meta.namespace, m->meta.name);
+		if (now && !now->spec.cancel)
+			continue;
+		if (!__atomic_exchange_n(&r->running[i]->cancel.requested, 1, __ATOMIC_SEQ_CST))
+			stopped++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return stopped;
+}
+
+/* ---- passes ---- */
+
+static bool acts(enum plan_kind k)
+{
+	return k != PLAN_BLOCKED && k != PLAN_WAIT && k != PLAN_FINISH_MIGRATION && k != PLAN_NONE;
+}
+
+/* What keeps the plan from being converged, ignoring VMs given up on in this converge. */
+struct pending {
+	int changes, blocked, waiting;
+	unsigned long ended;      /* r->ended when the round planned */
+	bool finish_only;         /* every change is a FINISH_MIGRATION: statuses say it all */
+};
+
+static void count_pending(struct rec *r, const struct plan *plan, struct pending *p)
+{
+	char key[RETRY_KEY_MAX];
+
+	memset(p, 0, sizeof(*p));
+	p->finish_only = true;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		vm_key(a->vm, key, sizeof(key));
+		if (a->kind != PLAN_FINISH_MIGRATION && has_failed(&r->failed, key))
+			continue;
+		if (a->kind == PLAN_BLOCKED)
+			p->blocked++;
+		else if (a->kind == PLAN_WAIT)
+			p->waiting++;
+		else if (a->kind != PLAN_NONE)
+			p->changes++;
+		if (acts(a->kind))
+			p->finish_only = false;
+	}
+	p->finish_only = p->finish_only && p->changes > 0;
+}
+
+/* Dispatches the plan's actions, stops first (they free memory for what follows), each as
+ * a job, skipping VMs given up on or backing off, while job slots last. Called with the
+ * lock held. Returns the number of jobs started. */
+static int dispatch(struct rec *r, struct rec_snapshot *s)
+{
+	char key[RETRY_KEY_MAX];
+	double mono = clk_mono();
+	int started = 0;
+
+	for (int stage = 0; stage < 2 && !r->stopping; stage++)
+		for (size_t i = 0; i < s->plan.n && r->n_running < REC_MAX_PARALLEL; i++) {
+			const struct plan_action *a = &s->plan.actions[i];
+			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
+			if (!acts(a->kind) || early != (stage == 0))
+				continue;
+			vm_key(a->vm, key, sizeof(key));
+			if (has_failed(&r->failed, key) || retry_wait_left(&r->retries, key, mono) > 0)
+				continue;
+			if (job_start(r, s, a) == 0)
+				started++;
+		}
+	return started;
+}
+
+/* NONE actions: adopted domains get drover's metadata (cheap, no job). Best effort: an
+ * adoption that fails now is tried again next pass. */
+static void adopt(struct rec *r, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->n && !r->stopping; i++) {
+		const struct plan_action *a = &plan->actions[i];
+		if (a->kind != PLAN_NONE || !a->dst)
+			continue;
+		struct exec_ctx ctx = {0};
+		struct exec_conns conns = {.dst = lv_connect(&r->pool, a->dst)};
+		struct exec_move mv;
+		char why[64];
+		if (exec_action(&ctx, a, &conns, &mv, why, sizeof(why)) < 0)
+			continue;
+	}
+}
+
+/* One round: observe, plan around the jobs under way, write status, dispatch. @show
+ * hands the plan to the view. Fills @p and @res (blocked, running, counts of jobs ended
+ * since the last round). Returns the number of jobs started, or -1 when out of memory. */
+static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pending *p,
+		     struct rec_result *res, bool stale_set)
+{
+	struct inventory inv;
+	int started = -1;
+
+	if (obs_inventory(&r->pool, s->set, &inv) < 0)
+		goto cleanup;
+	pthread_mutex_lock(&r->lock);
+	/* Planned and written under the lock: jobs write the status of the same objects. */
+	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
+	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
+		write_status(r, s, &inv);
+		if (show && r->view.plan)
+			r->view.plan(r->view.opaque, &s->plan);
+		count_pending(r, &s->plan, p);
+		p->ended = r->ended;
+		started = p->finish_only ? 0 : dispatch(r, s);
+		res->blocked = p->blocked;
+		res->running = (int)r->n_running;
+		res->actions_done += r->ended_ok;
+		res->actions_failed += r->ended_failed;
+		r->ended_ok = r->ended_failed = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (started >= 0)
+		adopt(r, &s->plan);
+cleanup:
+	inv_free(&inv);
+	return started;
+}
+
+int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
+	     void *opaque)
+{
+	struct rec_snapshot *s = snapshot_new(set, true);
+	struct pending p;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (!s)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	failed_clear(&r->failed);   /* a controller retries through the backoff */
+	pthread_mutex_unlock(&r->lock);
+	if (round_run(r, s, false, &p, res, true) >= 0) {
+		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running;
+		res->again = p.finish_only;
+		rc = 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (after)
+		after(opaque, s->set);
+	snapshot_put(s);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* Waits until a job ends after the round that saw @p, or @max_s passes. */
+static void wait_job_end(struct rec *r, const struct pending *p, double max_s)
+{
+	struct timespec until = clk_realtime_after(max_s);
+
+	pthread_mutex_lock(&r->lock);
+	while (r->ended == p->ended &&
+	       pthread_cond_timedwait(&r->job_ended, &r->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits until no job runs. */
+static void wait_all_jobs(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->n_running > 0)
+		pthread_cond_wait(&r->job_ended, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
+{
+	double deadline = clk_mono() + r->opt.timeout_s;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&r->lock);
+	failed_clear(&r->failed);
+	pthread_mutex_unlock(&r->lock);
+	/* @counted: the rounds that count against max_rounds (see wait_in_flight). */
+	for (int round = 0, counted = 0; counted < r->opt.max_rounds; round++, counted++) {
+		struct rec_snapshot *s = snapshot_new(set, false);
+		struct pending p = {0};
+		/* The set is the caller's own, which the jobs write: never stale. */
+		int started = s ? round_run(r, s, round == 0, &p, res, false) : -1;
+
+		pthread_mutex_lock(&r->lock);
+		snapshot_put(s);
+		bool failed = r->failed.n > 0;
+		pthread_mutex_unlock(&r->lock);
+		if (started < 0) {
+			ret = -1;
+			break;
+		}
+		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running && !failed;
+		if (!p.changes && !p.waiting && !res->running)
+			break;
+		if (p.finish_only)
+			continue; /* statuses were written; the next round sees them closed */
+		if (clk_mono() > deadline)
+			break;
+		/* For a job to end (a round now would only find its VM waiting), or for a limit,
+		 * or for someone else's job. */
+		wait_job_end(r, &p, REC_WAIT_S);
+		if (!started && r->opt.wait_in_flight)
+			counted--;
+	}
+	wait_all_jobs(r);
+	pthread_mutex_lock(&r->lock);
+	res->actions_done += r->ended_ok;
+	res->actions_failed += r->ended_failed;
+	r->ended_ok = r->ended_failed = 0;
+	res->converged = res->converged && !r->failed.n;
+	res->running = 0;
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void rec_stop(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_mutex_unlock(&r->lock);
+}
+
+size_t rec_handover(struct rec *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	size_t left = r->n_running;
+	if (!left)
+		pthread_mutex_unlock(&r->lock);
+	return left;
+}
+
+void rec_free(struct rec *r)
+{
+	if (!r)
+		return;
+	wait_all_jobs(r);
+	lv_pool_free(&r->pool);
+	inv_free(&r->just_ended);
+	failed_clear(&r->failed);
+	retry_free(&r->retries);
+	pthread_cond_destroy(&r->job_ended);
+	pthread_mutex_destroy(&r->lock);
+}
