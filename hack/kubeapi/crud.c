@@ -1,6 +1,8 @@
 /* kubeapi test server: get, list, create and delete; updates and patches live in update.c. */
 #include "crud.h"
+#include "apply.h"
 #include "objects.h"
+#include "schema.h"
 #include "select.h"
 #include "store.h"
 #include "table.h"
@@ -131,7 +133,7 @@ static void do_list(const struct kas_request *req, struct kas_reply *out)
 	uint64_t rv = 0;
 	json_t *meta = NULL;
 
-	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), &l.sel, &err) < 0) {
+	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), req->rt->custom, &l.sel, &err) < 0) {
 		kas_reply_status(out, 400, "BadRequest", "%s", err ? err : "bad selector");
 		goto cleanup;
 	}
@@ -235,7 +237,11 @@ static int create_system_meta(json_t *meta)
 
 static void do_create(const struct kas_request *req, struct kas_reply *out)
 {
-	json_t *obj = json_is_object(req->body) ? json_deep_copy(req->body) : NULL;
+	kas_crud_create(req, json_is_object(req->body) ? json_deep_copy(req->body) : NULL, out);
+}
+
+void kas_crud_create(const struct kas_request *req, json_t *obj, struct kas_reply *out)
+{
 	json_t *meta = kas_meta(obj);
 
 	if (!meta) {
@@ -246,8 +252,8 @@ static void do_create(const struct kas_request *req, struct kas_reply *out)
 	    create_namespace(req, meta, out) < 0)
 		goto cleanup;
 	if (kas_store_get(req->rt->rkey, kas_req_ns(req), kas_json_str(meta, "name"))) {
-		kas_reply_status(out, 409, "AlreadyExists", "%s \"%s\" already exists", req->rt->qname,
-				 kas_json_str(meta, "name"));
+		kas_reply_details(out, 409, "AlreadyExists", kas_obj_details(req->rt, kas_json_str(meta, "name")),
+				  "%s \"%s\" already exists", req->rt->qname, kas_json_str(meta, "name"));
 		goto cleanup;
 	}
 	/* With a status subresource, status is only ever written through /status. */
@@ -255,6 +261,12 @@ static void do_create(const struct kas_request *req, struct kas_reply *out)
 		json_object_del(obj, "status");
 	if (create_system_meta(meta) < 0) {
 		kas_reply_status(out, 500, "InternalError", "no randomness for a uid");
+		goto cleanup;
+	}
+	if (kas_schema_admit(req, obj, out) < 0)
+		goto cleanup;
+	if (kas_managed_track(req, NULL, obj) < 0) {
+		kas_reply_status(out, 500, "InternalError", "out of memory");
 		goto cleanup;
 	}
 	if (dry_run(req)) {
@@ -277,16 +289,15 @@ static int delete_preconditions(const struct kas_request *req, json_t *old, stru
 	const char *old_rv = kas_json_str(old, "metadata.resourceVersion"), *old_uid = kas_json_str(old, "metadata.uid");
 
 	if ((rv && (!old_rv || strcmp(rv, old_rv))) || (uid && (!old_uid || strcmp(uid, old_uid)))) {
-		kas_reply_status(out, 409, "Conflict", "Operation cannot be fulfilled on %s \"%s\": Precondition failed",
-				 req->rt->qname, req->name);
+		kas_reply_details(out, 409, "Conflict", kas_obj_details(req->rt, req->name),
+				  "Operation cannot be fulfilled on %s \"%s\": Precondition failed", req->rt->qname, req->name);
 		return -1;
 	}
 	return 0;
 }
 
-static void do_delete(const struct kas_request *req, struct kas_reply *out)
+static void delete_old(const struct kas_request *req, json_t *old, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
 	json_t *next, *meta;
 	char now[32];
 
@@ -314,7 +325,17 @@ static void do_delete(const struct kas_request *req, struct kas_reply *out)
 	}
 	json_object_set_new(meta, "deletionTimestamp", json_string(kas_time_format(time(NULL), now, sizeof(now))));
 	json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
+	/* The real server counts the start of a graceful deletion as a change of the object's intent. */
+	json_object_set_new(meta, "generation", json_integer(json_integer_value(json_object_get(meta, "generation")) + 1));
 	kas_obj_store(req, next, "MODIFIED", 200, out);
+}
+
+static void do_delete(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	delete_old(req, old, out);
+	json_decref(old);
 }
 
 void kas_crud_handle(const struct kas_request *req, struct kas_reply *out)

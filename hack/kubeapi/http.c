@@ -6,6 +6,7 @@
 #include "status.h"
 #include "store.h"
 #include "watch.h"
+#include "yaml.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -47,7 +48,27 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const char *type, char *text)
+/* Adds one "Warning: 299 - \"TEXT\"" header per warning, as the real server does. */
+static void add_warnings(struct MHD_Response *r, json_t *warnings)
+{
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(warnings, i, w) {
+		json_t *quoted = json_string(json_string_value(w));
+		char *q = quoted ? json_dumps(quoted, JSON_ENCODE_ANY) : NULL;
+		char *line = q ? kas_printf("299 - %s", q) : NULL;
+
+		if (line)
+			MHD_add_response_header(r, "Warning", line);
+		free(line);
+		free(q);
+		json_decref(quoted);
+	}
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const char *type, char *text,
+				  json_t *warnings)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result rc;
@@ -58,6 +79,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const 
 	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-cache, private");
+	add_warnings(r, warnings);
 	rc = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -67,15 +89,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, const char *method, 
 				  struct kas_reply *reply)
 {
 	char *text;
+	enum MHD_Result rc = MHD_NO;
 
 	if (reply->code == 0)
 		kas_reply_status(reply, 500, "InternalError", "no reply was produced");
 	text = reply->body ? json_dumps(reply->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
 	kas_log("%s %s %u", method, url, reply->code);
+	if (text)
+		rc = send_text(c, reply->code, "application/json", text, reply->warnings);
 	kas_reply_clear(reply);
-	if (!text)
-		return MHD_NO;
-	return send_text(c, reply->code, "application/json", text);
+	return rc;
 }
 
 static bool authorized(struct MHD_Connection *c)
@@ -154,9 +177,7 @@ static int route(struct kas_request *req, const char *const *seg, int n)
 
 static bool is_watch(const struct kas_request *req)
 {
-	const char *w = kas_arg(req, "watch");
-
-	return !strcmp(req->method, "GET") && !req->name && w && (!strcmp(w, "1") || !strcmp(w, "true"));
+	return !strcmp(req->method, "GET") && !req->name && kas_arg_bool(req, "watch");
 }
 
 /* Parses the body. Returns 0, or -1 with a 400/415 reply. */
@@ -172,6 +193,16 @@ static int parse_body(struct kas_request *req, struct conn_ctx *ctx, struct kas_
 		return -1;
 	}
 	req->body = json_loadb(ctx->body.data, ctx->body.len, JSON_REJECT_DUPLICATES, &err);
+	if (!req->body && ct && !strncmp(ct, "application/apply-patch+yaml", 28)) {
+		char *why = NULL;
+
+		/* JSON is YAML too: only a body that is not JSON gets here. */
+		req->body = kas_yaml_parse(ctx->body.data, ctx->body.len, &why);
+		if (!req->body)
+			kas_reply_status(out, 400, "BadRequest", "error decoding YAML: %s", why ? why : "out of memory");
+		free(why);
+		return req->body ? 0 : -1;
+	}
 	if (!req->body) {
 		kas_reply_status(out, 400, "BadRequest", "invalid JSON body: %s (line %d)", err.text, err.line);
 		return -1;
@@ -199,7 +230,8 @@ static struct MHD_Response *serve(struct MHD_Connection *c, const char *url, con
 				  struct conn_ctx *ctx, struct kas_reply *out)
 {
 	struct kas_request req = { .method = method, .url = url, .arg = query_arg, .arg_ctx = c,
-				   .content_type = header(c, "Content-Type"), .accept = header(c, "Accept") };
+				   .content_type = header(c, "Content-Type"), .accept = header(c, "Accept"),
+				   .user_agent = header(c, "User-Agent") };
 	const union MHD_ConnectionInfo *info;
 	struct MHD_Response *resp = NULL;
 	char buf[2048];
@@ -227,12 +259,12 @@ static struct MHD_Response *serve(struct MHD_Connection *c, const char *url, con
 static enum MHD_Result dispatch(struct MHD_Connection *c, const char *url, const char *method,
 				struct conn_ctx *ctx)
 {
-	struct kas_reply reply = { 0, NULL };
+	struct kas_reply reply = { 0, NULL, NULL };
 	struct MHD_Response *watch;
 	enum MHD_Result rc;
 
 	if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/livez"))
-		return send_text(c, 200, "text/plain", strdup("ok"));
+		return send_text(c, 200, "text/plain", strdup("ok"), NULL);
 	if (!authorized(c)) {
 		kas_reply_status(&reply, 401, "Unauthorized", "Unauthorized");
 		return send_reply(c, method, url, &reply);

@@ -1,6 +1,7 @@
 /* kubeapi test server: presenting, storing and finally deleting objects, with the side effects
  * of CRDs (registration) and namespaces (their objects go with them). */
 #include "objects.h"
+#include "events.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -20,9 +21,20 @@ json_t *kas_obj_present(const struct kas_rtype *rt, json_t *obj)
 {
 	json_t *copy = json_deep_copy(obj);
 
+	if (copy && rt->events_v1)
+		kas_events_to_v1(copy);
 	if (copy)
 		json_object_set_new(copy, "apiVersion", kas_obj_api_version(rt));
 	return copy;
+}
+
+json_t *kas_obj_lookup(const struct kas_request *req)
+{
+	json_t *stored = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
+
+	if (!stored || !req->rt->events_v1)
+		return json_incref(stored);
+	return kas_obj_present(req->rt, stored);
 }
 
 int kas_obj_check_kind(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out)
@@ -81,6 +93,11 @@ void kas_obj_store(const struct kas_request *req, json_t *obj, const char *type,
 	const char *name = kas_json_str(obj, "metadata.name");
 	json_t *reply = NULL;
 
+	if (req->rt->events_v1) {
+		/* Stored with the core Events; the reply is in the type's own shape. */
+		kas_events_to_core(obj);
+		json_object_set_new(obj, "apiVersion", json_string("v1"));
+	}
 	if (kas_obj_set_rv(obj, kas_store_next_rv()) < 0 || !(reply = kas_obj_present(req->rt, obj)) ||
 	    kas_store_put(req->rt->rkey, kas_req_ns(req), name, json_incref(obj), type) < 0) {
 		kas_reply_status(out, 403, "Forbidden", "object limit reached: %s \"%s\" not stored", req->rt->qname,
@@ -152,6 +169,10 @@ void kas_obj_delete_now(const struct kas_request *req, json_t *old, struct kas_r
 {
 	json_t *last = json_deep_copy(old);
 
+	if (last && req->rt->events_v1) {
+		kas_events_to_core(last);
+		json_object_set_new(last, "apiVersion", json_string("v1"));
+	}
 	if (!last || kas_obj_set_rv(last, kas_store_next_rv()) < 0) {
 		json_decref(last);
 		kas_reply_status(out, 500, "InternalError", "out of memory");
@@ -163,7 +184,12 @@ void kas_obj_delete_now(const struct kas_request *req, json_t *old, struct kas_r
 	json_decref(last);
 }
 
+json_t *kas_obj_details(const struct kas_rtype *rt, const char *name)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", name ? name : "", "group", rt->group, "kind", rt->plural);
+}
+
 void kas_obj_not_found(const struct kas_rtype *rt, const char *name, struct kas_reply *out)
 {
-	kas_reply_status(out, 404, "NotFound", "%s \"%s\" not found", rt->qname, name);
+	kas_reply_details(out, 404, "NotFound", kas_obj_details(rt, name), "%s \"%s\" not found", rt->qname, name);
 }

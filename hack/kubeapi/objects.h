@@ -16,6 +16,10 @@ json_t *kas_obj_api_version(const struct kas_rtype *rt);
 /* Returns a copy of @obj as served by @rt (its apiVersion), owned by the caller, or NULL. */
 json_t *kas_obj_present(const struct kas_rtype *rt, json_t *obj);
 
+/* Returns the object the request names in its type's shape (a new reference the caller
+ * releases), or NULL when there is none. */
+json_t *kas_obj_lookup(const struct kas_request *req);
+
 /* Checks kind/apiVersion of a submitted @obj against @rt and fills them in when missing.
  * Returns 0, or -1 with a 400 reply set. */
 KAS_WUR int kas_obj_check_kind(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out);
@@ -32,6 +36,10 @@ void kas_obj_store(const struct kas_request *req, json_t *obj, const char *type,
 /* Removes the stored object @old (borrowed) for good: DELETED event, then CRD and namespace
  * clean-up. Replies 200 with its final state. Can't fail. */
 void kas_obj_delete_now(const struct kas_request *req, json_t *old, struct kas_reply *out);
+
+/* Returns the details of an error about object @name of @rt ({name, group, kind: plural}),
+ * owned by the caller, or NULL on OOM. */
+json_t *kas_obj_details(const struct kas_rtype *rt, const char *name);
 
 /* Replies 404 for object @name of @rt. Can't fail. */
 void kas_obj_not_found(const struct kas_rtype *rt, const char *name, struct kas_reply *out);

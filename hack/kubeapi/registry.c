@@ -1,5 +1,6 @@
 /* kubeapi test server: the resource types served (built-in kinds and those CRDs register). */
 #include "registry.h"
+#include "types.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static void rtype_free(struct kas_rtype *t)
 	free(t->crd_name);
 	json_decref(t->short_names);
 	json_decref(t->columns);
+	json_decref(t->schema);
 	free(t);
 }
 
@@ -84,11 +86,28 @@ static int add_builtin(const char *group, const char *plural, const char *singul
 		return -1;
 	t->namespaced = namespaced;
 	t->status_sub = status_sub;
+	t->schema = kas_types_schema(group, plural);
 	if (shortname && json_array_append_new(t->short_names, json_string(shortname)) < 0) {
 		rtype_free(t);
 		return -1;
 	}
 	return rtype_add(t);
+}
+
+/* events.k8s.io/v1 Events live with the core ones, as on the real server. */
+static int events_share_storage(void)
+{
+	struct kas_rtype *t = ntypes ? types[ntypes - 1] : NULL;
+	char *rkey = strdup("/events");
+
+	if (!t || !rkey || strcmp(t->group, "events.k8s.io")) {
+		free(rkey);
+		return -1;
+	}
+	free(t->rkey);
+	t->rkey = rkey;
+	t->events_v1 = true;
+	return 0;
 }
 
 int kas_registry_init(void)
@@ -101,9 +120,11 @@ int kas_registry_init(void)
 	rc |= add_builtin("", "events", "event", "Event", "ev", true, false,
 			  json_pack("[o, o, o]", column("Type", "string", ".type"),
 				    column("Reason", "string", ".reason"), column("Message", "string", ".message")));
+	/* Tables are made from stored objects, which have the core shape (message, not note). */
 	rc |= add_builtin("events.k8s.io", "events", "event", "Event", "ev", true, false,
 			  json_pack("[o, o, o]", column("Type", "string", ".type"),
-				    column("Reason", "string", ".reason"), column("Note", "string", ".note")));
+				    column("Reason", "string", ".reason"), column("Note", "string", ".message")));
+	rc |= events_share_storage();
 	rc |= add_builtin("coordination.k8s.io", "leases", "lease", "Lease", NULL, true, false,
 			  json_pack("[o, O]", column("Holder", "string", ".spec.holderIdentity"), age));
 	rc |= add_builtin("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition",
@@ -168,6 +189,8 @@ static char *versions_problem(json_t *versions)
 			return kas_printf("spec.versions[%zu].name: Invalid value", i);
 		if (json_is_true(json_object_get(v, "storage")))
 			storage++;
+		if (!json_is_object(kas_json_at(v, "schema.openAPIV3Schema")))
+			return kas_printf("spec.versions[%zu].schema.openAPIV3Schema: Required value: schemas are required", i);
 	}
 	if (storage != 1)
 		return strdup("spec.versions: Invalid value: must have exactly one version marked as storage version");
@@ -232,6 +255,7 @@ static struct kas_rtype *crd_version_type(json_t *crd, json_t *version, char **s
 	t->status_sub = kas_json_at(version, "subresources.status") != NULL ||
 			kas_json_at(crd, "spec.subresources.status") != NULL;
 	t->custom = true;
+	t->schema = json_deep_copy(kas_json_at(version, "schema.openAPIV3Schema"));
 	t->crd_name = strdup(kas_json_str(crd, "metadata.name"));
 	if (json_is_array(json_object_get(names, "shortNames")))
 		json_array_extend(t->short_names, json_object_get(names, "shortNames"));

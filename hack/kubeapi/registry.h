@@ -21,6 +21,8 @@ struct kas_rtype {
 	bool status_sub;      /* has the status subresource */
 	bool custom;          /* served through a CRD: merge-patch only, resourceVersion required on PUT */
 	char *crd_name;       /* owning CRD, NULL for built-ins */
+	json_t *schema;       /* structural schema (openAPIV3Schema), NULL when none */
+	bool events_v1;       /* events.k8s.io: stored with the core Events, converted (events.h) */
 };
 
 /* Registers the built-in kinds. Returns 0, or -1 on OOM. */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <string.h>
 
 struct kas_request {
 	const char *method;
@@ -17,6 +18,7 @@ struct kas_request {
 	json_t *body;                /* parsed JSON body, NULL when empty */
 	const char *content_type;
 	const char *accept;
+	const char *user_agent;      /* names the field manager when the request names none */
 	/* Query parameters: returns the value of @key or NULL. */
 	const char *(*arg)(void *ctx, const char *key);
 	void *arg_ctx;
@@ -25,6 +27,19 @@ struct kas_request {
 static inline const char *kas_arg(const struct kas_request *r, const char *key)
 {
 	return r->arg ? r->arg(r->arg_ctx, key) : NULL;
+}
+
+/* A boolean query parameter as the real server reads it (Go's strconv.ParseBool): "1", "t",
+ * "T", "true", "TRUE", "True" are true; anything else false. */
+static inline bool kas_arg_bool(const struct kas_request *r, const char *key)
+{
+	static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+	const char *v = kas_arg(r, key);
+
+	for (size_t i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!strcmp(v, yes[i]))
+			return true;
+	return false;
 }
 
 /* The namespace part of a store key: "" for cluster-scoped types. */

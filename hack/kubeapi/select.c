@@ -117,7 +117,20 @@ static int parse_into(struct kas_selector *s, const char *text, bool field)
 	return -1;
 }
 
-int kas_selector_parse(const char *labels, const char *fields, struct kas_selector **out, char **err)
+/* The first field requirement that names neither metadata.name nor metadata.namespace, or NULL. */
+static const char *unsupported_field(const struct kas_selector *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const char *k = s->terms[i].key;
+
+		if (s->terms[i].field && strcmp(k, "metadata.name") && strcmp(k, "metadata.namespace"))
+			return k;
+	}
+	return NULL;
+}
+
+int kas_selector_parse(const char *labels, const char *fields, bool meta_only, struct kas_selector **out,
+		       char **err)
 {
 	struct kas_selector *s = calloc(1, sizeof(*s));
 
@@ -133,6 +146,11 @@ int kas_selector_parse(const char *labels, const char *fields, struct kas_select
 	}
 	if (parse_into(s, fields, true) < 0) {
 		*err = kas_printf("invalid field selector \"%s\"", fields);
+		kas_selector_free(s);
+		return -1;
+	}
+	if (meta_only && unsupported_field(s)) {
+		*err = kas_printf("field label not supported: %s", unsupported_field(s));
 		kas_selector_free(s);
 		return -1;
 	}

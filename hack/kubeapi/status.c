@@ -38,6 +38,27 @@ void kas_reply_status(struct kas_reply *r, unsigned code, const char *reason, co
 	va_end(ap);
 }
 
+void kas_reply_details(struct kas_reply *r, unsigned code, const char *reason, json_t *details, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *st;
+
+	va_start(ap, fmt);
+	st = status_vnew(code, reason, fmt, ap);
+	va_end(ap);
+	if (st && details)
+		json_object_set(st, "details", details);
+	json_decref(details);
+	kas_reply_json(r, code, st);
+}
+
+void kas_reply_warn(struct kas_reply *r, const char *text)
+{
+	if (!r->warnings)
+		r->warnings = json_array();
+	json_array_append_new(r->warnings, json_string(text));
+}
+
 void kas_reply_json(struct kas_reply *r, unsigned code, json_t *body)
 {
 	json_decref(r->body);
@@ -51,4 +72,6 @@ void kas_reply_clear(struct kas_reply *r)
 		return;
 	json_decref(r->body);
 	r->body = NULL;
+	json_decref(r->warnings);
+	r->warnings = NULL;
 }

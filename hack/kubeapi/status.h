@@ -8,6 +8,7 @@
 struct kas_reply {
 	unsigned code;
 	json_t *body;
+	json_t *warnings;  /* strings sent as "Warning: 299 - ..." headers, NULL when none */
 };
 
 /* Returns a new Status object ("status": "Failure" unless @code < 300), or NULL on OOM.
@@ -20,10 +21,18 @@ json_t *kas_status_new(unsigned code, const char *reason, const char *fmt, ...)
 void kas_reply_status(struct kas_reply *r, unsigned code, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Like kas_reply_status, with @details (stolen: {name, group, kind, causes}) in the Status, as
+ * the real server sends for NotFound, AlreadyExists, Conflict and Invalid. Can't fail. */
+void kas_reply_details(struct kas_reply *r, unsigned code, const char *reason, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Adds a Warning header line to @r. Can't fail (a warning that can't be kept is dropped). */
+void kas_reply_warn(struct kas_reply *r, const char *text);
+
 /* Sets @r to @code with @body (stolen), replacing any earlier body. Can't fail. */
 void kas_reply_json(struct kas_reply *r, unsigned code, json_t *body);
 
-/* Releases the body of @r; accepts NULL. */
+/* Releases the body and warnings of @r; accepts NULL. */
 void kas_reply_clear(struct kas_reply *r);
 
 #endif

@@ -49,6 +49,7 @@ static void event_clear(struct kas_event *e)
 {
 	free(e->rkey);
 	json_decref(e->obj);
+	json_decref(e->prev);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -144,7 +145,8 @@ json_t *kas_store_get(const char *rkey, const char *ns, const char *name)
 	return found ? st.objs[i].obj : NULL;
 }
 
-static void record(const char *rkey, json_t *obj, const char *type)
+/* Records an event; @prev (stolen, may be NULL) is the state @obj replaced. */
+static void record(const char *rkey, json_t *obj, const char *type, json_t *prev)
 {
 	struct kas_event *e;
 
@@ -158,12 +160,14 @@ static void record(const char *rkey, json_t *obj, const char *type)
 	e = &st.ring[(st.head + st.count) % st.cap];
 	e->rkey = strdup(rkey);
 	if (!e->rkey) {
+		json_decref(prev);
 		kas_store_compact();
 		return;
 	}
 	e->rv = kas_obj_rv(obj);
 	e->type = type;
 	e->obj = json_incref(obj);
+	e->prev = prev;
 	st.count++;
 	pthread_cond_broadcast(&st.cond);
 }
@@ -181,9 +185,8 @@ int kas_store_put(const char *rkey, const char *ns, const char *name, json_t *ob
 	i = lower_bound(rkey, skey, &found);
 	if (found) {
 		free(skey);
-		json_decref(st.objs[i].obj);
+		record(rkey, obj, type, st.objs[i].obj);
 		st.objs[i].obj = obj;
-		record(rkey, obj, type);
 		return 0;
 	}
 	if (st.nobjs >= st.max_objs || !(rkey_copy = strdup(rkey)))
@@ -194,7 +197,7 @@ int kas_store_put(const char *rkey, const char *ns, const char *name, json_t *ob
 	e->rkey = rkey_copy;
 	e->skey = skey;
 	e->obj = obj;
-	record(rkey, obj, type);
+	record(rkey, obj, type, NULL);
 	return 0;
 fail:
 	free(skey);
@@ -220,7 +223,7 @@ void kas_store_del(const char *rkey, const char *ns, const char *name, json_t *l
 	}
 	free(skey);
 	if (last)
-		record(rkey, last, "DELETED");
+		record(rkey, last, "DELETED", NULL);
 	json_decref(last);
 }
 

@@ -16,6 +16,7 @@ struct kas_event {
 	const char *type;  /* "ADDED", "MODIFIED" or "DELETED" (static strings) */
 	char *rkey;        /* "group/plural" */
 	json_t *obj;       /* the object as of @rv */
+	json_t *prev;      /* for MODIFIED: the state it replaced (selector transitions), else NULL */
 };
 
 /* Sets the store up. Returns 0, or -1 on OOM or bad limits. */

@@ -1,7 +1,9 @@
 /* kubeapi test server: PUT and PATCH, main resource and /status. */
 #include "update.h"
+#include "apply.h"
 #include "objects.h"
 #include "patch.h"
+#include "schema.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -57,7 +59,6 @@ static json_t *merge_rules(const struct kas_request *req, json_t *old, json_t *n
 	meta = kas_meta(next);
 	for (size_t i = 0; meta && i < sizeof(system_meta) / sizeof(system_meta[0]); i++)
 		carry(meta, old_meta, system_meta[i]);
-	json_object_del(meta, "managedFields");
 	return next;
 }
 
@@ -69,9 +70,9 @@ static int check_rv(const struct kas_request *req, json_t *old, const char *want
 	const char *have = kas_json_str(old, "metadata.resourceVersion");
 
 	if (want && *want && (!have || strcmp(want, have))) {
-		kas_reply_status(out, 409, "Conflict", "Operation cannot be fulfilled on %s \"%s\": the object has been "
-				 "modified; please apply your changes to the latest version and try again",
-				 req->rt->qname, req->name);
+		kas_reply_details(out, 409, "Conflict", kas_obj_details(req->rt, req->name),
+				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply "
+				  "your changes to the latest version and try again", req->rt->qname, req->name);
 		return -1;
 	}
 	if ((!want || !*want) && required) {
@@ -92,7 +93,9 @@ static void commit(const struct kas_request *req, json_t *old, json_t *next, boo
 	if (kas_json_str(next, "metadata.resourceVersion"))
 		want = strdup(kas_json_str(next, "metadata.resourceVersion"));
 	next = merge_rules(req, old, next);
-	if (!next || check_rv(req, old, want, rv_required, out) < 0)
+	if (!next || check_rv(req, old, want, rv_required, out) < 0 || kas_schema_admit(req, next, out) < 0)
+		goto cleanup;
+	if (kas_managed_track(req, old, next) < 0)
 		goto cleanup;
 	if (kas_obj_set_rv(next, kas_obj_rv(old)) < 0 ||
 	    json_object_set_new(kas_meta(next), "generation", json_integer(spec_changed(old, next) ? gen + 1 : gen)) < 0)
@@ -116,9 +119,13 @@ cleanup:
 	free(want);
 }
 
-void kas_update_put(const struct kas_request *req, struct kas_reply *out)
+void kas_update_commit(const struct kas_request *req, json_t *old, json_t *next, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
+	commit(req, old, next, false, out);
+}
+
+static void put_over(const struct kas_request *req, json_t *old, struct kas_reply *out)
+{
 	json_t *next;
 	const char *name = kas_json_str(req->body, "metadata.name");
 	const char *ns = kas_json_str(req->body, "metadata.namespace");
@@ -161,8 +168,8 @@ static json_t *apply_patch(const struct kas_request *req, json_t *old, struct ka
 		}
 	} else {
 		kas_reply_status(out, 415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
-				 "accepted media types include: application/json-patch+json, application/merge-patch+json%s",
-				 req->rt->custom ? "" : ", application/strategic-merge-patch+json");
+				 "accepted media types include: application/json-patch+json, application/merge-patch+json, "
+				 "application/apply-patch+yaml%s", req->rt->custom ? "" : ", application/strategic-merge-patch+json");
 		return NULL;
 	}
 	if (!json_is_object(next)) {
@@ -173,12 +180,15 @@ static json_t *apply_patch(const struct kas_request *req, json_t *old, struct ka
 	return next;
 }
 
-void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
+static void patch_over(const struct kas_request *req, json_t *old, struct kas_reply *out)
 {
-	json_t *old = kas_store_get(req->rt->rkey, kas_req_ns(req), req->name);
 	json_t *next;
 	const char *name;
 
+	if (kas_apply_is(req) && req->body) {
+		kas_apply_patch(req, out);
+		return;
+	}
 	if (!old) {
 		kas_obj_not_found(req->rt, req->name, out);
 		return;
@@ -198,4 +208,20 @@ void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
 		return;
 	}
 	commit(req, old, next, false, out);
+}
+
+void kas_update_put(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	put_over(req, old, out);
+	json_decref(old);
+}
+
+void kas_update_patch(const struct kas_request *req, struct kas_reply *out)
+{
+	json_t *old = kas_obj_lookup(req);
+
+	patch_over(req, old, out);
+	json_decref(old);
 }

@@ -13,4 +13,9 @@ void kas_update_put(const struct kas_request *req, struct kas_reply *out);
  * Can't fail: errors become Status replies. */
 void kas_update_patch(const struct kas_request *req, struct kas_reply *out);
 
+/* Finishes an update of the stored @old into @next (stolen) as a PATCH does: server-owned
+ * metadata and the status split applied, resourceVersion checked, schema admitted, managed
+ * fields tracked, stored. Store lock held. Can't fail: errors become Status replies. */
+void kas_update_commit(const struct kas_request *req, json_t *old, json_t *next, struct kas_reply *out);
+
 #endif

@@ -134,13 +134,33 @@ static void queue_expired(struct watcher *w)
 	w->done = true;
 }
 
+/* The type event @e has for this watch, or NULL when it does not concern it. As on the real
+ * server, a change that makes an object match the selectors is ADDED for the watch, and one
+ * that makes it stop matching is DELETED. */
+static const char *event_for(struct watcher *w, const struct kas_event *e)
+{
+	bool now, before;
+
+	if (strcmp(e->rkey, w->rkey))
+		return NULL;
+	now = wanted(w, e->obj);
+	if (strcmp(e->type, "MODIFIED") || !e->prev)
+		return now ? e->type : NULL;
+	before = wanted(w, e->prev);
+	if (now)
+		return before ? "MODIFIED" : "ADDED";
+	return before ? "DELETED" : NULL;
+}
+
 /* Queues the recorded events after last_rv that this watch wants. */
 static void pull(struct watcher *w)
 {
 	const struct kas_event *e = kas_store_event_after(w->last_rv);
 
 	while (e && w->out.len < FLUSH_AT) {
-		if (!strcmp(e->rkey, w->rkey) && wanted(w, e->obj) && queue(w, e->type, present(w, e->obj)) < 0)
+		const char *type = event_for(w, e);
+
+		if (type && queue(w, type, present(w, e->obj)) < 0)
 			break;
 		w->last_rv = e->rv;
 		e = kas_store_event_after(e->rv);
@@ -222,7 +242,6 @@ static int initial_one(void *ctx, const char *skey, json_t *obj)
 static int start_point(struct watcher *w, const struct kas_request *req, struct kas_reply *out)
 {
 	const char *rv = kas_arg(req, "resourceVersion");
-	const char *sie = kas_arg(req, "sendInitialEvents");
 
 	if (rv && *rv && strcmp(rv, "0")) {
 		if (kas_parse_u64(rv, &w->last_rv) < 0) {
@@ -236,7 +255,7 @@ static int start_point(struct watcher *w, const struct kas_request *req, struct 
 		kas_reply_status(out, 500, "InternalError", "the initial events do not fit in a watch buffer");
 		return -1;
 	}
-	if (sie && !strcmp(sie, "true") && w->bookmarks)
+	if (kas_arg_bool(req, "sendInitialEvents") && w->bookmarks)
 		queue_bookmark(w, true);
 	return 0;
 }
@@ -244,7 +263,7 @@ static int start_point(struct watcher *w, const struct kas_request *req, struct 
 static int watcher_setup(struct watcher *w, const struct kas_request *req, struct kas_reply *out)
 {
 	const struct kas_rtype *rt = req->rt;
-	const char *abm = kas_arg(req, "allowWatchBookmarks"), *timeout = kas_arg(req, "timeoutSeconds");
+	const char *timeout = kas_arg(req, "timeoutSeconds");
 	json_t *av = kas_obj_api_version(rt);
 	uint64_t secs = WATCH_MAX_SECONDS;
 	char *err = NULL;
@@ -262,7 +281,7 @@ static int watcher_setup(struct watcher *w, const struct kas_request *req, struc
 		kas_reply_status(out, 500, "InternalError", "out of memory");
 		return -1;
 	}
-	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), &w->sel, &err) < 0) {
+	if (kas_selector_parse(kas_arg(req, "labelSelector"), kas_arg(req, "fieldSelector"), req->rt->custom, &w->sel, &err) < 0) {
 		kas_reply_status(out, 400, "BadRequest", "%s", err ? err : "bad selector");
 		free(err);
 		return -1;
@@ -271,7 +290,7 @@ static int watcher_setup(struct watcher *w, const struct kas_request *req, struc
 		w->deadline = mono_now() + (time_t)secs;
 	else
 		w->deadline = mono_now() + WATCH_MAX_SECONDS;
-	w->bookmarks = abm && (!strcmp(abm, "true") || !strcmp(abm, "1"));
+	w->bookmarks = kas_arg_bool(req, "allowWatchBookmarks");
 	w->table = kas_table_wanted(req->accept);
 	w->epoch = kas_store_epoch();
 	return start_point(w, req, out);

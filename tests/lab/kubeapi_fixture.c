@@ -250,6 +250,30 @@ void kf_stop(struct kf *f)
 	f->dir[0] = '\0';
 }
 
+int kf_pruned(const struct kf *f, char *out, size_t len)
+{
+	FILE *fp = fopen(f->log, "r");
+	char line[1024];
+	size_t used = 0;
+	int n = 0;
+
+	if (len)
+		out[0] = '\0';
+	if (!fp)
+		return -1;
+	for (int i = 0; i < 10000000 && fgets(line, sizeof(line), fp); i++) {
+		if (!strstr(line, "pruned unknown field"))
+			continue;
+		n++;
+		if (used + strlen(line) < len) {
+			memcpy(out + used, line, strlen(line) + 1);
+			used += strlen(line);
+		}
+	}
+	fclose(fp);
+	return n;
+}
+
 char *kf_crd_json(const char *plural, const char *singular, const char *kind)
 {
 	char *text = malloc(2048);

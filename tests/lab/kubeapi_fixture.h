@@ -38,6 +38,11 @@ int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_
  * the real kubectl and @kubeconfig, and prints kubectl's output. Returns 0, or -1. */
 int kf_apply_crds(const char *kubeconfig) KF_WUR;
 
+/* Counts the fields the server pruned as unknown by their type's schema so far (what a real
+ * API server drops silently) and copies those log lines into @out. Returns the count, or -1
+ * when the log cannot be read. */
+int kf_pruned(const struct kf *f, char *out, size_t len);
+
 /* Stops the server (SIGTERM, then SIGKILL after 5 s; an unclean exit is reported on stderr)
  * and removes the directory; accepts a fixture that did not start. */
 void kf_stop(struct kf *f);

@@ -15,6 +15,7 @@
 #include "controller/kube/kube_config.h"
 #include "controller/kube/kube_http.h"
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/kubeapi_http.h"
 #include "tests/lab/lab.h"
 
 #define TOKEN "kd-test-token-5c0e91aa"
@@ -140,11 +141,20 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The server prunes by the CRD schemas as a real one does: nothing drover (or this test)
+ * wrote may have been dropped, or a real cluster would lose it silently. */
+static void test_kube_nothing_written_was_pruned_by_the_crd_schemas(void **state)
+{
+	(void)state;
+	kh_assert_nothing_pruned(&T.f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_drain_sets_and_undrain_clears_spec_drain),
 		cmocka_unit_test(test_kube_drain_of_an_unknown_host_fails_naming_it),
+		cmocka_unit_test(test_kube_nothing_written_was_pruned_by_the_crd_schemas),
 	};
 	return cmocka_run_group_tests_name("kube_drain", tests, group_setup, group_teardown);
 }

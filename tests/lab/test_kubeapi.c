@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "tests/lab/kubeapi_fixture.h"
+#include "tests/lab/kubeapi_http.h"
 
 #define KUBECTL "/usr/bin/kubectl"
 #define TOKEN "kas-test-token-5f1c9e"
@@ -44,148 +45,6 @@ static int kubectl(char *out, size_t len, ...)
 	va_end(ap);
 	argv[n] = NULL;
 	return kf_run(argv, out, len, 30);
-}
-
-/* ---- raw HTTPS ---- */
-
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *cls)
-{
-	struct buf *b = cls;
-	char *grown;
-
-	if (b->len + size * n > 16 * 1024 * 1024 || !(grown = realloc(b->data, b->len + size * n + 1)))
-		return 0;
-	b->data = grown;
-	memcpy(b->data + b->len, p, size * n);
-	b->len += size * n;
-	b->data[b->len] = '\0';
-	return size * n;
-}
-
-static CURL *easy(const char *path, const char *token, struct curl_slist **headers)
-{
-	char url[4096], auth[128];
-	CURL *c = curl_easy_init();
-
-	snprintf(url, sizeof(url), "%s%s", T.f.base, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, T.f.ca);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		*headers = curl_slist_append(*headers, auth);
-	}
-	return c;
-}
-
-/* Sends one request; returns the HTTP code (0 on transport failure) and the parsed body. */
-static long http_as(const char *token, const char *method, const char *path, const char *body,
-		    const char *ctype, const char *accept, json_t **out)
-{
-	struct curl_slist *headers = accept ? curl_slist_append(NULL, accept) : NULL;
-	struct buf b = { NULL, 0 };
-	CURL *c = easy(path, token, &headers);
-	char ct[128];
-	long code = 0;
-
-	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype ? ctype : "application/json");
-	headers = curl_slist_append(headers, ct);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (out)
-		*out = b.data ? json_loads(b.data, 0, NULL) : NULL;
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	free(b.data);
-	return code;
-}
-
-static long http(const char *method, const char *path, const char *body, const char *ctype, json_t **out)
-{
-	return http_as(TOKEN, method, path, body, ctype, NULL, out);
-}
-
-static const char *str_at(json_t *obj, const char *a, const char *b)
-{
-	json_t *v = json_object_get(obj, a);
-
-	return json_string_value(b ? json_object_get(v, b) : v);
-}
-
-static uint64_t rv_of(json_t *obj)
-{
-	const char *rv = str_at(obj, "metadata", "resourceVersion");
-
-	return rv ? strtoull(rv, NULL, 10) : 0;
-}
-
-/* Watch streams: events parsed line by line, stopped after @stop_after events or @timeout_ms. */
-struct watch {
-	struct buf raw;
-	size_t parsed;  /* bytes of raw already split into events */
-	json_t *events;
-	size_t stop_after;
-};
-
-static size_t watch_collect(char *p, size_t size, size_t n, void *cls)
-{
-	struct watch *w = cls;
-	char *nl;
-
-	if (collect(p, size, n, &w->raw) != size * n)
-		return 0;
-	while ((nl = memchr(w->raw.data + w->parsed, '\n', w->raw.len - w->parsed))) {
-		json_t *ev = json_loadb(w->raw.data + w->parsed, (size_t)(nl - w->raw.data) - w->parsed, 0, NULL);
-
-		w->parsed = (size_t)(nl - w->raw.data) + 1;
-		if (ev)
-			json_array_append_new(w->events, ev);
-	}
-	if (w->stop_after && json_array_size(w->events) >= w->stop_after)
-		return 0;
-	return size * n;
-}
-
-static json_t *watch_events(const char *path, long timeout_ms, size_t stop_after, CURLcode *rc_out)
-{
-	struct curl_slist *headers = NULL;
-	struct watch w = { .events = json_array(), .stop_after = stop_after };
-	CURL *c = easy(path, TOKEN, &headers);
-	CURLcode rc;
-
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	rc = curl_easy_perform(c);
-	if (rc_out)
-		*rc_out = rc;
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
-	free(w.raw.data);
-	return w.events;
-}
-
-static const char *event_type(json_t *events, size_t i)
-{
-	return str_at(json_array_get(events, i), "type", NULL);
-}
-
-static json_t *event_object(json_t *events, size_t i)
-{
-	return json_object_get(json_array_get(events, i), "object");
 }
 
 /* ---- set-up ---- */
@@ -233,7 +92,7 @@ static int group_setup(void **state)
 
 	(void)state;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (kf_start(&T.f, TOKEN, 200) < 0 || find_repo() < 0 || write_kubeconfig() < 0)
+	if (kf_start(&T.f, TOKEN, 200) < 0 || (kh_init(&T.f, TOKEN), 0) || find_repo() < 0 || write_kubeconfig() < 0)
 		return -1;
 	snprintf(crds, sizeof(crds), "%s/tests/data/kubeapi/crds/", T.repo);
 	if (kubectl(out, sizeof(out), "apply", "-f", crds, NULL) != 0) {
@@ -246,8 +105,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	kf_stop(&T.f);
-	curl_global_cleanup();
+	kh_stop(&T.f);
 	return 0;
 }
 
@@ -261,69 +119,9 @@ static void expect_in(const char *out, const char *needle)
 	}
 }
 
-static void expect_status(json_t *body, long code, long want, const char *reason)
-{
-	if (code != want) {
-		char *text = json_dumps(body, JSON_COMPACT);
-
-		print_error("HTTP %ld, wanted %ld: %s\n", code, want, text ? text : "(no JSON)");
-		free(text);
-	}
-	assert_int_equal(code, want);
-	assert_string_equal(str_at(body, "kind", NULL), "Status");
-	assert_string_equal(str_at(body, "apiVersion", NULL), "v1");
-	assert_string_equal(str_at(body, "status", NULL), "Failure");
-	assert_string_equal(str_at(body, "reason", NULL), reason);
-	assert_int_equal(json_integer_value(json_object_get(body, "code")), want);
-}
-
-/* Sends a request whose answer only matters by its code. */
-static void expect_code(const char *method, const char *path, const char *body, const char *ctype, long want)
-{
-	json_t *reply = NULL;
-	long code = http(method, path, body, ctype, &reply);
-
-	if (code != want)
-		print_error("%s %s: HTTP %ld, wanted %ld\n", method, path, code, want);
-	json_decref(reply);
-	assert_int_equal(code, want);
-}
-
-/* Sends a request that must fail with @want and a Status of @reason. */
-static void expect_error_as(const char *token, const char *method, const char *path, const char *body, long want,
-			    const char *reason)
-{
-	json_t *st = NULL;
-	long code = http_as(token, method, path, body, NULL, NULL, &st);
-
-	expect_status(st, code, want, reason);
-	json_decref(st);
-}
-
-static void expect_error(const char *method, const char *path, const char *body, long want, const char *reason)
-{
-	expect_error_as(TOKEN, method, path, body, want, reason);
-}
-
 static void data_path(char *out, size_t len, const char *rel)
 {
 	snprintf(out, len, "%s/tests/data/kubeapi/%s", T.repo, rel);
-}
-
-/* Creates an object by raw POST and returns it (the caller owns it). */
-static json_t *create(const char *collection, const char *body)
-{
-	json_t *obj = NULL;
-	long code = http("POST", collection, body, NULL, &obj);
-
-	if (code != 201) {
-		char *text = json_dumps(obj, JSON_COMPACT);
-
-		print_error("create in %s: HTTP %ld %s\n", collection, code, text ? text : "(no JSON)");
-		free(text);
-	}
-	assert_int_equal(code, 201);
-	return obj;
 }
 
 static json_t *create_vm(const char *name, const char *extra_meta)
@@ -334,7 +132,7 @@ static json_t *create_vm(const char *name, const char *extra_meta)
 		 "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"%s\"%s},"
 		 "\"spec\":{\"host\":\"kvm-a\",\"running\":true},\"status\":{\"phase\":\"Bogus\"}}",
 		 name, extra_meta ? extra_meta : "");
-	return create(NS "/default/virtualmachines", body);
+	return kh_create(NS "/default/virtualmachines", body);
 }
 
 static json_t *create_host(const char *ns, const char *name)
@@ -344,7 +142,7 @@ static json_t *create_host(const char *ns, const char *name)
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Host\",\"metadata\":{\"name\":\"%s\"},"
 		 "\"spec\":{\"uri\":\"test:///default\"}}", name);
 	snprintf(path, sizeof(path), NS "/%s/hosts", ns);
-	return create(path, body);
+	return kh_create(path, body);
 }
 
 static uint64_t current_rv(void)
@@ -352,15 +150,10 @@ static uint64_t current_rv(void)
 	json_t *list = NULL;
 	uint64_t rv;
 
-	assert_int_equal(http("GET", "/api/v1/namespaces", NULL, NULL, &list), 200);
-	rv = rv_of(list);
+	assert_int_equal(kh_http("GET", "/api/v1/namespaces", NULL, NULL, &list), 200);
+	rv = kh_rv_of(list);
 	json_decref(list);
 	return rv;
-}
-
-static char *dumps(json_t *obj)
-{
-	return json_dumps(obj, JSON_COMPACT);
 }
 
 static json_int_t generation_of(json_t *obj)
@@ -498,8 +291,8 @@ static void test_kubectl_applies_real_manifests(void **state)
 static void test_raw_rejects_missing_or_wrong_token(void **state)
 {
 	(void)state;
-	expect_error_as(NULL, "GET", NS "/default/virtualmachines", NULL, 401, "Unauthorized");
-	expect_error_as("wrong", "GET", "/apis", NULL, 401, "Unauthorized");
+	kh_expect_error_as(NULL, "GET", NS "/default/virtualmachines", NULL, 401, "Unauthorized");
+	kh_expect_error_as("wrong", "GET", "/apis", NULL, 401, "Unauthorized");
 }
 
 static void test_raw_resource_version_increases_and_stale_update_conflicts(void **state)
@@ -510,27 +303,27 @@ static void test_raw_resource_version_increases_and_stale_update_conflicts(void 
 	(void)state;
 	a = create_vm("rv-1", NULL);
 	b = create_vm("rv-2", NULL);
-	assert_true(rv_of(b) > rv_of(a));
+	assert_true(kh_rv_of(b) > kh_rv_of(a));
 	stale = json_deep_copy(a);
 	json_object_set_new(json_object_get(a, "spec"), "running", json_false());
-	text = dumps(a);
-	assert_int_equal(http("PUT", NS "/default/virtualmachines/rv-1", text, NULL, &updated), 200);
+	text = kh_dumps(a);
+	assert_int_equal(kh_http("PUT", NS "/default/virtualmachines/rv-1", text, NULL, &updated), 200);
 	free(text);
-	assert_true(rv_of(updated) > rv_of(b));
+	assert_true(kh_rv_of(updated) > kh_rv_of(b));
 	assert_int_equal(generation_of(updated), 2);
-	text = dumps(stale);
-	expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 409, "Conflict");
+	text = kh_dumps(stale);
+	kh_expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 409, "Conflict");
 	free(text);
 	/* Custom resources refuse updates without a resourceVersion. */
 	json_object_del(json_object_get(stale, "metadata"), "resourceVersion");
-	text = dumps(stale);
-	expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 422, "Invalid");
+	text = kh_dumps(stale);
+	kh_expect_error("PUT", NS "/default/virtualmachines/rv-1", text, 422, "Invalid");
 	free(text);
-	expect_error("POST", NS "/default/virtualmachines", "{\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"rv-2\"}}",
+	kh_expect_error("POST", NS "/default/virtualmachines", "{\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"rv-2\"}}",
 		     409, "AlreadyExists");
-	expect_error("GET", NS "/default/virtualmachines/nope", NULL, 404, "NotFound");
-	expect_error("POST", NS "/default/virtualmachines", "{not json", 400, "BadRequest");
-	expect_error("DELETE", NS "/default/virtualmachines", NULL, 405, "MethodNotAllowed");
+	kh_expect_error("GET", NS "/default/virtualmachines/nope", NULL, 404, "NotFound");
+	kh_expect_error("POST", NS "/default/virtualmachines", "{not json", 400, "BadRequest");
+	kh_expect_error("DELETE", NS "/default/virtualmachines", NULL, 405, "MethodNotAllowed");
 	json_decref(a);
 	json_decref(b);
 	json_decref(stale);
@@ -540,9 +333,9 @@ static void test_raw_resource_version_increases_and_stale_update_conflicts(void 
 /* PUTs @obj to @path and returns the stored result (the caller owns it). */
 static json_t *put(const char *path, json_t *obj)
 {
-	char *text = dumps(obj);
+	char *text = kh_dumps(obj);
 	json_t *got = NULL;
-	long code = http("PUT", path, text, NULL, &got);
+	long code = kh_http("PUT", path, text, NULL, &got);
 
 	free(text);
 	assert_int_equal(code, 200);
@@ -562,31 +355,31 @@ static void test_raw_status_subresource_takes_only_status(void **state)
 	json_object_set_new(json_object_get(vm, "spec"), "host", json_string("kvm-b"));
 	got = put(NS "/default/virtualmachines/st-1", vm);
 	assert_null(json_object_get(got, "status"));
-	assert_string_equal(str_at(got, "spec", "host"), "kvm-b");
+	assert_string_equal(kh_str_at(got, "spec", "host"), "kvm-b");
 	json_decref(vm);
 	vm = got;
 	/* /status: spec ignored, status taken, generation kept. */
 	json_object_set_new(vm, "status", json_pack("{s:s}", "phase", "Running"));
 	json_object_set_new(json_object_get(vm, "spec"), "host", json_string("kvm-z"));
 	got = put(NS "/default/virtualmachines/st-1/status", vm);
-	assert_string_equal(str_at(got, "spec", "host"), "kvm-b");
-	assert_string_equal(str_at(got, "status", "phase"), "Running");
+	assert_string_equal(kh_str_at(got, "spec", "host"), "kvm-b");
+	assert_string_equal(kh_str_at(got, "status", "phase"), "Running");
 	assert_int_equal(generation_of(got), 2);
 	json_decref(got);
-	assert_int_equal(http("PATCH", NS "/default/virtualmachines/st-1/status", "{\"status\":{\"host\":\"kvm-b\"}}",
+	assert_int_equal(kh_http("PATCH", NS "/default/virtualmachines/st-1/status", "{\"status\":{\"host\":\"kvm-b\"}}",
 			      "application/merge-patch+json", &got), 200);
-	assert_string_equal(str_at(got, "status", "phase"), "Running");
-	assert_string_equal(str_at(got, "status", "host"), "kvm-b");
-	rv = rv_of(got);
+	assert_string_equal(kh_str_at(got, "status", "phase"), "Running");
+	assert_string_equal(kh_str_at(got, "status", "host"), "kvm-b");
+	rv = kh_rv_of(got);
 	json_decref(got);
 	/* A status change through the main resource is a no-op: same resourceVersion. */
-	assert_int_equal(http("PATCH", NS "/default/virtualmachines/st-1", "{\"status\":{\"phase\":\"Nope\"}}",
+	assert_int_equal(kh_http("PATCH", NS "/default/virtualmachines/st-1", "{\"status\":{\"phase\":\"Nope\"}}",
 			      "application/merge-patch+json", &got), 200);
-	assert_string_equal(str_at(got, "status", "phase"), "Running");
-	assert_int_equal(rv_of(got), rv);
+	assert_string_equal(kh_str_at(got, "status", "phase"), "Running");
+	assert_int_equal(kh_rv_of(got), rv);
 	json_decref(got);
 	/* Strategic merge patch is for built-in kinds only, as on a real server. */
-	expect_code("PATCH", NS "/default/virtualmachines/st-1", "{}", "application/strategic-merge-patch+json", 415);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/st-1", "{}", "application/strategic-merge-patch+json", 415);
 	json_decref(vm);
 }
 
@@ -598,7 +391,7 @@ static void test_raw_list_limit_continue_walks_all_objects(void **state)
 	int pages;
 
 	(void)state;
-	json_decref(create("/api/v1/namespaces", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"pages\"}}"));
+	json_decref(kh_create("/api/v1/namespaces", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"pages\"}}"));
 	for (int i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "h-%d", i);
 		json_decref(create_host("pages", name));
@@ -610,11 +403,11 @@ static void test_raw_list_limit_continue_walks_all_objects(void **state)
 		snprintf(path, sizeof(path), NS "/pages/hosts?limit=1%s%s", *token ? "&continue=" : "", token);
 		json_decref(page);
 		page = NULL;
-		assert_int_equal(http("GET", path, NULL, NULL, &page), 200);
+		assert_int_equal(kh_http("GET", path, NULL, NULL, &page), 200);
 		items = json_object_get(page, "items");
 		assert_int_equal(json_array_size(items), 1);
-		snprintf(seen + used, sizeof(seen) - used, "%s ", str_at(json_array_get(items, 0), "metadata", "name"));
-		token = str_at(page, "metadata", "continue");
+		snprintf(seen + used, sizeof(seen) - used, "%s ", kh_str_at(json_array_get(items, 0), "metadata", "name"));
+		token = kh_str_at(page, "metadata", "continue");
 		if (!token || !*token)
 			break;
 	}
@@ -632,7 +425,7 @@ static json_t *watch_name(const char *collection, const char *name, uint64_t rv,
 
 	snprintf(path, sizeof(path), "%s?watch=1&resourceVersion=%llu&allowWatchBookmarks=true"
 		 "&fieldSelector=metadata.name%%3D%s", collection, (unsigned long long)rv, name);
-	events = watch_events(path, 8000, n, NULL);
+	events = kh_watch_events(path, 8000, n, NULL);
 	assert_int_equal(json_array_size(events), n);
 	return events;
 }
@@ -645,19 +438,19 @@ static void test_raw_watch_replays_later_events_in_order_with_bookmarks(void **s
 
 	(void)state;
 	json_decref(create_host("default", "w-1"));
-	expect_code("PATCH", NS "/default/hosts/w-1", "{\"spec\":{\"unschedulable\":true}}",
+	kh_expect_code("PATCH", NS "/default/hosts/w-1", "{\"spec\":{\"unschedulable\":true}}",
 		    "application/merge-patch+json", 200);
-	expect_code("DELETE", NS "/default/hosts/w-1", NULL, NULL, 200);
+	kh_expect_code("DELETE", NS "/default/hosts/w-1", NULL, NULL, 200);
 	events = watch_name(NS "/default/hosts", "w-1", rv0, 4);
 	for (size_t i = 0; i < 4; i++) {
-		json_t *obj = event_object(events, i);
+		json_t *obj = kh_event_object(events, i);
 
-		assert_string_equal(event_type(events, i), want[i]);
-		assert_true(rv_of(obj) > rv0);
-		assert_true(rv_of(obj) >= last);
-		last = rv_of(obj);
+		assert_string_equal(kh_event_type(events, i), want[i]);
+		assert_true(kh_rv_of(obj) > rv0);
+		assert_true(kh_rv_of(obj) >= last);
+		last = kh_rv_of(obj);
 		if (i < 3)
-			assert_string_equal(str_at(obj, "metadata", "name"), "w-1");
+			assert_string_equal(kh_str_at(obj, "metadata", "name"), "w-1");
 	}
 	json_decref(events);
 }
@@ -669,11 +462,11 @@ static void expect_expired_watch(uint64_t rv)
 	CURLcode rc;
 
 	snprintf(path, sizeof(path), NS "/default/hosts?watch=1&resourceVersion=%llu", (unsigned long long)rv);
-	events = watch_events(path, 5000, 0, &rc);
+	events = kh_watch_events(path, 5000, 0, &rc);
 	assert_int_equal(rc, CURLE_OK);  /* the server ends the stream after the error */
 	assert_int_equal(json_array_size(events), 1);
-	assert_string_equal(event_type(events, 0), "ERROR");
-	expect_status(event_object(events, 0), 410, 410, "Expired");
+	assert_string_equal(kh_event_type(events, 0), "ERROR");
+	kh_expect_status(kh_event_object(events, 0), 410, 410, "Expired");
 	json_decref(events);
 }
 
@@ -686,15 +479,15 @@ static void test_raw_compaction_gives_410_gone(void **state)
 	(void)state;
 	json_decref(create_host("default", "c-1"));
 	json_decref(create_host("default", "c-2"));
-	assert_int_equal(http("GET", NS "/default/hosts?limit=1", NULL, NULL, &page), 200);
-	assert_non_null(str_at(page, "metadata", "continue"));
-	snprintf(path, sizeof(path), NS "/default/hosts?limit=1&continue=%s", str_at(page, "metadata", "continue"));
+	assert_int_equal(kh_http("GET", NS "/default/hosts?limit=1", NULL, NULL, &page), 200);
+	assert_non_null(kh_str_at(page, "metadata", "continue"));
+	snprintf(path, sizeof(path), NS "/default/hosts?limit=1&continue=%s", kh_str_at(page, "metadata", "continue"));
 	json_decref(page);
 	/* A write after the list, then compaction: the list's revision is gone. */
 	json_decref(create_host("default", "c-0"));
-	expect_code("POST", "/_test/compact", "", NULL, 200);
+	kh_expect_code("POST", "/_test/compact", "", NULL, 200);
 	expect_expired_watch(rv0);
-	expect_error("GET", path, NULL, 410, "Expired");
+	kh_expect_error("GET", path, NULL, 410, "Expired");
 	/* SIGUSR1 compacts too. */
 	rv1 = current_rv();
 	json_decref(create_host("default", "c-3"));
@@ -706,8 +499,8 @@ static void test_raw_compaction_gives_410_gone(void **state)
 		bool expired;
 
 		snprintf(path2, sizeof(path2), NS "/default/hosts?watch=1&resourceVersion=%llu", (unsigned long long)rv1);
-		first = watch_events(path2, 2000, 1, NULL);
-		expired = event_type(first, 0) && !strcmp(event_type(first, 0), "ERROR");
+		first = kh_watch_events(path2, 2000, 1, NULL);
+		expired = kh_event_type(first, 0) && !strcmp(kh_event_type(first, 0), "ERROR");
 		json_decref(first);
 		if (expired)
 			break;
@@ -728,7 +521,7 @@ static void *cut_watch_thread(void *arg)
 	struct cut_watch *cw = arg;
 	double t0 = kf_now_s();
 
-	json_decref(watch_events(cw->path, 20000, 0, &cw->rc));
+	json_decref(kh_watch_events(cw->path, 20000, 0, &cw->rc));
 	cw->secs = kf_now_s() - t0;
 	__atomic_store_n(&cw->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
@@ -746,7 +539,7 @@ static void test_raw_cut_watches_ends_streams(void **state)
 	/* Cut until the stream ends: an early cut may come before the watch is open. */
 	for (int i = 0; i < 50 && !__atomic_load_n(&cw.done, __ATOMIC_SEQ_CST); i++) {
 		usleep(200 * 1000);
-		expect_code("POST", "/_test/cut-watches", "", NULL, 200);
+		kh_expect_code("POST", "/_test/cut-watches", "", NULL, 200);
 	}
 	pthread_join(th, NULL);
 	assert_int_equal(cw.rc, CURLE_OK);
@@ -760,21 +553,142 @@ static void test_raw_finalizer_holds_delete_until_removed(void **state)
 
 	(void)state;
 	json_decref(create_vm("fin-1", ",\"finalizers\":[\"drover.io/test\"]"));
-	assert_int_equal(http("DELETE", NS "/default/virtualmachines/fin-1", "{\"propagationPolicy\":\"Background\"}",
+	assert_int_equal(kh_http("DELETE", NS "/default/virtualmachines/fin-1", "{\"propagationPolicy\":\"Background\"}",
 			      NULL, &got), 200);
-	assert_non_null(str_at(got, "metadata", "deletionTimestamp"));
+	assert_non_null(kh_str_at(got, "metadata", "deletionTimestamp"));
 	json_decref(got);
-	assert_int_equal(http("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, &got), 200);
-	assert_non_null(str_at(got, "metadata", "deletionTimestamp"));
-	rv = rv_of(got);
+	assert_int_equal(kh_http("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, &got), 200);
+	assert_non_null(kh_str_at(got, "metadata", "deletionTimestamp"));
+	rv = kh_rv_of(got);
 	json_decref(got);
-	expect_code("PATCH", NS "/default/virtualmachines/fin-1", "{\"metadata\":{\"finalizers\":null}}",
+	kh_expect_code("PATCH", NS "/default/virtualmachines/fin-1", "{\"metadata\":{\"finalizers\":null}}",
 		    "application/merge-patch+json", 200);
-	expect_code("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, 404);
+	kh_expect_code("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, 404);
 	events = watch_name(NS "/default/virtualmachines", "fin-1", rv, 1);
-	assert_string_equal(event_type(events, 0), "DELETED");
-	assert_true(rv_of(event_object(events, 0)) > rv);
+	assert_string_equal(kh_event_type(events, 0), "DELETED");
+	assert_true(kh_rv_of(kh_event_object(events, 0)) > rv);
 	json_decref(events);
+}
+
+/* ---- closer to the real server ---- */
+
+static void test_raw_watch_takes_any_parse_bool_true(void **state)
+{
+	static const char *const values[] = { "True", "t", "1", "true" };
+	uint64_t rv = current_rv();
+
+	(void)state;
+	json_decref(create_vm("bool-1", NULL));
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char path[256];
+		json_t *events;
+
+		snprintf(path, sizeof(path), NS "/default/virtualmachines?watch=%s&resourceVersion=%llu"
+			 "&fieldSelector=metadata.name%%3Dbool-1", values[i], (unsigned long long)rv);
+		events = kh_watch_events(path, 8000, 1, NULL);
+		assert_int_equal(json_array_size(events), 1);
+		assert_string_equal(kh_event_type(events, 0), "ADDED");
+		json_decref(events);
+	}
+}
+
+static void test_raw_selector_watch_sees_objects_enter_and_leave(void **state)
+{
+	static const char *const want[] = { "ADDED", "MODIFIED", "DELETED" };
+	uint64_t rv = current_rv();
+	json_t *events;
+	char path[256];
+
+	(void)state;
+	json_decref(create_vm("sel-1", NULL));
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"metadata\":{\"labels\":{\"tier\":\"db\"}}}",
+		       "application/merge-patch+json", 200);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"spec\":{\"host\":\"kvm-b\"}}",
+		       "application/merge-patch+json", 200);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/sel-1", "{\"metadata\":{\"labels\":{\"tier\":null}}}",
+		       "application/merge-patch+json", 200);
+	snprintf(path, sizeof(path), NS "/default/virtualmachines?watch=true&resourceVersion=%llu&labelSelector=tier%%3Ddb",
+		 (unsigned long long)rv);
+	events = kh_watch_events(path, 3000, 3, NULL);
+	assert_int_equal(json_array_size(events), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(kh_event_type(events, i), want[i]);
+	/* The DELETED carries the object as it is now: no longer matching. */
+	assert_null(json_object_get(json_object_get(json_object_get(kh_event_object(events, 2), "metadata"), "labels"),
+				    "tier"));
+	json_decref(events);
+}
+
+static void test_raw_custom_field_selectors_only_on_name_and_namespace(void **state)
+{
+	json_t *st = NULL;
+
+	(void)state;
+	kh_expect_error("GET", NS "/default/virtualmachines?fieldSelector=spec.host%3Dkvm-a", NULL, 400, "BadRequest");
+	kh_expect_error("GET", NS "/default/virtualmachines?watch=1&fieldSelector=status.phase%3DRunning", NULL, 400,
+			"BadRequest");
+	kh_expect_code("GET", NS "/default/virtualmachines?fieldSelector=metadata.name%3Dweb-1,metadata.namespace%3Ddefault",
+		       NULL, NULL, 200);
+	/* Built-in kinds keep their own field labels. */
+	kh_expect_code("GET", "/api/v1/namespaces?fieldSelector=status.phase%3DActive", NULL, NULL, 200);
+	/* Errors carry details, as the real server's do. */
+	assert_int_equal(kh_http("GET", NS "/default/virtualmachines/nobody", NULL, NULL, &st), 404);
+	assert_string_equal(kh_str_at(json_object_get(st, "details"), "name", NULL), "nobody");
+	assert_string_equal(kh_str_at(json_object_get(st, "details"), "kind", NULL), "virtualmachines");
+	json_decref(st);
+}
+
+static void test_raw_graceful_delete_bumps_generation(void **state)
+{
+	json_t *vm, *got = NULL;
+
+	(void)state;
+	vm = create_vm("gen-del-1", ",\"finalizers\":[\"drover.io/test\"]");
+	assert_int_equal(kh_http("DELETE", NS "/default/virtualmachines/gen-del-1", NULL, NULL, &got), 200);
+	assert_int_equal(generation_of(got), generation_of(vm) + 1);
+	json_decref(got);
+	json_decref(vm);
+	kh_expect_code("PATCH", NS "/default/virtualmachines/gen-del-1", "{\"metadata\":{\"finalizers\":null}}",
+		       "application/merge-patch+json", 200);
+}
+
+static void test_events_are_one_store_for_both_apis_and_kubectl(void **state)
+{
+	json_t *vm = create_vm("desc-1", NULL), *got = NULL;
+	char body[1024], out[OUT_MAX];
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"desc-1.a\"},"
+		 "\"reason\":\"Migrated\",\"note\":\"moved to kvm-b\",\"type\":\"Normal\","
+		 "\"eventTime\":\"2026-01-01T00:00:00.000000Z\",\"reportingController\":\"drover.io/controller\","
+		 "\"reportingInstance\":\"drover-0\",\"action\":\"Migrate\",\"regarding\":{\"apiVersion\":"
+		 "\"drover.io/v1alpha1\",\"kind\":\"VirtualMachine\",\"name\":\"desc-1\",\"namespace\":\"default\","
+		 "\"uid\":\"%s\"}}", kh_str_at(vm, "metadata", "uid"));
+	json_decref(kh_create("/apis/events.k8s.io/v1/namespaces/default/events", body));
+	/* The core API shows it in its own shape. */
+	assert_int_equal(kh_http("GET", "/api/v1/namespaces/default/events/desc-1.a", NULL, NULL, &got), 200);
+	assert_string_equal(kh_str_at(got, "apiVersion", NULL), "v1");
+	assert_string_equal(kh_str_at(got, "message", NULL), "moved to kvm-b");
+	assert_string_equal(kh_str_at(got, "involvedObject", "name"), "desc-1");
+	assert_string_equal(kh_str_at(got, "reportingComponent", NULL), "drover.io/controller");
+	json_decref(got);
+	/* And the other way round. */
+	json_decref(kh_create("/api/v1/namespaces/default/events",
+			      "{\"metadata\":{\"name\":\"desc-1.b\"},\"reason\":\"Started\",\"message\":\"started\","
+			      "\"involvedObject\":{\"kind\":\"VirtualMachine\",\"name\":\"desc-1\"}}"));
+	assert_int_equal(kh_http("GET", "/apis/events.k8s.io/v1/namespaces/default/events/desc-1.b", NULL, NULL, &got), 200);
+	assert_string_equal(kh_str_at(got, "note", NULL), "started");
+	assert_string_equal(kh_str_at(got, "regarding", "name"), "desc-1");
+	assert_null(json_object_get(got, "message"));
+	json_decref(got);
+	/* A patch through events.k8s.io works on its shape. */
+	kh_expect_code("PATCH", "/apis/events.k8s.io/v1/namespaces/default/events/desc-1.a", "{\"note\":\"moved again\"}",
+		       "application/merge-patch+json", 200);
+	assert_int_equal(kubectl(out, sizeof(out), "get", "events", NULL), 0);
+	expect_in(out, "Migrated");
+	assert_int_equal(kubectl(out, sizeof(out), "describe", "vm", "desc-1", NULL), 0);
+	expect_in(out, "moved again");
+	json_decref(vm);
 }
 
 static bool has_resource(json_t *list, const char *name)
@@ -783,7 +697,7 @@ static bool has_resource(json_t *list, const char *name)
 	json_t *r;
 
 	json_array_foreach(json_object_get(list, "resources"), i, r)
-		if (!strcmp(str_at(r, "name", NULL), name))
+		if (!strcmp(kh_str_at(r, "name", NULL), name))
 			return true;
 	return false;
 }
@@ -793,18 +707,18 @@ static void test_raw_crd_registers_discovery_and_table_columns(void **state)
 	json_t *list = NULL, *table = NULL, *cols;
 
 	(void)state;
-	assert_int_equal(http("GET", "/apis/drover.io/v1alpha1", NULL, NULL, &list), 200);
+	assert_int_equal(kh_http("GET", "/apis/drover.io/v1alpha1", NULL, NULL, &list), 200);
 	assert_true(has_resource(list, "virtualmachines"));
 	assert_true(has_resource(list, "virtualmachines/status"));
 	assert_true(has_resource(list, "migrations"));
 	json_decref(list);
-	assert_int_equal(http_as(TOKEN, "GET", NS "/default/virtualmachines", NULL, NULL,
+	assert_int_equal(kh_http_as(TOKEN, "GET", NS "/default/virtualmachines", NULL, NULL,
 				 "Accept: application/json;as=Table;v=v1;g=meta.k8s.io", &table), 200);
-	assert_string_equal(str_at(table, "kind", NULL), "Table");
+	assert_string_equal(kh_str_at(table, "kind", NULL), "Table");
 	cols = json_object_get(table, "columnDefinitions");
 	assert_int_equal(json_array_size(cols), 5);
-	assert_string_equal(str_at(json_array_get(cols, 1), "name", NULL), "Desired");
-	assert_string_equal(str_at(json_array_get(cols, 4), "name", NULL), "Age");
+	assert_string_equal(kh_str_at(json_array_get(cols, 1), "name", NULL), "Desired");
+	assert_string_equal(kh_str_at(json_array_get(cols, 4), "name", NULL), "Age");
 	assert_true(json_array_size(json_object_get(table, "rows")) > 0);
 	json_decref(table);
 }
@@ -814,29 +728,29 @@ static void test_raw_accepts_events_leases_and_namespaces(void **state)
 	json_t *obj = NULL;
 
 	(void)state;
-	json_decref(create("/apis/events.k8s.io/v1/namespaces/default/events",
+	json_decref(kh_create("/apis/events.k8s.io/v1/namespaces/default/events",
 			   "{\"apiVersion\":\"events.k8s.io/v1\",\"kind\":\"Event\",\"metadata\":{\"generateName\":\"web-1.\"},"
 			   "\"reason\":\"Migrated\",\"note\":\"moved\",\"type\":\"Normal\",\"eventTime\":\"2025-01-01T00:00:00.000000Z\","
 			   "\"reportingController\":\"drover.io/controller\",\"reportingInstance\":\"drover-0\",\"action\":\"Migrate\"}"));
-	json_decref(create("/api/v1/namespaces/default/events",
+	json_decref(kh_create("/api/v1/namespaces/default/events",
 			   "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"web-1.1\"},"
 			   "\"reason\":\"Started\",\"message\":\"started\",\"involvedObject\":{\"kind\":\"VirtualMachine\",\"name\":\"web-1\"}}"));
-	json_decref(create("/apis/coordination.k8s.io/v1/namespaces/default/leases",
+	json_decref(kh_create("/apis/coordination.k8s.io/v1/namespaces/default/leases",
 			   "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"raw\"},"
 			   "\"spec\":{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":15}}"));
 	/* Leases are built in: strategic merge patch and unconditional updates are allowed. */
-	assert_int_equal(http("PATCH", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
+	assert_int_equal(kh_http("PATCH", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
 			      "{\"spec\":{\"holderIdentity\":\"b\"}}", "application/strategic-merge-patch+json", &obj), 200);
-	assert_string_equal(str_at(obj, "spec", "holderIdentity"), "b");
+	assert_string_equal(kh_str_at(obj, "spec", "holderIdentity"), "b");
 	json_decref(obj);
-	assert_int_equal(http("PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
+	assert_int_equal(kh_http("PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/raw",
 			      "{\"metadata\":{\"name\":\"raw\"},\"spec\":{\"holderIdentity\":\"c\"}}", NULL, &obj), 200);
-	assert_string_equal(str_at(obj, "spec", "holderIdentity"), "c");
+	assert_string_equal(kh_str_at(obj, "spec", "holderIdentity"), "c");
 	json_decref(obj);
-	expect_error("POST", "/apis/coordination.k8s.io/v1/namespaces/nowhere/leases", "{\"metadata\":{\"name\":\"x\"}}",
+	kh_expect_error("POST", "/apis/coordination.k8s.io/v1/namespaces/nowhere/leases", "{\"metadata\":{\"name\":\"x\"}}",
 		     404, "NotFound");
-	assert_int_equal(http("GET", "/api/v1/namespaces/default", NULL, NULL, &obj), 200);
-	assert_string_equal(str_at(obj, "status", "phase"), "Active");
+	assert_int_equal(kh_http("GET", "/api/v1/namespaces/default", NULL, NULL, &obj), 200);
+	assert_string_equal(kh_str_at(obj, "status", "phase"), "Active");
 	json_decref(obj);
 }
 
@@ -855,6 +769,11 @@ int main(void)
 		cmocka_unit_test(test_raw_compaction_gives_410_gone),
 		cmocka_unit_test(test_raw_cut_watches_ends_streams),
 		cmocka_unit_test(test_raw_finalizer_holds_delete_until_removed),
+		cmocka_unit_test(test_raw_watch_takes_any_parse_bool_true),
+		cmocka_unit_test(test_raw_selector_watch_sees_objects_enter_and_leave),
+		cmocka_unit_test(test_raw_custom_field_selectors_only_on_name_and_namespace),
+		cmocka_unit_test(test_raw_graceful_delete_bumps_generation),
+		cmocka_unit_test(test_events_are_one_store_for_both_apis_and_kubectl),
 		cmocka_unit_test(test_raw_crd_registers_discovery_and_table_columns),
 		cmocka_unit_test(test_raw_accepts_events_leases_and_namespaces),
 		/* Last: the real CRDs replace the test ones. */
