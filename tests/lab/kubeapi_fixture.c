@@ -313,10 +313,10 @@ int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_
 int kf_apply_crds(const char *kubeconfig)
 {
 	char out[8192];
-	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", (char *)kubeconfig, "apply", "-f",
+	char *argv[] = {"/usr/bin/kubectl", "--kubeconfig", (char *)kubeconfig, "apply", "-k",
 			"manifests/crds/", NULL};
 	int rc = kf_run(argv, out, sizeof(out), 60);
 
-	printf("  $ kubectl apply -f manifests/crds/ (exit %d)\n%s", rc, out);
+	printf("  $ kubectl apply -k manifests/crds/ (exit %d)\n%s", rc, out);
 	return rc == 0 ? 0 : -1;
 }

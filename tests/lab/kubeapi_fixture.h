@@ -34,7 +34,7 @@ int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmar
  * to DIR/kubeconfig and its path into @path. Returns 0, or -1. */
 int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_t len) KF_WUR;
 
-/* Installs the project's CRDs as a user does, `kubectl apply -f manifests/crds/` with
+/* Installs the project's CRDs as a user does, `kubectl apply -k manifests/crds/` with
  * the real kubectl and @kubeconfig, and prints kubectl's output. Returns 0, or -1. */
 int kf_apply_crds(const char *kubeconfig) KF_WUR;
 
