@@ -230,6 +230,7 @@ static void dec_short_domain(struct crd_dctx *c, const struct crd_node *dom, str
 			      "is longer than %d characters", MAX_CMDLINE);
 		crd_dec_pop(c, saved);
 	}
+	(void)crd_dec_bool(c, dom, "hugepages", &d->hugepages);
 	dec_disks(c, dom, d);
 	dec_interfaces(c, dom, d);
 	if ((n = crd_dec_map_member(c, dom, "serial", false))) {
@@ -246,7 +247,7 @@ static void dec_domain(struct crd_dctx *c, const struct crd_node *spec, const ch
 		       struct crd_domain *d)
 {
 	static const char *const known[] = {"xml", "memory", "vcpus", "type", "kernel", "cmdline",
-					    "disks", "interfaces", "serial", NULL};
+					    "disks", "interfaces", "serial", "hugepages", NULL};
 	const struct crd_node *dom = crd_dec_map_member(c, spec, "domain", true);
 	const struct crd_node *xml = dom ? crd_node_get(dom, "xml") : NULL;
 	size_t saved = crd_dec_push(c, "domain");
@@ -304,7 +305,7 @@ static void dec_vm_status(struct crd_dctx *c, const struct crd_node *st, struct 
 void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm)
 {
 	static const char *const known[] = {"host", "hostSelector", "running", "domain", "storage",
-					    "evictionStrategy", "migrationPolicy", NULL};
+					    "evictionStrategy", "migrationPolicy", "tuning", NULL};
 	static const char *const knobs[] = {KNOB_FIELDS, NULL};
 	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
 	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
@@ -329,6 +330,7 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 			dec_knobs(c, pol, &vm->spec.migration_policy);
 			crd_dec_pop(c, s2);
 		}
+		crd_dec_tuning(c, spec, &vm->spec.domain, &vm->spec.tuning);
 	}
 	crd_dec_pop(c, saved);
 	if (st) {

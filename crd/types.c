@@ -129,6 +129,9 @@ void crd_vm_free(struct crd_vm *vm)
 	for (size_t i = 0; i < d->n_interfaces; i++)
 		free(d->interfaces[i].name);
 	free(d->interfaces);
+	for (size_t i = 0; i < vm->spec.tuning.n_disk_io; i++)
+		free(vm->spec.tuning.disk_io[i].target);
+	free(vm->spec.tuning.disk_io);
 	free(vm->status.host);
 	crd_conditions_free(&vm->status.conditions);
 	free(vm->status.migration.name);

@@ -173,11 +173,39 @@ struct crd_domain {
 	uint32_t vcpus;
 	enum crd_domain_type type;
 	char *kernel, *cmdline, *serial_path;   /* NULL when not given */
+	bool hugepages;                 /* <memoryBacking><hugepages/> */
 	struct crd_disk *disks;
 	size_t n_disks;
 	struct crd_interface *interfaces;
 	size_t n_interfaces;
 };
+/* spec.tuning: KVM tuning kept converged. Only the fields written are enforced (a field
+ * left out is whatever the domain has); each struct's @set says which were written. */
+enum crd_tune_bit {
+	CRD_TUNE_HARD_LIMIT = 1u << 0, CRD_TUNE_SOFT_LIMIT = 1u << 1,
+	CRD_TUNE_SWAP_HARD_LIMIT = 1u << 2, CRD_TUNE_MIN_GUARANTEE = 1u << 3,
+	CRD_TUNE_BLKIO_WEIGHT = 1u << 4,
+};
+enum crd_io_bit {
+	CRD_IO_TOTAL_BYTES = 1u << 0, CRD_IO_READ_BYTES = 1u << 1, CRD_IO_WRITE_BYTES = 1u << 2,
+	CRD_IO_TOTAL_IOPS = 1u << 3, CRD_IO_READ_IOPS = 1u << 4, CRD_IO_WRITE_IOPS = 1u << 5,
+};
+#define CRD_IO_FIELDS 6
+struct crd_disk_io {
+	char *target;                   /* "vda": a disk target of the domain */
+	unsigned set;                   /* CRD_IO_* bits */
+	uint64_t v[CRD_IO_FIELDS];      /* by bit index: bytes/s or I/O operations/s; 0 = no limit */
+};
+struct crd_tuning {
+	unsigned set;                   /* CRD_TUNE_* bits */
+	uint64_t hard_limit, soft_limit, swap_hard_limit, min_guarantee;  /* bytes */
+	uint32_t blkio_weight;          /* 100..1000 */
+	struct crd_disk_io *disk_io;
+	size_t n_disk_io;
+};
+/* True when @t asks for anything. This function can't fail. */
+bool crd_tuning_any(const struct crd_tuning *t);
+
 struct crd_vm_spec {
 	char *host;                     /* pin; NULL when drover chooses */
 	struct crd_pos host_pos;
@@ -187,6 +215,7 @@ struct crd_vm_spec {
 	enum crd_storage storage;
 	enum crd_eviction eviction;
 	struct crd_knobs migration_policy;  /* set = 0 when absent; defaults filled in */
+	struct crd_tuning tuning;       /* set = 0 and no disk_io when absent */
 };
 struct crd_vm_migration_ref { char *name; enum crd_mig_phase phase; int32_t percent; };
 struct crd_vm_status {
