@@ -13,6 +13,7 @@
 #include "reconcile/coldmove.h"
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
+#include "reconcile/tune_apply.h"
 #include "reconcile/vmres.h"
 
 __attribute__((format(printf, 3, 4)))
@@ -94,6 +95,23 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 		ret = cold_start_verified(dom, why, why_size);
 	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
 		fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+	virDomainFree(dom);
+	return ret;
+}
+
+/* PLAN_TUNE: spec.tuning set on the VM's domain on dst. */
+static int do_tune(const struct plan_action *a, virConnectPtr conn, char *why, size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	char refused[512];
+	int ret = -1;
+
+	if (!dom)
+		return -1;
+	if (tune_apply(dom, &a->vm->spec.tuning, refused, sizeof(refused)) == 0)
+		ret = 0;
+	else
+		fail(why, why_size, "tuning on %s: %s", a->dst, refused);
 	virDomainFree(dom);
 	return ret;
 }
@@ -412,6 +430,8 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		return do_power(ctx, a, c->dst, why, why_size);
 	case PLAN_UNDEFINE_STALE:
 		return do_undefine_stale(a, c->dst, why, why_size);
+	case PLAN_TUNE:
+		return do_tune(a, c->dst, why, why_size);
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
 	case PLAN_MIGRATE_COLD:

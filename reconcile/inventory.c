@@ -13,10 +13,22 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
+void inv_tuning_free(struct inv_tuning *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_disks; i++)
+		free(t->disks[i].target);
+	free(t->disks);
+	memset(t, 0, sizeof(*t));
+}
+
 void inv_domain_free(struct inv_domain *d)
 {
 	if (!d)
 		return;
+	inv_tuning_free(&d->tuning_config);
+	inv_tuning_free(&d->tuning_live);
 	free(d->name);
 	free(d->owner_namespace);
 	free(d->owner_name);

@@ -24,6 +24,20 @@ struct inv_disk {
 	char *target;          /* "vda" */
 };
 
+/* Tuning as a domain definition holds it (<memtune>, <blkiotune>, <disk><iotune>). */
+#define INV_IO_FIELDS 6     /* total, read, write bytes/s; total, read, write IOPS */
+struct inv_iotune {
+	char *target;          /* "vda" */
+	uint64_t v[INV_IO_FIELDS];  /* 0 = no limit; in the order of crd_io_bit */
+};
+struct inv_tuning {
+	bool known;            /* read; false: not looked at, or libvirt could not tell */
+	uint64_t hard_limit, soft_limit, swap_hard_limit, min_guarantee;  /* bytes; 0 = none */
+	unsigned blkio_weight; /* 0 = not set */
+	struct inv_iotune *disks;   /* the disks with a target, in document order */
+	size_t n_disks;
+};
+
 struct inv_domain {
 	char *name;
 	char uuid[37];         /* canonical string form */
@@ -46,6 +60,9 @@ struct inv_domain {
 	size_t n_bridges;
 	char **networks;       /* <interface type='network'> sources */
 	size_t n_networks;
+	/* Tuning, read for drover's own domains only: of the persistent definition, and of
+	 * the running guest when active (known false otherwise). */
+	struct inv_tuning tuning_config, tuning_live;
 };
 
 struct inv_pool {
@@ -95,6 +112,7 @@ struct inventory {
 };
 
 /* Free functions release the members and zero the struct; all accept NULL. */
+void inv_tuning_free(struct inv_tuning *t);
 void inv_domain_free(struct inv_domain *d);
 void inv_pool_free(struct inv_pool *p);
 void inv_host_free(struct inv_host *h);

@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include "reconcile/domxml.h"
+#include "reconcile/tune.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 
@@ -175,6 +176,31 @@ static void read_owner(virDomainPtr dom, struct inv_domain *d)
 	free(meta);
 }
 
+/* Tuning of drover's own domains (others are never tuned): of the definition @xml just
+ * read, and of the running guest (its live XML) when active. Best effort: what cannot be
+ * read stays unknown, and the planner does not compare it. */
+static void read_tuning(virDomainPtr dom, const char *xml, struct inv_domain *d)
+{
+	char *live;
+
+	if (!d->owner_name)
+		return;
+	if (tune_from_xml(xml, &d->tuning_config) < 0)
+		return;
+	if (!d->active)
+		return;
+	if (!d->persistent) {
+		/* The definition read is the live one: a transient domain has no other. */
+		if (tune_from_xml(xml, &d->tuning_live) < 0)
+			inv_tuning_free(&d->tuning_live);
+		return;
+	}
+	live = virDomainGetXMLDesc(dom, 0);
+	if (!live || tune_from_xml(live, &d->tuning_live) < 0)
+		virResetLastError();
+	free(live);
+}
+
 static int read_domain(virDomainPtr dom, struct inv_domain *d)
 {
 	int state = 0, reason = 0;
@@ -204,6 +230,8 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 	read_owner(dom, d);
 	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
 	int rc = xml ? domxml_read(xml, d) : -1;
+	if (rc == 0)
+		read_tuning(dom, xml, d);
 	free(xml);
 	return rc;
 }

@@ -26,6 +26,7 @@ enum plan_kind {
 	PLAN_WAIT,              /* would act, but a concurrency limit or a running job holds it */
 	PLAN_WATCH_MIGRATION,   /* take over a live migration src → dst an earlier drover left
 				 * running (its Migration is still Running): watch it to its end */
+	PLAN_TUNE,              /* set spec.tuning on dst: the definition, and live when running */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "reconcile/plan_vm.h"
+#include "reconcile/tune.h"
 
 /* A domain of the VM's name on a reachable host. */
 struct copy {
@@ -475,7 +476,7 @@ void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 	bool active = v->dom->active, want = v->vm->spec.running;
 	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .src = v->host, .dst = v->host,
 			      .phase = plan_vm_phase_now(v)};
-	char why[256];
+	char why[PLAN_REASON_MAX / 2];
 
 	if (want && !active) {
 		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
@@ -483,6 +484,10 @@ void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 	} else if (!want && active) {
 		e.kind = PLAN_STOP;
 		plan_emit(c, &e, "%srunning: false, running on %s", note, at);
+	} else if (tune_differs(&v->vm->spec.tuning, &v->dom->tuning_config,
+				active ? &v->dom->tuning_live : NULL, why, sizeof(why))) {
+		e.kind = PLAN_TUNE;
+		plan_emit(c, &e, "%stuning on %s: %s", note, at, why);
 	} else {
 		plan_emit(c, &e, "%s%s on %s", note, active ? "running" : "stopped", at);
 	}

@@ -113,6 +113,25 @@ static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct 
 	return d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED;
 }
 
+/* Tuned, for a VM with spec.tuning: False while the planner sees a difference (the
+ * reason lists it), True once it sees none. The planner compares only a VM settled where
+ * it should be; meanwhile (a move, a start) the condition stays as it was. A tuning that
+ * libvirt refuses is written by whoever executed it (reason TuningFailed).
+ * Returns 0, or -1 when out of memory. */
+static int tuned_condition(struct crd_vm *vm, const struct plan_action *a, int64_t gen,
+			   const char *now)
+{
+	struct crd_conditions *c = &vm->status.conditions;
+
+	if (!crd_tuning_any(&vm->spec.tuning) || !a)
+		return 0;
+	if (a->kind == PLAN_TUNE)
+		return status_set_condition(c, "Tuned", CRD_COND_FALSE, "Drift", a->reason, gen, now);
+	if (a->kind == PLAN_NONE)
+		return status_set_condition(c, "Tuned", CRD_COND_TRUE, "Applied", "", gen, now);
+	return 0;
+}
+
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
 		     const struct inv_index *doms, const char *now)
 {
@@ -148,6 +167,7 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 				   moving ? CRD_COND_TRUE : CRD_COND_FALSE,
 				   moving ? "MigrationInProgress" : "NoMigration", moving ? why : "",
 				   gen, now);
+	rc |= tuned_condition(vm, a, gen, now);
 	bool live = dom && dom->active && vm->spec.eviction != CRD_EVICT_NONE;
 	rc |= status_set_condition(&st->conditions, "LiveMigratable",
 				   live ? CRD_COND_TRUE : CRD_COND_FALSE,
@@ -290,17 +310,23 @@ int status_vm_move(struct crd_vm *vm, const struct crd_migration *m, const struc
 	return 0;
 }
 
-int status_vm_action_failed(struct crd_vm *vm, const char *why, const char *now)
+int status_vm_action_failed(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			    const char *now)
 {
-	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-				    "ActionFailed", why ? why : "", vm->meta.generation, now);
+	bool tune = kind == PLAN_TUNE;
+	return status_set_condition(&vm->status.conditions, tune ? "Tuned" : "Placed",
+				    CRD_COND_FALSE, tune ? "TuningFailed" : "ActionFailed",
+				    why ? why : "", vm->meta.generation, now);
 }
 
-int status_vm_backing_off(struct crd_vm *vm, const char *why, double left_s, const char *now)
+int status_vm_backing_off(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			  double left_s, const char *now)
 {
 	char msg[700];
+	bool tune = kind == PLAN_TUNE;
 
 	snprintf(msg, sizeof(msg), "%s; next try in %.0f s", why ? why : "", left_s);
-	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-				    "BackingOff", msg, vm->meta.generation, now);
+	return status_set_condition(&vm->status.conditions, tune ? "Tuned" : "Placed",
+				    CRD_COND_FALSE, tune ? "TuningFailed" : "BackingOff", msg,
+				    vm->meta.generation, now);
 }

@@ -119,9 +119,12 @@ static void failed_clear(struct rec_failed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
+/* The retry key of an action of kind @k on @vm: tuning backs off on its own, so a tuning
+ * that libvirt refuses never holds up a move or a start of the same VM. */
+static void vm_key(const struct crd_vm *vm, enum plan_kind k, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
+	snprintf(buf, size, "%s/%s%s", vm->meta.namespace, vm->meta.name,
+		 k == PLAN_TUNE ? "#tune" : "");
 }
 
 /* ---- snapshots ---- */
@@ -212,12 +215,13 @@ static void write_backoffs(struct rec *r, struct crd_set *set, const char *now)
 	char key[RETRY_KEY_MAX];
 	double mono = clk_mono();
 
-	for (size_t i = 0; i < set->n_vms; i++) {
-		struct crd_vm *vm = &set->vms[i];
-		vm_key(vm, key, sizeof(key));
+	for (size_t i = 0; i < set->n_vms * 2; i++) {
+		struct crd_vm *vm = &set->vms[i / 2];
+		enum plan_kind k = i % 2 ? PLAN_TUNE : PLAN_NONE;
+		vm_key(vm, k, key, sizeof(key));
 		double left = retry_wait_left(&r->retries, key, mono);
 		if (left > 0 && !has_failed(&r->failed, key) &&
-		    status_vm_backing_off(vm, retry_why(&r->retries, key), left, now) == 0)
+		    status_vm_backing_off(vm, k, retry_why(&r->retries, key), left, now) == 0)
 			sink_vm(r, vm);
 	}
 }
@@ -328,7 +332,7 @@ static void job_settle(struct rec *r, struct rec_job *job)
 		r->ended_failed++;
 		remember_failure(&r->failed, job->key, job->why);
 		retry_failed(&r->retries, job->key, job->why, clk_mono());
-		if (status_vm_action_failed(job->vm, job->why, now) == 0)
+		if (status_vm_action_failed(job->vm, job->a->kind, job->why, now) == 0)
 			sink_vm(r, job->vm);
 	}
 	if (r->view.action_done)
@@ -396,7 +400,7 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	job->a = a;
 	job->vm = set_vm(s->set, a->vm);
 	job->mig = set_migration(s->set, a->migration);
-	vm_key(a->vm, job->key, sizeof(job->key));
+	vm_key(a->vm, a->kind, job->key, sizeof(job->key));
 	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
 				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 	/* Connections are taken here, by the dispatching thread: the pool is not shared with
@@ -497,7 +501,7 @@ static void count_pending(struct rec *r, const struct plan *plan, struct pending
 	p->finish_only = true;
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_action *a = &plan->actions[i];
-		vm_key(a->vm, key, sizeof(key));
+		vm_key(a->vm, a->kind, key, sizeof(key));
 		if (a->kind != PLAN_FINISH_MIGRATION && has_failed(&r->failed, key))
 			continue;
 		if (a->kind == PLAN_BLOCKED)
@@ -527,7 +531,7 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
 			if (!acts(a->kind) || early != (stage == 0))
 				continue;
-			vm_key(a->vm, key, sizeof(key));
+			vm_key(a->vm, a->kind, key, sizeof(key));
 			if (has_failed(&r->failed, key) || retry_wait_left(&r->retries, key, mono) > 0)
 				continue;
 			if (job_start(r, s, a) == 0)
