@@ -140,3 +140,30 @@ cleanup:
 	xmlFreeDoc(doc);
 	return copy;
 }
+
+char *domxml_set_uuid(const char *xml, const char *uuid)
+{
+	xmlDocPtr doc = parse(xml);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr node = NULL;
+	xmlChar *out = NULL;
+	int len = 0;
+	char *copy = NULL;
+
+	if (!root)
+		goto cleanup;
+	for (xmlNodePtr c = root->children; c && !node; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"uuid"))
+			node = c;
+	if (node)
+		xmlNodeSetContent(node, (const xmlChar *)uuid);
+	else if (!xmlNewTextChild(root, NULL, (const xmlChar *)"uuid", (const xmlChar *)uuid))
+		goto cleanup;
+	xmlDocDumpMemory(doc, &out, &len);
+	if (out)
+		copy = strdup((const char *)out);
+cleanup:
+	xmlFree(out);
+	xmlFreeDoc(doc);
+	return copy;
+}

@@ -116,6 +116,43 @@ static int do_tune(const struct plan_action *a, virConnectPtr conn, char *why, s
 	return ret;
 }
 
+/* PLAN_REDEFINE: the spec's domain XML becomes @a's persistent definition on dst, with the
+ * domain's UUID and drover's metadata; the tuning, which the new XML does not carry, is
+ * set again. A running guest goes on as it was until it restarts. */
+static int do_redefine(const struct plan_action *a, virConnectPtr conn, char *why,
+		       size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size), def = NULL;
+	char uuid[VIR_UUID_STRING_BUFLEN], refused[512];
+	char *spec = NULL, *with_uuid = NULL, *xml = NULL;
+	int ret = -1;
+
+	if (!dom)
+		return -1;
+	if (virDomainGetUUIDString(dom, uuid) < 0 || !(spec = crd_vm_domain_xml(a->vm)) ||
+	    !(with_uuid = domxml_set_uuid(spec, uuid)) ||
+	    !(xml = domxml_set_owner(with_uuid, a->vm->meta.namespace, vm_name(a)))) {
+		fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
+		goto cleanup;
+	}
+	if (!(def = virDomainDefineXML(conn, xml))) {
+		fail(why, why_size, "redefine on %s: %s", a->dst, virGetLastErrorMessage());
+		goto cleanup;
+	}
+	ret = 0;
+	if (crd_tuning_any(&a->vm->spec.tuning) &&
+	    tune_apply(def, &a->vm->spec.tuning, refused, sizeof(refused)) < 0)
+		ret = fail(why, why_size, "redefined on %s; tuning: %s", a->dst, refused);
+cleanup:
+	free(spec);
+	free(with_uuid);
+	free(xml);
+	if (def)
+		virDomainFree(def);
+	virDomainFree(dom);
+	return ret;
+}
+
 /* After a live move that copied local disks, the source's copies are stale: delete
  * them, as a cold move does, so they neither fill the pool nor collide with a move
  * back. Only called once libvirt has confirmed the target took over. */
@@ -432,6 +469,8 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		return do_undefine_stale(a, c->dst, why, why_size);
 	case PLAN_TUNE:
 		return do_tune(a, c->dst, why, why_size);
+	case PLAN_REDEFINE:
+		return do_redefine(a, c->dst, why, why_size);
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
 	case PLAN_MIGRATE_COLD:

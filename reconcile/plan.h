@@ -27,6 +27,8 @@ enum plan_kind {
 	PLAN_WATCH_MIGRATION,   /* take over a live migration src → dst an earlier drover left
 				 * running (its Migration is still Running): watch it to its end */
 	PLAN_TUNE,              /* set spec.tuning on dst: the definition, and live when running */
+	PLAN_REDEFINE,          /* spec.domain changed: redefine on dst (same UUID, drover's
+				 * metadata, tuning kept); a running guest needs a restart */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */

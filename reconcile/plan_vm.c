@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crd/domain.h"
 #include "reconcile/plan_vm.h"
+#include "reconcile/defdiff.h"
 #include "reconcile/tune.h"
 
 /* A domain of the VM's name on a reachable host. */
@@ -470,24 +472,55 @@ static void queue_move(struct plan_ctx *c, struct plan_vm *v, enum plan_cause ca
 	memset(&v->res, 0, sizeof(v->res));
 }
 
+/* True when the spec's domain differs from @v's persistent definition, with what differs
+ * in @why. Only drover's own definitions (read by observe) are compared; an adopted one is
+ * compared once it carries drover's metadata. */
+static bool redefine_needed(struct plan_ctx *c, const struct plan_vm *v, char *why, size_t size)
+{
+	struct inv_facts want;
+	char *xml;
+	bool differs;
+
+	if (v->adopting || !v->dom->facts.known)
+		return false;
+	if (!(xml = crd_vm_domain_xml(v->vm))) {
+		c->oom = true;
+		return false;
+	}
+	differs = defdiff_from_xml(xml, &want) == 0 && defdiff_differs(&want, &v->dom->facts,
+								       why, size);
+	inv_facts_free(&want);
+	free(xml);
+	return differs;
+}
+
 void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 {
-	const char *at = v->host->name, *note = plan_vm_adopt_note(v);
+	const char *at = v->host->name, *note = plan_vm_adopt_note(v), *name = v->vm->meta.name;
 	bool active = v->dom->active, want = v->vm->spec.running;
 	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .src = v->host, .dst = v->host,
 			      .phase = plan_vm_phase_now(v)};
 	char why[PLAN_REASON_MAX / 2];
 
-	if (want && !active) {
-		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
-		queue_land(c, v, v->host, why);
-	} else if (!want && active) {
+	/* A redefinition comes before a start, so the start boots the new definition; a
+	 * stop comes first of all (nothing to wait for). */
+	if (!want && active) {
 		e.kind = PLAN_STOP;
 		plan_emit(c, &e, "%srunning: false, running on %s", note, at);
+	} else if (redefine_needed(c, v, why, sizeof(why))) {
+		e.kind = PLAN_REDEFINE;
+		plan_emit(c, &e, "spec.domain changed on %s: %s%s%s", at, why,
+			  active ? "; restart required: drover restart " : "", active ? name : "");
+	} else if (want && !active) {
+		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
+		queue_land(c, v, v->host, why);
 	} else if (tune_differs(&v->vm->spec.tuning, &v->dom->tuning_config,
 				active ? &v->dom->tuning_live : NULL, why, sizeof(why))) {
 		e.kind = PLAN_TUNE;
 		plan_emit(c, &e, "%stuning on %s: %s", note, at, why);
+	} else if (active && v->dom->restart_why) {
+		plan_emit(c, &e, "running on %s; restart required (%s): drover restart %s", at,
+			  v->dom->restart_why, name);
 	} else {
 		plan_emit(c, &e, "%s%s on %s", note, active ? "running" : "stopped", at);
 	}

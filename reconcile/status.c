@@ -132,6 +132,32 @@ static int tuned_condition(struct crd_vm *vm, const struct plan_action *a, int64
 	return 0;
 }
 
+static bool has_condition(const struct crd_conditions *c, const char *type)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->items[i].type, type))
+			return true;
+	return false;
+}
+
+/* RestartRequired: True while the running guest differs from its definition (observe
+ * says how), or when this pass redefines a running guest; then False once, and no longer
+ * written after that for a VM that never needed it. Returns 0, or -1 when out of memory. */
+static int restart_condition(struct crd_vm *vm, const struct plan_action *a,
+			     const struct inv_domain *dom, int64_t gen, const char *now)
+{
+	struct crd_conditions *c = &vm->status.conditions;
+	bool redefining = a && a->kind == PLAN_REDEFINE && dom && dom->active;
+	const char *why = dom && dom->active ? dom->restart_why : NULL;
+
+	if (why || redefining)
+		return status_set_condition(c, "RestartRequired", CRD_COND_TRUE, "DefinitionChanged",
+					    why ? why : a->reason, gen, now);
+	if (!has_condition(c, "RestartRequired"))
+		return 0;
+	return status_set_condition(c, "RestartRequired", CRD_COND_FALSE, "UpToDate", "", gen, now);
+}
+
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
 		     const struct inv_index *doms, const char *now)
 {
@@ -168,6 +194,7 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 				   moving ? "MigrationInProgress" : "NoMigration", moving ? why : "",
 				   gen, now);
 	rc |= tuned_condition(vm, a, gen, now);
+	rc |= restart_condition(vm, a, dom, gen, now);
 	bool live = dom && dom->active && vm->spec.eviction != CRD_EVICT_NONE;
 	rc |= status_set_condition(&st->conditions, "LiveMigratable",
 				   live ? CRD_COND_TRUE : CRD_COND_FALSE,

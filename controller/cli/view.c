@@ -43,7 +43,7 @@ static char symbol(enum plan_kind k)
 	case PLAN_FINISH_MIGRATION: return '=';
 	case PLAN_BLOCKED: return '!';
 	case PLAN_WAIT: return '.';
-	case PLAN_TUNE: return '*';
+	case PLAN_TUNE: case PLAN_REDEFINE: return '*';
 	case PLAN_NONE: return ' ';
 	}
 	return '?';
