@@ -317,6 +317,7 @@ json_t *crd_vm_to_json(const struct crd_vm *vm)
 	put(spec, "domain", domain_to_json(&vm->spec.domain));
 	put_str(spec, "storage", crd_storage_str(vm->spec.storage));
 	put_str(spec, "evictionStrategy", crd_eviction_str(vm->spec.eviction));
+	put_str(spec, "deletionPolicy", crd_deletion_policy_str(vm->spec.deletion_policy));
 	put_knobs(pol, &vm->spec.migration_policy);
 	put_nonempty(spec, "migrationPolicy", pol);
 	put_nonempty(spec, "tuning", tuning_to_json(&vm->spec.tuning));

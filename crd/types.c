@@ -32,9 +32,11 @@ CRD_ENUM(crd_disk_bus, "virtio", "sata", "ide")
 CRD_ENUM(crd_iface_kind, "bridge", "network")
 CRD_ENUM(crd_storage, "shared", "local")
 CRD_ENUM(crd_eviction, "LiveMigrate", "LiveMigrateIfPossible", "None")
+CRD_ENUM(crd_deletion_policy, "Delete", "Retain")
 CRD_ENUM(crd_compression, "none", "zstd", "xbzrle")
 CRD_ENUM(crd_migration_mode, "Auto", "Live", "Cold")
-CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown")
+CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown",
+	 "Orphaned")
 CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "Succeeded",
 	 "Failed", "Cancelled")
 CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")

@@ -20,12 +20,14 @@ enum crd_disk_bus { CRD_BUS_VIRTIO = 0, CRD_BUS_SATA, CRD_BUS_IDE };
 enum crd_iface_kind { CRD_IFACE_BRIDGE = 0, CRD_IFACE_NETWORK };
 enum crd_storage { CRD_STORAGE_SHARED = 0, CRD_STORAGE_LOCAL };
 enum crd_eviction { CRD_EVICT_LIVE_MIGRATE = 0, CRD_EVICT_LIVE_MIGRATE_IF_POSSIBLE, CRD_EVICT_NONE };
+enum crd_deletion_policy { CRD_DELETION_DELETE = 0, CRD_DELETION_RETAIN };
 enum crd_compression { CRD_COMPRESS_NONE = 0, CRD_COMPRESS_ZSTD, CRD_COMPRESS_XBZRLE };
 enum crd_migration_mode { CRD_MODE_AUTO = 0, CRD_MODE_LIVE, CRD_MODE_COLD };
 /* Status enums: 0 means "not reported yet" and is omitted when encoding. */
 enum crd_vm_phase {
 	CRD_VM_PHASE_NONE = 0, CRD_VM_PENDING, CRD_VM_RUNNING, CRD_VM_STOPPED,
 	CRD_VM_MIGRATING, CRD_VM_CONFLICT, CRD_VM_UNKNOWN,
+	CRD_VM_ORPHANED,        /* directory mode: drover's domain, no longer declared */
 };
 enum crd_mig_phase {
 	CRD_MIG_PHASE_NONE = 0, CRD_MIG_PENDING, CRD_MIG_SCHEDULING, CRD_MIG_PRECHECKING,
@@ -48,6 +50,7 @@ const char *crd_disk_bus_str(enum crd_disk_bus v);
 const char *crd_iface_kind_str(enum crd_iface_kind v);
 const char *crd_storage_str(enum crd_storage v);
 const char *crd_eviction_str(enum crd_eviction v);
+const char *crd_deletion_policy_str(enum crd_deletion_policy v);
 const char *crd_compression_str(enum crd_compression v);
 const char *crd_migration_mode_str(enum crd_migration_mode v);
 const char *crd_vm_phase_str(enum crd_vm_phase v);
@@ -60,9 +63,9 @@ const char *crd_mig_reason_str(enum crd_mig_reason v);
 /* The names of one enum, indexed by value ("" for an unset value); used by the decoder. */
 struct crd_enum_desc { const char *const *names; size_t n; };
 extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain_type_desc, crd_disk_format_desc, crd_disk_bus_desc,
-	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_migration_mode_desc,
-	crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc,
-	crd_mig_reason_desc;
+	crd_storage_desc, crd_eviction_desc, crd_deletion_policy_desc, crd_compression_desc,
+	crd_migration_mode_desc, crd_cond_status_desc, crd_vm_phase_desc, crd_mig_phase_desc,
+	crd_mig_run_mode_desc, crd_mig_reason_desc;
 
 int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
 int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
@@ -72,6 +75,7 @@ int crd_disk_bus_parse(const char *s, enum crd_disk_bus *out) CRD_WUR;
 int crd_iface_kind_parse(const char *s, enum crd_iface_kind *out) CRD_WUR;
 int crd_storage_parse(const char *s, enum crd_storage *out) CRD_WUR;
 int crd_eviction_parse(const char *s, enum crd_eviction *out) CRD_WUR;
+int crd_deletion_policy_parse(const char *s, enum crd_deletion_policy *out) CRD_WUR;
 int crd_compression_parse(const char *s, enum crd_compression *out) CRD_WUR;
 int crd_migration_mode_parse(const char *s, enum crd_migration_mode *out) CRD_WUR;
 int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) CRD_WUR;
@@ -216,6 +220,9 @@ struct crd_vm_spec {
 	enum crd_eviction eviction;
 	struct crd_knobs migration_policy;  /* set = 0 when absent; defaults filled in */
 	struct crd_tuning tuning;       /* set = 0 and no disk_io when absent */
+	/* What deleting the object does (Kubernetes mode): Delete stops and undefines the
+	 * domain (disks kept), Retain removes drover's metadata and leaves it alone. */
+	enum crd_deletion_policy deletion_policy;
 };
 struct crd_vm_migration_ref { char *name; enum crd_mig_phase phase; int32_t percent; };
 struct crd_vm_status {

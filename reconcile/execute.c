@@ -153,6 +153,89 @@ cleanup:
 	return ret;
 }
 
+/* Stops @dom when it runs (graceful, destroyed after @timeout_s) and undefines it. Its
+ * disks stay: deletion never deletes storage. Returns 0, or -1 with @why. */
+static int stop_and_undefine(virDomainPtr dom, double timeout_s, const char *host, char *why,
+			     size_t why_size)
+{
+	if (virDomainIsActive(dom) == 1 && cold_stop(dom, timeout_s) < 0)
+		return fail(why, why_size, "stop on %s: %s", host, virGetLastErrorMessage());
+	if (virDomainUndefine(dom) < 0)
+		return fail(why, why_size, "undefine on %s: %s", host, virGetLastErrorMessage());
+	return 0;
+}
+
+/* PLAN_DELETE and PLAN_DISOWN: the object is being deleted. A domain gone already is what
+ * was wanted. The lookup is by name and ownership is checked again: only drover's own
+ * domain of this VM is stopped or disowned. */
+static int do_delete(const struct exec_ctx *ctx, const struct plan_action *a, virConnectPtr conn,
+		     char *why, size_t why_size)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
+	char *meta = NULL;
+	int ret = -1;
+
+	if (!dom) {
+		bool gone = conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+		virResetLastError();
+		return gone ? 0 : fail(why, why_size, "%s is not connected", a->dst);
+	}
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+				    VIR_DOMAIN_AFFECT_CURRENT);
+	virResetLastError();
+	if (!meta) {
+		ret = fail(why, why_size, "%s on %s has no drover metadata: left alone", vm_name(a),
+			   a->dst);
+	} else if (a->kind == PLAN_DELETE) {
+		ret = stop_and_undefine(dom, ctx->stop_timeout_s, a->dst, why, why_size);
+	} else {
+		unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+		if (virDomainIsActive(dom) == 1)
+			flags |= VIR_DOMAIN_AFFECT_LIVE;
+		ret = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, NULL, NULL,
+					   INV_METADATA_URI, flags) == 0 ? 0
+			: fail(why, why_size, "remove drover's metadata on %s: %s", a->dst,
+			       virGetLastErrorMessage());
+	}
+	free(meta);
+	virDomainFree(dom);
+	return ret;
+}
+
+int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan_orphan *o,
+	       char *why, size_t why_size)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, o->name) : NULL;
+	char *meta = NULL, *ns = NULL, *name = NULL;
+	int ret = -1;
+
+	why[0] = '\0';
+	if (!dom) {
+		bool gone = conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+		virResetLastError();
+		return gone ? 0 : fail(why, why_size, "%s is not connected", o->host);
+	}
+	/* Checked again just before: still drover's, for the same VM, with no job on it. */
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+				    VIR_DOMAIN_AFFECT_CURRENT);
+	ns = meta ? domxml_xpath_string(meta, "string(/*/@namespace)") : NULL;
+	name = meta ? domxml_xpath_string(meta, "string(/*/@name)") : NULL;
+	virDomainJobInfo job;
+	bool busy = virDomainIsActive(dom) == 1 && virDomainGetJobInfo(dom, &job) == 0 &&
+		    job.type != VIR_DOMAIN_JOB_NONE;
+	virResetLastError();
+	if (!ns || !name || strcmp(ns, o->owner_namespace) || strcmp(name, o->owner_name) || busy)
+		ret = fail(why, why_size, "%s on %s changed since it was planned: left alone",
+			   o->name, o->host);
+	else
+		ret = stop_and_undefine(dom, ctx->stop_timeout_s, o->host, why, why_size);
+	free(meta);
+	free(ns);
+	free(name);
+	virDomainFree(dom);
+	return ret;
+}
+
 /* After a live move that copied local disks, the source's copies are stale: delete
  * them, as a cold move does, so they neither fill the pool nor collide with a move
  * back. Only called once libvirt has confirmed the target took over. */
@@ -471,6 +554,9 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		return do_tune(a, c->dst, why, why_size);
 	case PLAN_REDEFINE:
 		return do_redefine(a, c->dst, why, why_size);
+	case PLAN_DELETE:
+	case PLAN_DISOWN:
+		return do_delete(ctx, a, c->dst, why, why_size);
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
 	case PLAN_MIGRATE_COLD:

@@ -29,6 +29,11 @@ enum plan_kind {
 	PLAN_TUNE,              /* set spec.tuning on dst: the definition, and live when running */
 	PLAN_REDEFINE,          /* spec.domain changed: redefine on dst (same UUID, drover's
 				 * metadata, tuning kept); a running guest needs a restart */
+	PLAN_DELETE,            /* the object is being deleted (deletionPolicy Delete): stop the
+				 * domain on dst (graceful, destroy after a timeout), undefine it;
+				 * disks are kept */
+	PLAN_DISOWN,            /* the object is being deleted (deletionPolicy Retain): remove
+				 * drover's metadata from the domain on dst, leave it as it is */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */

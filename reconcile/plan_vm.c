@@ -611,6 +611,38 @@ static bool resources(struct plan_ctx *c, struct plan_vm *v)
 	return rc != VMRES_OK;
 }
 
+/* Kubernetes mode: the object is being deleted (metadata.deletionTimestamp). Its owned
+ * copies go one per pass — stopped and undefined (Delete) or left unowned (Retain) —
+ * and once none is left, nothing more is to do: the controller may drop its finalizer.
+ * Domains without drover's metadata are never touched. Returns true when planned. */
+static bool deleting(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	const struct crd_vm *vm = v->vm;
+	bool retain = vm->spec.deletion_policy == CRD_DELETION_RETAIN;
+	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .phase = CRD_VM_STOPPED};
+
+	if (!vm->meta.deletion_timestamp)
+		return false;
+	if (!cp->n_owned) {
+		plan_emit(c, &e, "deleted: no domain of %s is left%s", vm->meta.name,
+			  retain ? " under drover's ownership" : "");
+		return true;
+	}
+	v->host = cp->owned[0].h;
+	v->dom = cp->owned[0].d;
+	e.kind = retain ? PLAN_DISOWN : PLAN_DELETE;
+	e.src = e.dst = v->host;
+	e.phase = plan_vm_phase_now(v);
+	if (retain)
+		plan_emit(c, &e, "deleted with deletionPolicy Retain: %s on %s is left as it is, "
+			  "without drover's metadata", vm->meta.name, v->host->name);
+	else
+		plan_emit(c, &e, "deleted: %s%s on %s (its disks are kept)",
+			  v->dom->active ? "stopping and undefining " : "undefining ",
+			  vm->meta.name, v->host->name);
+	return true;
+}
+
 void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 {
 	struct plan_vm v = {.vm = vm};
@@ -623,7 +655,8 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 		c->oom = true;
 		goto cleanup;
 	}
-	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned))
+	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned) ||
+	    deleting(c, &v, &cp))
 		goto cleanup;
 	if (cp.n_owned > 1) {
 		if (!interrupted_move(c, &v, &cp))

@@ -37,7 +37,7 @@ static char symbol(enum plan_kind k)
 	switch (k) {
 	case PLAN_DEFINE: case PLAN_DEFINE_START: return '+';
 	case PLAN_START: return '>';
-	case PLAN_STOP: case PLAN_UNDEFINE_STALE: return '-';
+	case PLAN_STOP: case PLAN_UNDEFINE_STALE: case PLAN_DELETE: case PLAN_DISOWN: return '-';
 	case PLAN_MIGRATE_LIVE: case PLAN_MIGRATE_LIVE_COPY: case PLAN_MIGRATE_COLD:
 	case PLAN_WATCH_MIGRATION: return '~';
 	case PLAN_FINISH_MIGRATION: return '=';

@@ -528,7 +528,8 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 	for (int stage = 0; stage < 2 && !r->stopping; stage++)
 		for (size_t i = 0; i < s->plan.n && r->n_running < REC_MAX_PARALLEL; i++) {
 			const struct plan_action *a = &s->plan.actions[i];
-			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
+			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE ||
+				     a->kind == PLAN_DELETE;
 			if (!acts(a->kind) || early != (stage == 0))
 				continue;
 			vm_key(a->vm, a->kind, key, sizeof(key));
