@@ -80,6 +80,10 @@ static int parse_migrate(const char *cmd, const char *opt, const char *val, stru
 /* Options that take no value. Returns true when @arg was one (and sets it). */
 static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
 {
+	if ((allowed & CLI_OPT_PRUNE) && !strcmp(arg, "--prune")) {
+		o->rec.orphans = REC_ORPHANS_PRUNE;
+		return true;
+	}
 	if (!(allowed & CLI_OPT_MIGRATE))
 		return false;
 	if (!strcmp(arg, "--allow-post-copy"))
@@ -126,6 +130,9 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 	o->output = "table";
 	o->metrics_addr = HTTPD_DEFAULT_ADDR;
 	o->migrate.bandwidth_mibps = o->migrate.max_downtime_ms = -1;
+	/* Directory mode reports drover's domains no manifest declares; --prune removes them. */
+	if (allowed & CLI_OPT_PRUNE)
+		o->rec.orphans = REC_ORPHANS_REPORT;
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i];

@@ -24,6 +24,7 @@ enum cli_opt_bit {
 	CLI_OPT_NAMESPACE = 1u << 8,  /* --namespace NS (-n NS) */
 	CLI_OPT_MIGRATE = 1u << 9,    /* --to --mode --name --bandwidth --max-downtime --timeout
 				       * and the flags --allow-post-copy --no-wait */
+	CLI_OPT_PRUNE = 1u << 10,     /* --prune (and directory mode: orphans are reported) */
 };
 
 /* What `drover migrate` asks for beyond the shared options. */

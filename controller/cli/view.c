@@ -99,6 +99,45 @@ int view_print_plan(struct view *v, const struct plan *p)
 	return changes;
 }
 
+int view_print_orphans(struct view *v, const struct plan_orphans *o)
+{
+	int prunes = 0;
+	char name[300], hosts[160];
+
+	close_line(v);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct plan_orphan *x = &o->items[i];
+		prunes += x->prune;
+		snprintf(name, sizeof(name), "%s/%s", x->owner_namespace, x->owner_name);
+		snprintf(hosts, sizeof(hosts), "on %s", x->host);
+		fprintf(v->out, "  %c %-14s %-28s %-22s %s\n", x->prune ? '-' : '!',
+			x->prune ? "prune" : "orphaned", name, hosts, x->reason);
+	}
+	if (o->n)
+		fprintf(v->out, "Orphaned: %zu, %d to prune.\n", o->n, prunes);
+	fflush(v->out);
+	return prunes;
+}
+
+void view_on_orphans(void *opaque, const struct plan_orphans *o)
+{
+	(void)view_print_orphans(opaque, o);
+}
+
+void view_on_orphan_done(void *opaque, const struct plan_orphan *o, int rc, const char *why)
+{
+	struct view *v = opaque;
+
+	close_line(v);
+	if (rc == 0)
+		fprintf(v->out, "done    %-14s %s/%s on %s\n", "prune", o->owner_namespace,
+			o->owner_name, o->host);
+	else
+		fprintf(v->out, "FAILED  %-14s %s/%s on %s: %s\n", "prune", o->owner_namespace,
+			o->owner_name, o->host, why);
+	fflush(v->out);
+}
+
 void view_on_plan(void *opaque, const struct plan *p)
 {
 	view_print_plan(opaque, p);
@@ -182,6 +221,16 @@ void view_migration(struct view *v, const struct crd_migration *m, enum crd_mig_
 		fprintf(v->out, ": %s", st->failure_reason);
 	fputc('\n', v->out);
 	fflush(v->out);
+}
+
+void view_log_orphan_done(void *opaque, const struct plan_orphan *o, int rc, const char *why)
+{
+	char key[300];
+	(void)opaque;
+
+	snprintf(key, sizeof(key), "%s/%s", o->owner_namespace, o->owner_name);
+	log_kv(rc < 0 ? "error" : "info", rc < 0 ? "action failed" : "action done", "vm", key,
+	       "action", "prune", "dst", o->host, rc < 0 ? "why" : NULL, why ? why : "", NULL);
 }
 
 void view_log_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)

@@ -168,6 +168,52 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 	return plan_compute(set, inv, &r->opt.limits, plan);
 }
 
+int rec_orphans(const struct rec *r, const struct crd_set *set, const struct inventory *inv,
+		struct plan_orphans *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->opt.orphans == REC_ORPHANS_IGNORE)
+		return 0;
+	return plan_orphans_compute(set, inv, r->opt.orphans == REC_ORPHANS_PRUNE, out);
+}
+
+/* Shows and records the orphans of @inv and, with --prune, stops and undefines them, one
+ * after the other, in the calling thread (a prune is rare and each is bounded by the stop
+ * timeout; not a job, since a job is a plan action of a declared VM). Counts into @res; a
+ * failed prune makes the converge not converged. */
+static void handle_orphans(struct rec *r, const struct crd_set *set, const struct inventory *inv,
+			   struct rec_result *res)
+{
+	struct plan_orphans o;
+	struct exec_ctx ctx = {.desired = set, .stop_timeout_s = r->opt.stop_timeout_s};
+	char why[512];
+
+	if (rec_orphans(r, set, inv, &o) < 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (o.n && r->view.orphans)
+		r->view.orphans(r->view.opaque, &o);
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < o.n; i++) {
+		int rc = 0;
+		if (o.items[i].prune) {
+			rc = exec_prune(&ctx, lv_connect(&r->pool, o.items[i].host), &o.items[i], why,
+					sizeof(why));
+			if (rc < 0)
+				res->actions_failed++;
+			else
+				res->actions_done++;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (r->sink.orphan)
+			r->sink.orphan(r->sink.opaque, &o.items[i], o.items[i].prune && rc == 0);
+		if (o.items[i].prune && r->view.orphan_done)
+			r->view.orphan_done(r->view.opaque, &o.items[i], rc, why);
+		pthread_mutex_unlock(&r->lock);
+	}
+	plan_orphans_free(&o);
+}
+
 /* The snapshot's own, writable copy of an object the plan points to. */
 static struct crd_vm *set_vm(struct crd_set *set, const struct crd_vm *vm)
 {
@@ -588,6 +634,9 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	pthread_mutex_unlock(&r->lock);
 	if (started >= 0)
 		adopt(r, &s->plan);
+	/* Orphans: in a converge's first round, and in every pass of a controller. */
+	if (started >= 0 && (show || stale_set))
+		handle_orphans(r, s->set, &inv, res);
 cleanup:
 	inv_free(&inv);
 	return started;
@@ -682,7 +731,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	res->actions_done += r->ended_ok;
 	res->actions_failed += r->ended_failed;
 	r->ended_ok = r->ended_failed = 0;
-	res->converged = res->converged && !r->failed.n;
+	res->converged = res->converged && !r->failed.n && !res->actions_failed;
 	res->running = 0;
 	pthread_mutex_unlock(&r->lock);
 	return ret;
