@@ -236,6 +236,9 @@ struct crd_vm {
 	struct crd_meta meta;
 	struct crd_vm_spec spec;
 	struct crd_vm_status status;
+	/* Asked to restart in place (`drover restart`): shut down gracefully and started again
+	 * on the same host, so a new definition takes effect. Never encoded. */
+	bool restart_requested;
 };
 
 /* ---- Migration ---- */

@@ -95,6 +95,8 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 		ret = cold_start_verified(dom, why, why_size);
 	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
 		fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+	else if (a->kind == PLAN_RESTART)
+		ret = cold_start_verified(dom, why, why_size);
 	virDomainFree(dom);
 	return ret;
 }
@@ -547,6 +549,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		return do_define(a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
 	case PLAN_START:
 	case PLAN_STOP:
+	case PLAN_RESTART:
 		return do_power(ctx, a, c->dst, why, why_size);
 	case PLAN_UNDEFINE_STALE:
 		return do_undefine_stale(a, c->dst, why, why_size);

@@ -34,6 +34,8 @@ enum plan_kind {
 				 * disks are kept */
 	PLAN_DISOWN,            /* the object is being deleted (deletionPolicy Retain): remove
 				 * drover's metadata from the domain on dst, leave it as it is */
+	PLAN_RESTART,           /* asked for (drover restart): graceful shutdown on dst (destroy
+				 * after a timeout), then start again there */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */
@@ -61,6 +63,8 @@ struct plan_action {
 					       * "PreCheckFailed: lab-b has 512Mi free, web-1 needs 1Gi" */
 	struct crd_knobs knobs;               /* effective migration knobs (migrations only) */
 	enum crd_mig_reason cause;            /* why a move is made: its Migration's status.reason */
+	bool restart_required;                /* NONE: converged, but the running guest waits
+					       * for a restart to take its new definition */
 };
 
 struct plan {

@@ -514,13 +514,20 @@ void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 	} else if (want && !active) {
 		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
 		queue_land(c, v, v->host, why);
+	} else if (active && v->vm->restart_requested) {
+		const char *rw = v->dom->restart_why;
+		e.kind = PLAN_RESTART;
+		plan_emit(c, &e, "restart requested: shutting %s down and starting it again on "
+			  "%s%s%s%s", name, at, rw ? " (" : "", rw ? rw : "", rw ? ")" : "");
 	} else if (tune_differs(&v->vm->spec.tuning, &v->dom->tuning_config,
 				active ? &v->dom->tuning_live : NULL, why, sizeof(why))) {
 		e.kind = PLAN_TUNE;
 		plan_emit(c, &e, "%stuning on %s: %s", note, at, why);
 	} else if (active && v->dom->restart_why) {
-		plan_emit(c, &e, "running on %s; restart required (%s): drover restart %s", at,
-			  v->dom->restart_why, name);
+		struct plan_action *a = plan_emit(c, &e, "running on %s; restart required (%s): "
+						  "drover restart %s", at, v->dom->restart_why, name);
+		if (a)
+			a->restart_required = true;
 	} else {
 		plan_emit(c, &e, "%s%s on %s", note, active ? "running" : "stopped", at);
 	}

@@ -36,7 +36,7 @@ static char symbol(enum plan_kind k)
 {
 	switch (k) {
 	case PLAN_DEFINE: case PLAN_DEFINE_START: return '+';
-	case PLAN_START: return '>';
+	case PLAN_START: case PLAN_RESTART: return '>';
 	case PLAN_STOP: case PLAN_UNDEFINE_STALE: case PLAN_DELETE: case PLAN_DISOWN: return '-';
 	case PLAN_MIGRATE_LIVE: case PLAN_MIGRATE_LIVE_COPY: case PLAN_MIGRATE_COLD:
 	case PLAN_WATCH_MIGRATION: return '~';
@@ -76,6 +76,14 @@ int view_print_plan(struct view *v, const struct plan *p)
 	close_line(v);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_action *a = &p->actions[i];
+		if (a->kind == PLAN_NONE && a->restart_required) {
+			/* Nothing drover does by itself: shown, not counted as a change. */
+			where(a, hosts, sizeof(hosts));
+			snprintf(name, sizeof(name), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
+			fprintf(v->out, "  ! %-14s %-28s %-22s %s\n", "restart-required", name, hosts,
+				a->reason ? a->reason : "");
+			continue;
+		}
 		if (a->kind == PLAN_NONE) {
 			unchanged++;
 			continue;

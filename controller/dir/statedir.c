@@ -1,6 +1,7 @@
 /* statedir: the status of every object in directory mode, one JSON file per object
  * under --state-dir, each written atomically. */
 #include "controller/dir/statedir.h"
+#include "controller/dir/overrides.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -450,10 +451,18 @@ static void sink_orphan(void *opaque, const struct plan_orphan *o, bool gone)
 		sink_failed(opaque, "VirtualMachine", o->owner_name);
 }
 
+static void sink_restart_taken(void *opaque, const struct crd_vm *vm)
+{
+	if (ovr_take_restart(((struct state_sink *)opaque)->dir, vm->meta.namespace,
+			     vm->meta.name) < 0)
+		sink_failed(opaque, "restart request of VirtualMachine", vm->meta.name);
+}
+
 struct rec_sink state_sink(struct state_sink *s)
 {
 	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
-				 .orphan = sink_orphan, .opaque = s};
+				 .orphan = sink_orphan, .restart_taken = sink_restart_taken,
+				 .opaque = s};
 }
 
 /* Spared: a user's Migration still in the manifests keeps its record, or it would run

@@ -29,6 +29,8 @@ struct rec_sink {
 	/* A domain of drover's that no VM declares (directory mode): still there, or @gone
 	 * (pruned). */
 	void (*orphan)(void *opaque, const struct plan_orphan *o, bool gone);
+	/* A restart of @vm asked for is about to begin: its request is done with. */
+	void (*restart_taken)(void *opaque, const struct crd_vm *vm);
 	void (*host)(void *opaque, const struct crd_host *h);
 	void (*migration)(void *opaque, const struct crd_migration *m);
 	void *opaque;

@@ -108,6 +108,7 @@ static void test_plan_redefines_a_running_vm_whose_memory_changed(void **state)
 	fx_plan(f);
 	a = fx_act(f, "web-1");
 	fx_expect(a, PLAN_NONE, "lab-a", CRD_VM_RUNNING);
+	assert_true(a->restart_required);
 	assert_non_null(strstr(a->reason, "restart required (memory: 1Gi → 2Gi)"));
 	assert_int_equal(status_vm_update(vm, a, &f->inv, &doms, "t2"), 0);
 	assert_string_equal(condition(vm, "RestartRequired")->message, "memory: 1Gi → 2Gi");
@@ -133,6 +134,24 @@ static void test_plan_redefines_before_starting(void **state)
 	const struct plan_action *a = fx_act(f, "web-1");
 	fx_expect(a, PLAN_REDEFINE, "lab-a", CRD_VM_STOPPED);
 	assert_null(strstr(a->reason, "restart"));
+}
+
+/* drover restart: a running VM is restarted where it is; a stopped one is just started. */
+static void test_plan_restarts_a_vm_asked_to(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", "");
+	fx_vm(f, "web-1", "1Gi", "host: lab-a");
+	fx_vm(f, "web-2", "1Gi", "host: lab-a");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING)->restart_why = strdup("vcpus: 1 → 2");
+	fx_dom(f, "lab-a", "web-2", INV_SHUTOFF);
+	fx_vm_get(f, "web-1")->restart_requested = fx_vm_get(f, "web-2")->restart_requested = true;
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_RESTART, "lab-a", CRD_VM_RUNNING);
+	assert_string_equal(a->reason, "restart requested: shutting web-1 down and starting it "
+			    "again on lab-a (vcpus: 1 → 2)");
+	fx_expect(fx_act(f, "web-2"), PLAN_START, "lab-a", CRD_VM_PENDING);
 }
 
 /* A VM with no status condition for it never gets RestartRequired written. */
@@ -161,6 +180,7 @@ int main(void)
 		T(test_plan_redefines_a_running_vm_whose_memory_changed),
 		T(test_plan_redefines_before_starting),
 		T(test_status_writes_no_restart_condition_when_never_needed),
+		T(test_plan_restarts_a_vm_asked_to),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
