@@ -1,7 +1,6 @@
 /* defdiff: what a domain definition says that only a restart makes true. */
 #include "reconcile/defdiff.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "crd/load.h"
 #include "crd/quantity.h"
+#include "reconcile/difflist.h"
 #include "reconcile/vmres.h"
 
 static xmlNode *child(xmlNode *n, const char *name)
@@ -116,28 +116,6 @@ cleanup:
 
 /* ---- comparison ---- */
 
-struct diff {
-	char *buf;
-	size_t size, len;
-	bool any;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void diff_add(struct diff *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	d->any = true;
-	if (d->len + 3 >= d->size)
-		return;
-	if (d->len)
-		d->len += (size_t)snprintf(d->buf + d->len, d->size - d->len, "; ");
-	va_start(ap, fmt);
-	int n = vsnprintf(d->buf + d->len, d->size - d->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		d->len = d->len + (size_t)n < d->size ? d->len + (size_t)n : d->size - 1;
-}
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -154,10 +132,10 @@ static bool strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
-static void field(struct diff *d, const char *name, const char *have, const char *want)
+static void field(struct difflist *d, const char *name, const char *have, const char *want)
 {
 	if (!str_eq(have, want))
-		diff_add(d, "%s: %.60s → %.60s", name, have ? have : "none", want ? want : "none");
+		difflist_add(d, "%s: %.60s → %.60s", name, have ? have : "none", want ? want : "none");
 }
 
 static const char *amount(uint64_t bytes, char *buf, size_t size)
@@ -170,29 +148,28 @@ static const char *amount(uint64_t bytes, char *buf, size_t size)
 bool defdiff_differs(const struct inv_facts *want, const struct inv_facts *have, char *why,
 		     size_t size)
 {
-	struct diff d = {.buf = why, .size = size};
+	struct difflist d;
 	char a[32], b[32];
 
-	if (size)
-		why[0] = '\0';
+	difflist_init(&d, why, size);
 	if (!want->known || !have->known)
 		return false;
 	field(&d, "type", have->type, want->type);
 	uint64_t hk = (have->memory + 1023) / 1024, wk = (want->memory + 1023) / 1024;
 	if (hk != wk)
-		diff_add(&d, "memory: %s → %s", amount(hk * 1024, a, sizeof(a)),
+		difflist_add(&d, "memory: %s → %s", amount(hk * 1024, a, sizeof(a)),
 			 amount(wk * 1024, b, sizeof(b)));
 	if (have->vcpus != want->vcpus)
-		diff_add(&d, "vcpus: %u → %u", have->vcpus, want->vcpus);
+		difflist_add(&d, "vcpus: %u → %u", have->vcpus, want->vcpus);
 	field(&d, "kernel", have->kernel, want->kernel);
 	field(&d, "cmdline", have->cmdline, want->cmdline);
 	if (have->hugepages != want->hugepages)
-		diff_add(&d, "hugepages: %s → %s", have->hugepages ? "true" : "false",
+		difflist_add(&d, "hugepages: %s → %s", have->hugepages ? "true" : "false",
 			 want->hugepages ? "true" : "false");
 	if (!strv_eq(have->disks, have->n_disks, want->disks, want->n_disks))
-		diff_add(&d, "disks: %zu → %zu, or other paths", have->n_disks, want->n_disks);
+		difflist_add(&d, "disks: %zu → %zu, or other paths", have->n_disks, want->n_disks);
 	if (!strv_eq(have->ifaces, have->n_ifaces, want->ifaces, want->n_ifaces))
-		diff_add(&d, "interfaces: %zu → %zu, or other sources", have->n_ifaces,
+		difflist_add(&d, "interfaces: %zu → %zu, or other sources", have->n_ifaces,
 			 want->n_ifaces);
 	return d.any;
 }

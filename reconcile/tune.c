@@ -1,7 +1,6 @@
 /* tune: spec.tuning against a domain's — read from domain XML, compared without I/O. */
 #include "reconcile/tune.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include "crd/quantity.h"
+#include "reconcile/difflist.h"
 #include "reconcile/vmres.h"
 
 /* The <iotune> children, in the order of crd_io_bit; their names in the CRD. */
@@ -107,31 +107,6 @@ cleanup:
 
 /* ---- comparison ---- */
 
-/* The differences found so far, "; "-separated, truncated to fit. */
-struct diff {
-	char *buf;
-	size_t size, len;
-	bool any;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void diff_add(struct diff *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (d->len + 3 >= d->size) {
-		d->any = true;
-		return;
-	}
-	if (d->any)
-		d->len += (size_t)snprintf(d->buf + d->len, d->size - d->len, "; ");
-	va_start(ap, fmt);
-	int n = vsnprintf(d->buf + d->len, d->size - d->len, fmt, ap);
-	va_end(ap);
-	d->len = n < 0 ? d->len : d->len + (size_t)n < d->size ? d->len + (size_t)n : d->size - 1;
-	d->any = true;
-}
-
 /* "128Mi", or "none" for 0. */
 static const char *amount(uint64_t bytes, char *buf, size_t size)
 {
@@ -149,13 +124,13 @@ static uint64_t as_kib(uint64_t bytes)
 }
 
 /* Compares one memory limit: @want (bit @bit of @t->set) with @have on side @side. */
-static void memory_field(struct diff *d, const struct crd_tuning *t, unsigned bit,
+static void memory_field(struct difflist *d, const struct crd_tuning *t, unsigned bit,
 			 const char *name, uint64_t want, uint64_t have, const char *side)
 {
 	char a[32], b[32];
 
 	if ((t->set & bit) && as_kib(want) != have)
-		diff_add(d, "memory.%s: %s %s, want %s", name, amount(have, a, sizeof(a)), side,
+		difflist_add(d, "memory.%s: %s %s, want %s", name, amount(have, a, sizeof(a)), side,
 			 amount(as_kib(want), b, sizeof(b)));
 }
 
@@ -167,22 +142,22 @@ static const struct inv_iotune *iotune_of(const struct inv_tuning *have, const c
 	return NULL;
 }
 
-static void disk_io(struct diff *d, const struct crd_disk_io *io, const struct inv_tuning *have,
+static void disk_io(struct difflist *d, const struct crd_disk_io *io, const struct inv_tuning *have,
 		    const char *side)
 {
 	const struct inv_iotune *got = iotune_of(have, io->target);
 
 	if (!got) {
-		diff_add(d, "diskIO %s: no such disk %s", io->target, side);
+		difflist_add(d, "diskIO %s: no such disk %s", io->target, side);
 		return;
 	}
 	for (size_t i = 0; i < INV_IO_FIELDS; i++)
 		if ((io->set & (1u << i)) && got->v[i] != io->v[i])
-			diff_add(d, "diskIO %s.%s: %llu %s, want %llu", io->target, IO_SPEC[i],
+			difflist_add(d, "diskIO %s.%s: %llu %s, want %llu", io->target, IO_SPEC[i],
 				 (unsigned long long)got->v[i], side, (unsigned long long)io->v[i]);
 }
 
-static void compare(struct diff *d, const struct crd_tuning *t, const struct inv_tuning *have,
+static void compare(struct difflist *d, const struct crd_tuning *t, const struct inv_tuning *have,
 		    const char *side)
 {
 	if (!have || !have->known)
@@ -194,7 +169,7 @@ static void compare(struct diff *d, const struct crd_tuning *t, const struct inv
 	memory_field(d, t, CRD_TUNE_MIN_GUARANTEE, "minGuarantee", t->min_guarantee,
 		     have->min_guarantee, side);
 	if ((t->set & CRD_TUNE_BLKIO_WEIGHT) && have->blkio_weight != t->blkio_weight)
-		diff_add(d, "blkio.weight: %u %s, want %u", have->blkio_weight, side,
+		difflist_add(d, "blkio.weight: %u %s, want %u", have->blkio_weight, side,
 			 t->blkio_weight);
 	for (size_t i = 0; i < t->n_disk_io; i++)
 		disk_io(d, &t->disk_io[i], have, side);
@@ -203,10 +178,9 @@ static void compare(struct diff *d, const struct crd_tuning *t, const struct inv
 bool tune_differs(const struct crd_tuning *want, const struct inv_tuning *config,
 		  const struct inv_tuning *live, char *why, size_t size)
 {
-	struct diff d = {.buf = why, .size = size};
+	struct difflist d;
 
-	if (size)
-		why[0] = '\0';
+	difflist_init(&d, why, size);
 	compare(&d, want, live, "live");
 	compare(&d, want, config, "in the definition");
 	return d.any;
