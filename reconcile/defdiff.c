@@ -114,6 +114,39 @@ cleanup:
 	return rc;
 }
 
+/* Appends a copy of @s to the list. Returns 0, or -1 when out of memory. */
+static int push_str(char ***v, size_t *n, const char *kind, const char *s)
+{
+	return push(v, n, kind, (const xmlChar *)s);
+}
+
+int defdiff_from_vm(const struct crd_vm *vm, struct inv_facts *out)
+{
+	const struct crd_domain *d = &vm->spec.domain;
+	int rc = 0;
+
+	if (d->xml)
+		return defdiff_from_xml(d->xml, out);
+	memset(out, 0, sizeof(*out));
+	out->type = strdup(crd_domain_type_str(d->type));
+	out->memory = d->memory;
+	out->vcpus = d->vcpus;
+	out->kernel = d->kernel ? strdup(d->kernel) : NULL;
+	out->cmdline = d->cmdline ? strdup(d->cmdline) : NULL;
+	out->hugepages = d->hugepages;
+	for (size_t i = 0; rc == 0 && i < d->n_disks; i++)
+		rc = push_str(&out->disks, &out->n_disks, "", d->disks[i].path);
+	for (size_t i = 0; rc == 0 && i < d->n_interfaces; i++)
+		rc = push_str(&out->ifaces, &out->n_ifaces, crd_iface_kind_str(d->interfaces[i].kind),
+			      d->interfaces[i].name);
+	if (rc < 0 || !out->type || (d->kernel && !out->kernel) || (d->cmdline && !out->cmdline)) {
+		inv_facts_free(out);
+		return -1;
+	}
+	out->known = true;
+	return 0;
+}
+
 /* ---- comparison ---- */
 
 

@@ -475,22 +475,18 @@ static void queue_move(struct plan_ctx *c, struct plan_vm *v, enum plan_cause ca
 /* True when the spec's domain differs from @v's persistent definition, with what differs
  * in @why. Only drover's own definitions (read by observe) are compared; an adopted one is
  * compared once it carries drover's metadata. */
-static bool redefine_needed(struct plan_ctx *c, const struct plan_vm *v, char *why, size_t size)
+static bool redefine_needed(const struct plan_vm *v, char *why, size_t size)
 {
 	struct inv_facts want;
-	char *xml;
 	bool differs;
 
 	if (v->adopting || !v->dom->facts.known)
 		return false;
-	if (!(xml = crd_vm_domain_xml(v->vm))) {
-		c->oom = true;
-		return false;
-	}
-	differs = defdiff_from_xml(xml, &want) == 0 && defdiff_differs(&want, &v->dom->facts,
+	/* The spec was validated: only out of memory fails here, and then nothing is compared
+	 * (the next pass does). */
+	differs = defdiff_from_vm(v->vm, &want) == 0 && defdiff_differs(&want, &v->dom->facts,
 								       why, size);
 	inv_facts_free(&want);
-	free(xml);
 	return differs;
 }
 
@@ -507,7 +503,7 @@ void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 	if (!want && active) {
 		e.kind = PLAN_STOP;
 		plan_emit(c, &e, "%srunning: false, running on %s", note, at);
-	} else if (redefine_needed(c, v, why, sizeof(why))) {
+	} else if (redefine_needed(v, why, sizeof(why))) {
 		e.kind = PLAN_REDEFINE;
 		plan_emit(c, &e, "spec.domain changed on %s: %s%s%s", at, why,
 			  active ? "; restart required: drover restart " : "", active ? name : "");
