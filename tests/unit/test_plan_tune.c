@@ -24,6 +24,8 @@
  * @live_xml live. */
 static void fx_tuning(struct inv_domain *d, const char *config_xml, const char *live_xml)
 {
+	inv_tuning_free(&d->tuning_config);
+	inv_tuning_free(&d->tuning_live);
 	assert_int_equal(tune_from_xml(config_xml, &d->tuning_config), 0);
 	if (d->active)
 		assert_int_equal(tune_from_xml(live_xml, &d->tuning_live), 0);
@@ -141,7 +143,6 @@ static void test_status_tuned_follows_the_plan(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->status, CRD_COND_FALSE);
 	assert_string_equal(c->reason, "Drift");
-	inv_tuning_free(&d->tuning_live);
 	fx_tuning(d, TUNED_XML("1048576", "500", "2000"), TUNED_XML("1048576", "500", "2000"));
 	fx_plan(f);
 	assert_int_equal(status_vm_update(vm, fx_act(f, "web-1"), &f->inv, &doms, "t2"), 0);
