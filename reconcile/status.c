@@ -49,12 +49,20 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 		       ? -1 : 0;
 }
 
-bool status_condition_true(const struct crd_conditions *c, const char *type)
+/* Condition @type of @c, or NULL. */
+static const struct crd_condition *find_condition(const struct crd_conditions *c,
+						  const char *type)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (c->items[i].type && !strcmp(c->items[i].type, type))
-			return c->items[i].status == CRD_COND_TRUE;
-	return false;
+			return &c->items[i];
+	return NULL;
+}
+
+bool status_condition_true(const struct crd_conditions *c, const char *type)
+{
+	const struct crd_condition *cond = find_condition(c, type);
+	return cond && cond->status == CRD_COND_TRUE;
 }
 
 const char *status_problem_reason(enum plan_problem p)
@@ -113,6 +121,14 @@ static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct 
 	return d->active ? CRD_VM_RUNNING : CRD_VM_STOPPED;
 }
 
+/* True when condition @type of @c has reason @reason. This function can't fail. */
+static bool condition_reason_is(const struct crd_conditions *c, const char *type,
+				const char *reason)
+{
+	const struct crd_condition *cond = find_condition(c, type);
+	return cond && cond->reason && !strcmp(cond->reason, reason);
+}
+
 /* Tuned, for a VM with spec.tuning: False while the planner sees a difference (the
  * reason lists it), True once it sees none. The planner compares only a VM settled where
  * it should be; meanwhile (a move, a start) the condition stays as it was. A tuning that
@@ -125,19 +141,15 @@ static int tuned_condition(struct crd_vm *vm, const struct plan_action *a, int64
 
 	if (!crd_tuning_any(&vm->spec.tuning) || !a)
 		return 0;
+	/* What libvirt refused says more than the difference it leaves: it stays until the
+	 * tuning is applied. */
+	if (a->kind == PLAN_TUNE && condition_reason_is(c, "Tuned", "TuningFailed"))
+		return 0;
 	if (a->kind == PLAN_TUNE)
 		return status_set_condition(c, "Tuned", CRD_COND_FALSE, "Drift", a->reason, gen, now);
 	if (a->kind == PLAN_NONE)
 		return status_set_condition(c, "Tuned", CRD_COND_TRUE, "Applied", "", gen, now);
 	return 0;
-}
-
-static bool has_condition(const struct crd_conditions *c, const char *type)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->items[i].type, type))
-			return true;
-	return false;
 }
 
 /* RestartRequired: True while the running guest differs from its definition (observe
@@ -153,7 +165,7 @@ static int restart_condition(struct crd_vm *vm, const struct plan_action *a,
 	if (why || redefining)
 		return status_set_condition(c, "RestartRequired", CRD_COND_TRUE, "DefinitionChanged",
 					    why ? why : a->reason, gen, now);
-	if (!has_condition(c, "RestartRequired"))
+	if (!find_condition(c, "RestartRequired"))
 		return 0;
 	return status_set_condition(c, "RestartRequired", CRD_COND_FALSE, "UpToDate", "", gen, now);
 }

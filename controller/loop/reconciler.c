@@ -581,9 +581,13 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 			vm_key(a->vm, a->kind, key, sizeof(key));
 			if (has_failed(&r->failed, key) || retry_wait_left(&r->retries, key, mono) > 0)
 				continue;
-			/* The request is used up as the restart begins: at most one per request. */
-			if (a->kind == PLAN_RESTART && r->sink.restart_taken)
-				r->sink.restart_taken(r->sink.opaque, a->vm);
+			/* The request is used up as the restart begins: at most one per request (the
+			 * set a converge keeps across its rounds forgets it too). */
+			if (a->kind == PLAN_RESTART) {
+				set_vm(s->set, a->vm)->restart_requested = false;
+				if (r->sink.restart_taken)
+					r->sink.restart_taken(r->sink.opaque, a->vm);
+			}
 			if (job_start(r, s, a) == 0)
 				started++;
 		}

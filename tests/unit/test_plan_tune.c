@@ -143,6 +143,11 @@ static void test_status_tuned_follows_the_plan(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->status, CRD_COND_FALSE);
 	assert_string_equal(c->reason, "Drift");
+	/* Refused by libvirt: that reason stays while the difference does. */
+	assert_int_equal(status_vm_action_failed(vm, PLAN_TUNE, "blkio.weight: refused", "t1"), 0);
+	assert_int_equal(status_vm_update(vm, fx_act(f, "web-1"), &f->inv, &doms, "t1"), 0);
+	assert_string_equal(c->reason, "TuningFailed");
+	assert_string_equal(c->message, "blkio.weight: refused");
 	fx_tuning(d, TUNED_XML("1048576", "500", "2000"), TUNED_XML("1048576", "500", "2000"));
 	fx_plan(f);
 	assert_int_equal(status_vm_update(vm, fx_act(f, "web-1"), &f->inv, &doms, "t2"), 0);
