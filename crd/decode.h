@@ -77,6 +77,9 @@ char *crd_dec_strdup(struct crd_dctx *c, const char *s);
 /* Kind decoders (decode_kinds.c): spec and status of the map @root. */
 void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_host *h);
 void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm);
+/* spec.tuning of a VM whose domain @d is decoded already (diskIO targets must be its disks). */
+void crd_dec_tuning(struct crd_dctx *c, const struct crd_node *spec, const struct crd_domain *d,
+		    struct crd_tuning *t);
 void crd_dec_migration(struct crd_dctx *c, const struct crd_node *root, struct crd_migration *m);
 void crd_dec_policy(struct crd_dctx *c, const struct crd_node *root, struct crd_policy *p);
 

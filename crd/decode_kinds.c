@@ -415,7 +415,8 @@ static void dec_affinity(struct crd_dctx *c, const struct crd_node *spec, struct
 void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *vm)
 {
 	static const char *const known[] = {"host", "hostSelector", "running", "domain", "storage",
-					    "evictionStrategy", "migrationPolicy", "affinity", NULL};
+					    "evictionStrategy", "migrationPolicy", "affinity", "tuning",
+					    "deletionPolicy", NULL};
 	static const char *const knobs[] = {KNOB_FIELDS, NULL};
 	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
 	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
@@ -434,6 +435,8 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 		dec_domain(c, spec, vm->meta.name ? vm->meta.name : "", &vm->spec.domain);
 		DEC_ENUM(c, spec, "storage", &crd_storage_desc, &vm->spec.storage);
 		DEC_ENUM(c, spec, "evictionStrategy", &crd_eviction_desc, &vm->spec.eviction);
+		DEC_ENUM(c, spec, "deletionPolicy", &crd_deletion_policy_desc,
+			 &vm->spec.deletion_policy);
 		if ((pol = crd_dec_map_member(c, spec, "migrationPolicy", false))) {
 			size_t s2 = crd_dec_push(c, "migrationPolicy");
 			crd_dec_fields(c, pol, knobs);
@@ -442,6 +445,7 @@ void crd_dec_vm(struct crd_dctx *c, const struct crd_node *root, struct crd_vm *
 			crd_dec_pop(c, s2);
 		}
 		dec_affinity(c, spec, &vm->spec.affinity);
+		crd_dec_tuning(c, spec, &vm->spec.domain, &vm->spec.tuning);
 	}
 	crd_dec_pop(c, saved);
 	if (st) {

@@ -92,15 +92,23 @@ static void stable_mac(const struct crd_vm *vm, size_t i, char *buf, size_t size
 		 (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
 }
 
+/* The target of short-form disk @i of @d ("vda", "sdb", ...): numbered per bus, in order. */
+static void short_target(const struct crd_domain *d, size_t i, char *dev, size_t size)
+{
+	static const char *const prefix[] = {"vd", "sd", "hd"};
+	unsigned nth = 0;
+
+	for (size_t j = 0; j < i; j++)
+		nth += d->disks[j].bus == d->disks[i].bus;
+	snprintf(dev, size, "%s%c", prefix[d->disks[i].bus], 'a' + nth % 26);
+}
+
 static void expand_disks(struct xbuf *b, const struct crd_domain *d)
 {
-	unsigned per_bus[3] = {0, 0, 0};
-	static const char *const prefix[] = {"vd", "sd", "hd"};
-
 	for (size_t i = 0; i < d->n_disks; i++) {
 		const struct crd_disk *k = &d->disks[i];
 		char dev[8];
-		snprintf(dev, sizeof(dev), "%s%c", prefix[k->bus], 'a' + per_bus[k->bus]++ % 26);
+		short_target(d, i, dev, sizeof(dev));
 		xb_printf(b, "    <disk type='file' device='disk'>\n"
 			  "      <driver name='qemu' type='%s' cache='none'/>\n"
 			  "      <source file='%s'/>\n"
@@ -234,4 +242,38 @@ cleanup:
 	xmlFree(type);
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+/* True when an element <disk> of the domain XML @xml has <target dev=@target>. An XML that
+ * does not parse has none. */
+static bool xml_has_disk(const char *xml, const char *target)
+{
+	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNode *devices = doc ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+	bool found = false;
+
+	for (xmlNode *c = devices ? devices->children : NULL; c && !found; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "disk"))
+			continue;
+		xmlChar *dev = xmlGetProp(child(c, "target"), (const xmlChar *)"dev");
+		found = dev && !strcmp((const char *)dev, target);
+		xmlFree(dev);
+	}
+	xmlFreeDoc(doc);
+	return found;
+}
+
+bool crd_domain_has_disk(const struct crd_domain *d, const char *target)
+{
+	char dev[8];
+
+	if (d->xml)
+		return xml_has_disk(d->xml, target);
+	for (size_t i = 0; i < d->n_disks; i++) {
+		short_target(d, i, dev, sizeof(dev));
+		if (!strcmp(dev, target))
+			return true;
+	}
+	return false;
 }

@@ -2,6 +2,7 @@
 #ifndef DROVER_CRD_DOMAIN_H
 #define DROVER_CRD_DOMAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "crd/types.h"
@@ -19,5 +20,10 @@ char *crd_vm_domain_xml(const struct crd_vm *vm) __attribute__((warn_unused_resu
  * Returns 0, or -1 with a reason in @why (always NUL-terminated). */
 int crd_domain_check_xml(const char *xml, size_t len, const char *name, char *why, size_t size)
 	__attribute__((warn_unused_result));
+
+/* True when the domain @d has a disk with target @target ("vda"): the short form's
+ * disks are named per bus in order (vda, vdb, sda, ...); the xml form's are read from
+ * <devices><disk><target dev=...>. This function can't fail. */
+bool crd_domain_has_disk(const struct crd_domain *d, const char *target);
 
 #endif

@@ -330,6 +330,46 @@ static json_t *affinity_to_json(const struct crd_affinity *af)
 	return o;
 }
 
+static json_t *tuning_to_json(const struct crd_tuning *t)
+{
+	static const char *const io_keys[CRD_IO_FIELDS] = {
+		"totalBytesSec", "readBytesSec", "writeBytesSec",
+		"totalIopsSec", "readIopsSec", "writeIopsSec"};
+	json_t *o = json_object(), *mem = json_object(), *blkio = json_object();
+
+	if (t->set & CRD_TUNE_HARD_LIMIT)
+		put_quantity(mem, "hardLimit", t->hard_limit);
+	if (t->set & CRD_TUNE_SOFT_LIMIT)
+		put_quantity(mem, "softLimit", t->soft_limit);
+	if (t->set & CRD_TUNE_SWAP_HARD_LIMIT)
+		put_quantity(mem, "swapHardLimit", t->swap_hard_limit);
+	if (t->set & CRD_TUNE_MIN_GUARANTEE)
+		put_quantity(mem, "minGuarantee", t->min_guarantee);
+	put_nonempty(o, "memory", mem);
+	if (t->set & CRD_TUNE_BLKIO_WEIGHT)
+		put(blkio, "weight", json_integer(t->blkio_weight));
+	put_nonempty(o, "blkio", blkio);
+	if (t->n_disk_io) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < t->n_disk_io; i++) {
+			const struct crd_disk_io *io = &t->disk_io[i];
+			json_t *e = json_object();
+			put_str(e, "target", io->target);
+			for (unsigned k = 0; k < CRD_IO_FIELDS; k++) {
+				if (!(io->set & (1u << k)))
+					continue;
+				if (k < 3)
+					put_quantity(e, io_keys[k], io->v[k]);
+				else
+					put(e, io_keys[k], json_integer((json_int_t)io->v[k]));
+			}
+			json_array_append_new(a, e);
+		}
+		put(o, "diskIO", a);
+	}
+	return o;
+}
+
 json_t *crd_vm_to_json(const struct crd_vm *vm)
 {
 	json_t *o = object_head(CRD_KIND_VM, &vm->meta), *spec = json_object(), *pol = json_object();
@@ -341,9 +381,11 @@ json_t *crd_vm_to_json(const struct crd_vm *vm)
 	put(spec, "domain", domain_to_json(&vm->spec.domain));
 	put_str(spec, "storage", crd_storage_str(vm->spec.storage));
 	put_str(spec, "evictionStrategy", crd_eviction_str(vm->spec.eviction));
+	put_str(spec, "deletionPolicy", crd_deletion_policy_str(vm->spec.deletion_policy));
 	put_knobs(pol, &vm->spec.migration_policy);
 	put_nonempty(spec, "migrationPolicy", pol);
 	put_nonempty(spec, "affinity", affinity_to_json(&vm->spec.affinity));
+	put_nonempty(spec, "tuning", tuning_to_json(&vm->spec.tuning));
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_vm_status_to_json(&vm->status));
 	return o;

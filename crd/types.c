@@ -35,8 +35,10 @@ CRD_ENUM(crd_eviction, "LiveMigrate", "LiveMigrateIfPossible", "None")
 CRD_ENUM(crd_compression, "none", "xbzrle", "mt")
 CRD_ENUM(crd_transport, "Direct", "Tunnelled")
 CRD_ENUM(crd_encryption, "None", "TLS")
+CRD_ENUM(crd_deletion_policy, "Delete", "Retain")
 CRD_ENUM(crd_migration_mode, "Auto", "Live", "Cold")
-CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown")
+CRD_ENUM(crd_vm_phase, "", "Pending", "Running", "Stopped", "Migrating", "Conflict", "Unknown",
+	 "Orphaned")
 CRD_ENUM(crd_mig_phase, "", "Pending", "Scheduling", "PreChecking", "Running", "Succeeded",
 	 "Failed", "Cancelled")
 CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")
@@ -160,6 +162,9 @@ void crd_vm_free(struct crd_vm *vm)
 	for (size_t i = 0; i < d->n_interfaces; i++)
 		free(d->interfaces[i].name);
 	free(d->interfaces);
+	for (size_t i = 0; i < vm->spec.tuning.n_disk_io; i++)
+		free(vm->spec.tuning.disk_io[i].target);
+	free(vm->spec.tuning.disk_io);
 	free(vm->status.host);
 	crd_conditions_free(&vm->status.conditions);
 	free(vm->status.migration.name);

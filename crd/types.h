@@ -27,11 +27,13 @@ enum crd_eviction { CRD_EVICT_LIVE_MIGRATE = 0, CRD_EVICT_LIVE_MIGRATE_IF_POSSIB
 enum crd_compression { CRD_COMPRESS_NONE = 0, CRD_COMPRESS_XBZRLE, CRD_COMPRESS_MT };
 enum crd_transport { CRD_TRANSPORT_DIRECT = 0, CRD_TRANSPORT_TUNNELLED };
 enum crd_encryption { CRD_ENCRYPT_NONE = 0, CRD_ENCRYPT_TLS };
+enum crd_deletion_policy { CRD_DELETION_DELETE = 0, CRD_DELETION_RETAIN };
 enum crd_migration_mode { CRD_MODE_AUTO = 0, CRD_MODE_LIVE, CRD_MODE_COLD };
 /* Status enums: 0 means "not reported yet" and is omitted when encoding. */
 enum crd_vm_phase {
 	CRD_VM_PHASE_NONE = 0, CRD_VM_PENDING, CRD_VM_RUNNING, CRD_VM_STOPPED,
 	CRD_VM_MIGRATING, CRD_VM_CONFLICT, CRD_VM_UNKNOWN,
+	CRD_VM_ORPHANED,        /* directory mode: drover's domain, no longer declared */
 };
 enum crd_mig_phase {
 	CRD_MIG_PHASE_NONE = 0, CRD_MIG_PENDING, CRD_MIG_SCHEDULING, CRD_MIG_PRECHECKING,
@@ -55,6 +57,7 @@ const char *crd_disk_bus_str(enum crd_disk_bus v);
 const char *crd_iface_kind_str(enum crd_iface_kind v);
 const char *crd_storage_str(enum crd_storage v);
 const char *crd_eviction_str(enum crd_eviction v);
+const char *crd_deletion_policy_str(enum crd_deletion_policy v);
 const char *crd_compression_str(enum crd_compression v);
 const char *crd_transport_str(enum crd_transport v);
 const char *crd_encryption_str(enum crd_encryption v);
@@ -70,9 +73,10 @@ const char *crd_balance_resource_str(enum crd_balance_resource v);
 /* The names of one enum, indexed by value ("" for an unset value); used by the decoder. */
 struct crd_enum_desc { const char *const *names; size_t n; };
 extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain_type_desc, crd_disk_format_desc, crd_disk_bus_desc,
-	crd_storage_desc, crd_eviction_desc, crd_compression_desc, crd_transport_desc,
-	crd_encryption_desc, crd_migration_mode_desc, crd_cond_status_desc, crd_vm_phase_desc,
-	crd_mig_phase_desc, crd_mig_run_mode_desc, crd_mig_reason_desc, crd_balance_resource_desc;
+	crd_storage_desc, crd_eviction_desc, crd_deletion_policy_desc, crd_compression_desc,
+	crd_transport_desc, crd_encryption_desc, crd_migration_mode_desc, crd_cond_status_desc,
+	crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc, crd_mig_reason_desc,
+	crd_balance_resource_desc;
 
 int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
 int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
@@ -82,6 +86,7 @@ int crd_disk_bus_parse(const char *s, enum crd_disk_bus *out) CRD_WUR;
 int crd_iface_kind_parse(const char *s, enum crd_iface_kind *out) CRD_WUR;
 int crd_storage_parse(const char *s, enum crd_storage *out) CRD_WUR;
 int crd_eviction_parse(const char *s, enum crd_eviction *out) CRD_WUR;
+int crd_deletion_policy_parse(const char *s, enum crd_deletion_policy *out) CRD_WUR;
 int crd_compression_parse(const char *s, enum crd_compression *out) CRD_WUR;
 int crd_transport_parse(const char *s, enum crd_transport *out) CRD_WUR;
 int crd_encryption_parse(const char *s, enum crd_encryption *out) CRD_WUR;
@@ -214,6 +219,33 @@ struct crd_affinity {
 	struct crd_affinity_term *anti, *together;   /* antiAffinity, affinity */
 	size_t n_anti, n_together;
 };
+/* spec.tuning: KVM tuning kept converged. Only the fields written are enforced (a field
+ * left out is whatever the domain has); each struct's @set says which were written. */
+enum crd_tune_bit {
+	CRD_TUNE_HARD_LIMIT = 1u << 0, CRD_TUNE_SOFT_LIMIT = 1u << 1,
+	CRD_TUNE_SWAP_HARD_LIMIT = 1u << 2, CRD_TUNE_MIN_GUARANTEE = 1u << 3,
+	CRD_TUNE_BLKIO_WEIGHT = 1u << 4,
+};
+enum crd_io_bit {
+	CRD_IO_TOTAL_BYTES = 1u << 0, CRD_IO_READ_BYTES = 1u << 1, CRD_IO_WRITE_BYTES = 1u << 2,
+	CRD_IO_TOTAL_IOPS = 1u << 3, CRD_IO_READ_IOPS = 1u << 4, CRD_IO_WRITE_IOPS = 1u << 5,
+};
+#define CRD_IO_FIELDS 6
+struct crd_disk_io {
+	char *target;                   /* "vda": a disk target of the domain */
+	unsigned set;                   /* CRD_IO_* bits */
+	uint64_t v[CRD_IO_FIELDS];      /* by bit index: bytes/s or I/O operations/s; 0 = no limit */
+};
+struct crd_tuning {
+	unsigned set;                   /* CRD_TUNE_* bits */
+	uint64_t hard_limit, soft_limit, swap_hard_limit, min_guarantee;  /* bytes */
+	uint32_t blkio_weight;          /* 100..1000 */
+	struct crd_disk_io *disk_io;
+	size_t n_disk_io;
+};
+/* True when @t asks for anything. This function can't fail. */
+bool crd_tuning_any(const struct crd_tuning *t);
+
 struct crd_vm_spec {
 	char *host;                     /* pin; NULL when drover chooses */
 	struct crd_pos host_pos;
@@ -224,6 +256,10 @@ struct crd_vm_spec {
 	enum crd_eviction eviction;
 	struct crd_knobs migration_policy;  /* set = 0 when absent; defaults filled in */
 	struct crd_affinity affinity;
+	struct crd_tuning tuning;       /* set = 0 and no disk_io when absent */
+	/* What deleting the object does (Kubernetes mode): Delete stops and undefines the
+	 * domain (disks kept), Retain removes drover's metadata and leaves it alone. */
+	enum crd_deletion_policy deletion_policy;
 };
 struct crd_vm_migration_ref { char *name; enum crd_mig_phase phase; int32_t percent; };
 struct crd_vm_status {
@@ -239,6 +275,9 @@ struct crd_vm {
 	struct crd_meta meta;
 	struct crd_vm_spec spec;
 	struct crd_vm_status status;
+	/* Asked to restart in place (`drover restart`): shut down gracefully and started again
+	 * on the same host, so a new definition takes effect. Never encoded. */
+	bool restart_requested;
 };
 
 /* ---- Migration ---- */

@@ -98,23 +98,40 @@ int domxml_read(const char *xml, struct inv_domain *d)
 	return 0;
 }
 
-char *domxml_set_owner(const char *xml, const char *ns, const char *name)
+/* The first element child of @n named @name, or NULL. */
+static xmlNodePtr first_child(xmlNodePtr n, const char *name)
 {
-	xmlDocPtr doc = parse(xml);
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlNodePtr meta = NULL, owner;
-	xmlNsPtr drover_ns;
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)name))
+			return c;
+	return NULL;
+}
+
+/* @doc serialised into a string the caller frees, or NULL; frees @doc either way. */
+static char *dump_and_free(xmlDocPtr doc)
+{
 	xmlChar *out = NULL;
 	int len = 0;
 	char *copy = NULL;
 
-	if (!root)
-		goto cleanup;
-	for (xmlNodePtr c = root->children; c && !meta; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, (const xmlChar *)"metadata"))
-			meta = c;
+	if (doc)
+		xmlDocDumpMemory(doc, &out, &len);
+	if (out)
+		copy = strdup((const char *)out);
+	xmlFree(out);
+	xmlFreeDoc(doc);
+	return copy;
+}
+
+/* Puts drover's ownership element into <metadata> of @root (replacing an older one).
+ * Returns 0, or -1 when out of memory. */
+static int put_owner(xmlNodePtr root, const char *ns, const char *name)
+{
+	xmlNodePtr meta = first_child(root, "metadata"), owner;
+	xmlNsPtr drover_ns;
+
 	if (!meta && !(meta = xmlNewChild(root, NULL, (const xmlChar *)"metadata", NULL)))
-		goto cleanup;
+		return -1;
 	/* Replace any ownership element already there. */
 	for (xmlNodePtr c = meta->children, next; c; c = next) {
 		next = c->next;
@@ -128,16 +145,36 @@ char *domxml_set_owner(const char *xml, const char *ns, const char *name)
 	drover_ns = owner ? xmlNewNs(owner, (const xmlChar *)INV_METADATA_URI,
 				     (const xmlChar *)INV_METADATA_KEY) : NULL;
 	if (!drover_ns)
-		goto cleanup;
+		return -1;
 	xmlSetNs(owner, drover_ns);
-	if (!xmlNewProp(owner, (const xmlChar *)"namespace", (const xmlChar *)ns) ||
-	    !xmlNewProp(owner, (const xmlChar *)"name", (const xmlChar *)name))
-		goto cleanup;
-	xmlDocDumpMemory(doc, &out, &len);
-	if (out)
-		copy = strdup((const char *)out);
-cleanup:
-	xmlFree(out);
-	xmlFreeDoc(doc);
-	return copy;
+	return xmlNewProp(owner, (const xmlChar *)"namespace", (const xmlChar *)ns) &&
+	       xmlNewProp(owner, (const xmlChar *)"name", (const xmlChar *)name) ? 0 : -1;
+}
+
+char *domxml_set_owner(const char *xml, const char *ns, const char *name)
+{
+	xmlDocPtr doc = parse(xml);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	if (!root || put_owner(root, ns, name) < 0) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return dump_and_free(doc);
+}
+
+char *domxml_set_uuid(const char *xml, const char *uuid)
+{
+	xmlDocPtr doc = parse(xml);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr node = first_child(root, "uuid");
+
+	if (node)
+		xmlNodeSetContent(node, (const xmlChar *)uuid);
+	if (!root || (!node && !xmlNewTextChild(root, NULL, (const xmlChar *)"uuid",
+						 (const xmlChar *)uuid))) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return dump_and_free(doc);
 }

@@ -19,6 +19,11 @@ int domxml_read(const char *xml, struct inv_domain *d) DOMXML_WUR;
  * the definition says who manages it. The caller frees the result; NULL on error. */
 char *domxml_set_owner(const char *xml, const char *ns, const char *name) DOMXML_WUR;
 
+/* Returns a copy of domain XML @xml whose <uuid> is @uuid (added when missing), so a
+ * redefinition updates the domain rather than making another. The caller frees the
+ * result; NULL on error. */
+char *domxml_set_uuid(const char *xml, const char *uuid) DOMXML_WUR;
+
 /* The text of the first node matched by XPath @expr (or its string value for
  * string(...)) (e.g. "/capabilities/host/cpu/model")
  * in document @xml. Returns a string the caller frees, or NULL when absent or on error. */

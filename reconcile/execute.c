@@ -15,6 +15,7 @@
 #include "reconcile/fault.h"
 #include "reconcile/predict.h"
 #include "reconcile/storage.h"
+#include "reconcile/tune_apply.h"
 #include "reconcile/vmres.h"
 #include "reconcile/why.h"
 
@@ -87,6 +88,145 @@ static int do_power(const struct exec_ctx *ctx, const struct plan_action *a,
 		ret = cold_start_verified(dom, why, why_size);
 	else if ((ret = cold_stop(dom, ctx->stop_timeout_s)) < 0)
 		why_fail(why, why_size, "stop on %s: %s", a->dst, virGetLastErrorMessage());
+	else if (a->kind == PLAN_RESTART)
+		ret = cold_start_verified(dom, why, why_size);
+	virDomainFree(dom);
+	return ret;
+}
+
+/* PLAN_TUNE: spec.tuning set on the VM's domain on dst. */
+static int do_tune(const struct plan_action *a, virConnectPtr conn, char *why, size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	char refused[512];
+	int ret = -1;
+
+	if (!dom)
+		return -1;
+	if (tune_apply(dom, &a->vm->spec.tuning, refused, sizeof(refused)) == 0)
+		ret = 0;
+	else
+		why_fail(why, why_size, "tuning on %s: %s", a->dst, refused);
+	virDomainFree(dom);
+	return ret;
+}
+
+/* PLAN_REDEFINE: the spec's domain XML becomes @a's persistent definition on dst, with the
+ * domain's UUID and drover's metadata; the tuning, which the new XML does not carry, is
+ * set again. A running guest goes on as it was until it restarts. */
+static int do_redefine(const struct plan_action *a, virConnectPtr conn, char *why,
+		       size_t why_size)
+{
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size), def = NULL;
+	char uuid[VIR_UUID_STRING_BUFLEN], refused[512];
+	char *spec = NULL, *with_uuid = NULL, *xml = NULL;
+	int ret = -1;
+
+	if (!dom)
+		return -1;
+	if (virDomainGetUUIDString(dom, uuid) < 0 || !(spec = crd_vm_domain_xml(a->vm)) ||
+	    !(with_uuid = domxml_set_uuid(spec, uuid)) ||
+	    !(xml = domxml_set_owner(with_uuid, a->vm->meta.namespace, vm_name(a)))) {
+		why_fail(why, why_size, "cannot build the domain XML of %s", vm_name(a));
+		goto cleanup;
+	}
+	if (!(def = virDomainDefineXML(conn, xml))) {
+		why_fail(why, why_size, "redefine on %s: %s", a->dst, virGetLastErrorMessage());
+		goto cleanup;
+	}
+	ret = 0;
+	if (crd_tuning_any(&a->vm->spec.tuning) &&
+	    tune_apply(def, &a->vm->spec.tuning, refused, sizeof(refused)) < 0)
+		ret = why_fail(why, why_size, "redefined on %s; tuning: %s", a->dst, refused);
+cleanup:
+	free(spec);
+	free(with_uuid);
+	free(xml);
+	if (def)
+		virDomainFree(def);
+	virDomainFree(dom);
+	return ret;
+}
+
+/* Stops @dom when it runs (graceful, destroyed after @timeout_s) and undefines it. Its
+ * disks stay: deletion never deletes storage. Returns 0, or -1 with @why. */
+static int stop_and_undefine(virDomainPtr dom, double timeout_s, const char *host, char *why,
+			     size_t why_size)
+{
+	if (virDomainIsActive(dom) == 1 && cold_stop(dom, timeout_s) < 0)
+		return why_fail(why, why_size, "stop on %s: %s", host, virGetLastErrorMessage());
+	if (virDomainUndefine(dom) < 0)
+		return why_fail(why, why_size, "undefine on %s: %s", host, virGetLastErrorMessage());
+	return 0;
+}
+
+/* PLAN_DELETE and PLAN_DISOWN: the object is being deleted. A domain gone already is what
+ * was wanted. The lookup is by name and ownership is checked again: only drover's own
+ * domain of this VM is stopped or disowned. */
+static int do_delete(const struct exec_ctx *ctx, const struct plan_action *a, virConnectPtr conn,
+		     char *why, size_t why_size)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, vm_name(a)) : NULL;
+	char *meta = NULL;
+	int ret = -1;
+
+	if (!dom) {
+		bool gone = conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+		virResetLastError();
+		return gone ? 0 : why_fail(why, why_size, "%s is not connected", a->dst);
+	}
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+				    VIR_DOMAIN_AFFECT_CURRENT);
+	virResetLastError();
+	if (!meta) {
+		ret = why_fail(why, why_size, "%s on %s has no drover metadata: left alone", vm_name(a),
+			   a->dst);
+	} else if (a->kind == PLAN_DELETE) {
+		ret = stop_and_undefine(dom, ctx->stop_timeout_s, a->dst, why, why_size);
+	} else {
+		unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+		if (virDomainIsActive(dom) == 1)
+			flags |= VIR_DOMAIN_AFFECT_LIVE;
+		ret = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, NULL, NULL,
+					   INV_METADATA_URI, flags) == 0 ? 0
+			: why_fail(why, why_size, "remove drover's metadata on %s: %s", a->dst,
+			       virGetLastErrorMessage());
+	}
+	free(meta);
+	virDomainFree(dom);
+	return ret;
+}
+
+int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan_orphan *o,
+	       char *why, size_t why_size)
+{
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, o->name) : NULL;
+	char *meta = NULL, *ns = NULL, *name = NULL;
+	int ret = -1;
+
+	why[0] = '\0';
+	if (!dom) {
+		bool gone = conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+		virResetLastError();
+		return gone ? 0 : why_fail(why, why_size, "%s is not connected", o->host);
+	}
+	/* Checked again just before: still drover's, for the same VM, with no job on it. */
+	meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+				    VIR_DOMAIN_AFFECT_CURRENT);
+	ns = meta ? domxml_xpath_string(meta, "string(/*/@namespace)") : NULL;
+	name = meta ? domxml_xpath_string(meta, "string(/*/@name)") : NULL;
+	virDomainJobInfo job;
+	bool busy = virDomainIsActive(dom) == 1 && virDomainGetJobInfo(dom, &job) == 0 &&
+		    job.type != VIR_DOMAIN_JOB_NONE;
+	virResetLastError();
+	if (!ns || !name || strcmp(ns, o->owner_namespace) || strcmp(name, o->owner_name) || busy)
+		ret = why_fail(why, why_size, "%s on %s changed since it was planned: left alone",
+			   o->name, o->host);
+	else
+		ret = stop_and_undefine(dom, ctx->stop_timeout_s, o->host, why, why_size);
+	free(meta);
+	free(ns);
+	free(name);
 	virDomainFree(dom);
 	return ret;
 }
@@ -490,9 +630,17 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		return do_define(a, c->dst, a->kind == PLAN_DEFINE_START, why, why_size);
 	case PLAN_START:
 	case PLAN_STOP:
+	case PLAN_RESTART:
 		return do_power(ctx, a, c->dst, why, why_size);
 	case PLAN_UNDEFINE_STALE:
 		return do_undefine_stale(a, c->dst, why, why_size);
+	case PLAN_TUNE:
+		return do_tune(a, c->dst, why, why_size);
+	case PLAN_REDEFINE:
+		return do_redefine(a, c->dst, why, why_size);
+	case PLAN_DELETE:
+	case PLAN_DISOWN:
+		return do_delete(ctx, a, c->dst, why, why_size);
 	case PLAN_MIGRATE_LIVE:
 	case PLAN_MIGRATE_LIVE_COPY:
 	case PLAN_MIGRATE_COLD:

@@ -10,6 +10,7 @@
 #include "crd/types.h"
 #include "reconcile/migrate.h"
 #include "reconcile/plan.h"
+#include "reconcile/plan_orphan.h"
 
 /* The record of one move as it goes, in fixed buffers so it can be copied freely
  * between threads; the controller turns it into Migration status. */
@@ -50,6 +51,12 @@ struct exec_conns {
 int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		const struct exec_conns *conns, struct exec_move *move, char *why,
 		size_t why_size) __attribute__((warn_unused_result));
+
+/* Stops (when running) and undefines orphan @o on @conn, its host, after checking it is
+ * still drover's domain of the same VM with no job on it; its disks are kept. A domain
+ * gone already counts as done. Returns 0, or -1 with @why. */
+int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan_orphan *o,
+	       char *why, size_t why_size) __attribute__((warn_unused_result));
 
 /* True for the kinds that move a VM: the three migrations, and a migration taken over
  * (WATCH_MIGRATION). This function can't fail. */

@@ -13,10 +13,36 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
+void inv_tuning_free(struct inv_tuning *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_disks; i++)
+		free(t->disks[i].target);
+	free(t->disks);
+	memset(t, 0, sizeof(*t));
+}
+
+void inv_facts_free(struct inv_facts *f)
+{
+	if (!f)
+		return;
+	free(f->type);
+	free(f->kernel);
+	free(f->cmdline);
+	strv_free(f->disks, f->n_disks);
+	strv_free(f->ifaces, f->n_ifaces);
+	memset(f, 0, sizeof(*f));
+}
+
 void inv_domain_free(struct inv_domain *d)
 {
 	if (!d)
 		return;
+	inv_facts_free(&d->facts);
+	free(d->restart_why);
+	inv_tuning_free(&d->tuning_config);
+	inv_tuning_free(&d->tuning_live);
 	free(d->name);
 	free(d->owner_namespace);
 	free(d->owner_name);

@@ -24,6 +24,36 @@ struct inv_disk {
 	char *target;          /* "vda" */
 };
 
+/* Tuning as a domain definition holds it (<memtune>, <blkiotune>, <disk><iotune>). */
+#define INV_IO_FIELDS 6     /* total, read, write bytes/s; total, read, write IOPS */
+struct inv_iotune {
+	char *target;          /* "vda" */
+	uint64_t v[INV_IO_FIELDS];  /* 0 = no limit; in the order of crd_io_bit */
+};
+struct inv_tuning {
+	bool known;            /* read; false: not looked at, or libvirt could not tell */
+	uint64_t hard_limit, soft_limit, swap_hard_limit, min_guarantee;  /* bytes; 0 = none */
+	unsigned blkio_weight; /* 0 = not set */
+	struct inv_iotune *disks;   /* the disks with a target, in document order */
+	size_t n_disks;
+};
+
+/* What a definition says that only a restart of the guest makes true: compared between
+ * the spec and the persistent definition (redefine) and between the definition and the
+ * running guest (restart required). */
+struct inv_facts {
+	bool known;            /* read; false: not looked at, or the XML did not parse */
+	char *type;            /* <domain type>: kvm, qemu */
+	uint64_t memory;       /* <memory>, bytes */
+	unsigned vcpus;
+	char *kernel, *cmdline;     /* NULL when absent */
+	bool hugepages;        /* <memoryBacking><hugepages/> */
+	char **disks;          /* disk sources, in document order */
+	size_t n_disks;
+	char **ifaces;         /* "bridge:br0", "network:default", in document order */
+	size_t n_ifaces;
+};
+
 struct inv_domain {
 	char *name;
 	char uuid[37];         /* canonical string form */
@@ -47,6 +77,13 @@ struct inv_domain {
 	size_t n_bridges;
 	char **networks;       /* <interface type='network'> sources */
 	size_t n_networks;
+	/* Tuning, read for drover's own domains only: of the persistent definition, and of
+	 * the running guest when active (known false otherwise). */
+	struct inv_tuning tuning_config, tuning_live;
+	/* Also for drover's own domains: the persistent definition's facts and, when the
+	 * running guest differs from them (a redefinition waits for a restart), why. */
+	struct inv_facts facts;
+	char *restart_why;     /* NULL: nothing waits for a restart */
 };
 
 struct inv_pool {
@@ -108,6 +145,8 @@ struct inventory {
 };
 
 /* Free functions release the members and zero the struct; all accept NULL. */
+void inv_tuning_free(struct inv_tuning *t);
+void inv_facts_free(struct inv_facts *f);
 void inv_domain_free(struct inv_domain *d);
 void inv_pool_free(struct inv_pool *p);
 void inv_host_free(struct inv_host *h);

@@ -7,8 +7,10 @@
 
 #include <libvirt/virterror.h>
 
+#include "reconcile/defdiff.h"
 #include "reconcile/domxml.h"
 #include "reconcile/obs_capacity.h"
+#include "reconcile/tune.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 
@@ -177,6 +179,42 @@ static void read_owner(virDomainPtr dom, struct inv_domain *d)
 	free(meta);
 }
 
+/* Restart required: the running guest @live_xml differs from the persistent definition's
+ * facts (a redefinition that waits for a restart). Best effort, as read_owned. */
+static void read_restart(const char *live_xml, struct inv_domain *d)
+{
+	struct inv_facts live;
+	char why[512];
+
+	if (!d->facts.known || defdiff_from_xml(live_xml, &live) < 0)
+		return;
+	if (defdiff_differs(&d->facts, &live, why, sizeof(why)))
+		d->restart_why = strdup(why);
+	inv_facts_free(&live);
+}
+
+/* For drover's own domains (others are never tuned or redefined): the tuning and facts of
+ * the definition @xml just read and, when it runs, of the running guest (its live XML, one
+ * more call). Best effort: what cannot be read stays unknown, and the planner does not
+ * compare it. */
+static void read_owned(virDomainPtr dom, const char *xml, struct inv_domain *d)
+{
+	char *live;
+
+	if (!d->owner_name)
+		return;
+	if (tune_from_xml(xml, &d->tuning_config) < 0 || defdiff_from_xml(xml, &d->facts) < 0)
+		return;
+	if (!d->active)
+		return;
+	/* A transient domain has only the live definition: the one just read. */
+	live = d->persistent ? virDomainGetXMLDesc(dom, 0) : strdup(xml);
+	if (live && tune_from_xml(live, &d->tuning_live) == 0)
+		read_restart(live, d);
+	virResetLastError();
+	free(live);
+}
+
 static int read_domain(virDomainPtr dom, struct inv_domain *d)
 {
 	int state = 0, reason = 0;
@@ -206,6 +244,8 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 	read_owner(dom, d);
 	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
 	int rc = xml ? domxml_read(xml, d) : -1;
+	if (rc == 0)
+		read_owned(dom, xml, d);
 	free(xml);
 	return rc;
 }

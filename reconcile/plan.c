@@ -29,6 +29,8 @@ const char *plan_kind_str(enum plan_kind k)
 		[PLAN_MIGRATE_COLD] = "cold-migrate", [PLAN_UNDEFINE_STALE] = "undefine-stale",
 		[PLAN_FINISH_MIGRATION] = "finish-migration", [PLAN_BLOCKED] = "blocked",
 		[PLAN_WAIT] = "wait", [PLAN_WATCH_MIGRATION] = "watch-migration",
+		[PLAN_TUNE] = "tune", [PLAN_REDEFINE] = "redefine", [PLAN_DELETE] = "delete",
+		[PLAN_DISOWN] = "disown", [PLAN_RESTART] = "restart",
 	};
 	size_t i = (size_t)k;
 	return i < sizeof(NAMES) / sizeof(NAMES[0]) && NAMES[i] ? NAMES[i] : "";

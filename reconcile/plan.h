@@ -26,6 +26,16 @@ enum plan_kind {
 	PLAN_WAIT,              /* would act, but a concurrency limit or a running job holds it */
 	PLAN_WATCH_MIGRATION,   /* take over a live migration src → dst an earlier drover left
 				 * running (its Migration is still Running): watch it to its end */
+	PLAN_TUNE,              /* set spec.tuning on dst: the definition, and live when running */
+	PLAN_REDEFINE,          /* spec.domain changed: redefine on dst (same UUID, drover's
+				 * metadata, tuning kept); a running guest needs a restart */
+	PLAN_DELETE,            /* the object is being deleted (deletionPolicy Delete): stop the
+				 * domain on dst (graceful, destroy after a timeout), undefine it;
+				 * disks are kept */
+	PLAN_DISOWN,            /* the object is being deleted (deletionPolicy Retain): remove
+				 * drover's metadata from the domain on dst, leave it as it is */
+	PLAN_RESTART,           /* asked for (drover restart): graceful shutdown on dst (destroy
+				 * after a timeout), then start again there */
 };
 
 /* Why an action is BLOCKED (or why a Migration finished without moving). */
@@ -56,6 +66,8 @@ struct plan_action {
 	/* When placement chose (or failed to choose) the host: status.placement of the VM. */
 	char *placement;                      /* why dst, or why none; NULL when placement did not run */
 	struct crd_map rejected;              /* host → why it was not chosen */
+	bool restart_required;                /* NONE: converged, but the running guest waits
+					       * for a restart to take its new definition */
 };
 
 struct plan {

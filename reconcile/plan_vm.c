@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "reconcile/plan_affinity.h"
+#include "crd/domain.h"
 #include "reconcile/plan_vm.h"
+#include "reconcile/defdiff.h"
+#include "reconcile/tune.h"
 
 /* A domain of the VM's name on a reachable host. */
 struct copy {
@@ -470,20 +473,58 @@ static void queue_move(struct plan_ctx *c, struct plan_vm *v, enum plan_cause ca
 	memset(&v->res, 0, sizeof(v->res));
 }
 
+/* True when the spec's domain differs from @v's persistent definition, with what differs
+ * in @why. Only drover's own definitions (read by observe) are compared; an adopted one is
+ * compared once it carries drover's metadata. */
+static bool redefine_needed(const struct plan_vm *v, char *why, size_t size)
+{
+	struct inv_facts want;
+	bool differs;
+
+	if (v->adopting || !v->dom->facts.known)
+		return false;
+	/* The spec was validated: only out of memory fails here, and then nothing is compared
+	 * (the next pass does). */
+	differs = defdiff_from_vm(v->vm, &want) == 0 && defdiff_differs(&want, &v->dom->facts,
+								       why, size);
+	inv_facts_free(&want);
+	return differs;
+}
+
 void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 {
-	const char *at = v->host->name, *note = plan_vm_adopt_note(v);
+	const char *at = v->host->name, *note = plan_vm_adopt_note(v), *name = v->vm->meta.name;
 	bool active = v->dom->active, want = v->vm->spec.running;
 	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .src = v->host, .dst = v->host,
 			      .phase = plan_vm_phase_now(v)};
-	char why[256];
+	char why[PLAN_REASON_MAX / 2];
 
-	if (want && !active) {
-		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
-		queue_land(c, v, v->host, why);
-	} else if (!want && active) {
+	/* A redefinition comes before a start, so the start boots the new definition; a
+	 * stop comes first of all (nothing to wait for). */
+	if (!want && active) {
 		e.kind = PLAN_STOP;
 		plan_emit(c, &e, "%srunning: false, running on %s", note, at);
+	} else if (redefine_needed(v, why, sizeof(why))) {
+		e.kind = PLAN_REDEFINE;
+		plan_emit(c, &e, "spec.domain changed on %s: %s%s%s", at, why,
+			  active ? "; restart required: drover restart " : "", active ? name : "");
+	} else if (want && !active) {
+		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
+		queue_land(c, v, v->host, why);
+	} else if (active && v->vm->restart_requested) {
+		const char *rw = v->dom->restart_why;
+		e.kind = PLAN_RESTART;
+		plan_emit(c, &e, "restart requested: shutting %s down and starting it again on "
+			  "%s%s%s%s", name, at, rw ? " (" : "", rw ? rw : "", rw ? ")" : "");
+	} else if (tune_differs(&v->vm->spec.tuning, &v->dom->tuning_config,
+				active ? &v->dom->tuning_live : NULL, why, sizeof(why))) {
+		e.kind = PLAN_TUNE;
+		plan_emit(c, &e, "%stuning on %s: %s", note, at, why);
+	} else if (active && v->dom->restart_why) {
+		struct plan_action *a = plan_emit(c, &e, "running on %s; restart required (%s): "
+						  "drover restart %s", at, v->dom->restart_why, name);
+		if (a)
+			a->restart_required = true;
 	} else {
 		plan_emit(c, &e, "%s%s on %s", note, active ? "running" : "stopped", at);
 	}
@@ -590,6 +631,38 @@ static void sizes(struct plan_vm *v)
 		v->hugepage_size = v->dom->hugepage_size;
 }
 
+/* Kubernetes mode: the object is being deleted (metadata.deletionTimestamp). Its owned
+ * copies go one per pass — stopped and undefined (Delete) or left unowned (Retain) —
+ * and once none is left, nothing more is to do: the controller may drop its finalizer.
+ * Domains without drover's metadata are never touched. Returns true when planned. */
+static bool deleting(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	const struct crd_vm *vm = v->vm;
+	bool retain = vm->spec.deletion_policy == CRD_DELETION_RETAIN;
+	struct plan_emit e = {.kind = PLAN_NONE, .v = v, .phase = CRD_VM_STOPPED};
+
+	if (!vm->meta.deletion_timestamp)
+		return false;
+	if (!cp->n_owned) {
+		plan_emit(c, &e, "deleted: no domain of %s is left%s", vm->meta.name,
+			  retain ? " under drover's ownership" : "");
+		return true;
+	}
+	v->host = cp->owned[0].h;
+	v->dom = cp->owned[0].d;
+	e.kind = retain ? PLAN_DISOWN : PLAN_DELETE;
+	e.src = e.dst = v->host;
+	e.phase = plan_vm_phase_now(v);
+	if (retain)
+		plan_emit(c, &e, "deleted with deletionPolicy Retain: %s on %s is left as it is, "
+			  "without drover's metadata", vm->meta.name, v->host->name);
+	else
+		plan_emit(c, &e, "deleted: %s%s on %s (its disks are kept)",
+			  v->dom->active ? "stopping and undefining " : "undefining ",
+			  vm->meta.name, v->host->name);
+	return true;
+}
+
 void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 {
 	struct plan_vm v = {.vm = vm};
@@ -602,7 +675,8 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 		c->oom = true;
 		goto cleanup;
 	}
-	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned))
+	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned) ||
+	    deleting(c, &v, &cp))
 		goto cleanup;
 	if (cp.n_owned > 1) {
 		if (!interrupted_move(c, &v, &cp))

@@ -49,12 +49,20 @@ int status_set_condition(struct crd_conditions *c, const char *type, enum crd_co
 		       ? -1 : 0;
 }
 
-bool status_condition_true(const struct crd_conditions *c, const char *type)
+/* Condition @type of @c, or NULL. */
+static const struct crd_condition *find_condition(const struct crd_conditions *c,
+						  const char *type)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (c->items[i].type && !strcmp(c->items[i].type, type))
-			return c->items[i].status == CRD_COND_TRUE;
-	return false;
+			return &c->items[i];
+	return NULL;
+}
+
+bool status_condition_true(const struct crd_conditions *c, const char *type)
+{
+	const struct crd_condition *cond = find_condition(c, type);
+	return cond && cond->status == CRD_COND_TRUE;
 }
 
 const char *status_problem_reason(enum plan_problem p)
@@ -162,6 +170,55 @@ static void host_capacity(struct crd_host_status *st, const struct inv_host *ih)
 		};
 }
 
+/* True when condition @type of @c has reason @reason. This function can't fail. */
+static bool condition_reason_is(const struct crd_conditions *c, const char *type,
+				const char *reason)
+{
+	const struct crd_condition *cond = find_condition(c, type);
+	return cond && cond->reason && !strcmp(cond->reason, reason);
+}
+
+/* Tuned, for a VM with spec.tuning: False while the planner sees a difference (the
+ * reason lists it), True once it sees none. The planner compares only a VM settled where
+ * it should be; meanwhile (a move, a start) the condition stays as it was. A tuning that
+ * libvirt refuses is written by whoever executed it (reason TuningFailed).
+ * Returns 0, or -1 when out of memory. */
+static int tuned_condition(struct crd_vm *vm, const struct plan_action *a, int64_t gen,
+			   const char *now)
+{
+	struct crd_conditions *c = &vm->status.conditions;
+
+	if (!crd_tuning_any(&vm->spec.tuning) || !a)
+		return 0;
+	/* What libvirt refused says more than the difference it leaves: it stays until the
+	 * tuning is applied. */
+	if (a->kind == PLAN_TUNE && condition_reason_is(c, "Tuned", "TuningFailed"))
+		return 0;
+	if (a->kind == PLAN_TUNE)
+		return status_set_condition(c, "Tuned", CRD_COND_FALSE, "Drift", a->reason, gen, now);
+	if (a->kind == PLAN_NONE)
+		return status_set_condition(c, "Tuned", CRD_COND_TRUE, "Applied", "", gen, now);
+	return 0;
+}
+
+/* RestartRequired: True while the running guest differs from its definition (observe
+ * says how), or when this pass redefines a running guest; then False once, and no longer
+ * written after that for a VM that never needed it. Returns 0, or -1 when out of memory. */
+static int restart_condition(struct crd_vm *vm, const struct plan_action *a,
+			     const struct inv_domain *dom, int64_t gen, const char *now)
+{
+	struct crd_conditions *c = &vm->status.conditions;
+	bool redefining = a && a->kind == PLAN_REDEFINE && dom && dom->active;
+	const char *why = dom && dom->active ? dom->restart_why : NULL;
+
+	if (why || redefining)
+		return status_set_condition(c, "RestartRequired", CRD_COND_TRUE, "DefinitionChanged",
+					    why ? why : a->reason, gen, now);
+	if (!find_condition(c, "RestartRequired"))
+		return 0;
+	return status_set_condition(c, "RestartRequired", CRD_COND_FALSE, "UpToDate", "", gen, now);
+}
+
 int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struct inventory *inv,
 		     const struct inv_index *doms, const char *now)
 {
@@ -198,6 +255,8 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 				   moving ? "MigrationInProgress" : "NoMigration", moving ? why : "",
 				   gen, now);
 	rc |= placement_update(&st->placement, a);
+	rc |= tuned_condition(vm, a, gen, now);
+	rc |= restart_condition(vm, a, dom, gen, now);
 	bool live = dom && dom->active && vm->spec.eviction != CRD_EVICT_NONE;
 	rc |= status_set_condition(&st->conditions, "LiveMigratable",
 				   live ? CRD_COND_TRUE : CRD_COND_FALSE,
@@ -344,17 +403,23 @@ int status_vm_move(struct crd_vm *vm, const struct crd_migration *m, const struc
 	return 0;
 }
 
-int status_vm_action_failed(struct crd_vm *vm, const char *why, const char *now)
+int status_vm_action_failed(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			    const char *now)
 {
-	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-				    "ActionFailed", why ? why : "", vm->meta.generation, now);
+	bool tune = kind == PLAN_TUNE;
+	return status_set_condition(&vm->status.conditions, tune ? "Tuned" : "Placed",
+				    CRD_COND_FALSE, tune ? "TuningFailed" : "ActionFailed",
+				    why ? why : "", vm->meta.generation, now);
 }
 
-int status_vm_backing_off(struct crd_vm *vm, const char *why, double left_s, const char *now)
+int status_vm_backing_off(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			  double left_s, const char *now)
 {
 	char msg[700];
+	bool tune = kind == PLAN_TUNE;
 
 	snprintf(msg, sizeof(msg), "%s; next try in %.0f s", why ? why : "", left_s);
-	return status_set_condition(&vm->status.conditions, "Placed", CRD_COND_FALSE,
-				    "BackingOff", msg, vm->meta.generation, now);
+	return status_set_condition(&vm->status.conditions, tune ? "Tuned" : "Placed",
+				    CRD_COND_FALSE, tune ? "TuningFailed" : "BackingOff", msg,
+				    vm->meta.generation, now);
 }

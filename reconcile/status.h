@@ -73,13 +73,15 @@ int status_migration_pending(struct crd_migration *m, const struct plan_action *
 int status_vm_move(struct crd_vm *vm, const struct crd_migration *m,
 		   const struct exec_move *mv) STATUS_WUR;
 
-/* @vm's action failed with @why: Placed=False, reason ActionFailed.
- * Returns 0, or -1 when out of memory. */
-int status_vm_action_failed(struct crd_vm *vm, const char *why, const char *now) STATUS_WUR;
+/* @vm's action of kind @kind failed with @why: Placed=False, reason ActionFailed (a
+ * tuning: Tuned=False, reason TuningFailed). Returns 0, or -1 when out of memory. */
+int status_vm_action_failed(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			    const char *now) STATUS_WUR;
 
-/* @vm waits out the backoff of an earlier failure @why for @left_s more seconds:
- * Placed=False, reason BackingOff. Returns 0, or -1 when out of memory. */
-int status_vm_backing_off(struct crd_vm *vm, const char *why, double left_s,
-			  const char *now) STATUS_WUR;
+/* @vm waits out the backoff of an earlier failure @why of an action of kind @kind for
+ * @left_s more seconds: Placed=False, reason BackingOff (a tuning: Tuned=False, reason
+ * TuningFailed, as it waits on its own). Returns 0, or -1 when out of memory. */
+int status_vm_backing_off(struct crd_vm *vm, enum plan_kind kind, const char *why,
+			  double left_s, const char *now) STATUS_WUR;
 
 #endif

@@ -32,4 +32,7 @@ int cli_undrain(int argc, char **argv);
  * with a progress bar until it ends. Exit 0 when it succeeded, 1 otherwise. */
 int cli_migrate(int argc, char **argv);
 
+/* drover restart VM: ask for a restart in place. Returns the exit code. */
+int cli_restart(int argc, char **argv);
+
 #endif

@@ -14,10 +14,10 @@
 #include "reconcile/vmres.h"
 
 #define PLAN_USAGE "drover plan -f PATH... [--estimate] [--state-dir DIR] [--max-migrations N] " \
-	"[--max-outbound N]"
+	"[--max-outbound N] [--prune]"
 #define APPLY_USAGE                                                                          \
 	"drover apply -f PATH... [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--timeout SECONDS] [--keep-migrations N]"
+	"[--stop-timeout SECONDS] [--timeout SECONDS] [--keep-migrations N] [--prune]"
 
 /* Loads the manifests, the requests and overrides of the state dir and the status
  * recorded for them. Returns 0, or -1 after printing every error (then nothing may be
@@ -78,9 +78,8 @@ int cli_plan(int argc, char **argv)
 	struct view v;
 	int rc = 1;
 
-	if (cli_parse("plan", PLAN_USAGE,
-		      CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS | CLI_OPT_ESTIMATE, argc,
-		      argv, &o) < 0 || load(&o, &set) < 0)
+	if (cli_parse("plan", PLAN_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
+		      CLI_OPT_ESTIMATE | CLI_OPT_PRUNE, argc, argv, &o) < 0 || load(&o, &set) < 0)
 		goto cleanup_set;
 	if (rec_init(&r, &o.rec, NULL, NULL) < 0)
 		goto cleanup_set;
@@ -93,7 +92,14 @@ int cli_plan(int argc, char **argv)
 		if (!inv.hosts[i].reachable)
 			fprintf(stderr, "warning: host %s unreachable: %s\n", inv.hosts[i].name,
 				inv.hosts[i].error ? inv.hosts[i].error : "");
-	rc = view_print_plan(&v, &plan) > 0 ? 2 : 0;
+	struct plan_orphans orphans;
+	if (rec_orphans(&r, &set, &inv, &orphans) < 0) {
+		fprintf(stderr, "drover plan: out of memory\n");
+		goto cleanup;
+	}
+	int prunes = view_print_orphans(&v, &orphans);
+	plan_orphans_free(&orphans);
+	rc = view_print_plan(&v, &plan) > 0 || prunes > 0 ? 2 : 0;
 	if (o.estimate)
 		print_estimates(&r, &plan);
 cleanup:
@@ -116,8 +122,8 @@ int cli_apply(int argc, char **argv)
 	char why[512];
 	int rc = 1, lock = -1;
 
-	if (cli_parse("apply", APPLY_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS, argc,
-		      argv, &o) < 0)
+	if (cli_parse("apply", APPLY_USAGE, CLI_OPT_FILES | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
+		      CLI_OPT_PRUNE, argc, argv, &o) < 0)
 		goto cleanup_set;
 	if ((lock = state_lock(o.state_dir, why, sizeof(why))) < 0) {
 		fprintf(stderr, "drover apply: %s\n", why);
@@ -129,7 +135,8 @@ int cli_apply(int argc, char **argv)
 	view_init(&v, stdout);
 	struct rec_sink sink = state_sink(&ds);
 	struct rec_view view = {.plan = view_on_plan, .action_done = view_on_action_done,
-				.move = view_on_move, .opaque = &v};
+				.move = view_on_move, .orphans = view_on_orphans,
+				.orphan_done = view_on_orphan_done, .opaque = &v};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup_set;
 	if (rec_converge(&r, &set, &res) < 0) {

@@ -113,6 +113,10 @@ static bool parse_flag(unsigned allowed, const char *arg, struct cli_opts *o)
 {
 	if ((allowed & CLI_OPT_ESTIMATE) && !strcmp(arg, "--estimate"))
 		return o->estimate = true;
+	if ((allowed & CLI_OPT_PRUNE) && !strcmp(arg, "--prune")) {
+		o->rec.orphans = REC_ORPHANS_PRUNE;
+		return true;
+	}
 	if (!(allowed & CLI_OPT_MIGRATE))
 		return false;
 	if (!strcmp(arg, "--allow-post-copy"))
@@ -177,6 +181,9 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 		printf("usage: %s\n", usage);
 		exit(0);
 	}
+	/* Directory mode reports drover's domains no manifest declares; --prune removes them. */
+	if (allowed & CLI_OPT_PRUNE)
+		o->rec.orphans = REC_ORPHANS_REPORT;
 	for (int i = 1; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i];

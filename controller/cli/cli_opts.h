@@ -26,6 +26,7 @@ enum cli_opt_bit {
 				       * --transport --encryption and the flags --allow-post-copy
 				       * --no-wait */
 	CLI_OPT_ESTIMATE = 1u << 10,  /* the flag --estimate */
+	CLI_OPT_PRUNE = 1u << 11,     /* --prune (and directory mode: orphans are reported) */
 };
 
 /* What `drover migrate` asks for beyond the shared options. */

@@ -28,7 +28,7 @@
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
-	"[--log-format logfmt|json]\n"                                                     \
+	"[--log-format logfmt|json] [--prune]\n"                                           \
 	"       drover run --kubeconfig FILE [options]   (the API's options: drover run "    \
 	"--kubeconfig FILE --help)"
 /* A full pass even when nothing was noticed: catches what no event reports. */
@@ -251,7 +251,8 @@ int cli_run(int argc, char **argv)
 	if (api)
 		return api < 0 ? 1 : cli_run_kube(argc, argv);
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
-						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT,
+						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT |
+						CLI_OPT_PRUNE,
 		      argc, argv, &o) < 0)
 		return 1;
 	log_set_format(o.log_format);
@@ -285,7 +286,8 @@ int cli_run(int argc, char **argv)
 	struct rec_sink sink = state_sink(&ds);
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
-	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update};
+	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update,
+				.orphan_done = view_log_orphan_done};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);

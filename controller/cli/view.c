@@ -36,13 +36,14 @@ static char symbol(enum plan_kind k)
 {
 	switch (k) {
 	case PLAN_DEFINE: case PLAN_DEFINE_START: return '+';
-	case PLAN_START: return '>';
-	case PLAN_STOP: case PLAN_UNDEFINE_STALE: return '-';
+	case PLAN_START: case PLAN_RESTART: return '>';
+	case PLAN_STOP: case PLAN_UNDEFINE_STALE: case PLAN_DELETE: case PLAN_DISOWN: return '-';
 	case PLAN_MIGRATE_LIVE: case PLAN_MIGRATE_LIVE_COPY: case PLAN_MIGRATE_COLD:
 	case PLAN_WATCH_MIGRATION: return '~';
 	case PLAN_FINISH_MIGRATION: return '=';
 	case PLAN_BLOCKED: return '!';
 	case PLAN_WAIT: return '.';
+	case PLAN_TUNE: case PLAN_REDEFINE: return '*';
 	case PLAN_NONE: return ' ';
 	}
 	return '?';
@@ -90,6 +91,14 @@ int view_print_plan(struct view *v, const struct plan *p)
 	close_line(v);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_action *a = &p->actions[i];
+		if (a->kind == PLAN_NONE && a->restart_required) {
+			/* Nothing drover does by itself: shown, not counted as a change. */
+			where(a, hosts, sizeof(hosts));
+			snprintf(name, sizeof(name), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
+			fprintf(v->out, "  ! %-14s %-28s %-22s %s\n", "restart-required", name, hosts,
+				a->reason ? a->reason : "");
+			continue;
+		}
 		if (a->kind == PLAN_NONE) {
 			unchanged++;
 			continue;
@@ -112,6 +121,45 @@ int view_print_plan(struct view *v, const struct plan *p)
 	fprintf(v->out, "Plan: %d to change, %d blocked, %d waiting.\n", changes, blocked, waiting);
 	fflush(v->out);
 	return changes;
+}
+
+int view_print_orphans(struct view *v, const struct plan_orphans *o)
+{
+	int prunes = 0;
+	char name[300], hosts[160];
+
+	close_line(v);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct plan_orphan *x = &o->items[i];
+		prunes += x->prune;
+		snprintf(name, sizeof(name), "%s/%s", x->owner_namespace, x->owner_name);
+		snprintf(hosts, sizeof(hosts), "on %s", x->host);
+		fprintf(v->out, "  %c %-14s %-28s %-22s %s\n", x->prune ? '-' : '!',
+			x->prune ? "prune" : "orphaned", name, hosts, x->reason);
+	}
+	if (o->n)
+		fprintf(v->out, "Orphaned: %zu, %d to prune.\n", o->n, prunes);
+	fflush(v->out);
+	return prunes;
+}
+
+void view_on_orphans(void *opaque, const struct plan_orphans *o)
+{
+	(void)view_print_orphans(opaque, o);
+}
+
+void view_on_orphan_done(void *opaque, const struct plan_orphan *o, int rc, const char *why)
+{
+	struct view *v = opaque;
+
+	close_line(v);
+	if (rc == 0)
+		fprintf(v->out, "done    %-14s %s/%s on %s\n", "prune", o->owner_namespace,
+			o->owner_name, o->host);
+	else
+		fprintf(v->out, "FAILED  %-14s %s/%s on %s: %s\n", "prune", o->owner_namespace,
+			o->owner_name, o->host, why);
+	fflush(v->out);
 }
 
 void view_on_plan(void *opaque, const struct plan *p)
@@ -197,6 +245,16 @@ void view_migration(struct view *v, const struct crd_migration *m, enum crd_mig_
 		fprintf(v->out, ": %s", st->failure_reason);
 	fputc('\n', v->out);
 	fflush(v->out);
+}
+
+void view_log_orphan_done(void *opaque, const struct plan_orphan *o, int rc, const char *why)
+{
+	char key[300];
+	(void)opaque;
+
+	snprintf(key, sizeof(key), "%s/%s", o->owner_namespace, o->owner_name);
+	log_kv(rc < 0 ? "error" : "info", rc < 0 ? "action failed" : "action done", "vm", key,
+	       "action", "prune", "dst", o->host, rc < 0 ? "why" : NULL, why ? why : "", NULL);
 }
 
 void view_log_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)

@@ -21,6 +21,7 @@
 #define OVR_DIR "overrides"
 #define OVR_HOSTS "overrides/hosts"
 #define OVR_MIGRATIONS "overrides/migrations"
+#define OVR_RESTARTS "overrides/restarts"
 
 /* DIR/FOLDER/NS/NAME.json into @buf. Returns 0, or -1 with errno EINVAL when @ns or @name
  * is not a DNS label (so a name never leaves its folder), ENAMETOOLONG when it does not fit. */
@@ -305,6 +306,44 @@ static int add_request(struct crd_set *set, const char *path, const char *ns, co
 	return added;
 }
 
+int ovr_request_restart(const char *state_dir, const char *ns, const char *name)
+{
+	char path[OVR_PATH_MAX];
+
+	if (record_path(state_dir, OVR_RESTARTS, ns, name, path, sizeof(path)) < 0)
+		return -1;
+	return state_write_json(path, json_pack("{s:b}", "restart", 1));
+}
+
+int ovr_take_restart(const char *state_dir, const char *ns, const char *name)
+{
+	char path[OVR_PATH_MAX];
+
+	if (record_path(state_dir, OVR_RESTARTS, ns, name, path, sizeof(path)) < 0)
+		return -1;
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Marks VM @ns/@file (".json" included) as asked to restart. Returns 1 when it is
+ * declared, 0 (noted) when not. */
+static int mark_restart(struct crd_set *set, const char *path, const char *ns, const char *file,
+			struct crd_errors *errs)
+{
+	char name[256];
+	size_t len = strlen(file);
+
+	snprintf(name, sizeof(name), "%.*s", (int)(len - 5), file);
+	struct crd_vm *vm = (struct crd_vm *)crd_set_vm(set, ns, name);
+	if (!vm) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "restart request of VirtualMachine %s/%s, which is not declared: "
+			       "ignored", ns, name);
+		return 0;
+	}
+	vm->restart_requested = true;
+	return 1;
+}
+
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs)
 {
@@ -319,5 +358,9 @@ int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 	if (what == OVR_UNFINISHED)
 		(void)state_add_unfinished(state_dir, set, errs);
 	(void)ovr_apply(state_dir, set, errs);
+	char restarts[OVR_PATH_MAX];
+	if (snprintf(restarts, sizeof(restarts), "%s/" OVR_RESTARTS, state_dir) <
+	    (int)sizeof(restarts))
+		(void)walk_records(restarts, mark_restart, set, errs);
 	return 0;
 }

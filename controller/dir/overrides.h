@@ -61,6 +61,17 @@ int ovr_request_migration(const char *state_dir, const char *ns, const char *nam
  * the number of requests removed. This function can't fail. */
 size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set);
 
+/* ---- restart requests (`drover restart VM`) ---- */
+
+/* Asks for a restart of VM @ns/@name: DIR/overrides/restarts/NS/NAME.json, written
+ * atomically. Returns 0, or -1 with errno set (EINVAL for a name that is not a DNS label). */
+int ovr_request_restart(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+
+/* Removes the restart request of VM @ns/@name, done as the restart begins: a crash after
+ * it leaves the VM restarted or stopped (then started as running: true says), never
+ * restarted twice. Returns 0 (also when there was none), or -1 with errno set. */
+int ovr_take_restart(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+
 /* What ovr_load_desired adds beyond what is declared. */
 enum ovr_load {
 	OVR_DECLARED = 0,         /* only what is declared: to tell what was withdrawn */
@@ -70,7 +81,8 @@ enum ovr_load {
 /* Loads what directory mode is asked to do: the manifests in @paths together with the
  * Migration requests (one set: names must be unique across both), the status recorded in
  * the state dir, with OVR_UNFINISHED the Migrations recorded there that never ended (a
- * crash cut them short: the planner settles them), and the drain overrides. Problems go to @errs (overrides that do not apply
+ * crash cut them short: the planner settles them), the drain overrides and the
+ * restart requests (crd_vm.restart_requested). Problems go to @errs (overrides that do not apply
  * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
  * changed anywhere. */
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,

@@ -1,6 +1,7 @@
 /* statedir: the status of every object in directory mode, one JSON file per object
  * under --state-dir, each written atomically. */
 #include "controller/dir/statedir.h"
+#include "controller/dir/overrides.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -171,6 +172,31 @@ int state_write_migration(const char *dir, const struct crd_migration *m)
 {
 	return write_record(dir, kind_dirs[CRD_KIND_MIGRATION], m->meta.namespace, m->meta.name,
 			    crd_migration_to_json(m));
+}
+
+int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone)
+{
+	char path[STATE_PATH_MAX];
+	json_error_t jerr;
+	json_t *rec, *st;
+
+	if (snprintf(path, sizeof(path), "%s/virtualmachines/%s/%s.json", dir, o->owner_namespace,
+		     o->owner_name) >= (int)sizeof(path))
+		return errno = ENAMETOOLONG, -1;
+	if (gone)
+		return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	/* Only a record drover wrote while the VM was declared is kept up to date: without
+	 * it there is no spec to keep, and the plan says it all. */
+	if (!(rec = json_load_file(path, 0, &jerr)))
+		return 0;
+	st = json_object_get(rec, "status");
+	if (!json_is_object(st)) {
+		st = json_object();
+		json_object_set_new(rec, "status", st);
+	}
+	json_object_set_new(st, "phase", json_string(crd_vm_phase_str(CRD_VM_ORPHANED)));
+	json_object_set_new(st, "host", json_string(o->host));
+	return state_write_json(path, rec);
 }
 
 int state_remove_migration(const char *dir, const char *ns, const char *name)
@@ -431,9 +457,23 @@ static void sink_migration(void *opaque, const struct crd_migration *m)
 		sink_failed(opaque, "Migration", m->meta.name);
 }
 
+static void sink_orphan(void *opaque, const struct plan_orphan *o, bool gone)
+{
+	if (state_mark_orphan(((struct state_sink *)opaque)->dir, o, gone) < 0)
+		sink_failed(opaque, "VirtualMachine", o->owner_name);
+}
+
+static void sink_restart_taken(void *opaque, const struct crd_vm *vm)
+{
+	if (ovr_take_restart(((struct state_sink *)opaque)->dir, vm->meta.namespace,
+			     vm->meta.name) < 0)
+		sink_failed(opaque, "restart request of VirtualMachine", vm->meta.name);
+}
+
 struct rec_sink state_sink(struct state_sink *s)
 {
 	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
+				 .orphan = sink_orphan, .restart_taken = sink_restart_taken,
 				 .opaque = s};
 }
 

@@ -63,6 +63,10 @@ int state_read_migration(const char *dir, const char *ns, const char *name,
  * Returns 0, or -1 with errno set. */
 int state_remove_migration(const char *dir, const char *ns, const char *name);
 
+/* The status record of orphan @o's VM: phase Orphaned on its host, or removed when @gone
+ * (pruned). A VM without a record gets none. Returns 0, or -1 with errno. */
+int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone) STATE_WUR;
+
 /* Removes the records of finished Migrations (Succeeded, Failed, Cancelled) beyond the
  * @keep newest (by endTime) of each VM. Every Migration of @set is spared: a user's
  * Migration still in the manifests keeps its record, or it would run again. Returns

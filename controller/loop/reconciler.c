@@ -125,9 +125,12 @@ static void failed_clear(struct rec_failed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void vm_key(const struct crd_vm *vm, char *buf, size_t size)
+/* The retry key of an action of kind @k on @vm: tuning backs off on its own, so a tuning
+ * that libvirt refuses never holds up a move or a start of the same VM. */
+static void vm_key(const struct crd_vm *vm, enum plan_kind k, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/%s", vm->meta.namespace, vm->meta.name);
+	snprintf(buf, size, "%s/%s%s", vm->meta.namespace, vm->meta.name,
+		 k == PLAN_TUNE ? "#tune" : "");
 }
 
 /* ---- snapshots ---- */
@@ -172,6 +175,52 @@ int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct invent
 		return -1;
 	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	return plan_compute(set, inv, &lim, plan);
+}
+
+int rec_orphans(const struct rec *r, const struct crd_set *set, const struct inventory *inv,
+		struct plan_orphans *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->opt.orphans == REC_ORPHANS_IGNORE)
+		return 0;
+	return plan_orphans_compute(set, inv, r->opt.orphans == REC_ORPHANS_PRUNE, out);
+}
+
+/* Shows and records the orphans of @inv and, with --prune, stops and undefines them, one
+ * after the other, in the calling thread (a prune is rare and each is bounded by the stop
+ * timeout; not a job, since a job is a plan action of a declared VM). Counts into @res; a
+ * failed prune makes the converge not converged. */
+static void handle_orphans(struct rec *r, const struct crd_set *set, const struct inventory *inv,
+			   struct rec_result *res)
+{
+	struct plan_orphans o;
+	struct exec_ctx ctx = {.desired = set, .stop_timeout_s = r->opt.stop_timeout_s};
+	char why[512];
+
+	if (rec_orphans(r, set, inv, &o) < 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (o.n && r->view.orphans)
+		r->view.orphans(r->view.opaque, &o);
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; i < o.n; i++) {
+		int rc = 0;
+		if (o.items[i].prune) {
+			rc = exec_prune(&ctx, lv_connect(&r->pool, o.items[i].host), &o.items[i], why,
+					sizeof(why));
+			if (rc < 0)
+				res->actions_failed++;
+			else
+				res->actions_done++;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (r->sink.orphan)
+			r->sink.orphan(r->sink.opaque, &o.items[i], o.items[i].prune && rc == 0);
+		if (o.items[i].prune && r->view.orphan_done)
+			r->view.orphan_done(r->view.opaque, &o.items[i], rc, why);
+		pthread_mutex_unlock(&r->lock);
+	}
+	plan_orphans_free(&o);
 }
 
 /* The snapshot's own, writable copy of an object the plan points to. */
@@ -222,13 +271,14 @@ static void write_failures(struct rec *r, struct crd_set *set, const char *now)
 	char key[RETRY_KEY_MAX];
 	double mono = clk_mono();
 
-	for (size_t i = 0; i < set->n_vms; i++) {
-		struct crd_vm *vm = &set->vms[i];
-		vm_key(vm, key, sizeof(key));
+	for (size_t i = 0; i < set->n_vms * 2; i++) {
+		struct crd_vm *vm = &set->vms[i / 2];
+		enum plan_kind k = i % 2 ? PLAN_TUNE : PLAN_NONE;
+		vm_key(vm, k, key, sizeof(key));
 		const char *why = failure_of(&r->failed, key);
 		double left = why ? 0 : retry_wait_left(&r->retries, key, mono);
-		if (why ? status_vm_action_failed(vm, why, now) == 0
-		    : left > 0 && status_vm_backing_off(vm, retry_why(&r->retries, key), left,
+		if (why ? status_vm_action_failed(vm, k, why, now) == 0
+		    : left > 0 && status_vm_backing_off(vm, k, retry_why(&r->retries, key), left,
 							now) == 0)
 			sink_vm(r, vm);
 	}
@@ -340,7 +390,7 @@ static void job_settle(struct rec *r, struct rec_job *job)
 		r->ended_failed++;
 		remember_failure(&r->failed, job->key, job->why);
 		retry_failed(&r->retries, job->key, job->why, clk_mono());
-		if (status_vm_action_failed(job->vm, job->why, now) == 0)
+		if (status_vm_action_failed(job->vm, job->a->kind, job->why, now) == 0)
 			sink_vm(r, job->vm);
 	}
 	if (r->view.action_done)
@@ -408,7 +458,7 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	job->a = a;
 	job->vm = set_vm(s->set, a->vm);
 	job->mig = set_migration(s->set, a->migration);
-	vm_key(a->vm, job->key, sizeof(job->key));
+	vm_key(a->vm, a->kind, job->key, sizeof(job->key));
 	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
 				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 	/* Connections are taken here, by the dispatching thread: the pool is not shared with
@@ -509,7 +559,7 @@ static void count_pending(struct rec *r, const struct plan *plan, struct pending
 	p->finish_only = true;
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_action *a = &plan->actions[i];
-		vm_key(a->vm, key, sizeof(key));
+		vm_key(a->vm, a->kind, key, sizeof(key));
 		if (a->kind != PLAN_FINISH_MIGRATION && has_failed(&r->failed, key))
 			continue;
 		if (a->kind == PLAN_BLOCKED)
@@ -536,12 +586,20 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 	for (int stage = 0; stage < 2 && !r->stopping; stage++)
 		for (size_t i = 0; i < s->plan.n && r->n_running < REC_MAX_PARALLEL; i++) {
 			const struct plan_action *a = &s->plan.actions[i];
-			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE;
+			bool early = a->kind == PLAN_STOP || a->kind == PLAN_UNDEFINE_STALE ||
+				     a->kind == PLAN_DELETE;
 			if (!acts(a->kind) || early != (stage == 0))
 				continue;
-			vm_key(a->vm, key, sizeof(key));
+			vm_key(a->vm, a->kind, key, sizeof(key));
 			if (has_failed(&r->failed, key) || retry_wait_left(&r->retries, key, mono) > 0)
 				continue;
+			/* The request is used up as the restart begins: at most one per request (the
+			 * set a converge keeps across its rounds forgets it too). */
+			if (a->kind == PLAN_RESTART) {
+				set_vm(s->set, a->vm)->restart_requested = false;
+				if (r->sink.restart_taken)
+					r->sink.restart_taken(r->sink.opaque, a->vm);
+			}
 			if (job_start(r, s, a) == 0)
 				started++;
 		}
@@ -597,6 +655,9 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	pthread_mutex_unlock(&r->lock);
 	if (started >= 0)
 		adopt(r, &s->plan);
+	/* Orphans: in a converge's first round, and in every pass of a controller. */
+	if (started >= 0 && (show || stale_set))
+		handle_orphans(r, s->set, &inv, res);
 cleanup:
 	inv_free(&inv);
 	return started;
@@ -691,7 +752,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 	res->actions_done += r->ended_ok;
 	res->actions_failed += r->ended_failed;
 	r->ended_ok = r->ended_failed = 0;
-	res->converged = res->converged && !r->failed.n;
+	res->converged = res->converged && !r->failed.n && !res->actions_failed;
 	res->running = 0;
 	pthread_mutex_unlock(&r->lock);
 	return ret;

@@ -26,6 +26,11 @@ struct rec_snapshot;
  * reconciler's lock held, from any thread. */
 struct rec_sink {
 	void (*vm)(void *opaque, const struct crd_vm *vm);
+	/* A domain of drover's that no VM declares (directory mode): still there, or @gone
+	 * (pruned). */
+	void (*orphan)(void *opaque, const struct plan_orphan *o, bool gone);
+	/* A restart of @vm asked for is about to begin: its request is done with. */
+	void (*restart_taken)(void *opaque, const struct crd_vm *vm);
 	void (*host)(void *opaque, const struct crd_host *h);
 	void (*migration)(void *opaque, const struct crd_migration *m);
 	void *opaque;
@@ -40,7 +45,16 @@ struct rec_view {
 	void (*plan)(void *opaque, const struct plan *p);
 	void (*action_done)(void *opaque, const struct plan_action *a, int rc, const char *why);
 	void (*move)(void *opaque, const struct plan_action *a, const struct exec_move *m);
+	void (*orphans)(void *opaque, const struct plan_orphans *o);
+	void (*orphan_done)(void *opaque, const struct plan_orphan *o, int rc, const char *why);
 	void *opaque;
+};
+
+/* What a converge does with drover's domains that no VM declares. */
+enum rec_orphans {
+	REC_ORPHANS_IGNORE = 0,   /* Kubernetes mode: deletion goes through finalizers */
+	REC_ORPHANS_REPORT,       /* directory mode: reported Orphaned, left running */
+	REC_ORPHANS_PRUNE,        /* --prune: stopped and undefined (disks kept) */
 };
 
 struct rec_options {
@@ -51,6 +65,7 @@ struct rec_options {
 				   * count against max_rounds: timeout_s bounds them (apply) */
 	double timeout_s;         /* one converge in all */
 	unsigned keep_migrations; /* finished Migration records kept per VM (records.h) */
+	enum rec_orphans orphans; /* REC_ORPHANS_IGNORE unless set */
 };
 
 /* VMs whose action failed (keys "ns/name", with the reason): in one converge they are not
@@ -130,6 +145,11 @@ void rec_free(struct rec *r);
  * caller frees both), or -1 when out of memory. */
 int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
 			 struct plan *plan) REC_WUR;
+
+/* The orphans of @set in @inv as r->opt.orphans says (none when IGNORE). Returns 0 with
+ * @out filled (the caller frees it), or -1 when out of memory. */
+int rec_orphans(const struct rec *r, const struct crd_set *set, const struct inventory *inv,
+		struct plan_orphans *out) REC_WUR;
 
 /* The outcome of a pass or a converge. */
 struct rec_result {

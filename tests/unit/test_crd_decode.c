@@ -106,6 +106,16 @@ static void test_api_json_object_round_trips(void **state)
 	assert_int_equal(ms->transitions[2].phase, CRD_MIG_SUCCEEDED);
 	assert_string_equal(ms->transitions[2].time, "2026-11-23T10:00:09.5+00:00");
 	assert_int_equal(set.vms[0].status.phase, CRD_VM_MIGRATING);
+	const struct crd_tuning *t = &set.vms[0].spec.tuning;
+	assert_int_equal(t->set, CRD_TUNE_HARD_LIMIT | CRD_TUNE_SOFT_LIMIT |
+				 CRD_TUNE_SWAP_HARD_LIMIT | CRD_TUNE_MIN_GUARANTEE |
+				 CRD_TUNE_BLKIO_WEIGHT);
+	assert_int_equal(t->swap_hard_limit, 3ull << 30);
+	assert_int_equal(t->n_disk_io, 2);
+	assert_string_equal(t->disk_io[1].target, "sda");
+	assert_int_equal(t->disk_io[1].set, CRD_IO_READ_BYTES | CRD_IO_WRITE_BYTES |
+					    CRD_IO_TOTAL_IOPS);
+	assert_true(set.vms[0].spec.domain.hugepages);
 	crd_set_free(&set);
 	crd_errors_free(&errs);
 	free(text);

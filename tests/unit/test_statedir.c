@@ -447,6 +447,31 @@ static void test_statedir_remove_migration_deletes_its_record(void **state)
 	sd_free(s);
 }
 
+/* An orphan's record keeps its spec and says Orphaned where it runs; once pruned it goes. */
+static void test_statedir_marks_and_removes_an_orphans_record(void **state)
+{
+	struct sd *s = sd_new(state, "orphan");
+	struct plan_orphan o = {.host = "kvm-c", .name = "web-1", .owner_namespace = "shop",
+				.owner_name = "web-1"};
+	struct plan_orphan none = {.host = "kvm-c", .name = "x", .owner_namespace = "shop",
+				   .owner_name = "never-recorded"};
+
+	sd_round_trip(s);
+	assert_int_equal(state_mark_orphan(s->dir, &o, false), 0);
+	assert_int_equal(state_mark_orphan(s->dir, &none, false), 0);   /* no record: none made */
+	crd_set_free(&s->back);
+	assert_int_equal(state_read_all(s->dir, &s->back, &s->errs), 0);
+	assert_int_equal(s->back.n_vms, 1);
+	assert_int_equal(s->back.vms[0].status.phase, CRD_VM_ORPHANED);
+	assert_string_equal(s->back.vms[0].status.host, "kvm-c");
+	assert_int_equal(s->back.vms[0].spec.domain.vcpus, 2);
+	assert_int_equal(state_mark_orphan(s->dir, &o, true), 0);
+	crd_set_free(&s->back);
+	assert_int_equal(state_read_all(s->dir, &s->back, &s->errs), 0);
+	assert_int_equal(s->back.n_vms, 0);
+	sd_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_load_status_fills_only_recorded_objects),
 		cmocka_unit_test(test_statedir_load_status_matches_kind_namespace_and_name),
 		cmocka_unit_test(test_statedir_remove_migration_deletes_its_record),
+		cmocka_unit_test(test_statedir_marks_and_removes_an_orphans_record),
 	};
 	return cmocka_run_group_tests(tests, st_group_setup, st_group_teardown);
 }
