@@ -176,9 +176,9 @@ static void dec_fencing(struct crd_dctx *c, const struct crd_node *spec, struct 
 			check_str(c, ref, "name", f->password_secret.name, crd_valid_dns_subdomain,
 				  "a Secret name");
 		(void)crd_dec_str(c, ref, "key", true, &f->password_secret.key);
-		crd_dec_pop(c, s2);
 		if (f->password_file)
 			crd_dec_error(c, ref, true, "give passwordFile or passwordSecretRef, not both");
+		crd_dec_pop(c, s2);
 	}
 	(void)crd_dec_u32(c, m, "timeoutSeconds", 1, 600, &f->timeout_s);
 cleanup:
