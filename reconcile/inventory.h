@@ -59,6 +59,9 @@ struct inv_pool {
 struct inv_host {
 	char *name;            /* the Host object's name */
 	bool reachable;
+	/* Its fence agent confirmed it powered off (status.fencing, persisted by the controller):
+	 * counts as spec.fenced does (safety rule 5). Not observed: the controller sets it. */
+	bool fenced;
 	char *error;           /* why it is not reachable; NULL when reachable */
 	char *hostname;
 	char *hv_type;         /* "QEMU" */

@@ -178,6 +178,7 @@ static enum crd_mig_reason move_cause(enum plan_cause cause)
 	case PLAN_CAUSE_PIN: return CRD_MIG_SPEC_HOST_CHANGED;
 	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
 	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
+	case PLAN_CAUSE_FAILOVER: return CRD_MIG_FAILOVER;
 	default: return CRD_MIG_REASON_NONE;
 	}
 }
@@ -246,10 +247,10 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	e.problem = PLAN_PROBLEM_NONE;
 	e.dst = dst;
 	e.phase = runs ? CRD_VM_PENDING : CRD_VM_STOPPED;
-	if (it->dst)
-		plan_emit(c, &e, "%s", it->why);
-	else
-		plan_emit(c, &e, "%s: placed on %s (most free memory)", it->why, dst->name);
+	struct plan_action *a = it->dst ? plan_emit(c, &e, "%s", it->why)
+		: plan_emit(c, &e, "%s: placed on %s (most free memory)", it->why, dst->name);
+	if (a)
+		a->cause = move_cause(it->cause);   /* a restart after fencing: Failover */
 	if (runs)
 		dst->placed += v->memory;
 }

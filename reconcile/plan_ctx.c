@@ -58,6 +58,7 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		h->name = h->spec->meta.name;
 		h->inv = inv_host_by_name(inv, h->name);
 		h->reachable = h->inv && h->inv->reachable;
+		h->fenced = h->spec->spec.fenced || (h->inv && h->inv->fenced);
 	}
 	qsort(c->hosts, c->n_hosts, sizeof(*c->hosts), host_cmp);
 	/* Numbered after sorting: a VM's copies come in host-name order, as reasons list them. */
