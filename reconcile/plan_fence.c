@@ -96,3 +96,25 @@ size_t plan_fence_decide(const struct crd_set *desired, const struct plan_host_h
 	}
 	return n_fence;
 }
+
+void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr_alive,
+			 double now)
+{
+	bool down = !libvirt_ok && !addr_alive;
+	if (down && !hh->down)
+		hh->down_since = now;
+	hh->down = down;
+}
+
+bool plan_fence_release(const struct plan *p, const char *name, bool reachable)
+{
+	if (!reachable)
+		return false;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_action *a = &p->actions[i];
+		bool here = (a->dst && !strcmp(a->dst, name)) || (a->src && !strcmp(a->src, name));
+		if (here && (a->kind == PLAN_UNDEFINE_STALE || a->problem == PLAN_PROBLEM_CONFLICT))
+			return false;
+	}
+	return true;
+}

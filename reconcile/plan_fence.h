@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "crd/types.h"
+#include "reconcile/plan.h"
 
 /* PlacementPolicy.spec.hostFailure; until that kind is decoded, the defaults. */
 struct plan_failure_policy {
@@ -53,6 +54,18 @@ void plan_failure_policy_default(struct plan_failure_policy *p);
 size_t plan_fence_decide(const struct crd_set *desired, const struct plan_host_health *health,
 			 size_t n, const struct plan_failure_policy *pol, double now,
 			 struct plan_host_decision *out, char *quorum_why, size_t why_size);
+
+/* Folds one pass's probes of a host into @hh: down when libvirt failed and its address did
+ * not answer either; down_since is kept while it stays down and restarts after any answer.
+ * This function can't fail. */
+void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr_alive,
+			 double now);
+
+/* True when host @name, fenced by its agent, may drop that mark: it is reachable again and
+ * @p (planned with it still fenced) removes no stale copy there and leaves no VM in conflict
+ * over it. Until then it takes nothing new and its inactive copies count as stale.
+ * This function can't fail. */
+bool plan_fence_release(const struct plan *p, const char *name, bool reachable);
 
 /* "Up", "Suspect", "Failed", ... This function can't fail. */
 const char *plan_host_verdict_str(enum plan_host_verdict v);

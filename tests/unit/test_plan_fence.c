@@ -1,6 +1,7 @@
 /* Host failure: when a host counts as Failed, when it is fenced, the quorum guard, and the
  * planner restarting the VMs of a host its fence agent confirmed off (safety rule 5). */
 #include "reconcile/plan_fence.h"
+#include "reconcile/status.h"
 #include "tests/unit/plan_fixtures.h"
 
 #define FENCING ", fencing: {agent: fence_ipmilan, options: {ip: 10.77.0.111}, " \
@@ -162,6 +163,66 @@ static void test_plan_restarts_vm_of_host_fenced_by_agent_as_failover(void **sta
 	assert_int_equal(fx_act(f, "db-1")->problem, PLAN_PROBLEM_LOST);
 }
 
+static void test_fence_down_since_runs_from_the_first_pass_both_probes_failed(void **state)
+{
+	(void)state;
+	struct plan_host_health hh = {.name = "lab-a"};
+	plan_health_observe(&hh, false, true, 10);    /* libvirt down, address answers: up */
+	assert_false(hh.down);
+	plan_health_observe(&hh, false, false, 20);
+	plan_health_observe(&hh, false, false, 25);
+	assert_true(hh.down);
+	assert_true(hh.down_since == 20);
+	plan_health_observe(&hh, true, false, 30);    /* any answer restarts the count */
+	plan_health_observe(&hh, false, false, 40);
+	assert_true(hh.down_since == 40);
+}
+
+/* A fenced host that returns keeps its mark while its stale copy is being removed. */
+static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
+{
+	struct fx *f = *state;
+	three_hosts(f, FENCING);
+	fx_inv(f, "lab-a")->fenced = true;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_true(fx_index(f, "web-1", PLAN_UNDEFINE_STALE) >= 0);
+	assert_false(plan_fence_release(&f->plan, "lab-a", true));
+	assert_false(plan_fence_release(&f->plan, "lab-a", false));
+	assert_true(plan_fence_release(&f->plan, "lab-c", true));
+}
+
+static void test_fence_conditions_follow_the_verdict(void **state)
+{
+	struct fx *f = *state;
+	three_hosts(f, FENCING);
+	struct crd_host *h = &f->set.hosts[0];
+	struct plan_host_decision d = {.name = "lab-a", .verdict = PLAN_HOST_BACKOFF,
+				       .reason = "unreachable for 40 s; the last fence failed"};
+	assert_int_equal(status_host_failure(h, &d, true, "fence_ipmilan action=off exited 1: "
+					     "Unable to connect", "2026-12-04T17:00:00Z"), 0);
+	assert_true(status_condition_true(&h->status.conditions, "Failed"));
+	assert_false(status_condition_true(&h->status.conditions, "Fenced"));
+	const struct crd_condition *c = NULL;
+	for (size_t i = 0; i < h->status.conditions.n; i++)
+		if (!strcmp(h->status.conditions.items[i].type, "Fenced"))
+			c = &h->status.conditions.items[i];
+	assert_non_null(c);
+	assert_string_equal(c->reason, "FenceFailed");
+	assert_non_null(strstr(c->message, "Unable to connect"));
+
+	assert_false(status_host_fenced_by_agent(h));
+	assert_int_equal(status_host_fence_ran(h, "off", true, "2026-12-04T17:00:05Z"), 0);
+	assert_true(status_host_fenced_by_agent(h));
+	d.verdict = PLAN_HOST_FENCED;
+	assert_int_equal(status_host_failure(h, &d, false, NULL, "2026-12-04T17:00:05Z"), 0);
+	assert_true(status_condition_true(&h->status.conditions, "Fenced"));
+	assert_int_equal(status_host_fence_ran(h, "off", false, "2026-12-04T17:01:00Z"), 0);
+	assert_false(status_host_fenced_by_agent(h));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -175,6 +236,9 @@ int main(void)
 		T(test_fence_two_of_three_down_is_no_quorum_even_when_one_is_fenced),
 		T(test_fence_policy_fence_false_never_fences),
 		T(test_plan_restarts_vm_of_host_fenced_by_agent_as_failover),
+		T(test_fence_down_since_runs_from_the_first_pass_both_probes_failed),
+		T(test_fence_mark_stays_until_stale_copies_are_gone),
+		T(test_fence_conditions_follow_the_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
