@@ -47,6 +47,7 @@ void rec_options_default(struct rec_options *opt)
 	opt->wait_in_flight = true;
 	opt->timeout_s = 3600;
 	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
+	plan_failure_policy_default(&opt->failure);
 }
 
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
@@ -61,6 +62,7 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->job_ended, NULL);
 	lv_pool_init(&r->pool, NULL, NULL);
+	hostfail_init(&r->hostfail, &r->opt.failure, &r->lock);
 	return lv_global_init();
 }
 
@@ -68,14 +70,18 @@ void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
 {
 	r->pool.wake = fn;
 	r->pool.wake_opaque = opaque;
+	r->hostfail.wake = fn;
+	r->hostfail.wake_opaque = opaque;
 }
 
 double rec_retry_due_in(struct rec *r)
 {
 	pthread_mutex_lock(&r->lock);
-	double due = retry_next_due(&r->retries, clk_mono());
+	double now = clk_mono(), due = retry_next_due(&r->retries, now);
+	double host_due = hostfail_due_in(&r->hostfail, now);
 	pthread_mutex_unlock(&r->lock);
-	return due;
+	/* A down host reaching detectAfterSeconds, or its fence's retry, is due too. */
+	return host_due >= 0 && (due < 0 || host_due < due) ? host_due : due;
 }
 
 /* ---- failures within one converge ---- */
@@ -565,10 +571,15 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	if (obs_inventory(&r->pool, s->set, &inv) < 0)
 		goto cleanup;
 	pthread_mutex_lock(&r->lock);
-	/* Planned and written under the lock: jobs write the status of the same objects. */
+	/* Planned and written under the lock: jobs write the status of the same objects. A
+	 * host's failure is judged from this pass's probes before the planner reads it. */
+	double mono = clk_mono();
 	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
+	    hostfail_observe(&r->hostfail, s->set, &inv, mono) == 0 &&
 	    plan_compute(s->set, &inv, &r->opt.limits, &s->plan) == 0) {
 		write_status(r, s, &inv);
+		(void)hostfail_act(&r->hostfail, s->set, &inv, &s->plan, mono, r->stopping,
+				   r->sink.host, r->sink.opaque);
 		if (show && r->view.plan)
 			r->view.plan(r->view.opaque, &s->plan);
 		count_pending(r, &s->plan, p);
@@ -705,6 +716,7 @@ void rec_free(struct rec *r)
 	if (!r)
 		return;
 	wait_all_jobs(r);
+	hostfail_free(&r->hostfail);
 	lv_pool_free(&r->pool);
 	inv_free(&r->just_ended);
 	failed_clear(&r->failed);

@@ -1,0 +1,268 @@
+/* hostfail: failing hosts across passes, and their fence jobs. */
+#include "controller/loop/hostfail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/clk.h"
+#include "reconcile/fence.h"
+#include "reconcile/status.h"
+
+/* One Host's memory. The job fields are written by the fence thread under the lock. */
+struct hostfail_entry {
+	char *name;
+	struct plan_host_health health;   /* health.name points at @name */
+	double backoff_s;                 /* the next wait after a failed fence */
+	bool fence_failed;                /* the last fence failed (until one succeeds) */
+	char why[sizeof(((struct fence_result *)0)->reason)];
+	/* The fence job */
+	struct hostfail *hf;
+	pthread_t thread;
+	bool running, joinable;
+	bool ended, ended_ok;             /* a result the next pass writes into status */
+	struct fence_request req;
+	struct crd_map options;           /* the job's own copies */
+	char *agent, *password;
+	char *password_file;
+};
+
+void hostfail_init(struct hostfail *hf, const struct plan_failure_policy *pol,
+		   pthread_mutex_t *lock)
+{
+	memset(hf, 0, sizeof(*hf));
+	hf->pol = *pol;
+	hf->lock = lock;
+}
+
+static struct hostfail_entry *entry_of(struct hostfail *hf, const char *name, bool create)
+{
+	for (size_t i = 0; i < hf->n; i++)
+		if (!strcmp(hf->items[i]->name, name))
+			return hf->items[i];
+	if (!create)
+		return NULL;
+	struct hostfail_entry **grown = realloc(hf->items, (hf->n + 1) * sizeof(*grown));
+	struct hostfail_entry *e = calloc(1, sizeof(*e));
+	if (grown)
+		hf->items = grown;
+	if (!grown || !e || !(e->name = strdup(name))) {
+		free(e);
+		return NULL;
+	}
+	e->hf = hf;
+	e->health.name = e->name;
+	e->backoff_s = HOSTFAIL_BACKOFF_MIN_S;
+	hf->items[hf->n++] = e;
+	return e;
+}
+
+/* The loop's own inventory entry for @name, before the planner reads it. */
+static struct inv_host *inv_host_mut(struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->n_hosts; i++)
+		if (inv->hosts[i].name && !strcmp(inv->hosts[i].name, name))
+			return &inv->hosts[i];
+	return NULL;
+}
+
+static void job_release(struct hostfail_entry *e)
+{
+	crd_map_free(&e->options);
+	free(e->agent);
+	free(e->password_file);
+	fence_wipe(e->password);
+	e->agent = e->password_file = e->password = NULL;
+}
+
+int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory *inv,
+		     double now)
+{
+	char stamp[32];
+
+	clk_rfc3339(stamp, sizeof(stamp));
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		struct crd_host *h = &set->hosts[i];
+		struct inv_host *ih = inv_host_mut(inv, h->meta.name);
+		struct hostfail_entry *e = entry_of(hf, h->meta.name, true);
+		if (!e)
+			return -1;
+		if (e->ended) {
+			/* The record that keeps the host fenced across a restart of drover. */
+			if (status_host_fence_ran(h, "off", e->ended_ok, stamp) < 0)
+				return -1;
+			e->ended = false;
+		}
+		plan_health_observe(&e->health, ih && ih->reachable, ih && ih->addr_alive, now);
+		e->health.fenced = status_host_fenced_by_agent(h);
+		if (ih)
+			ih->fenced = e->health.fenced;
+	}
+	return 0;
+}
+
+static void *fence_thread(void *arg)
+{
+	struct hostfail_entry *e = arg;
+	struct fence_result res;
+	int rc = fence_off(&e->req, &res);
+
+	pthread_mutex_lock(e->hf->lock);
+	e->running = false;
+	e->ended = true;
+	e->ended_ok = rc == 0;
+	e->fence_failed = rc != 0;
+	snprintf(e->why, sizeof(e->why), "%s", res.reason);
+	if (rc != 0) {
+		e->health.retry_at = clk_mono() + e->backoff_s;
+		e->backoff_s = e->backoff_s * 2 > HOSTFAIL_BACKOFF_MAX_S ? HOSTFAIL_BACKOFF_MAX_S
+									 : e->backoff_s * 2;
+	} else {
+		e->backoff_s = HOSTFAIL_BACKOFF_MIN_S;
+	}
+	job_release(e);
+	pthread_mutex_unlock(e->hf->lock);
+	fprintf(stderr, "drover: fence %s: %s\n", e->name, e->why);
+	if (e->hf->wake)
+		e->hf->wake(e->hf->wake_opaque, e->name);
+	return NULL;
+}
+
+/* Copies what the job needs from @h (the set goes away with the pass) and reads the
+ * password. Returns 0, or -1 with @e->why set. */
+static int job_prepare(struct hostfail *hf, struct hostfail_entry *e, const struct crd_host *h)
+{
+	const struct crd_fencing *f = &h->spec.fencing;
+
+	job_release(e);
+	if (f->password_secret.name && !f->password_file) {
+		snprintf(e->why, sizeof(e->why), "passwordSecretRef is read in Kubernetes mode only");
+		return -1;
+	}
+	if (!(e->agent = strdup(f->agent)) ||
+	    (f->options.n && !(e->options.items = calloc(f->options.n, sizeof(struct crd_kv))))) {
+		snprintf(e->why, sizeof(e->why), "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < f->options.n; i++, e->options.n++)
+		if (!(e->options.items[i].key = strdup(f->options.items[i].key)) ||
+		    !(e->options.items[i].value = strdup(f->options.items[i].value))) {
+			e->options.n++;
+			snprintf(e->why, sizeof(e->why), "out of memory");
+			return -1;
+		}
+	if (f->password_file &&
+	    !(e->password = fence_read_password(f->password_file, e->why, sizeof(e->why))))
+		return -1;
+	e->req = (struct fence_request){.agent_dir = hf->agent_dir, .agent = e->agent,
+					.options = &e->options, .password = e->password,
+					.timeout_s = f->timeout_s};
+	return 0;
+}
+
+/* Starts @e's fence job for @h. A job that cannot start counts as a failed fence. */
+static bool job_start(struct hostfail *hf, struct hostfail_entry *e, const struct crd_host *h,
+		      double now)
+{
+	if (e->joinable) {
+		pthread_join(e->thread, NULL);   /* it ended: running is false */
+		e->joinable = false;
+	}
+	if (job_prepare(hf, e, h) == 0 && pthread_create(&e->thread, NULL, fence_thread, e) == 0) {
+		e->running = e->joinable = true;
+		return true;
+	}
+	job_release(e);
+	e->fence_failed = true;
+	e->health.retry_at = now + e->backoff_s;
+	e->backoff_s = e->backoff_s * 2 > HOSTFAIL_BACKOFF_MAX_S ? HOSTFAIL_BACKOFF_MAX_S
+								 : e->backoff_s * 2;
+	return false;
+}
+
+int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventory *inv,
+		 const struct plan *plan, double now, bool stopping,
+		 void (*sink)(void *opaque, const struct crd_host *h), void *opaque)
+{
+	struct plan_host_health *health = calloc(hf->n ? hf->n : 1, sizeof(*health));
+	struct plan_host_decision *out = calloc(set->n_hosts ? set->n_hosts : 1, sizeof(*out));
+	char quorum[256], stamp[32];
+	int started = 0;
+
+	if (!health || !out)
+		goto cleanup;
+	clk_rfc3339(stamp, sizeof(stamp));
+	for (size_t i = 0; i < hf->n; i++)
+		health[i] = hf->items[i]->health;
+	(void)plan_fence_decide(set, health, hf->n, &hf->pol, now, out, quorum, sizeof(quorum));
+	if (quorum[0])
+		fprintf(stderr, "drover: %s\n", quorum);
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		struct crd_host *h = &set->hosts[i];
+		struct hostfail_entry *e = entry_of(hf, h->meta.name, false);
+		const struct inv_host *ih = inv_host_by_name(inv, h->meta.name);
+		if (!e)
+			continue;
+		if (out[i].verdict == PLAN_HOST_FENCE && e->running) {
+			snprintf(out[i].reason, sizeof(out[i].reason), "fencing it with %s",
+				 h->spec.fencing.agent);
+		} else if (out[i].verdict == PLAN_HOST_FENCE && !stopping) {
+			started += job_start(hf, e, h, now);
+		} else if (out[i].verdict == PLAN_HOST_FENCED &&
+			   plan_fence_release(plan, h->meta.name, ih && ih->reachable)) {
+			/* Back, with no stale copy left: an ordinary host again. */
+			free(h->status.fencing.result);
+			h->status.fencing.result = strdup("Released");
+			out[i].verdict = PLAN_HOST_UP;
+			e->health.fenced = false;
+		}
+		if (status_host_failure(h, &out[i], e->fence_failed, e->why, stamp) == 0 && sink)
+			sink(opaque, h);
+	}
+cleanup:
+	free(health);
+	free(out);
+	return started;
+}
+
+double hostfail_due_in(const struct hostfail *hf, double now)
+{
+	double due = -1;
+	for (size_t i = 0; i < hf->n; i++) {
+		const struct plan_host_health *h = &hf->items[i]->health;
+		if (!h->down || h->fenced || hf->items[i]->running)
+			continue;
+		double t = h->down_since + hf->pol.detect_after_s - now;
+		if (h->retry_at > now && h->retry_at - now > t)
+			t = h->retry_at - now;
+		if (t < 0)
+			t = 0;
+		if (due < 0 || t < due)
+			due = t;
+	}
+	return due;
+}
+
+bool hostfail_busy(const struct hostfail *hf)
+{
+	for (size_t i = 0; i < hf->n; i++)
+		if (hf->items[i]->running)
+			return true;
+	return false;
+}
+
+void hostfail_free(struct hostfail *hf)
+{
+	if (!hf)
+		return;
+	for (size_t i = 0; i < hf->n; i++) {
+		struct hostfail_entry *e = hf->items[i];
+		if (e->joinable)
+			pthread_join(e->thread, NULL);
+		job_release(e);
+		free(e->name);
+		free(e);
+	}
+	free(hf->items);
+	memset(hf, 0, sizeof(*hf));
+}
