@@ -26,7 +26,8 @@
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--detect-after SECONDS] "            \
+	"[--metrics-addr ADDR|off] "                                                      \
 	"[--log-format logfmt|json]"
 /* A full pass even when nothing was noticed: catches what no event reports. */
 #define RUN_RESYNC_S 30

@@ -1,4 +1,4 @@
-/* test_fence: the lab's BMCs (ipmi_sim) and reconcile/fence running the real fence_ipmilan
+/* test_bmc: the lab's BMCs (ipmi_sim) and reconcile/fence running the real fence_ipmilan
  * against them over the lab network: off cuts the host's power and status confirms it; on
  * brings it back; a BMC that does not answer, or a wrong password, fences nothing and the
  * reason never holds the password. */
