@@ -301,9 +301,27 @@ static int group_setup(void **state)
 	return 0;
 }
 
+/* The end of drover's log, for the test's own log (the working directory goes away). */
+static void print_drover_log(void)
+{
+	char path[400], line[1024];
+	static char tail[40][1024];
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/drover-run.log", fx.dir);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		snprintf(tail[n++ % 40], sizeof(tail[0]), "%s", line);
+	if (f)
+		fclose(f);
+	printf("  --- drover run, last lines ---\n");
+	for (size_t i = n > 40 ? n - 40 : 0; i < n; i++)
+		printf("  %s", tail[i % 40]);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
+	print_drover_log();
 	pthread_mutex_lock(&mon.lock);
 	mon.stop = true;
 	pthread_mutex_unlock(&mon.lock);
