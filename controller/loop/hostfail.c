@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/serve/log.h"
 #include "reconcile/clk.h"
 #include "reconcile/fence.h"
 #include "reconcile/status.h"
@@ -122,7 +123,9 @@ static void *fence_thread(void *arg)
 	}
 	job_release(e);
 	pthread_mutex_unlock(e->hf->lock);
-	fprintf(stderr, "drover: fence %s: %s\n", e->name, e->why);
+	/* The reason holds the agent's output, never its input: no password. */
+	log_kv(rc == 0 ? "info" : "warn", rc == 0 ? "host fenced" : "fence failed", "host",
+	       e->name, "result", e->why, NULL);
 	if (e->hf->wake)
 		e->hf->wake(e->hf->wake_opaque, e->name);
 	return NULL;
@@ -165,7 +168,8 @@ static bool job_start(struct hostfail *hf, struct hostfail_entry *e, const struc
 		      double now)
 {
 	if (e->joinable) {
-		pthread_join(e->thread, NULL);   /* it ended: running is false */
+		/* It ended (running is false): only its wake call, which takes no lock, is left. */
+		pthread_join(e->thread, NULL);
 		e->joinable = false;
 	}
 	if (job_prepare(hf, e, h) == 0 && pthread_create(&e->thread, NULL, fence_thread, e) == 0) {
@@ -196,7 +200,7 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 		health[i] = hf->items[i]->health;
 	(void)plan_fence_decide(set, health, hf->n, &hf->pol, now, out, quorum, sizeof(quorum));
 	if (quorum[0])
-		fprintf(stderr, "drover: %s\n", quorum);
+		log_kv("warn", "no fencing", "reason", quorum, NULL);
 	for (size_t i = 0; i < set->n_hosts; i++) {
 		struct crd_host *h = &set->hosts[i];
 		struct hostfail_entry *e = entry_of(hf, h->meta.name, false);
