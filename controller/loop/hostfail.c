@@ -102,6 +102,14 @@ int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory 
 	return 0;
 }
 
+/* A failed fence: the next try waits, each wait twice the last, up to the maximum. */
+static void back_off(struct hostfail_entry *e, double now)
+{
+	e->health.retry_at = now + e->backoff_s;
+	e->backoff_s = e->backoff_s * 2 > HOSTFAIL_BACKOFF_MAX_S ? HOSTFAIL_BACKOFF_MAX_S
+								 : e->backoff_s * 2;
+}
+
 static void *fence_thread(void *arg)
 {
 	struct hostfail_entry *e = arg;
@@ -114,13 +122,10 @@ static void *fence_thread(void *arg)
 	e->ended_ok = rc == 0;
 	e->fence_failed = rc != 0;
 	snprintf(e->why, sizeof(e->why), "%s", res.reason);
-	if (rc != 0) {
-		e->health.retry_at = clk_mono() + e->backoff_s;
-		e->backoff_s = e->backoff_s * 2 > HOSTFAIL_BACKOFF_MAX_S ? HOSTFAIL_BACKOFF_MAX_S
-									 : e->backoff_s * 2;
-	} else {
+	if (rc != 0)
+		back_off(e, clk_mono());
+	else
 		e->backoff_s = HOSTFAIL_BACKOFF_MIN_S;
-	}
 	job_release(e);
 	pthread_mutex_unlock(e->hf->lock);
 	/* The reason holds the agent's output, never its input: no password. */
@@ -178,9 +183,7 @@ static bool job_start(struct hostfail *hf, struct hostfail_entry *e, const struc
 	}
 	job_release(e);
 	e->fence_failed = true;
-	e->health.retry_at = now + e->backoff_s;
-	e->backoff_s = e->backoff_s * 2 > HOSTFAIL_BACKOFF_MAX_S ? HOSTFAIL_BACKOFF_MAX_S
-								 : e->backoff_s * 2;
+	back_off(e, now);
 	return false;
 }
 
