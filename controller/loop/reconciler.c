@@ -35,6 +35,8 @@ struct rec_job {
 	struct exec_move move;
 	struct mig_cancel cancel;     /* this job's own abort (a cancelled Migration) */
 	char key[RETRY_KEY_MAX];      /* "ns/name" of the VM */
+	char failover_from[64];       /* a restart after fencing: the fenced host, else "" */
+	char started[32];             /* when the job began (RFC 3339) */
 	char why[1024];
 	int rc;
 };
@@ -353,6 +355,24 @@ static int job_describe(const struct plan_action *a, struct inventory *inv)
 			   exec_is_move(a->kind));
 }
 
+/* A restart after fencing (a define+start of cause Failover) is recorded as a Migration of
+ * reason Failover, cold, from the fenced host: the record of the failover, in directory and
+ * Kubernetes mode alike. */
+static void record_failover(struct rec_job *job)
+{
+	struct exec_move mv = {.phase = job->rc == 0 ? CRD_MIG_SUCCEEDED : CRD_MIG_FAILED,
+			       .mode = CRD_RUN_COLD, .downtime_ms = -1};
+
+	if (!job->failover_from[0])
+		return;
+	snprintf(mv.source, sizeof(mv.source), "%s", job->failover_from);
+	snprintf(mv.target, sizeof(mv.target), "%s", job->a->dst ? job->a->dst : "");
+	snprintf(mv.start_time, sizeof(mv.start_time), "%s", job->started);
+	clk_rfc3339(mv.end_time, sizeof(mv.end_time));
+	snprintf(mv.note, sizeof(mv.note), "%.500s", job->rc == 0 ? "" : job->why);
+	on_move(job, job->a, &mv);
+}
+
 /* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
 static void *job_thread(void *arg)
 {
@@ -361,6 +381,7 @@ static void *job_thread(void *arg)
 
 	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
 			      sizeof(job->why));
+	record_failover(job);
 	pthread_mutex_lock(&r->lock);
 	job_settle(r, job);
 	r->ended++;
@@ -403,6 +424,9 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	job->vm = set_vm(s->set, a->vm);
 	job->mig = set_migration(s->set, a->migration);
 	vm_key(a->vm, job->key, sizeof(job->key));
+	clk_rfc3339(job->started, sizeof(job->started));
+	if (a->cause == CRD_MIG_FAILOVER && a->kind == PLAN_DEFINE_START && job->vm->status.host)
+		snprintf(job->failover_from, sizeof(job->failover_from), "%s", job->vm->status.host);
 	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
 				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 	/* Connections are taken here, by the dispatching thread: the pool is not shared with

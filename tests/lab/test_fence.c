@@ -224,6 +224,17 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	fx_condition(&fx, "hosts", "lab-c", "Fenced", buf, sizeof(buf));
 	printf("  lab-c Fenced: %s\n", buf);
 	assert_non_null(strstr(buf, "FenceAgent"));
+	for (int v = 0; v < N_VMS; v++) {
+		char mig[128], reason[64], src[64];
+		fx_latest_migration(&fx, vms[v], mig, sizeof(mig));
+		assert_int_equal(fx_status(&fx, "migrations", mig, "status.reason", reason,
+					   sizeof(reason)), 0);
+		assert_int_equal(fx_status(&fx, "migrations", mig, "status.sourceHost", src,
+					   sizeof(src)), 0);
+		printf("  %s: Migration %s, reason %s, from %s\n", vms[v], mig, reason, src);
+		assert_string_equal(reason, "Failover");
+		assert_string_equal(src, "lab-c");
+	}
 	assert_never_two_copies();
 }
 
