@@ -210,6 +210,13 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 		const struct inv_host *ih = inv_host_by_name(inv, h->meta.name);
 		if (!e)
 			continue;
+		if (out[i].verdict == PLAN_HOST_UP && !e->running) {
+			/* Answering again: an earlier failed fence is history, not a warning. */
+			e->fence_failed = false;
+			e->why[0] = '\0';
+			e->health.retry_at = 0;
+			e->backoff_s = HOSTFAIL_BACKOFF_MIN_S;
+		}
 		if (out[i].verdict == PLAN_HOST_FENCE && e->running) {
 			snprintf(out[i].reason, sizeof(out[i].reason), "fencing it with %s",
 				 h->spec.fencing.agent);
