@@ -75,6 +75,9 @@ static void on_host_status(void *opaque, const struct crd_host *h)
 		run_sink_host(opaque, h);
 	metrics_set_host(run_metrics, h->meta.name,
 			 status_condition_true(&h->status.conditions, "Reachable"));
+	metrics_set_host_failure(run_metrics, h->meta.name,
+				 status_condition_true(&h->status.conditions, "Failed"),
+				 h->status.fencing.time, h->status.fencing.result);
 }
 
 /* A controller draws no progress bars: a move's progress is in its status and in
