@@ -225,10 +225,14 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	printf("  lab-c Fenced: %s\n", buf);
 	assert_non_null(strstr(buf, "FenceAgent"));
 	for (int v = 0; v < N_VMS; v++) {
-		char mig[128], reason[64], src[64];
-		fx_latest_migration(&fx, vms[v], mig, sizeof(mig));
-		assert_int_equal(fx_status(&fx, "migrations", mig, "status.reason", reason,
-					   sizeof(reason)), 0);
+		char mig[128], reason[64] = "", src[64];
+		/* The record is written once the restart's job has ended: wait for it. */
+		for (int t = 0; t < 40 && strcmp(reason, "Failover"); t++) {
+			fx_latest_migration(&fx, vms[v], mig, sizeof(mig));
+			if (fx_status(&fx, "migrations", mig, "status.reason", reason,
+				      sizeof(reason)) < 0 || strcmp(reason, "Failover"))
+				clk_sleep(0.5);
+		}
 		assert_int_equal(fx_status(&fx, "migrations", mig, "status.sourceHost", src,
 					   sizeof(src)), 0);
 		printf("  %s: Migration %s, reason %s, from %s\n", vms[v], mig, reason, src);
