@@ -25,7 +25,8 @@ struct hostfail_entry {
 	struct fence_request req;
 	struct crd_map options;           /* the job's own copies */
 	char *agent, *password;
-	char *password_file;
+	char *password_file;              /* where the thread reads the password, if anywhere */
+	char *secret_ns, *secret_name, *secret_key;
 };
 
 void hostfail_init(struct hostfail *hf, const struct plan_failure_policy *pol,
@@ -72,8 +73,12 @@ static void job_release(struct hostfail_entry *e)
 	crd_map_free(&e->options);
 	free(e->agent);
 	free(e->password_file);
+	free(e->secret_ns);
+	free(e->secret_name);
+	free(e->secret_key);
 	fence_wipe(e->password);
 	e->agent = e->password_file = e->password = NULL;
+	e->secret_ns = e->secret_name = e->secret_key = NULL;
 }
 
 int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory *inv,
@@ -110,11 +115,39 @@ static void back_off(struct hostfail_entry *e, double now)
 								 : e->backoff_s * 2;
 }
 
+/* Reads the job's password, outside the lock (a file, or a Secret through the API).
+ * Returns 0 (e->password NULL when the Host names none), or -1 with @res set. */
+static int read_password(struct hostfail_entry *e, struct fence_result *res)
+{
+	char why[256] = "";
+
+	if (e->password_file)
+		e->password = fence_read_password(e->password_file, why, sizeof(why));
+	else if (e->secret_name && e->hf->secret)
+		e->password = e->hf->secret(e->hf->secret_opaque, e->secret_ns, e->secret_name,
+					    e->secret_key, why, sizeof(why));
+	else if (e->secret_name)
+		snprintf(why, sizeof(why), "passwordSecretRef is read in Kubernetes mode only");
+	else
+		return 0;
+	if (e->password)
+		return 0;
+	res->outcome = FENCE_REFUSED;
+	res->exit_status = -1;
+	snprintf(res->reason, sizeof(res->reason), "no password, nothing run: %s", why);
+	return -1;
+}
+
 static void *fence_thread(void *arg)
 {
 	struct hostfail_entry *e = arg;
 	struct fence_result res;
-	int rc = fence_off(&e->req, &res);
+	int rc = -1;
+
+	if (read_password(e, &res) == 0) {
+		e->req.password = e->password;
+		rc = fence_off(&e->req, &res);
+	}
 
 	pthread_mutex_lock(e->hf->lock);
 	e->running = false;
@@ -136,18 +169,19 @@ static void *fence_thread(void *arg)
 	return NULL;
 }
 
-/* Copies what the job needs from @h (the set goes away with the pass) and reads the
- * password. Returns 0, or -1 with @e->why set. */
+/* Copies what the job needs from @h (the set goes away with the pass); the thread reads
+ * the password. Returns 0, or -1 with @e->why set. */
 static int job_prepare(struct hostfail *hf, struct hostfail_entry *e, const struct crd_host *h)
 {
 	const struct crd_fencing *f = &h->spec.fencing;
 
 	job_release(e);
-	if (f->password_secret.name && !f->password_file) {
-		snprintf(e->why, sizeof(e->why), "passwordSecretRef is read in Kubernetes mode only");
-		return -1;
-	}
-	if (!(e->agent = strdup(f->agent)) ||
+	if ((f->password_file && !(e->password_file = strdup(f->password_file))) ||
+	    (f->password_secret.name && !f->password_file &&
+	     (!(e->secret_ns = strdup(h->meta.namespace)) ||
+	      !(e->secret_name = strdup(f->password_secret.name)) ||
+	      !(e->secret_key = strdup(f->password_secret.key ? f->password_secret.key : "")))) ||
+	    !(e->agent = strdup(f->agent)) ||
 	    (f->options.n && !(e->options.items = calloc(f->options.n, sizeof(struct crd_kv))))) {
 		snprintf(e->why, sizeof(e->why), "out of memory");
 		return -1;
@@ -159,12 +193,8 @@ static int job_prepare(struct hostfail *hf, struct hostfail_entry *e, const stru
 			snprintf(e->why, sizeof(e->why), "out of memory");
 			return -1;
 		}
-	if (f->password_file &&
-	    !(e->password = fence_read_password(f->password_file, e->why, sizeof(e->why))))
-		return -1;
 	e->req = (struct fence_request){.agent_dir = hf->agent_dir, .agent = e->agent,
-					.options = &e->options, .password = e->password,
-					.timeout_s = f->timeout_s};
+					.options = &e->options, .timeout_s = f->timeout_s};
 	return 0;
 }
 

@@ -28,6 +28,12 @@ struct hostfail {
 	pthread_mutex_t *lock;          /* the reconciler's: guards the entries */
 	void (*wake)(void *opaque, const char *host);   /* a fence ended: pass again */
 	void *wake_opaque;
+	/* Kubernetes mode: reads key @key of Secret @ns/@name. Returns a string the caller
+	 * wipes and frees, or NULL with @why set. Called from a fence thread, without the lock.
+	 * NULL: passwordSecretRef cannot be read (directory mode). */
+	char *(*secret)(void *opaque, const char *ns, const char *name, const char *key, char *why,
+			size_t why_size);
+	void *secret_opaque;
 	struct hostfail_entry **items;
 	size_t n;
 };

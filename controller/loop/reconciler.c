@@ -76,6 +76,15 @@ void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
 	r->hostfail.wake_opaque = opaque;
 }
 
+void rec_set_secret_reader(struct rec *r,
+			   char *(*fn)(void *opaque, const char *ns, const char *name,
+				       const char *key, char *why, size_t why_size),
+			   void *opaque)
+{
+	r->hostfail.secret = fn;
+	r->hostfail.secret_opaque = opaque;
+}
+
 double rec_retry_due_in(struct rec *r)
 {
 	pthread_mutex_lock(&r->lock);

@@ -112,6 +112,13 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
  * thread, with NULL), so a controller can reconcile at once. This function can't fail. */
 void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque);
 
+/* Kubernetes mode: how fence jobs read Host.spec.fencing.passwordSecretRef (see struct
+ * hostfail). Set before the first pass. This function can't fail. */
+void rec_set_secret_reader(struct rec *r,
+			   char *(*fn)(void *opaque, const char *ns, const char *name,
+				       const char *key, char *why, size_t why_size),
+			   void *opaque);
+
 /* Seconds until the earliest backed-off action may be tried again, or a down host is due
  * to count as Failed or to have its fence retried; -1 when none waits. Thread-safe. */
 double rec_retry_due_in(struct rec *r);
