@@ -249,8 +249,12 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	e.phase = runs ? CRD_VM_PENDING : CRD_VM_STOPPED;
 	struct plan_action *a = it->dst ? plan_emit(c, &e, "%s", it->why)
 		: plan_emit(c, &e, "%s: placed on %s (most free memory)", it->why, dst->name);
-	if (a)
+	if (a) {
 		a->cause = move_cause(it->cause);   /* a restart after fencing: Failover */
+		/* Its record is a Migration like any move's: one with valid knobs. */
+		if (a->cause != CRD_MIG_REASON_NONE)
+			crd_effective_knobs(v->vm, NULL, &a->knobs);
+	}
 	if (runs)
 		dst->placed += v->memory;
 }

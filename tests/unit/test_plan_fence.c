@@ -159,6 +159,7 @@ static void test_plan_restarts_vm_of_host_fenced_by_agent_as_failover(void **sta
 	assert_int_equal(a->kind, PLAN_DEFINE_START);
 	assert_string_not_equal(a->dst, "lab-a");
 	assert_int_equal(a->cause, CRD_MIG_FAILOVER);
+	assert_true(a->knobs.max_downtime_ms > 0);   /* its Migration record must decode */
 	fx_reason_has(a, "host lab-a fenced: restarting elsewhere");
 	assert_int_equal(fx_act(f, "db-1")->problem, PLAN_PROBLEM_LOST);
 }
