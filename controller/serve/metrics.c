@@ -19,7 +19,7 @@
 enum fam {
 	F_MIGRATIONS_TOTAL, F_MIGRATIONS_RUNNING, F_DATA_PROCESSED, F_DATA_REMAINING,
 	F_DIRTY_RATE, F_TRANSFER_RATE, F_PERCENT, F_RECONCILE_ERRORS, F_HOST_REACHABLE,
-	F_VMS, F_HOST_FAILED, F_HOST_FAILURES, F_FENCE_OPS, F_FENCE_LAST, F_SERIES_DROPPED, F_COUNT
+	F_VMS, F_HOST_FAILED, F_HOST_FAILURES, F_FENCE_OPS, F_FENCE_LAST, F_MANIFESTS_VALID, F_SERIES_DROPPED, F_COUNT
 };
 
 struct fam_desc {
@@ -62,6 +62,9 @@ static const struct fam_desc fams[F_COUNT] = {
 	[F_FENCE_LAST] = {"drover_host_last_fence_timestamp_seconds",
 			  "When drover last fenced the host (status.fencing.time).", "gauge",
 			  {"host"}},
+	[F_MANIFESTS_VALID] = {"drover_manifests_valid",
+			       "Whether the manifests load (1); 0: drover acts on the last valid set.",
+			       "gauge", {NULL}},
 	[F_SERIES_DROPPED] = {"drover_metrics_series_dropped_total",
 			      "Series not recorded: the series cap was reached or a label was too long.",
 			      "counter", {NULL}},
@@ -390,6 +393,15 @@ void metrics_set_host_failure(struct metrics *m, const char *host, bool failed,
 			series_set(m, F_FENCE_LAST, host, NULL, t);
 		}
 	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_manifests_valid(struct metrics *m, bool valid)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	series_set(m, F_MANIFESTS_VALID, NULL, NULL, valid ? 1 : 0);
 	pthread_mutex_unlock(&m->lock);
 }
 

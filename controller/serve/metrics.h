@@ -54,6 +54,10 @@ void metrics_set_host(struct metrics *m, const char *host, bool reachable);
 void metrics_set_host_failure(struct metrics *m, const char *host, bool failed,
 			      const char *fence_time, const char *fence_result);
 
+/* Whether directory mode's manifests load (drover_manifests_valid). This function can't
+ * fail. */
+void metrics_set_manifests_valid(struct metrics *m, bool valid);
+
 /* The number of VMs in each phase, counted from the status of @vms[0..n): every
  * phase gets a series, 0 included, so a phase that empties reads 0. This function
  * can't fail. */

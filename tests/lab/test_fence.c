@@ -3,7 +3,8 @@
  * fence_ipmilan, and only then restarts its two shared-storage guests elsewhere; a monitor
  * sampling every host every 0.5 s never sees two copies. A host whose BMC cannot be reached
  * keeps its guests unrestarted, with the reason in its Fenced condition; drover cut off from
- * every host at once fences nothing; a fenced host powered on again loses its stale copies. */
+ * every host at once fences nothing; a fenced host powered on again loses its stale copies.
+ * A typo in the manifests before the power cut does not stop any of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -224,6 +225,9 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	char buf[1024], result[64];
 	(void)state;
 	int offs = bmc_power_offs(2);
+	/* An unrelated typo first: directory mode goes on with the last valid set. */
+	assert_int_equal(fx_write(&fx, "typo.yaml", "apiVersion: drover.io/v1alpha1\nkind: Hots\n"),
+			 0);
 	double cut = clk_mono();
 	lab_verb("stop-host", 2);
 	bool moved = wait_all_run_elsewhere(2, 120);
@@ -255,6 +259,10 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	}
 	clk_sleep(1.5);   /* a pass or two reads the records back */
 	assert_false(drover_log_has("does not decode"));
+	assert_true(drover_log_has("manifests invalid: acting on the last valid set"));
+	char typo[512];
+	snprintf(typo, sizeof(typo), "%s/typo.yaml", fx.manifests);
+	assert_int_equal(unlink(typo), 0);
 	assert_never_two_copies();
 }
 
