@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -216,6 +217,13 @@ static void test_guests_land_on_the_host_that_will_fail(void **state)
 			      DETECT_S, NULL};
 	drover_pid = lab_spawn(argv, log);
 	assert_true(drover_pid > 0);
+	/* Its first pass saved the manifests as the last valid set (the typo comes later). */
+	char saved[400];
+	struct stat st;
+	snprintf(saved, sizeof(saved), "%s/last-valid", fx.state);
+	for (int t = 0; t < 60 && stat(saved, &st) != 0; t++)
+		clk_sleep(0.5);
+	assert_int_equal(stat(saved, &st), 0);
 	assert_int_equal(pthread_create(&mon.thread, NULL, monitor, NULL), 0);
 	mon.started = true;
 }
