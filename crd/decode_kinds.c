@@ -127,7 +127,8 @@ static void dec_host_capacity(struct crd_dctx *c, const struct crd_node *st,
 static void dec_host_status(struct crd_dctx *c, const struct crd_node *st, struct crd_host_status *s)
 {
 	static const char *const known[] = {"observedGeneration", "conditions", "hypervisor",
-					    "memory", "cpu", "hugepages", "vms", NULL};
+					    "memory", "cpu", "hugepages", "vms", "fencing", NULL};
+	static const char *const fence_known[] = {"lastAction", "result", "time", NULL};
 	static const char *const hv_known[] = {"type", "version", "libvirtVersion", "arch",
 					       "cpuModel", NULL};
 	static const char *const mem_known[] = {"total", "free", NULL};
@@ -155,12 +156,84 @@ static void dec_host_status(struct crd_dctx *c, const struct crd_node *st, struc
 		crd_dec_pop(c, saved);
 	}
 	dec_host_capacity(c, st, s);
+	if ((n = crd_dec_map_member(c, st, "fencing", false))) {
+		size_t saved = crd_dec_push(c, "fencing");
+		crd_dec_fields(c, n, fence_known);
+		(void)crd_dec_str(c, n, "lastAction", false, &s->fencing.last_action);
+		(void)crd_dec_str(c, n, "result", false, &s->fencing.result);
+		(void)crd_dec_str(c, n, "time", false, &s->fencing.time);
+		crd_dec_pop(c, saved);
+	}
+}
+
+/* Reports at member @key of @m when @why (a check's reason) is set. */
+static void report_why(struct crd_dctx *c, const struct crd_node *at, bool at_key, const char *why)
+{
+	if (why)
+		crd_dec_error(c, at, at_key, "%s", why);
+}
+
+static void dec_fence_options(struct crd_dctx *c, const struct crd_node *f, struct crd_map *out)
+{
+	const struct crd_node *n = crd_node_get(f, "options");
+	size_t saved = crd_dec_push(c, "options");
+
+	if (crd_dec_map(c, f, "options", false, out) != 0 || !n)
+		goto cleanup;
+	for (size_t i = 0; i < n->n_kids && i < out->n; i++) {
+		const struct crd_node *v = n->kids[i];
+		const struct crd_kv *kv = &out->items[i];
+		size_t s2 = crd_dec_push(c, v->key);
+		const char *why = kv->key && kv->value ? crd_check_fence_option(kv->key, kv->value)
+						      : NULL;
+		/* A bad name is reported at the key, a bad value at the value. */
+		report_why(c, v, why && crd_check_fence_option(kv->key, "") != NULL, why);
+		crd_dec_pop(c, s2);
+	}
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
+static void dec_fencing(struct crd_dctx *c, const struct crd_node *spec, struct crd_fencing *f)
+{
+	static const char *const known[] = {"agent", "options", "passwordFile",
+					    "passwordSecretRef", "timeoutSeconds", NULL};
+	static const char *const ref_known[] = {"name", "key", NULL};
+	const struct crd_node *m = crd_dec_map_member(c, spec, "fencing", false), *ref;
+	size_t saved = crd_dec_push(c, "fencing");
+
+	f->timeout_s = CRD_FENCE_TIMEOUT_DEFAULT;
+	if (!m)
+		goto cleanup;
+	crd_dec_fields(c, m, known);
+	if (crd_dec_str(c, m, "agent", true, &f->agent) == 0) {
+		size_t s2 = crd_dec_push(c, "agent");
+		report_why(c, crd_node_get(m, "agent"), false, crd_check_fence_agent(f->agent));
+		crd_dec_pop(c, s2);
+	}
+	dec_fence_options(c, m, &f->options);
+	if (crd_dec_str(c, m, "passwordFile", false, &f->password_file) == 0)
+		check_str(c, m, "passwordFile", f->password_file, crd_valid_abs_path, ABS_PATH);
+	if ((ref = crd_dec_map_member(c, m, "passwordSecretRef", false))) {
+		size_t s2 = crd_dec_push(c, "passwordSecretRef");
+		crd_dec_fields(c, ref, ref_known);
+		if (crd_dec_str(c, ref, "name", true, &f->password_secret.name) == 0)
+			check_str(c, ref, "name", f->password_secret.name, crd_valid_dns_subdomain,
+				  "a Secret name");
+		(void)crd_dec_str(c, ref, "key", true, &f->password_secret.key);
+		if (f->password_file)
+			crd_dec_error(c, ref, true, "give passwordFile or passwordSecretRef, not both");
+		crd_dec_pop(c, s2);
+	}
+	(void)crd_dec_u32(c, m, "timeoutSeconds", 1, 600, &f->timeout_s);
+cleanup:
+	crd_dec_pop(c, saved);
 }
 
 void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_host *h)
 {
 	static const char *const known[] = {"uri", "migrationAddress", "unschedulable", "drain",
-					    "fenced", "reservedMemory", NULL};
+					    "fenced", "reservedMemory", "fencing", NULL};
 	const struct crd_node *spec = crd_dec_map_member(c, root, "spec", true);
 	const struct crd_node *st = crd_dec_map_member(c, root, "status", false);
 	size_t saved = crd_dec_push(c, "spec");
@@ -182,6 +255,7 @@ void crd_dec_host(struct crd_dctx *c, const struct crd_node *root, struct crd_ho
 		(void)crd_dec_bool(c, spec, "drain", &h->spec.drain);
 		(void)crd_dec_bool(c, spec, "fenced", &h->spec.fenced);
 		(void)crd_dec_quantity(c, spec, "reservedMemory", false, &h->spec.reserved_memory);
+		dec_fencing(c, spec, &h->spec.fencing);
 	}
 	crd_dec_pop(c, saved);
 	if (st) {

@@ -121,7 +121,7 @@ static void put_host_capacity(json_t *o, const struct crd_host_status *st)
 
 json_t *crd_host_status_to_json(const struct crd_host_status *st)
 {
-	json_t *o = json_object(), *hv = json_object(), *mem = json_object();
+	json_t *o = json_object(), *hv = json_object(), *mem = json_object(), *fn = json_object();
 
 	put_int(o, "observedGeneration", st->observed_generation);
 	put_conditions(o, &st->conditions);
@@ -138,6 +138,10 @@ json_t *crd_host_status_to_json(const struct crd_host_status *st)
 	put_nonempty(o, "memory", mem);
 	put_host_capacity(o, st);
 	put(o, "vms", json_integer(st->vms));
+	put_str(fn, "lastAction", st->fencing.last_action);
+	put_str(fn, "result", st->fencing.result);
+	put_str(fn, "time", st->fencing.time);
+	put_nonempty(o, "fencing", fn);
 	return o;
 }
 
@@ -264,6 +268,19 @@ json_t *crd_host_to_json(const struct crd_host *h)
 	put(spec, "drain", json_boolean(h->spec.drain));
 	put(spec, "fenced", json_boolean(h->spec.fenced));
 	put_quantity(spec, "reservedMemory", h->spec.reserved_memory);
+	if (h->spec.fencing.agent) {
+		const struct crd_fencing *f = &h->spec.fencing;
+		json_t *fn = json_object();
+		put_str(fn, "agent", f->agent);
+		if (f->options.n)
+			put(fn, "options", map_to_json(&f->options));
+		put_str(fn, "passwordFile", f->password_file);
+		if (f->password_secret.name)
+			put(fn, "passwordSecretRef", json_pack("{s:s, s:s?}", "name",
+				f->password_secret.name, "key", f->password_secret.key));
+		put(fn, "timeoutSeconds", json_integer(f->timeout_s));
+		put(spec, "fencing", fn);
+	}
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_host_status_to_json(&h->status));
 	return o;

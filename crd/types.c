@@ -106,7 +106,15 @@ void crd_host_free(struct crd_host *h)
 	crd_meta_free(&h->meta);
 	free(h->spec.uri);
 	free(h->spec.migration_address);
+	free(h->spec.fencing.agent);
+	crd_map_free(&h->spec.fencing.options);
+	free(h->spec.fencing.password_file);
+	free(h->spec.fencing.password_secret.name);
+	free(h->spec.fencing.password_secret.key);
 	crd_conditions_free(&h->status.conditions);
+	free(h->status.fencing.last_action);
+	free(h->status.fencing.result);
+	free(h->status.fencing.time);
 	struct crd_hypervisor *hv = &h->status.hypervisor;
 	free(hv->type);
 	free(hv->version);

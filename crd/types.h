@@ -137,12 +137,26 @@ struct crd_meta {
 };
 
 /* ---- Host ---- */
+/* How drover powers a failed host off: a Pacemaker fence agent, run with @options and the
+ * password on its standard input. @agent is NULL when the Host has no spec.fencing. */
+struct crd_secret_ref { char *name, *key; };   /* name NULL when absent */
+struct crd_fencing {
+	char *agent;                    /* "fence_ipmilan": ^fence_[a-z0-9_]+$ */
+	struct crd_map options;
+	char *password_file;            /* directory mode; NULL when not given */
+	struct crd_secret_ref password_secret; /* Kubernetes mode */
+	uint32_t timeout_s;             /* default CRD_FENCE_TIMEOUT_DEFAULT */
+};
+#define CRD_FENCE_TIMEOUT_DEFAULT 60
 struct crd_host_spec {
 	char *uri;
 	char *migration_address;        /* NULL when not given */
 	bool unschedulable, drain, fenced;
 	uint64_t reserved_memory;       /* bytes */
+	struct crd_fencing fencing;
 };
+/* The last fence drover ran on the host: "off", "Succeeded" | "Failed", RFC 3339. */
+struct crd_fence_status { char *last_action, *result, *time; };
 struct crd_hypervisor { char *type, *version, *libvirt_version, *arch, *cpu_model; };
 struct crd_host_status {
 	int64_t observed_generation;
@@ -152,6 +166,7 @@ struct crd_host_status {
 	struct crd_host_cpu { int64_t threads, allocated_vcpus; double load; } cpu; /* load 0..1 */
 	struct crd_host_hugepages { uint64_t page_size; int64_t total, free; } hugepages;
 	int64_t vms;
+	struct crd_fence_status fencing;   /* last_action NULL when none ran */
 };
 struct crd_host {
 	struct crd_meta meta;

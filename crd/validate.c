@@ -255,3 +255,55 @@ const char *crd_suggest(const char *word, const char *const *known)
 	}
 	return best;
 }
+
+const char *crd_check_fence_agent(const char *s)
+{
+	static const char prefix[] = "fence_";
+	size_t n = strlen(s);
+
+	if (n <= sizeof(prefix) - 1 || n > 64 || strncmp(s, prefix, sizeof(prefix) - 1))
+		return "a fence agent is named fence_NAME (at most 64 characters)";
+	for (size_t i = sizeof(prefix) - 1; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '_')
+			return "a fence agent name holds only lower-case letters, digits and '_' "
+			       "after fence_ (a file name in the agent directory, never a path)";
+	return NULL;
+}
+
+/* True when @key ends in @suffix. */
+static bool ends_with(const char *key, const char *suffix)
+{
+	size_t n = strlen(key), k = strlen(suffix);
+	return n >= k && !strcmp(key + n - k, suffix);
+}
+
+const char *crd_check_fence_option(const char *key, const char *value)
+{
+	/* Agents (fencing.py) run *_script and *_path options as programs and write their
+	 * arguments, the password included, to debug files and verbose output. */
+	static const char *const refused[] = {"sudo", "use_sudo", "debug", "debug_file",
+					       "verbose", "verbose_level", NULL};
+	size_t n = strlen(key);
+
+	if (n == 0 || n > 64 || !(key[0] >= 'a' && key[0] <= 'z'))
+		return "an option name is 1 to 64 lower-case letters, digits or '_', "
+		       "starting with a letter";
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(key[i]) && key[i] != '_')
+			return "an option name holds only lower-case letters, digits and '_' "
+			       "(no '=', no spaces)";
+	if (!strcmp(key, "action"))
+		return "drover sets the action itself";
+	if (!strcmp(key, "password") || !strcmp(key, "passwd"))
+		return "the password comes from passwordFile or passwordSecretRef, never from options";
+	if (ends_with(key, "_script") || ends_with(key, "_path"))
+		return "options naming a program to run are refused";
+	for (size_t i = 0; refused[i]; i++)
+		if (!strcmp(key, refused[i]))
+			return "options that run the agent under sudo or log its input are refused";
+	if (strlen(value) > 1024)
+		return "an option value is at most 1024 characters";
+	if (strpbrk(value, "\r\n"))
+		return "an option value cannot hold a line break (the agent reads one key=value a line)";
+	return NULL;
+}

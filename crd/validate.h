@@ -20,6 +20,16 @@ bool crd_valid_rfc3339(const char *s);         /* RFC 3339 date-time: 2026-11-23
 /* Returns NULL when @s is a libvirt URI drover accepts, else a static reason. */
 const char *crd_check_uri(const char *s);
 
+/* Returns NULL when @s names a fence agent drover may run (^fence_[a-z0-9_]+$, at most 64
+ * characters: a file name, never a path), else a static reason. */
+const char *crd_check_fence_agent(const char *s);
+
+/* Returns NULL when @key=@value may be passed to a fence agent on its standard input, else
+ * a static reason: keys are [a-z][a-z0-9_]*; values hold no line breaks; keys that drover
+ * sets itself (action, password) or that make the agent run another program or write its
+ * options (and so the password) anywhere are refused. */
+const char *crd_check_fence_option(const char *key, const char *value);
+
 /* Returns the entry of the NULL-terminated @known nearest to @word when it is close enough to
  * be a likely typo, else NULL. This function can't fail. */
 const char *crd_suggest(const char *word, const char *const *known);

@@ -104,6 +104,12 @@ struct inv_hugepages {
 struct inv_host {
 	char *name;            /* the Host object's name */
 	bool reachable;
+	/* Its fence agent confirmed it powered off (status.fencing, persisted by the controller):
+	 * counts as spec.fenced does (safety rule 5). Not observed: the controller sets it. */
+	bool fenced;
+	/* When libvirt cannot be reached: a TCP connection to libvirtd's port at the migration
+	 * address opened (the host is up, only its control path is not). */
+	bool addr_alive;
 	char *error;           /* why it is not reachable; NULL when reachable */
 	char *hostname;
 	char *hv_type;         /* "QEMU" */

@@ -1,9 +1,14 @@
 /* observe: build the inventory from libvirt — every host's resources and domains. */
 #include "reconcile/observe.h"
 
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
@@ -13,6 +18,8 @@
 #include "reconcile/tune.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
+/* A host that libvirt cannot reach gets this long to accept a TCP connection. */
+#define OBS_PROBE_TIMEOUT_S 1.0
 
 /* Records the failure of a libvirt call on @out and returns -1. */
 static int fail(struct inv_host *out, const char *what)
@@ -291,6 +298,85 @@ int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
 	return 0;
 }
 
+bool obs_tcp_alive(const char *addr, const char *port, double timeout_s)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	bool alive = false;
+	int fd = -1;
+
+	if (getaddrinfo(addr, port, &hints, &ai) != 0 || !ai)
+		goto cleanup;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto cleanup;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		alive = true;
+	} else if (errno == EINPROGRESS) {
+		struct pollfd p = {fd, POLLOUT, 0};
+		int err = 0;
+		socklen_t len = sizeof(err);
+		alive = poll(&p, 1, (int)(timeout_s * 1000)) == 1 &&
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (ai)
+		freeaddrinfo(ai);
+	return alive;
+}
+
+int obs_probe_target(const struct crd_host *h, char *addr, size_t addr_size, char *port,
+		     size_t port_size)
+{
+	static const struct { const char *scheme, *port; } transports[] = {
+		{"qemu+tcp://", "16509"}, {"qemu+tls://", "16514"}, {"qemu+ssh://", "22"},
+		{"qemu+libssh://", "22"}, {"test+tcp://", "16509"}};
+	const char *uri = h->spec.uri, *rest = NULL, *dflt = NULL;
+
+	for (size_t i = 0; !rest && i < sizeof(transports) / sizeof(transports[0]); i++)
+		if (!strncmp(uri, transports[i].scheme, strlen(transports[i].scheme))) {
+			rest = uri + strlen(transports[i].scheme);
+			dflt = transports[i].port;
+		}
+	if (!rest)
+		return -1;
+	const char *at = strchr(rest, '@'), *end = rest + strcspn(rest, "/?");
+	if (at && at < end)
+		rest = at + 1;
+	/* host[:port], or [v6]:port */
+	const char *host = rest, *host_end = end, *colon = NULL;
+	if (*rest == '[') {
+		host = rest + 1;
+		host_end = memchr(host, ']', (size_t)(end - host));
+		if (!host_end)
+			return -1;
+		colon = host_end + 1 < end && host_end[1] == ':' ? host_end + 1 : NULL;
+	} else if ((colon = memchr(rest, ':', (size_t)(end - rest)))) {
+		host_end = colon;
+	}
+	if (colon && (size_t)(end - colon - 1) < port_size && end > colon + 1)
+		snprintf(port, port_size, "%.*s", (int)(end - colon - 1), colon + 1);
+	else
+		snprintf(port, port_size, "%s", dflt);
+	if (h->spec.migration_address)
+		snprintf(addr, addr_size, "%s", h->spec.migration_address);
+	else if ((size_t)(host_end - host) < addr_size && host_end > host)
+		snprintf(addr, addr_size, "%.*s", (int)(host_end - host), host);
+	else
+		return -1;
+	return 0;
+}
+
+/* Probes host @h that libvirt could not reach (see obs_tcp_alive). */
+static void probe_address(const struct crd_host *spec, struct inv_host *h)
+{
+	char addr[256], port[16];
+	h->addr_alive = obs_probe_target(spec, addr, sizeof(addr), port, sizeof(port)) == 0 &&
+			obs_tcp_alive(addr, port, OBS_PROBE_TIMEOUT_S);
+}
+
 int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct inventory *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -309,6 +395,7 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 		if (conn) {
 			/* The RPC failed: the connection is suspect; try afresh next time. */
 			lv_mark_broken(pool, name);
+			probe_address(&set->hosts[i], h);
 			continue;
 		}
 		memset(h, 0, sizeof(*h));
@@ -316,6 +403,7 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 		h->error = strdup(lv_host_error(pool, name) ? lv_host_error(pool, name) : "unreachable");
 		if (!h->name || !h->error)
 			return -1;
+		probe_address(&set->hosts[i], h);
 	}
 	return 0;
 }

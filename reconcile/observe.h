@@ -21,4 +21,14 @@ int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
 int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct inventory *out)
 	__attribute__((warn_unused_result));
 
+/* True when a TCP connection to @addr port @port opens within @timeout_s: the host's
+ * network stack and a listener answer. Refused, unreachable or silent: false. Can't fail. */
+bool obs_tcp_alive(const char *addr, const char *port, double timeout_s);
+
+/* The address and port the failure probe of @h connects to: its migrationAddress (else the
+ * URI's host) and the URI's port, else libvirtd's default for the transport (16509 tcp,
+ * 16514 tls, 22 ssh). Returns 0, or -1 when the URI names no remote host (local, test). */
+int obs_probe_target(const struct crd_host *h, char *addr, size_t addr_size, char *port,
+		     size_t port_size) __attribute__((warn_unused_result));
+
 #endif

@@ -211,6 +211,7 @@ static enum crd_mig_reason move_cause(enum plan_cause cause)
 	case PLAN_CAUSE_DRAIN: return CRD_MIG_DRAIN;
 	case PLAN_CAUSE_MIGRATION: return CRD_MIG_REQUESTED;
 	case PLAN_CAUSE_BALANCE: return CRD_MIG_BALANCE;
+	case PLAN_CAUSE_FAILOVER: return CRD_MIG_FAILOVER;
 	default: return CRD_MIG_REASON_NONE;
 	}
 }
@@ -288,10 +289,16 @@ static void resolve_land(struct plan_ctx *c, struct plan_intent *it)
 	e.dst = dst;
 	e.phase = runs ? CRD_VM_PENDING : CRD_VM_STOPPED;
 	if (it->dst) {
-		plan_emit(c, &e, "%s", it->why);
+		a = plan_emit(c, &e, "%s", it->why);
 	} else {
 		a = plan_emit(c, &e, "%s: placed on %s (%s)", it->why, dst->name, ch.reason);
 		give_choice(c, &ch, a, NULL);
+	}
+	if (a) {
+		a->cause = move_cause(it->cause);   /* a restart after fencing: Failover */
+		/* Its record is a Migration like any move's: one with valid knobs. */
+		if (a->cause != CRD_MIG_REASON_NONE)
+			crd_effective_knobs(v->vm, NULL, &a->knobs);
 	}
 	if (runs) {
 		dst->placed += v->memory;

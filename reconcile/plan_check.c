@@ -37,7 +37,7 @@ const char *plan_check_host_state(const struct plan_host *h, enum plan_op op)
 
 	if (!h->reachable)
 		return "unreachable";
-	if (s->fenced)
+	if (h->fenced)
 		return "fenced";
 	/* Cordon and drain keep new VMs out; a VM already defined there may still start. */
 	if (op == PLAN_OP_START)

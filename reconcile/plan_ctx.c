@@ -74,6 +74,7 @@ int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struc
 		h->name = h->spec->meta.name;
 		h->inv = inv_host_by_name(inv, h->name);
 		h->reachable = h->inv && h->inv->reachable;
+		h->fenced = h->spec->spec.fenced || (h->inv && h->inv->fenced);
 	}
 	qsort(c->hosts, c->n_hosts, sizeof(*c->hosts), host_cmp);
 	crd_policy_spec_default(&c->default_pol);

@@ -31,6 +31,7 @@ struct plan_host {
 	const struct crd_host *spec;    /* the Host object; never NULL */
 	const struct inv_host *inv;     /* NULL when observe did not report it */
 	bool reachable;                 /* observed and reachable */
+	bool fenced;                    /* spec.fenced, or its fence agent confirmed it off */
 	uint64_t placed;                /* memory this plan lands here (moves, defines, starts) */
 	unsigned outbound;              /* migrations leaving it: in flight + planned */
 	const struct crd_policy_spec *pol;  /* of its namespace (defaults when it has none) */
@@ -57,7 +58,7 @@ struct plan_vm {
  * rule 11 gives (moves biggest first, then defines and starts). */
 enum plan_intent_kind { PLAN_INTENT_MOVE, PLAN_INTENT_LAND };
 enum plan_cause { PLAN_CAUSE_SPEC, PLAN_CAUSE_PIN, PLAN_CAUSE_MIGRATION, PLAN_CAUSE_DRAIN,
-		  PLAN_CAUSE_BALANCE };
+		  PLAN_CAUSE_BALANCE, PLAN_CAUSE_FAILOVER };
 
 struct plan_intent {
 	struct plan_vm v;               /* owns v.res */

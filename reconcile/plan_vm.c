@@ -193,7 +193,7 @@ static void several_copies(struct plan_ctx *c, struct plan_vm *v, const struct c
 		if (cp->owned[i].d->active) {
 			n_active++;
 			run = &cp->owned[i];
-		} else if (!cp->owned[i].h->spec->spec.fenced) {
+		} else if (!cp->owned[i].h->fenced) {
 			stale = false;
 		}
 	}
@@ -249,12 +249,11 @@ static bool foreign_copies(struct plan_ctx *c, struct plan_vm *v, const struct c
 }
 
 /* Queues a landing of @v (define, or start of its own definition) on @dst or, when NULL,
- * where placement chooses. @why is the reason. */
+ * where placement chooses, for @cause. @why is the reason. */
 static void queue_land(struct plan_ctx *c, struct plan_vm *v, struct plan_host *dst,
-		       const char *why)
+		       enum plan_cause cause, const char *why)
 {
-	struct plan_intent it = {.v = *v, .kind = PLAN_INTENT_LAND, .cause = PLAN_CAUSE_SPEC,
-				 .dst = dst};
+	struct plan_intent it = {.v = *v, .kind = PLAN_INTENT_LAND, .cause = cause, .dst = dst};
 
 	snprintf(it.why, sizeof(it.why), "%s", why);
 	plan_queue(c, &it);
@@ -262,8 +261,9 @@ static void queue_land(struct plan_ctx *c, struct plan_vm *v, struct plan_host *
 }
 
 /* Rules 4 and 5 for a VM with no instance: define it on its pinned host or by placement,
- * for the reason @why. */
-static void undefined(struct plan_ctx *c, struct plan_vm *v, const char *why)
+ * for @cause and the reason @why. */
+static void undefined(struct plan_ctx *c, struct plan_vm *v, enum plan_cause cause,
+		      const char *why)
 {
 	const char *pin = v->vm->spec.host;
 	struct plan_host *h = plan_ctx_host(c, pin);
@@ -272,14 +272,14 @@ static void undefined(struct plan_ctx *c, struct plan_vm *v, const char *why)
 	if (pin && !h) {
 		e.problem = PLAN_PROBLEM_NO_HOST;
 		plan_emit(c, &e, "spec.host %s is not a declared Host", pin);
-	} else if (h && !h->reachable && !h->spec->spec.fenced) {
+	} else if (h && !h->reachable && !h->fenced) {
 		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
 		e.phase = CRD_VM_UNKNOWN;
 		plan_emit(c, &e, "host %s is unreachable (%s): cannot tell whether %s is there",
 			  pin, h->inv && h->inv->error ? h->inv->error : "not observed",
 			  v->vm->meta.name);
 	} else {
-		queue_land(c, v, h, why);
+		queue_land(c, v, h, cause, why);
 	}
 }
 
@@ -299,7 +299,7 @@ static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
 		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
 		plan_emit(c, &e, "%s last ran on %s, which is no longer declared: declare it with "
 			  "fenced: true to restart %s elsewhere", name, last, name);
-	} else if (!h->spec->spec.fenced) {
+	} else if (!h->fenced) {
 		e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
 		plan_emit(c, &e, "host %s is unreachable (%s): %s may still run there", last,
 			  h->inv && h->inv->error ? h->inv->error : "not observed", name);
@@ -319,7 +319,7 @@ static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
 			  "to restart it elsewhere", last, name);
 	} else {
 		snprintf(why, sizeof(why), "host %s fenced: restarting elsewhere", last);
-		undefined(c, v, why);
+		undefined(c, v, PLAN_CAUSE_FAILOVER, why);
 	}
 	return true;
 }
@@ -356,7 +356,7 @@ static void finish(struct plan_ctx *c, const struct plan_vm *v, const struct crd
 static bool source_unseen(const struct plan_ctx *c, const char *name)
 {
 	const struct plan_host *h = plan_ctx_host(c, name);
-	return h && !h->reachable && !h->spec->spec.fenced;
+	return h && !h->reachable && !h->fenced;
 }
 
 /* Settles @m when its end is already known. Returns true when a FINISH was emitted. */
@@ -510,7 +510,7 @@ void plan_vm_at_host(struct plan_ctx *c, struct plan_vm *v)
 			  active ? "; restart required: drover restart " : "", active ? name : "");
 	} else if (want && !active) {
 		snprintf(why, sizeof(why), "%srunning: true, stopped on %s", note, at);
-		queue_land(c, v, v->host, why);
+		queue_land(c, v, v->host, PLAN_CAUSE_SPEC, why);
 	} else if (active && v->vm->restart_requested) {
 		const char *rw = v->dom->restart_why;
 		e.kind = PLAN_RESTART;
@@ -561,7 +561,7 @@ static void decide(struct plan_ctx *c, struct plan_vm *v, const struct crd_migra
 	char why[256];
 
 	if (!v->dom) {
-		undefined(c, v, "not defined yet");
+		undefined(c, v, PLAN_CAUSE_SPEC, "not defined yet");
 	} else if (mig) {
 		snprintf(why, sizeof(why), "Migration %s", mig->meta.name);
 		queue_move(c, v, PLAN_CAUSE_MIGRATION, mig, plan_ctx_host(c, mig_target(mig)), why);

@@ -304,6 +304,57 @@ int status_host_update(struct crd_host *h, const struct inv_host *ih, const char
 	return rc ? -1 : 0;
 }
 
+/* The Failed condition's reason for each verdict. */
+static const char *failed_reason(enum plan_host_verdict v)
+{
+	switch (v) {
+	case PLAN_HOST_UP: return "Reachable";
+	case PLAN_HOST_SUSPECT: return "Suspect";
+	case PLAN_HOST_FAILED: return "Unreachable";
+	case PLAN_HOST_FENCE: return "Fencing";
+	case PLAN_HOST_BACKOFF: return "FenceFailed";
+	case PLAN_HOST_QUORUM: return "QuorumLost";
+	case PLAN_HOST_FENCED: return "Fenced";
+	}
+	return "";
+}
+
+int status_host_failure(struct crd_host *h, const struct plan_host_decision *d, bool fence_failed,
+			const char *fence_why, const char *now)
+{
+	struct crd_conditions *c = &h->status.conditions;
+	int64_t gen = h->meta.generation;
+	bool failed = d->verdict != PLAN_HOST_UP && d->verdict != PLAN_HOST_SUSPECT;
+	bool agent = d->verdict == PLAN_HOST_FENCED, fenced = agent || h->spec.fenced;
+	int rc = 0;
+
+	rc |= status_set_condition(c, "Failed", failed ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   failed_reason(d->verdict), d->reason, gen, now);
+	rc |= status_set_condition(c, "Fenced", fenced ? CRD_COND_TRUE : CRD_COND_FALSE,
+				   agent ? "FenceAgent" : fenced ? "Operator"
+				   : fence_failed ? "FenceFailed" : "NotFenced",
+				   fenced ? (agent ? d->reason : "spec.fenced is true")
+				   : fence_failed && fence_why ? fence_why : "", gen, now);
+	return rc ? -1 : 0;
+}
+
+int status_host_fence_ran(struct crd_host *h, const char *action, bool succeeded,
+			  const char *now)
+{
+	struct crd_fence_status *f = &h->status.fencing;
+	int rc = set_str(&f->last_action, action);
+	rc |= set_str(&f->result, succeeded ? "Succeeded" : "Failed");
+	rc |= set_str(&f->time, now);
+	return rc ? -1 : 0;
+}
+
+bool status_host_fenced_by_agent(const struct crd_host *h)
+{
+	const struct crd_fence_status *f = &h->status.fencing;
+	return f->last_action && f->result && !strcmp(f->last_action, "off") &&
+	       !strcmp(f->result, "Succeeded");
+}
+
 int status_migration_set_phase(struct crd_migration_status *st, enum crd_mig_phase phase,
 			       const char *now)
 {

@@ -8,6 +8,7 @@
 #include "reconcile/inventory.h"
 #include "reconcile/invindex.h"
 #include "reconcile/plan.h"
+#include "reconcile/plan_fence.h"
 
 #define STATUS_WUR __attribute__((warn_unused_result))
 
@@ -34,6 +35,23 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 /* Updates @h->status from its observed host @ih (NULL when not observed).
  * Returns 0, or -1 when out of memory. */
 int status_host_update(struct crd_host *h, const struct inv_host *ih, const char *now) STATUS_WUR;
+
+/* Host conditions Failed and Fenced from the host-failure verdict @d (plan_fence_decide).
+ * @fence_failed: the last fence of this host failed, with @fence_why (the agent's message,
+ * never the password) — Fenced=False with reason FenceFailed, the Warning the event repeats.
+ * Returns 0, or -1 when out of memory. */
+int status_host_failure(struct crd_host *h, const struct plan_host_decision *d, bool fence_failed,
+			const char *fence_why, const char *now) STATUS_WUR;
+
+/* Records a fence drover ran on @h: status.fencing {lastAction: @action, result: Succeeded or
+ * Failed, time: @now}. This record is what keeps a host fenced across a restart of drover.
+ * Returns 0, or -1 when out of memory. */
+int status_host_fence_ran(struct crd_host *h, const char *action, bool succeeded,
+			  const char *now) STATUS_WUR;
+
+/* True when @h's status.fencing says its agent confirmed it off (lastAction off, result
+ * Succeeded): the loop's inv_host.fenced. This function can't fail. */
+bool status_host_fenced_by_agent(const struct crd_host *h);
 
 /* Sets @st->phase to @phase and, when it differs from the last entry of
  * status.phaseTransitionTimestamps (or there is none), appends {@phase, @now} (@now is

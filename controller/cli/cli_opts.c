@@ -45,6 +45,9 @@ static int parse_limit(const char *cmd, const char *opt, const char *val, struct
 		return parse_number(cmd, opt, val, 0, 86400, &o->rec.stop_timeout_s) < 0 ? -1 : 1;
 	if (!strcmp(opt, "--timeout"))
 		return parse_number(cmd, opt, val, 1, 7 * 86400, &o->rec.timeout_s) < 0 ? -1 : 1;
+	/* PlacementPolicy hostFailure.detectAfterSeconds, until that kind is decoded. */
+	if (!strcmp(opt, "--detect-after"))
+		return parse_number(cmd, opt, val, 1, 3600, &o->rec.failure.detect_after_s) < 0 ? -1 : 1;
 	if (!strcmp(opt, "--keep-migrations")) {
 		if (parse_number(cmd, opt, val, 0, 1000, &v) < 0)
 			return -1;

@@ -13,6 +13,7 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/cli_opts.h"
 #include "controller/dir/dirwatch.h"
+#include "controller/dir/lastvalid.h"
 #include "controller/serve/httpd.h"
 #include "controller/kube/kube_controller.h"
 #include "controller/serve/log.h"
@@ -27,8 +28,8 @@
 
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
-	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "      \
-	"[--log-format logfmt|json] [--prune]\n"                                           \
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--detect-after SECONDS] "            \
+	"[--metrics-addr ADDR|off] [--log-format logfmt|json] [--prune]\n"                \
 	"       drover run --kubeconfig FILE [options]   (the API's options: drover run "    \
 	"--kubeconfig FILE --help)"
 /* A full pass even when nothing was noticed: catches what no event reports. */
@@ -77,6 +78,9 @@ static void on_host_status(void *opaque, const struct crd_host *h)
 		run_sink_host(opaque, h);
 	metrics_set_host(run_metrics, h->meta.name,
 			 status_condition_true(&h->status.conditions, "Reachable"));
+	metrics_set_host_failure(run_metrics, h->meta.name,
+				 status_condition_true(&h->status.conditions, "Failed"),
+				 h->status.fencing.time, h->status.fencing.result);
 }
 
 /* A controller draws no progress bars: a move's progress is in its status and in
@@ -96,16 +100,21 @@ static void drain_pipe(void)
 
 /* Loads what the directory asks for (manifests, requests and overrides of the state dir,
  * recorded status). Returns 0, or -1 after logging why (then nothing may change). */
-static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd_set *set)
+static int load_from(const char *dir, const struct cli_opts *o, enum ovr_load what,
+		     struct crd_set *set)
 {
-	const char *paths[] = {o->dir};
+	const char *paths[] = {dir};
 	struct crd_errors errs = {0};
 	int rc = ovr_load_desired(paths, 1, o->state_dir, what, set, &errs);
 
 	if (rc < 0) {
+		char first[1024] = "";
+		for (size_t i = 0; !first[0] && i < errs.n; i++)
+			if (errs.items[i].severity == CRD_SEV_ERROR)
+				(void)crd_error_format(&errs.items[i], first, sizeof(first));
 		crd_errors_print(&errs, stderr);
-		log_kv("error", "manifests invalid: nothing changed", "errors",
-		       LOG_INT(errs.n_errors), NULL);
+		log_kv("error", "manifests invalid", "dir", dir, "errors", LOG_INT(errs.n_errors),
+		       "first", first, NULL);
 	}
 	/* Notes: overrides or requests that do not apply, status records not readable. */
 	for (size_t i = 0; rc == 0 && i < errs.n; i++)
@@ -113,6 +122,48 @@ static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd
 		       errs.items[i].object ? errs.items[i].object : "-", NULL);
 	crd_errors_free(&errs);
 	return rc;
+}
+
+/* The manifests changed since the last valid set was saved (the first pass: unknown). */
+static bool manifests_changed = true;
+/* When the manifests became invalid (RFC 3339), "" while they are valid. */
+static char invalid_since[32];
+
+/* Loads the manifests; while they are invalid, the last valid set saved in the state dir
+ * instead, so that failover and everything else goes on (and says so every pass). Returns 0,
+ * or -1 when neither loads (nothing may change). */
+static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd_set *set)
+{
+	char last[4096];
+
+	if (load_from(o->dir, o, what, set) == 0) {
+		if (invalid_since[0])
+			log_kv("info", "manifests valid again", "invalid_since", invalid_since, NULL);
+		invalid_since[0] = '\0';
+		metrics_set_manifests_valid(run_metrics, true);
+		if (manifests_changed && what == OVR_UNFINISHED) {
+			if (lastvalid_save(o->dir, o->state_dir) == 0)
+				manifests_changed = false;
+			else
+				log_kv("warn", "last valid manifests not saved", "error",
+				       strerror(errno), NULL);
+		}
+		return 0;
+	}
+	crd_set_free(set);
+	metrics_set_manifests_valid(run_metrics, false);
+	if (!invalid_since[0])
+		clk_rfc3339(invalid_since, sizeof(invalid_since));
+	if (lastvalid_find(o->state_dir, last, sizeof(last)) < 0 ||
+	    load_from(last, o, what, set) < 0) {
+		crd_set_free(set);
+		log_kv("error", "manifests invalid and no valid set saved: nothing changed", "since",
+		       invalid_since, NULL);
+		return -1;
+	}
+	log_kv("error", "manifests invalid: acting on the last valid set", "since", invalid_since,
+	       "last_valid", last, NULL);
+	return 0;
 }
 
 /* What a pass leaves to do with its set, called by rec_pass under its lock. */
@@ -132,9 +183,10 @@ static void after_pass(void *opaque, const struct crd_set *set)
 }
 
 /* One pass: load, observe, plan, dispatch — it never waits for an action, so a new VM, a
- * stop or a cancel is acted on while moves run. Invalid manifests change nothing: the
- * errors are printed and the pass is skipped. Returns true when a pass right now would find
- * more to do. */
+ * stop or a cancel is acted on while moves run. While the manifests are invalid the errors
+ * are printed every pass and the pass acts on the last valid set (a typo must not stop
+ * failover); without one, the pass is skipped. Returns true when a pass right now would
+ * find more to do. */
 static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 {
 	struct crd_set set = {0};
@@ -308,8 +360,13 @@ int cli_run(int argc, char **argv)
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
 		 * backed-off action is due again. */
 		double due = rec_retry_due_in(&r);
-		if (wait_for_work(&w, o.dir, &ow, odir, due >= 0 && due < RUN_RESYNC_S ? due + 0.1
-				  : RUN_RESYNC_S) == WOKE_MANIFESTS)
+		enum woke why = wait_for_work(&w, o.dir, &ow, odir, due >= 0 && due < RUN_RESYNC_S
+					      ? due + 0.1 : RUN_RESYNC_S);
+		/* The saved valid set follows the manifests: on a change, and at each resync in
+		 * case a change went unnoticed. */
+		if (why == WOKE_MANIFESTS || why == WOKE_TIMEOUT)
+			manifests_changed = true;
+		if (why == WOKE_MANIFESTS)
 			cancel_withdrawn(&r, &o);
 		double since = clk_mono() - started;
 		if (!stopping && since < RUN_MIN_GAP_S)

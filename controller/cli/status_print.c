@@ -9,6 +9,7 @@
 #include "controller/cli/table.h"
 #include "controller/cli/view.h"
 #include "crd/encode.h"
+#include "reconcile/status.h"
 
 /* ---- order ---- */
 
@@ -201,8 +202,10 @@ static void host_row(struct table *t, const void *obj, time_t now)
 	char flags[64], free_b[32], total_b[32];
 
 	(void)now;
-	snprintf(flags, sizeof(flags), "%s%s%s", h->spec.unschedulable ? ",Unschedulable" : "",
-		 h->spec.drain ? ",Drain" : "", h->spec.fenced ? ",Fenced" : "");
+	bool fenced = h->spec.fenced || status_condition_true(c, "Fenced");
+	snprintf(flags, sizeof(flags), "%s%s%s%s", h->spec.unschedulable ? ",Unschedulable" : "",
+		 h->spec.drain ? ",Drain" : "", status_condition_true(c, "Failed") ? ",Failed" : "",
+		 fenced ? ",Fenced" : "");
 	meta_cells(t, &h->meta);
 	table_cell(t, condition_status(c, "Reachable"));
 	table_cell(t, condition_status(c, "Ready"));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/kube/kube_config.h"
 #include "controller/kube/kube_lease.h"
 #include "controller/kube/kube_queue.h"
 #include "controller/kube/kube_report.h"
@@ -518,6 +519,35 @@ static int start_lease(struct kube_controller *k)
 	return kube_lease_start(k->c, &lo, &k->lease);
 }
 
+/* hostfail's reader of passwordSecretRef: key @key of Secret @ns/@name, its first line
+ * (a Secret made from a file keeps the file's line break). Called from a fence thread. */
+static char *read_secret(void *opaque, const char *ns, const char *name, const char *key,
+			 char *why, size_t why_size)
+{
+	struct kube_controller *k = opaque;
+	struct kube_response r = {0};
+	char path[KUBE_PATH_MAX];
+	char *pw = NULL;
+	const char *b64;
+
+	if (snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns, name) >=
+	    (int)sizeof(path)) {
+		snprintf(why, why_size, "Secret %s/%s: name too long", ns, name);
+		return NULL;
+	}
+	if (kube_request(k->c, "GET", path, NULL, NULL, &r) < 0 || r.code != 200)
+		snprintf(why, why_size, "Secret %s/%s: %s%s%ld", ns, name,
+			 r.message[0] ? r.message : "", r.message[0] ? ", HTTP " : "HTTP ", r.code);
+	else if (!(b64 = json_string_value(json_object_get(json_object_get(r.body, "data"), key))))
+		snprintf(why, why_size, "Secret %s/%s has no key \"%.64s\"", ns, name, key);
+	else if (!(pw = kube_base64_decode(b64, NULL)))
+		snprintf(why, why_size, "Secret %s/%s: key \"%.64s\" is not base64", ns, name, key);
+	else
+		pw[strcspn(pw, "\r\n")] = '\0';
+	kube_response_free(&r);
+	return pw;
+}
+
 struct kube_controller *kube_controller_start(struct kube_client *c,
 					      const struct kube_controller_options *o, char *err,
 					      size_t errlen)
@@ -553,6 +583,7 @@ struct kube_controller *kube_controller_start(struct kube_client *c,
 		goto fail;
 	}
 	rec_set_wake(&k->rec, on_libvirt_event, k);
+	rec_set_secret_reader(&k->rec, read_secret, k);
 	if (start_informers(k, err, errlen) < 0)
 		goto fail;
 	if (start_lease(k) < 0) {

@@ -110,6 +110,9 @@ static void sink_host(void *opaque, const struct crd_host *h)
 	hand_status(r, &kube_res_host, &h->meta, crd_host_status_to_json(&h->status));
 	metrics_set_host(r->metrics, h->meta.name,
 			 status_condition_true(&h->status.conditions, "Reachable"));
+	metrics_set_host_failure(r->metrics, h->meta.name,
+				 status_condition_true(&h->status.conditions, "Failed"),
+				 h->status.fencing.time, h->status.fencing.result);
 }
 
 static void view_plan(void *opaque, const struct plan *p)

@@ -35,6 +35,8 @@ struct rec_job {
 	struct exec_move move;
 	struct mig_cancel cancel;     /* this job's own abort (a cancelled Migration) */
 	char key[RETRY_KEY_MAX];      /* "ns/name" of the VM */
+	char failover_from[64];       /* a restart after fencing: the fenced host, else "" */
+	char started[32];             /* when the job began (RFC 3339) */
 	char why[1024];
 	int rc;
 };
@@ -47,6 +49,7 @@ void rec_options_default(struct rec_options *opt)
 	opt->wait_in_flight = true;
 	opt->timeout_s = 3600;
 	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
+	plan_failure_policy_default(&opt->failure);
 }
 
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
@@ -61,6 +64,7 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->job_ended, NULL);
 	lv_pool_init(&r->pool, NULL, NULL);
+	hostfail_init(&r->hostfail, &r->opt.failure, &r->lock);
 	return lv_global_init();
 }
 
@@ -68,14 +72,27 @@ void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque)
 {
 	r->pool.wake = fn;
 	r->pool.wake_opaque = opaque;
+	r->hostfail.wake = fn;
+	r->hostfail.wake_opaque = opaque;
+}
+
+void rec_set_secret_reader(struct rec *r,
+			   char *(*fn)(void *opaque, const char *ns, const char *name,
+				       const char *key, char *why, size_t why_size),
+			   void *opaque)
+{
+	r->hostfail.secret = fn;
+	r->hostfail.secret_opaque = opaque;
 }
 
 double rec_retry_due_in(struct rec *r)
 {
 	pthread_mutex_lock(&r->lock);
-	double due = retry_next_due(&r->retries, clk_mono());
+	double now = clk_mono(), due = retry_next_due(&r->retries, now);
+	double host_due = hostfail_due_in(&r->hostfail, now);
 	pthread_mutex_unlock(&r->lock);
-	return due;
+	/* A down host reaching detectAfterSeconds, or its fence's retry, is due too. */
+	return host_due >= 0 && (due < 0 || host_due < due) ? host_due : due;
 }
 
 /* ---- failures within one converge ---- */
@@ -409,6 +426,24 @@ static int job_describe(const struct plan_action *a, struct inventory *inv)
 			   exec_is_move(a->kind));
 }
 
+/* A restart after fencing (a define+start of cause Failover) is recorded as a Migration of
+ * reason Failover, cold, from the fenced host: the record of the failover, in directory and
+ * Kubernetes mode alike. */
+static void record_failover(struct rec_job *job)
+{
+	struct exec_move mv = {.phase = job->rc == 0 ? CRD_MIG_SUCCEEDED : CRD_MIG_FAILED,
+			       .mode = CRD_RUN_COLD, .downtime_ms = -1};
+
+	if (!job->failover_from[0])
+		return;
+	snprintf(mv.source, sizeof(mv.source), "%s", job->failover_from);
+	snprintf(mv.target, sizeof(mv.target), "%s", job->a->dst ? job->a->dst : "");
+	snprintf(mv.start_time, sizeof(mv.start_time), "%s", job->started);
+	clk_rfc3339(mv.end_time, sizeof(mv.end_time));
+	snprintf(mv.note, sizeof(mv.note), "%.500s", job->rc == 0 ? "" : job->why);
+	on_move(job, job->a, &mv);
+}
+
 /* Whoever lets go last frees it: the job ends here, the snapshot when its last job has. */
 static void *job_thread(void *arg)
 {
@@ -417,6 +452,7 @@ static void *job_thread(void *arg)
 
 	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
 			      sizeof(job->why));
+	record_failover(job);
 	pthread_mutex_lock(&r->lock);
 	job_settle(r, job);
 	r->ended++;
@@ -459,6 +495,9 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	job->vm = set_vm(s->set, a->vm);
 	job->mig = set_migration(s->set, a->migration);
 	vm_key(a->vm, a->kind, job->key, sizeof(job->key));
+	clk_rfc3339(job->started, sizeof(job->started));
+	if (a->cause == CRD_MIG_FAILOVER && a->kind == PLAN_DEFINE_START && job->vm->status.host)
+		snprintf(job->failover_from, sizeof(job->failover_from), "%s", job->vm->status.host);
 	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
 				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 	/* Connections are taken here, by the dispatching thread: the pool is not shared with
@@ -637,10 +676,15 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		goto cleanup;
 	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	pthread_mutex_lock(&r->lock);
-	/* Planned and written under the lock: jobs write the status of the same objects. */
+	/* Planned and written under the lock: jobs write the status of the same objects. A
+	 * host's failure is judged from this pass's probes before the planner reads it. */
+	double mono = clk_mono();
 	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
+	    hostfail_observe(&r->hostfail, s->set, &inv, mono) == 0 &&
 	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
 		write_status(r, s, &inv);
+		(void)hostfail_act(&r->hostfail, s->set, &inv, &s->plan, mono, r->stopping,
+				   r->sink.host, r->sink.opaque);
 		if (show && r->view.plan)
 			r->view.plan(r->view.opaque, &s->plan);
 		count_pending(r, &s->plan, p);
@@ -780,6 +824,7 @@ void rec_free(struct rec *r)
 	if (!r)
 		return;
 	wait_all_jobs(r);
+	hostfail_free(&r->hostfail);
 	lv_pool_free(&r->pool);
 	inv_free(&r->just_ended);
 	failed_clear(&r->failed);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "controller/loop/hostfail.h"
 #include "controller/loop/retry.h"
 #include "crd/types.h"
 #include "reconcile/execute.h"
@@ -66,6 +67,8 @@ struct rec_options {
 	double timeout_s;         /* one converge in all */
 	unsigned keep_migrations; /* finished Migration records kept per VM (records.h) */
 	enum rec_orphans orphans; /* REC_ORPHANS_IGNORE unless set */
+	/* PlacementPolicy hostFailure; the defaults (30 s, fence) until that kind is read. */
+	struct plan_failure_policy failure;
 };
 
 /* VMs whose action failed (keys "ns/name", with the reason): in one converge they are not
@@ -97,6 +100,7 @@ struct rec {
 	struct inventory just_ended;
 	struct rec_failed failed; /* failures since the last rec_converge began */
 	struct retry_table retries; /* per VM: a failed action waits before it is tried again */
+	struct hostfail hostfail; /* failing hosts and their fence jobs */
 };
 
 /* Aborts the running move of Migration @ns/@name, if one is under way (a deleted or
@@ -123,8 +127,15 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
  * thread, with NULL), so a controller can reconcile at once. This function can't fail. */
 void rec_set_wake(struct rec *r, lv_wake_fn fn, void *opaque);
 
-/* Seconds until the earliest backed-off action may be tried again, or -1 when none
- * waits. Thread-safe. */
+/* Kubernetes mode: how fence jobs read Host.spec.fencing.passwordSecretRef (see struct
+ * hostfail). Set before the first pass. This function can't fail. */
+void rec_set_secret_reader(struct rec *r,
+			   char *(*fn)(void *opaque, const char *ns, const char *name,
+				       const char *key, char *why, size_t why_size),
+			   void *opaque);
+
+/* Seconds until the earliest backed-off action may be tried again, or a down host is due
+ * to count as Failed or to have its fence retried; -1 when none waits. Thread-safe. */
 double rec_retry_due_in(struct rec *r);
 
 /* Stops dispatching for good (lost leadership, a signal): jobs under way run on.

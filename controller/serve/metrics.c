@@ -19,7 +19,8 @@
 enum fam {
 	F_MIGRATIONS_TOTAL, F_HOST_PAIR_MIGRATIONS, F_MIGRATIONS_RUNNING, F_DATA_PROCESSED,
 	F_DATA_REMAINING, F_DIRTY_RATE, F_TRANSFER_RATE, F_PERCENT, F_RECONCILE_ERRORS, F_HOST_REACHABLE,
-	F_VMS, F_SERIES_DROPPED, F_COUNT
+	F_VMS, F_HOST_FAILED, F_HOST_FAILURES, F_FENCE_OPS, F_FENCE_LAST, F_MANIFESTS_VALID,
+	F_SERIES_DROPPED, F_COUNT
 };
 
 #define N_LABELS 3                        /* labels of a family at the most */
@@ -54,6 +55,19 @@ static const struct fam_desc fams[F_COUNT] = {
 			      "Whether drover reaches the host's libvirt (1) or not (0).", "gauge",
 			      {"host"}},
 	[F_VMS] = {"drover_vms", "Virtual machines by status phase.", "gauge", {"phase"}},
+	[F_HOST_FAILED] = {"drover_host_failed",
+			   "Whether the host is Failed (unreachable past detectAfterSeconds).", "gauge",
+			   {"host"}},
+	[F_HOST_FAILURES] = {"drover_host_failures_total", "Hosts that became Failed.", "counter",
+			     {NULL}},
+	[F_FENCE_OPS] = {"drover_fence_operations_total", "Fences drover ran, by result.",
+			 "counter", {"result"}},
+	[F_FENCE_LAST] = {"drover_host_last_fence_timestamp_seconds",
+			  "When drover last fenced the host (status.fencing.time).", "gauge",
+			  {"host"}},
+	[F_MANIFESTS_VALID] = {"drover_manifests_valid",
+			       "Whether the manifests load (1); 0: drover acts on the last valid set.",
+			       "gauge", {NULL}},
 	[F_SERIES_DROPPED] = {"drover_metrics_series_dropped_total",
 			      "Series not recorded: the series cap was reached or a label was too long.",
 			      "counter", {NULL}},
@@ -265,6 +279,9 @@ struct metrics *metrics_new(void)
 		series_set(m, F_MIGRATIONS_TOTAL, final_phases[i], NULL, 0);
 	series_set(m, F_MIGRATIONS_RUNNING, NULL, NULL, 0);
 	series_set(m, F_RECONCILE_ERRORS, NULL, NULL, 0);
+	series_set(m, F_HOST_FAILURES, NULL, NULL, 0);
+	series_set(m, F_FENCE_OPS, "Succeeded", NULL, 0);
+	series_set(m, F_FENCE_OPS, "Failed", NULL, 0);
 	if (m->dropped) {
 		metrics_free(m);
 		return NULL;
@@ -368,6 +385,39 @@ void metrics_set_host(struct metrics *m, const char *host, bool reachable)
 		return;
 	pthread_mutex_lock(&m->lock);
 	series_set(m, F_HOST_REACHABLE, host, NULL, reachable ? 1 : 0);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_host_failure(struct metrics *m, const char *host, bool failed,
+			      const char *fence_time, const char *fence_result)
+{
+	double t;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	const struct series *was = series_find(m, F_HOST_FAILED, host, NULL, NULL);
+	if (failed && !(was && was->value == 1))
+		series_add(m, F_HOST_FAILURES, NULL, NULL, NULL, 1);
+	series_set(m, F_HOST_FAILED, host, NULL, failed ? 1 : 0);
+	/* A fence time not seen before is a fence that ran (or one from before a restart). */
+	if (fence_time && fence_result && clk_parse_rfc3339(fence_time, &t) == 0) {
+		const struct series *last = series_find(m, F_FENCE_LAST, host, NULL, NULL);
+		if (!last || last->value != t) {
+			series_add(m, F_FENCE_OPS, !strcmp(fence_result, "Failed") ? "Failed"
+						   : "Succeeded", NULL, NULL, 1);
+			series_set(m, F_FENCE_LAST, host, NULL, t);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_manifests_valid(struct metrics *m, bool valid)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	series_set(m, F_MANIFESTS_VALID, NULL, NULL, valid ? 1 : 0);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -48,6 +48,16 @@ void metrics_on_reconcile(struct metrics *m, double seconds, bool error);
  * fail (what does not fit is counted as dropped). */
 void metrics_set_host(struct metrics *m, const char *host, bool reachable);
 
+/* Host @host's failure state from its status: drover_host_failed, drover_host_failures_total
+ * when it becomes Failed, drover_fence_operations_total{result} when @fence_time
+ * (status.fencing.time, may be NULL) is one not seen before. This function can't fail. */
+void metrics_set_host_failure(struct metrics *m, const char *host, bool failed,
+			      const char *fence_time, const char *fence_result);
+
+/* Whether directory mode's manifests load (drover_manifests_valid). This function can't
+ * fail. */
+void metrics_set_manifests_valid(struct metrics *m, bool valid);
+
 /* The number of VMs in each phase, counted from the status of @vms[0..n): every
  * phase gets a series, 0 included, so a phase that empties reads 0. This function
  * can't fail. */

@@ -266,6 +266,24 @@ static void test_metrics_label_values_are_escaped(void **state)
 	metrics_free(m);
 }
 
+static void test_metrics_count_host_failures_and_fences_once(void **state)
+{
+	(void)state;
+	struct metrics *m = metrics_new();
+	metrics_set_host_failure(m, "lab-c", false, NULL, NULL);
+	metrics_set_host_failure(m, "lab-c", true, NULL, NULL);
+	metrics_set_host_failure(m, "lab-c", true, "2026-12-04T17:00:00Z", "Failed");
+	metrics_set_host_failure(m, "lab-c", true, "2026-12-04T17:00:00Z", "Failed");
+	metrics_set_host_failure(m, "lab-c", true, "2026-12-04T17:00:09Z", "Succeeded");
+	char *text = render(m);
+	assert_has(text, "drover_host_failures_total 1\n");
+	assert_has(text, "drover_host_failed{host=\"lab-c\"} 1\n");
+	assert_has(text, "drover_fence_operations_total{result=\"Failed\"} 1\n");
+	assert_has(text, "drover_fence_operations_total{result=\"Succeeded\"} 1\n");
+	free(text);
+	metrics_free(m);
+}
+
 static void test_metrics_series_cap_holds_and_counts_drops(void **state)
 {
 	(void)state;
@@ -276,15 +294,16 @@ static void test_metrics_series_cap_holds_and_counts_drops(void **state)
 		snprintf(name, sizeof(name), "host-%d", i);
 		metrics_set_host(m, name, true);
 	}
-	/* Five series exist from the start; the rest of the cap went to hosts. */
-	int kept = METRICS_MAX_SERIES - 5;
+	/* Eight series exist from the start (migrations by phase, running, reconcile errors,
+	 * host failures, fences by result); the rest of the cap went to hosts. */
+	int kept = METRICS_MAX_SERIES - 8;
 	char *text = render(m);
 	snprintf(name, sizeof(name), "host=\"host-%d\"", kept - 1);
 	assert_has(text, name);
 	snprintf(name, sizeof(name), "host=\"host-%d\"", kept);
 	assert_lacks(text, name);
 	char line[80];
-	snprintf(line, sizeof(line), "drover_metrics_series_dropped_total %d\n", 15);
+	snprintf(line, sizeof(line), "drover_metrics_series_dropped_total %d\n", 18);
 	assert_has(text, line);
 	free(text);
 
@@ -407,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_histograms_accumulate),
 		cmocka_unit_test(test_metrics_hosts_and_vm_phases),
 		cmocka_unit_test(test_metrics_label_values_are_escaped),
+		cmocka_unit_test(test_metrics_count_host_failures_and_fences_once),
 		cmocka_unit_test(test_metrics_series_cap_holds_and_counts_drops),
 		cmocka_unit_test(test_metrics_too_long_label_is_dropped),
 		cmocka_unit_test(test_metrics_free_accepts_null),

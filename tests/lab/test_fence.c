@@ -1,0 +1,406 @@
+/* test_fence: a host fails and nobody is there. drover run (detectAfterSeconds 10) sees its
+ * libvirt and its migration address fail, powers it off through its BMC with the real
+ * fence_ipmilan, and only then restarts its two shared-storage guests elsewhere; a monitor
+ * sampling every host every 0.5 s never sees two copies. A host whose BMC cannot be reached
+ * keeps its guests unrestarted, with the reason in its Fenced condition; drover cut off from
+ * every host at once fences nothing; a fenced host powered on again loses its stale copies.
+ * A typo in the manifests before the power cut does not stop any of it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "reconcile/clk.h"
+#include "tests/lab/drover_fixture.h"
+
+#define N_HOSTS 3
+#define N_VMS 2
+#define DETECT_S "10"
+
+static struct fx fx;
+static char disks[N_VMS][512];
+static const char *const vms[N_VMS] = {"fe-1", "fe-2"};
+static int drover_pid = -1;
+
+/* ---- the monitor: every host, every 0.5 s, how many copies of each guest run ---- */
+
+static struct {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	bool stop;
+	int max_copies[N_VMS];
+	unsigned long samples;
+} mon = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *monitor(void *arg)
+{
+	virConnectPtr conns[N_HOSTS] = {NULL};
+	(void)arg;
+	for (;;) {
+		int copies[N_VMS] = {0};
+		for (int i = 0; i < N_HOSTS; i++) {
+			if (!conns[i])
+				conns[i] = lab_connect(i);
+			for (int v = 0; conns[i] && v < N_VMS; v++) {
+				virDomainPtr d = virDomainLookupByName(conns[i], vms[v]);
+				copies[v] += d && virDomainIsActive(d) == 1;
+				if (d)
+					virDomainFree(d);
+				else if (virConnectIsAlive(conns[i]) != 1) {
+					virConnectClose(conns[i]);
+					conns[i] = NULL;
+				}
+			}
+		}
+		pthread_mutex_lock(&mon.lock);
+		for (int v = 0; v < N_VMS; v++)
+			if (copies[v] > mon.max_copies[v])
+				mon.max_copies[v] = copies[v];
+		mon.samples++;
+		bool stop = mon.stop;
+		pthread_mutex_unlock(&mon.lock);
+		if (stop)
+			break;
+		clk_sleep(0.5);
+	}
+	for (int i = 0; i < N_HOSTS; i++)
+		if (conns[i])
+			virConnectClose(conns[i]);
+	return NULL;
+}
+
+static void assert_never_two_copies(void)
+{
+	pthread_mutex_lock(&mon.lock);
+	printf("  monitor: %lu samples, most copies seen %d and %d\n", mon.samples,
+	       mon.max_copies[0], mon.max_copies[1]);
+	for (int v = 0; v < N_VMS; v++)
+		assert_true(mon.max_copies[v] <= 1);
+	pthread_mutex_unlock(&mon.lock);
+}
+
+/* ---- helpers ---- */
+
+static void lab_verb(const char *verb, int host)
+{
+	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(host), NULL};
+	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
+}
+
+/* Where guest @v runs (a host index), or -1. */
+static int runs_on(int v)
+{
+	char st[64];
+	for (int i = 0; i < N_HOSTS; i++) {
+		lab_virsh_state(i, vms[v], st, sizeof(st));
+		if (!strcmp(st, "running"))
+			return i;
+	}
+	return -1;
+}
+
+/* Power-offs sent to host @i's chassis: "set power 0" lines of its BMC's power log. */
+static int bmc_power_offs(int i)
+{
+	char path[512], line[512];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s/bmc/%s/power.log", lab_dir(), lab_host_name(i));
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "set power 0") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Waits up to @max_s for condition @type of host @i to have @reason; returns its text. */
+static bool wait_host_condition(int i, const char *type, const char *reason, double max_s,
+				char *buf, size_t size)
+{
+	double end = clk_mono() + max_s;
+	do {
+		fx_condition(&fx, "hosts", lab_host_name(i), type, buf, size);
+		if (!strncmp(buf, reason, strlen(reason)))
+			return true;
+		clk_sleep(0.5);
+	} while (clk_mono() < end);
+	printf("  %s %s: %s (waited for %s)\n", lab_host_name(i), type, buf, reason);
+	return false;
+}
+
+static void write_hosts(void)
+{
+	char text[8192];
+	size_t len = 0;
+	for (int i = 0; i < N_HOSTS; i++) {
+		const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
+		char bmc[512], addr[64], port[16], user[32], pw[400];
+		assert_int_equal(lab_run(argv, bmc, sizeof(bmc), 30), 0);
+		assert_int_equal(sscanf(bmc, "%63s %15s %31s %399s", addr, port, user, pw), 4);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
+			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"0\"\n"
+			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
+			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
+			"cipher: \"3\", power_timeout: \"20\"}\n",
+			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), pw, addr, port, user);
+		assert_true(len < sizeof(text));
+	}
+	assert_int_equal(fx_write(&fx, "hosts.yaml", text), 0);
+}
+
+static void write_vm(int v, const char *host)
+{
+	struct fx_vm vm = {.name = vms[v], .host = host, .storage = "shared", .memory = "32Mi",
+			   .cmdline = "dirty_mib=1 rate_mibps=1", .disk = disks[v]};
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+}
+
+/* Waits up to @max_s for every guest to run on a host other than @not. */
+static bool wait_all_run_elsewhere(int not, double max_s)
+{
+	double end = clk_mono() + max_s;
+	do {
+		int ok = 0;
+		for (int v = 0; v < N_VMS; v++) {
+			int at = runs_on(v);
+			ok += at >= 0 && at != not;
+		}
+		if (ok == N_VMS)
+			return true;
+		clk_sleep(1);
+	} while (clk_mono() < end);
+	return false;
+}
+
+/* True when drover's log so far holds @text. */
+static bool drover_log_has(const char *text)
+{
+	char path[400], line[2048];
+	bool found = false;
+	snprintf(path, sizeof(path), "%s/drover-run.log", fx.dir);
+	FILE *f = fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* ---- the cases ---- */
+
+static void test_guests_land_on_the_host_that_will_fail(void **state)
+{
+	(void)state;
+	write_hosts();
+	for (int v = 0; v < N_VMS; v++)
+		write_vm(v, "lab-c");
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	for (int v = 0; v < N_VMS; v++)
+		write_vm(v, NULL);   /* unpinned: may be restarted elsewhere */
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	for (int v = 0; v < N_VMS; v++)
+		assert_int_equal(runs_on(v), 2);
+	char log[400];
+	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
+	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
+			      "--stop-timeout", "2", "--metrics-addr", "off", "--detect-after",
+			      DETECT_S, NULL};
+	drover_pid = lab_spawn(argv, log);
+	assert_true(drover_pid > 0);
+	/* Its first pass saved the manifests as the last valid set (the typo comes later). */
+	char saved[400];
+	struct stat st;
+	snprintf(saved, sizeof(saved), "%s/last-valid", fx.state);
+	for (int t = 0; t < 60 && stat(saved, &st) != 0; t++)
+		clk_sleep(0.5);
+	assert_int_equal(stat(saved, &st), 0);
+	assert_int_equal(pthread_create(&mon.thread, NULL, monitor, NULL), 0);
+	mon.started = true;
+}
+
+static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void **state)
+{
+	char buf[1024], result[64];
+	(void)state;
+	int offs = bmc_power_offs(2);
+	/* An unrelated typo first: directory mode goes on with the last valid set. */
+	assert_int_equal(fx_write(&fx, "typo.yaml", "apiVersion: drover.io/v1alpha1\nkind: Hots\n"),
+			 0);
+	double cut = clk_mono();
+	lab_verb("stop-host", 2);
+	bool moved = wait_all_run_elsewhere(2, 120);
+	printf("  power cut to both guests running elsewhere: %.1f s (detectAfterSeconds %s)\n",
+	       clk_mono() - cut, DETECT_S);
+	assert_true(moved);
+	/* The BMC was asked to power the host off (fence_ipmilan off → chassis control). */
+	assert_true(bmc_power_offs(2) > offs);
+	assert_int_equal(fx_status(&fx, "hosts", "lab-c", "status.fencing.result", result,
+				   sizeof(result)), 0);
+	assert_string_equal(result, "Succeeded");
+	fx_condition(&fx, "hosts", "lab-c", "Fenced", buf, sizeof(buf));
+	printf("  lab-c Fenced: %s\n", buf);
+	assert_non_null(strstr(buf, "FenceAgent"));
+	for (int v = 0; v < N_VMS; v++) {
+		char mig[128], reason[64] = "", src[64];
+		/* The record is written once the restart's job has ended: wait for it. */
+		for (int t = 0; t < 40 && strcmp(reason, "Failover"); t++) {
+			fx_latest_migration(&fx, vms[v], mig, sizeof(mig));
+			if (fx_status(&fx, "migrations", mig, "status.reason", reason,
+				      sizeof(reason)) < 0 || strcmp(reason, "Failover"))
+				clk_sleep(0.5);
+		}
+		assert_int_equal(fx_status(&fx, "migrations", mig, "status.sourceHost", src,
+					   sizeof(src)), 0);
+		printf("  %s: Migration %s, reason %s, from %s\n", vms[v], mig, reason, src);
+		assert_string_equal(reason, "Failover");
+		assert_string_equal(src, "lab-c");
+	}
+	clk_sleep(1.5);   /* a pass or two reads the records back */
+	assert_false(drover_log_has("does not decode"));
+	assert_true(drover_log_has("manifests invalid: acting on the last valid set"));
+	char typo[512];
+	snprintf(typo, sizeof(typo), "%s/typo.yaml", fx.manifests);
+	assert_int_equal(unlink(typo), 0);
+	assert_never_two_copies();
+}
+
+static void test_fenced_host_powered_on_loses_its_stale_copies(void **state)
+{
+	char st[64];
+	(void)state;
+	lab_verb("start-host", 2);
+	double end = clk_mono() + 90;
+	int left;
+	do {
+		left = 0;
+		for (int v = 0; v < N_VMS; v++) {
+			lab_virsh_state(2, vms[v], st, sizeof(st));
+			left += *st != '\0';
+		}
+		if (left)
+			clk_sleep(1);
+	} while (left && clk_mono() < end);
+	assert_int_equal(left, 0);
+	for (int v = 0; v < N_VMS; v++)
+		assert_int_equal(lab_count_running(vms[v], N_HOSTS), 1);
+	assert_never_two_copies();
+}
+
+static void test_unreachable_bmc_restarts_nothing(void **state)
+{
+	char buf[1024];
+	(void)state;
+	int at = runs_on(0);
+	assert_true(at >= 0);
+	lab_verb("bmc-stop", at);
+	lab_verb("stop-host", at);
+	bool said = wait_host_condition(at, "Fenced", "FenceFailed", 90, buf, sizeof(buf));
+	printf("  %s Fenced: %s\n", lab_host_name(at), buf);
+	/* Not restarted: its host was never confirmed off. */
+	assert_int_equal(lab_count_running(vms[0], N_HOSTS), 0);
+	lab_verb("start-host", at);
+	lab_verb("bmc-start", at);
+	assert_true(said);
+	assert_never_two_copies();
+}
+
+static void test_drover_cut_off_from_every_host_fences_nothing(void **state)
+{
+	char buf[1024];
+	(void)state;
+	int offs[N_HOSTS];
+	for (int i = 0; i < N_HOSTS; i++) {
+		offs[i] = bmc_power_offs(i);
+		lab_verb("link-down", i);
+	}
+	bool held = wait_host_condition(0, "Failed", "QuorumLost", 90, buf, sizeof(buf));
+	printf("  lab-a Failed: %s\n", buf);
+	for (int i = 0; i < N_HOSTS; i++)
+		lab_verb("link-up", i);
+	assert_true(held);
+	for (int i = 0; i < N_HOSTS; i++)
+		assert_int_equal(bmc_power_offs(i), offs[i]);
+	assert_never_two_copies();
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0)
+		return -1;
+	for (int v = 0; v < N_VMS; v++) {
+		char vol[64];
+		snprintf(vol, sizeof(vol), "%s.qcow2", vms[v]);
+		lab_cleanup_guest(vms[v], vol);
+		if (lab_create_volume(2, "shared", vol, 32, disks[v], sizeof(disks[v])) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The end of drover's log, for the test's own log (the working directory goes away). */
+static void print_drover_log(void)
+{
+	char path[400], line[1024];
+	static char tail[40][1024];
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/drover-run.log", fx.dir);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		snprintf(tail[n++ % 40], sizeof(tail[0]), "%s", line);
+	if (f)
+		fclose(f);
+	printf("  --- drover run, last lines ---\n");
+	for (size_t i = n > 40 ? n - 40 : 0; i < n; i++)
+		printf("  %s", tail[i % 40]);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	print_drover_log();
+	pthread_mutex_lock(&mon.lock);
+	mon.stop = true;
+	pthread_mutex_unlock(&mon.lock);
+	if (mon.started)
+		pthread_join(mon.thread, NULL);
+	if (drover_pid > 0)
+		lab_stop(drover_pid, 10);
+	for (int i = 0; i < N_HOSTS; i++) {
+		const char *up[] = {"bash", "hack/lab", "link-up", lab_host_name(i), NULL};
+		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
+		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
+		(void)lab_run(up, NULL, 0, 30);
+		(void)lab_run(bmc, NULL, 0, 60);
+		(void)lab_run(host, NULL, 0, 120);
+	}
+	for (int v = 0; v < N_VMS; v++) {
+		char vol[64];
+		snprintf(vol, sizeof(vol), "%s.qcow2", vms[v]);
+		lab_cleanup_guest(vms[v], vol);
+	}
+	fx_cleanup(&fx);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guests_land_on_the_host_that_will_fail),
+		cmocka_unit_test(test_power_cut_fences_through_the_bmc_then_restarts_elsewhere),
+		cmocka_unit_test(test_fenced_host_powered_on_loses_its_stale_copies),
+		cmocka_unit_test(test_unreachable_bmc_restarts_nothing),
+		cmocka_unit_test(test_drover_cut_off_from_every_host_fences_nothing),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
