@@ -100,6 +100,8 @@ static const struct {
 	{"--timeout", CLI_OPT_LIMITS | CLI_OPT_MIGRATE}, {"--to", CLI_OPT_MIGRATE},
 	{"--mode", CLI_OPT_MIGRATE},        {"--name", CLI_OPT_MIGRATE},
 	{"--bandwidth", CLI_OPT_MIGRATE},   {"--max-downtime", CLI_OPT_MIGRATE},
+	{"--transport", CLI_OPT_MIGRATE},   {"--encryption", CLI_OPT_MIGRATE},
+	{"--detect-after", CLI_OPT_LIMITS},
 };
 
 /* True when @name is an option with a value that @allowed accepts. */
