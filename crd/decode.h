@@ -2,6 +2,8 @@
 #ifndef DROVER_CRD_DECODE_H
 #define DROVER_CRD_DECODE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,7 +25,7 @@ struct crd_dctx {
  * 1 when the document is skipped (a note was added, or it was empty), -1 when it had errors
  * (all appended to @errs; @out zeroed). */
 int crd_decode_node(const struct crd_node *root, const char *file, struct crd_object *out,
-		    struct crd_errors *errs) __attribute__((warn_unused_result));
+		    struct crd_errors *errs) DROVER_WUR;
 
 /* ---- helpers for decode*.c ---- */
 /* Appends ".key" (or "[i]") to the field path; returns the length to restore with pop. */

@@ -2,6 +2,8 @@
 #ifndef DROVER_CRD_ENCODE_H
 #define DROVER_CRD_ENCODE_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 
 #include "crd/types.h"
@@ -21,6 +23,6 @@ json_t *crd_policy_to_json(const struct crd_policy *p);
 
 /* Renders @v as a YAML document (block style, strings quoted when needed). Returns a
  * NUL-terminated string the caller frees, or NULL on error. */
-char *crd_json_to_yaml(const json_t *v) __attribute__((warn_unused_result));
+char *crd_json_to_yaml(const json_t *v) DROVER_WUR;
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef DROVER_CRD_NODE_H
 #define DROVER_CRD_NODE_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -37,12 +39,12 @@ struct crd_node_budget {
 /* Allocates a node of @kind at @line:@col, charging @b. Returns NULL when out of memory or
  * when the budget is spent (then b->nodes is 0). The caller owns the node. */
 struct crd_node *crd_node_new(enum crd_node_kind kind, int line, int col,
-			      struct crd_node_budget *b) __attribute__((warn_unused_result));
+			      struct crd_node_budget *b) DROVER_WUR;
 
 /* Appends @kid to @parent (a map or list), taking ownership. Returns 0, or -1 when out of
  * memory (then @kid is freed). */
 int crd_node_append(struct crd_node *parent, struct crd_node *kid)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Frees @n and everything below it; accepts NULL. */
 void crd_node_free(struct crd_node *n);
@@ -56,7 +58,7 @@ const char *crd_node_kind_name(enum crd_node_kind k);
 /* Converts a jansson value into a tree without positions. Returns the root (caller frees), or
  * NULL with an error appended to @errs (depth or node cap, NUL in a string, out of memory). */
 struct crd_node *crd_node_from_json(const json_t *v, const char *source, struct crd_errors *errs)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* The kind a plain (unquoted) YAML scalar with text @s resolves to (YAML 1.2 core schema:
  * null, true/false, integers and floats; anything else is a string). This function can't fail. */
@@ -71,6 +73,6 @@ typedef int (*crd_doc_fn)(void *ctx, struct crd_node *root, int line, int col);
  * "FILE:LINE:COL" errors and end the parse. Returns 0 when the whole text was parsed, -1 when
  * an error ended it early. */
 int crd_yaml_parse(const char *file, const char *buf, size_t len, crd_doc_fn fn, void *ctx,
-		   struct crd_errors *errs) __attribute__((warn_unused_result));
+		   struct crd_errors *errs) DROVER_WUR;
 
 #endif

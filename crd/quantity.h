@@ -2,6 +2,8 @@
 #ifndef DROVER_CRD_QUANTITY_H
 #define DROVER_CRD_QUANTITY_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,7 +11,7 @@
  * *@why set to a static reason ("expected a quantity like 512Mi", "is negative",
  * "is not a whole number of bytes", "is too large"). Overflow is always detected. */
 int crd_quantity_parse(const char *s, uint64_t *bytes, const char **why)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Formats @bytes with the largest binary suffix that divides it ("512Mi", "1536Ki", "7").
  * Returns the length snprintf would have written; 32 bytes always suffice. */

@@ -3,6 +3,8 @@
 #ifndef DROVER_CRD_TYPES_H
 #define DROVER_CRD_TYPES_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,7 +70,6 @@ const char *crd_mig_run_mode_str(enum crd_mig_run_mode v);
 const char *crd_mig_reason_str(enum crd_mig_reason v);
 const char *crd_balance_resource_str(enum crd_balance_resource v);
 
-#define CRD_WUR __attribute__((warn_unused_result))
 
 /* The names of one enum, indexed by value ("" for an unset value); used by the decoder. */
 struct crd_enum_desc { const char *const *names; size_t n; };
@@ -78,24 +79,24 @@ extern const struct crd_enum_desc crd_kind_desc, crd_iface_kind_desc, crd_domain
 	crd_vm_phase_desc, crd_mig_phase_desc, crd_mig_run_mode_desc, crd_mig_reason_desc,
 	crd_balance_resource_desc;
 
-int crd_kind_parse(const char *s, enum crd_kind *out) CRD_WUR;
-int crd_cond_status_parse(const char *s, enum crd_cond_status *out) CRD_WUR;
-int crd_domain_type_parse(const char *s, enum crd_domain_type *out) CRD_WUR;
-int crd_disk_format_parse(const char *s, enum crd_disk_format *out) CRD_WUR;
-int crd_disk_bus_parse(const char *s, enum crd_disk_bus *out) CRD_WUR;
-int crd_iface_kind_parse(const char *s, enum crd_iface_kind *out) CRD_WUR;
-int crd_storage_parse(const char *s, enum crd_storage *out) CRD_WUR;
-int crd_eviction_parse(const char *s, enum crd_eviction *out) CRD_WUR;
-int crd_deletion_policy_parse(const char *s, enum crd_deletion_policy *out) CRD_WUR;
-int crd_compression_parse(const char *s, enum crd_compression *out) CRD_WUR;
-int crd_transport_parse(const char *s, enum crd_transport *out) CRD_WUR;
-int crd_encryption_parse(const char *s, enum crd_encryption *out) CRD_WUR;
-int crd_migration_mode_parse(const char *s, enum crd_migration_mode *out) CRD_WUR;
-int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) CRD_WUR;
-int crd_mig_phase_parse(const char *s, enum crd_mig_phase *out) CRD_WUR;
-int crd_mig_run_mode_parse(const char *s, enum crd_mig_run_mode *out) CRD_WUR;
-int crd_mig_reason_parse(const char *s, enum crd_mig_reason *out) CRD_WUR;
-int crd_balance_resource_parse(const char *s, enum crd_balance_resource *out) CRD_WUR;
+int crd_kind_parse(const char *s, enum crd_kind *out) DROVER_WUR;
+int crd_cond_status_parse(const char *s, enum crd_cond_status *out) DROVER_WUR;
+int crd_domain_type_parse(const char *s, enum crd_domain_type *out) DROVER_WUR;
+int crd_disk_format_parse(const char *s, enum crd_disk_format *out) DROVER_WUR;
+int crd_disk_bus_parse(const char *s, enum crd_disk_bus *out) DROVER_WUR;
+int crd_iface_kind_parse(const char *s, enum crd_iface_kind *out) DROVER_WUR;
+int crd_storage_parse(const char *s, enum crd_storage *out) DROVER_WUR;
+int crd_eviction_parse(const char *s, enum crd_eviction *out) DROVER_WUR;
+int crd_deletion_policy_parse(const char *s, enum crd_deletion_policy *out) DROVER_WUR;
+int crd_compression_parse(const char *s, enum crd_compression *out) DROVER_WUR;
+int crd_transport_parse(const char *s, enum crd_transport *out) DROVER_WUR;
+int crd_encryption_parse(const char *s, enum crd_encryption *out) DROVER_WUR;
+int crd_migration_mode_parse(const char *s, enum crd_migration_mode *out) DROVER_WUR;
+int crd_vm_phase_parse(const char *s, enum crd_vm_phase *out) DROVER_WUR;
+int crd_mig_phase_parse(const char *s, enum crd_mig_phase *out) DROVER_WUR;
+int crd_mig_run_mode_parse(const char *s, enum crd_mig_run_mode *out) DROVER_WUR;
+int crd_mig_reason_parse(const char *s, enum crd_mig_reason *out) DROVER_WUR;
+int crd_balance_resource_parse(const char *s, enum crd_balance_resource *out) DROVER_WUR;
 
 /* A position in the source file (1-based; 0 when unknown), kept for cross-document errors. */
 struct crd_pos { int line, col; };
@@ -419,7 +420,7 @@ const struct crd_policy *crd_set_policy(const struct crd_set *s, const char *ns)
 
 /* Moves @o into the set (o is zeroed; the set owns it). Returns 0, or -1 when out of memory
  * (then @o is left unchanged and still owned by the caller). */
-int crd_set_add(struct crd_set *s, struct crd_object *o) CRD_WUR;
+int crd_set_add(struct crd_set *s, struct crd_object *o) DROVER_WUR;
 
 /* Effective knobs of a migration of @vm: defaults, then @vm's migrationPolicy, then the fields
  * written in @mig (either may be NULL). This function can't fail. */

@@ -3,6 +3,8 @@
 #ifndef DROVER_CLK_H
 #define DROVER_CLK_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 #include <time.h>
 
@@ -26,7 +28,7 @@ char *clk_rfc3339_micro(char *buf, size_t size);
 
 /* Parses an RFC 3339 time ("...Z" or "+hh:mm", fractions allowed) into seconds since the
  * epoch. Returns 0, or -1 when @s is not one (or NULL). */
-int clk_parse_rfc3339(const char *s, double *out) __attribute__((warn_unused_result));
+int clk_parse_rfc3339(const char *s, double *out) DROVER_WUR;
 
 /* Seconds from the RFC 3339 time @since to now; 0 when it does not parse or lies ahead.
  * This function can't fail. */

@@ -4,6 +4,8 @@
 #ifndef DROVER_COLDMOVE_H
 #define DROVER_COLDMOVE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 
 #include <libvirt/libvirt.h>
@@ -25,18 +27,18 @@ struct cold_request {
 
 /* Stops @dom: an ACPI shutdown request, then a forced stop (destroy) once
  * @timeout_s passed. Returns 0 when the domain is shut off, -1 otherwise. */
-int cold_stop(virDomainPtr dom, double timeout_s) __attribute__((warn_unused_result));
+int cold_stop(virDomainPtr dom, double timeout_s) DROVER_WUR;
 
 /* Starts @dom and checks it is still running a moment later. Returns 0, or -1 with
  * @why (may be NULL) set. */
 int cold_start_verified(virDomainPtr dom, char *why, size_t why_size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Defines domain @xml on @conn with drover's ownership metadata for @ns/@name, and
  * starts and verifies it when @start. A domain that cannot start is undefined again.
  * Returns 0, or -1 with @why set. */
 int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const char *name,
-		      bool start, char *why, size_t why_size) __attribute__((warn_unused_result));
+		      bool start, char *why, size_t why_size) DROVER_WUR;
 
 /* Moves the VM: stop it on the source, copy disks, define on the target, start it
  * there if asked, verify, and only then undefine the source and delete its disk
@@ -44,6 +46,6 @@ int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const
  * made on the target is removed and the VM is started again on the source if it was
  * running. Returns 0, or -1 with @why set (always NUL-terminated). */
 int cold_move(const struct cold_request *req, char *why, size_t why_size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef DROVER_EXECUTE_H
 #define DROVER_EXECUTE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,13 +52,13 @@ struct exec_conns {
  * change nothing (NONE, BLOCKED, WAIT, FINISH_MIGRATION) return 0 at once. */
 int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 		const struct exec_conns *conns, struct exec_move *move, char *why,
-		size_t why_size) __attribute__((warn_unused_result));
+		size_t why_size) DROVER_WUR;
 
 /* Stops (when running) and undefines orphan @o on @conn, its host, after checking it is
  * still drover's domain of the same VM with no job on it; its disks are kept. A domain
  * gone already counts as done. Returns 0, or -1 with @why. */
 int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan_orphan *o,
-	       char *why, size_t why_size) __attribute__((warn_unused_result));
+	       char *why, size_t why_size) DROVER_WUR;
 
 /* True for the kinds that move a VM: the three migrations, and a migration taken over
  * (WATCH_MIGRATION). This function can't fail. */

@@ -6,6 +6,8 @@
 #ifndef DROVER_FENCE_H
 #define DROVER_FENCE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,30 +48,30 @@ struct fence_result {
  * @req->agent directly in the agent directory. Writes its path into @path. Returns 0, or -1
  * with @res set to FENCE_REFUSED and its reason. */
 int fence_check(const struct fence_request *req, char *path, size_t path_size,
-		struct fence_result *res) __attribute__((warn_unused_result));
+		struct fence_result *res) DROVER_WUR;
 
 /* The agent's standard input for @action: "action=ACTION\n", one "key=value\n" per option,
  * then "password=...\n" when there is one. Returns a string the caller frees (it holds the
  * password: the caller wipes it), or NULL when an option fails its check, the result
  * exceeds FENCE_STDIN_MAX, or memory runs out. */
 char *fence_render_stdin(const struct fence_request *req, const char *action)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Runs the agent once with @action ("off", "on", "status"). Returns the agent's exit status
  * (for status: 0 on, 2 off, 1 error, the fence-agents convention) with @res->reason set to its
  * output tail, or -1 with @res set (refused, could not start, timed out). */
 int fence_run(const struct fence_request *req, const char *action, struct fence_result *res)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Powers the host off: action=off, then action=status must report it off (exit 2). Fills @res;
  * returns 0 only for FENCE_OK (safety rule 5: only then is the host fenced), -1 otherwise. */
 int fence_off(const struct fence_request *req, struct fence_result *res)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Reads the password for a Host from @path (directory mode): the first line, at most 1 KiB,
  * without its line break. Returns a string the caller wipes and frees, or NULL with @why set. */
 char *fence_read_password(const char *path, char *why, size_t why_size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Zeroes and frees a string that held a password; accepts NULL. */
 void fence_wipe(char *s);

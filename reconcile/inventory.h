@@ -3,6 +3,8 @@
 #ifndef DROVER_INVENTORY_H
 #define DROVER_INVENTORY_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,7 +163,7 @@ void inv_free(struct inventory *inv);
 /* Appends a job (strings copied; @src and @dst may be NULL). Returns 0, or -1 when out of
  * memory (then @inv is unchanged). */
 int inv_add_job(struct inventory *inv, const char *ns, const char *name, const char *what,
-		const char *src, const char *dst, bool move) __attribute__((warn_unused_result));
+		const char *src, const char *dst, bool move) DROVER_WUR;
 
 /* The job of VM @ns/@name, or NULL. This function can't fail. */
 const struct inv_job *inv_job_of(const struct inventory *inv, const char *ns, const char *name);

@@ -3,12 +3,13 @@
 #ifndef DROVER_INVINDEX_H
 #define DROVER_INVINDEX_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "reconcile/inventory.h"
 
-#define INV_INDEX_WUR __attribute__((warn_unused_result))
 
 /* One named domain: the number its host was added under, and the domain itself. */
 struct inv_ref {
@@ -34,11 +35,11 @@ void inv_index_add(struct inv_index *x, size_t host, const struct inv_host *h);
 
 /* Sorts what was added. Returns 0, or -1 when an add ran out of memory (then lookups find
  * nothing; free it as always). */
-int inv_index_sort(struct inv_index *x) INV_INDEX_WUR;
+int inv_index_sort(struct inv_index *x) DROVER_WUR;
 
 /* Fills @x (zeroed) with every host of @inv, numbered by its position in inv->hosts.
  * Returns 0, or -1 when out of memory. */
-int inv_index_inventory(struct inv_index *x, const struct inventory *inv) INV_INDEX_WUR;
+int inv_index_inventory(struct inv_index *x, const struct inventory *inv) DROVER_WUR;
 
 /* The domains named @name, one per host, in host order. Returns the first with their number in *@n, or
  * NULL with *@n = 0 when there is none (or @name is NULL). This function can't fail. */

@@ -3,6 +3,8 @@
 #ifndef DROVER_LV_H
 #define DROVER_LV_H
 
+#include "crd/compiler.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,7 +13,6 @@
 
 #include "crd/types.h"
 
-#define LV_WUR __attribute__((warn_unused_result))
 
 /* Called from libvirt's event thread when something changed on a host (a domain
  * lifecycle event, a lost connection). Must be quick and thread-safe. */
@@ -40,7 +41,7 @@ struct lv_pool {
 /* Registers libvirt's default event loop and starts the thread that runs it, once
  * per process; must precede every connection so keepalive and events work.
  * Returns 0, or -1 with a message on stderr. */
-int lv_global_init(void) LV_WUR;
+int lv_global_init(void) DROVER_WUR;
 
 /* Initialises an empty pool. WAKE (may be NULL) is called on host events. */
 void lv_pool_init(struct lv_pool *pool, lv_wake_fn wake, void *opaque);
@@ -48,7 +49,7 @@ void lv_pool_init(struct lv_pool *pool, lv_wake_fn wake, void *opaque);
 /* Makes the pool hold exactly the Hosts of @set: new ones are added (not yet
  * connected), removed ones closed, changed URIs reconnected.
  * Returns 0, or -1 when out of memory. */
-int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set) LV_WUR;
+int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set) DROVER_WUR;
 
 /* The connection of host @name, connecting first when needed and allowed by the
  * backoff. Returns a connection owned by the pool (do not close it), or NULL with the
@@ -74,6 +75,6 @@ void lv_pool_free(struct lv_pool *pool);
 /* Opens @uri directly (outside a pool) with the same bounded wait.
  * Returns a connection the caller closes, or NULL with @err (may be NULL) set to a
  * string the caller frees. */
-virConnectPtr lv_open(const char *uri, int timeout_s, char **err) LV_WUR;
+virConnectPtr lv_open(const char *uri, int timeout_s, char **err) DROVER_WUR;
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef DROVER_MIGRATE_H
 #define DROVER_MIGRATE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,7 +70,7 @@ struct mig_result {
  * which libvirt applies in its Confirm phase, after the target's Finish succeeded).
  * Returns 0 when the VM now runs on the target, -1 otherwise (@res says why). */
 int mig_live(const struct mig_request *req, struct mig_result *res)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Takes over the outgoing migration of @req->domain that runs in @req->src's libvirtd
  * without a monitor (drover stopped while it ran: peer-to-peer, libvirtd goes on) and
@@ -83,7 +85,7 @@ int mig_live(const struct mig_request *req, struct mig_result *res)
  * Returns 0 when the VM now runs on the target (gone from the source, running on the
  * target), -1 otherwise (@res says why; MIG_UNSETTLED when it is not sure where). */
 int mig_watch(const struct mig_request *req, double running_s, struct mig_result *res)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* The completion deadline in seconds for the request's data (memory and copied disks):
  * completionTimeoutPerGiBSeconds × GiB, at least MIG_MIN_DEADLINE_S; 0 = none. Pure. */

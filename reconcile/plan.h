@@ -3,6 +3,8 @@
 #ifndef DROVER_PLAN_H
 #define DROVER_PLAN_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -83,7 +85,6 @@ struct plan_limits {
 	int64_t now;
 };
 
-#define PLAN_WUR __attribute__((warn_unused_result))
 
 /* Fills @lim with the defaults (5 and 2). This function can't fail. */
 void plan_limits_default(struct plan_limits *lim);
@@ -95,14 +96,14 @@ void plan_limits_default(struct plan_limits *lim);
  * of memory (@out is then empty). Strings in actions are owned by the plan; vm and
  * migration point into @desired, which must outlive the plan. */
 int plan_compute(const struct crd_set *desired, const struct inventory *inv,
-		 const struct plan_limits *lim, struct plan *out) PLAN_WUR;
+		 const struct plan_limits *lim, struct plan *out) DROVER_WUR;
 
 /* For each VM of @set (the set @p was computed from), its own action (the first; a
  * FINISH_MIGRATION is about a Migration, not the VM) or NULL: an array of set->n_vms
  * entries, in the order of set->vms, that the caller frees. Returns NULL when out of
  * memory. */
 const struct plan_action **plan_actions_by_vm(const struct plan *p, const struct crd_set *set)
-	PLAN_WUR;
+	DROVER_WUR;
 
 /* Frees the actions and zeroes @p; accepts NULL. */
 void plan_free(struct plan *p);

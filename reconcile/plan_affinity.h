@@ -3,6 +3,8 @@
 #ifndef DROVER_PLAN_AFFINITY_H
 #define DROVER_PLAN_AFFINITY_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -13,7 +15,7 @@ enum { PLAN_AFF_OK = 0, PLAN_AFF_ANTI, PLAN_AFF_TOGETHER, PLAN_AFF_THEIRS };
 
 /* Builds c->labels and c->anti_terms (and counts c->n_anti_required) for c->desired.
  * Returns 0, or -1 when out of memory. */
-int plan_aff_index(struct plan_ctx *c) __attribute__((warn_unused_result));
+int plan_aff_index(struct plan_ctx *c) DROVER_WUR;
 
 /* True when @v has no term and no other VM has a required anti-affinity term: every host is
  * fine and scores 0, no evaluation needed. This function can't fail. */

@@ -4,6 +4,8 @@
 #ifndef DROVER_PLAN_CTX_H
 #define DROVER_PLAN_CTX_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,7 +144,7 @@ struct plan_aff_host {
 /* Fills @c for @desired and @inv. Returns 0, or -1 when out of memory (then @c must still
  * be released with plan_ctx_free). */
 int plan_ctx_init(struct plan_ctx *c, const struct crd_set *desired, const struct inventory *inv,
-		  const struct plan_limits *lim) PLAN_WUR;
+		  const struct plan_limits *lim) DROVER_WUR;
 /* Releases everything @c owns (the actions too) and zeroes it; accepts NULL. */
 void plan_ctx_free(struct plan_ctx *c);
 

@@ -3,6 +3,8 @@
 #ifndef DROVER_PLAN_ORPHAN_H
 #define DROVER_PLAN_ORPHAN_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,7 +32,7 @@ struct plan_orphans {
  * Returns 0 with @out filled (free with plan_orphans_free), or -1 when out of memory
  * (@out empty). */
 int plan_orphans_compute(const struct crd_set *desired, const struct inventory *inv, bool prune,
-			 struct plan_orphans *out) __attribute__((warn_unused_result));
+			 struct plan_orphans *out) DROVER_WUR;
 
 /* Frees the list and zeroes @o; accepts NULL. */
 void plan_orphans_free(struct plan_orphans *o);

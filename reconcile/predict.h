@@ -3,6 +3,8 @@
 #ifndef DROVER_PREDICT_H
 #define DROVER_PREDICT_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,7 +43,7 @@ uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
  * an old QEMU, a domain not running). */
 int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 		 uint64_t *touched_bytes, char *why, size_t why_size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* The prediction for a live move of domain @name from @src with knobs @k: its dirty rate
  * measured (pred_measure), then pred_model with @memory_bytes (the guest's memory) and
@@ -49,6 +51,6 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
  * set, or -1 with @why (and @out unset). */
 int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
 		  uint64_t disk_bytes, const struct crd_knobs *k, struct crd_mig_prediction *out,
-		  char *why, size_t why_size) __attribute__((warn_unused_result));
+		  char *why, size_t why_size) DROVER_WUR;
 
 #endif

@@ -4,20 +4,21 @@
 #ifndef DROVER_STORAGE_H
 #define DROVER_STORAGE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <libvirt/libvirt.h>
 
-#define STOR_WUR __attribute__((warn_unused_result))
 
 /* How long a proof that two hosts share a directory is trusted. */
 #define STOR_PROOF_TTL_S 300.0
 
 /* The active pool of @conn whose directory holds file @path (by the pool's target path,
  * as the planner's pre-check finds it), or NULL. The caller frees the pool. */
-virStoragePoolPtr stor_pool_holding(virConnectPtr conn, const char *path) STOR_WUR;
+virStoragePoolPtr stor_pool_holding(virConnectPtr conn, const char *path) DROVER_WUR;
 
 /* Proves that @dst (Host @dst_name) sees the same directory as @src (@src_name) where
  * @path lies: a uniquely named probe volume is created through @src's pool of that
@@ -26,7 +27,7 @@ virStoragePoolPtr stor_pool_holding(virConnectPtr conn, const char *path) STOR_W
  * pass. A success is remembered per (source, target, directory) for STOR_PROOF_TTL_S.
  * Thread-safe. Returns 0 when proven, -1 with "storage: ..." in @why otherwise. */
 int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name,
-		      const char *dst_name, const char *path, char *why, size_t why_size) STOR_WUR;
+		      const char *dst_name, const char *path, char *why, size_t why_size) DROVER_WUR;
 
 /* Forgets every remembered proof (tests). This function can't fail. */
 void stor_proofs_forget(void);
@@ -47,7 +48,7 @@ struct stor_disk {
  * the copies of @disks[0..n) that land there (stor_bytes_needed of their sum). Returns 0,
  * or -1 with "storage: ..." in @why (no pool, or too little free). */
 int stor_check_room(virConnectPtr dst, const char *dst_name, const struct stor_disk *disks,
-		    size_t n, char *why, size_t why_size) STOR_WUR;
+		    size_t n, char *why, size_t why_size) DROVER_WUR;
 
 /* The allocated bytes of the volume at @path on @conn, or 0 when it is in no pool. Can't
  * fail. */

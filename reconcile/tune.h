@@ -2,6 +2,8 @@
 #ifndef DROVER_TUNE_H
 #define DROVER_TUNE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -11,7 +13,7 @@
 /* Reads <memtune>, <blkiotune><weight> and every <disk>'s <iotune> of domain XML @xml into
  * @out (known = true). Returns 0, or -1 when @xml does not parse or out of memory (@out is
  * then empty, known false). The caller frees @out with inv_tuning_free. */
-int tune_from_xml(const char *xml, struct inv_tuning *out) __attribute__((warn_unused_result));
+int tune_from_xml(const char *xml, struct inv_tuning *out) DROVER_WUR;
 
 /* Compares what @want asks (only its written fields) with @config, the persistent
  * definition's tuning, and @live, the running guest's (NULL when not running). Returns true

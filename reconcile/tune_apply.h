@@ -2,6 +2,8 @@
 #ifndef DROVER_TUNE_APPLY_H
 #define DROVER_TUNE_APPLY_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 
 #include <libvirt/libvirt.h>
@@ -14,6 +16,6 @@
  * past a part libvirt refuses, so the others still apply. Returns 0, or -1 with what
  * libvirt refused in @why (always NUL-terminated). */
 int tune_apply(virDomainPtr dom, const struct crd_tuning *t, char *why, size_t size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 #endif

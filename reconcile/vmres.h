@@ -3,6 +3,8 @@
 #ifndef DROVER_VMRES_H
 #define DROVER_VMRES_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,18 +38,18 @@ enum vmres_rc {
  * Returns VMRES_OK with @out owned by the caller (free with vmres_free), or an error with
  * @out zeroed and a reason in @why (always NUL-terminated when @size > 0). */
 enum vmres_rc vmres_from_vm(const struct crd_vm *vm, struct vmres *out, char *why, size_t size)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Like vmres_from_vm for domain XML @xml of @len bytes. The XML is parsed with libxml2
  * without network access and without entity expansion; a DOCTYPE is refused. */
 enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, char *why,
-			     size_t size) __attribute__((warn_unused_result));
+			     size_t size) DROVER_WUR;
 
 /* Parses a libvirt memory amount: @value in @unit (NULL or "" = KiB; b, bytes, KB, k, KiB,
  * MB, M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB). Returns 0 with *@bytes set,
  * or -1 when the number or unit is not understood or the result overflows. */
 int vmres_memory_parse(const char *value, const char *unit, uint64_t *bytes)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 /* Frees the lists and zeroes @r; accepts NULL. */
 void vmres_free(struct vmres *r);

@@ -2,6 +2,8 @@
 #ifndef DROVER_CLI_OPTS_H
 #define DROVER_CLI_OPTS_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -61,7 +63,7 @@ struct cli_opts {
  * stderr. With --help or -h anywhere it prints @usage on stdout and exits 0: every command
  * calls it first, before it holds anything. */
 int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, char **argv,
-	      struct cli_opts *o) __attribute__((warn_unused_result));
+	      struct cli_opts *o) DROVER_WUR;
 
 /* True when option @name appears in @argv as "--name VALUE" or "--name=VALUE" (to tell a
  * default from a choice). This function can't fail. */
@@ -72,6 +74,6 @@ bool cli_opt_given(int argc, char **argv, const char *name);
  * --dir) is given; the directory otherwise. Returns 1 for the API, 0 for the directory,
  * or -1 after saying on stderr that --kubeconfig and @local_flag exclude each other. */
 int cli_wants_api(const char *cmd, int argc, char **argv, const char *local_flag)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 #endif

@@ -2,13 +2,14 @@
 #ifndef DROVER_TABLE_H
 #define DROVER_TABLE_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
 #define TABLE_MAX_COLS 16
 #define TABLE_MAX_ROWS 10000        /* body rows kept; later ones are only counted */
 #define TABLE_CELL_MAX 256          /* bytes of one cell, NUL included; longer text is cut */
-#define TABLE_WUR __attribute__((warn_unused_result))
 
 /* A builder whose errors are sticky: after a failure (out of memory, a misuse) every call
  * does nothing and table_print reports it. Rows fill left to right; a row ends by itself
@@ -45,7 +46,7 @@ size_t table_rows(const struct table *t);
 /* Prints the header and the rows, columns separated by three spaces, no trailing blanks,
  * then "... N more rows not shown" when rows were dropped. Returns 0, or -1 when the
  * builder failed, a row is unfinished, or writing to @out failed. */
-int table_print(const struct table *t, FILE *out) TABLE_WUR;
+int table_print(const struct table *t, FILE *out) DROVER_WUR;
 
 /* Releases the cells and zeroes @t; accepts NULL. */
 void table_free(struct table *t);

@@ -2,6 +2,8 @@
 #ifndef DROVER_DIRWATCH_H
 #define DROVER_DIRWATCH_H
 
+#include "crd/compiler.h"
+
 #define DIRWATCH_MAX_DIRS 1024
 
 struct dirwatch {
@@ -11,7 +13,7 @@ struct dirwatch {
 
 /* Watches @root and every directory below it (at most DIRWATCH_MAX_DIRS).
  * Returns 0, or -1 with errno set. */
-int dirwatch_open(struct dirwatch *w, const char *root) __attribute__((warn_unused_result));
+int dirwatch_open(struct dirwatch *w, const char *root) DROVER_WUR;
 
 /* Reads every pending event; directories created since are watched too. Returns 1
  * when a manifest may have changed, 0 when not, -1 on a read error. */

@@ -5,6 +5,8 @@
 #ifndef DROVER_OVERRIDES_H
 #define DROVER_OVERRIDES_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -12,7 +14,6 @@
 #include "crd/error.h"
 #include "crd/types.h"
 
-#define OVR_WUR __attribute__((warn_unused_result))
 #define OVR_PATH_MAX 4096
 #define OVR_MAX_RECORDS 10000     /* records read per pass; more are ignored with a note */
 #define OVR_RECORD_MAX 4096       /* bytes of one record */
@@ -21,17 +22,17 @@
  * @buf. Returns 0, or -1 with errno EINVAL when @ns or @name is not a DNS label (so a name
  * never leaves its folder) or ENAMETOOLONG when it does not fit. */
 int ovr_host_path(const char *state_dir, const char *ns, const char *name, char *buf,
-		  size_t size) OVR_WUR;
+		  size_t size) DROVER_WUR;
 
 /* Drains Host @ns/@name: writes {"drain": true} to its override record atomically (a
  * reader or a crash never sees half a record). Returns 1 when written, 0 when the record
  * already said so (nothing written), -1 with errno set. */
-int ovr_drain(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+int ovr_drain(const char *state_dir, const char *ns, const char *name) DROVER_WUR;
 
 /* Undrains Host @ns/@name: removes its override record. A drain written in the manifest
  * stays: drover does not write manifests. Returns 1 when a record was removed, 0 when there
  * was none (not an error), -1 with errno set. */
-int ovr_undrain(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+int ovr_undrain(const char *state_dir, const char *ns, const char *name) DROVER_WUR;
 
 /* Applies every override record under @state_dir to the Hosts of @set. A record for a Host
  * that is not in @set, or one that cannot be read or is not {"drain": BOOL}, is reported in
@@ -41,20 +42,20 @@ size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *
 
 /* Writes DIR/overrides, the folder `drover run` watches, into @buf and creates it (and the
  * hosts folder in it) when missing. Returns 0, or -1 with errno set. */
-int ovr_watch_dir(const char *state_dir, char *buf, size_t size) OVR_WUR;
+int ovr_watch_dir(const char *state_dir, char *buf, size_t size) DROVER_WUR;
 
 /* ---- Migration requests ---- */
 
 /* Writes DIR/overrides/migrations, where `drover migrate` leaves Migration objects (one JSON
  * file each, DIR/overrides/migrations/NS/NAME.json), into @buf. Returns 0, or -1 with errno
  * ENAMETOOLONG. */
-int ovr_migrations_dir(const char *state_dir, char *buf, size_t size) OVR_WUR;
+int ovr_migrations_dir(const char *state_dir, char *buf, size_t size) DROVER_WUR;
 
 /* Writes Migration object @obj (consumed, also on failure) named @ns/@name as a request,
  * atomically. Returns 0, or -1 with errno set: EEXIST when a request of that name exists,
  * EINVAL when @ns or @name is not a DNS label. */
 int ovr_request_migration(const char *state_dir, const char *ns, const char *name,
-			  json_t *obj) OVR_WUR;
+			  json_t *obj) DROVER_WUR;
 
 /* Removes the request of every Migration of @set that has finished (Succeeded, Failed,
  * Cancelled): its record stays in the state dir, kept and pruned like any other. Returns
@@ -65,12 +66,12 @@ size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set);
 
 /* Asks for a restart of VM @ns/@name: DIR/overrides/restarts/NS/NAME.json, written
  * atomically. Returns 0, or -1 with errno set (EINVAL for a name that is not a DNS label). */
-int ovr_request_restart(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+int ovr_request_restart(const char *state_dir, const char *ns, const char *name) DROVER_WUR;
 
 /* Removes the restart request of VM @ns/@name, done as the restart begins: a crash after
  * it leaves the VM restarted or stopped (then started as running: true says), never
  * restarted twice. Returns 0 (also when there was none), or -1 with errno set. */
-int ovr_take_restart(const char *state_dir, const char *ns, const char *name) OVR_WUR;
+int ovr_take_restart(const char *state_dir, const char *ns, const char *name) DROVER_WUR;
 
 /* What ovr_load_desired adds beyond what is declared. */
 enum ovr_load {
@@ -86,6 +87,6 @@ enum ovr_load {
  * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
  * changed anywhere. */
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
-		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs) OVR_WUR;
+		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs) DROVER_WUR;
 
 #endif

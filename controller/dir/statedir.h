@@ -3,6 +3,8 @@
 #ifndef DROVER_STATEDIR_H
 #define DROVER_STATEDIR_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 
 #include "controller/loop/reconciler.h"
@@ -10,7 +12,6 @@
 #include "crd/types.h"
 
 #define STATE_DEFAULT_DIR "/var/lib/drover"
-#define STATE_WUR __attribute__((warn_unused_result))
 
 /* Writes the whole object, status included, to DIR/KIND/NAMESPACE/NAME.json through a
  * temporary file, fsync and rename, so a reader (or a crash) never sees half a file.
@@ -19,20 +20,20 @@
  * (apply, run): two at once would both take over, escalate or abort the same migration job.
  * Returns the lock's descriptor, held until state_unlock or the process ends, or -1 with
  * @why ("another drover ... is working with DIR" when it is taken). */
-int state_lock(const char *dir, char *why, size_t size) STATE_WUR;
+int state_lock(const char *dir, char *why, size_t size) DROVER_WUR;
 
 /* Releases a lock from state_lock; accepts -1. This function can't fail. */
 void state_unlock(int fd);
 
-int state_write_host(const char *dir, const struct crd_host *h) STATE_WUR;
-int state_write_vm(const char *dir, const struct crd_vm *vm) STATE_WUR;
-int state_write_migration(const char *dir, const struct crd_migration *m) STATE_WUR;
+int state_write_host(const char *dir, const struct crd_host *h) DROVER_WUR;
+int state_write_vm(const char *dir, const struct crd_vm *vm) DROVER_WUR;
+int state_write_migration(const char *dir, const struct crd_migration *m) DROVER_WUR;
 
 /* Writes @obj (consumed, also on failure) as indented JSON to @path through a temporary
  * file, fsync and rename, creating the directories above @path when missing; a file that
  * already holds exactly that is left alone. Returns 0, or -1 with errno set (then @path is
  * as it was). */
-int state_write_json(const char *path, json_t *obj) STATE_WUR;
+int state_write_json(const char *path, json_t *obj) DROVER_WUR;
 
 /* Gives every object of @set the status recorded for it in @dir, if any (objects
  * without a record keep theirs). A record that cannot be read is reported in @errs
@@ -41,7 +42,7 @@ void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *
 
 /* Reads every record in @dir into @out (zeroed or holding objects). Returns 0, or -1
  * when the directory cannot be read, with @errs appended. */
-int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs) STATE_WUR;
+int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs) DROVER_WUR;
 
 /* Adds to @set every Migration recorded in @dir as Running (a move drover decided itself,
  * or a user's whose manifest is gone, cut short by a crash or restart), whose VM @set
@@ -57,7 +58,7 @@ size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_err
  * crd_migration_free). Returns 1 when read, 0 when there is no record yet, -1 when it
  * cannot be read or does not decode (with why in @errs). */
 int state_read_migration(const char *dir, const char *ns, const char *name,
-			 struct crd_migration *out, struct crd_errors *errs) STATE_WUR;
+			 struct crd_migration *out, struct crd_errors *errs) DROVER_WUR;
 
 /* Removes the record of Migration @ns/@name (kept records are pruned this way).
  * Returns 0, or -1 with errno set. */
@@ -65,7 +66,7 @@ int state_remove_migration(const char *dir, const char *ns, const char *name);
 
 /* The status record of orphan @o's VM: phase Orphaned on its host, or removed when @gone
  * (pruned). A VM without a record gets none. Returns 0, or -1 with errno. */
-int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone) STATE_WUR;
+int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone) DROVER_WUR;
 
 /* Removes the records of finished Migrations (Succeeded, Failed, Cancelled) beyond the
  * @keep newest (by endTime) of each VM. Every Migration of @set is spared: a user's

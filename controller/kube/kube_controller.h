@@ -5,6 +5,8 @@
 #ifndef DROVER_KUBE_CONTROLLER_H
 #define DROVER_KUBE_CONTROLLER_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,7 +14,6 @@
 #include "controller/serve/metrics.h"
 #include "controller/loop/reconciler.h"
 
-#define KUBE_CONTROLLER_WUR __attribute__((warn_unused_result))
 /* The one work item: the planner works on the whole set. */
 #define KUBE_CONTROLLER_KEY "set"
 #define KUBE_CONTROLLER_RESYNC_S 30           /* a full pass even when nothing was noticed */
@@ -40,7 +41,7 @@ void kube_controller_options_default(struct kube_controller_options *o);
  * it with kube_controller_stop, then kube_controller_free), or NULL with a message in @err. */
 struct kube_controller *kube_controller_start(struct kube_client *c,
 					      const struct kube_controller_options *o, char *err,
-					      size_t errlen) KUBE_CONTROLLER_WUR;
+					      size_t errlen) DROVER_WUR;
 
 /* True once leadership was lost (not given up on shutdown): the process must stop acting
  * and exit. This function can't fail. */

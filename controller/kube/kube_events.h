@@ -2,6 +2,8 @@
 #ifndef DROVER_KUBE_EVENTS_H
 #define DROVER_KUBE_EVENTS_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 
 #include "controller/kube/kube_http.h"
@@ -34,12 +36,12 @@ struct kube_event {
 
 /* Builds the Event object (eventTime now, with microseconds; name "<regarding>.<hex ns>").
  * Returns a new reference, or NULL when @ev lacks a field or out of memory. */
-json_t *kube_event_build(const struct kube_event *ev) KUBE_WUR;
+json_t *kube_event_build(const struct kube_event *ev) DROVER_WUR;
 
 /* Creates the event in the namespace of the regarding object. Returns 0 with the stored
  * event in *@created (when not NULL; the caller decrefs), or -1 with @r describing the
  * failure (the caller frees @r either way). Events are best effort: callers log and go on. */
 int kube_event_create(struct kube_client *c, const struct kube_event *ev, json_t **created,
-		      struct kube_response *r) KUBE_WUR;
+		      struct kube_response *r) DROVER_WUR;
 
 #endif

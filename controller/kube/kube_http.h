@@ -3,6 +3,8 @@
 #ifndef DROVER_KUBE_HTTP_H
 #define DROVER_KUBE_HTTP_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,7 +60,7 @@ void kube_client_options_default(struct kube_client_options *o);
 /* Makes a client for @cfg (copied; the caller keeps @cfg). @opt may be NULL. Returns 0 with
  * *@out set (free with kube_client_free), or -1 with a message in @err. */
 int kube_client_new(const struct kube_config *cfg, const struct kube_client_options *opt,
-		    struct kube_client **out, char *err, size_t errlen) KUBE_WUR;
+		    struct kube_client **out, char *err, size_t errlen) DROVER_WUR;
 
 /* Aborts every transfer and wait of the client for good (shutdown). Can't fail. */
 void kube_client_stop(struct kube_client *c);
@@ -77,11 +79,12 @@ void kube_logf(const struct kube_client *c, enum kube_log_level level, const cha
  * backoff, and transport errors of GET. Returns 0 when an answer came (any HTTP code: check
  * out->code), -1 when none came (transport error, stopped, body over KUBE_BODY_MAX) with
  * out->message set. Either way the caller frees @out with kube_response_free. */
-int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_response *out) KUBE_WUR;
+int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_response *out)
+	DROVER_WUR;
 
 /* kube_call with the client's defaults. */
 int kube_request(struct kube_client *c, const char *method, const char *path, const json_t *body,
-		 const char *content_type, struct kube_response *out) KUBE_WUR;
+		 const char *content_type, struct kube_response *out) DROVER_WUR;
 
 /* Releases the body and zeroes @r; accepts NULL. */
 void kube_response_free(struct kube_response *r);
@@ -95,7 +98,7 @@ typedef int (*kube_line_fn)(void *opaque, const char *line, size_t len);
  * Returns 0 when the stream ended (out->code says how it began; a non-200 body is parsed
  * into @out), -1 on transport error, stop, or an over-long line. No retries. */
 int kube_stream(struct kube_client *c, const char *path, size_t line_max, long timeout_ms,
-		const int *stop, kube_line_fn fn, void *opaque, struct kube_response *out) KUBE_WUR;
+		const int *stop, kube_line_fn fn, void *opaque, struct kube_response *out) DROVER_WUR;
 
 /* Sleeps @seconds or until *@stop (or the client's stop) is set. Returns 0 after the full
  * sleep, -1 when stopped. */

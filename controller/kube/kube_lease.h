@@ -4,6 +4,8 @@
 #ifndef DROVER_KUBE_LEASE_H
 #define DROVER_KUBE_LEASE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 
 #include "controller/kube/kube_http.h"
@@ -33,7 +35,7 @@ void kube_lease_options_default(struct kube_lease_options *o);
  * inconsistent (renew deadline not below the lease duration, retry not below the
  * deadline), out of memory, or the thread cannot start. The client must outlive it. */
 int kube_lease_start(struct kube_client *c, const struct kube_lease_options *o,
-		     struct kube_lease **out) KUBE_WUR;
+		     struct kube_lease **out) DROVER_WUR;
 
 /* True while this replica leads. This function can't fail. */
 bool kube_lease_is_leader(struct kube_lease *l);

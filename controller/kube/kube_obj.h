@@ -2,11 +2,12 @@
 #ifndef DROVER_KUBE_OBJ_H
 #define DROVER_KUBE_OBJ_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#define KUBE_WUR __attribute__((warn_unused_result))
 #define KUBE_PATH_MAX 2048        /* one request path with its query */
 
 /* A Kubernetes API resource: where its objects live. */
@@ -26,11 +27,11 @@ extern const struct kube_resource kube_res_vm, kube_res_host, kube_res_migration
  * namespaces), object @name (NULL: the collection) and subresource @sub (NULL: none) into
  * @buf. Returns 0, or -1 when it does not fit. */
 int kube_path(char *buf, size_t len, const struct kube_resource *res, const char *ns,
-	      const char *name, const char *sub) KUBE_WUR;
+	      const char *name, const char *sub) DROVER_WUR;
 
 /* Appends "&key=value" (or "?key=value" when @buf has no query yet) with @value URL-escaped.
  * Returns 0, or -1 when it does not fit or out of memory. */
-int kube_path_query(char *buf, size_t len, const char *key, const char *value) KUBE_WUR;
+int kube_path_query(char *buf, size_t len, const char *key, const char *value) DROVER_WUR;
 
 /* Reads metadata.namespace/name/resourceVersion of @obj. Strings point into @obj; NULL when
  * absent. This function can't fail. */

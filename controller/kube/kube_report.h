@@ -5,6 +5,8 @@
 #ifndef DROVER_KUBE_REPORT_H
 #define DROVER_KUBE_REPORT_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <pthread.h>
 
@@ -25,7 +27,7 @@ struct kube_report {
 
 /* Sets @r up over writer @w. Returns 0, or -1 when out of memory (free it anyway). */
 int kube_report_init(struct kube_report *r, struct kube_writer *w,
-		     struct metrics *metrics) KUBE_WUR;
+		     struct metrics *metrics) DROVER_WUR;
 
 /* Frees what @r holds; accepts a zeroed one. */
 void kube_report_free(struct kube_report *r);

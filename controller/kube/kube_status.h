@@ -4,6 +4,8 @@
 #ifndef DROVER_KUBE_STATUS_H
 #define DROVER_KUBE_STATUS_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 
 #include "controller/kube/kube_http.h"
@@ -18,7 +20,7 @@
  * with @r describing the failure (the caller frees @r either way). */
 int kube_status_patch(struct kube_client *c, const struct kube_resource *res, const char *ns,
 		      const char *name, const json_t *status, json_t **stored,
-		      struct kube_response *r) KUBE_WUR;
+		      struct kube_response *r) DROVER_WUR;
 
 /* Builds the new status of @current (read-only; the object as stored now). Returns a new
  * status object (the caller of kube_status_update decrefs it), or NULL to write nothing. */
@@ -31,7 +33,7 @@ typedef json_t *(*kube_status_fn)(void *opaque, const json_t *current);
  * describing the failure (the caller frees @r either way). */
 int kube_status_update(struct kube_client *c, const struct kube_resource *res, const char *ns,
 		       const char *name, kube_status_fn fn, void *opaque,
-		       struct kube_response *r) KUBE_WUR;
+		       struct kube_response *r) DROVER_WUR;
 
 /* Changes @obj (a private copy the caller may modify) in place. Returns 1 when it changed
  * something, 0 when there is nothing to write, -1 to give up. */
@@ -45,17 +47,17 @@ typedef int (*kube_mutate_fn)(void *opaque, json_t *obj);
  * r->attempts counts every request sent. */
 int kube_update_retry(struct kube_client *c, const struct kube_resource *res, const char *ns,
 		      const char *name, const json_t *cached, kube_mutate_fn fn, void *opaque,
-		      json_t **stored, struct kube_response *r) KUBE_WUR;
+		      json_t **stored, struct kube_response *r) DROVER_WUR;
 
 /* Adds or removes @finalizer in metadata.finalizers with kube_update_retry. Removing the
  * last finalizer of an object being deleted completes its deletion (then *@stored may be
  * the deleted object or NULL). Returns 0 (also when there was nothing to change), or -1. */
 int kube_finalizer_add(struct kube_client *c, const struct kube_resource *res, const char *ns,
 		       const char *name, const json_t *cached, const char *finalizer,
-		       json_t **stored, struct kube_response *r) KUBE_WUR;
+		       json_t **stored, struct kube_response *r) DROVER_WUR;
 int kube_finalizer_remove(struct kube_client *c, const struct kube_resource *res, const char *ns,
 			  const char *name, const json_t *cached, const char *finalizer,
-			  json_t **stored, struct kube_response *r) KUBE_WUR;
+			  json_t **stored, struct kube_response *r) DROVER_WUR;
 
 /* True when @obj lists @finalizer. This function can't fail. */
 bool kube_has_finalizer(const json_t *obj, const char *finalizer);
@@ -63,12 +65,12 @@ bool kube_has_finalizer(const json_t *obj, const char *finalizer);
 /* Puts @cond — made by status_set_condition, the one condition setter — into the JSON list
  * @conditions (metav1.Condition), in place of the one of its type. Returns 0, or -1 when
  * out of memory. */
-int kube_condition_set(json_t *conditions, const struct crd_condition *cond) KUBE_WUR;
+int kube_condition_set(json_t *conditions, const struct crd_condition *cond) DROVER_WUR;
 
 /* The condition of @type in the JSON list @conditions as a struct (type, status and
  * lastTransitionTime: what status_set_condition needs to keep the transition time), or an
  * empty @out when there is none. Returns 0, or -1 when out of memory. */
 int kube_condition_get(const json_t *conditions, const char *type,
-		       struct crd_conditions *out) KUBE_WUR;
+		       struct crd_conditions *out) DROVER_WUR;
 
 #endif

@@ -4,11 +4,12 @@
 #ifndef DROVER_KUBE_STREAM_H
 #define DROVER_KUBE_STREAM_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#define KUBE_STREAM_WUR __attribute__((warn_unused_result))
 
 /* One watch event line (etcd keeps objects under 1.5 MiB). */
 #define KUBE_STREAM_EVENT_MAX (4u << 20)
@@ -32,7 +33,7 @@ void kube_stream_lines_init(struct kube_stream_lines *l, size_t max);
  * on, 1 when @fn ended the stream (the rest of the chunk is dropped), -1 when a line is over
  * the cap (too_long set, sticky) or out of memory. Feed no more after a nonzero return. */
 int kube_stream_lines_feed(struct kube_stream_lines *l, const char *p, size_t n,
-			   kube_stream_line_fn fn, void *opaque) KUBE_STREAM_WUR;
+			   kube_stream_line_fn fn, void *opaque) DROVER_WUR;
 
 /* Frees the carried-over bytes; accepts NULL and a second call. */
 void kube_stream_lines_free(struct kube_stream_lines *l);
@@ -57,7 +58,7 @@ struct kube_stream_event {
  * empty), -1 with a reason in @err when the line is not an event (not JSON, over the cap,
  * no type or no object). */
 int kube_stream_decode(const char *line, size_t len, struct kube_stream_event *ev, char *err,
-		       size_t errlen) KUBE_STREAM_WUR;
+		       size_t errlen) DROVER_WUR;
 
 /* Releases the object and zeroes @ev; accepts NULL. */
 void kube_stream_event_free(struct kube_stream_event *ev);

@@ -4,6 +4,8 @@
 #ifndef DROVER_KUBE_WATCH_H
 #define DROVER_KUBE_WATCH_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,7 +50,7 @@ struct kube_informer;
 /* Starts the informer's thread. @o is copied (its strings too). Returns 0 with *@out set, or
  * -1 when out of memory or the thread cannot start. The client must outlive the informer. */
 int kube_informer_start(struct kube_client *c, const struct kube_informer_options *o,
-			struct kube_informer **out) KUBE_WUR;
+			struct kube_informer **out) DROVER_WUR;
 
 /* Asks the thread to stop (its transfer aborts at its next progress check) without waiting:
  * several informers asked first, then joined, stop in the time of one. Accepts NULL. */
@@ -82,6 +84,6 @@ void kube_informer_stats(struct kube_informer *inf, struct kube_informer_stats *
 
 /* Writes "namespace/name" (or "name" for cluster-scoped objects) of @obj into @buf. Returns
  * 0, or -1 when @obj has no name or the key does not fit. */
-int kube_obj_key(const json_t *obj, char *buf, size_t len) KUBE_WUR;
+int kube_obj_key(const json_t *obj, char *buf, size_t len) DROVER_WUR;
 
 #endif

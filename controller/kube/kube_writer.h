@@ -5,6 +5,8 @@
 #ifndef DROVER_KUBE_WRITER_H
 #define DROVER_KUBE_WRITER_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -26,14 +28,14 @@ struct kube_writer;
  * writer (free it with kube_writer_free), or NULL when out of memory or the thread cannot
  * start. The client must outlive the writer. */
 struct kube_writer *kube_writer_new(struct kube_client *c, const char *instance,
-				    kube_writer_lookup_fn lookup, void *opaque) KUBE_WUR;
+				    kube_writer_lookup_fn lookup, void *opaque) DROVER_WUR;
 
 /* Hands over the status of @res @ns/@name (uid @uid): it replaces any status of the object
  * still waiting and is written soon with a merge patch of what differs from the cached
  * object. Steals @status (even on failure). Returns 0, or -1 when out of memory or over
  * KUBE_WRITER_MAX_OBJECTS. Thread-safe; never blocks on I/O. */
 int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, const char *ns,
-		       const char *name, const char *uid, json_t *status) KUBE_WUR;
+		       const char *name, const char *uid, json_t *status) DROVER_WUR;
 
 /* Hands over drover's own record of a move it decided (a Migration with no uid yet):
  * @object is the whole object (metadata, spec, status). The writer makes it through the
@@ -41,12 +43,12 @@ int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, c
  * Steals @object (even on failure). Returns 0, or -1 when out of memory or over
  * KUBE_WRITER_MAX_OBJECTS. Thread-safe; never blocks on I/O. */
 int kube_writer_record(struct kube_writer *w, const struct kube_resource *res, json_t *object)
-	KUBE_WUR;
+	DROVER_WUR;
 
 /* The status last handed over for @res @ns/@name when it was for the object @uid: a new
  * reference the caller decrefs, or NULL. Thread-safe. */
 json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res, const char *ns,
-		  const char *name, const char *uid) KUBE_WUR;
+		  const char *name, const char *uid) DROVER_WUR;
 
 /* Forgets the objects of @res whose "namespace/name" key is not in @live (a JSON object
  * used as a set), so the memory follows the cluster. This function can't fail. */
@@ -67,6 +69,6 @@ void kube_writer_free(struct kube_writer *w);
 /* A merge patch (RFC 7386) that turns @from into @to: changed members, null for removed
  * ones, recursively for objects. Returns a new object (empty when equal), or NULL when out of
  * memory. Exposed for the unit tests. */
-json_t *kube_writer_merge_diff(const json_t *from, const json_t *to) KUBE_WUR;
+json_t *kube_writer_merge_diff(const json_t *from, const json_t *to) DROVER_WUR;
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef DROVER_HOSTFAIL_H
 #define DROVER_HOSTFAIL_H
 
+#include "crd/compiler.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -15,7 +17,6 @@
 #include "reconcile/plan.h"
 #include "reconcile/plan_fence.h"
 
-#define HOSTFAIL_WUR __attribute__((warn_unused_result))
 /* A failed fence is retried after this long, doubling up to the maximum. */
 #define HOSTFAIL_BACKOFF_MIN_S 5.0
 #define HOSTFAIL_BACKOFF_MAX_S 300.0
@@ -46,7 +47,7 @@ void hostfail_init(struct hostfail *hf, const struct plan_failure_policy *pol,
  * agent-fenced hosts in @inv (inv_host.fenced) and applies fence results that ended since
  * the last pass to @set's Host status. Returns 0, or -1 when out of memory. */
 int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory *inv,
-		     double now) HOSTFAIL_WUR;
+		     double now) DROVER_WUR;
 
 /* After planning, with the lock held: decides which hosts to fence, starts their fence
  * jobs (unless @stopping), drops the fenced mark of hosts back with no stale copy left, and

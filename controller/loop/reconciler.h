@@ -4,6 +4,8 @@
 #ifndef DROVER_RECONCILER_H
 #define DROVER_RECONCILER_H
 
+#include "crd/compiler.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -15,7 +17,6 @@
 #include "reconcile/lv.h"
 #include "reconcile/plan.h"
 
-#define REC_WUR __attribute__((warn_unused_result))
 /* At most this many actions run at once (the planner's migration limits are lower; this
  * bounds defines, starts and stops). */
 #define REC_MAX_PARALLEL 32
@@ -120,7 +121,7 @@ void rec_options_default(struct rec_options *opt);
 
 /* Initialises @r; starts libvirt's event loop. Returns 0, or -1 with a message. */
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
-	     const struct rec_view *view) REC_WUR;
+	     const struct rec_view *view) DROVER_WUR;
 
 /* Calls @fn when a host reports a domain lifecycle event or a lost connection (from
  * libvirt's event thread, with the host's name) and when a job ends (from the job's
@@ -155,12 +156,12 @@ void rec_free(struct rec *r);
 /* Observes every host of @set and plans. Returns 0 with @inv and @plan filled (the
  * caller frees both), or -1 when out of memory. */
 int rec_observe_and_plan(struct rec *r, const struct crd_set *set, struct inventory *inv,
-			 struct plan *plan) REC_WUR;
+			 struct plan *plan) DROVER_WUR;
 
 /* The orphans of @set in @inv as r->opt.orphans says (none when IGNORE). Returns 0 with
  * @out filled (the caller frees it), or -1 when out of memory. */
 int rec_orphans(const struct rec *r, const struct crd_set *set, const struct inventory *inv,
-		struct plan_orphans *out) REC_WUR;
+		struct plan_orphans *out) DROVER_WUR;
 
 /* The outcome of a pass or a converge. */
 struct rec_result {
@@ -180,13 +181,13 @@ typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set);
  * (may be NULL) with it before letting go. Returns 0 with @res filled, or -1 when out of
  * memory. */
 int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
-	     void *opaque) REC_WUR;
+	     void *opaque) DROVER_WUR;
 
 /* Passes until nothing is left to change and no job runs, an action failed and nothing
  * else can proceed, or the round/time limits end it; then waits for the jobs under way.
  * A failed action is not retried within one converge. @set must outlive the call (it
  * does: every job has ended when it returns). Returns 0 with @res filled, or -1 when out
  * of memory. */
-int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res) REC_WUR;
+int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res) DROVER_WUR;
 
 #endif

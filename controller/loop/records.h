@@ -4,6 +4,8 @@
 #ifndef DROVER_RECORDS_H
 #define DROVER_RECORDS_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,6 +28,6 @@ bool records_own(const struct crd_migration *m);
 long records_to_forget(const struct crd_set *set, size_t keep,
 		       bool (*pick)(const struct crd_migration *m, const void *opaque),
 		       const void *opaque, const struct crd_migration ***out)
-	__attribute__((warn_unused_result));
+	DROVER_WUR;
 
 #endif

@@ -3,12 +3,13 @@
 #ifndef DROVER_HTTPD_H
 #define DROVER_HTTPD_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "controller/serve/metrics.h"
 
-#define HTTPD_WUR __attribute__((warn_unused_result))
 #define HTTPD_DEFAULT_ADDR "127.0.0.1:9477"
 #define HTTPD_MAX_CONNECTIONS 16       /* a scraper, a probe, a person with curl */
 #define HTTPD_TIMEOUT_S 10             /* an idle or slow connection is closed after this */
@@ -21,7 +22,7 @@ struct httpd;
  * the reason in @err (bad address, port in use, out of memory). The caller stops it
  * with httpd_stop. */
 struct httpd *httpd_start(const char *addr, struct metrics *metrics, char *err,
-			  size_t err_size) HTTPD_WUR;
+			  size_t err_size) DROVER_WUR;
 
 /* The port the server listens on (useful after port 0). This function can't fail. */
 unsigned httpd_port(const struct httpd *h);

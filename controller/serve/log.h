@@ -3,6 +3,8 @@
 #ifndef DROVER_LOG_H
 #define DROVER_LOG_H
 
+#include "crd/compiler.h"
+
 #include <stddef.h>
 
 #define LOG_LINE_MAX 8192      /* one line, newline included: fields that do not fit are dropped */
@@ -24,7 +26,7 @@ struct log_field {
 };
 
 /* Parses "logfmt" or "json". Returns 0 with *@out set, or -1 for anything else. */
-int log_parse_format(const char *name, enum log_format *out) __attribute__((warn_unused_result));
+int log_parse_format(const char *name, enum log_format *out) DROVER_WUR;
 
 /* Chooses the format of every later line. Call it once, before any thread logs (the
  * default is logfmt). This function can't fail. */

@@ -3,13 +3,14 @@
 #ifndef DROVER_METRICS_H
 #define DROVER_METRICS_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "crd/types.h"
 #include "reconcile/execute.h"
 
-#define METRICS_WUR __attribute__((warn_unused_result))
 
 /* Labelled series at the most (hosts, VMs in flight, phases, ...). A series that would
  * pass it is not created and counts in drover_metrics_series_dropped_total. */
@@ -26,7 +27,7 @@ struct metrics;
 /* A registry with the fixed series at zero (migrations by final phase, running,
  * reconcile errors). Returns NULL when out of memory. The caller frees it with
  * metrics_free. */
-struct metrics *metrics_new(void) METRICS_WUR;
+struct metrics *metrics_new(void) DROVER_WUR;
 
 /* Releases @m; accepts NULL. */
 void metrics_free(struct metrics *m);
@@ -66,6 +67,6 @@ void metrics_set_vm_phases(struct metrics *m, const struct crd_vm *vms, size_t n
 /* Renders every series in the Prometheus text format 0.0.4. Returns a NUL-terminated
  * string of @len bytes (@len may be NULL) that the caller frees, or NULL when out of
  * memory or over METRICS_RENDER_MAX. */
-char *metrics_render(struct metrics *m, size_t *len) METRICS_WUR;
+char *metrics_render(struct metrics *m, size_t *len) DROVER_WUR;
 
 #endif

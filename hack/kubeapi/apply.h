@@ -4,6 +4,8 @@
 #ifndef KAS_APPLY_H
 #define KAS_APPLY_H
 
+#include "crd/compiler.h"
+
 #include "request.h"
 #include "status.h"
 
@@ -18,7 +20,7 @@ bool kas_apply_is(const struct kas_request *req);
  * operation Update (Apply for an apply), taking them from other managers. managedFields the
  * client sent that differ from the stored ones are kept as sent ([] clears them). A write that
  * changes nothing changes no entry. Returns 0, or -1 on OOM. */
-KAS_WUR int kas_managed_track(const struct kas_request *req, json_t *old, json_t *next);
+DROVER_WUR int kas_managed_track(const struct kas_request *req, json_t *old, json_t *next);
 
 /* Serves an apply: creates the object when missing, else merges the configuration, answering
  * 409 with causes for fields other managers own unless force is true. Can't fail (errors are

@@ -2,6 +2,8 @@
 #ifndef KAS_CRUD_H
 #define KAS_CRUD_H
 
+#include "crd/compiler.h"
+
 #include "request.h"
 #include "status.h"
 
@@ -14,6 +16,6 @@ void kas_crud_create(const struct kas_request *req, json_t *obj, struct kas_repl
 
 /* Parses a list continue token into the list's resourceVersion and the key to resume after
  * (malloc'd, the caller owns it). Returns 0, or -1 when malformed. */
-KAS_WUR int kas_crud_continue_parse(const char *token, uint64_t *rv, char **after);
+DROVER_WUR int kas_crud_continue_parse(const char *token, uint64_t *rv, char **after);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef KAS_HTTP_H
 #define KAS_HTTP_H
 
+#include "crd/compiler.h"
+
 #include "util.h"
 
 #include <stdint.h>
@@ -15,8 +17,8 @@ struct MHD_Daemon;
 /* Starts serving on @addr:@port (0 = any free port) with the PEM @cert and @key, accepting
  * requests carrying "Authorization: Bearer @token". The strings must outlive the daemon.
  * Returns the daemon, or NULL (logged). */
-KAS_WUR struct MHD_Daemon *kas_http_start(const char *addr, uint16_t port, const char *cert, const char *key,
-					  const char *token);
+DROVER_WUR struct MHD_Daemon *kas_http_start(const char *addr, uint16_t port, const char *cert,
+					     const char *key, const char *token);
 
 /* The port the daemon listens on. */
 uint16_t kas_http_port(struct MHD_Daemon *d);

@@ -4,6 +4,8 @@
 #ifndef KAS_OBJECTS_H
 #define KAS_OBJECTS_H
 
+#include "crd/compiler.h"
+
 #include "registry.h"
 #include "request.h"
 #include "status.h"
@@ -22,11 +24,11 @@ json_t *kas_obj_lookup(const struct kas_request *req);
 
 /* Checks kind/apiVersion of a submitted @obj against @rt and fills them in when missing.
  * Returns 0, or -1 with a 400 reply set. */
-KAS_WUR int kas_obj_check_kind(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out);
+DROVER_WUR int kas_obj_check_kind(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out);
 
 /* Runs the checks and side effects due before @obj is written: CRD validation and registration,
  * namespace phase. Returns 0, or -1 with an error reply set. */
-KAS_WUR int kas_obj_before_write(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out);
+DROVER_WUR int kas_obj_before_write(const struct kas_rtype *rt, json_t *obj, struct kas_reply *out);
 
 /* Gives @obj (stolen) the next resourceVersion, stores it with event @type and replies @code
  * with it. Can't fail (a full store is answered with a Status). */

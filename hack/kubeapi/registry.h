@@ -3,6 +3,8 @@
 #ifndef KAS_REGISTRY_H
 #define KAS_REGISTRY_H
 
+#include "crd/compiler.h"
+
 #include "util.h"
 
 #include <jansson.h>
@@ -26,7 +28,7 @@ struct kas_rtype {
 };
 
 /* Registers the built-in kinds. Returns 0, or -1 on OOM. */
-KAS_WUR int kas_registry_init(void);
+DROVER_WUR int kas_registry_init(void);
 
 /* Forgets every type. Can't fail. */
 void kas_registry_free(void);
@@ -46,11 +48,11 @@ unsigned long kas_registry_generation(void);
 
 /* Checks a CustomResourceDefinition object. Returns NULL when valid, else a malloc'd message
  * ("spec.group: Required value") the caller owns. */
-KAS_WUR char *kas_registry_crd_problem(json_t *crd);
+DROVER_WUR char *kas_registry_crd_problem(json_t *crd);
 
 /* (Re)registers every served version of a valid CRD and fills in its status (conditions
  * Established and NamesAccepted, acceptedNames, storedVersions). Returns 0, or -1 on OOM. */
-KAS_WUR int kas_registry_apply_crd(json_t *crd);
+DROVER_WUR int kas_registry_apply_crd(json_t *crd);
 
 /* Unregisters the types of the CRD named @crd_name. Can't fail. */
 void kas_registry_drop_crd(const char *crd_name);

@@ -5,6 +5,8 @@
 #ifndef KAS_STORE_H
 #define KAS_STORE_H
 
+#include "crd/compiler.h"
+
 #include "util.h"
 
 #include <jansson.h>
@@ -20,7 +22,7 @@ struct kas_event {
 };
 
 /* Sets the store up. Returns 0, or -1 on OOM or bad limits. */
-KAS_WUR int kas_store_init(size_t history, size_t max_objects, size_t max_watchers);
+DROVER_WUR int kas_store_init(size_t history, size_t max_objects, size_t max_watchers);
 
 /* Frees everything; no watcher may still run. Can't fail. */
 void kas_store_free(void);
@@ -44,7 +46,8 @@ json_t *kas_store_get(const char *rkey, const char *ns, const char *name);
 /* Stores @obj (stolen) under rkey/ns/name, replacing any object there, and records an event of
  * @type at @obj's resourceVersion. Returns 0, or -1 when the object cap is reached or on OOM
  * (@obj is released either way). */
-KAS_WUR int kas_store_put(const char *rkey, const char *ns, const char *name, json_t *obj, const char *type);
+DROVER_WUR int kas_store_put(const char *rkey, const char *ns, const char *name, json_t *obj,
+			     const char *type);
 
 /* Removes the object and records a DELETED event carrying @last (stolen), its final state.
  * Can't fail (an event that can't be recorded compacts the history instead). */
@@ -70,7 +73,7 @@ void kas_store_stop(void);
 bool kas_store_stopping(void);
 
 /* Counts a watcher in. Returns 0, or -1 when the cap is reached. */
-KAS_WUR int kas_store_watcher_add(void);
+DROVER_WUR int kas_store_watcher_add(void);
 void kas_store_watcher_del(void);
 
 #endif

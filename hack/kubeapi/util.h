@@ -2,13 +2,14 @@
 #ifndef KAS_UTIL_H
 #define KAS_UTIL_H
 
+#include "crd/compiler.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-#define KAS_WUR __attribute__((warn_unused_result))
 
 /* Longest string kas_printf builds; longer results are refused. */
 #define KAS_PRINTF_MAX 65536
@@ -20,16 +21,16 @@ void kas_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *kas_time_format(time_t t, char *buf, size_t len);
 
 /* Parses an RFC 3339 UTC timestamp. Returns 0, or -1 when @s is not one. */
-KAS_WUR int kas_time_parse(const char *s, time_t *out);
+DROVER_WUR int kas_time_parse(const char *s, time_t *out);
 
 /* Writes a random version 4 UUID into @out. Returns 0, or -1 when no randomness was available. */
-KAS_WUR int kas_uuid(char out[37]);
+DROVER_WUR int kas_uuid(char out[37]);
 
 /* Fills @out with @n random lower-case alphanumerics and a NUL. Returns 0 or -1. */
-KAS_WUR int kas_random_suffix(char *out, size_t n);
+DROVER_WUR int kas_random_suffix(char *out, size_t n);
 
 /* Returns a malloc'd formatted string (at most KAS_PRINTF_MAX bytes), or NULL. The caller owns it. */
-KAS_WUR char *kas_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+DROVER_WUR char *kas_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Returns the value at a dotted path ("metadata.name") inside @obj, borrowed, or NULL. */
 json_t *kas_json_at(json_t *obj, const char *dotted);
@@ -44,16 +45,16 @@ json_t *kas_meta(json_t *obj);
 uint64_t kas_obj_rv(json_t *obj);
 
 /* Sets metadata.resourceVersion to @rv written as a decimal string. Returns 0 or -1. */
-KAS_WUR int kas_obj_set_rv(json_t *obj, uint64_t rv);
+DROVER_WUR int kas_obj_set_rv(json_t *obj, uint64_t rv);
 
 /* Parses a decimal resourceVersion. Returns 0, or -1 when @s is not a plain decimal number. */
-KAS_WUR int kas_parse_u64(const char *s, uint64_t *out);
+DROVER_WUR int kas_parse_u64(const char *s, uint64_t *out);
 
 /* Hex-encodes @s into a malloc'd string. Returns NULL on failure. The caller owns it. */
-KAS_WUR char *kas_hex_encode(const char *s);
+DROVER_WUR char *kas_hex_encode(const char *s);
 
 /* Decodes a hex string made by kas_hex_encode. Returns NULL when malformed. The caller owns it. */
-KAS_WUR char *kas_hex_decode(const char *s);
+DROVER_WUR char *kas_hex_decode(const char *s);
 
 /* A growable byte buffer, always NUL-terminated after @len bytes once it holds any. */
 struct kas_buf {
@@ -63,7 +64,7 @@ struct kas_buf {
 
 /* Appends @n bytes of @p unless the buffer would grow past @cap bytes. Returns 0, or -1 (the
  * buffer unchanged) when the cap is hit or memory runs out. */
-KAS_WUR int kas_buf_append(struct kas_buf *b, const void *p, size_t n, size_t cap);
+DROVER_WUR int kas_buf_append(struct kas_buf *b, const void *p, size_t n, size_t cap);
 
 /* Frees the buffer's bytes and empties it; accepts NULL. */
 void kas_buf_free(struct kas_buf *b);

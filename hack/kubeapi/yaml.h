@@ -3,6 +3,8 @@
 #ifndef KAS_YAML_H
 #define KAS_YAML_H
 
+#include "crd/compiler.h"
+
 #include "util.h"
 
 #include <jansson.h>
@@ -10,6 +12,6 @@
 
 /* Parses the first document of @text (@len bytes). Returns the value (owned by the caller),
  * or NULL with *err set to a malloc'd message naming line and column. */
-KAS_WUR json_t *kas_yaml_parse(const char *text, size_t len, char **err);
+DROVER_WUR json_t *kas_yaml_parse(const char *text, size_t len, char **err);
 
 #endif

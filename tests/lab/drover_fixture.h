@@ -3,6 +3,8 @@
 #ifndef DROVER_TESTS_FIXTURE_H
 #define DROVER_TESTS_FIXTURE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,17 +18,17 @@ struct fx {
 };
 
 /* Makes a fresh working directory under /tmp. Returns 0, or -1. */
-int fx_init(struct fx *fx) LAB_ATTR_WUR;
+int fx_init(struct fx *fx) DROVER_WUR;
 
 /* Removes the working directory and everything in it. This function can't fail. */
 void fx_cleanup(struct fx *fx);
 
 /* Writes @text to manifests/@file (replacing it). Returns 0, or -1. */
-int fx_write(struct fx *fx, const char *file, const char *text) LAB_ATTR_WUR;
+int fx_write(struct fx *fx, const char *file, const char *text) DROVER_WUR;
 
 /* Writes manifests/hosts.yaml: the first @n lab hosts, each with @reserved (e.g.
  * "64Mi", NULL for none) reserved memory. Returns 0, or -1. */
-int fx_write_hosts(struct fx *fx, int n, const char *reserved) LAB_ATTR_WUR;
+int fx_write_hosts(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 
 /* A VirtualMachine of the test guest: the parts that vary from test to test (its domain
  * type is always lab_accel()). Members left NULL (false) are left out of the manifest,
@@ -49,10 +51,10 @@ struct fx_vm {
 
 /* The manifest of @vm, one YAML document, into @buf. Returns its length, or -1 when it
  * does not fit in @size. */
-int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size) LAB_ATTR_WUR;
+int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size) DROVER_WUR;
 
 /* Writes @vm's manifest to manifests/NAME.yaml (replacing it). Returns 0, or -1. */
-int fx_write_vm(struct fx *fx, const struct fx_vm *vm) LAB_ATTR_WUR;
+int fx_write_vm(struct fx *fx, const struct fx_vm *vm) DROVER_WUR;
 
 /* Runs `build/drover VERB -f manifests --state-dir state --stop-timeout 2 EXTRA...`
  * and returns its exit status (-1 when it could not run); its stdout goes into @out

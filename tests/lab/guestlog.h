@@ -4,11 +4,12 @@
 #ifndef DROVER_TESTS_LAB_GUESTLOG_H
 #define DROVER_TESTS_LAB_GUESTLOG_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
-#define GUESTLOG_WUR __attribute__((warn_unused_result))
 
 /* Lines longer than this (newline excluded) are skipped whole and counted in lines_skipped. */
 #define GUESTLOG_LINE_CAP 256
@@ -47,7 +48,7 @@ struct guestlog_watch;
  * truncated or replaced (then it is read again from the start). Returns 0 with *@watch set, or -1
  * with errno set (nothing is started). The caller owns *@watch and must pass it to
  * guestlog_follow_stop(). */
-GUESTLOG_WUR int guestlog_follow_start(const char *path, struct guestlog_watch **watch);
+DROVER_WUR int guestlog_follow_start(const char *path, struct guestlog_watch **watch);
 
 /* Copies what the follower has seen so far into @result. Thread-safe; can't fail. */
 void guestlog_follow_peek(struct guestlog_watch *watch, struct guestlog_result *result);
@@ -60,10 +61,10 @@ int guestlog_follow_stop(struct guestlog_watch *watch, struct guestlog_result *r
 /* Fills @result from the finished file at @path, without timing (max_gap_ms = 0, zero times).
  * An unterminated last line is not counted. Returns 0, or -1 with errno set when the file cannot be
  * read or is over GUESTLOG_FILE_MAX. */
-GUESTLOG_WUR int guestlog_analyze_file(const char *path, struct guestlog_result *result);
+DROVER_WUR int guestlog_analyze_file(const char *path, struct guestlog_result *result);
 
 /* Waits until the file at @path holds at least @n heartbeats, for at most @timeout_ms (the file may
  * appear meanwhile). Returns 0 when it does, -1 on timeout or a read error. */
-GUESTLOG_WUR int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms);
+DROVER_WUR int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms);
 
 #endif

@@ -3,11 +3,12 @@
 #ifndef DROVER_TESTS_KUBEAPI_FIXTURE_H
 #define DROVER_TESTS_KUBEAPI_FIXTURE_H
 
+#include "crd/compiler.h"
+
 #include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#define KF_WUR __attribute__((warn_unused_result))
 
 struct kf {
 	char dir[64];             /* /tmp/kubeapi-fixture-XXXXXX */
@@ -23,20 +24,20 @@ struct kf {
 /* Makes the directory and certificates and starts the server (token @token, history of
  * @history events, bookmarks after 1 s idle), found next to this program
  * (BUILD/tests/lab/NAME → BUILD/kubeapi-server). Returns 0, or -1 with a message on stderr. */
-int kf_start(struct kf *f, const char *token, int history) KF_WUR;
+int kf_start(struct kf *f, const char *token, int history) DROVER_WUR;
 
 /* Like kf_start, with idle watches sent a BOOKMARK after @bookmark_s seconds instead of 1.
  * A bookmark moves a watcher's resourceVersion to the newest, so a test that needs a
  * watcher left behind (to see 410 Gone after compaction) wants them rare. */
-int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmark_s) KF_WUR;
+int kf_start_bookmarks(struct kf *f, const char *token, int history, int bookmark_s) DROVER_WUR;
 
 /* Writes a kubeconfig for the running server (its CA, bearer @token, namespace default)
  * to DIR/kubeconfig and its path into @path. Returns 0, or -1. */
-int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_t len) KF_WUR;
+int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_t len) DROVER_WUR;
 
 /* Installs the project's CRDs as a user does, `kubectl apply -k manifests/crds/` with
  * the real kubectl and @kubeconfig, and prints kubectl's output. Returns 0, or -1. */
-int kf_apply_crds(const char *kubeconfig) KF_WUR;
+int kf_apply_crds(const char *kubeconfig) DROVER_WUR;
 
 /* Counts the fields the server pruned as unknown by their type's schema so far (what a real
  * API server drops silently) and copies those log lines into @out. Returns the count, or -1
@@ -54,7 +55,7 @@ double kf_now_s(void);
 void kf_path(const struct kf *f, const char *name, char *out, size_t len);
 
 /* Writes @text to @path. Returns 0 or -1. */
-int kf_write_file(const char *path, const char *text) KF_WUR;
+int kf_write_file(const char *path, const char *text) DROVER_WUR;
 
 /* Runs @argv (absolute path) with stdout and stderr into @out, killed after @timeout_s.
  * Returns the exit code, or -1 when it could not run or was killed. */
@@ -62,10 +63,10 @@ int kf_run(char *const argv[], char *out, size_t len, int timeout_s);
 
 /* Base64 of @len bytes of @in into @out (NUL-terminated). Returns 0, or -1 when it does
  * not fit. */
-int kf_base64(const unsigned char *in, size_t len, char *out, size_t outlen) KF_WUR;
+int kf_base64(const unsigned char *in, size_t len, char *out, size_t outlen) DROVER_WUR;
 
 /* The JSON of a namespaced CustomResourceDefinition of group drover.io, version v1alpha1,
  * with the status subresource. Returns a string the caller frees, or NULL. */
-char *kf_crd_json(const char *plural, const char *singular, const char *kind) KF_WUR;
+char *kf_crd_json(const char *plural, const char *singular, const char *kind) DROVER_WUR;
 
 #endif

@@ -2,13 +2,14 @@
 #ifndef DROVER_TESTS_LAB_H
 #define DROVER_TESTS_LAB_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <libvirt/libvirt.h>
 
 #define LAB_MAX_HOSTS 8
-#define LAB_ATTR_WUR __attribute__((warn_unused_result))
 
 /* The lab's state directory (hack/lab's $DROVER_LAB_DIR). This function can't fail. */
 const char *lab_dir(void);
@@ -16,7 +17,7 @@ const char *lab_dir(void);
 /* @name inside the build tree this test program was built in (BUILD/tests/lab/NAME →
  * BUILD/@name), so `make asan` runs build-asan/drover. Returns 0, or -1 when it does
  * not fit in @size. */
-int lab_build_path(const char *name, char *out, size_t size) LAB_ATTR_WUR;
+int lab_build_path(const char *name, char *out, size_t size) DROVER_WUR;
 
 /* The drover binary of this build tree (see lab_build_path). This function can't fail:
  * it falls back to build/drover. */
@@ -24,7 +25,7 @@ const char *lab_drover(void);
 
 /* Starts (or keeps) an N-host lab with hack/lab, with this build tree's guest unless
  * DROVER_GUEST_ELF names one. Returns 0, or -1 when it failed. */
-int lab_up(int n) LAB_ATTR_WUR;
+int lab_up(int n) DROVER_WUR;
 
 /* Stops the lab with hack/lab down. Returns its exit status. */
 int lab_down(void);
@@ -55,7 +56,7 @@ int lab_spawn(const char *const argv[], const char *log_path);
 int lab_stop(int pid, int timeout_s);
 
 /* Opens host i. Returns a connection the caller closes, or NULL. */
-virConnectPtr lab_connect(int i) LAB_ATTR_WUR;
+virConnectPtr lab_connect(int i) DROVER_WUR;
 
 /* A test guest: hack/guest's kernel with a disk and a serial log. */
 struct lab_guest {
@@ -67,12 +68,12 @@ struct lab_guest {
 };
 
 /* Domain XML for G. Returns a string the caller frees, or NULL when out of memory. */
-char *lab_guest_xml(const struct lab_guest *g) LAB_ATTR_WUR;
+char *lab_guest_xml(const struct lab_guest *g) DROVER_WUR;
 
 /* Creates a SIZE_MIB qcow2 volume NAME in pool POOL ("local" or "shared") of host i.
  * Writes its path into PATH. Returns 0, or -1 with a message on stderr. */
 int lab_create_volume(int i, const char *pool, const char *name, unsigned size_mib,
-		      char *path, size_t path_size) LAB_ATTR_WUR;
+		      char *path, size_t path_size) DROVER_WUR;
 
 /* Destroys and undefines domain NAME on every host of the running lab, and deletes volume NAME
  * from the pools of each. Missing objects are fine. This function can't fail. */

@@ -4,6 +4,8 @@
 #ifndef DROVER_TESTS_LAB_WIRE_H
 #define DROVER_TESTS_LAB_WIRE_H
 
+#include "crd/compiler.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,7 +18,7 @@ struct wire_watch;
  * bytes) in their payload, also across segment boundaries. Returns 0 with *@out, or -1
  * with a message on stderr (no CAP_NET_RAW, no such interface). */
 int wire_watch_start(const char *ifname, uint16_t port_lo, uint16_t port_hi, const char *marker,
-		     struct wire_watch **out) LAB_ATTR_WUR;
+		     struct wire_watch **out) DROVER_WUR;
 
 /* Stops @w and frees it; *@bytes is the TCP payload it saw, *@found whether @marker was
  * in it. Returns 0, or -1 when the watch failed while it ran. */
