@@ -186,6 +186,11 @@ static void test_async_sigterm_hands_a_move_over_to_the_next_drover(void **state
 
 	write_slow("lab-a");
 	assert_true(wait_phase("as-slow", "Running", REACT_S));
+	/* Mid-move: the record says Running a moment before libvirt has the job. */
+	bool job = false;
+	for (int tenth = 0; tenth < REACT_S * 10 && !(job = job_on(1, "as-slow")); tenth++)
+		usleep(100000);
+	assert_true(job);
 	fx_latest_migration(&fx, "as-slow", rec, sizeof(rec));
 	double start = now_s();
 	assert_int_equal(lab_stop(drover_pid, 5), 0);   /* exits, code 0, within 5 s */
