@@ -237,16 +237,19 @@ static int host_of(const char *name)
 static json_t *wait_field(const struct kube_resource *res, const char *name, const char *path,
 			  const char *want)
 {
-	char buf[256];
+	char buf[256], why[512] = "";
 
 	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
 		json_t *obj = get(res, name);
 		if (obj && !strcmp(field(obj, path, buf, sizeof(buf)), want))
 			return obj;
+		if (obj)
+			field(obj, "status.failureReason", why, sizeof(why));
 		json_decref(obj);
 		usleep(100000);
 	}
-	fail_msg("%s %s: %s never became \"%s\" (last \"%s\")", res->kind, name, path, want, buf);
+	fail_msg("%s %s: %s never became \"%s\" (last \"%s\"; %s)", res->kind, name, path, want,
+		 buf, why);
 	return NULL;
 }
 
