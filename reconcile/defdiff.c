@@ -165,8 +165,14 @@ static bool strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
+/* An empty text is none: libvirt drops an empty element (<cmdline/>) from a definition,
+ * so a spec's cmdline "" would otherwise differ from it forever. */
 static void field(struct difflist *d, const char *name, const char *have, const char *want)
 {
+	if (have && !*have)
+		have = NULL;
+	if (want && !*want)
+		want = NULL;
 	if (!str_eq(have, want))
 		difflist_add(d, "%s: %.60s → %.60s", name, have ? have : "none", want ? want : "none");
 }

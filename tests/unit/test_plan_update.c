@@ -53,6 +53,22 @@ static void test_defdiff_reads_what_needs_a_restart(void **state)
 	assert_false(f.known);
 }
 
+/* libvirt drops an empty <cmdline/>: a spec's cmdline "" is the definition's none, not a
+ * difference that would redefine the domain on every pass. */
+static void test_defdiff_an_empty_cmdline_is_none(void **state)
+{
+	struct inv_facts want = {.known = true, .type = "kvm", .memory = 64 * MiB, .vcpus = 1,
+				 .cmdline = ""};
+	struct inv_facts have = want;
+	char why[256];
+	(void)state;
+
+	have.cmdline = NULL;
+	assert_false(defdiff_differs(&want, &have, why, sizeof(why)));
+	have.cmdline = "quiet";
+	assert_true(defdiff_differs(&want, &have, why, sizeof(why)));
+}
+
 static void test_defdiff_names_each_difference(void **state)
 {
 	struct inv_facts a = {.known = true, .type = "kvm", .memory = 64 * MiB, .vcpus = 1};
@@ -176,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defdiff_reads_what_needs_a_restart),
 		cmocka_unit_test(test_defdiff_names_each_difference),
+		cmocka_unit_test(test_defdiff_an_empty_cmdline_is_none),
 		T(test_plan_leaves_a_vm_defined_as_its_spec_alone),
 		T(test_plan_redefines_a_running_vm_whose_memory_changed),
 		T(test_plan_redefines_before_starting),
