@@ -587,6 +587,7 @@ static bool acts(enum plan_kind k)
 struct pending {
 	int changes, blocked, waiting;
 	unsigned long ended;      /* r->ended when the round planned */
+	bool held_back;           /* VMs of jobs just ended waited once more: plan again */
 	bool finish_only;         /* every change is a FINISH_MIGRATION: statuses say it all */
 };
 
@@ -679,6 +680,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	/* Planned and written under the lock: jobs write the status of the same objects. A
 	 * host's failure is judged from this pass's probes before the planner reads it. */
 	double mono = clk_mono();
+	bool held_back = stale_set && r->just_ended.n_jobs > 0;
 	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
 	    hostfail_observe(&r->hostfail, s->set, &inv, mono) == 0 &&
 	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
@@ -689,6 +691,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 			r->view.plan(r->view.opaque, &s->plan);
 		count_pending(r, &s->plan, p);
 		p->ended = r->ended;
+		p->held_back = held_back;
 		started = p->finish_only ? 0 : dispatch(r, s);
 		res->blocked = p->blocked;
 		res->running = (int)r->n_running;
@@ -722,7 +725,9 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	pthread_mutex_unlock(&r->lock);
 	if (round_run(r, s, false, &p, res, true) >= 0) {
 		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running;
-		res->again = p.finish_only;
+		/* A VM whose job just ended waited in this pass (its set may predate the end):
+		 * the next pass, on a fresh set, plans it, and no event would wake one. */
+		res->again = p.finish_only || p.held_back;
 		rc = 0;
 	}
 	pthread_mutex_lock(&r->lock);
