@@ -233,6 +233,27 @@ static int host_of(const char *name)
 	return -1;
 }
 
+/* Waits (at most REACT_S) until host @i runs a libvirt job on domain @name: a move is
+ * under way in libvirt, not only in its record (which says Running a moment earlier, while
+ * drover still proves the storage and measures the guest). */
+static bool wait_job_on(int i, const char *name)
+{
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+		virConnectPtr conn = lab_connect(i);
+		virDomainPtr dom = conn ? virDomainLookupByName(conn, name) : NULL;
+		virDomainJobInfo info = {0};
+		bool busy = dom && virDomainGetJobInfo(dom, &info) == 0 &&
+			    info.type != VIR_DOMAIN_JOB_NONE;
+		if (dom)
+			virDomainFree(dom);
+		if (conn)
+			virConnectClose(conn);
+		if (busy)
+			return true;
+	}
+	return false;
+}
+
 /* Waits until @res @name's field @path reads @want; returns the object (caller decrefs). */
 static json_t *wait_field(const struct kube_resource *res, const char *name, const char *path,
 			  const char *want)
@@ -618,6 +639,7 @@ static void test_kube_leader_killed_mid_migration_the_next_one_ends_it_once(void
 	 * migration, finishes it alone. */
 	create_migration("kc-mid", to, ",\"bandwidthMiBps\":4,\"allowAutoConverge\":false");
 	json_decref(wait_field(&kube_res_migration, "kc-mid", "status.phase", "Running"));
+	assert_true(wait_job_on(from, "kc-free"));
 	assert_int_equal(kill(T.replica[0], SIGKILL), 0);
 	waitpid(T.replica[0], NULL, 0);
 	T.replica[0] = -1;
@@ -688,6 +710,7 @@ static void test_kube_sigterm_mid_move_hands_it_over_to_the_new_leader(void **st
 		 "{\"bandwidthMiBps\":4,\"allowAutoConverge\":false}}}", lab_host_name(to));
 	merge_patch(&kube_res_vm, "kc-pin", patch);
 	assert_true(wait_record("kc-pin", "Running", rec, sizeof(rec)));
+	assert_true(wait_job_on(from, "kc-pin"));
 	printf("  %s: Running\n", rec);
 
 	double asked = kf_now_s();
