@@ -231,7 +231,7 @@ static void cancel_withdrawn(struct rec *r, const struct cli_opts *o)
 enum woke { WOKE_TIMEOUT = 0, WOKE_EVENT, WOKE_MANIFESTS };
 
 /* Waits for a change (to the manifests or to the overrides in the state dir: `drover
- * drain` and `drover migrate` write there), a libvirt event or a pass ending (the wake
+ * drain` and `drover migrate` write there), a libvirt event or an action's end (the wake
  * pipe), a signal or @max_s. */
 static enum woke wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
 			       const char *odir, double max_s)
