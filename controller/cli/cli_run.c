@@ -201,10 +201,12 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o)
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
+	char took[32];
+	snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
 	log_kv("info", "reconciled", "vms", LOG_INT(e.vms), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
 	       "running", LOG_INT(res.running), "converged", res.converged ? "true" : "false",
-	       NULL);
+	       "seconds", took, NULL);
 	failed = res.actions_failed > 0;
 	again = res.again;
 cleanup:

@@ -534,6 +534,7 @@ bench_startlong() {
 	done
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null || true
+	cp "$tmp/lab/startlong.log" "$out/startlong.log"   # drover's own times, kept for reading
 	lab_remove "$long_vm"
 }
 
