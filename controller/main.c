@@ -14,7 +14,7 @@ static const struct command commands[] = {
 	{"validate", cli_validate, "drover validate -f PATH...   check manifests; exit 1 on any error"},
 	{"plan", cli_plan, "drover plan -f PATH... [--estimate]  show what apply would do; exit 0 none, 2 pending, 1 error"},
 	{"apply", cli_apply, "drover apply -f PATH...      converge once; exit 0 converged, 1 failed"},
-	{"status", cli_status, "drover status [-o table|json|yaml] [--state-dir DIR]"},
+	{"status", cli_status, "drover status [-o table|wide|json|yaml] [--state-dir DIR]"},
 	{"run", cli_run, "drover run --dir PATH [--state-dir DIR] [--log-format logfmt|json]   controller over a watched directory"},
 	{"run", cli_run, "drover run --kubeconfig FILE [--log-format logfmt|json]   controller over the Kubernetes API (in a pod: no flag)"},
 	{"drain", cli_drain, "drover drain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   evacuate a host"},

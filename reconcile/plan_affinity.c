@@ -18,15 +18,77 @@ static bool selects(const struct crd_map *sel, const struct crd_map *labels)
 	return true;
 }
 
-/* True when hosts @a and @b share the topology domain of @key: the same host, or the same
- * value of that Host label (a host without the label is in no domain). */
-static bool same_domain(const char *key, const struct plan_host *a, const struct plan_host *b)
+/* The domains of label @key (not "host"), built by plan_aff_index for every key a term of
+ * the set names; NULL only for a key no term names. This function can't fail. */
+static const struct plan_aff_topo *topo_find(const struct plan_ctx *c, const char *key)
 {
-	if (!strcmp(key, TOPOLOGY_HOST))
-		return a == b;
-	const char *va = crd_map_get(&a->spec->meta.labels, key);
-	const char *vb = crd_map_get(&b->spec->meta.labels, key);
-	return va && vb && !strcmp(va, vb);
+	for (size_t i = 0; i < c->n_topos; i++)
+		if (!strcmp(c->topos[i].key, key))
+			return &c->topos[i];
+	return NULL;
+}
+
+/* Numbers every host's domain under label @key into @dom: hosts with the same value share
+ * the number of the first of them; a host without the label is in no domain (-1). */
+static void topo_number(const struct plan_ctx *c, const char *key, int *dom)
+{
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		const char *v = crd_map_get(&c->hosts[h].spec->meta.labels, key);
+		size_t k;
+		for (k = 0; v && k < h; k++)
+			if (dom[k] == (int)k &&
+			    !strcmp(crd_map_get(&c->hosts[k].spec->meta.labels, key), v))
+				break;
+		dom[h] = v ? (int)k : -1;
+	}
+}
+
+/* Adds the domains of label @key unless it is "host" or known. Returns 0, or -1 when out of
+ * memory. */
+static int topo_add(struct plan_ctx *c, const char *key)
+{
+	if (!strcmp(key, TOPOLOGY_HOST) || topo_find(c, key))
+		return 0;
+	/* Full at a power of two: the array grows by doubling. */
+	if (!(c->n_topos & (c->n_topos - 1))) {
+		size_t cap = c->n_topos ? 2 * c->n_topos : 2;
+		struct plan_aff_topo *t = realloc(c->topos, cap * sizeof(*t));
+		if (!t)
+			return -1;
+		c->topos = t;
+	}
+	int *dom = calloc(c->n_hosts + 1, sizeof(*dom));
+	if (!dom)
+		return -1;
+	topo_number(c, key, dom);
+	c->topos[c->n_topos++] = (struct plan_aff_topo){key, dom};
+	return 0;
+}
+
+/* Numbers the domains of every topology label the terms of @vm name. Returns 0, or -1 when
+ * out of memory. */
+static int topo_add_vm(struct plan_ctx *c, const struct crd_vm *vm)
+{
+	const struct crd_affinity *a = &vm->spec.affinity;
+
+	for (size_t k = 0; k < a->n_anti; k++)
+		if (topo_add(c, a->anti[k].topology_key) < 0)
+			return -1;
+	for (size_t k = 0; k < a->n_together; k++)
+		if (topo_add(c, a->together[k].topology_key) < 0)
+			return -1;
+	return 0;
+}
+
+void plan_aff_free(struct plan_ctx *c)
+{
+	for (size_t i = 0; i < c->n_topos; i++)
+		free(c->topos[i].dom);
+	free(c->topos);
+	free(c->dom_first);
+	c->topos = NULL;
+	c->n_topos = 0;
+	c->dom_first = NULL;
 }
 
 static bool has_terms(const struct crd_vm *vm)
@@ -89,11 +151,14 @@ int plan_aff_index(struct plan_ctx *c)
 	}
 	c->labels = calloc(n_labels + 1, sizeof(*c->labels));
 	c->anti_terms = calloc(n_terms + 1, sizeof(*c->anti_terms));
-	if (!c->labels || !c->anti_terms)
+	c->dom_first = calloc(c->n_hosts + 1, sizeof(*c->dom_first));
+	if (!c->labels || !c->anti_terms || !c->dom_first)
 		return -1;
 	for (size_t i = 0; i < d->n_vms; i++) {
 		const struct crd_vm *vm = &d->vms[i];
 		bool counted = false;
+		if (topo_add_vm(c, vm) < 0)
+			return -1;
 		for (size_t k = 0; k < vm->meta.labels.n; k++)
 			c->labels[c->n_labels++] = (struct plan_aff_ref){
 				vm->meta.labels.items[k].key, vm->meta.labels.items[k].value, i, NULL};
@@ -120,6 +185,19 @@ static bool other_placed(const struct plan_ctx *c, const struct plan_vm *v, size
 	return u != v->vm && c->loc[i] && !strcmp(u->meta.namespace, v->vm->meta.namespace);
 }
 
+/* Forgets what the last term marked: scratch.first of its hosts, and the VM noted for each
+ * of its domains. This function can't fail. */
+static void marks_clear(const struct plan_ctx *c)
+{
+	struct plan_aff_marks *mk = c->marks;
+
+	for (size_t m = 0; m < mk->n; m++)
+		c->scratch[mk->hosts[m]].first = NULL;
+	for (size_t m = 0; m < mk->n_dom; m++)
+		c->dom_first[mk->dom[m]] = NULL;
+	mk->n = mk->n_dom = 0;
+}
+
 /* Notes (scratch.first, c->marked) on each host a VM of @v's namespace that @t selects
  * running there, other than @v. Returns how many such VMs there are. */
 static size_t mark_matches(const struct plan_ctx *c, const struct plan_vm *v,
@@ -130,11 +208,7 @@ static size_t mark_matches(const struct plan_ctx *c, const struct plan_vm *v,
 	const struct plan_aff_ref *r, *end;
 	size_t n = 0;
 
-	for (size_t m = 0; m < mk->n; m++) {
-		c->scratch[mk->hosts[m]].first = NULL;
-		c->scratch[mk->hosts[m]].domain = NULL;
-	}
-	mk->n = mk->n_dom = 0;
+	marks_clear(c);
 	/* The VMs carrying the first pair, or (empty selector) every VM. */
 	if (t->selector.n) {
 		r = ref_range(c->labels, c->n_labels, t->selector.items[0].key,
@@ -165,38 +239,29 @@ static size_t mark_matches(const struct plan_ctx *c, const struct plan_vm *v,
 	return n;
 }
 
-/* A VM @t selects in @h's domain, or NULL (after mark_matches and, for a label key,
- * mark_domains). */
-static const struct crd_vm *near(const struct plan_ctx *c, const struct crd_affinity_term *t,
-				 bool by_host, const struct plan_host *h)
+/* A VM the term selects in host @h's domain, or NULL (after mark_matches and, for a label
+ * key, mark_domains with its @topo). */
+static const struct crd_vm *near(const struct plan_ctx *c, bool by_host,
+				 const struct plan_aff_topo *topo, size_t h)
 {
 	if (by_host)
-		return c->scratch[h - c->hosts].first;
-	const char *mine = crd_map_get(&h->spec->meta.labels, t->topology_key);
-	for (size_t m = 0; mine && m < c->marks->n_dom; m++) {
-		const struct plan_aff_host *s = &c->scratch[c->marks->dom[m]];
-		if (!strcmp(s->domain, mine))
-			return s->first;
-	}
-	return NULL;
+		return c->scratch[h].first;
+	return !topo || topo->dom[h] < 0 ? NULL : c->dom_first[topo->dom[h]];
 }
 
-/* Notes the label @key's value of every marked host and keeps one host per distinct value
- * (marks->dom), so near() compares each host with those values only. */
-static void mark_domains(const struct plan_ctx *c, const char *key)
+/* Notes for each domain of @topo that a marked host is in the VM the term selects on the
+ * first such host (in marking order), so near() is one lookup per host. */
+static void mark_domains(const struct plan_ctx *c, const struct plan_aff_topo *topo)
 {
 	struct plan_aff_marks *mk = c->marks;
 
-	mk->n_dom = 0;
 	for (size_t m = 0; m < mk->n; m++) {
-		size_t h = mk->hosts[m], k;
-		const char *v = crd_map_get(&c->hosts[h].spec->meta.labels, key);
-		c->scratch[h].domain = v;
-		for (k = 0; v && k < mk->n_dom; k++)
-			if (!strcmp(c->scratch[mk->dom[k]].domain, v))
-				break;
-		if (v && k == mk->n_dom)
-			mk->dom[mk->n_dom++] = h;
+		size_t h = mk->hosts[m];
+		int d = topo->dom[h];
+		if (d < 0 || c->dom_first[d])
+			continue;
+		c->dom_first[d] = c->scratch[h].first;
+		mk->dom[mk->n_dom++] = (size_t)d;
 	}
 }
 
@@ -216,6 +281,8 @@ static void eval_term(const struct plan_ctx *c, const struct plan_vm *v,
 {
 	size_t n = mark_matches(c, v, t);
 	bool by_host = !strcmp(t->topology_key, TOPOLOGY_HOST);
+	/* Every VM placed is of the set, and plan_aff_index numbered its terms' keys. */
+	const struct plan_aff_topo *topo = by_host ? NULL : topo_find(c, t->topology_key);
 
 	/* Nothing selected: nothing to keep away from, and the first of a group lands anywhere. */
 	if (!n)
@@ -231,11 +298,11 @@ static void eval_term(const struct plan_ctx *c, const struct plan_vm *v,
 		}
 		return;
 	}
-	if (!by_host)
-		mark_domains(c, t->topology_key);
+	if (topo)
+		mark_domains(c, topo);
 	for (size_t h = 0; h < c->n_hosts; h++) {
 		struct plan_aff_host *s = &c->scratch[h];
-		const struct crd_vm *other = near(c, t, by_host, &c->hosts[h]);
+		const struct crd_vm *other = near(c, by_host, topo, h);
 		if (anti && other && t->required)
 			fail_host(s, PLAN_AFF_ANTI, t, other);
 		else if (anti && other)
@@ -252,15 +319,19 @@ static void theirs_one(const struct plan_ctx *c, const struct plan_vm *v,
 		       const struct plan_aff_ref *r)
 {
 	const struct crd_vm *u = &c->desired->vms[r->vm];
+	const struct plan_aff_topo *topo;
 
 	if (!other_placed(c, v, r->vm) || !selects(&r->term->selector, &v->vm->meta.labels))
 		return;
+	size_t at = (size_t)(c->loc[r->vm] - c->hosts);
 	if (!strcmp(r->term->topology_key, TOPOLOGY_HOST)) {
-		fail_host(&c->scratch[c->loc[r->vm] - c->hosts], PLAN_AFF_THEIRS, r->term, u);
+		fail_host(&c->scratch[at], PLAN_AFF_THEIRS, r->term, u);
 		return;
 	}
-	for (size_t h = 0; h < c->n_hosts; h++)
-		if (same_domain(r->term->topology_key, c->loc[r->vm], &c->hosts[h]))
+	/* A host without the label is in no domain: nothing shares it. */
+	topo = topo_find(c, r->term->topology_key);
+	for (size_t h = 0; topo && topo->dom[at] >= 0 && h < c->n_hosts; h++)
+		if (topo->dom[h] == topo->dom[at])
 			fail_host(&c->scratch[h], PLAN_AFF_THEIRS, r->term, u);
 }
 
@@ -283,8 +354,8 @@ void plan_aff_eval(const struct plan_ctx *c, const struct plan_vm *v)
 {
 	const struct crd_affinity *a = &v->vm->spec.affinity;
 
+	marks_clear(c);
 	memset(c->scratch, 0, c->n_hosts * sizeof(*c->scratch));
-	c->marks->n = c->marks->n_dom = 0;
 	if (plan_aff_trivial(c, v))
 		return;
 	for (size_t k = 0; k < a->n_anti; k++)
@@ -319,11 +390,14 @@ static void domain_text(const struct plan_host *h, const char *key, char *buf, s
 bool plan_aff_ok(const struct plan_ctx *c, const struct plan_host *h, char *why, size_t size)
 {
 	const struct plan_aff_host *s = &c->scratch[h - c->hosts];
-	struct plan_str sel = {.len = 0};
+	struct plan_str sel;
 	char dom[160];
 
+	/* Called for every candidate host: the kept ones cost one test, not a cleared buffer. */
 	if (s->rule == PLAN_AFF_OK)
 		return true;
+	sel.len = 0;
+	sel.buf[0] = '\0';
 	selector_text(&s->term->selector, &sel);
 	domain_text(h, s->term->topology_key, dom, sizeof(dom));
 	if (s->rule == PLAN_AFF_ANTI)

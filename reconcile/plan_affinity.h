@@ -13,9 +13,13 @@
 /* Which rule rules a host out (plan_aff_host.rule). */
 enum { PLAN_AFF_OK = 0, PLAN_AFF_ANTI, PLAN_AFF_TOGETHER, PLAN_AFF_THEIRS };
 
-/* Builds c->labels and c->anti_terms (and counts c->n_anti_required) for c->desired.
- * Returns 0, or -1 when out of memory. */
+/* Builds c->labels, c->anti_terms (and counts c->n_anti_required), c->topos and
+ * c->dom_first for c->desired and c->hosts. Returns 0, or -1 when out of memory. */
 int plan_aff_index(struct plan_ctx *c) DROVER_WUR;
+
+/* Releases what plan_aff_index built besides c->labels and c->anti_terms; accepts a @c
+ * it never ran on. */
+void plan_aff_free(struct plan_ctx *c);
 
 /* True when @v has no term and no other VM has a required anti-affinity term: every host is
  * fine and scores 0, no evaluation needed. This function can't fail. */

@@ -23,6 +23,7 @@ struct bal {
 	const struct crd_policy *pol;
 	struct bal_host *hosts;
 	size_t n;
+	double cap_max;                 /* the largest capacity of @hosts */
 };
 
 /* When @m was started (its start, else its creation, else its first transition), or -1. */
@@ -93,6 +94,7 @@ static int collect_hosts(struct bal *b)
 		    !measure(h, b->pol->spec.balance.resource, &x->util, &x->cap))
 			continue;
 		x->h = h;
+		b->cap_max = x->cap > b->cap_max ? x->cap : b->cap_max;
 		b->n++;
 	}
 	return 0;
@@ -148,6 +150,41 @@ struct bal_move {
 	bool found;
 };
 
+/* The fall of the sum of squared uses when a host at @us gives @off points and one at @ud
+ * takes @on. */
+static double gain_of(double us, double off, double ud, double on)
+{
+	double us2 = us - off, ud2 = ud + on;
+
+	return us * us + ud * ud - us2 * us2 - ud2 * ud2;
+}
+
+/* Score per GiB of a move of @it that gains @gain. */
+static double score_of(const struct plan_item *it, double gain)
+{
+	double gib = (double)it->memory / (double)(1u << 30);
+
+	return gain / (gib > 0 ? gib : 1e-9);
+}
+
+/* True when no move of @it off host @si can beat @best. The gain falls as the target's use
+ * and the points it takes grow (uses are never negative), so a move to the least used other
+ * host, were it of the largest capacity, bounds every move try_vm can find; what it can only
+ * bound is not worth the affinity evaluation. The slack keeps rounding from deciding. */
+static bool cannot_beat(const struct bal *b, const struct plan_item *it, size_t si,
+			const size_t *order, const struct bal_move *best)
+{
+	const struct bal_host roomiest = {.cap = b->cap_max};
+	size_t di = order[0] == si ? order[1] : order[0];
+	double off, on;
+
+	if (!best->found)
+		return false;
+	shares(b, it, &b->hosts[si], &roomiest, &off, &on);
+	return score_of(it, gain_of(b->hosts[si].util, off, b->hosts[di].util, on)) + 1e-6 <
+	       best->score;
+}
+
 /* Tries @it's VM from host @si to each host below it, least used first; keeps the first
  * feasible one that evens them out without overshooting when it beats @best. Returns -1
  * when out of memory. */
@@ -160,6 +197,8 @@ static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order,
 			    .hugepage_size = it->hugepage_size, .host = b->hosts[si].h};
 	char why[PLAN_REASON_MAX];
 
+	if (cannot_beat(b, it, si, order, best))
+		return 0;
 	v.dom = plan_host_domain(c, v.host, v.vm->meta.name);
 	enum vmres_rc r = vmres_from_vm(v.vm, &v.res, why, sizeof(why));
 	if (r != VMRES_OK || !v.dom)
@@ -178,14 +217,13 @@ static int try_vm(struct bal *b, size_t idx, size_t si, const size_t *order,
 		/* The sum of squared uses falls with every move from a fuller host to an emptier
 		 * one that does not overshoot; the spread alone would not move while two hosts
 		 * tie for the top. */
-		double gain = us * us + ud * ud - us2 * us2 - ud2 * ud2;
+		double gain = gain_of(us, off, ud, on);
 		if (ud2 + PLAN_BALANCE_MARGIN > us2 || gain <= 0 ||
 		    !plan_place_fits(c, &v, PLAN_OP_LIVE, b->hosts[di].h, why, sizeof(why)) ||
 		    !plan_check_target(c, &v, PLAN_OP_LIVE, b->hosts[di].h, why, sizeof(why)))
 			continue;
 		double after = spread_with(b, si, us2, di, ud2);
-		double gib = (double)it->memory / (double)(1u << 30);
-		double score = gain / (gib > 0 ? gib : 1e-9);
+		double score = score_of(it, gain);
 		if (!best->found || score > best->score) {
 			*best = (struct bal_move){.item = idx, .dst = di, .score = score,
 						  .after = after, .found = true};

@@ -124,6 +124,7 @@ void plan_ctx_free(struct plan_ctx *c)
 	free(c->marks);
 	free(c->labels);
 	free(c->anti_terms);
+	plan_aff_free(c);
 	free(c->hosts);
 	inv_index_free(&c->doms);
 	intents_free(&c->moves);

@@ -113,15 +113,28 @@ struct plan_ctx {
 	 * instead of a scan of every VM (plan_affinity.c). */
 	struct plan_aff_ref *labels, *anti_terms;
 	size_t n_labels, n_anti_terms;
+	/* Every topology label key the terms name, with each host's domain under it as a
+	 * number: a term compares hosts by number, not by looking their labels up per host.
+	 * @dom_first: per domain number, a VM the term being evaluated selects there. */
+	struct plan_aff_topo *topos;
+	size_t n_topos;
+	const struct crd_vm **dom_first;
 	bool oom;                       /* sticky: set by any failed allocation */
 };
 
-/* The hosts a term marked (plan_affinity.c), n_hosts at most, and one of them per distinct
- * value of the term's topology label (@dom, in the same allocation). */
+/* The hosts a term marked (plan_affinity.c), n_hosts at most, and the distinct domain
+ * numbers of the term's topology label among them (@dom, in the same allocation). */
 struct plan_aff_marks {
 	size_t n, n_dom;
 	size_t *dom;
 	size_t hosts[];
+};
+
+/* The topology domains of Host label @key: @dom[h] is the number of host h's domain (the
+ * index of the first host with the same value of @key), or -1 when h has no such label. */
+struct plan_aff_topo {
+	const char *key;
+	int *dom;
 };
 
 /* A label of VM @vm (its index in the set), or the first selector pair of its @term. */
@@ -138,7 +151,6 @@ struct plan_aff_host {
 	int rule;                       /* PLAN_AFF_*: which rule fails */
 	int score;                      /* preferred terms kept − broken */
 	const struct crd_vm *first;     /* scratch: a VM the term being evaluated selects here */
-	const char *domain;             /* scratch: this host's value of the term's topology key */
 };
 
 /* Fills @c for @desired and @inv. Returns 0, or -1 when out of memory (then @c must still

@@ -15,7 +15,7 @@ int cli_plan(int argc, char **argv);
 /* Converges once: exit 0 when converged, 1 when something failed or is blocked. */
 int cli_apply(int argc, char **argv);
 
-/* Prints the status recorded in the state dir (table, json or yaml); exit 0, or 1 on error. */
+/* Prints the status recorded in the state dir (table, wide, json or yaml); exit 0, or 1 on error. */
 int cli_status(int argc, char **argv);
 
 /* The controller: over a directory of manifests, or over the Kubernetes API (cli_run_kube)

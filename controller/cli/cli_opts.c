@@ -223,8 +223,10 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 		} else if ((allowed & CLI_OPT_STATE_DIR) && !strcmp(name, "--state-dir")) {
 			o->state_dir = val;
 		} else if ((allowed & CLI_OPT_OUTPUT) && (!strcmp(name, "-o") || !strcmp(name, "--output"))) {
-			if (strcmp(val, "table") && strcmp(val, "json") && strcmp(val, "yaml"))
-				return usage_error(cmd, usage, "-o: expected table, json or yaml, got \"%s\"", val);
+			if (strcmp(val, "table") && strcmp(val, "wide") && strcmp(val, "json") &&
+			    strcmp(val, "yaml"))
+				return usage_error(cmd, usage,
+						   "-o: expected table, wide, json or yaml, got \"%s\"", val);
 			o->output = val;
 		} else if ((allowed & CLI_OPT_DIR) && !strcmp(name, "--dir")) {
 			o->dir = val;

@@ -18,7 +18,7 @@ enum cli_opt_bit {
 	CLI_OPT_STATE_DIR = 1u << 1,  /* --state-dir DIR */
 	CLI_OPT_LIMITS = 1u << 2,     /* --max-migrations N --max-outbound N --stop-timeout S --timeout S
 				       * --keep-migrations N */
-	CLI_OPT_OUTPUT = 1u << 3,     /* -o table|json|yaml */
+	CLI_OPT_OUTPUT = 1u << 3,     /* -o table|wide|json|yaml */
 	CLI_OPT_DIR = 1u << 4,        /* --dir PATH */
 	CLI_OPT_KUBECONFIG = 1u << 5, /* --kubeconfig FILE */
 	CLI_OPT_METRICS = 1u << 6,    /* --metrics-addr ADDR */

@@ -99,9 +99,10 @@ static void drain_pipe(void)
 }
 
 /* Loads what the directory asks for (manifests, requests and overrides of the state dir,
- * recorded status). Returns 0, or -1 after logging why (then nothing may change). */
+ * recorded status). Returns 0, or -1 after logging why (then nothing may change), with the
+ * errors moved into @keep when not NULL. */
 static int load_from(const char *dir, const struct cli_opts *o, enum ovr_load what,
-		     struct crd_set *set)
+		     struct crd_set *set, struct crd_errors *keep)
 {
 	const char *paths[] = {dir};
 	struct crd_errors errs = {0};
@@ -120,6 +121,8 @@ static int load_from(const char *dir, const struct cli_opts *o, enum ovr_load wh
 	for (size_t i = 0; rc == 0 && i < errs.n; i++)
 		log_kv("warn", errs.items[i].message, "file", errs.items[i].file, "object",
 		       errs.items[i].object ? errs.items[i].object : "-", NULL);
+	if (rc < 0 && keep)
+		crd_errors_move(keep, &errs);
 	crd_errors_free(&errs);
 	return rc;
 }
@@ -129,16 +132,32 @@ static bool manifests_changed = true;
 /* When the manifests became invalid (RFC 3339), "" while they are valid. */
 static char invalid_since[32];
 
+/* Records in the state dir for `drover status` that the manifests are invalid (@errs),
+ * acting on @last (NULL: on nothing). Logs when that fails: status then misses it. */
+static void note_invalid(const struct cli_opts *o, const char *last, const struct crd_errors *errs)
+{
+	if (lastvalid_note_invalid(o->state_dir, invalid_since, last, errs) < 0)
+		log_kv("warn", "invalid manifests not recorded for drover status", "error",
+		       strerror(errno), NULL);
+}
+
+
 /* Loads the manifests; while they are invalid, the last valid set saved in the state dir
  * instead, so that failover and everything else goes on (and says so every pass). Returns 0,
  * or -1 when neither loads (nothing may change). */
 static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd_set *set)
 {
 	char last[4096];
+	struct crd_errors errs = {0};
+	int rc = -1;
 
-	if (load_from(o->dir, o, what, set) == 0) {
+	if (load_from(o->dir, o, what, set, &errs) == 0) {
 		if (invalid_since[0])
 			log_kv("info", "manifests valid again", "invalid_since", invalid_since, NULL);
+		/* Also a record an earlier run left: it is about manifests no longer there. */
+		if ((invalid_since[0] || manifests_changed) && lastvalid_note_valid(o->state_dir) < 0)
+			log_kv("warn", "stale invalid-manifests record not removed", "error",
+			       strerror(errno), NULL);
 		invalid_since[0] = '\0';
 		metrics_set_manifests_valid(run_metrics, true);
 		if (manifests_changed && what == OVR_UNFINISHED) {
@@ -155,15 +174,20 @@ static int load_desired(const struct cli_opts *o, enum ovr_load what, struct crd
 	if (!invalid_since[0])
 		clk_rfc3339(invalid_since, sizeof(invalid_since));
 	if (lastvalid_find(o->state_dir, last, sizeof(last)) < 0 ||
-	    load_from(last, o, what, set) < 0) {
+	    load_from(last, o, what, set, NULL) < 0) {
 		crd_set_free(set);
+		note_invalid(o, NULL, &errs);
 		log_kv("error", "manifests invalid and no valid set saved: nothing changed", "since",
 		       invalid_since, NULL);
-		return -1;
+		goto cleanup;
 	}
+	note_invalid(o, last, &errs);
 	log_kv("error", "manifests invalid: acting on the last valid set", "since", invalid_since,
 	       "last_valid", last, NULL);
-	return 0;
+	rc = 0;
+cleanup:
+	crd_errors_free(&errs);
+	return rc;
 }
 
 /* What a pass leaves to do with its set, called by rec_pass under its lock. */

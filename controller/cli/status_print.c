@@ -9,6 +9,7 @@
 #include "controller/cli/table.h"
 #include "controller/cli/view.h"
 #include "crd/encode.h"
+#include "crd/quantity.h"
 #include "reconcile/status.h"
 
 /* ---- order ---- */
@@ -64,7 +65,7 @@ static json_t *host_json(const void *obj) { return crd_host_to_json(obj); }
 static json_t *vm_json(const void *obj) { return crd_vm_to_json(obj); }
 static json_t *migration_json(const void *obj) { return crd_migration_to_json(obj); }
 
-json_t *status_to_list(const struct crd_set *set)
+json_t *status_to_list(const struct crd_set *set, const struct lastvalid_note *invalid)
 {
 	json_t *items = json_array();
 	json_t *list = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "List",
@@ -75,7 +76,8 @@ json_t *status_to_list(const struct crd_set *set)
 	    append_kind(items, set->vms, set->n_vms, sizeof(*set->vms), vm_json) < 0 ||
 	    append_kind(items, set->migrations, set->n_migrations, sizeof(*set->migrations),
 			migration_json) < 0 ||
-	    json_object_set(list, "items", items) < 0) {
+	    json_object_set(list, "items", items) < 0 ||
+	    (invalid && json_object_set_new(list, "manifests", lastvalid_note_to_json(invalid)) < 0)) {
 		json_decref(list);
 		list = NULL;
 	}
@@ -184,16 +186,40 @@ static void meta_cells(struct table *t, const struct crd_meta *m)
 
 #define N_COLS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* One table section: how a row of its kind is filled in. */
+/* One table section: how a row of its kind is filled in. The wide view (-o wide, as in
+ * kubectl) has the @wide_headers columns before the last one; @row fills them when @wide. */
 struct section {
 	const char *title;
 	const char *const *headers;
 	size_t n_cols;
+	const char *const *wide_headers;
+	size_t n_wide;
 	size_t last_max;            /* characters of the last column; 0 = no limit */
-	void (*row)(struct table *t, const void *obj, time_t now);
+	void (*row)(struct table *t, const void *obj, time_t now, bool wide);
 };
 
-static void host_row(struct table *t, const void *obj, time_t now)
+/* The wide columns of a Host: vCPUs allocated of its CPU threads, its CPU load and its free
+ * huge pages, each "-" until observe reported it. */
+static void host_wide_cells(struct table *t, const struct crd_host *h)
+{
+	const struct crd_host_cpu *cpu = &h->status.cpu;
+	const struct crd_host_hugepages *hp = &h->status.hugepages;
+	char size[32];
+
+	if (cpu->threads) {
+		table_cellf(t, "%lld/%lld", (long long)cpu->allocated_vcpus, (long long)cpu->threads);
+		table_cellf(t, "%.0f%%", 100.0 * cpu->load);
+	} else {
+		table_cell(t, NULL);
+		table_cell(t, NULL);
+	}
+	if (hp->page_size && crd_quantity_format(hp->page_size, size, sizeof(size)) >= 0)
+		table_cellf(t, "%lld/%lld of %s", (long long)hp->free, (long long)hp->total, size);
+	else
+		table_cell(t, NULL);
+}
+
+static void host_row(struct table *t, const void *obj, time_t now, bool wide)
 {
 	const struct crd_host *h = obj;
 	const struct crd_conditions *c = &h->status.conditions;
@@ -218,6 +244,8 @@ static void host_row(struct table *t, const void *obj, time_t now)
 		table_cell(t, NULL);
 	table_cellf(t, "%s%s%s", hv->type ? hv->type : "", hv->type && hv->version ? " " : "",
 		    hv->version ? hv->version : "");
+	if (wide)
+		host_wide_cells(t, h);
 	table_cell(t, why ? why : false_because(c, "Ready"));
 }
 
@@ -226,14 +254,34 @@ static const char *const host_headers[] = {
 	"REASON",
 };
 
+static const char *const host_wide_headers[] = {"VCPUS/THREADS", "LOAD", "HUGEPAGES FREE/TOTAL"};
+
 static const struct section host_section = {
 	.title = "HOSTS",
 	.headers = host_headers,
 	.n_cols = N_COLS(host_headers),
+	.wide_headers = host_wide_headers,
+	.n_wide = N_COLS(host_wide_headers),
 	.row = host_row,
 };
 
-static void vm_row(struct table *t, const void *obj, time_t now)
+/* status.placement of a VM: why its host was chosen, and how many others were turned down
+ * (-o yaml lists them with their reasons). */
+static void vm_placement_cell(struct table *t, const struct crd_vm *vm)
+{
+	const struct crd_vm_placement *pl = &vm->status.placement;
+	size_t n = pl->rejected.n;
+
+	if (!pl->reason && !n)
+		table_cell(t, NULL);
+	else if (!n)
+		table_cell(t, pl->reason);
+	else
+		table_cellf(t, "%s (%zu host%s rejected)", pl->reason ? pl->reason : "-", n,
+			    n == 1 ? "" : "s");
+}
+
+static void vm_row(struct table *t, const void *obj, time_t now, bool wide)
 {
 	const struct crd_vm *vm = obj;
 	const struct crd_vm_migration_ref *mig = &vm->status.migration;
@@ -249,6 +297,8 @@ static void vm_row(struct table *t, const void *obj, time_t now)
 			    (int)mig->percent);
 	else
 		table_cell(t, mig->name);
+	if (wide)
+		vm_placement_cell(t, vm);
 	table_cell(t, false_because(&vm->status.conditions, "Placed"));
 }
 
@@ -256,19 +306,24 @@ static const char *const vm_headers[] = {
 	"NAMESPACE", "NAME", "DESIRED", "HOST", "PINNED", "PHASE", "MIGRATION", "REASON",
 };
 
+static const char *const vm_wide_headers[] = {"PLACEMENT"};
+
 static const struct section vm_section = {
 	.title = "VIRTUAL MACHINES",
 	.headers = vm_headers,
 	.n_cols = N_COLS(vm_headers),
+	.wide_headers = vm_wide_headers,
+	.n_wide = N_COLS(vm_wide_headers),
 	.row = vm_row,
 };
 
-static void migration_row(struct table *t, const void *obj, time_t now)
+static void migration_row(struct table *t, const void *obj, time_t now, bool wide)
 {
 	const struct crd_migration *m = obj;
 	const struct crd_migration_status *st = &m->status;
 	char age[32];
 
+	(void)wide;                 /* every column of a Migration is in the narrow view */
 	meta_cells(t, &m->meta);
 	table_cell(t, m->spec.vm_name);
 	table_cell(t, st->source_host);
@@ -303,24 +358,43 @@ static const struct section migration_section = {
 	.row = migration_row,
 };
 
+/* The headers of @sec in @wide view or not into @buf (TABLE_MAX_COLS). Returns how many,
+ * 0 when they do not fit (table_init then marks the table failed). */
+static size_t section_headers(const struct section *sec, bool wide, const char **buf)
+{
+	size_t n = 0;
+
+	if (sec->n_cols + (wide ? sec->n_wide : 0) > TABLE_MAX_COLS)
+		return 0;
+	for (size_t i = 0; i + 1 < sec->n_cols; i++)
+		buf[n++] = sec->headers[i];
+	for (size_t i = 0; wide && i < sec->n_wide; i++)
+		buf[n++] = sec->wide_headers[i];
+	buf[n++] = sec->headers[sec->n_cols - 1];
+	return n;
+}
+
 /* Prints one section: a blank line when one came before, the title, then the table of
  * the @n objects of @size bytes at @base, sorted; nothing when @n is 0. Returns 0, or -1
  * when out of memory or writing failed. */
 static int print_section(FILE *out, const struct section *sec, const void *base, size_t n,
-			 size_t size, time_t now, int *printed)
+			 size_t size, time_t now, bool wide, int *printed)
 {
 	struct table t;
+	const char *headers[TABLE_MAX_COLS] = {NULL};
 	const void **v = NULL;
 	int rc = -1;
 
 	if (n == 0)
 		return 0;
-	table_init(&t, sec->headers, sec->n_cols);
-	table_set_max_width(&t, sec->n_cols - 1, sec->last_max);
+	size_t n_cols = section_headers(sec, wide, headers);
+	table_init(&t, headers, n_cols);
+	if (n_cols)
+		table_set_max_width(&t, n_cols - 1, sec->last_max);
 	if (!(v = sorted(base, n, size)))
 		goto cleanup;
 	for (size_t i = 0; i < n; i++)
-		sec->row(&t, v[i], now);
+		sec->row(&t, v[i], now, wide);
 	if (*printed)
 		fputc('\n', out);
 	fprintf(out, "%s\n", sec->title);
@@ -334,33 +408,69 @@ cleanup:
 	return rc;
 }
 
-static int print_tables(FILE *out, const struct crd_set *set, time_t now)
+/* The MANIFESTS INVALID section: since when, what drover acts on meanwhile, and each error
+ * at its place. Returns 0, or -1 when out of memory or writing failed. */
+static int print_invalid(FILE *out, const struct lastvalid_note *n, int *printed)
+{
+	static const char *const headers[] = {"FILE", "FIELD", "ERROR"};
+	struct table t;
+	int rc = -1;
+
+	table_init(&t, headers, N_COLS(headers));
+	for (size_t i = 0; i < n->errs.n; i++) {
+		const struct crd_error *e = &n->errs.items[i];
+		if (e->line > 0)
+			table_cellf(&t, "%s:%d:%d", e->file ? e->file : "-", e->line, e->col);
+		else
+			table_cell(&t, e->file);
+		table_cell(&t, e->field && *e->field ? e->field : e->object);
+		table_cell(&t, e->message);
+	}
+	fprintf(out, "MANIFESTS INVALID since %s: %s%s\n", n->since,
+		n->acting_on ? "acting on the last valid set in " : "no valid set saved, nothing is "
+								   "acted on",
+		n->acting_on ? n->acting_on : "");
+	if (table_rows(&t) && table_print(&t, out) < 0)
+		goto cleanup;
+	if (n->more)
+		fprintf(out, "... and %zu more error%s\n", n->more, n->more == 1 ? "" : "s");
+	*printed = 1;
+	rc = 0;
+cleanup:
+	table_free(&t);
+	return rc;
+}
+
+static int print_tables(FILE *out, const struct crd_set *set, const struct lastvalid_note *invalid,
+			time_t now, bool wide)
 {
 	int printed = 0;
 
-	if (print_section(out, &host_section, set->hosts, set->n_hosts, sizeof(*set->hosts), now,
-			  &printed) < 0 ||
-	    print_section(out, &vm_section, set->vms, set->n_vms, sizeof(*set->vms), now,
+	if ((invalid && print_invalid(out, invalid, &printed) < 0) ||
+	    print_section(out, &host_section, set->hosts, set->n_hosts, sizeof(*set->hosts), now,
+			  wide, &printed) < 0 ||
+	    print_section(out, &vm_section, set->vms, set->n_vms, sizeof(*set->vms), now, wide,
 			  &printed) < 0 ||
 	    print_section(out, &migration_section, set->migrations, set->n_migrations,
-			  sizeof(*set->migrations), now, &printed) < 0)
+			  sizeof(*set->migrations), now, wide, &printed) < 0)
 		return -1;
 	return 0;
 }
 
-int status_print(FILE *out, const struct crd_set *set, const char *format, time_t now)
+int status_print(FILE *out, const struct crd_set *set, const struct lastvalid_note *invalid,
+		 const char *format, time_t now)
 {
 	json_t *list = NULL;
 	char *yaml = NULL;
 	int rc = -1;
 
-	if (!strcmp(format, "table")) {
-		rc = print_tables(out, set, now);
+	if (!strcmp(format, "table") || !strcmp(format, "wide")) {
+		rc = print_tables(out, set, invalid, now, !strcmp(format, "wide"));
 		goto cleanup;
 	}
 	if (strcmp(format, "json") && strcmp(format, "yaml"))
 		goto cleanup;
-	if (!(list = status_to_list(set)))
+	if (!(list = status_to_list(set, invalid)))
 		goto cleanup;
 	if (!strcmp(format, "json")) {
 		if (json_dumpf(list, out, JSON_INDENT(4) | JSON_SORT_KEYS) < 0)

@@ -119,18 +119,39 @@ static void test_run_metrics_match_the_migration_status(void **state)
 	assert_true(metric("drover_host_reachable{host=\"lab-a\"}") == 1);
 }
 
+/* Waits (at most REACT_S) until `drover status` shows @text, or (@shown false) no longer
+ * does; returns whether it came to that, with the last output in @out. */
+static bool wait_status_shows(const char *text, bool shown, char *out, size_t size)
+{
+	const char *argv[] = {lab_drover(), "status", "--state-dir", fx.state, NULL};
+
+	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000))
+		if (lab_run(argv, out, size, 30) == 0 && (strstr(out, text) != NULL) == shown)
+			return true;
+	return false;
+}
+
 static void test_run_keeps_running_through_invalid_manifests(void **state)
 {
+	char out[16384];
 	(void)state;
 	assert_int_equal(fx_write(&fx, "broken.yaml",
 				  "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
 				  "metadata: {name: Not_A_Name}\nspec: {}\n"), 0);
-	sleep(2);
+	/* drover status lists the file with its place, and what drover acts on meanwhile. */
+	if (!wait_status_shows("broken.yaml:3:", true, out, sizeof(out)))
+		fail_msg("drover status does not show the invalid manifest:\n%s", out);
+	printf("  %.*s\n", (int)strcspn(out, "\n"), out);
+	assert_non_null(strstr(out, "MANIFESTS INVALID since "));
+	assert_non_null(strstr(out, "acting on the last valid set in "));
+	assert_non_null(strstr(out, "metadata.name"));
 	assert_int_equal(kill(drover_pid, 0), 0);       /* still alive */
 	assert_int_equal(wait_running_on(0), 0);        /* and nothing was touched */
 	char path[512];
 	snprintf(path, sizeof(path), "%s/broken.yaml", fx.manifests);
 	assert_int_equal(unlink(path), 0);
+	if (!wait_status_shows("MANIFESTS INVALID", false, out, sizeof(out)))
+		fail_msg("drover status still shows invalid manifests:\n%s", out);
 }
 
 /* Waits until VM @name's Placed condition mentions @reason; returns the condition text. */

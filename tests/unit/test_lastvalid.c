@@ -80,10 +80,58 @@ static void test_lastvalid_copies_manifests_and_replaces_the_old_set(void **stat
 	assert_int_equal(rmdir(root), 0);
 }
 
+/* The record of invalid manifests: written with the first errors and the count of the
+ * rest, read back whole; none when valid; refused when it is not drover's record. */
+static void test_lastvalid_note_records_invalid_manifests(void **state)
+{
+	char root[] = "/tmp/drover-lvnote-XXXXXX";
+	struct crd_errors errs = {0};
+	struct lastvalid_note n;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(lastvalid_note_read(root, &n), 0);
+	for (int i = 0; i < LASTVALID_NOTE_ERRORS + 7; i++)
+		crd_errors_add(&errs, CRD_SEV_ERROR, "/m/vms.yaml", i + 1, 3, NULL, "spec.running",
+			       "expected true or false");
+	crd_errors_add(&errs, CRD_SEV_NOTE, "/m/vms.yaml", 1, 1, NULL, "", "a note");
+	assert_int_equal(lastvalid_note_invalid(root, "2026-12-04T21:00:00Z", "/s/last-valid",
+						&errs), 0);
+	crd_errors_free(&errs);
+	assert_int_equal(lastvalid_note_read(root, &n), 1);
+	assert_string_equal(n.since, "2026-12-04T21:00:00Z");
+	assert_string_equal(n.acting_on, "/s/last-valid");
+	assert_int_equal(n.errs.n, LASTVALID_NOTE_ERRORS);
+	assert_int_equal(n.more, 7);
+	assert_string_equal(n.errs.items[1].file, "/m/vms.yaml");
+	assert_int_equal(n.errs.items[1].line, 2);
+	assert_int_equal(n.errs.items[1].col, 3);
+	assert_string_equal(n.errs.items[1].field, "spec.running");
+	assert_string_equal(n.errs.items[1].message, "expected true or false");
+	lastvalid_note_free(&n);
+	lastvalid_note_free(NULL);
+	/* Too big, or not a record: -1 and nothing kept. */
+	char *big = malloc(LASTVALID_NOTE_MAX + 2);
+	assert_non_null(big);
+	memset(big, ' ', LASTVALID_NOTE_MAX + 1);
+	big[LASTVALID_NOTE_MAX + 1] = '\0';
+	put(root, "manifests.json", big);
+	free(big);
+	assert_int_equal(lastvalid_note_read(root, &n), -1);
+	assert_null(n.since);
+	put(root, "manifests.json", "{\"valid\": false, \"errors\": [1]}");
+	assert_int_equal(lastvalid_note_read(root, &n), -1);
+	assert_int_equal(lastvalid_note_valid(root), 0);
+	assert_int_equal(lastvalid_note_read(root, &n), 0);
+	assert_int_equal(lastvalid_note_valid(root), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lastvalid_copies_manifests_and_replaces_the_old_set),
+		cmocka_unit_test(test_lastvalid_note_records_invalid_manifests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

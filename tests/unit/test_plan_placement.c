@@ -141,6 +141,66 @@ static void test_plan_places_vm_by_required_terms(void **state)
 	}
 }
 
+/* Racks are numbered once per plan from the Host labels: lab-a and lab-b are in rack r1,
+ * lab-c in r2, lab-d has no rack label and so is in no rack (nothing shares it, as a node
+ * without the topology label in Kubernetes). db-1 runs on @at; db-2 (with @terms, or none
+ * when db-1 holds the term) lands on @want (NULL: nowhere), lab-b rejected for @why. */
+static void test_plan_compares_racks_by_host_label(void **state)
+{
+	static const struct {
+		const char *name, *at, *terms, *want, *why;
+	} cases[] = {
+		{"anti by rack closes r1", "lab-a",
+		 "{antiAffinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 "lab-d", "anti-affinity app=db (required): db-1 runs in rack r1"},
+		{"a host without the label is in no rack", "lab-d",
+		 "{antiAffinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 "lab-b", NULL},
+		{"the other VM's term by rack", "lab-b", NULL, "lab-d",
+		 "anti-affinity of db-1 (app=db, required): it runs in rack r1"},
+		{"preferred anti by rack", "lab-a",
+		 "{antiAffinity: [{labelSelector: {app: db}, topologyKey: rack}]}", "lab-d", NULL},
+		{"required affinity by rack", "lab-c",
+		 "{affinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 "lab-c", "affinity app=db (required): no such VM runs in rack r1"},
+		{"required affinity with the other in no rack", "lab-d",
+		 "{affinity: [{labelSelector: {app: db}, topologyKey: rack, required: true}]}",
+		 NULL, "affinity app=db (required): no such VM runs in rack r1"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f = fresh(state);
+		char extra[256] = "";
+		three_hosts(f);
+		fx_host(f, "lab-d", "");
+		label_host(f, "lab-a", "rack", "r1");
+		label_host(f, "lab-b", "rack", "r1");
+		label_host(f, "lab-c", "rack", "r2");
+		/* Most free first: lab-b, lab-d, lab-c, lab-a. */
+		fx_inv(f, "lab-b")->memory_free = 12 * GiB;
+		fx_inv(f, "lab-d")->memory_free = 11 * GiB;
+		fx_inv(f, "lab-c")->memory_free = 10 * GiB;
+		app_vm(f, "db-1", "db", "1Gi", cases[i].terms ? "" :
+		       "affinity: {antiAffinity: [{labelSelector: {app: db}, topologyKey: rack, "
+		       "required: true}]}");
+		runs_on(f, "db-1", cases[i].at);
+		if (cases[i].terms)
+			snprintf(extra, sizeof(extra), "affinity: %s", cases[i].terms);
+		app_vm(f, "db-2", "db", "1Gi", extra);
+		fx_plan(f);
+		const struct plan_action *a = fx_act(f, "db-2");
+		if (cases[i].want && (a->kind != PLAN_DEFINE_START || !a->dst ||
+				      strcmp(a->dst, cases[i].want)))
+			fail_msg("%s: %s", cases[i].name, a->reason);
+		if (!cases[i].want && a->kind != PLAN_BLOCKED)
+			fail_msg("%s: placed (%s)", cases[i].name, a->reason);
+		const char *no = rejected(a, "lab-b");
+		if (cases[i].why && (!no || !strstr(no, cases[i].why)))
+			fail_msg("%s: lab-b rejected for \"%s\"", cases[i].name, no ? no : "");
+		if (!cases[i].why && no)
+			fail_msg("%s: lab-b rejected for \"%s\"", cases[i].name, no);
+	}
+}
+
 static void test_plan_places_three_anti_affine_vms_on_three_hosts(void **state)
 {
 	struct fx *f = *state;
@@ -487,6 +547,38 @@ static void test_plan_balance_moves_what_cuts_spread_most_per_gib(void **state)
 	fx_expect(fx_act(f, "big-1"), PLAN_NONE, "lab-a", CRD_VM_RUNNING);
 }
 
+/* The best move per GiB may go to a host that is not the least used: bal-2 cannot join
+ * db-1 on lab-b, but lab-c is four times larger, so bal-2 gives there more per GiB than
+ * bal-1 (or bal-3) gives to lab-b. Balancing skips a VM only when even the least used
+ * host, were it the largest, could not make it the best move: bal-2 must not be skipped
+ * on lab-b's figures. */
+static void test_plan_balance_weighs_each_target_by_its_capacity(void **state)
+{
+	struct fx *f = *state;
+	policy(f, BALANCE);
+	three_hosts(f);
+	struct inv_host *c = fx_inv(f, "lab-c");
+	c->memory_total = 64 * GiB;
+	c->memory_free = 60 * GiB;
+	fx_vm(f, "bal-1", "2Gi", "");
+	fx_vm(f, "bal-2", "3Gi", ANTI_DB);
+	fx_vm(f, "bal-3", "3Gi", "");
+	app_vm(f, "db-1", "db", "64Mi", "");
+	fx_vm(f, "c-1", "2Gi", "");
+	runs_on(f, "bal-1", "lab-a");
+	runs_on(f, "bal-2", "lab-a");
+	runs_on(f, "bal-3", "lab-a");
+	runs_on(f, "db-1", "lab-b");
+	runs_on(f, "c-1", "lab-c");
+	f->lim.now = NOW;
+	fx_plan(f);
+	/* lab-a 53%, lab-b 0.4%, lab-c 3.2%: bal-2 to lab-c scores ~560 a GiB, bal-1 to lab-b
+	 * ~527; the first move is bal-2's. */
+	const struct plan_action *a = fx_act(f, "bal-2");
+	fx_expect(a, PLAN_MIGRATE_LIVE, "lab-c", CRD_VM_MIGRATING);
+	fx_reason_has(a, "lab-a 53% → lab-c 3%");
+}
+
 static void test_plan_balance_never_breaks_required_anti_affinity(void **state)
 {
 	struct fx *f = *state;
@@ -588,6 +680,7 @@ int main(void)
 		T(test_policy_defaults_when_fields_are_left_out),
 		T(test_affinity_term_defaults_to_host_topology_and_preferred),
 		T(test_plan_places_vm_by_required_terms),
+		T(test_plan_compares_racks_by_host_label),
 		T(test_plan_places_three_anti_affine_vms_on_three_hosts),
 		T(test_plan_blocks_vm_when_required_anti_affinity_leaves_no_host),
 		T(test_plan_lands_first_of_a_group_with_required_affinity_anywhere),
@@ -603,6 +696,7 @@ int main(void)
 		T(test_plan_balances_only_unpinned_shared_livemigrate_vms),
 		T(test_plan_balance_moves_what_cuts_spread_most_per_gib),
 		T(test_plan_balances_by_cpu_load),
+		T(test_plan_balance_weighs_each_target_by_its_capacity),
 		T(test_plan_balance_never_breaks_required_anti_affinity),
 		T(test_plan_leaves_vm_moved_by_balance_alone_for_a_while),
 		T(test_plan_balance_stays_within_moves_per_hour),

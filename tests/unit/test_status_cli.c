@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "controller/cli/cli.h"
+#include "controller/dir/lastvalid.h"
 #include "controller/dir/statedir.h"
 #include "controller/cli/status_print.h"
 #include "controller/cli/table.h"
@@ -180,7 +181,7 @@ static struct out *print_fixture(void **state, const char *format, int rc)
 
 	assert_non_null(f);
 	st_load(&o->set, fixture);
-	assert_int_equal(status_print(f, &o->set, format, NOW), rc);
+	assert_int_equal(status_print(f, &o->set, NULL, format, NOW), rc);
 	assert_int_equal(fclose(f), 0);
 	return o;
 }
@@ -329,18 +330,170 @@ static void test_status_empty_set_prints_no_table_but_an_empty_list(void **state
 	struct crd_set empty = {0};
 	FILE *f = open_memstream(&o->text, &o->len);
 
-	assert_int_equal(status_print(f, &empty, "table", NOW), 0);
+	assert_int_equal(status_print(f, &empty, NULL, "table", NOW), 0);
 	assert_int_equal(fflush(f), 0);
 	assert_int_equal(o->len, 0);
-	assert_int_equal(status_print(f, &empty, "json", NOW), 0);
+	assert_int_equal(status_print(f, &empty, NULL, "json", NOW), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(o->text, "\"items\": []"));
 }
 
 static void test_status_rejects_unknown_format(void **state)
 {
-	struct out *o = print_fixture(state, "wide", -1);
+	struct out *o = print_fixture(state, "xml", -1);
 	assert_int_equal(o->len, 0);
+}
+
+/* A Host observed with CPU and huge pages, one not yet; a VM placed with reasons. */
+static const char wide_fixture[] =
+	"apiVersion: drover.io/v1alpha1\n"
+	"kind: Host\n"
+	"metadata: {name: kvm-a}\n"
+	"spec: {uri: 'qemu+tcp://10.0.0.11/system'}\n"
+	"status:\n"
+	"  memory: {total: 64Gi, free: 40Gi}\n"
+	"  cpu: {threads: 32, allocatedVcpus: 48, load: 0.41}\n"
+	"  hugepages: {pageSize: 2Mi, total: 1024, free: 512}\n"
+	"---\n"
+	"apiVersion: drover.io/v1alpha1\n"
+	"kind: Host\n"
+	"metadata: {name: kvm-b}\n"
+	"spec: {uri: 'qemu+tcp://10.0.0.12/system'}\n"
+	"---\n"
+	"apiVersion: drover.io/v1alpha1\n"
+	"kind: VirtualMachine\n"
+	"metadata: {name: web-1}\n"
+	"spec: {domain: {memory: 1Gi}}\n"
+	"status:\n"
+	"  host: kvm-a\n"
+	"  phase: Running\n"
+	"  placement: {reason: 'most free memory of 1 feasible host',\n"
+	"              rejected: {kvm-b: 'anti-affinity app=db (required): db-1 runs on kvm-b'}}\n"
+	"---\n"
+	"apiVersion: drover.io/v1alpha1\n"
+	"kind: VirtualMachine\n"
+	"metadata: {name: web-2}\n"
+	"spec: {domain: {memory: 1Gi}}\n";
+
+/* Prints @yaml as @format with @invalid into o->text; fails unless status_print returns 0. */
+static struct out *print_yaml(void **state, const char *yaml,
+			      const struct lastvalid_note *invalid, const char *format)
+{
+	struct out *o = *state;
+	FILE *f = open_memstream(&o->text, &o->len);
+
+	assert_non_null(f);
+	st_load(&o->set, yaml);
+	assert_int_equal(status_print(f, &o->set, invalid, format, NOW), 0);
+	assert_int_equal(fclose(f), 0);
+	return o;
+}
+
+/* -o wide, as kubectl's: the columns of the table, and before the last one a Host's vCPUs of
+ * its threads, CPU load and free huge pages, a VM's status.placement. */
+static void test_status_wide_shows_host_capacity_and_vm_placement(void **state)
+{
+	char line[512];
+	struct out *o = print_yaml(state, wide_fixture, NULL, "wide");
+
+	line_with(o, "REACHABLE   READY", line, sizeof(line));
+	assert_non_null(strstr(line, " HYPERVISOR   VCPUS/THREADS   LOAD   HUGEPAGES FREE/TOTAL   REASON"));
+	line_with(o, "default     kvm-a ", line, sizeof(line));
+	assert_non_null(strstr(line, " 48/32 "));
+	assert_non_null(strstr(line, " 41% "));
+	assert_non_null(strstr(line, " 512/1024 of 2Mi "));
+	line_with(o, "default     kvm-b ", line, sizeof(line));
+	assert_non_null(strstr(line, " -               -      -                      -"));
+	line_with(o, "DESIRED   HOST", line, sizeof(line));
+	assert_non_null(strstr(line, " MIGRATION   PLACEMENT "));
+	line_with(o, "default     web-1 ", line, sizeof(line));
+	assert_non_null(strstr(line, " most free memory of 1 feasible host (1 host rejected) "));
+	line_with(o, "default     web-2 ", line, sizeof(line));
+	assert_null(strstr(line, "feasible"));
+}
+
+/* The plain table keeps its columns: wide ones only with -o wide. */
+static void test_status_table_leaves_wide_columns_out(void **state)
+{
+	struct out *o = print_yaml(state, wide_fixture, NULL, "table");
+
+	assert_null(strstr(o->text, "VCPUS/THREADS"));
+	assert_null(strstr(o->text, "PLACEMENT"));
+	assert_null(strstr(o->text, "512/1024"));
+}
+
+/* What run --dir recorded while the manifests are invalid: @acting_on the last valid set. */
+static void invalid_note(struct lastvalid_note *n, const char *acting_on)
+{
+	memset(n, 0, sizeof(*n));
+	n->since = strdup("2026-11-23T18:14:00Z");
+	n->acting_on = acting_on ? strdup(acting_on) : NULL;
+	crd_errors_add(&n->errs, CRD_SEV_ERROR, "/etc/drover/vms.yaml", 4, 25,
+		       "VirtualMachine default/x", "spec.domain.memory",
+		       "expected a quantity like 512Mi, got \"12Q\"");
+	crd_errors_add(&n->errs, CRD_SEV_ERROR, "/etc/drover/broken.yaml", 0, 0, NULL, "",
+		       "not YAML");
+	n->more = 3;
+}
+
+static void test_status_table_lists_invalid_manifests_first(void **state)
+{
+	char line[512];
+	struct lastvalid_note n;
+	static const char *const acting[] = {"/var/lib/drover/last-valid", NULL};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct out *o = *state;
+		crd_set_free(&o->set);
+		free(o->text);
+		o->text = NULL;
+		invalid_note(&n, acting[i]);
+		print_yaml(state, wide_fixture, &n, "table");
+		if (acting[i])
+			assert_memory_equal(o->text, "MANIFESTS INVALID since 2026-11-23T18:14:00Z: acting "
+				    "on the last valid set in /var/lib/drover/last-valid\n", 103);
+		else
+			assert_non_null(strstr(o->text, "MANIFESTS INVALID since 2026-11-23T18:14:00Z: "
+						       "no valid set saved, nothing is acted on\n"));
+		line_with(o, "/etc/drover/vms.yaml", line, sizeof(line));
+		assert_string_equal(line, "/etc/drover/vms.yaml:4:25   spec.domain.memory   "
+					  "expected a quantity like 512Mi, got \"12Q\"");
+		line_with(o, "/etc/drover/broken.yaml", line, sizeof(line));
+		assert_non_null(strstr(line, " not YAML"));
+		assert_non_null(strstr(o->text, "\n... and 3 more errors\n\nHOSTS\n"));
+		lastvalid_note_free(&n);
+	}
+}
+
+static void test_status_json_says_when_manifests_are_invalid(void **state)
+{
+	struct lastvalid_note n;
+	json_error_t err;
+	json_int_t line = 0, more = 0;
+	const char *file = NULL, *since = NULL;
+	int valid = 1;
+
+	invalid_note(&n, "/var/lib/drover/last-valid");
+	struct out *o = print_yaml(state, wide_fixture, &n, "json");
+	json_t *doc = json_loads(o->text, 0, &err);
+	if (!doc)
+		fail_msg("not JSON: %s\n%s", err.text, o->text);
+	assert_int_equal(json_unpack(json_object_get(doc, "manifests"), "{s:b, s:s, s:I, s:[{s:s, s:I}]}",
+				     "valid", &valid, "invalidSince", &since, "moreErrors", &more,
+				     "errors", "file", &file, "line", &line), 0);
+	assert_false(valid);
+	assert_string_equal(since, "2026-11-23T18:14:00Z");
+	assert_string_equal(file, "/etc/drover/vms.yaml");
+	assert_int_equal(line, 4);
+	assert_int_equal(more, 3);
+	json_decref(doc);
+	lastvalid_note_free(&n);
+	/* Valid manifests: no member at all, the List as kubectl prints it. */
+	free(o->text);
+	o->text = NULL;
+	crd_set_free(&o->set);
+	print_yaml(state, wide_fixture, NULL, "json");
+	assert_null(strstr(o->text, "\"manifests\""));
 }
 
 static void test_status_age_reads_like_kubectl(void **state)
@@ -523,6 +676,40 @@ static void test_status_cli_prints_what_statedir_recorded(void **state)
 	json_decref(doc);
 }
 
+/* What run --dir records while the manifests are invalid is shown even before any status
+ * was recorded; a record that cannot be read is a note, not a failure. */
+static void test_status_cli_shows_recorded_invalid_manifests(void **state)
+{
+	struct crd_errors errs = {0};
+	char dir[512], out[4096], err[1024], path[1024];
+	char *argv[] = {"status", "--state-dir", dir, NULL};
+
+	st_path(state, "invalid", dir, sizeof(dir));
+	crd_errors_add(&errs, CRD_SEV_ERROR, "/m/bad.yaml", 4, 25, NULL, "spec.domain.memory",
+		       "expected a quantity like 512Mi");
+	crd_errors_add(&errs, CRD_SEV_NOTE, "/m/other.yaml", 1, 1, NULL, "", "document skipped");
+	assert_int_equal(lastvalid_note_invalid(dir, "2026-11-23T18:14:00Z", NULL, &errs), 0);
+	crd_errors_free(&errs);
+	assert_int_equal(run_status(out, err, sizeof(out), 3, argv), 0);
+	assert_non_null(strstr(out, "MANIFESTS INVALID since 2026-11-23T18:14:00Z: no valid set "
+				    "saved, nothing is acted on\n"));
+	assert_non_null(strstr(out, "/m/bad.yaml:4:25   spec.domain.memory   expected a quantity"));
+	assert_null(strstr(out, "other.yaml"));                 /* notes are not errors */
+	assert_null(strstr(out, "no status recorded"));
+	assert_string_equal(err, "");
+	/* Valid again: the record goes, and status says nothing is recorded. */
+	assert_int_equal(lastvalid_note_valid(dir), 0);
+	assert_int_equal(lastvalid_note_valid(dir), 0);
+	assert_int_equal(run_status(out, err, sizeof(out), 3, argv), 0);
+	assert_non_null(strstr(out, "no status recorded"));
+	/* Not a record: noted on stderr, the rest still printed. */
+	snprintf(path, sizeof(path), "%s/manifests.json", dir);
+	st_write_file(path, "{\"valid\": true}");
+	assert_int_equal(run_status(out, err, sizeof(out), 3, argv), 0);
+	assert_non_null(strstr(err, "manifests.json is not readable"));
+	assert_non_null(strstr(out, "no status recorded"));
+}
+
 /* Tests that print the fixture get a fresh struct out; the others see the group's temp dir. */
 #define OUT_TEST(f) cmocka_unit_test_setup_teardown(f, out_setup, out_teardown)
 
@@ -539,6 +726,10 @@ int main(void)
 		OUT_TEST(test_status_yaml_is_the_same_list),
 		OUT_TEST(test_status_empty_set_prints_no_table_but_an_empty_list),
 		OUT_TEST(test_status_rejects_unknown_format),
+		OUT_TEST(test_status_wide_shows_host_capacity_and_vm_placement),
+		OUT_TEST(test_status_table_leaves_wide_columns_out),
+		OUT_TEST(test_status_table_lists_invalid_manifests_first),
+		OUT_TEST(test_status_json_says_when_manifests_are_invalid),
 		cmocka_unit_test(test_status_age_reads_like_kubectl),
 		cmocka_unit_test(test_table_aligns_by_characters_and_cuts_on_a_character_boundary),
 		cmocka_unit_test(test_table_caps_rows_and_says_how_many_more),
@@ -547,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_status_cli_empty_state_dir_says_so_and_succeeds),
 		cmocka_unit_test(test_status_cli_unreadable_state_dir_fails_naming_it),
 		cmocka_unit_test(test_status_cli_prints_what_statedir_recorded),
+		cmocka_unit_test(test_status_cli_shows_recorded_invalid_manifests),
 	};
 	return cmocka_run_group_tests(tests, st_group_setup, st_group_teardown);
 }
