@@ -1,9 +1,9 @@
-/* test_ssh: drover over qemu+ssh and qemu+libssh with the lab's keys (hack/lab: an sshd
+/* test_ssh: drover over qemu+ssh with the lab's keys (hack/lab: an sshd
  * in each host's namespaces, a client key, known_hosts pinning each host's key, and for
  * the openssh transport a client configuration reached through ?command=). A VM is
  * started, then moved live when its pin changes, the source daemon opening the
- * target's ssh URI for the peer-to-peer move; the same over libssh with libvirt's own
- * ?known_hosts=. A client whose known_hosts pins another key for the hosts cannot
+ * target's ssh URI for the peer-to-peer move. libvirt's libssh transport, with its own
+ * ?known_hosts=, reaches each host too. A client whose known_hosts pins another key for the hosts cannot
  * connect: drover reports the hosts unreachable with ssh's reason and changes nothing.
  * virsh over qemu+tcp is the independent witness, the guest's serial log proves
  * continuity. */
@@ -27,11 +27,10 @@
 #define N_HOSTS 2
 
 static struct fx fx;        /* Hosts over qemu+ssh with the lab's client directory */
-static struct fx fx_lib;    /* Hosts over qemu+libssh with the lab's known_hosts */
 static struct fx fx_bad;    /* Hosts over qemu+ssh whose known_hosts pins another key */
 static char untrusted[400]; /* that client directory (hack/lab untrusted-ssh), in fx_bad.dir */
 
-static const char *const guests[] = {"ssh-mig", "ssh-lib", "ssh-keep"};
+static const char *const guests[] = {"ssh-mig", "ssh-keep"};
 
 enum scheme { SSH, LIBSSH };
 
@@ -180,12 +179,6 @@ static void test_apply_over_ssh_starts_then_live_migrates_when_pin_changes(void 
 	move_live(&fx, "ssh-mig");
 }
 
-static void test_apply_over_libssh_live_migrates_when_pin_changes(void **state)
-{
-	(void)state;
-	move_live(&fx_lib, "ssh-lib");
-}
-
 static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **state)
 {
 	char disk[512], serial[512], uri[1024], out[16384], cond[4096], rec[128];
@@ -243,7 +236,6 @@ static int group_teardown(void **state)
 	(void)state;
 	cleanup_guests();
 	fx_cleanup(&fx);
-	fx_cleanup(&fx_lib);
 	fx_cleanup(&fx_bad); /* takes the untrusted client directory with it */
 	return 0;
 }
@@ -254,11 +246,10 @@ static int group_setup(void **state)
 {
 	char client[400];
 
-	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_init(&fx_lib) < 0 ||
-	    fx_init(&fx_bad) < 0)
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_init(&fx_bad) < 0)
 		goto fail;
 	lab_client(client, sizeof(client));
-	if (write_ssh_hosts(&fx, SSH, client) < 0 || write_ssh_hosts(&fx_lib, LIBSSH, client) < 0)
+	if (write_ssh_hosts(&fx, SSH, client) < 0)
 		goto fail;
 	snprintf(untrusted, sizeof(untrusted), "%s/untrusted-ssh", fx_bad.dir);
 	const char *argv[] = {"bash", "hack/lab", "untrusted-ssh", untrusted, NULL};
@@ -276,7 +267,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ssh_lab_key_opens_each_host_over_both_transports),
 		cmocka_unit_test(test_apply_over_ssh_starts_then_live_migrates_when_pin_changes),
-		cmocka_unit_test(test_apply_over_libssh_live_migrates_when_pin_changes),
 		cmocka_unit_test(test_untrusted_host_key_cannot_connect_and_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
