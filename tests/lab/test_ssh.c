@@ -3,8 +3,9 @@
  * the openssh transport a client configuration reached through ?command=). A VM is
  * started, then moved live when its pin changes, the source daemon opening the
  * target's ssh URI for the peer-to-peer move. libvirt's libssh transport, with its own
- * ?known_hosts=, reaches each host too. A client whose known_hosts pins another key for the hosts cannot
- * connect: drover reports the hosts unreachable with ssh's reason and changes nothing.
+ * ?known_hosts=, reaches each host too. A client whose known_hosts pins another key for
+ * the hosts cannot connect: drover reports the hosts unreachable with ssh's reason and
+ * changes nothing.
  * virsh over qemu+tcp is the independent witness, the guest's serial log proves
  * continuity. */
 #include <setjmp.h>
