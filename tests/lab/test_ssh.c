@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -94,32 +93,6 @@ static int virsh_hostname(const char *uri, char *out, size_t size)
 {
 	const char *argv[] = {"virsh", "-c", uri, "hostname", NULL};
 	return lab_run(argv, out, size, 60);
-}
-
-/* Runs `build/drover plan` on @f with stdout and stderr (where the unreachable-host
- * warnings go) into @out. Returns its exit status, or -1. */
-static int drover_plan_all(struct fx *f, char *out, size_t size)
-{
-	char log[400];
-	int status = 0;
-	FILE *in;
-
-	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
-	unlink(log);
-	const char *argv[] = {lab_drover(), "plan", "-f", f->manifests, "--state-dir", f->state,
-			      NULL};
-	int pid = lab_spawn(argv, log);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	out[0] = '\0';
-	in = fopen(log, "r");
-	if (in) {
-		size_t got = fread(out, 1, size - 1, in);
-		out[got] = '\0';
-		fclose(in);
-	}
-	printf("  $ drover plan (exit %d)\n%s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void test_ssh_lab_key_opens_each_host_over_both_transports(void **state)
@@ -200,7 +173,7 @@ static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **st
 	assert_int_equal(write_ssh_hosts(&fx_bad, SSH, untrusted), 0);
 	write_vm(&fx_bad, "ssh-keep", "lab-b", disk);
 
-	assert_int_not_equal(drover_plan_all(&fx_bad, out, sizeof(out)), 1);
+	assert_int_not_equal(fx_drover_plan_all(&fx_bad, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
 	assert_non_null(strstr(out, "warning: host lab-b unreachable"));
 	assert_non_null(strstr(out, "Plan: 0 to change, 1 blocked"));
