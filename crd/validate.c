@@ -186,10 +186,11 @@ static bool no_space(const char *s)
 
 const char *crd_check_uri(const char *s)
 {
-	static const char *const remote[] = {"qemu+tcp://", "qemu+tls://", "qemu+ssh://"};
+	static const char *const remote[] = {"qemu+tcp://", "qemu+tls://", "qemu+ssh://",
+					     "qemu+libssh://"};
 	static const char *const WHY =
 		"expected a libvirt URI: qemu+tcp://HOST/system, qemu+tls://, qemu+ssh://, "
-		"qemu:///system or test:///...";
+		"qemu+libssh://, qemu:///system or test:///...";
 
 	if (!strcmp(s, "qemu:///system"))
 		return NULL;

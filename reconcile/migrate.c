@@ -421,6 +421,9 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 	}
 }
 
+/* The downtime libvirt measured, from the target's completed job statistics. They are
+ * kept (KEEP_COMPLETED): reading them without the flag discards them, and an operator's
+ * `virsh domjobinfo --completed` (or the lab benchmark's) would find nothing. */
 static void read_downtime(const struct mig_request *req, struct mig_result *res)
 {
 	virDomainPtr dom = virDomainLookupByName(req->dst, req->domain);
@@ -430,7 +433,8 @@ static void read_downtime(const struct mig_request *req, struct mig_result *res)
 
 	res->downtime_ms = -1;
 	if (dom && virDomainGetJobStats(dom, &type, &params, &n,
-					VIR_DOMAIN_JOB_STATS_COMPLETED) == 0 &&
+					VIR_DOMAIN_JOB_STATS_COMPLETED |
+						VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0 &&
 	    virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
 		res->downtime_ms = (int64_t)v;
 	virTypedParamsFree(params, n);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -134,6 +135,30 @@ int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size)
 	int rc = lab_run(argv, out, out_size, 600);
 	printf("  $ drover %s (exit %d)\n%s", verb, rc, out);
 	return rc;
+}
+
+int fx_drover_plan_all(struct fx *f, char *out, size_t size)
+{
+	char log[400];
+	int status = 0;
+	FILE *in;
+
+	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
+	unlink(log);
+	const char *argv[] = {lab_drover(), "plan", "-f", f->manifests, "--state-dir", f->state,
+			      NULL};
+	int pid = lab_spawn(argv, log);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	out[0] = '\0';
+	in = fopen(log, "r");
+	if (in) {
+		size_t got = fread(out, 1, size - 1, in);
+		out[got] = '\0';
+		fclose(in);
+	}
+	printf("  $ drover plan (exit %d)\n%s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Loads a status record. Returns the JSON (the caller decrefs), or NULL. */

@@ -1,4 +1,4 @@
-/* test_lab_teardown: `hack/lab down` leaves no libvirtd, QEMU, namespace, link,
+/* test_lab_teardown: `hack/lab down` leaves no libvirtd, sshd, QEMU, namespace, link,
  * mount or directory behind. Runs last in the lab suite: it takes the lab down. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -31,7 +31,7 @@ static int read_pid(const char *path)
 	return pid;
 }
 
-/* Collects the pids of every libvirtd and guest the lab started. */
+/* Collects the pids of every libvirtd, sshd and guest the lab started. */
 static int lab_pids(int *pids, int max)
 {
 	char path[1024];
@@ -41,6 +41,9 @@ static int lab_pids(int *pids, int max)
 		snprintf(path, sizeof(path), "%s/hosts/%s/libvirtd.pid", lab_dir(), lab_host_name(i));
 		int pid = read_pid(path);
 		if (pid > 0)
+			pids[n++] = pid;
+		snprintf(path, sizeof(path), "%s/hosts/%s/sshd.pid", lab_dir(), lab_host_name(i));
+		if ((pid = read_pid(path)) > 0 && n < max)
 			pids[n++] = pid;
 		snprintf(path, sizeof(path), "%s/hosts/%s/run/qemu", lab_dir(), lab_host_name(i));
 		DIR *d = opendir(path);

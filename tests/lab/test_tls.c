@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -80,32 +79,6 @@ static int virsh_version(const char *uri)
 	return lab_run(argv, NULL, 0, 60);
 }
 
-/* Runs `build/drover plan` on @f with stdout and stderr (where the unreachable-host
- * warnings go) into @out. Returns its exit status, or -1. */
-static int drover_plan_all(struct fx *f, char *out, size_t size)
-{
-	char log[400];
-	int status = 0;
-	FILE *in;
-
-	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
-	unlink(log);
-	const char *argv[] = {lab_drover(), "plan", "-f", f->manifests, "--state-dir", f->state,
-			      NULL};
-	int pid = lab_spawn(argv, log);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	out[0] = '\0';
-	in = fopen(log, "r");
-	if (in) {
-		size_t got = fread(out, 1, size - 1, in);
-		out[got] = '\0';
-		fclose(in);
-	}
-	printf("  $ drover plan (exit %d)\n%s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_tls_lab_client_certificate_opens_each_host(void **state)
 {
 	char pki[400], uri[512];
@@ -171,7 +144,7 @@ static void test_untrusted_ca_cannot_connect_and_changes_nothing(void **state)
 	assert_int_equal(write_tls_hosts(&fx_bad, untrusted), 0);
 	write_vm(&fx_bad, "tls-keep", "lab-b", disk);
 
-	assert_int_not_equal(drover_plan_all(&fx_bad, out, sizeof(out)), 1);
+	assert_int_not_equal(fx_drover_plan_all(&fx_bad, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
 	assert_non_null(strstr(out, "warning: host lab-b unreachable"));
 	assert_non_null(strstr(out, "Plan: 0 to change, 1 blocked"));

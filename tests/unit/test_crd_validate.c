@@ -57,6 +57,8 @@ static void test_uri_rule(void **state)
 	static const struct { const char *in; bool ok; } cases[] = {
 		{"qemu+tcp://10.77.0.11/system", true}, {"qemu+tls://h.example/system", true},
 		{"qemu+ssh://root@h:22/system?keyfile=/k", true}, {"qemu:///system", true},
+		{"qemu+libssh://root@h/system?known_hosts=/k&sshauth=privkey", true},
+		{"qemu+libssh2://h/system", false},
 		{"test:///default", true}, {"qemu+tcp://h/session", true},
 		{"qemu:///session", false}, {"qemu+tcp:///system", false}, {"qemu+tcp://h/", false},
 		{"qemu+tcp://h/systemd", false}, {"xen://h/", false}, {"test:///", false},

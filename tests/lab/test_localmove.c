@@ -1,0 +1,255 @@
+/* test_localmove: moves of VMs whose disks are local, each proven on real hosts. A running
+ * VM whose disk does not fit in the target pool's free space is refused before it is
+ * touched: it keeps running on its source, nothing is defined or created on the target, and
+ * the Migration says why. A running local-storage VM moved cold arrives with its disk
+ * byte-identical and boots once on the target. The target pool with little room is a tmpfs
+ * mounted in lab-b's own mount namespace (nsenter into its libvirtd's), at a directory
+ * lab-a has as an ordinary pool of the same name. virsh is the witness, the guest's serial
+ * log proves what ran. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/lab/drover_fixture.h"
+#include "tests/lab/guestlog.h"
+
+#define N_HOSTS 2
+#define SMALL_DIR "/var/lib/libvirt/small" /* as the hosts see it */
+
+static struct fx fx;
+
+static const char *const guests[] = {"lm-big", "lm-cold"};
+
+static void write_vm(const char *name, const char *host, const char *disk)
+{
+	struct fx_vm vm = {.name = name, .host = host, .running = "true", .storage = "local",
+			   .memory = "64Mi", .cmdline = "dirty_mib=4 rate_mibps=2", .disk = disk,
+			   .format = "raw", .serial = true};
+
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+}
+
+/* Fills host i's volume @rel (below its /var/lib/libvirt) with @mib MiB of random bytes, as
+ * a raw disk; returns its SHA-256. */
+static void fill_random(int i, const char *rel, unsigned mib, char *sha, size_t size)
+{
+	char path[600], count[16];
+	snprintf(path, sizeof(path), "of=%s/hosts/%s/lib/%s", lab_dir(), lab_host_name(i), rel);
+	snprintf(count, sizeof(count), "count=%u", mib);
+	const char *argv[] = {"dd", "if=/dev/urandom", path, "bs=1M", count, "conv=notrunc",
+			      "status=none", NULL};
+	assert_int_equal(lab_run(argv, NULL, 0, 60), 0);
+	fx_host_file_sha(i, rel, sha, size);
+	assert_true(sha[0]);
+}
+
+/* Runs `nsenter -t PID -m CMD...` in host @i's mount namespace (its libvirtd's), its
+ * stdout into @out (may be NULL). Returns its exit status, or -1. */
+static int in_host_mount_ns(int i, const char *const cmd[], char *out, size_t size)
+{
+	char pidfile[512], pid[32] = "";
+	const char *argv[16] = {"nsenter", "-t", pid, "-m", "--"};
+	FILE *f;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/hosts/%s/libvirtd.pid", lab_dir(), lab_host_name(i));
+	f = fopen(pidfile, "r");
+	if (!f)
+		return -1;
+	if (!fgets(pid, sizeof(pid), f))
+		pid[0] = '\0';
+	fclose(f);
+	pid[strcspn(pid, "\n")] = '\0';
+	size_t n = 5;
+	for (size_t k = 0; cmd[k] && n < 15; k++)
+		argv[n++] = cmd[k];
+	argv[n] = NULL;
+	return pid[0] ? lab_run(argv, out, size, 30) : -1;
+}
+
+static int virsh(int i, const char *a, const char *b, const char *c, const char *d,
+		 const char *e)
+{
+	const char *argv[] = {"virsh", "-q", "-c", lab_host_uri(i), a, b, c, d, e, NULL};
+	return lab_run(argv, NULL, 0, 60);
+}
+
+/* Pool "small" on both hosts at SMALL_DIR: on lab-a an ordinary directory, on lab-b a tmpfs
+ * of @mib MiB in lab-b's mount namespace. */
+static void make_small_pools(unsigned mib)
+{
+	char size[32];
+	snprintf(size, sizeof(size), "size=%um", mib);
+	const char *mkdir_cmd[] = {"mkdir", "-p", SMALL_DIR, NULL};
+	const char *mount_cmd[] = {"mount", "-t", "tmpfs", "-o", size, "drover-lab-small",
+				   SMALL_DIR, NULL};
+	for (int i = 0; i < N_HOSTS; i++)
+		assert_int_equal(in_host_mount_ns(i, mkdir_cmd, NULL, 0), 0);
+	assert_int_equal(in_host_mount_ns(1, mount_cmd, NULL, 0), 0);
+	for (int i = 0; i < N_HOSTS; i++)
+		assert_int_equal(virsh(i, "pool-create-as", "small", "dir", "--target", SMALL_DIR), 0);
+}
+
+static void remove_small_pools(void)
+{
+	const char *umount_cmd[] = {"umount", SMALL_DIR, NULL};
+	const char *rmdir_cmd[] = {"rm", "-rf", "--", SMALL_DIR, NULL};
+	for (int i = 0; i < N_HOSTS; i++) {
+		(void)virsh(i, "vol-delete", "--pool", "small", "lm-big.raw", NULL);
+		(void)virsh(i, "pool-destroy", "small", NULL, NULL, NULL);
+	}
+	(void)in_host_mount_ns(1, umount_cmd, NULL, 0);
+	for (int i = 0; i < N_HOSTS; i++)
+		(void)in_host_mount_ns(i, rmdir_cmd, NULL, 0);
+}
+
+/* What host @i has in SMALL_DIR, as it sees it (lab-b: its tmpfs), one path a line, into @out. */
+static void small_files(int i, char *out, size_t size)
+{
+	const char *find_cmd[] = {"find", SMALL_DIR, "-mindepth", "1", NULL};
+	out[0] = '\0';
+	assert_int_equal(in_host_mount_ns(i, find_cmd, out, size), 0);
+}
+
+static void test_local_disk_larger_than_target_free_space_is_refused_before_the_move(void **state)
+{
+	char disk[512], sha[80], serial[512], rec[128], phase[64], why[1024], st[64], vols[512];
+	struct guestlog_result res;
+	(void)state;
+
+	make_small_pools(24);
+	assert_int_equal(lab_create_volume(0, "small", "lm-big.raw", 32, disk, sizeof(disk)), 0);
+	fill_random(0, "small/lm-big.raw", 32, sha, sizeof(sha)); /* 32 MiB allocated */
+	write_vm("lm-big", "lab-a", disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	lab_serial_path("lm-big", serial, sizeof(serial));
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+
+	write_vm("lm-big", "lab-b", disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	fx_latest_migration(&fx, "lm-big", rec, sizeof(rec));
+	assert_true(rec[0]);
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", rec, "status.failureReason", why, sizeof(why));
+	printf("  lm-big: Migration %s: %s: %s\n", rec, phase, why);
+	assert_string_equal(phase, "Failed");
+	assert_non_null(strstr(why, "PreCheckFailed: storage: pool small on lab-b has"));
+	assert_non_null(strstr(why, "free, the copy of " SMALL_DIR "/lm-big.raw needs"));
+
+	/* Nothing changed: running on lab-a only, nothing on lab-b, the same disk. */
+	lab_virsh_state(0, "lm-big", st, sizeof(st));
+	assert_string_equal(st, "running");
+	assert_int_equal(lab_count_running("lm-big", N_HOSTS), 1);
+	assert_int_equal(lab_count_defined("lm-big", N_HOSTS), 1);
+	small_files(1, vols, sizeof(vols));
+	assert_string_equal(vols, ""); /* not even a volume created for the copy */
+	fx_status(&fx, "virtualmachines", "lm-big", "status.host", phase, sizeof(phase));
+	assert_string_equal(phase, "lab-a");
+	fx_host_file_sha(0, "small/lm-big.raw", why, sizeof(why));
+	assert_string_equal(why, sha);
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+	assert_int_equal(guestlog_analyze_file(serial, &res), 0);
+	assert_int_equal(res.banners, 1); /* never restarted */
+	assert_int_equal(res.max_corrupt, 0);
+}
+
+/* The refused VM goes, pass or fail, so the next test's apply has nothing left to refuse
+ * (and its TCG guest no longer takes a CPU). */
+static int remove_big_manifest(void **state)
+{
+	char path[600];
+	(void)state;
+	snprintf(path, sizeof(path), "%s/lm-big.yaml", fx.manifests);
+	unlink(path);
+	lab_cleanup_guest("lm-big", NULL);
+	return 0;
+}
+
+static void test_running_local_vm_moved_cold_keeps_its_disk_and_boots_once_on_target(void **state)
+{
+	char disk[512], before[80], after[80], host[64], text[512], phase[64], serial[512];
+	struct guestlog_result res;
+	(void)state;
+
+	assert_int_equal(lab_create_volume(0, "local", "lm-cold.raw", 8, disk, sizeof(disk)), 0);
+	fill_random(0, "images/lm-cold.raw", 8, before, sizeof(before));
+	write_vm("lm-cold", "lab-a", disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	lab_serial_path("lm-cold", serial, sizeof(serial));
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+
+	/* Unpinned now (a Migration moves only unpinned VMs), still on lab-a. */
+	write_vm("lm-cold", NULL, disk);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	fx_status(&fx, "virtualmachines", "lm-cold", "status.host", host, sizeof(host));
+	assert_string_equal(host, "lab-a");
+	snprintf(text, sizeof(text),
+		 "apiVersion: drover.io/v1alpha1\nkind: Migration\nmetadata: {name: move-lm-cold}\n"
+		 "spec: {vmName: lm-cold, targetHost: lab-b, mode: Cold}\n");
+	assert_int_equal(fx_write(&fx, "migration.yaml", text), 0);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	fx_status(&fx, "migrations", "move-lm-cold", "status.phase", phase, sizeof(phase));
+	assert_string_equal(phase, "Succeeded");
+	fx_status(&fx, "migrations", "move-lm-cold", "status.mode", phase, sizeof(phase));
+	assert_string_equal(phase, "Cold");
+	assert_true(lab_runs_only_on("lm-cold", 1, N_HOSTS));
+	assert_int_equal(lab_count_defined("lm-cold", N_HOSTS), 1);
+	fx_host_file_sha(1, "images/lm-cold.raw", after, sizeof(after));
+	assert_string_equal(after, before); /* every byte arrived */
+	fx_host_file_sha(0, "images/lm-cold.raw", after, sizeof(after));
+	assert_false(after[0]);             /* and the source copy is gone */
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 60000), 0);
+	assert_int_equal(guestlog_analyze_file(serial, &res), 0);
+	assert_int_equal(res.banners, 2); /* one new boot, on the target */
+	assert_int_equal(res.max_corrupt, 0);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/migration.yaml", fx.manifests);
+	assert_int_equal(unlink(path), 0);
+}
+
+static void cleanup(void)
+{
+	char volume[80], serial[512];
+	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
+		snprintf(volume, sizeof(volume), "%s.raw", guests[i]);
+		lab_cleanup_guest(guests[i], volume);
+		lab_serial_path(guests[i], serial, sizeof(serial));
+		unlink(serial);
+	}
+	remove_small_pools();
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_write_hosts(&fx, N_HOSTS, "0") < 0)
+		return -1;
+	cleanup();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup();
+	fx_cleanup(&fx);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(
+			test_local_disk_larger_than_target_free_space_is_refused_before_the_move,
+			remove_big_manifest),
+		cmocka_unit_test(test_running_local_vm_moved_cold_keeps_its_disk_and_boots_once_on_target),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
