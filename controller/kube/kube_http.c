@@ -2,6 +2,7 @@
  * reasons, bounded retries on 429/5xx, stoppable transfers. The token is never logged. */
 #include "controller/kube/kube_http.h"
 #include "controller/kube/kube_stream.h"
+#include "crd/encode.h"
 #include "reconcile/clk.h"
 
 #include <curl/curl.h>
@@ -440,7 +441,7 @@ int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_r
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (call->body && !(body = json_dumps(call->body, JSON_COMPACT))) {
+	if (call->body && !(body = crd_json_dumps(call->body, JSON_COMPACT))) {
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		return -1;
 	}
