@@ -226,12 +226,13 @@ int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone)
 	if (!(rec = json_load_file(path, 0, &jerr)))
 		return 0;
 	st = json_object_get(rec, "status");
-	if (!json_is_object(st)) {
-		st = json_object();
-		json_object_set_new(rec, "status", st);
+	if (!json_is_object(st) && json_object_set_new(rec, "status", (st = json_object())) < 0)
+		st = NULL;   /* released by the failed set */
+	if (!st || json_object_set_new(st, "phase", json_string(crd_vm_phase_str(CRD_VM_ORPHANED))) < 0 ||
+	    json_object_set_new(st, "host", json_string(o->host)) < 0) {
+		json_decref(rec);
+		return errno = ENOMEM, -1;
 	}
-	json_object_set_new(st, "phase", json_string(crd_vm_phase_str(CRD_VM_ORPHANED)));
-	json_object_set_new(st, "host", json_string(o->host));
 	return state_write_json(path, rec);
 }
 

@@ -20,43 +20,13 @@
 #include <jansson.h>
 
 #include "controller/dir/statedir.h"
+#include "tests/unit/alloc_test_util.h"
 #include "crd/encode.h"
 #include "crd/load.h"
 #include "tests/unit/crd_test_util.h"
 #include "tests/unit/state_test_util.h"
 
 #define OOM_MAX_STEPS 5000   /* more allocations than any one record needs */
-
-/* ---- a jansson allocator whose (N+1)th call fails, and only that one: what follows a
- * failure still works, so a build that goes on after it would write what it has ---- */
-
-static long alloc_left = -1;   /* < 0: never fail */
-static long alloc_failed;
-
-static void *failing_malloc(size_t size)
-{
-	if (alloc_left == 0) {
-		alloc_left = -1;
-		alloc_failed++;
-		return NULL;
-	}
-	if (alloc_left > 0)
-		alloc_left--;
-	return malloc(size);
-}
-
-static void fail_call(long n)
-{
-	alloc_left = n;
-	alloc_failed = 0;
-	json_set_alloc_funcs(failing_malloc, free);
-}
-
-static void alloc_normal(void)
-{
-	alloc_left = -1;
-	json_set_alloc_funcs(malloc, free);
-}
 
 /* ---- fsync, interposed: records the inode of every descriptor synced ---- */
 
