@@ -509,19 +509,20 @@ json_t *crd_policy_to_json(const struct crd_policy *p)
 	return enc_end(o, outer);
 }
 
-/* ---- JSON text ---- */
+/* ---- text buffers (JSON and YAML) ---- */
 
-struct jbuf {
+/* A growable text buffer with a hard cap and a sticky error: a writer may go on after a
+ * piece was refused (jansson's json_dump_callback does), and the text must still fail. */
+struct tbuf {
 	char *p;
-	size_t len, cap;
-	bool failed;   /* sticky: jansson may go on after we refused a piece */
+	size_t len, cap, max;
+	bool failed;
 };
 
-static int jbuf_append(const char *buffer, size_t size, void *data)
+/* Appends @size bytes. Returns 0, or -1 (sticky) when over b->max or out of memory. */
+static int tbuf_append(struct tbuf *b, const char *buffer, size_t size)
 {
-	struct jbuf *b = data;
-
-	if (b->failed || size >= CRD_JSON_TEXT_MAX - b->len)
+	if (b->failed || size >= b->max - b->len)
 		goto fail;
 	if (b->len + size + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -542,12 +543,17 @@ fail:
 	return -1;
 }
 
+static int json_write(const char *buffer, size_t size, void *data)
+{
+	return tbuf_append(data, buffer, size);
+}
+
 char *crd_json_dumps(const json_t *v, size_t flags)
 {
-	struct jbuf b = {0};
+	struct tbuf b = {.max = CRD_JSON_TEXT_MAX};
 
-	if (json_dump_callback(v, jbuf_append, &b, flags) < 0 || b.failed ||
-	    jbuf_append("", 0, &b) < 0) {   /* "" for an empty text: still a string */
+	if (json_dump_callback(v, json_write, &b, flags) < 0 ||
+	    tbuf_append(&b, "", 0) < 0) {   /* "" for an empty text: still a string */
 		free(b.p);
 		return NULL;
 	}
@@ -556,31 +562,9 @@ char *crd_json_dumps(const json_t *v, size_t flags)
 
 /* ---- YAML ---- */
 
-struct ybuf {
-	char *p;
-	size_t len, cap;
-};
-
 static int ybuf_write(void *data, unsigned char *buffer, size_t size)
 {
-	struct ybuf *b = data;
-
-	if (b->len + size + 1 > YAML_OUT_MAX)
-		return 0;
-	if (b->len + size + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + size + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, buffer, size);
-	b->len += size;
-	b->p[b->len] = '\0';
-	return 1;
+	return tbuf_append(data, (const char *)buffer, size) == 0;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *text, bool keep_plain)
@@ -644,7 +628,7 @@ char *crd_json_to_yaml(const json_t *v)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
-	struct ybuf b = {0};
+	struct tbuf b = {.max = YAML_OUT_MAX};
 	int ok = 0;
 
 	if (!yaml_emitter_initialize(&em))
@@ -665,7 +649,7 @@ char *crd_json_to_yaml(const json_t *v)
 	ok = yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
 cleanup:
 	yaml_emitter_delete(&em);
-	if (!ok || !b.p) {
+	if (!ok || b.failed || !b.p) {
 		free(b.p);
 		return NULL;
 	}
