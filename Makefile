@@ -27,12 +27,14 @@ LAB_SRC  := $(filter-out tests/lab/test_lab_teardown.c,$(wildcard tests/lab/test
 LAB_BIN  := $(LAB_SRC:%.c=$(BUILD)/%)
 LABLIB_SRC := $(filter-out tests/lab/test_%,$(wildcard tests/lab/*.c))
 LABLIB_OBJ := $(LABLIB_SRC:%.c=$(BUILD)/%.o)
+SOAK_SRC := $(wildcard tests/soak/*.c)
+SOAK_BIN := $(BUILD)/tests/soak/soak
 
 # Test tools under hack/, each a folder of .c files built into one program.
 KUBEAPI_SRC := $(wildcard hack/kubeapi/*.c)
 TOOLS    := $(if $(KUBEAPI_SRC),$(BUILD)/kubeapi-server)
 
-.PHONY: all deps check unit lab asan asan-unit fuzz fuzz-smoke bench demo demo-down guest clean lab-up lab-down \
+.PHONY: all deps check unit lab soak asan asan-unit fuzz fuzz-smoke bench demo demo-down guest clean lab-up lab-down \
 	install uninstall deb
 
 all: $(BUILD)/drover guest $(TOOLS)
@@ -57,6 +59,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB)
 $(BUILD)/tests/lab/%: $(BUILD)/tests/lab/%.o $(LABLIB_OBJ) $(LIB)
 	$(CC) $^ -o $@ $(LDLIBS) -lcmocka
 
+$(SOAK_BIN): $(SOAK_SRC:%.c=$(BUILD)/%.o) $(LABLIB_OBJ) $(LIB)
+	$(CC) $^ -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/kubeapi-server: $(KUBEAPI_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $^ -o $@ $(LDLIBS) -lgnutls
 
@@ -72,6 +77,12 @@ LAB_FRESH = bash hack/lab down >/dev/null 2>&1
 
 lab: $(BUILD)/drover guest $(TOOLS) $(LAB_BIN)
 	@$(LAB_FRESH); bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
+
+# The soak (tests/soak): random operations and faults on a lab of its own, invariants checked
+# all the time; SOAK_SEED, SOAK_SECONDS (default 1200), SOAK_SETTLE_SECONDS. Its report is
+# $(BUILD)/soak/report.md. Takes the lab: hold the lab lock.
+soak: $(BUILD)/drover guest $(SOAK_BIN)
+	@$(LAB_FRESH); $(SOAK_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # The unit and lab suites under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree
 # of their own: the lab tests run build-asan/drover (see lab_drover in tests/lab/lab.c). Every

@@ -1,4 +1,5 @@
 /* encode: status and whole objects → jansson values; JSON values → YAML text. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,17 +11,79 @@
 
 #define YAML_OUT_MAX (16u << 20)
 
-/* Setters that skip unset values; json_object_set_new takes the reference (or drops it). */
-static void put(json_t *o, const char *k, json_t *v)
+/* Set by any step that could not add what it should have (out of memory, or a string
+ * jansson refused), and sticky until the public encoder that began the build checks it
+ * and returns NULL: a record missing a field must never be written (it would be read back
+ * by recovery as if complete). Per thread: status is encoded in several. */
+static _Thread_local bool enc_failed;
+
+/* Starts a build; returns the flag of an enclosing one, for enc_end. This function can't fail. */
+static bool enc_begin(void)
 {
-	if (v)
-		json_object_set_new(o, k, v);
+	bool outer = enc_failed;
+
+	enc_failed = false;
+	return outer;
 }
 
+/* Ends a build: returns @o, or NULL (with @o released) when any step failed. A failure is
+ * passed on to an enclosing build too. */
+static json_t *enc_end(json_t *o, bool outer)
+{
+	bool failed = enc_failed || !o;
+
+	enc_failed = outer || failed;
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Adds @v under @k; json_object_set_new takes the reference (or drops it). A NULL @o or
+ * @v is a failed allocation, never an unset field: the put_* helpers skip those. */
+static void put(json_t *o, const char *k, json_t *v)
+{
+	if (json_object_set_new(o, k, v) < 0)
+		enc_failed = true;
+}
+
+/* Appends @v to @a, as put() does for objects. */
+static void append(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v) < 0)
+		enc_failed = true;
+}
+
+/* A copy of @s with every byte above 0x7f as '?', as a JSON string; NULL when out of memory. */
+static json_t *ascii_string(const char *s)
+{
+	char *copy = strdup(s);
+	json_t *v;
+
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p > 0x7f)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+/* Text that is not UTF-8 (a libvirt message quoting a path, say) is refused by jansson: it
+ * is written as ASCII with '?' rather than failing the whole record forever. */
 static void put_str(json_t *o, const char *k, const char *s)
 {
-	if (s && *s)
-		put(o, k, json_string(s));
+	json_t *v;
+
+	if (!s || !*s)
+		return;
+	v = json_string(s);
+	for (const char *p = s; !v && *p; p++)
+		if ((unsigned char)*p > 0x7f)
+			v = ascii_string(s);
+	put(o, k, v);
 }
 
 static void put_int(json_t *o, const char *k, int64_t v)
@@ -39,7 +102,7 @@ static void put_quantity(json_t *o, const char *k, uint64_t v)
 /* Adds @child under @k when it has members, else drops it. */
 static void put_nonempty(json_t *o, const char *k, json_t *child)
 {
-	if (child && json_object_size(child) == 0) {
+	if (json_is_object(child) && json_object_size(child) == 0) {
 		json_decref(child);
 		return;
 	}
@@ -56,6 +119,7 @@ static json_t *map_to_json(const struct crd_map *m)
 
 json_t *crd_conditions_to_json(const struct crd_conditions *c)
 {
+	bool outer = enc_begin();
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < c->n; i++) {
@@ -67,12 +131,9 @@ json_t *crd_conditions_to_json(const struct crd_conditions *c)
 		put_str(o, "message", x->message);
 		put_str(o, "lastTransitionTime", x->last_transition_time);
 		put_int(o, "observedGeneration", x->observed_generation);
-		if (!o || json_array_append_new(a, o) < 0) {
-			json_decref(a);
-			return NULL;
-		}
+		append(a, o);
 	}
-	return a;
+	return enc_end(a, outer);
 }
 
 static void put_conditions(json_t *o, const struct crd_conditions *c)
@@ -86,16 +147,14 @@ static void put_transitions(json_t *o, const struct crd_migration_status *st)
 {
 	json_t *a;
 
-	if (!st->n_transitions || !(a = json_array()))
+	if (!st->n_transitions)
 		return;
-	for (size_t i = 0; i < st->n_transitions && i < CRD_MIG_TRANSITIONS_MAX; i++) {
+	a = json_array();
+	for (size_t i = 0; a && i < st->n_transitions && i < CRD_MIG_TRANSITIONS_MAX; i++) {
 		json_t *t = json_object();
 		put_str(t, "phase", crd_mig_phase_str(st->transitions[i].phase));
 		put_str(t, "phaseTransitionTimestamp", st->transitions[i].time);
-		if (!t || json_array_append_new(a, t) < 0) {
-			json_decref(a);
-			return;
-		}
+		append(a, t);
 	}
 	put(o, "phaseTransitionTimestamps", a);
 }
@@ -121,6 +180,7 @@ static void put_host_capacity(json_t *o, const struct crd_host_status *st)
 
 json_t *crd_host_status_to_json(const struct crd_host_status *st)
 {
+	bool outer = enc_begin();
 	json_t *o = json_object(), *hv = json_object(), *mem = json_object(), *fn = json_object();
 
 	put_int(o, "observedGeneration", st->observed_generation);
@@ -142,11 +202,12 @@ json_t *crd_host_status_to_json(const struct crd_host_status *st)
 	put_str(fn, "result", st->fencing.result);
 	put_str(fn, "time", st->fencing.time);
 	put_nonempty(o, "fencing", fn);
-	return o;
+	return enc_end(o, outer);
 }
 
 json_t *crd_vm_status_to_json(const struct crd_vm_status *st)
 {
+	bool outer = enc_begin();
 	json_t *o = json_object(), *mig = json_object();
 
 	put_int(o, "observedGeneration", st->observed_generation);
@@ -166,11 +227,12 @@ json_t *crd_vm_status_to_json(const struct crd_vm_status *st)
 			put(pl, "rejected", map_to_json(&st->placement.rejected));
 		put(o, "placement", pl);
 	}
-	return o;
+	return enc_end(o, outer);
 }
 
 json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 {
+	bool outer = enc_begin();
 	const struct crd_mig_progress *p = &st->progress;
 	json_t *o = json_object(), *prog = json_object();
 
@@ -202,7 +264,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	put_int(o, "downtimeMs", st->downtime_ms);
 	put_str(o, "failureReason", st->failure_reason);
 	put_conditions(o, &st->conditions);
-	return o;
+	return enc_end(o, outer);
 }
 
 /* apiVersion, kind and metadata of a new object. */
@@ -226,7 +288,7 @@ static json_t *object_head(enum crd_kind kind, const struct crd_meta *m)
 	if (m->n_finalizers) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < m->n_finalizers; i++)
-			json_array_append_new(a, json_string(m->finalizers[i]));
+			append(a, json_string(m->finalizers[i]));
 		put(md, "finalizers", a);
 	}
 	put(o, "metadata", md);
@@ -260,6 +322,7 @@ static void put_knobs(json_t *o, const struct crd_knobs *k)
 
 json_t *crd_host_to_json(const struct crd_host *h)
 {
+	bool outer = enc_begin();
 	json_t *o = object_head(CRD_KIND_HOST, &h->meta), *spec = json_object();
 
 	put_str(spec, "uri", h->spec.uri);
@@ -283,7 +346,7 @@ json_t *crd_host_to_json(const struct crd_host *h)
 	}
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_host_status_to_json(&h->status));
-	return o;
+	return enc_end(o, outer);
 }
 
 static json_t *domain_to_json(const struct crd_domain *d)
@@ -304,7 +367,7 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	if (d->n_disks) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < d->n_disks; i++)
-			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "path", d->disks[i].path,
+			append(a, json_pack("{s:s, s:s, s:s}", "path", d->disks[i].path,
 				"format", crd_disk_format_str(d->disks[i].format),
 				"bus", crd_disk_bus_str(d->disks[i].bus)));
 		put(o, "disks", a);
@@ -312,7 +375,7 @@ static json_t *domain_to_json(const struct crd_domain *d)
 	if (d->n_interfaces) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < d->n_interfaces; i++)
-			json_array_append_new(a, json_pack("{s:s}",
+			append(a, json_pack("{s:s}",
 				crd_iface_kind_str(d->interfaces[i].kind), d->interfaces[i].name));
 		put(o, "interfaces", a);
 	}
@@ -331,7 +394,7 @@ static json_t *terms_to_json(const struct crd_affinity_term *t, size_t n)
 		put(x, "labelSelector", map_to_json(&t[i].selector));
 		put_str(x, "topologyKey", t[i].topology_key);
 		put(x, "required", json_boolean(t[i].required));
-		json_array_append_new(a, x);
+		append(a, x);
 	}
 	return a;
 }
@@ -380,7 +443,7 @@ static json_t *tuning_to_json(const struct crd_tuning *t)
 				else
 					put(e, io_keys[k], json_integer((json_int_t)io->v[k]));
 			}
-			json_array_append_new(a, e);
+			append(a, e);
 		}
 		put(o, "diskIO", a);
 	}
@@ -389,6 +452,7 @@ static json_t *tuning_to_json(const struct crd_tuning *t)
 
 json_t *crd_vm_to_json(const struct crd_vm *vm)
 {
+	bool outer = enc_begin();
 	json_t *o = object_head(CRD_KIND_VM, &vm->meta), *spec = json_object(), *pol = json_object();
 
 	put_str(spec, "host", vm->spec.host);
@@ -405,11 +469,12 @@ json_t *crd_vm_to_json(const struct crd_vm *vm)
 	put_nonempty(spec, "tuning", tuning_to_json(&vm->spec.tuning));
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_vm_status_to_json(&vm->status));
-	return o;
+	return enc_end(o, outer);
 }
 
 json_t *crd_migration_to_json(const struct crd_migration *m)
 {
+	bool outer = enc_begin();
 	json_t *o = object_head(CRD_KIND_MIGRATION, &m->meta), *spec = json_object();
 	struct crd_knobs all = m->spec.knobs;
 
@@ -421,11 +486,12 @@ json_t *crd_migration_to_json(const struct crd_migration *m)
 	put(spec, "cancel", json_boolean(m->spec.cancel));
 	put(o, "spec", spec);
 	put_nonempty(o, "status", crd_migration_status_to_json(&m->status));
-	return o;
+	return enc_end(o, outer);
 }
 
 json_t *crd_policy_to_json(const struct crd_policy *p)
 {
+	bool outer = enc_begin();
 	const struct crd_policy_spec *s = &p->spec;
 	json_t *o = object_head(CRD_KIND_POLICY, &p->meta), *spec = json_object();
 
@@ -440,36 +506,65 @@ json_t *crd_policy_to_json(const struct crd_policy *p)
 		put(spec, "hostFailure", json_pack("{s:i, s:b}", "detectAfterSeconds",
 			(int)s->host_failure.detect_after_s, "fence", s->host_failure.fence));
 	put(o, "spec", spec);
-	return o;
+	return enc_end(o, outer);
 }
 
-/* ---- YAML ---- */
+/* ---- text buffers (JSON and YAML) ---- */
 
-struct ybuf {
+/* A growable text buffer with a hard cap and a sticky error: a writer may go on after a
+ * piece was refused (jansson's json_dump_callback does), and the text must still fail. */
+struct tbuf {
 	char *p;
-	size_t len, cap;
+	size_t len, cap, max;
+	bool failed;
 };
 
-static int ybuf_write(void *data, unsigned char *buffer, size_t size)
+/* Appends @size bytes. Returns 0, or -1 (sticky) when over b->max or out of memory. */
+static int tbuf_append(struct tbuf *b, const char *buffer, size_t size)
 {
-	struct ybuf *b = data;
-
-	if (b->len + size + 1 > YAML_OUT_MAX)
-		return 0;
+	if (b->failed || size >= b->max - b->len)
+		goto fail;
 	if (b->len + size + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		while (cap < b->len + size + 1)
 			cap *= 2;
 		char *p = realloc(b->p, cap);
 		if (!p)
-			return 0;
+			goto fail;
 		b->p = p;
 		b->cap = cap;
 	}
 	memcpy(b->p + b->len, buffer, size);
 	b->len += size;
 	b->p[b->len] = '\0';
-	return 1;
+	return 0;
+fail:
+	b->failed = true;
+	return -1;
+}
+
+static int json_write(const char *buffer, size_t size, void *data)
+{
+	return tbuf_append(data, buffer, size);
+}
+
+char *crd_json_dumps(const json_t *v, size_t flags)
+{
+	struct tbuf b = {.max = CRD_JSON_TEXT_MAX};
+
+	if (json_dump_callback(v, json_write, &b, flags) < 0 ||
+	    tbuf_append(&b, "", 0) < 0) {   /* "" for an empty text: still a string */
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* ---- YAML ---- */
+
+static int ybuf_write(void *data, unsigned char *buffer, size_t size)
+{
+	return tbuf_append(data, (const char *)buffer, size) == 0;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *text, bool keep_plain)
@@ -533,7 +628,7 @@ char *crd_json_to_yaml(const json_t *v)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
-	struct ybuf b = {0};
+	struct tbuf b = {.max = YAML_OUT_MAX};
 	int ok = 0;
 
 	if (!yaml_emitter_initialize(&em))
@@ -554,7 +649,7 @@ char *crd_json_to_yaml(const json_t *v)
 	ok = yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
 cleanup:
 	yaml_emitter_delete(&em);
-	if (!ok || !b.p) {
+	if (!ok || b.failed || !b.p) {
 		free(b.p);
 		return NULL;
 	}

@@ -21,6 +21,13 @@ json_t *crd_vm_to_json(const struct crd_vm *vm);
 json_t *crd_migration_to_json(const struct crd_migration *m);
 json_t *crd_policy_to_json(const struct crd_policy *p);
 
+/* Like json_dumps(@v, @flags), but a failure anywhere fails the whole text: jansson 2.14's
+ * json_dumps ignores a failed append while it writes an object's key, and returns text with
+ * that piece missing (a key dropped to "", or a quote lost). Returns a NUL-terminated string
+ * the caller frees, or NULL when out of memory or over CRD_JSON_TEXT_MAX. */
+#define CRD_JSON_TEXT_MAX (64u << 20)
+char *crd_json_dumps(const json_t *v, size_t flags) DROVER_WUR;
+
 /* Renders @v as a YAML document (block style, strings quoted when needed). Returns a
  * NUL-terminated string the caller frees, or NULL on error. */
 char *crd_json_to_yaml(const json_t *v) DROVER_WUR;

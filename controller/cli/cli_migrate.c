@@ -67,21 +67,24 @@ static json_t *build_migration(const struct cli_opts *o, const char *vm, const c
 		json_decref(obj);
 		return NULL;
 	}
-	if (m->to)
-		json_object_set_new(spec, "targetHost", json_string(m->to));
-	if (m->mode)
-		json_object_set_new(spec, "mode", json_string(m->mode));
-	if (m->bandwidth_mibps >= 0)
-		json_object_set_new(spec, "bandwidthMiBps", json_integer((json_int_t)m->bandwidth_mibps));
-	if (m->max_downtime_ms >= 0)
-		json_object_set_new(spec, "maxDowntimeMs", json_integer((json_int_t)m->max_downtime_ms));
-	if (m->allow_post_copy)
-		json_object_set_new(spec, "allowPostCopy", json_true());
-	if (m->transport)
-		json_object_set_new(spec, "transport", json_string(m->transport));
-	if (m->encryption)
-		json_object_set_new(spec, "encryption", json_string(m->encryption));
-	json_object_set_new(obj, "spec", spec);
+	/* Every field is checked: a request without its --to would move the VM elsewhere. */
+	if ((m->to && json_object_set_new(spec, "targetHost", json_string(m->to)) < 0) ||
+	    (m->mode && json_object_set_new(spec, "mode", json_string(m->mode)) < 0) ||
+	    (m->bandwidth_mibps >= 0 &&
+	     json_object_set_new(spec, "bandwidthMiBps", json_integer((json_int_t)m->bandwidth_mibps)) < 0) ||
+	    (m->max_downtime_ms >= 0 &&
+	     json_object_set_new(spec, "maxDowntimeMs", json_integer((json_int_t)m->max_downtime_ms)) < 0) ||
+	    (m->allow_post_copy && json_object_set_new(spec, "allowPostCopy", json_true()) < 0) ||
+	    (m->transport && json_object_set_new(spec, "transport", json_string(m->transport)) < 0) ||
+	    (m->encryption && json_object_set_new(spec, "encryption", json_string(m->encryption)) < 0)) {
+		json_decref(spec);
+		json_decref(obj);
+		return NULL;
+	}
+	if (json_object_set_new(obj, "spec", spec) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
 	return obj;
 }
 

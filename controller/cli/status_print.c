@@ -473,9 +473,12 @@ int status_print(FILE *out, const struct crd_set *set, const struct lastvalid_no
 	if (!(list = status_to_list(set, invalid)))
 		goto cleanup;
 	if (!strcmp(format, "json")) {
-		if (json_dumpf(list, out, JSON_INDENT(4) | JSON_SORT_KEYS) < 0)
+		char *text = crd_json_dumps(list, JSON_INDENT(4) | JSON_SORT_KEYS);
+		if (!text)
 			goto cleanup;
+		fputs(text, out);
 		fputc('\n', out);
+		free(text);
 	} else {
 		if (!(yaml = crd_json_to_yaml(list)))
 			goto cleanup;

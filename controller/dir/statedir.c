@@ -29,7 +29,36 @@
 
 static const char *const kind_dirs[] = {"hosts", "virtualmachines", "migrations"};
 
-/* mkdir -p for the directories above the file @file. Returns 0, or -1 with errno. */
+/* fsync of the directory that holds @file (the part of @file before its last '/'): a
+ * rename or a new entry is durable only once its directory is. Returns 0, or -1 with errno. */
+static int sync_dir_of(const char *file)
+{
+	char dir[STATE_PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	size_t len = slash ? (size_t)(slash - file) : 0;
+	int fd, rc;
+
+	if (len >= sizeof(dir))
+		return errno = ENAMETOOLONG, -1;
+	if (slash && len == 0)
+		len = 1;   /* a file in / */
+	memcpy(dir, slash ? file : ".", slash ? len : 1);
+	dir[slash ? len : 1] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	if (rc < 0) {
+		int saved = errno;
+		close(fd);
+		return errno = saved, -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p for the directories above the file @file; each directory made is synced into
+ * its parent, or a power loss could take a whole kind's records with it. Returns 0, or -1
+ * with errno. */
 static int make_parents(const char *file)
 {
 	char path[STATE_PATH_MAX];
@@ -41,6 +70,8 @@ static int make_parents(const char *file)
 	for (char *p = path + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
 		int rc = mkdir(path, 0755);
+		if (rc == 0)
+			rc = sync_dir_of(path);
 		*p = '/';
 		if (rc < 0 && errno != EEXIST)
 			return -1;
@@ -108,7 +139,7 @@ static bool holds(const char *path, const char *text)
 int state_write_json(const char *path, json_t *obj)
 {
 	char tmp[STATE_PATH_MAX + 16];
-	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	char *text = obj ? crd_json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	int fd = -1, ret = -1;
 
 	json_decref(obj);
@@ -129,6 +160,11 @@ int state_write_json(const char *path, json_t *obj)
 	close(fd);
 	fd = -1;
 	if (rename(tmp, path) < 0)
+		goto cleanup;
+	tmp[0] = '\0';   /* renamed: nothing to unlink */
+	/* The crash rules read this record back after a power loss: without the directory's
+	 * fsync the rename itself may not have reached the disk. */
+	if (sync_dir_of(path) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -190,12 +226,13 @@ int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone)
 	if (!(rec = json_load_file(path, 0, &jerr)))
 		return 0;
 	st = json_object_get(rec, "status");
-	if (!json_is_object(st)) {
-		st = json_object();
-		json_object_set_new(rec, "status", st);
+	if (!json_is_object(st) && json_object_set_new(rec, "status", (st = json_object())) < 0)
+		st = NULL;   /* released by the failed set */
+	if (!st || json_object_set_new(st, "phase", json_string(crd_vm_phase_str(CRD_VM_ORPHANED))) < 0 ||
+	    json_object_set_new(st, "host", json_string(o->host)) < 0) {
+		json_decref(rec);
+		return errno = ENOMEM, -1;
 	}
-	json_object_set_new(st, "phase", json_string(crd_vm_phase_str(CRD_VM_ORPHANED)));
-	json_object_set_new(st, "host", json_string(o->host));
 	return state_write_json(path, rec);
 }
 

@@ -166,8 +166,11 @@ static int add_object(struct kube_controller *k, const struct kube_resource *res
 		json_decref(known);
 		return -1;
 	}
-	if (known)
-		json_object_set_new(view, "status", known);
+	/* Without the status drover knows, the object would decode as one never worked on. */
+	if (known && json_object_set_new(view, "status", known) < 0) {
+		rc = -1;
+		goto cleanup;
+	}
 	if (res == &kube_res_migration && !migration_admit(k, obj, view, retry))
 		goto cleanup;
 	int d = crd_decode_json_object(view, "api", &o, &errs);
@@ -203,8 +206,10 @@ static int snapshot(struct kube_controller *k, struct crd_set *set, bool *retry)
 		json_array_foreach(list, j, obj) {
 			char key[600];
 
-			if (rc == 0 && kube_obj_key(obj, key, sizeof(key)) == 0)
-				json_object_set_new(live, key, json_true());
+			/* A live object missing from @live would have its pending status pruned. */
+			if (rc == 0 && kube_obj_key(obj, key, sizeof(key)) == 0 &&
+			    json_object_set_new(live, key, json_true()) < 0)
+				rc = -1;
 			if (rc == 0)
 				rc = add_object(k, kube_controller_kinds[i], obj, set, retry);
 		}
@@ -395,9 +400,9 @@ static bool changed_beyond_status(const json_t *old, const json_t *obj)
 		json_object_del(mb, "resourceVersion");
 		json_object_del(ma, "managedFields");
 		json_object_del(mb, "managedFields");
-		json_object_set(a, "metadata", ma);
-		json_object_set(b, "metadata", mb);
-		changed = !json_equal(a, b);
+		/* Out of memory: "changed", the side that only costs a pass. */
+		if (json_object_set(a, "metadata", ma) == 0 && json_object_set(b, "metadata", mb) == 0)
+			changed = !json_equal(a, b);
 	}
 	json_decref(a);
 	json_decref(b);

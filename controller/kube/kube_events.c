@@ -45,12 +45,13 @@ json_t *kube_event_build(const struct kube_event *ev)
 	ref = json_pack("{s:s, s:s, s:s}", "kind", kind, "name", name, "namespace", ns ? ns : "default");
 	if (!ref)
 		return NULL;
-	if (api_version)
-		json_object_set_new(ref, "apiVersion", json_string(api_version));
-	if (uid)
-		json_object_set_new(ref, "uid", json_string(uid));
-	if (kube_obj_rv(reg))
-		json_object_set_new(ref, "resourceVersion", json_string(kube_obj_rv(reg)));
+	if ((api_version && json_object_set_new(ref, "apiVersion", json_string(api_version)) < 0) ||
+	    (uid && json_object_set_new(ref, "uid", json_string(uid)) < 0) ||
+	    (kube_obj_rv(reg) &&
+	     json_object_set_new(ref, "resourceVersion", json_string(kube_obj_rv(reg))) < 0)) {
+		json_decref(ref);
+		return NULL;
+	}
 	obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:s, s:s, s:o, s:o}",
 			"apiVersion", "events.k8s.io/v1", "kind", "Event",
 			"metadata", "name", ev_name, "namespace", ns ? ns : "default",
@@ -59,8 +60,10 @@ json_t *kube_event_build(const struct kube_event *ev)
 			"reportingController", KUBE_REPORTING_CONTROLLER,
 			"reportingInstance", cut_string(ev->reporting_instance, SHORT_MAX),
 			"action", cut_string(ev->action, SHORT_MAX));
-	if (obj && ev->note)
-		json_object_set_new(obj, "note", cut_string(ev->note, NOTE_MAX));
+	if (obj && ev->note && json_object_set_new(obj, "note", cut_string(ev->note, NOTE_MAX)) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
 	return obj;
 }
 

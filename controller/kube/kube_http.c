@@ -2,6 +2,7 @@
  * reasons, bounded retries on 429/5xx, stoppable transfers. The token is never logged. */
 #include "controller/kube/kube_http.h"
 #include "controller/kube/kube_stream.h"
+#include "crd/encode.h"
 #include "reconcile/clk.h"
 
 #include <curl/curl.h>
@@ -131,14 +132,17 @@ int kube_client_new(const struct kube_config *cfg, const struct kube_client_opti
 		kube_client_options_default(&c->opt);
 	pthread_mutex_init(&c->share_lock, NULL);
 	pthread_mutex_init(&c->token_lock, NULL);
+	/* The share (a DNS cache) is an optimisation: one libcurl refuses is not used. */
 	c->share = curl_share_init();
-	if (c->share) {
-		curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-		curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-		curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-		/* Not TLS sessions: resuming one handle's TLS 1.3 session on another while both
-		 * run broke handshakes with a GnuTLS server ("handshake message out of context"). */
-		curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	if (c->share &&
+	    (curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+	     curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+	     curl_share_setopt(c->share, CURLSHOPT_USERDATA, c) != CURLSHE_OK ||
+	     /* Not TLS sessions: resuming one handle's TLS 1.3 session on another while both
+	      * run broke handshakes with a GnuTLS server ("handshake message out of context"). */
+	     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
+		curl_share_cleanup(c->share);
+		c->share = NULL;
 	}
 	*out = c;
 	return 0;
@@ -308,13 +312,30 @@ static void read_status(struct kube_response *out)
 	snprintf(out->message, sizeof(out->message), "%s", message ? message : "");
 }
 
-/* Sends one request. Returns 0 when an answer came, -1 otherwise (out->message set). */
+/* The first curl_easy_setopt that failed, and which option it was. */
+struct setopt_err {
+	CURLcode rc;
+	const char *name;
+};
+
+/* curl_easy_setopt with a sticky error: after a failure it does nothing, and the caller
+ * checks once, before the transfer. */
+#define SETOPT(so, e, opt, val)                                                         \
+	do {                                                                              \
+		if ((so)->rc == CURLE_OK && ((so)->rc = curl_easy_setopt((e), (opt), (val))) != \
+						    CURLE_OK)                                       \
+			(so)->name = #opt;                                                        \
+	} while (0)
+
+/* Sends one request. Returns 0 when an answer came, -1 otherwise (out->message set, naming
+ * the libcurl option refused when one was). */
 static int perform(struct kube_client *c, const char *method, const char *path, const char *body,
 		   const char *ctype, long timeout_ms, struct xfer *x, struct kube_response *out)
 {
 	char url[KUBE_PATH_MAX + 512], hdr[TOKEN_MAX + 64], ct[128], errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL, *h;
 	CURL *e = curl_easy_init();
+	struct setopt_err so = { CURLE_OK, NULL };
 	CURLcode rc;
 	int auth, ret = -1;
 
@@ -341,58 +362,65 @@ static int perform(struct kube_client *c, const char *method, const char *path, 
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		goto cleanup;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(&so, e, CURLOPT_URL, url);
+	SETOPT(&so, e, CURLOPT_PROTOCOLS_STR, "https");
+	SETOPT(&so, e, CURLOPT_NOSIGNAL, 1L);
 	/* A watch can be idle for long: keepalives find a dead peer well before the timeout. */
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(&so, e, CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(&so, e, CURLOPT_TCP_KEEPIDLE, 30L);
+	SETOPT(&so, e, CURLOPT_TCP_KEEPINTVL, 10L);
+	SETOPT(&so, e, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(&so, e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->cfg.ca_data) {
 		struct curl_blob blob = { c->cfg.ca_data, strlen(c->cfg.ca_data), CURL_BLOB_COPY };
 
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+		SETOPT(&so, e, CURLOPT_CAINFO_BLOB, &blob);
 	} else if (c->cfg.ca_file) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->cfg.ca_file);
+		SETOPT(&so, e, CURLOPT_CAINFO, c->cfg.ca_file);
 	}
 	if (c->cfg.cert_data) {
 		struct curl_blob blob = { c->cfg.cert_data, strlen(c->cfg.cert_data), CURL_BLOB_COPY };
 
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		SETOPT(&so, e, CURLOPT_SSLCERT_BLOB, &blob);
+		SETOPT(&so, e, CURLOPT_SSLCERTTYPE, "PEM");
 	} else if (c->cfg.cert_file) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cfg.cert_file);
+		SETOPT(&so, e, CURLOPT_SSLCERT, c->cfg.cert_file);
 	}
 	if (c->cfg.key_data) {
 		struct curl_blob blob = { c->cfg.key_data, strlen(c->cfg.key_data), CURL_BLOB_COPY };
 
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+		SETOPT(&so, e, CURLOPT_SSLKEY_BLOB, &blob);
+		SETOPT(&so, e, CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (c->cfg.key_file) {
-		curl_easy_setopt(e, CURLOPT_SSLKEY, c->cfg.key_file);
+		SETOPT(&so, e, CURLOPT_SSLKEY, c->cfg.key_file);
 	}
 	if (c->share)
-		curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+		SETOPT(&so, e, CURLOPT_SHARE, c->share);
+	SETOPT(&so, e, CURLOPT_HTTPHEADER, headers);
+	SETOPT(&so, e, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "GET"))
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		SETOPT(&so, e, CURLOPT_HTTPGET, 1L);
 	if (body) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		SETOPT(&so, e, CURLOPT_POSTFIELDS, body);
+		SETOPT(&so, e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	}
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xfer_progress);
-	curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
+	SETOPT(&so, e, CURLOPT_WRITEFUNCTION, xfer_write);
+	SETOPT(&so, e, CURLOPT_WRITEDATA, x);
+	SETOPT(&so, e, CURLOPT_HEADERFUNCTION, xfer_header);
+	SETOPT(&so, e, CURLOPT_HEADERDATA, x);
+	SETOPT(&so, e, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(&so, e, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+	SETOPT(&so, e, CURLOPT_XFERINFODATA, x);
+	SETOPT(&so, e, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(&so, e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	SETOPT(&so, e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
+	if (so.rc != CURLE_OK) {
+		/* Never sent with an option missing: without CURLOPT_PROTOCOLS_STR, say, a
+		 * redirect could take the token off HTTPS. */
+		snprintf(out->message, sizeof(out->message), "libcurl refused %s: %s", so.name,
+			 curl_easy_strerror(so.rc));
+		goto cleanup;
+	}
 	rc = curl_easy_perform(e);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->code);
 	if (x->line_fn && x->streaming_ok) {
@@ -440,7 +468,7 @@ int kube_call(struct kube_client *c, const struct kube_call *call, struct kube_r
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (call->body && !(body = json_dumps(call->body, JSON_COMPACT))) {
+	if (call->body && !(body = crd_json_dumps(call->body, JSON_COMPACT))) {
 		snprintf(out->message, sizeof(out->message), "out of memory");
 		return -1;
 	}

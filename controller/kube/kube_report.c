@@ -50,8 +50,9 @@ void kube_report_event(struct kube_report *r, const char *kind, const struct crd
 		if (json_object_size(r->reported) >= KUBE_REPORT_REPORTED_MAX)
 			json_object_clear(r->reported);
 		seen = json_object_get(r->reported, once) != NULL;
+		/* Out of memory, the event may be sent again later: harmless. */
 		if (!seen)
-			json_object_set_new(r->reported, once, json_true());
+			(void)json_object_set_new(r->reported, once, json_true());
 		pthread_mutex_unlock(&r->lock);
 		if (seen)
 			return;
@@ -150,7 +151,7 @@ static void view_move(void *opaque, const struct plan_action *a, const struct ex
 	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
 	if (mv->phase != CRD_MIG_RUNNING || json_object_get(r->moving, key))
 		return;
-	json_object_set_new(r->moving, key, json_true());
+	(void)json_object_set_new(r->moving, key, json_true());   /* else: a repeated event */
 	snprintf(note, sizeof(note), "%s: %s → %s (%s)", a->vm->meta.name, mv->source, mv->target,
 		 plan_kind_str(a->kind));
 	/* A move taken over was started once already, by the drover before this one. */
@@ -222,7 +223,8 @@ void kube_report_invalid(struct kube_report *r, const struct kube_resource *res,
 	json_t *conds = json_object_get(st, "conditions");
 	if (!json_is_array(conds)) {
 		conds = json_array();
-		json_object_set_new(st, "conditions", conds);
+		if (json_object_set_new(st, "conditions", conds) < 0)
+			conds = NULL;   /* released by the failed set */
 	}
 	if (!conds || set_invalid(conds, msg, gen) < 0 ||
 	    json_object_set_new(st, "observedGeneration", json_integer(gen)) < 0 ||

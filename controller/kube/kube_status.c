@@ -80,7 +80,14 @@ int kube_status_update(struct kube_client *c, const struct kube_resource *res, c
 			rc = 0;
 			break;
 		}
-		json_object_set_new(status, "observedGeneration", json_integer(kube_obj_generation(cur)));
+		if (json_object_set_new(status, "observedGeneration",
+					json_integer(kube_obj_generation(cur))) < 0) {
+			json_decref(status);
+			json_decref(cur);
+			kube_response_free(r);
+			snprintf(r->message, sizeof(r->message), "out of memory");
+			break;
+		}
 		patch = json_pack("{s:{s:s},s:o}", "metadata", "resourceVersion", kube_obj_rv(cur) ? kube_obj_rv(cur) : "",
 				  "status", status);
 		json_decref(cur);

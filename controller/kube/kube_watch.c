@@ -107,12 +107,17 @@ static int list_pages(struct kube_informer *inf, json_t *fresh, char *rv, size_t
 
 			if (kube_obj_key(item, key, sizeof(key)) < 0)
 				continue;
-			/* Lists of built-in kinds leave kind and apiVersion out of the items. */
-			if (!json_object_get(item, "kind"))
-				json_object_set_new(item, "kind", json_string(inf->o.res->kind));
-			if (!json_object_get(item, "apiVersion") && api_version)
-				json_object_set_new(item, "apiVersion", json_string(api_version));
-			json_object_set(fresh, key, item);
+			/* Lists of built-in kinds leave kind and apiVersion out of the items. An
+			 * item left out of @fresh would read as deleted: the list fails whole. */
+			if ((!json_object_get(item, "kind") &&
+			     json_object_set_new(item, "kind", json_string(inf->o.res->kind)) < 0) ||
+			    (!json_object_get(item, "apiVersion") && api_version &&
+			     json_object_set_new(item, "apiVersion", json_string(api_version)) < 0) ||
+			    json_object_set(fresh, key, item) < 0) {
+				kube_logf(inf->c, KUBE_LOG_ERROR, "list %s: out of memory", inf->o.res->plural);
+				kube_response_free(&r);
+				return -1;
+			}
 		}
 		next = json_string_value(json_object_get(json_object_get(r.body, "metadata"), "continue"));
 		snprintf(cont, sizeof(cont), "%s", next ? next : "");
@@ -204,16 +209,19 @@ struct watch_ctx {
 	unsigned events;
 };
 
-/* Applies one ADDED/MODIFIED/DELETED event to the cache and tells the handler. */
-static void apply_event(struct kube_informer *inf, enum kube_event_type type, json_t *obj)
+/* Applies one ADDED/MODIFIED/DELETED event to the cache and tells the handler. Returns 0,
+ * or -1 when the cache could not take the object (out of memory): the caller relists, as
+ * the cache no longer matches the API. */
+static int apply_event(struct kube_informer *inf, enum kube_event_type type, json_t *obj)
 {
 	struct change ch = { .type = type };
 	char key[KEY_MAX];
 	const char *rv = kube_obj_rv(obj);
 	json_t *old;
+	int rc = 0;
 
 	if (kube_obj_key(obj, key, sizeof(key)) < 0)
-		return;
+		return 0;
 	pthread_mutex_lock(&inf->lock);
 	if (rv)
 		snprintf(inf->rv, sizeof(inf->rv), "%s", rv);
@@ -229,16 +237,20 @@ static void apply_event(struct kube_informer *inf, enum kube_event_type type, js
 		if (json_object_size(inf->cache) >= inf->o.max_objects && !old) {
 			kube_logf(inf->c, KUBE_LOG_ERROR, "%s: cache full (%zu objects): %s dropped",
 				  inf->o.res->plural, inf->o.max_objects, key);
+		} else if (json_object_set(inf->cache, key, obj) < 0) {
+			kube_logf(inf->c, KUBE_LOG_ERROR, "%s: out of memory caching %s: relisting",
+				  inf->o.res->plural, key);
+			rc = -1;
 		} else {
 			ch.type = old ? KUBE_EV_MODIFIED : KUBE_EV_ADDED;
 			ch.old = json_incref(old);
 			ch.obj = json_incref(obj);
-			json_object_set(inf->cache, key, obj);
 		}
 	}
 	pthread_mutex_unlock(&inf->lock);
 	if (ch.obj)
 		emit(inf, &ch, 1);
+	return rc;
 }
 
 static void on_bookmark(struct kube_informer *inf, const char *rv)
@@ -282,8 +294,11 @@ static int on_line(void *opaque, const char *line, size_t len)
 	case KUBE_STREAM_ADDED:
 	case KUBE_STREAM_MODIFIED:
 	case KUBE_STREAM_DELETED:
-		apply_event(inf, ev.type == KUBE_STREAM_ADDED ? KUBE_EV_ADDED : ev.type == KUBE_STREAM_MODIFIED
-			    ? KUBE_EV_MODIFIED : KUBE_EV_DELETED, ev.object);
+		if (apply_event(inf, ev.type == KUBE_STREAM_ADDED ? KUBE_EV_ADDED : ev.type == KUBE_STREAM_MODIFIED
+				? KUBE_EV_MODIFIED : KUBE_EV_DELETED, ev.object) < 0) {
+			w->end = WATCH_FAILED;
+			rc = 1;
+		}
 		w->events++;
 		break;
 	}

@@ -142,8 +142,10 @@ static int queue_status(struct kube_writer *w, const struct kube_resource *res, 
 	if (json_object_set(e, "status", status) < 0)
 		goto cleanup;
 	if (!json_is_true(json_object_get(e, "pending"))) {
-		json_object_set_new(e, "pending", json_true());
-		json_object_set_new(e, "after", json_real(0));
+		/* "after" first: a status marked pending is counted and sent, never stranded. */
+		if (json_object_set_new(e, "after", json_real(0)) < 0 ||
+		    json_object_set_new(e, "pending", json_true()) < 0)
+			goto cleanup;
 		w->n_pending++;
 		pthread_cond_signal(&w->work);
 	}
@@ -281,7 +283,8 @@ static bool take_status(struct kube_writer *w, struct kube_writer_job *j, double
 		j->uid = strdup(entry_str(e, "uid") ? entry_str(e, "uid") : "");
 		j->status = json_incref(json_object_get(e, "status"));
 		j->create = json_incref(json_object_get(e, "create"));
-		json_object_set_new(e, "pending", json_false());
+		/* Replaces a member that exists with a constant: cannot fail. */
+		(void)json_object_set_new(e, "pending", json_false());
 		w->n_pending--;
 		return true;
 	}
@@ -377,23 +380,24 @@ static void finish_status(struct kube_writer *w, const struct kube_writer_job *j
 
 	if (!e)
 		return;
-	if (j->create && *j->uid) {
-		/* The record exists now: later writes are status writes to it. */
-		json_object_set_new(e, "uid", json_string(j->uid));
+	/* The record exists now: later writes are status writes to it. Out of memory, the
+	 * create is kept and tried again (the API answers 409, and the uid is learnt then). */
+	if (j->create && *j->uid && json_object_set_new(e, "uid", json_string(j->uid)) == 0)
 		json_object_del(e, "create");
-	}
+	/* Out of memory below, "tries" and "after" keep their values: a retry comes sooner, and
+	 * "pending" (a constant into a member that exists) is always set. */
 	if (out != KUBE_WRITER_RETRY) {
-		json_object_set_new(e, "tries", json_integer(0));
+		(void)json_object_set_new(e, "tries", json_integer(0));
 		return;
 	}
 	for (json_int_t i = 0; i < tries && backoff < KUBE_WRITER_BACKOFF_CAP_S; i++)
 		backoff *= 2;
-	json_object_set_new(e, "tries", json_integer(tries + 1));
+	(void)json_object_set_new(e, "tries", json_integer(tries + 1));
 	if (json_is_true(json_object_get(e, "pending")))
 		return;
-	json_object_set_new(e, "pending", json_true());
-	json_object_set_new(e, "after", json_real(clk_mono() +
+	(void)json_object_set_new(e, "after", json_real(clk_mono() +
 						  (backoff < KUBE_WRITER_BACKOFF_CAP_S ? backoff : KUBE_WRITER_BACKOFF_CAP_S)));
+	(void)json_object_set_new(e, "pending", json_true());
 	w->n_pending++;
 }
 

@@ -74,6 +74,30 @@ add(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	*len = n < 0 ? size : *len + (size_t)n;
 }
 
+int fx_write_hosts_fenced(struct fx *fx, int n)
+{
+	char text[8192];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
+		char bmc[512], addr[64], port[16], user[32], pw[400];
+		if (lab_run(argv, bmc, sizeof(bmc), 30) != 0 ||
+		    sscanf(bmc, "%63s %15s %31s %399s", addr, port, user, pw) != 4)
+			return -1;
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
+			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"0\"\n"
+			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
+			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
+			"cipher: \"3\", power_timeout: \"20\"}\n",
+			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), pw, addr, port, user);
+		if (len >= sizeof(text))
+			return -1;
+	}
+	return fx_write(fx, "hosts.yaml", text);
+}
+
 int fx_vm_yaml(const struct fx_vm *vm, char *buf, size_t size)
 {
 	char serial[512];

@@ -20,6 +20,7 @@ struct parser {
 	size_t len;
 	bool overflow; /* dropping the rest of an over-long line */
 	bool have_prev;
+	bool boundary; /* a boot, or a line that may hide one, since the last heartbeat */
 	struct timespec prev;
 	struct guestlog_result res;
 };
@@ -83,6 +84,7 @@ static void parse_banner(struct parser *p, const char *line)
 {
 	p->res.banner_seen = true;
 	p->res.banners++;
+	p->boundary = true;
 	p->res.banner_mem_mib = field_u32_or_zero(line, "mem_mib");
 	p->res.banner_dirty_mib = field_u32_or_zero(line, "dirty_mib");
 	p->res.banner_rate_mibps = field_u32_or_zero(line, "rate_mibps");
@@ -110,7 +112,10 @@ static void parse_heartbeat(struct parser *p, const char *line, const struct tim
 			r->first_heartbeat = *now;
 	} else if (counter <= r->last_counter) {
 		r->regressions++;
+		if (!p->boundary)
+			r->interleaved++;
 	}
+	p->boundary = false;
 	if (now && p->have_prev && ts_diff_ms(now, &p->prev) > r->max_gap_ms)
 		r->max_gap_ms = ts_diff_ms(now, &p->prev);
 	if (now) {
@@ -127,6 +132,7 @@ static void parse_heartbeat(struct parser *p, const char *line, const struct tim
 	return;
 malformed:
 	r->lines_skipped++;
+	p->boundary = true;   /* a line cut by a killed QEMU may have swallowed a banner */
 }
 
 static void parse_line(struct parser *p, const struct timespec *now)
@@ -138,6 +144,9 @@ static void parse_line(struct parser *p, const struct timespec *now)
 		parse_heartbeat(p, p->line, now);
 	else if (strncmp(p->line, "drover-guest ready ", 19) == 0)
 		parse_banner(p, p->line);
+	else if (strncmp(p->line, "drover-guest info ", 18) && strncmp(p->line, "corrupt ", 8) &&
+		 strncmp(p->line, "clock ", 6))
+		p->boundary = true;   /* unknown: perhaps a cut line glued to a banner */
 }
 
 /* Feeds @n bytes; complete lines are parsed, a partial one is kept for the next call. */
@@ -155,6 +164,7 @@ static void parser_feed(struct parser *p, const char *buf, size_t n, const struc
 			continue;
 		} else if (p->len == GUESTLOG_LINE_CAP) {
 			p->overflow = true;
+			p->boundary = true;
 			p->res.lines_skipped++;
 		} else {
 			p->line[p->len++] = buf[i];

@@ -31,6 +31,8 @@ struct guestlog_result {
 	uint64_t first_counter;         /* of the first and last heartbeat; 0 when none */
 	uint64_t last_counter;
 	uint64_t regressions;           /* heartbeats whose counter was <= the one before */
+	uint64_t interleaved;           /* of those, the ones with no boot (nor a line that may
+	                                 * hide one) in between: two copies writing at once */
 	uint64_t max_corrupt;           /* largest corrupt= seen */
 	uint64_t last_pass;             /* pass= of the last heartbeat */
 	uint64_t first_dirtied_mib;     /* dirtied_mib= of the first and last heartbeat */

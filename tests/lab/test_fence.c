@@ -139,23 +139,7 @@ static bool wait_host_condition(int i, const char *type, const char *reason, dou
 
 static void write_hosts(void)
 {
-	char text[8192];
-	size_t len = 0;
-	for (int i = 0; i < N_HOSTS; i++) {
-		const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
-		char bmc[512], addr[64], port[16], user[32], pw[400];
-		assert_int_equal(lab_run(argv, bmc, sizeof(bmc), 30), 0);
-		assert_int_equal(sscanf(bmc, "%63s %15s %31s %399s", addr, port, user, pw), 4);
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
-			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"0\"\n"
-			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
-			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
-			"cipher: \"3\", power_timeout: \"20\"}\n",
-			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), pw, addr, port, user);
-		assert_true(len < sizeof(text));
-	}
-	assert_int_equal(fx_write(&fx, "hosts.yaml", text), 0);
+	assert_int_equal(fx_write_hosts_fenced(&fx, N_HOSTS), 0);
 }
 
 static void write_vm(int v, const char *host)

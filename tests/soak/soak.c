@@ -1,0 +1,497 @@
+/* soak: `drover run --dir` on a lab of 3 hosts with 5 self-verifying guests (3 on shared
+ * storage, 2 on local disks), under a seeded random schedule of operations (pin changes,
+ * Migrations, cancels, drain and undrain) and faults (drover killed with SIGKILL, at one of
+ * its crash points, or stopped with SIGTERM; a host's libvirtd killed, its link cut, its power
+ * cut — drover fences it through its BMC). A monitor checks the invariants all the time
+ * (monitor.c); when the faults stop, every guest must run where it should within a bound,
+ * every Migration must have ended, no libvirt job be left, every local disk exist once, and
+ * `drover plan` find nothing to do. Writes BUILD/soak/report.md; exits 1 on any violation,
+ * 2 when the lab could not be set up.
+ *
+ * Environment: SOAK_SEED (default: from the clock; printed), SOAK_SECONDS (default 1200),
+ * SOAK_SETTLE_SECONDS (the bound after the faults stop, default 300). */
+#include "tests/soak/soak.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reconcile/clk.h"
+#include "tests/lab/drover_fixture.h"
+
+#define DETECT_S "10"
+#define BRING_UP_S 300            /* every guest running at first */
+#define STOP_S 30                 /* drover's exit after SIGTERM (it waits 2 s for actions) */
+#define MIGRATION_MAX_S 600.0     /* a Migration or libvirt job older than this is stuck */
+#define RSS_MAX_KIB (256L * 1024) /* drover's RSS bound */
+#define STABLE_PASSES 3           /* converged this many looks in a row (1 s apart) */
+
+struct soak_vm {
+	const char *name;
+	const char *storage;
+	int home;            /* where it starts, and where its local disk is made */
+	int pin;             /* spec.host; -1 unpinned */
+	char disk[512];
+	char file[64];
+};
+
+static struct soak_vm vms[SOAK_VMS] = {
+	{"sk-1", "shared", 0, 0, "", ""}, {"sk-2", "shared", 1, 1, "", ""},
+	{"sk-3", "shared", 2, 2, "", ""}, {"sk-4", "local", 0, 0, "", ""},
+	{"sk-5", "local", 1, 1, "", ""},
+};
+
+static struct fx fx;
+static struct soak_totals tot;
+static char out_dir[4096], drover_log[4200];
+static int drover_pid = -1;
+static const char *armed_point;   /* DROVER_FAULT of the drover running, or NULL */
+
+/* ---- drover ---- */
+
+static int start_drover(const char *point)
+{
+	char fault[96];
+
+	snprintf(fault, sizeof(fault), "DROVER_FAULT=%s", point ? point : "");
+	const char *argv[] = {"env", fault, lab_drover(), "run", "--dir", fx.manifests,
+			      "--state-dir", fx.state, "--stop-timeout", "2", "--metrics-addr", "off",
+			      "--detect-after", DETECT_S, NULL};
+	drover_pid = lab_spawn(argv, drover_log);
+	armed_point = point;
+	monitor_set_drover(drover_pid > 0 ? drover_pid : 0);
+	if (drover_pid <= 0)
+		return -1;
+	tot.drover_starts++;
+	journal_event("drover started (pid %d%s%s)", drover_pid, point ? ", DROVER_FAULT=" : "",
+		      point ? point : "");
+	return 0;
+}
+
+/* Notices a drover that ended by itself: at its armed crash point (expected), or any other
+ * way (a violation). Either way a new one is started. */
+static void supervise(void)
+{
+	int status;
+
+	if (drover_pid <= 0 || waitpid(drover_pid, &status, WNOHANG) != drover_pid)
+		return;
+	if (armed_point && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+		tot.points_fired++;
+		journal_event("drover reached its crash point %s", armed_point);
+	} else {
+		journal_violation("drover (pid %d) ended by itself: %s %d", drover_pid,
+				  WIFSIGNALED(status) ? "signal" : "exit status",
+				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	drover_pid = -1;
+	monitor_set_drover(0);
+	(void)start_drover(NULL);
+}
+
+static void kill_drover(void)
+{
+	int status;
+
+	if (drover_pid <= 0)
+		return;
+	kill(drover_pid, SIGKILL);
+	waitpid(drover_pid, &status, 0);
+	drover_pid = -1;
+	monitor_set_drover(0);
+}
+
+/* SIGTERM: drover must exit, status 0, within STOP_S (it hands its moves over). */
+static void stop_drover(void)
+{
+	if (drover_pid <= 0)
+		return;
+	int rc = lab_stop(drover_pid, STOP_S);
+	if (rc != 0 && armed_point && rc == -1)
+		journal_event("drover ended at its crash point %s while stopping", armed_point);
+	else if (rc != 0)
+		journal_violation("drover did not exit cleanly within %d s of SIGTERM (%d)", STOP_S, rc);
+	drover_pid = -1;
+	monitor_set_drover(0);
+}
+
+/* Sleeps until @t seconds into the journal, keeping drover running. */
+static void wait_until(double t)
+{
+	while (journal_now() < t) {
+		supervise();
+		double left = t - journal_now();
+		clk_sleep(left < 0.5 ? (left > 0 ? left : 0) : 0.5);
+	}
+	supervise();
+}
+
+/* `drover ARGS... --state-dir STATE`; says what it answered. Returns its exit status. */
+static int drover_cli(const char *what, const char *const *args)
+{
+	const char *argv[16] = {lab_drover()};
+	char out[4096];
+	size_t n = 1;
+
+	for (; *args && n < 12; args++)
+		argv[n++] = *args;
+	argv[n++] = "--state-dir";
+	argv[n++] = fx.state;
+	argv[n] = NULL;
+	int rc = lab_run(argv, out, sizeof(out), 60);
+	out[strcspn(out, "\n")] = '\0';
+	journal_event("%s: exit %d %s", what, rc, out);
+	return rc;
+}
+
+static int hack_lab(const char *verb, int host)
+{
+	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(host), NULL};
+	int rc = lab_run(argv, NULL, 0, 200);
+
+	if (rc != 0)
+		journal_event("hack/lab %s %s: exit %d", verb, lab_host_name(host), rc);
+	return rc;
+}
+
+/* ---- manifests ---- */
+
+static int write_vm(const struct soak_vm *v)
+{
+	struct fx_vm vm = {.name = v->name, .host = v->pin >= 0 ? lab_host_name(v->pin) : NULL,
+			   .storage = v->storage, .memory = "32Mi",
+			   .cmdline = "dirty_mib=1 rate_mibps=1", .disk = v->disk, .serial = true};
+
+	return fx_write_vm(&fx, &vm);
+}
+
+/* ---- the steps ---- */
+
+/* Withdraws every Migration the soak requested for @vm that drover has not forgotten yet:
+ * a running one is cancelled. Returns how many. */
+static int withdraw_requests(const char *vm)
+{
+	char dir[600], prefix[64], path[1000];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/overrides/migrations/default", fx.state);
+	snprintf(prefix, sizeof(prefix), "%s-m", vm);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			n += unlink(path) == 0;
+		}
+	closedir(d);
+	return n;
+}
+
+static void run_step(const struct soak_step *st, size_t index)
+{
+	struct soak_vm *v = &vms[st->vm >= 0 ? st->vm : 0];
+	const char *host = st->host >= 0 ? lab_host_name(st->host) : NULL;
+	char name[64], what[160];
+
+	tot.kinds[st->kind]++;
+	switch (st->kind) {
+	case SOAK_OP_PIN:
+		v->pin = st->host;
+		journal_event("step %zu: pin %s to %s", index, v->name, host ? host : "(none)");
+		if (write_vm(v) < 0)
+			journal_event("cannot write %s's manifest", v->name);
+		break;
+	case SOAK_OP_MIGRATE: {
+		snprintf(name, sizeof(name), "%s-m%zu", v->name, index);
+		snprintf(what, sizeof(what), "step %zu: migrate %s to %s", index, v->name,
+			 host ? host : "(any)");
+		const char *with_to[] = {"migrate", v->name, "--to", host ? host : "", "--no-wait",
+					 "--name", name, NULL};
+		const char *any[] = {"migrate", v->name, "--no-wait", "--name", name, NULL};
+		(void)drover_cli(what, host ? with_to : any);
+		break;
+	}
+	case SOAK_OP_CANCEL:
+		journal_event("step %zu: cancel %s's requested Migrations: %d withdrawn", index,
+			      v->name, withdraw_requests(v->name));
+		break;
+	case SOAK_OP_DRAIN:
+	case SOAK_OP_UNDRAIN: {
+		const char *verb = st->kind == SOAK_OP_DRAIN ? "drain" : "undrain";
+		const char *args[] = {verb, host, NULL};
+		snprintf(what, sizeof(what), "step %zu: %s %s", index, verb, host);
+		(void)drover_cli(what, args);
+		break;
+	}
+	case SOAK_F_KILL9:
+		journal_event("step %zu: fault: drover killed (SIGKILL)", index);
+		kill_drover();
+		(void)start_drover(NULL);
+		break;
+	case SOAK_F_POINT:
+		journal_event("step %zu: fault: drover killed, started again to crash at %s", index,
+			      soak_fault_points[st->point]);
+		kill_drover();
+		(void)start_drover(soak_fault_points[st->point]);
+		break;
+	case SOAK_F_SIGTERM:
+		journal_event("step %zu: fault: drover stopped (SIGTERM) and started again", index);
+		stop_drover();
+		(void)start_drover(NULL);
+		break;
+	case SOAK_F_LIBVIRTD:
+		journal_event("step %zu: fault: %s's libvirtd killed", index, host);
+		(void)hack_lab("kill-libvirtd", st->host);
+		break;
+	case SOAK_F_LINK:
+		journal_event("step %zu: fault: %s's link down", index, host);
+		(void)hack_lab("link-down", st->host);
+		break;
+	case SOAK_F_POWER:
+		journal_event("step %zu: fault: %s's power cut", index, host);
+		(void)hack_lab("stop-host", st->host);
+		break;
+	case SOAK_END_HOST:
+		journal_event("step %zu: %s's fault ends: link up, host on", index, host);
+		(void)hack_lab("link-up", st->host);
+		(void)hack_lab("start-host", st->host);
+		break;
+	case SOAK_KINDS:
+		break;
+	}
+}
+
+/* ---- the end ---- */
+
+/* Every host up and undrained, drover running without a crash point. */
+static void stop_faults(void)
+{
+	journal_event("the faults stop: every host up and undrained, drover without a crash point");
+	for (int h = 0; h < SOAK_HOSTS; h++) {
+		const char *args[] = {"undrain", lab_host_name(h), NULL};
+		(void)hack_lab("link-up", h);
+		(void)hack_lab("start-host", h);
+		(void)drover_cli("undrain", args);
+	}
+	if (armed_point) {
+		kill_drover();
+		(void)start_drover(NULL);
+	}
+}
+
+/* What is not converged yet, into @why ("" when everything is). */
+static void unconverged(char *why, size_t size)
+{
+	struct monitor_view mv;
+	size_t len = 0;
+
+	monitor_view(&mv);
+	why[0] = '\0';
+	for (int h = 0; h < SOAK_HOSTS && len < size; h++)
+		if (!mv.host_ok[h])
+			len += (size_t)snprintf(why + len, size - len, "%s's libvirtd does not answer; ",
+						lab_host_name(h));
+	for (int i = 0; i < SOAK_VMS && len < size; i++) {
+		const struct soak_vm *v = &vms[i];
+		int defined = 0;
+		for (int h = 0; h < SOAK_HOSTS; h++)
+			defined += mv.defined[i][h];
+		if (mv.running_on[i] < 0)
+			len += (size_t)snprintf(why + len, size - len, "%s runs nowhere; ", v->name);
+		else if (v->pin >= 0 && mv.running_on[i] != v->pin)
+			len += (size_t)snprintf(why + len, size - len, "%s runs on %s, pinned to %s; ",
+						v->name, lab_host_name(mv.running_on[i]),
+						lab_host_name(v->pin));
+		if (defined != 1 && len < size)
+			len += (size_t)snprintf(why + len, size - len, "%s is defined on %d hosts; ",
+						v->name, defined);
+		if (mv.job[i] && len < size)
+			len += (size_t)snprintf(why + len, size - len, "%s has a libvirt job; ", v->name);
+	}
+	if (mv.unended && len < size)
+		snprintf(why + len, size - len, "%d Migrations not ended; ", mv.unended);
+}
+
+/* Waits up to @bound_s for the lab to converge (and stay so for STABLE_PASSES looks). */
+static void settle(double bound_s)
+{
+	char why[2048] = "";
+	double end = journal_now() + bound_s, start = journal_now();
+	int stable = 0;
+
+	while (stable < STABLE_PASSES && journal_now() < end) {
+		wait_until(journal_now() + 1.0);
+		unconverged(why, sizeof(why));
+		stable = why[0] ? 0 : stable + 1;
+	}
+	if (stable < STABLE_PASSES)
+		journal_violation("not converged %.0f s after the faults stopped: %s", bound_s, why);
+	else
+		journal_event("converged %.1f s after the faults stopped", journal_now() - start);
+}
+
+/* Each local VM's disk exists on exactly one host: the one it runs on. */
+static void check_local_disks(void)
+{
+	struct monitor_view mv;
+	char path[1200];
+	struct stat st;
+
+	monitor_view(&mv);
+	for (int i = 0; i < SOAK_VMS; i++) {
+		int copies = 0, at = -1;
+		if (strcmp(vms[i].storage, "local"))
+			continue;
+		for (int h = 0; h < SOAK_HOSTS; h++) {
+			snprintf(path, sizeof(path), "%s/hosts/%s/lib/images/%s", lab_dir(),
+				 lab_host_name(h), vms[i].file);
+			if (stat(path, &st) == 0) {
+				copies++;
+				at = h;
+			}
+		}
+		if (copies != 1 || at != mv.running_on[i])
+			journal_violation("%s's local disk exists on %d hosts (last %s), it runs on %s",
+					  vms[i].name, copies, at >= 0 ? lab_host_name(at) : "-",
+					  mv.running_on[i] >= 0 ? lab_host_name(mv.running_on[i]) : "-");
+	}
+}
+
+/* With drover stopped, `drover plan` finds nothing to do. */
+static void check_plan(void)
+{
+	char out[16384];
+	const char *argv[] = {lab_drover(), "plan", "-f", fx.manifests, "--state-dir", fx.state,
+			      NULL};
+	int rc = lab_run(argv, out, sizeof(out), 120);
+
+	if (rc != 0)
+		journal_violation("drover plan after the soak: exit %d (0: nothing to do): %.400s", rc,
+				  out);
+	else
+		journal_event("drover plan: nothing to do");
+}
+
+/* ---- setup ---- */
+
+static int bring_up(void)
+{
+	struct monitor_cfg mc = {.state_dir = fx.state, .rss_max_kib = RSS_MAX_KIB,
+				 .migration_max_s = MIGRATION_MAX_S};
+	char serial[512], why[2048] = "x";
+
+	if (fx_write_hosts_fenced(&fx, SOAK_HOSTS) < 0)
+		return -1;
+	for (int i = 0; i < SOAK_VMS; i++) {
+		struct soak_vm *v = &vms[i];
+		snprintf(v->file, sizeof(v->file), "%s.qcow2", v->name);
+		lab_cleanup_guest(v->name, v->file);
+		lab_serial_path(v->name, serial, sizeof(serial));
+		if ((truncate(serial, 0) < 0 && errno != ENOENT) ||
+		    lab_create_volume(v->home, v->storage, v->file, 32, v->disk, sizeof(v->disk)) < 0 ||
+		    write_vm(v) < 0)
+			return -1;
+		mc.vms[i] = v->name;
+	}
+	if (monitor_start(&mc) < 0 || start_drover(NULL) < 0)
+		return -1;
+	for (double end = journal_now() + BRING_UP_S; why[0] && journal_now() < end;) {
+		wait_until(journal_now() + 1.0);
+		unconverged(why, sizeof(why));
+	}
+	if (why[0])
+		journal_event("the guests did not come up: %s", why);
+	return why[0] ? -1 : 0;
+}
+
+static void cleanup(void)
+{
+	if (drover_pid > 0)
+		kill_drover();
+	monitor_stop();
+	for (int h = 0; h < SOAK_HOSTS; h++) {
+		(void)hack_lab("link-up", h);
+		(void)hack_lab("start-host", h);
+	}
+	for (int i = 0; i < SOAK_VMS; i++)
+		lab_cleanup_guest(vms[i].name, vms[i].file);
+	fx_cleanup(&fx);
+}
+
+static double env_number(const char *name, double fallback)
+{
+	const char *v = getenv(name);
+	char *end;
+	double d = v && *v ? strtod(v, &end) : fallback;
+
+	return v && *v && (*end || d < 0) ? fallback : d;
+}
+
+int main(void)
+{
+	char path[4400];
+	struct soak_schedule sched = {0};
+	const char *seed_env = getenv("SOAK_SEED");
+	int rc = 2;
+
+	/* A libvirtd killed under the monitor's connection: libvirt's client writes to the dead
+	 * socket, and SIGPIPE would end the soak (it did, seed 11). */
+	signal(SIGPIPE, SIG_IGN);
+	tot.seed = seed_env && *seed_env ? strtoul(seed_env, NULL, 10)
+					 : (unsigned long)time(NULL) ^ (unsigned long)getpid();
+	tot.seconds = env_number("SOAK_SECONDS", 1200);
+	double settle_s = env_number("SOAK_SETTLE_SECONDS", 300);
+	printf("soak: SOAK_SEED=%lu SOAK_SECONDS=%.0f (the same seed gives the same schedule)\n",
+	       tot.seed, tot.seconds);
+	if (lab_build_path("soak", out_dir, sizeof(out_dir)) < 0 ||
+	    (mkdir(out_dir, 0755) < 0 && errno != EEXIST))
+		return 2;
+	snprintf(drover_log, sizeof(drover_log), "%s/drover.log", out_dir);
+	snprintf(path, sizeof(path), "%s/events.log", out_dir);
+	if (truncate(drover_log, 0) < 0 && errno != ENOENT)
+		return 2;
+	if (soak_schedule_make(tot.seed, tot.seconds, &sched) < 0 || journal_open(path) < 0)
+		return 2;
+	journal_event("seed %lu: %zu steps over %.0f s", tot.seed, sched.n, tot.seconds);
+	if (lab_up(SOAK_HOSTS) < 0 || fx_init(&fx) < 0 || bring_up() < 0) {
+		fprintf(stderr, "soak: the lab could not be set up\n");
+		goto cleanup;
+	}
+	double t0 = journal_now();
+	for (size_t i = 0; i < sched.n; i++) {
+		wait_until(t0 + sched.steps[i].at);
+		run_step(&sched.steps[i], i);
+	}
+	wait_until(t0 + tot.seconds);
+	stop_faults();
+	settle(settle_s);
+	check_local_disks();
+	stop_drover();
+	check_plan();
+	rc = 0;
+cleanup:;
+	struct monitor_view mv;
+	cleanup();
+	monitor_view(&mv);
+	tot.moves = mv.moves;
+	tot.rss_max_kib = mv.rss_max_kib;
+	tot.samples = mv.samples;
+	snprintf(path, sizeof(path), "%s/report.md", out_dir);
+	if (journal_report(path, &tot) < 0)
+		fprintf(stderr, "soak: cannot write %s\n", path);
+	if (rc == 0 && journal_violations())
+		rc = 1;
+	printf("soak: seed %lu, %d violations; report in %s\n", tot.seed, journal_violations(), path);
+	journal_close();
+	free(sched.steps);
+	return rc;
+}
