@@ -177,6 +177,7 @@ static void after_pass(void *opaque, const struct crd_set *set)
 	struct pass_end *e = opaque;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
+	(void)ovr_forget_fences(e->o->state_dir, set);   /* the Hosts' status holds them now */
 	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);
 	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
 	e->vms = set->n_vms;
