@@ -243,8 +243,15 @@ struct rec_sink kube_report_sink(struct kube_report *r)
 				 .opaque = r};
 }
 
+static void view_failover(void *opaque, const char *host, double seconds)
+{
+	struct kube_report *r = opaque;
+	(void)host;
+	metrics_on_failover(r->metrics, seconds);
+}
+
 struct rec_view kube_report_view(struct kube_report *r)
 {
 	return (struct rec_view){.plan = view_plan, .action_done = view_action_done,
-				 .move = view_move, .opaque = r};
+				 .move = view_move, .failover = view_failover, .opaque = r};
 }
