@@ -381,3 +381,29 @@ void lab_serial_path(const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
 }
+
+int lab_bmc(int i, struct lab_bmc *out)
+{
+	const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
+	char line[600];
+
+	if (lab_run(argv, line, sizeof(line), 30) != 0 ||
+	    sscanf(line, "%63s %15s %31s %399s", out->addr, out->port, out->user,
+		   out->password_file) != 4)
+		return -1;
+	return 0;
+}
+
+int lab_bmc_power_offs(int i)
+{
+	char path[512], line[512];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/bmc/%s/power.log", lab_dir(), lab_host_name(i));
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "set power 0") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
