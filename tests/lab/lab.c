@@ -407,3 +407,31 @@ int lab_bmc_power_offs(int i)
 		fclose(f);
 	return n;
 }
+
+void lab_restore_hosts(int n_hosts)
+{
+	for (int i = 0; i < n_hosts; i++) {
+		const char *up[] = {"bash", "hack/lab", "link-up", lab_host_name(i), NULL};
+		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
+		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
+		(void)lab_run(up, NULL, 0, 30);
+		(void)lab_run(bmc, NULL, 0, 60);
+		(void)lab_run(host, NULL, 0, 120);
+	}
+}
+
+double lab_metric(const char *port, const char *series)
+{
+	static char out[65536];   /* one caller at a time: the test's own thread */
+	char url[128];
+	const char *argv[] = {"curl", "-sf", url, NULL};
+	size_t len = strlen(series);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/metrics", port);
+	if (lab_run(argv, out, sizeof(out), 10) != 0)
+		return -1;
+	for (const char *p = out; (p = strstr(p, series)); p += len)
+		if ((p == out || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+	return -1;
+}

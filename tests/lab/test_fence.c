@@ -187,16 +187,7 @@ static bool drover_log_has(const char *text)
 /* The value of the sample @series in drover's /metrics, or -1 when absent. */
 static double metric(const char *series)
 {
-	char out[65536];
-	const char *argv[] = {"curl", "-sf", "http://127.0.0.1:" METRICS_PORT "/metrics", NULL};
-	size_t len = strlen(series);
-
-	if (lab_run(argv, out, sizeof(out), 10) != 0)
-		return -1;
-	for (const char *p = out; (p = strstr(p, series)); p += len)
-		if ((p == out || p[-1] == '\n') && p[len] == ' ')
-			return strtod(p + len + 1, NULL);
-	return -1;
+	return lab_metric(METRICS_PORT, series);
 }
 
 /* Waits up to @max_s for drover_failover_seconds to have counted @n failovers. */
@@ -437,14 +428,7 @@ static int group_teardown(void **state)
 		pthread_join(mon.thread, NULL);
 	if (drover_pid > 0)
 		lab_stop(drover_pid, 10);
-	for (int i = 0; i < N_HOSTS; i++) {
-		const char *up[] = {"bash", "hack/lab", "link-up", lab_host_name(i), NULL};
-		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
-		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
-		(void)lab_run(up, NULL, 0, 30);
-		(void)lab_run(bmc, NULL, 0, 60);
-		(void)lab_run(host, NULL, 0, 120);
-	}
+	lab_restore_hosts(N_HOSTS);
 	for (int v = 0; v < N_VMS; v++) {
 		char vol[64];
 		snprintf(vol, sizeof(vol), "%s.qcow2", vms[v]);

@@ -309,12 +309,7 @@ static int group_teardown(void **state)
 		printf("---- drover log (last 8 KiB) ----\n%s",
 		       strlen(text) > 8192 ? text + strlen(text) - 8192 : text);
 	free(text);
-	for (int i = 0; i < N_HOSTS; i++) {
-		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
-		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
-		(void)lab_run(bmc, NULL, 0, 60);
-		(void)lab_run(host, NULL, 0, 120);
-	}
+	lab_restore_hosts(N_HOSTS);
 	for (int v = 0; v < N_VMS; v++) {
 		char vol[64];
 		snprintf(vol, sizeof(vol), "%s.qcow2", vms[v]);
