@@ -168,7 +168,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
 	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
-		tests/cli/help tests/monitoring/check tests/deploy/check tests/packaging/deb \
+		tests/cli/help tests/cli/fence tests/monitoring/check tests/deploy/check tests/packaging/deb \
 		tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 

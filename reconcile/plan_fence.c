@@ -118,3 +118,19 @@ bool plan_fence_release(const struct plan *p, const char *name, bool reachable)
 	}
 	return true;
 }
+
+bool plan_failover_done(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_action *a = &p->actions[i];
+		const struct crd_vm *vm = a->vm;
+		/* Local disks are lost with the host and a pin keeps the VM there: neither is
+		 * restarted elsewhere, so neither holds the failover open. */
+		if (a->kind == PLAN_NONE || !vm->status.host || strcmp(vm->status.host, name) ||
+		    !vm->spec.running || vm->spec.storage == CRD_STORAGE_LOCAL ||
+		    (vm->spec.host && !strcmp(vm->spec.host, name)))
+			continue;
+		return false;
+	}
+	return true;
+}

@@ -67,6 +67,12 @@ void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr
  * This function can't fail. */
 bool plan_fence_release(const struct plan *p, const char *name, bool reachable);
 
+/* True when @p leaves nothing of host @name's failover to do: no VM that last ran there, is
+ * to run, has shared storage and is not pinned there has an action other than PLAN_NONE
+ * (a restart to dispatch, or one blocked for want of a host). The failover of a host ends
+ * when this holds and no restart from it runs. This function can't fail. */
+bool plan_failover_done(const struct plan *p, const char *name);
+
 /* "Up", "Suspect", "Failed", ... This function can't fail. */
 const char *plan_host_verdict_str(enum plan_host_verdict v);
 

@@ -32,6 +32,10 @@ int cli_undrain(int argc, char **argv);
  * with a progress bar until it ends. Exit 0 when it succeeded, 1 otherwise. */
 int cli_migrate(int argc, char **argv);
 
+/* drover fence HOST: powers a Host off by hand through its fence agent and records it
+ * fenced once the agent confirmed it off (directory mode). Exit 0 when fenced, 1 otherwise. */
+int cli_fence(int argc, char **argv);
+
 /* drover restart VM: ask for a restart in place. Returns the exit code. */
 int cli_restart(int argc, char **argv);
 

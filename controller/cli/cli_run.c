@@ -91,6 +91,13 @@ static void on_move_update(void *opaque, const struct plan_action *a, const stru
 	metrics_on_move(run_metrics, a->vm->meta.namespace, a->vm->meta.name, m);
 }
 
+static void on_failover(void *opaque, const char *host, double seconds)
+{
+	(void)opaque;
+	(void)host;
+	metrics_on_failover(run_metrics, seconds);
+}
+
 static void drain_pipe(void)
 {
 	char buf[256];
@@ -201,6 +208,7 @@ static void after_pass(void *opaque, const struct crd_set *set)
 	struct pass_end *e = opaque;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
+	(void)ovr_forget_fences(e->o->state_dir, set);   /* the Hosts' status holds them now */
 	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);
 	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
 	e->vms = set->n_vms;
@@ -365,7 +373,7 @@ int cli_run(int argc, char **argv)
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
 	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update,
-				.orphan_done = view_log_orphan_done};
+				.orphan_done = view_log_orphan_done, .failover = on_failover};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "crd/load.h"
+#include "reconcile/clk.h"
 #include "controller/dir/statedir.h"
 #include "crd/validate.h"
 
@@ -22,6 +23,7 @@
 #define OVR_HOSTS "overrides/hosts"
 #define OVR_MIGRATIONS "overrides/migrations"
 #define OVR_RESTARTS "overrides/restarts"
+#define OVR_FENCES "overrides/fences"
 
 /* DIR/FOLDER/NS/NAME.json into @buf. Returns 0, or -1 with errno EINVAL when @ns or @name
  * is not a DNS label (so a name never leaves its folder), ENAMETOOLONG when it does not fit. */
@@ -42,39 +44,54 @@ int ovr_host_path(const char *state_dir, const char *ns, const char *name, char 
 	return record_path(state_dir, OVR_HOSTS, ns, name, buf, size);
 }
 
+/* Reads the small JSON object at @path into *@out (the caller decrefs it). Returns 1 when
+ * read, 0 when there is none, -1 when it cannot be read, is over OVR_RECORD_MAX or is not
+ * JSON, with why in @why. */
+static int read_json(const char *path, json_t **out, char *why, size_t why_size)
+{
+	char text[OVR_RECORD_MAX + 1];
+	json_error_t jerr;
+	ssize_t len = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd >= 0) {
+		len = read(fd, text, sizeof(text));
+		close(fd);
+	}
+	if (len < 0) {
+		snprintf(why, why_size, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if ((size_t)len > OVR_RECORD_MAX) {
+		snprintf(why, why_size, "over %u bytes", OVR_RECORD_MAX);
+		return -1;
+	}
+	if (!(*out = json_loadb(text, (size_t)len, 0, &jerr))) {
+		snprintf(why, why_size, "not JSON: %.100s", jerr.text);
+		return -1;
+	}
+	return 1;
+}
+
 /* Reads the record at @path into *@drain. Returns 1 when read, 0 when there is none, -1
  * when it cannot be read or is not {"drain": BOOL}, with why in @why. */
 static int read_record(const char *path, bool *drain, char *why, size_t why_size)
 {
-	char text[OVR_RECORD_MAX + 1];
-	json_error_t jerr;
 	json_t *obj = NULL, *d;
-	ssize_t len = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+	int ret = read_json(path, &obj, why, why_size);
 
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd >= 0)
-		len = read(fd, text, sizeof(text));
-	if (len < 0) {
-		snprintf(why, why_size, "cannot read: %s", strerror(errno));
-		goto cleanup;
-	}
-	if ((size_t)len > OVR_RECORD_MAX) {
-		snprintf(why, why_size, "over %u bytes", OVR_RECORD_MAX);
-		goto cleanup;
-	}
-	obj = json_loadb(text, (size_t)len, 0, &jerr);
+	if (ret <= 0)
+		return ret;
 	d = json_object_get(obj, "drain");
-	if (!obj || !json_is_boolean(d) || json_object_size(obj) != 1) {
+	if (!json_is_boolean(d) || json_object_size(obj) != 1) {
 		snprintf(why, why_size, "not an override record: expected {\"drain\": true}");
-		goto cleanup;
+		ret = -1;
+	} else {
+		*drain = json_is_true(d);
 	}
-	*drain = json_is_true(d);
-	ret = 1;
-cleanup:
-	if (fd >= 0)
-		close(fd);
 	json_decref(obj);
 	return ret;
 }
@@ -195,9 +212,9 @@ size_t ovr_apply(const char *state_dir, struct crd_set *set, struct crd_errors *
 
 int ovr_watch_dir(const char *state_dir, char *buf, size_t size)
 {
-	const char *parts[] = {"", "/" OVR_DIR, "/" OVR_HOSTS};
+	const char *parts[] = {"", "/" OVR_DIR, "/" OVR_HOSTS, "/" OVR_FENCES};
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		int n = snprintf(buf, size, "%s%s", state_dir, parts[i]);
 		if (n < 0 || (size_t)n >= size)
 			return errno = ENAMETOOLONG, -1;
@@ -344,6 +361,100 @@ static int mark_restart(struct crd_set *set, const char *path, const char *ns, c
 	return 1;
 }
 
+/* ---- fence records ---- */
+
+int ovr_record_fence(const char *state_dir, const char *ns, const char *name,
+		     const struct crd_fence_status *f)
+{
+	char path[OVR_PATH_MAX];
+	double t;
+
+	if (!f->last_action || !f->result || !f->time || clk_parse_rfc3339(f->time, &t) < 0)
+		return errno = EINVAL, -1;
+	if (record_path(state_dir, OVR_FENCES, ns, name, path, sizeof(path)) < 0)
+		return -1;
+	return state_write_json(path, json_pack("{s:s, s:s, s:s}", "lastAction", f->last_action,
+						"result", f->result, "time", f->time));
+}
+
+/* True when status.fencing @have holds a fence at @t or later. */
+static bool fence_known(const struct crd_fence_status *have, double t)
+{
+	double had;
+	return have->time && clk_parse_rfc3339(have->time, &had) == 0 && had >= t;
+}
+
+static int set_field(char **dst, json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	char *copy = v ? strdup(v) : NULL;
+
+	if (!copy)
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* Gives the fence record at @path (Host @ns/@file) to the Host's status.fencing when it is
+ * newer. Returns 1 when given, 0 otherwise (noted in @errs when it does not apply). */
+static int apply_fence(struct crd_set *set, const char *path, const char *ns, const char *file,
+		       struct crd_errors *errs)
+{
+	char name[256], why[160] = "not a fence record";
+	json_t *obj = NULL;
+	double t = 0;
+	int given = 0;
+	struct crd_host *h;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(file) - 5), file);
+	if (read_json(path, &obj, why, sizeof(why)) < 0 || !obj ||
+	    !json_is_string(json_object_get(obj, "lastAction")) ||
+	    !json_is_string(json_object_get(obj, "result")) ||
+	    clk_parse_rfc3339(json_string_value(json_object_get(obj, "time")), &t) < 0) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "", "%s: fence record ignored",
+			       why);
+	} else if (!(h = find_host(set, ns, name))) {
+		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
+			       "fence record of Host %s/%s, which is not declared: ignored", ns,
+			       name);
+	} else if (!fence_known(&h->status.fencing, t)) {
+		struct crd_fence_status *f = &h->status.fencing;
+		given = set_field(&f->last_action, obj, "lastAction") == 0 &&
+			set_field(&f->result, obj, "result") == 0 &&
+			set_field(&f->time, obj, "time") == 0;
+		if (!given) {
+			/* Half a record must not count as a fence: none at all (safety rule 5). */
+			free(f->result);
+			f->result = NULL;
+		}
+	}
+	json_decref(obj);
+	return given;
+}
+
+size_t ovr_forget_fences(const char *state_dir, const struct crd_set *set)
+{
+	char path[OVR_PATH_MAX], why[160];
+	size_t removed = 0;
+
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		const struct crd_host *h = &set->hosts[i];
+		json_t *obj = NULL;
+		double t;
+		if (!h->status.fencing.time ||
+		    record_path(state_dir, OVR_FENCES, h->meta.namespace, h->meta.name, path,
+				sizeof(path)) < 0 ||
+		    read_json(path, &obj, why, sizeof(why)) <= 0)
+			continue;
+		if (clk_parse_rfc3339(json_string_value(json_object_get(obj, "time")), &t) == 0 &&
+		    fence_known(&h->status.fencing, t) && unlink(path) == 0)
+			removed++;
+		json_decref(obj);
+	}
+	return removed;
+}
+
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs)
 {
@@ -358,6 +469,9 @@ int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 	if (what == OVR_UNFINISHED)
 		(void)state_add_unfinished(state_dir, set, errs);
 	(void)ovr_apply(state_dir, set, errs);
+	char more[OVR_PATH_MAX];
+	if (snprintf(more, sizeof(more), "%s/" OVR_FENCES, state_dir) < (int)sizeof(more))
+		(void)walk_records(more, apply_fence, set, errs);
 	char restarts[OVR_PATH_MAX];
 	if (snprintf(restarts, sizeof(restarts), "%s/" OVR_RESTARTS, state_dir) <
 	    (int)sizeof(restarts))

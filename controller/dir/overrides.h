@@ -73,6 +73,21 @@ int ovr_request_restart(const char *state_dir, const char *ns, const char *name)
  * restarted twice. Returns 0 (also when there was none), or -1 with errno set. */
 int ovr_take_restart(const char *state_dir, const char *ns, const char *name) DROVER_WUR;
 
+/* ---- fence records (`drover fence HOST`) ---- */
+
+/* Records a fence an operator ran by hand on Host @ns/@name: @f (its status.fencing) in
+ * DIR/overrides/fences/NS/NAME.json, written atomically. Every load gives it to the Host's
+ * status.fencing while it is newer than the one recorded there, so a controller that writes
+ * the Host's status at the same moment cannot lose it. Returns 0, or -1 with errno set
+ * (EINVAL for a name that is not a DNS label or a record without a time). */
+int ovr_record_fence(const char *state_dir, const char *ns, const char *name,
+		     const struct crd_fence_status *f) DROVER_WUR;
+
+/* Removes the fence record of every Host of @set whose status.fencing holds it already (as
+ * new or newer): that status has been written. Returns the number of records removed.
+ * This function can't fail. */
+size_t ovr_forget_fences(const char *state_dir, const struct crd_set *set);
+
 /* What ovr_load_desired adds beyond what is declared. */
 enum ovr_load {
 	OVR_DECLARED = 0,         /* only what is declared: to tell what was withdrawn */
@@ -82,9 +97,9 @@ enum ovr_load {
 /* Loads what directory mode is asked to do: the manifests in @paths together with the
  * Migration requests (one set: names must be unique across both), the status recorded in
  * the state dir, with OVR_UNFINISHED the Migrations recorded there that never ended (a
- * crash cut them short: the planner settles them), the drain overrides and the
- * restart requests (crd_vm.restart_requested). Problems go to @errs (overrides that do not apply
- * as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
+ * crash cut them short: the planner settles them), the drain overrides, the fence
+ * records newer than a Host's recorded status.fencing and the restart requests
+ * (crd_vm.restart_requested). Problems go to @errs (overrides that do not apply as notes). Returns 0, or -1 when any manifest or request is invalid: then nothing may be
  * changed anywhere. */
 int ovr_load_desired(const char *const *paths, size_t n, const char *state_dir,
 		     enum ovr_load what, struct crd_set *set, struct crd_errors *errs) DROVER_WUR;

@@ -18,6 +18,10 @@
 #define KUBE_REASON_MIGRATION_CANCELLED "MigrationCancelled"
 #define KUBE_REASON_PRECHECK_FAILED     "PreCheckFailed"
 #define KUBE_REASON_CONFLICT            "Conflict"
+#define KUBE_REASON_HOST_FAILED         "HostFailed"    /* Warning: unreachable past detectAfterSeconds */
+#define KUBE_REASON_FENCING_HELD        "FencingHeld"   /* Warning: most hosts look failed (quorum) */
+#define KUBE_REASON_FENCE_FAILED        "FenceFailed"   /* Warning: the agent failed, nothing restarted */
+#define KUBE_REASON_HOST_FENCED         "HostFenced"    /* Normal: the agent confirmed it off */
 
 #define KUBE_EVENT_NORMAL  "Normal"
 #define KUBE_EVENT_WARNING "Warning"

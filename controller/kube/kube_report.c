@@ -104,10 +104,50 @@ static void sink_migration(void *opaque, const struct crd_migration *m)
 		log_kv("warn", "record not written: out of memory or too many objects", NULL);
 }
 
+static const struct crd_condition *host_condition(const struct crd_host *h, const char *type)
+{
+	for (size_t i = 0; i < h->status.conditions.n; i++)
+		if (!strcmp(h->status.conditions.items[i].type, type))
+			return &h->status.conditions.items[i];
+	return NULL;
+}
+
+/* Host @h's failure as events, each sent once: HostFailed (or FencingHeld when the quorum
+ * guard holds) per time its Failed condition turns True, FenceFailed and HostFenced per
+ * fence (status.fencing.time). */
+static void host_events(struct kube_report *r, const struct crd_host *h)
+{
+	const struct crd_condition *failed = host_condition(h, "Failed");
+	const struct crd_condition *fenced = host_condition(h, "Fenced");
+	const struct crd_fence_status *f = &h->status.fencing;
+	char once[600];
+
+	if (failed && failed->status == CRD_COND_TRUE && failed->reason &&
+	    strcmp(failed->reason, "Fenced") && strcmp(failed->reason, "FenceFailed")) {
+		bool held = !strcmp(failed->reason, "QuorumLost");
+		const char *why = held ? KUBE_REASON_FENCING_HELD : KUBE_REASON_HOST_FAILED;
+		snprintf(once, sizeof(once), "host/%s/%s/%s/%s", h->meta.namespace, h->meta.name, why,
+			 failed->last_transition_time ? failed->last_transition_time : "");
+		kube_report_event(r, "Host", &h->meta, why, KUBE_EVENT_WARNING, "Fence",
+				  failed->message, once);
+	}
+	if (!fenced || !fenced->reason || !f->time)
+		return;
+	bool ok = fenced->status == CRD_COND_TRUE && !strcmp(fenced->reason, "FenceAgent");
+	if (!ok && strcmp(fenced->reason, "FenceFailed"))
+		return;
+	const char *why = ok ? KUBE_REASON_HOST_FENCED : KUBE_REASON_FENCE_FAILED;
+	snprintf(once, sizeof(once), "host/%s/%s/%s/%s", h->meta.namespace, h->meta.name, why,
+		 f->time);
+	kube_report_event(r, "Host", &h->meta, why, ok ? KUBE_EVENT_NORMAL : KUBE_EVENT_WARNING,
+			  "Fence", fenced->message, once);
+}
+
 static void sink_host(void *opaque, const struct crd_host *h)
 {
 	struct kube_report *r = opaque;
 
+	host_events(r, h);
 	hand_status(r, &kube_res_host, &h->meta, crd_host_status_to_json(&h->status));
 	metrics_set_host(r->metrics, h->meta.name,
 			 status_condition_true(&h->status.conditions, "Reachable"));
@@ -245,8 +285,15 @@ struct rec_sink kube_report_sink(struct kube_report *r)
 				 .opaque = r};
 }
 
+static void view_failover(void *opaque, const char *host, double seconds)
+{
+	struct kube_report *r = opaque;
+	(void)host;
+	metrics_on_failover(r->metrics, seconds);
+}
+
 struct rec_view kube_report_view(struct kube_report *r)
 {
 	return (struct rec_view){.plan = view_plan, .action_done = view_action_done,
-				 .move = view_move, .opaque = r};
+				 .move = view_move, .failover = view_failover, .opaque = r};
 }

@@ -1,6 +1,6 @@
 /* kube_report: what the reconciler reports, turned into writes to the API — status handed
  * to kube_writer, events (MigrationStarted or MigrationTakenOver, Succeeded/Failed,
- * PreCheckFailed, Conflict) each sent once — and into metrics. The rec_sink and rec_view callbacks run with the
+ * PreCheckFailed, Conflict; for Hosts HostFailed, FencingHeld, FenceFailed, HostFenced) each sent once — and into metrics. The rec_sink and rec_view callbacks run with the
  * reconciler's lock held: nothing here waits on I/O. */
 #ifndef DROVER_KUBE_REPORT_H
 #define DROVER_KUBE_REPORT_H

@@ -17,6 +17,11 @@ struct hostfail_entry {
 	double backoff_s;                 /* the next wait after a failed fence */
 	bool fence_failed;                /* the last fence failed (until one succeeds) */
 	char why[sizeof(((struct fence_result *)0)->reason)];
+	/* The failover: restarts from this host running, when the last one succeeded (clk_mono,
+	 * 0 none yet), and whether drover_failover_seconds has it already. */
+	int failover_running;
+	double failover_end;
+	bool failover_told;
 	/* The fence job */
 	struct hostfail *hf;
 	pthread_t thread;
@@ -231,6 +236,40 @@ static void policy_from_set(struct hostfail *hf, const struct crd_set *set)
 	hf->pol.fence = p->spec.host_failure.fence;
 }
 
+/* Tells, once per failure, that @e's failover ended: a restart from it succeeded, none runs,
+ * and @plan has none left to do. Detection started when both probes first failed. */
+static void failover_tell(struct hostfail *hf, struct hostfail_entry *e, const struct plan *plan)
+{
+	if (e->failover_told || e->failover_end <= 0 || e->failover_running > 0 ||
+	    !plan_failover_done(plan, e->name))
+		return;
+	double seconds = e->failover_end - e->health.down_since;
+	char secs[32];
+	e->failover_told = true;
+	snprintf(secs, sizeof(secs), "%.1f", seconds);
+	log_kv("info", "failover ended", "host", e->name, "seconds", secs, NULL);
+	if (hf->failover_done)
+		hf->failover_done(hf->failover_opaque, e->name, seconds);
+}
+
+void hostfail_failover_started(struct hostfail *hf, const char *host)
+{
+	struct hostfail_entry *e = entry_of(hf, host, false);
+	if (e)
+		e->failover_running++;
+}
+
+void hostfail_failover_ended(struct hostfail *hf, const char *host, bool ok, double now)
+{
+	struct hostfail_entry *e = entry_of(hf, host, false);
+	if (!e)
+		return;
+	if (e->failover_running > 0)
+		e->failover_running--;
+	if (ok && now > e->failover_end)
+		e->failover_end = now;
+}
+
 int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventory *inv,
 		 const struct plan *plan, double now, bool stopping,
 		 void (*sink)(void *opaque, const struct crd_host *h), void *opaque)
@@ -257,6 +296,8 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 			continue;
 		if (out[i].verdict == PLAN_HOST_UP && !e->running) {
 			/* Answering again: an earlier failed fence is history, not a warning. */
+			e->failover_end = 0;
+			e->failover_told = false;
 			e->fence_failed = false;
 			e->why[0] = '\0';
 			e->health.retry_at = 0;
@@ -275,6 +316,7 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 			out[i].verdict = PLAN_HOST_UP;
 			e->health.fenced = false;
 		}
+		failover_tell(hf, e, plan);
 		if (status_host_failure(h, &out[i], e->fence_failed, e->why, stamp) == 0 && sink)
 			sink(opaque, h);
 	}

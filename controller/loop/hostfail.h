@@ -35,6 +35,10 @@ struct hostfail {
 	char *(*secret)(void *opaque, const char *ns, const char *name, const char *key, char *why,
 			size_t why_size);
 	void *secret_opaque;
+	/* A host's failover ended: @seconds from its first failed probe to the last of its VMs
+	 * running elsewhere. Called with the lock held; may be NULL. */
+	void (*failover_done)(void *opaque, const char *host, double seconds);
+	void *failover_opaque;
 	struct hostfail_entry **items;
 	size_t n;
 };
@@ -57,6 +61,12 @@ int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory 
 int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventory *inv,
 		 const struct plan *plan, double now, bool stopping,
 		 void (*sink)(void *opaque, const struct crd_host *h), void *opaque);
+
+/* A restart of a VM from failed host @host (a Failover) begins, or ends (@ok: it runs
+ * elsewhere) at @now: the failover's end is the last of these to succeed. Called with the
+ * lock held. These functions can't fail (an unknown host is ignored). */
+void hostfail_failover_started(struct hostfail *hf, const char *host);
+void hostfail_failover_ended(struct hostfail *hf, const char *host, bool ok, double now);
 
 /* Seconds until a down host reaches detectAfterSeconds or a failed fence may be retried,
  * or -1 when nothing waits: the loop passes then. Called with the lock held. Can't fail. */

@@ -52,6 +52,14 @@ void rec_options_default(struct rec_options *opt)
 	plan_failure_policy_default(&opt->failure);
 }
 
+/* hostfail's end of a failover, handed to the view. */
+static void on_failover_done(void *opaque, const char *host, double seconds)
+{
+	struct rec *r = opaque;
+	if (r->view.failover)
+		r->view.failover(r->view.opaque, host, seconds);
+}
+
 int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink *sink,
 	     const struct rec_view *view)
 {
@@ -65,6 +73,8 @@ int rec_init(struct rec *r, const struct rec_options *opt, const struct rec_sink
 	pthread_cond_init(&r->job_ended, NULL);
 	lv_pool_init(&r->pool, NULL, NULL);
 	hostfail_init(&r->hostfail, &r->opt.failure, &r->lock);
+	r->hostfail.failover_done = on_failover_done;
+	r->hostfail.failover_opaque = r;
 	return lv_global_init();
 }
 
@@ -454,6 +464,8 @@ static void *job_thread(void *arg)
 			      sizeof(job->why));
 	record_failover(job);
 	pthread_mutex_lock(&r->lock);
+	if (job->failover_from[0])
+		hostfail_failover_ended(&r->hostfail, job->failover_from, job->rc == 0, clk_mono());
 	job_settle(r, job);
 	r->ended++;
 	(void)job_describe(job->a, &r->just_ended); /* best effort */
@@ -518,6 +530,8 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 		free(job);
 		return -1;
 	}
+	if (job->failover_from[0])
+		hostfail_failover_started(&r->hostfail, job->failover_from);
 	return 0;
 }
 

@@ -49,6 +49,8 @@ struct rec_view {
 	void (*move)(void *opaque, const struct plan_action *a, const struct exec_move *m);
 	void (*orphans)(void *opaque, const struct plan_orphans *o);
 	void (*orphan_done)(void *opaque, const struct plan_orphan *o, int rc, const char *why);
+	/* Failed host @host's VMs all run elsewhere, @seconds after its first failed probe. */
+	void (*failover)(void *opaque, const char *host, double seconds);
 	void *opaque;
 };
 

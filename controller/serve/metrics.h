@@ -45,6 +45,10 @@ void metrics_on_move(struct metrics *m, const char *ns, const char *vm,
 /* One reconcile pass: its duration, and whether it failed. This function can't fail. */
 void metrics_on_reconcile(struct metrics *m, double seconds, bool error);
 
+/* One host's failover ended: @seconds from detection (its first failed probe) to the last
+ * of its VMs running elsewhere (drover_failover_seconds). This function can't fail. */
+void metrics_on_failover(struct metrics *m, double seconds);
+
 /* Whether host @host is reachable (drover_host_reachable 1 or 0). This function can't
  * fail (what does not fit is counted as dropped). */
 void metrics_set_host(struct metrics *m, const char *host, bool reachable);

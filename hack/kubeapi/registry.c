@@ -125,6 +125,9 @@ int kas_registry_init(void)
 			  json_pack("[o, o, o]", column("Type", "string", ".type"),
 				    column("Reason", "string", ".reason"), column("Note", "string", ".message")));
 	rc |= events_share_storage();
+	/* Secrets: drover reads a Host's fence password from one (passwordSecretRef). */
+	rc |= add_builtin("", "secrets", "secret", "Secret", NULL, true, false,
+			  json_pack("[o, O]", column("Type", "string", ".type"), age));
 	rc |= add_builtin("coordination.k8s.io", "leases", "lease", "Lease", NULL, true, false,
 			  json_pack("[o, O]", column("Holder", "string", ".spec.holderIdentity"), age));
 	rc |= add_builtin("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition",

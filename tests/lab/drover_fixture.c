@@ -80,10 +80,8 @@ int fx_write_hosts_fenced(struct fx *fx, int n)
 	size_t len = 0;
 
 	for (int i = 0; i < n; i++) {
-		const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
-		char bmc[512], addr[64], port[16], user[32], pw[400];
-		if (lab_run(argv, bmc, sizeof(bmc), 30) != 0 ||
-		    sscanf(bmc, "%63s %15s %31s %399s", addr, port, user, pw) != 4)
+		struct lab_bmc bmc;
+		if (lab_bmc(i, &bmc) != 0)
 			return -1;
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
@@ -91,7 +89,8 @@ int fx_write_hosts_fenced(struct fx *fx, int n)
 			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
 			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
 			"cipher: \"3\", power_timeout: \"20\"}\n",
-			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), pw, addr, port, user);
+			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), bmc.password_file,
+			bmc.addr, bmc.port, bmc.user);
 		if (len >= sizeof(text))
 			return -1;
 	}

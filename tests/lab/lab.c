@@ -381,3 +381,57 @@ void lab_serial_path(const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/shared/%s.serial", lab_dir(), name);
 }
+
+int lab_bmc(int i, struct lab_bmc *out)
+{
+	const char *argv[] = {"bash", "hack/lab", "bmc", lab_host_name(i), NULL};
+	char line[600];
+
+	if (lab_run(argv, line, sizeof(line), 30) != 0 ||
+	    sscanf(line, "%63s %15s %31s %399s", out->addr, out->port, out->user,
+		   out->password_file) != 4)
+		return -1;
+	return 0;
+}
+
+int lab_bmc_power_offs(int i)
+{
+	char path[512], line[512];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/bmc/%s/power.log", lab_dir(), lab_host_name(i));
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "set power 0") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+void lab_restore_hosts(int n_hosts)
+{
+	for (int i = 0; i < n_hosts; i++) {
+		const char *up[] = {"bash", "hack/lab", "link-up", lab_host_name(i), NULL};
+		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
+		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
+		(void)lab_run(up, NULL, 0, 30);
+		(void)lab_run(bmc, NULL, 0, 60);
+		(void)lab_run(host, NULL, 0, 120);
+	}
+}
+
+double lab_metric(const char *port, const char *series)
+{
+	static char out[65536];   /* one caller at a time: the test's own thread */
+	char url[128];
+	const char *argv[] = {"curl", "-sf", url, NULL};
+	size_t len = strlen(series);
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/metrics", port);
+	if (lab_run(argv, out, sizeof(out), 10) != 0)
+		return -1;
+	for (const char *p = out; (p = strstr(p, series)); p += len)
+		if ((p == out || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+	return -1;
+}

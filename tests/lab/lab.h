@@ -91,6 +91,23 @@ int lab_count_defined(const char *name, int n_hosts);
  * it saw otherwise. This function can't fail. */
 bool lab_runs_only_on(const char *name, int i, int n_hosts);
 
+/* Host i's simulated BMC, as `hack/lab bmc NAME` prints it (ADDR PORT USER PASSWORD_FILE).
+ * Returns 0, or -1 when it cannot be read. */
+struct lab_bmc { char addr[64], port[16], user[32], password_file[400]; };
+int lab_bmc(int i, struct lab_bmc *out) DROVER_WUR;
+
+/* Power-offs sent to host i's chassis so far: "set power 0" lines of its BMC's power log.
+ * This function can't fail (no log: 0). */
+int lab_bmc_power_offs(int i);
+
+/* Every one of the first N_HOSTS hosts back as the lab started it (link up, BMC running,
+ * powered on): a test's teardown, best effort. This function can't fail. */
+void lab_restore_hosts(int n_hosts);
+
+/* The value of sample SERIES (e.g. "drover_migrations_total{phase=\"Succeeded\"}") in the
+ * /metrics of the drover listening on 127.0.0.1:PORT, or -1 when absent. Can't fail. */
+double lab_metric(const char *port, const char *series);
+
 /* The serial log of test guest NAME, LAB_DIR/shared/NAME.serial, into BUF. */
 void lab_serial_path(const char *name, char *buf, size_t size);
 

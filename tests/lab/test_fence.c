@@ -4,7 +4,9 @@
  * sampling every host every 0.5 s never sees two copies. A host whose BMC cannot be reached
  * keeps its guests unrestarted, with the reason in its Fenced condition; drover cut off from
  * every host at once fences nothing; a fenced host powered on again loses its stale copies.
- * A typo in the manifests before the power cut does not stop any of it. */
+ * A typo in the manifests before the power cut does not stop any of it. drover_failover_seconds
+ * counts the failover once it ended. An operator's `drover fence HOST` powers a healthy host
+ * off through the same BMC and its guests restart elsewhere, as after an automatic fence. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,6 +26,7 @@
 #define N_HOSTS 3
 #define N_VMS 2
 #define DETECT_S "10"
+#define METRICS_PORT "19486"   /* drover's /metrics in this test */
 
 static struct fx fx;
 static char disks[N_VMS][512];
@@ -108,20 +111,6 @@ static int runs_on(int v)
 	return -1;
 }
 
-/* Power-offs sent to host @i's chassis: "set power 0" lines of its BMC's power log. */
-static int bmc_power_offs(int i)
-{
-	char path[512], line[512];
-	int n = 0;
-	snprintf(path, sizeof(path), "%s/bmc/%s/power.log", lab_dir(), lab_host_name(i));
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, "set power 0") != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* Waits up to @max_s for condition @type of host @i to have @reason; returns its text. */
 static bool wait_host_condition(int i, const char *type, const char *reason, double max_s,
 				char *buf, size_t size)
@@ -180,6 +169,42 @@ static bool drover_log_has(const char *text)
 	return found;
 }
 
+/* The value of the sample @series in drover's /metrics, or -1 when absent. */
+static double metric(const char *series)
+{
+	return lab_metric(METRICS_PORT, series);
+}
+
+/* Waits up to @max_s for drover_failover_seconds to have counted @n failovers. */
+static bool wait_failovers_counted(double n, double max_s)
+{
+	double end = clk_mono() + max_s;
+	do {
+		if (metric("drover_failover_seconds_count") >= n)
+			return true;
+		clk_sleep(0.5);
+	} while (clk_mono() < end);
+	return false;
+}
+
+/* Waits up to @max_s for host @i to hold no copy of any guest (its stale ones removed). */
+static bool wait_no_copies_on(int i, double max_s)
+{
+	char st[64];
+	double end = clk_mono() + max_s;
+	int left;
+	do {
+		left = 0;
+		for (int v = 0; v < N_VMS; v++) {
+			lab_virsh_state(i, vms[v], st, sizeof(st));
+			left += *st != '\0';
+		}
+		if (left)
+			clk_sleep(1);
+	} while (left && clk_mono() < end);
+	return left == 0;
+}
+
 /* ---- the cases ---- */
 
 static void test_guests_land_on_the_host_that_will_fail(void **state)
@@ -197,8 +222,8 @@ static void test_guests_land_on_the_host_that_will_fail(void **state)
 	char log[400];
 	snprintf(log, sizeof(log), "%s/drover-run.log", fx.dir);
 	const char *argv[] = {lab_drover(), "run", "--dir", fx.manifests, "--state-dir", fx.state,
-			      "--stop-timeout", "2", "--metrics-addr", "off", "--detect-after",
-			      DETECT_S, NULL};
+			      "--stop-timeout", "2", "--metrics-addr", "127.0.0.1:" METRICS_PORT,
+			      "--detect-after", DETECT_S, NULL};
 	drover_pid = lab_spawn(argv, log);
 	assert_true(drover_pid > 0);
 	/* Its first pass saved the manifests as the last valid set (the typo comes later). */
@@ -216,7 +241,7 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 {
 	char buf[1024], result[64];
 	(void)state;
-	int offs = bmc_power_offs(2);
+	int offs = lab_bmc_power_offs(2);
 	/* An unrelated typo first: directory mode goes on with the last valid set. */
 	assert_int_equal(fx_write(&fx, "typo.yaml", "apiVersion: drover.io/v1alpha1\nkind: Hots\n"),
 			 0);
@@ -227,7 +252,7 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	       clk_mono() - cut, DETECT_S);
 	assert_true(moved);
 	/* The BMC was asked to power the host off (fence_ipmilan off → chassis control). */
-	assert_true(bmc_power_offs(2) > offs);
+	assert_true(lab_bmc_power_offs(2) > offs);
 	assert_int_equal(fx_status(&fx, "hosts", "lab-c", "status.fencing.result", result,
 				   sizeof(result)), 0);
 	assert_string_equal(result, "Succeeded");
@@ -249,6 +274,13 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 		assert_string_equal(reason, "Failover");
 		assert_string_equal(src, "lab-c");
 	}
+	/* Counted once both run elsewhere: from the first failed probe, so at least the
+	 * detection time (a bound, not a timing). */
+	assert_true(wait_failovers_counted(1, 30));
+	double took = metric("drover_failover_seconds_sum");
+	printf("  drover_failover_seconds: %.1f s\n", took);
+	assert_true(took >= atof(DETECT_S));
+	assert_true(drover_log_has("failover ended"));
 	clk_sleep(1.5);   /* a pass or two reads the records back */
 	assert_false(drover_log_has("does not decode"));
 	assert_true(drover_log_has("manifests invalid: acting on the last valid set"));
@@ -260,21 +292,42 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 
 static void test_fenced_host_powered_on_loses_its_stale_copies(void **state)
 {
-	char st[64];
 	(void)state;
 	lab_verb("start-host", 2);
-	double end = clk_mono() + 90;
-	int left;
-	do {
-		left = 0;
-		for (int v = 0; v < N_VMS; v++) {
-			lab_virsh_state(2, vms[v], st, sizeof(st));
-			left += *st != '\0';
-		}
-		if (left)
-			clk_sleep(1);
-	} while (left && clk_mono() < end);
-	assert_int_equal(left, 0);
+	assert_true(wait_no_copies_on(2, 90));
+	for (int v = 0; v < N_VMS; v++)
+		assert_int_equal(lab_count_running(vms[v], N_HOSTS), 1);
+	assert_never_two_copies();
+}
+
+/* `drover fence HOST` by hand, on a healthy host running a guest: the BMC powers it off,
+ * the Host is recorded fenced, and its guests restart elsewhere through the running
+ * controller; powered on again, it loses its stale copies. */
+static void test_operator_fence_powers_off_and_guests_restart_elsewhere(void **state)
+{
+	char out[4096], result[64], buf[1024];
+	(void)state;
+	int at = runs_on(0);
+	assert_true(at >= 0);
+	int offs = lab_bmc_power_offs(at);
+	double counted = metric("drover_failover_seconds_count");
+	const char *argv[] = {lab_drover(), "fence", lab_host_name(at), "--state-dir", fx.state,
+			      NULL};
+	int rc = lab_run(argv, out, sizeof(out), 120);
+	printf("  $ drover fence %s (exit %d)\n%s", lab_host_name(at), rc, out);
+	assert_int_equal(rc, 0);
+	assert_true(lab_bmc_power_offs(at) > offs);
+	assert_int_equal(fx_status(&fx, "hosts", lab_host_name(at), "status.fencing.result", result,
+				   sizeof(result)), 0);
+	assert_string_equal(result, "Succeeded");
+	fx_condition(&fx, "hosts", lab_host_name(at), "Fenced", buf, sizeof(buf));
+	printf("  %s Fenced: %s\n", lab_host_name(at), buf);
+	assert_non_null(strstr(buf, "FenceAgent"));
+	bool moved = wait_all_run_elsewhere(at, 120);
+	assert_true(moved);
+	assert_true(wait_failovers_counted(counted + 1, 30));
+	lab_verb("start-host", at);
+	assert_true(wait_no_copies_on(at, 90));
 	for (int v = 0; v < N_VMS; v++)
 		assert_int_equal(lab_count_running(vms[v], N_HOSTS), 1);
 	assert_never_two_copies();
@@ -304,7 +357,7 @@ static void test_drover_cut_off_from_every_host_fences_nothing(void **state)
 	(void)state;
 	int offs[N_HOSTS];
 	for (int i = 0; i < N_HOSTS; i++) {
-		offs[i] = bmc_power_offs(i);
+		offs[i] = lab_bmc_power_offs(i);
 		lab_verb("link-down", i);
 	}
 	bool held = wait_host_condition(0, "Failed", "QuorumLost", 90, buf, sizeof(buf));
@@ -313,7 +366,7 @@ static void test_drover_cut_off_from_every_host_fences_nothing(void **state)
 		lab_verb("link-up", i);
 	assert_true(held);
 	for (int i = 0; i < N_HOSTS; i++)
-		assert_int_equal(bmc_power_offs(i), offs[i]);
+		assert_int_equal(lab_bmc_power_offs(i), offs[i]);
 	assert_never_two_copies();
 }
 
@@ -360,14 +413,7 @@ static int group_teardown(void **state)
 		pthread_join(mon.thread, NULL);
 	if (drover_pid > 0)
 		lab_stop(drover_pid, 10);
-	for (int i = 0; i < N_HOSTS; i++) {
-		const char *up[] = {"bash", "hack/lab", "link-up", lab_host_name(i), NULL};
-		const char *bmc[] = {"bash", "hack/lab", "bmc-start", lab_host_name(i), NULL};
-		const char *host[] = {"bash", "hack/lab", "start-host", lab_host_name(i), NULL};
-		(void)lab_run(up, NULL, 0, 30);
-		(void)lab_run(bmc, NULL, 0, 60);
-		(void)lab_run(host, NULL, 0, 120);
-	}
+	lab_restore_hosts(N_HOSTS);
 	for (int v = 0; v < N_VMS; v++) {
 		char vol[64];
 		snprintf(vol, sizeof(vol), "%s.qcow2", vms[v]);
@@ -383,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_guests_land_on_the_host_that_will_fail),
 		cmocka_unit_test(test_power_cut_fences_through_the_bmc_then_restarts_elsewhere),
 		cmocka_unit_test(test_fenced_host_powered_on_loses_its_stale_copies),
+		cmocka_unit_test(test_operator_fence_powers_off_and_guests_restart_elsewhere),
 		cmocka_unit_test(test_unreachable_bmc_restarts_nothing),
 		cmocka_unit_test(test_drover_cut_off_from_every_host_fences_nothing),
 	};

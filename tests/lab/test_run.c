@@ -78,20 +78,10 @@ static void test_run_moves_a_vm_when_its_pin_changes(void **state)
 	assert_true(waited >= 0);
 }
 
-/* The value of the sample @series (e.g. "drover_migrations_total{phase=\"Succeeded\"}")
- * in drover's /metrics, or -1 when absent. */
+/* The value of the sample @series in drover's /metrics, or -1 when absent. */
 static double metric(const char *series)
 {
-	char out[65536];
-	const char *argv[] = {"curl", "-sf", "http://127.0.0.1:" METRICS_PORT "/metrics", NULL};
-	size_t len = strlen(series);
-
-	if (lab_run(argv, out, sizeof(out), 10) != 0)
-		return -1;
-	for (const char *p = out; (p = strstr(p, series)); p += len)
-		if ((p == out || p[-1] == '\n') && p[len] == ' ')
-			return strtod(p + len + 1, NULL);
-	return -1;
+	return lab_metric(METRICS_PORT, series);
 }
 
 static void test_run_metrics_match_the_migration_status(void **state)

@@ -225,6 +225,29 @@ static void test_metrics_histograms_accumulate(void **state)
 	metrics_free(m);
 }
 
+static void test_metrics_failover_seconds_is_a_histogram(void **state)
+{
+	(void)state;
+	struct metrics *m = metrics_new();
+
+	char *text = render(m);
+	/* There before any failover, so dashboards and alerts read 0, not "no data". */
+	assert_has(text, "# TYPE drover_failover_seconds histogram\n");
+	assert_has(text, "drover_failover_seconds_count 0\n");
+	free(text);
+	metrics_on_failover(m, 14.5);
+	metrics_on_failover(m, 50);
+	metrics_on_failover(NULL, 1);
+	text = render(m);
+	assert_has(text, "drover_failover_seconds_bucket{le=\"10\"} 0\n");
+	assert_has(text, "drover_failover_seconds_bucket{le=\"20\"} 1\n");
+	assert_has(text, "drover_failover_seconds_bucket{le=\"60\"} 2\n");
+	assert_has(text, "drover_failover_seconds_count 2\n");
+	assert_has(text, "drover_failover_seconds_sum 64.5\n");
+	free(text);
+	metrics_free(m);
+}
+
 static void test_metrics_hosts_and_vm_phases(void **state)
 {
 	(void)state;
@@ -424,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_host_pair_counts_each_pair_and_phase),
 		cmocka_unit_test(test_metrics_cold_move_has_no_downtime_sample),
 		cmocka_unit_test(test_metrics_histograms_accumulate),
+		cmocka_unit_test(test_metrics_failover_seconds_is_a_histogram),
 		cmocka_unit_test(test_metrics_hosts_and_vm_phases),
 		cmocka_unit_test(test_metrics_label_values_are_escaped),
 		cmocka_unit_test(test_metrics_count_host_failures_and_fences_once),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -340,6 +341,91 @@ static void test_ovr_unended_records_join_only_when_asked(void **state)
 	crd_errors_free(&errs);
 }
 
+/* ---- fence records (`drover fence`) ---- */
+
+/* Writes kvm-a's status record with status.fencing {off, @result, @time}. */
+static void host_fencing_record(const char *dir, const char *result, const char *time)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/hosts/default/kvm-a.json", dir);
+	assert_int_equal(state_write_json(path, json_pack(
+		"{s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:{s:{s:s, s:s, s:s}}}", "apiVersion",
+		"drover.io/v1alpha1", "kind", "Host", "metadata", "name", "kvm-a", "namespace",
+		"default", "spec", "uri", "test:///default", "status", "fencing", "lastAction", "off",
+		"result", result, "time", time)), 0);
+}
+
+static void test_ovr_fence_record_survives_a_status_written_over_it(void **state)
+{
+	char dir[512];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	struct crd_fence_status by_hand = {.last_action = "off", .result = "Succeeded",
+					   .time = "2026-12-04T20:00:05Z"};
+
+	st_path(state, "fence", dir, sizeof(dir));
+	assert_int_equal(ovr_record_fence(dir, "default", "kvm-a", &by_hand), 0);
+	/* A controller wrote the Host's status as it loaded it before the fence: older. */
+	host_fencing_record(dir, "Released", "2026-12-04T19:00:00Z");
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	struct crd_host *h = (struct crd_host *)crd_set_host(&set, "default", "kvm-a");
+	assert_string_equal(h->status.fencing.result, "Succeeded");
+	assert_string_equal(h->status.fencing.time, "2026-12-04T20:00:05Z");
+	/* Kept while the Hosts' status does not hold it yet, forgotten once it does. */
+	free(h->status.fencing.time);
+	h->status.fencing.time = strdup("2026-12-04T19:00:00Z");
+	assert_int_equal(ovr_forget_fences(dir, &set), 0);
+	free(h->status.fencing.time);
+	h->status.fencing.time = strdup("2026-12-04T20:00:05Z");
+	assert_int_equal(ovr_forget_fences(dir, &set), 1);
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
+static void test_ovr_older_fence_record_changes_nothing(void **state)
+{
+	char dir[512];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	struct crd_fence_status by_hand = {.last_action = "off", .result = "Succeeded",
+					   .time = "2026-12-04T20:00:05Z"};
+
+	st_path(state, "fence-old", dir, sizeof(dir));
+	assert_int_equal(ovr_record_fence(dir, "default", "kvm-a", &by_hand), 0);
+	/* drover's own later fence failed: the host is not known off, whatever came before. */
+	host_fencing_record(dir, "Failed", "2026-12-04T21:00:00Z");
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	assert_string_equal(crd_set_host(&set, "default", "kvm-a")->status.fencing.result, "Failed");
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+	/* A record without a time is refused: it could never be ordered. */
+	by_hand.time = NULL;
+	errno = 0;
+	assert_int_equal(ovr_record_fence(dir, "default", "kvm-a", &by_hand), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_ovr_fence_record_of_an_undeclared_host_is_a_note(void **state)
+{
+	char dir[512], line[1024];
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+	struct crd_fence_status by_hand = {.last_action = "off", .result = "Succeeded",
+					   .time = "2026-12-04T20:00:05Z"};
+
+	st_path(state, "fence-ghost", dir, sizeof(dir));
+	assert_int_equal(ovr_record_fence(dir, "default", "kvm-z", &by_hand), 0);
+	assert_int_equal(load_desired(dir, &set, &errs), 0);
+	assert_int_equal(errs.n_errors, 0);
+	assert_int_equal(errs.n, 1);
+	crd_error_format(&errs.items[0], line, sizeof(line));
+	assert_non_null(strstr(line, "fence record of Host default/kvm-z"));
+	assert_null(crd_set_host(&set, "default", "kvm-a")->status.fencing.result);
+	crd_set_free(&set);
+	crd_errors_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +441,9 @@ int main(void)
 		cmocka_unit_test(test_ovr_a_request_that_does_not_fit_is_a_note_not_an_error),
 		cmocka_unit_test(test_ovr_forget_finished_removes_only_finished_requests),
 		cmocka_unit_test(test_ovr_unended_records_join_only_when_asked),
+		cmocka_unit_test(test_ovr_fence_record_survives_a_status_written_over_it),
+		cmocka_unit_test(test_ovr_older_fence_record_changes_nothing),
+		cmocka_unit_test(test_ovr_fence_record_of_an_undeclared_host_is_a_note),
 	};
 	return cmocka_run_group_tests_name("overrides", tests, st_group_setup, st_group_teardown);
 }

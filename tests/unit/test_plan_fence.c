@@ -164,6 +164,32 @@ static void test_plan_restarts_vm_of_host_fenced_by_agent_as_failover(void **sta
 	assert_int_equal(fx_act(f, "db-1")->problem, PLAN_PROBLEM_LOST);
 }
 
+/* A failover lasts while a VM of the fenced host still has to be restarted; a local-disk VM
+ * (lost with the host) and one pinned there (never restarted) do not hold it open. */
+static void test_fence_failover_done_once_every_restart_is_planned_away(void **state)
+{
+	struct fx *f = *state;
+	three_hosts(f, FENCING);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_vm(f, "db-1", "1Gi", "storage: local");
+	fx_vm(f, "pin-1", "1Gi", "host: lab-a");
+	fx_last_host(f, "web-1", "lab-a");
+	fx_last_host(f, "db-1", "lab-a");
+	fx_last_host(f, "pin-1", "lab-a");
+	fx_unreachable(f, "lab-a");
+	fx_inv(f, "lab-a")->fenced = true;
+	fx_plan(f);
+	assert_int_equal(fx_act(f, "web-1")->kind, PLAN_DEFINE_START);
+	assert_false(plan_failover_done(&f->plan, "lab-a"));
+	assert_true(plan_failover_done(&f->plan, "lab-b"));
+
+	/* web-1 runs on lab-b now (its status still names lab-a): nothing is left to do. */
+	plan_free(&f->plan);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_true(plan_failover_done(&f->plan, "lab-a"));
+}
+
 static void test_fence_down_since_runs_from_the_first_pass_both_probes_failed(void **state)
 {
 	(void)state;
@@ -237,6 +263,7 @@ int main(void)
 		T(test_fence_two_of_three_down_is_no_quorum_even_when_one_is_fenced),
 		T(test_fence_policy_fence_false_never_fences),
 		T(test_plan_restarts_vm_of_host_fenced_by_agent_as_failover),
+		T(test_fence_failover_done_once_every_restart_is_planned_away),
 		T(test_fence_down_since_runs_from_the_first_pass_both_probes_failed),
 		T(test_fence_mark_stays_until_stale_copies_are_gone),
 		T(test_fence_conditions_follow_the_verdict),
