@@ -172,9 +172,11 @@ struct pass_end {
 	size_t vms;
 };
 
-static void after_pass(void *opaque, const struct crd_set *set)
+static void after_pass(void *opaque, const struct crd_set *set, const struct plan *plan)
 {
 	struct pass_end *e = opaque;
+
+	(void)plan;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
 	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);

@@ -18,6 +18,12 @@
 #define KUBE_REASON_MIGRATION_CANCELLED "MigrationCancelled"
 #define KUBE_REASON_PRECHECK_FAILED     "PreCheckFailed"
 #define KUBE_REASON_CONFLICT            "Conflict"
+#define KUBE_REASON_RESTART_REQUIRED    "RestartRequired"  /* a new definition waits for one */
+#define KUBE_REASON_RESTARTED           "Restarted"
+#define KUBE_REASON_RESTART_FAILED      "RestartFailed"
+#define KUBE_REASON_DOMAIN_DELETED      "DomainDeleted"    /* deletionPolicy Delete */
+#define KUBE_REASON_DOMAIN_RETAINED     "DomainRetained"   /* deletionPolicy Retain */
+#define KUBE_REASON_DELETE_FAILED       "DeleteFailed"
 
 #define KUBE_EVENT_NORMAL  "Normal"
 #define KUBE_EVENT_WARNING "Warning"

@@ -732,7 +732,7 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	}
 	pthread_mutex_lock(&r->lock);
 	if (after)
-		after(opaque, s->set);
+		after(opaque, s->set, &s->plan);
 	snapshot_put(s);
 	pthread_mutex_unlock(&r->lock);
 	return rc;

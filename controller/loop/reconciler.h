@@ -173,8 +173,9 @@ struct rec_result {
 	int running;              /* jobs under way after the pass */
 };
 
-/* Called by rec_pass with the pass's set, under the lock (jobs may write its status). */
-typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set);
+/* Called by rec_pass with the pass's set and the plan made from it (empty when planning
+ * failed), under the lock (jobs may write its status). */
+typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set, const struct plan *plan);
 
 /* One pass for a controller: observe, plan, write status, dispatch; it does not wait for
  * any job. Takes @set over (it is zeroed: jobs keep it while they run) and calls @after
