@@ -91,6 +91,13 @@ static void on_move_update(void *opaque, const struct plan_action *a, const stru
 	metrics_on_move(run_metrics, a->vm->meta.namespace, a->vm->meta.name, m);
 }
 
+/* Orphans are in their records (phase Orphaned) and counted in /metrics. */
+static void on_orphans(void *opaque, const struct plan_orphans *o)
+{
+	(void)opaque;
+	metrics_set_orphans(run_metrics, o->n);
+}
+
 static void drain_pipe(void)
 {
 	char buf[256];
@@ -341,7 +348,7 @@ int cli_run(int argc, char **argv)
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
 	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update,
-				.orphan_done = view_log_orphan_done};
+				.orphans = on_orphans, .orphan_done = view_log_orphan_done};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);

@@ -217,7 +217,7 @@ static void handle_orphans(struct rec *r, const struct crd_set *set, const struc
 	if (rec_orphans(r, set, inv, &o) < 0)
 		return;
 	pthread_mutex_lock(&r->lock);
-	if (o.n && r->view.orphans)
+	if (r->view.orphans)        /* none is news too: a count drops to 0 */
 		r->view.orphans(r->view.opaque, &o);
 	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; i < o.n; i++) {

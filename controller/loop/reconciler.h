@@ -47,6 +47,7 @@ struct rec_view {
 	void (*plan)(void *opaque, const struct plan *p);
 	void (*action_done)(void *opaque, const struct plan_action *a, int rc, const char *why);
 	void (*move)(void *opaque, const struct plan_action *a, const struct exec_move *m);
+	/* The orphans a round found, every round that looks for them (none included). */
 	void (*orphans)(void *opaque, const struct plan_orphans *o);
 	void (*orphan_done)(void *opaque, const struct plan_orphan *o, int rc, const char *why);
 	void *opaque;
