@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{"undrain", cli_undrain, "drover undrain HOST [--namespace NS] [--state-dir DIR | --kubeconfig FILE]"},
 	{"fence", cli_fence, "drover fence HOST [--namespace NS] [--state-dir DIR]   power a host off through its fence agent"},
 	{"migrate", cli_migrate, "drover migrate VM [--to HOST] [--mode Live|Cold|Auto] [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   move a VM and follow it"},
-	{"restart", cli_restart, "drover restart VM [--namespace NS] [--state-dir DIR]   restart in place (applies RestartRequired changes)"},
+	{"restart", cli_restart, "drover restart VM [--namespace NS] [--state-dir DIR | --kubeconfig FILE]   restart in place (applies RestartRequired changes)"},
 	{"version", cli_version, "drover version"},
 };
 

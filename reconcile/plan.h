@@ -70,6 +70,9 @@ struct plan_action {
 	struct crd_map rejected;              /* host → why it was not chosen */
 	bool restart_required;                /* NONE: converged, but the running guest waits
 					       * for a restart to take its new definition */
+	bool released;                        /* NONE: the object is being deleted and no domain
+					       * of drover's for it is left on any host (every
+					       * declared host was seen): its finalizer may go */
 };
 
 struct plan {

@@ -631,10 +631,21 @@ static void sizes(struct plan_vm *v)
 		v->hugepage_size = v->dom->hugepage_size;
 }
 
+/* The first declared host that was not seen (unreachable, or not observed), or NULL. A
+ * domain there is invisible: it may still be one of a deleted VM's. */
+static const struct plan_host *unreachable_host(const struct plan_ctx *c)
+{
+	for (size_t i = 0; i < c->n_hosts; i++)
+		if (!c->hosts[i].reachable)
+			return &c->hosts[i];
+	return NULL;
+}
+
 /* Kubernetes mode: the object is being deleted (metadata.deletionTimestamp). Its owned
  * copies go one per pass — stopped and undefined (Delete) or left unowned (Retain) —
- * and once none is left, nothing more is to do: the controller may drop its finalizer.
- * Domains without drover's metadata are never touched. Returns true when planned. */
+ * and once none is left on any host — every declared host seen, since an unreachable one
+ * may hold a copy — nothing more is to do: the action says `released`, and the controller
+ * drops its finalizer. Domains without drover's metadata are never touched. Returns true when planned. */
 static bool deleting(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
 {
 	const struct crd_vm *vm = v->vm;
@@ -644,8 +655,19 @@ static bool deleting(struct plan_ctx *c, struct plan_vm *v, const struct copies 
 	if (!vm->meta.deletion_timestamp)
 		return false;
 	if (!cp->n_owned) {
-		plan_emit(c, &e, "deleted: no domain of %s is left%s", vm->meta.name,
-			  retain ? " under drover's ownership" : "");
+		const struct plan_host *dark = unreachable_host(c);
+		struct plan_action *a;
+		if (dark) {
+			e.kind = PLAN_BLOCKED;
+			e.problem = PLAN_PROBLEM_HOST_UNKNOWN;
+			plan_emit(c, &e, "deleted: waiting for host %s, unreachable, which may still "
+				  "hold a domain of %s", dark->name, vm->meta.name);
+			return true;
+		}
+		a = plan_emit(c, &e, "deleted: no domain of %s is left%s", vm->meta.name,
+			      retain ? " under drover's ownership" : "");
+		if (a)
+			a->released = true;
 		return true;
 	}
 	v->host = cp->owned[0].h;

@@ -2,6 +2,8 @@
 #ifndef DROVER_CLI_H
 #define DROVER_CLI_H
 
+#include <jansson.h>
+
 /* Prints drover's version and the libvirt library version it runs against. */
 int cli_version(int argc, char **argv);
 
@@ -27,6 +29,13 @@ int cli_run_kube(int argc, char **argv);
  * directory mode as an override record in the state dir. Exit 0, or 1 with the problem. */
 int cli_drain(int argc, char **argv);
 int cli_undrain(int argc, char **argv);
+
+/* API mode of drain, undrain and restart: merge-patches @patch (NULL: out of memory) into
+ * object @ns/@name of @res with the kubeconfig @kubeconfig (NULL: in-cluster or
+ * $KUBECONFIG). Returns 0, or 1 after printing the problem ("drover CMD: ..."). */
+struct kube_resource;
+int cli_merge_patch(const char *cmd, const char *kubeconfig, const struct kube_resource *res,
+		    const char *ns, const char *name, const json_t *patch);
 
 /* Creates a Migration (through the API, or as a request in the state dir) and follows it
  * with a progress bar until it ends. Exit 0 when it succeeded, 1 otherwise. */

@@ -22,16 +22,14 @@
 #define UNDRAIN_USAGE "drover undrain HOST " DRAIN_OPTS
 #define MERGE_PATCH "application/merge-patch+json"
 
-/* API mode: merge-patches {"spec": {"drain": @drain}} into Host @ns/@name. Returns the
- * exit code after printing the outcome. */
-static int drain_api(const char *cmd, const char *kubeconfig, const char *ns, const char *name,
-		     bool drain)
+int cli_merge_patch(const char *cmd, const char *kubeconfig, const struct kube_resource *res,
+		    const char *ns, const char *name, const json_t *patch)
 {
 	struct kube_config cfg = {0};
 	struct kube_client *c = NULL;
 	struct kube_response r = {0};
 	char err[512], path[KUBE_PATH_MAX];
-	json_t *patch = NULL;
+	const char *what = res == &kube_res_host ? "host" : "virtualmachine";
 	int rc = 1;
 
 	if (kube_config_auto(kubeconfig, &cfg, err, sizeof(err)) < 0 ||
@@ -39,32 +37,43 @@ static int drain_api(const char *cmd, const char *kubeconfig, const char *ns, co
 		fprintf(stderr, "drover %s: %s\n", cmd, err);
 		goto cleanup;
 	}
-	patch = json_pack("{s:{s:b}}", "spec", "drain", drain);
-	if (!patch || kube_path(path, sizeof(path), &kube_res_host, ns, name, NULL) < 0) {
-		fprintf(stderr, "drover %s: host %s: out of memory or name too long\n", cmd, name);
+	if (!patch || kube_path(path, sizeof(path), res, ns, name, NULL) < 0) {
+		fprintf(stderr, "drover %s: %s %s: out of memory or name too long\n", cmd, what, name);
 		goto cleanup;
 	}
 	if (kube_request(c, "PATCH", path, patch, MERGE_PATCH, &r) < 0) {
-		fprintf(stderr, "drover %s: host %s: %s\n", cmd, name, r.message);
+		fprintf(stderr, "drover %s: %s %s: %s\n", cmd, what, name, r.message);
 		goto cleanup;
 	}
 	if (r.code == 404) {
-		fprintf(stderr, "drover %s: host \"%s\" not found in namespace \"%s\" (%s)\n", cmd,
-			name, ns, r.message[0] ? r.message : "HTTP 404");
+		fprintf(stderr, "drover %s: %s \"%s\" not found in namespace \"%s\" (%s)\n", cmd,
+			what, name, ns, r.message[0] ? r.message : "HTTP 404");
 		goto cleanup;
 	}
 	if (r.code != 200) {
-		fprintf(stderr, "drover %s: host %s: HTTP %ld %s%s%s\n", cmd, name, r.code, r.reason,
-			r.message[0] ? ": " : "", r.message);
+		fprintf(stderr, "drover %s: %s %s: HTTP %ld %s%s%s\n", cmd, what, name, r.code,
+			r.reason, r.message[0] ? ": " : "", r.message);
 		goto cleanup;
 	}
-	printf("host/%s %s\n", name, drain ? "drained" : "undrained");
 	rc = 0;
 cleanup:
 	kube_response_free(&r);
-	json_decref(patch);
 	kube_client_free(c);
 	kube_config_free(&cfg);
+	return rc;
+}
+
+/* API mode: merge-patches {"spec": {"drain": @drain}} into Host @ns/@name. Returns the
+ * exit code after printing the outcome. */
+static int drain_api(const char *cmd, const char *kubeconfig, const char *ns, const char *name,
+		     bool drain)
+{
+	json_t *patch = json_pack("{s:{s:b}}", "spec", "drain", drain);
+	int rc = cli_merge_patch(cmd, kubeconfig, &kube_res_host, ns, name, patch);
+
+	if (rc == 0)
+		printf("host/%s %s\n", name, drain ? "drained" : "undrained");
+	json_decref(patch);
 	return rc;
 }
 

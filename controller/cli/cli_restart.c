@@ -2,7 +2,9 @@
  * on the same host) so a redefinition that waits for one (RestartRequired) takes effect.
  * Directory mode: a request in the state dir, which `drover run --dir` and `drover apply`
  * carry out; the request is removed as the restart begins (at most one restart per
- * request, also across a crash). */
+ * request, also across a crash). Kubernetes mode: the annotation drover.io/restart on the
+ * VirtualMachine, set to the time of the request (so a new request is a new value), which
+ * the controller removes as the restart begins. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +12,29 @@
 #include "controller/cli/cli.h"
 #include "controller/cli/cli_opts.h"
 #include "controller/dir/overrides.h"
+#include "controller/kube/kube_http.h"
+#include "controller/kube/kube_status.h"
 #include "crd/validate.h"
+#include "reconcile/clk.h"
 
-#define RESTART_USAGE "drover restart VM [--namespace NS] [--state-dir DIR]"
+#define RESTART_USAGE "drover restart VM [--namespace NS] [--state-dir DIR | --kubeconfig FILE]"
+
+/* API mode: sets the restart annotation of VM @ns/@name to now. Returns the exit code. */
+static int restart_api(const char *kubeconfig, const char *ns, const char *name)
+{
+	char now[40];
+
+	clk_rfc3339_micro(now, sizeof(now));
+	json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
+				  KUBE_ANNOTATION_RESTART, now);
+	int rc = cli_merge_patch("restart", kubeconfig, &kube_res_vm, ns, name, patch);
+
+	if (rc == 0)
+		printf("virtualmachine/%s restart requested: the drover controller carries it out\n",
+		       name);
+	json_decref(patch);
+	return rc;
+}
 
 int cli_restart(int argc, char **argv)
 {
@@ -28,16 +50,13 @@ int cli_restart(int argc, char **argv)
 		return 1;
 	}
 	const char *ns = o.namespace ? o.namespace : "default", *name = o.args[0];
-	if (api) {
-		fprintf(stderr, "drover restart: Kubernetes mode is not supported yet; use "
-			"--state-dir for directory mode\n");
-		return 1;
-	}
 	if (!crd_valid_dns_label(name) || !crd_valid_dns_label(ns)) {
 		fprintf(stderr, "drover restart: VM \"%s\" in namespace \"%s\": not a valid name\n",
 			name, ns);
 		return 1;
 	}
+	if (api)
+		return restart_api(o.kubeconfig, ns, name);
 	if (ovr_request_restart(o.state_dir, ns, name) < 0) {
 		fprintf(stderr, "drover restart: %s/%s: cannot write the request under %s: %s\n", ns,
 			name, o.state_dir, strerror(errno));

@@ -98,6 +98,13 @@ static void on_failover(void *opaque, const char *host, double seconds)
 	metrics_on_failover(run_metrics, seconds);
 }
 
+/* Orphans are in their records (phase Orphaned) and counted in /metrics. */
+static void on_orphans(void *opaque, const struct plan_orphans *o)
+{
+	(void)opaque;
+	metrics_set_orphans(run_metrics, o->n);
+}
+
 static void drain_pipe(void)
 {
 	char buf[256];
@@ -203,9 +210,11 @@ struct pass_end {
 	size_t vms;
 };
 
-static void after_pass(void *opaque, const struct crd_set *set)
+static void after_pass(void *opaque, const struct crd_set *set, const struct plan *plan)
 {
 	struct pass_end *e = opaque;
+
+	(void)plan;
 
 	(void)ovr_forget_finished(e->o->state_dir, set);
 	(void)ovr_forget_fences(e->o->state_dir, set);   /* the Hosts' status holds them now */
@@ -373,7 +382,8 @@ int cli_run(int argc, char **argv)
 	run_sink_host = sink.host;
 	sink.host = on_host_status;
 	struct rec_view view = {.action_done = view_log_action_done, .move = on_move_update,
-				.orphan_done = view_log_orphan_done, .failover = on_failover};
+				.orphans = on_orphans, .orphan_done = view_log_orphan_done,
+				.failover = on_failover};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup;
 	rec_set_wake(&r, on_libvirt_event, NULL);

@@ -85,23 +85,42 @@ static bool phase_terminal(const char *phase)
 			 !strcmp(phase, "Cancelled"));
 }
 
-static int finalizer(struct kube_controller *k, const json_t *obj, bool add)
+/* Adds or removes finalizer @name of @res on @obj; logged either way. Returns 0, or -1. */
+static int finalizer(struct kube_controller *k, const struct kube_resource *res, const char *fin,
+		     const json_t *obj, bool add)
 {
 	struct kube_response r;
 	const char *ns = kube_obj_ns(obj), *name = kube_obj_name(obj);
-	int rc = add ? kube_finalizer_add(k->c, &kube_res_migration, ns, name, obj,
-					  KUBE_FINALIZER_MIGRATION, NULL, &r)
-		     : kube_finalizer_remove(k->c, &kube_res_migration, ns, name, obj,
-					     KUBE_FINALIZER_MIGRATION, NULL, &r);
-	char migration[600];
+	int rc = add ? kube_finalizer_add(k->c, res, ns, name, obj, fin, NULL, &r)
+		     : kube_finalizer_remove(k->c, res, ns, name, obj, fin, NULL, &r);
+	char object[600];
 
-	snprintf(migration, sizeof(migration), "%s/%s", ns, name);
+	snprintf(object, sizeof(object), "%s %s/%s", res->kind, ns, name);
 	log_kv(rc ? "warn" : "info", rc ? (add ? "finalizer not added" : "finalizer not removed")
 				     : (add ? "finalizer added" : "finalizer removed"),
-	       "migration", migration, "finalizer", KUBE_FINALIZER_MIGRATION, "code", LOG_INT(r.code),
-	       NULL);
+	       "object", object, "finalizer", fin, "code", LOG_INT(r.code), NULL);
 	kube_response_free(&r);
 	return rc;
+}
+
+static int migration_finalizer(struct kube_controller *k, const json_t *obj, bool add)
+{
+	return finalizer(k, &kube_res_migration, KUBE_FINALIZER_MIGRATION, obj, add);
+}
+
+/* Decides whether VirtualMachine @obj takes part in this pass: only once it carries the
+ * deletion finalizer, so that no domain is made for an object that could then go without
+ * drover seeing it. One being deleted always does: the planner applies its
+ * deletionPolicy, and the finalizer goes once nothing of drover's is left (finish_pass). */
+static bool vm_admit(struct kube_controller *k, const json_t *obj, bool *retry)
+{
+	if (json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp") ||
+	    kube_has_finalizer(obj, KUBE_FINALIZER_VM))
+		return true;
+	if (finalizer(k, &kube_res_vm, KUBE_FINALIZER_VM, obj, true) == 0)
+		return true;
+	*retry = true;
+	return false;
 }
 
 /* Decides whether Migration @obj (@view: with the status drover knows) takes part in this
@@ -114,17 +133,27 @@ static bool migration_admit(struct kube_controller *k, const json_t *obj, const 
 	bool has = kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION);
 
 	if (phase_terminal(phase)) {
-		if (deleting && has && finalizer(k, obj, false) < 0)
+		if (deleting && has && migration_finalizer(k, obj, false) < 0)
 			*retry = true;
 		return !deleting;
 	}
 	if (deleting || has)
 		return true;    /* being deleted: it runs with spec.cancel set, and ends */
-	if (finalizer(k, obj, true) == 0)
+	if (migration_finalizer(k, obj, true) == 0)
 		return true;
 	*retry = true;
 	/* Not started yet: it waits for its finalizer, so that deleting it always aborts it. */
 	return phase && *phase && strcmp(phase, "Pending");
+}
+
+/* True when `drover restart` asked VM @m to restart (its annotation) and no restart was
+ * begun for that request yet. This function can't fail. */
+static bool restart_wanted(struct kube_controller *k, const struct crd_meta *m)
+{
+	const char *token = crd_map_get(&m->annotations, KUBE_ANNOTATION_RESTART);
+
+	return token && *token && !m->deletion_timestamp &&
+	       !kube_report_restart_taken(&k->rep, m->namespace, m->name, token);
 }
 
 static void mark_valid(struct crd_object *o)
@@ -173,6 +202,8 @@ static int add_object(struct kube_controller *k, const struct kube_resource *res
 	}
 	if (res == &kube_res_migration && !migration_admit(k, obj, view, retry))
 		goto cleanup;
+	if (res == &kube_res_vm && !vm_admit(k, obj, retry))
+		goto cleanup;
 	int d = crd_decode_json_object(view, "api", &o, &errs);
 	/* A PlacementPolicy has no status to say it is invalid in: the log says it. */
 	if (d < 0 && res != &kube_res_policy)
@@ -184,6 +215,8 @@ static int add_object(struct kube_controller *k, const struct kube_resource *res
 		goto cleanup;
 	if (o.kind == CRD_KIND_MIGRATION && o.u.migration.meta.deletion_timestamp)
 		o.u.migration.spec.cancel = true;
+	if (o.kind == CRD_KIND_VM)
+		o.u.vm.restart_requested = restart_wanted(k, &o.u.vm.meta);
 	mark_valid(&o);
 	if (crd_set_add(set, &o) < 0) {
 		crd_object_free(&o);
@@ -264,6 +297,7 @@ struct pass_end {
 	struct kube_controller *k;
 	size_t hosts, vms, migrations;
 	struct names release;     /* Migrations being deleted that ended: their finalizer goes */
+	struct names release_vms; /* VMs being deleted with nothing of drover's left: likewise */
 	struct names forget;      /* drover's own finished records past the kept ones */
 };
 
@@ -273,10 +307,14 @@ static bool own_record(const struct crd_migration *m, const void *opaque)
 	return records_own(m);
 }
 
-static void after_pass(void *opaque, const struct crd_set *set)
+static void after_pass(void *opaque, const struct crd_set *set, const struct plan *plan)
 {
 	struct pass_end *e = opaque;
 	const struct crd_migration **old = NULL;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->actions[i].released && plan->actions[i].vm->meta.deletion_timestamp)
+			names_add(&e->release_vms, &plan->actions[i].vm->meta);
 
 	metrics_set_vm_phases(e->k->o.metrics, set->vms, set->n_vms);
 	e->hosts = set->n_hosts;
@@ -294,6 +332,36 @@ static void after_pass(void *opaque, const struct crd_set *set)
 	free(old);
 }
 
+/* The restart requests whose restart began lose their annotation (only while it still
+ * names that request); a request is forgotten once the cache shows it gone. Best effort:
+ * what fails is tried again after the next pass. */
+static void drop_restart_requests(struct kube_controller *k)
+{
+	json_t *taken = kube_report_restarts(&k->rep), *token;
+	const char *key;
+
+	json_object_foreach(taken, key, token) {
+		char ns[300];
+		const char *slash = strchr(key, '/'), *want = json_string_value(token);
+		if (!slash || !want || (size_t)(slash - key) >= sizeof(ns))
+			continue;
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
+		json_t *obj = kube_informer_get(k->inf[1], ns, slash + 1);
+		const char *now = json_string_value(json_object_get(json_object_get(
+			json_object_get(obj, "metadata"), "annotations"), KUBE_ANNOTATION_RESTART));
+		struct kube_response r = {0};
+		if (!now || strcmp(now, want))
+			kube_report_restart_forget(&k->rep, ns, slash + 1, want);
+		else if (kube_annotation_drop(k->c, &kube_res_vm, ns, slash + 1, obj,
+					      KUBE_ANNOTATION_RESTART, want, &r) < 0)
+			log_kv("warn", "restart request not cleared", "vm", key, "error", r.message,
+			       NULL);
+		kube_response_free(&r);
+		json_decref(obj);
+	}
+	json_decref(taken);
+}
+
 /* Migrations being deleted that this pass brought to an end lose their finalizer; drover's
  * old records go. Best effort: what fails is logged, and a later pass tries again. */
 static void finish_pass(struct kube_controller *k, struct pass_end *e)
@@ -304,9 +372,17 @@ static void finish_pass(struct kube_controller *k, struct pass_end *e)
 		const char *name = names_split(&e->release, i);
 		json_t *obj = kube_informer_get(k->inf[2], e->release.v[i], name);
 		if (obj && kube_has_finalizer(obj, KUBE_FINALIZER_MIGRATION))
-			(void)finalizer(k, obj, false);
+			(void)migration_finalizer(k, obj, false);
 		json_decref(obj);
 	}
+	for (size_t i = 0; i < e->release_vms.n; i++) {
+		const char *name = names_split(&e->release_vms, i);
+		json_t *obj = kube_informer_get(k->inf[1], e->release_vms.v[i], name);
+		if (obj && kube_has_finalizer(obj, KUBE_FINALIZER_VM))
+			(void)finalizer(k, &kube_res_vm, KUBE_FINALIZER_VM, obj, false);
+		json_decref(obj);
+	}
+	drop_restart_requests(k);
 	for (size_t i = 0; i < e->forget.n; i++) {
 		const char *name = names_split(&e->forget, i);
 		struct kube_response r = {0};
@@ -319,6 +395,7 @@ static void finish_pass(struct kube_controller *k, struct pass_end *e)
 		kube_response_free(&r);
 	}
 	names_free(&e->release);
+	names_free(&e->release_vms);
 	names_free(&e->forget);
 }
 

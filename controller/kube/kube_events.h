@@ -22,6 +22,12 @@
 #define KUBE_REASON_FENCING_HELD        "FencingHeld"   /* Warning: most hosts look failed (quorum) */
 #define KUBE_REASON_FENCE_FAILED        "FenceFailed"   /* Warning: the agent failed, nothing restarted */
 #define KUBE_REASON_HOST_FENCED         "HostFenced"    /* Normal: the agent confirmed it off */
+#define KUBE_REASON_RESTART_REQUIRED    "RestartRequired"  /* a new definition waits for one */
+#define KUBE_REASON_RESTARTED           "Restarted"
+#define KUBE_REASON_RESTART_FAILED      "RestartFailed"
+#define KUBE_REASON_DOMAIN_DELETED      "DomainDeleted"    /* deletionPolicy Delete */
+#define KUBE_REASON_DOMAIN_RETAINED     "DomainRetained"   /* deletionPolicy Retain */
+#define KUBE_REASON_DELETE_FAILED       "DeleteFailed"
 
 #define KUBE_EVENT_NORMAL  "Normal"
 #define KUBE_EVENT_WARNING "Warning"

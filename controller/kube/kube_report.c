@@ -22,15 +22,17 @@ int kube_report_init(struct kube_report *r, struct kube_writer *w, struct metric
 	pthread_mutex_init(&r->lock, NULL);
 	r->reported = json_object();
 	r->moving = json_object();
-	return r->reported && r->moving ? 0 : -1;
+	r->restarts = json_object();
+	return r->reported && r->moving && r->restarts ? 0 : -1;
 }
 
 void kube_report_free(struct kube_report *r)
 {
-	if (!r->reported && !r->moving)
+	if (!r->reported && !r->moving && !r->restarts)
 		return;
 	json_decref(r->reported);
 	json_decref(r->moving);
+	json_decref(r->restarts);
 	pthread_mutex_destroy(&r->lock);
 	memset(r, 0, sizeof(*r));
 }
@@ -143,6 +145,65 @@ static void host_events(struct kube_report *r, const struct crd_host *h)
 			  "Fence", fenced->message, once);
 }
 
+/* ---- restart requests (the annotation `drover restart` sets) ---- */
+
+static void restart_key(const char *ns, const char *name, char *key, size_t len)
+{
+	snprintf(key, len, "%s/%s", ns, name);
+}
+
+bool kube_report_restart_taken(struct kube_report *r, const char *ns, const char *name,
+			       const char *token)
+{
+	char key[600];
+
+	restart_key(ns, name, key, sizeof(key));
+	pthread_mutex_lock(&r->lock);
+	const char *taken = json_string_value(json_object_get(r->restarts, key));
+	bool same = taken && !strcmp(taken, token);
+	pthread_mutex_unlock(&r->lock);
+	return same;
+}
+
+json_t *kube_report_restarts(struct kube_report *r)
+{
+	pthread_mutex_lock(&r->lock);
+	json_t *copy = json_deep_copy(r->restarts);
+	pthread_mutex_unlock(&r->lock);
+	return copy;
+}
+
+void kube_report_restart_forget(struct kube_report *r, const char *ns, const char *name,
+				const char *token)
+{
+	char key[600];
+
+	restart_key(ns, name, key, sizeof(key));
+	pthread_mutex_lock(&r->lock);
+	const char *taken = json_string_value(json_object_get(r->restarts, key));
+	if (taken && !strcmp(taken, token))
+		json_object_del(r->restarts, key);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* A restart of @vm begins: its request is used up (at most one restart per request), and
+ * the controller clears the annotation after the pass. */
+static void sink_restart_taken(void *opaque, const struct crd_vm *vm)
+{
+	struct kube_report *r = opaque;
+	const char *token = crd_map_get(&vm->meta.annotations, KUBE_ANNOTATION_RESTART);
+	char key[600];
+
+	if (!token)
+		return;
+	restart_key(vm->meta.namespace, vm->meta.name, key, sizeof(key));
+	pthread_mutex_lock(&r->lock);
+	if (json_object_set_new(r->restarts, key, json_string(token)) < 0)
+		log_kv("warn", "out of memory: a restart request may be carried out twice", "vm", key,
+		       NULL);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void sink_host(void *opaque, const struct crd_host *h)
 {
 	struct kube_report *r = opaque;
@@ -167,6 +228,13 @@ static void view_plan(void *opaque, const struct plan *p)
 				     : a->problem == PLAN_PROBLEM_PRECHECK ? KUBE_REASON_PRECHECK_FAILED
 				     : NULL;
 
+		if (a->kind == PLAN_NONE && a->restart_required && a->vm->meta.uid) {
+			/* Once per generation: each new definition that waits says so once. */
+			snprintf(once, sizeof(once), "restart-required/%s/%lld", a->vm->meta.uid,
+				 (long long)a->vm->meta.generation);
+			kube_report_event(r, "VirtualMachine", &a->vm->meta, KUBE_REASON_RESTART_REQUIRED,
+					  KUBE_EVENT_NORMAL, "Redefine", a->reason, once);
+		}
 		if (a->kind == PLAN_NONE)
 			continue;
 		snprintf(vm, sizeof(vm), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
@@ -199,6 +267,27 @@ static void view_move(void *opaque, const struct plan_action *a, const struct ex
 			  : KUBE_REASON_MIGRATION_STARTED, KUBE_EVENT_NORMAL, note);
 }
 
+/* Events of the VM actions someone watching a VM wants to see: a restart, and what its
+ * deletion did to each domain. */
+static void report_vm_action(struct kube_report *r, const struct plan_action *a, int rc,
+			     const char *why)
+{
+	const char *reason = NULL, *action = NULL;
+
+	if (a->kind == PLAN_RESTART) {
+		reason = rc ? KUBE_REASON_RESTART_FAILED : KUBE_REASON_RESTARTED;
+		action = "Restart";
+	} else if (a->kind == PLAN_DELETE || a->kind == PLAN_DISOWN) {
+		reason = rc ? KUBE_REASON_DELETE_FAILED : a->kind == PLAN_DELETE
+			 ? KUBE_REASON_DOMAIN_DELETED : KUBE_REASON_DOMAIN_RETAINED;
+		action = "Delete";
+	}
+	if (reason)
+		kube_report_event(r, "VirtualMachine", &a->vm->meta, reason,
+				  rc ? KUBE_EVENT_WARNING : KUBE_EVENT_NORMAL, action,
+				  rc ? why : a->reason, NULL);
+}
+
 static void view_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)
 {
 	struct kube_report *r = opaque;
@@ -206,8 +295,10 @@ static void view_action_done(void *opaque, const struct plan_action *a, int rc, 
 
 	snprintf(key, sizeof(key), "%s/%s", a->vm->meta.namespace, a->vm->meta.name);
 	view_log_action_done(NULL, a, rc, why);
-	if (!exec_is_move(a->kind))
+	if (!exec_is_move(a->kind)) {
+		report_vm_action(r, a, rc, why);
 		return;
+	}
 	json_object_del(r->moving, key);
 	if (rc == REC_CANCELLED)
 		report_move(r, a, KUBE_REASON_MIGRATION_CANCELLED, KUBE_EVENT_NORMAL, why);
@@ -282,7 +373,7 @@ void kube_report_invalid(struct kube_report *r, const struct kube_resource *res,
 struct rec_sink kube_report_sink(struct kube_report *r)
 {
 	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
-				 .opaque = r};
+				 .restart_taken = sink_restart_taken, .opaque = r};
 }
 
 static void view_failover(void *opaque, const char *host, double seconds)

@@ -1,6 +1,8 @@
 /* kube_report: what the reconciler reports, turned into writes to the API — status handed
  * to kube_writer, events (MigrationStarted or MigrationTakenOver, Succeeded/Failed,
- * PreCheckFailed, Conflict; for Hosts HostFailed, FencingHeld, FenceFailed, HostFenced) each sent once — and into metrics. The rec_sink and rec_view callbacks run with the
+ * PreCheckFailed, Conflict, RestartRequired, Restarted, DomainDeleted, DomainRetained; for
+ * Hosts HostFailed, FencingHeld, FenceFailed, HostFenced) each sent once — the restart
+ * requests begun, and metrics. The rec_sink and rec_view callbacks run with the
  * reconciler's lock held: nothing here waits on I/O. */
 #ifndef DROVER_KUBE_REPORT_H
 #define DROVER_KUBE_REPORT_H
@@ -20,8 +22,9 @@
 struct kube_report {
 	struct kube_writer *w;
 	struct metrics *metrics;  /* may be NULL */
-	pthread_mutex_t lock;     /* guards @reported */
+	pthread_mutex_t lock;     /* guards @reported and @restarts */
 	json_t *reported;         /* keys of the events sent (a set) */
+	json_t *restarts;         /* "ns/name" → the restart request (annotation) begun */
 	json_t *moving;           /* VMs whose MigrationStarted was sent; under the rec lock */
 };
 
@@ -41,6 +44,20 @@ struct rec_view kube_report_view(struct kube_report *r);
 void kube_report_event(struct kube_report *r, const char *kind, const struct crd_meta *m,
 		       const char *reason, const char *type, const char *action, const char *note,
 		       const char *once);
+
+/* True when the restart asked for by request @token of VM @ns/@name has begun (its
+ * annotation may still show in a cache). Thread-safe; can't fail. */
+bool kube_report_restart_taken(struct kube_report *r, const char *ns, const char *name,
+			       const char *token);
+
+/* The restart requests begun and not forgotten yet: an object "ns/name" → token, which
+ * the caller decrefs (NULL when out of memory). Thread-safe. */
+json_t *kube_report_restarts(struct kube_report *r) DROVER_WUR;
+
+/* Forgets request @token of VM @ns/@name (its annotation is gone or replaced). Thread-safe;
+ * can't fail. */
+void kube_report_restart_forget(struct kube_report *r, const char *ns, const char *name,
+				const char *token);
 
 /* Writes Valid=False with @errs into the status of the invalid API object @obj of @res, and
  * sends PreCheckFailed once per generation. This function can't fail. */

@@ -184,6 +184,9 @@ static int change_finalizer(void *opaque, json_t *obj)
 		return -1;
 	if (fc->add == kube_has_finalizer(obj, fc->finalizer))
 		return 0;
+	/* The API server refuses new finalizers on an object being deleted (422). */
+	if (fc->add && json_object_get(meta, "deletionTimestamp"))
+		return 0;
 	list = json_object_get(meta, "finalizers");
 	if (!json_is_array(list)) {
 		list = json_array();
@@ -218,6 +221,31 @@ int kube_finalizer_remove(struct kube_client *c, const struct kube_resource *res
 	int rc = kube_update_retry(c, res, ns, name, cached, change_finalizer, &fc, stored, r);
 
 	/* Gone already: nothing is held any more. */
+	return rc < 0 && r->code == 404 ? 0 : rc;
+}
+
+struct annotation_drop {
+	const char *key, *value;
+};
+
+static int drop_annotation(void *opaque, json_t *obj)
+{
+	struct annotation_drop *d = opaque;
+	json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
+	const char *now = json_string_value(json_object_get(ann, d->key));
+
+	if (!now || strcmp(now, d->value))
+		return 0;
+	return json_object_del(ann, d->key) == 0 ? 1 : -1;
+}
+
+int kube_annotation_drop(struct kube_client *c, const struct kube_resource *res, const char *ns,
+			 const char *name, const json_t *cached, const char *key, const char *value,
+			 struct kube_response *r)
+{
+	struct annotation_drop d = {key, value};
+	int rc = kube_update_retry(c, res, ns, name, cached, drop_annotation, &d, NULL, r);
+
 	return rc < 0 && r->code == 404 ? 0 : rc;
 }
 

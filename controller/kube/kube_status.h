@@ -12,6 +12,12 @@
 #include "crd/types.h"
 
 #define KUBE_FINALIZER_MIGRATION "drover.io/migration-abort"
+/* On every VirtualMachine drover manages: deleting one applies its deletionPolicy to its
+ * domains on every host before the object goes. */
+#define KUBE_FINALIZER_VM "drover.io/vm-deletion"
+/* Set by `drover restart VM` (to the time of the request): a restart in place is asked
+ * for. drover removes it as the restart begins. */
+#define KUBE_ANNOTATION_RESTART "drover.io/restart"
 #define KUBE_CONFLICT_RETRIES 5           /* attempts after the first, on 409 Conflict */
 
 /* Merge-patches {"status": @status} into the /status subresource of @ns/@name, without a
@@ -51,13 +57,22 @@ int kube_update_retry(struct kube_client *c, const struct kube_resource *res, co
 
 /* Adds or removes @finalizer in metadata.finalizers with kube_update_retry. Removing the
  * last finalizer of an object being deleted completes its deletion (then *@stored may be
- * the deleted object or NULL). Returns 0 (also when there was nothing to change), or -1. */
+ * the deleted object or NULL). Nothing is added to an object being deleted (the API server
+ * refuses that). Returns 0 (also when there was nothing to change), or -1. */
 int kube_finalizer_add(struct kube_client *c, const struct kube_resource *res, const char *ns,
 		       const char *name, const json_t *cached, const char *finalizer,
 		       json_t **stored, struct kube_response *r) DROVER_WUR;
 int kube_finalizer_remove(struct kube_client *c, const struct kube_resource *res, const char *ns,
 			  const char *name, const json_t *cached, const char *finalizer,
 			  json_t **stored, struct kube_response *r) DROVER_WUR;
+
+/* Removes annotation @key of @ns/@name with kube_update_retry when it still reads @value
+ * (a newer value is someone's newer request, kept). Returns 0 (also when there was nothing
+ * to remove, or the object is gone), or -1 with @r describing the failure (the caller frees
+ * @r either way). */
+int kube_annotation_drop(struct kube_client *c, const struct kube_resource *res, const char *ns,
+			 const char *name, const json_t *cached, const char *key, const char *value,
+			 struct kube_response *r) DROVER_WUR;
 
 /* True when @obj lists @finalizer. This function can't fail. */
 bool kube_has_finalizer(const json_t *obj, const char *finalizer);

@@ -227,7 +227,7 @@ static void handle_orphans(struct rec *r, const struct crd_set *set, const struc
 	if (rec_orphans(r, set, inv, &o) < 0)
 		return;
 	pthread_mutex_lock(&r->lock);
-	if (o.n && r->view.orphans)
+	if (r->view.orphans)        /* none is news too: a count drops to 0 */
 		r->view.orphans(r->view.opaque, &o);
 	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; i < o.n; i++) {
@@ -746,7 +746,7 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	}
 	pthread_mutex_lock(&r->lock);
 	if (after)
-		after(opaque, s->set);
+		after(opaque, s->set, &s->plan);
 	snapshot_put(s);
 	pthread_mutex_unlock(&r->lock);
 	return rc;

@@ -47,6 +47,7 @@ struct rec_view {
 	void (*plan)(void *opaque, const struct plan *p);
 	void (*action_done)(void *opaque, const struct plan_action *a, int rc, const char *why);
 	void (*move)(void *opaque, const struct plan_action *a, const struct exec_move *m);
+	/* The orphans a round found, every round that looks for them (none included). */
 	void (*orphans)(void *opaque, const struct plan_orphans *o);
 	void (*orphan_done)(void *opaque, const struct plan_orphan *o, int rc, const char *why);
 	/* Failed host @host's VMs all run elsewhere, @seconds after its first failed probe. */
@@ -175,8 +176,9 @@ struct rec_result {
 	int running;              /* jobs under way after the pass */
 };
 
-/* Called by rec_pass with the pass's set, under the lock (jobs may write its status). */
-typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set);
+/* Called by rec_pass with the pass's set and the plan made from it (empty when planning
+ * failed), under the lock (jobs may write its status). */
+typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set, const struct plan *plan);
 
 /* One pass for a controller: observe, plan, write status, dispatch; it does not wait for
  * any job. Takes @set over (it is zeroed: jobs keep it while they run) and calls @after

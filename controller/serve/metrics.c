@@ -450,6 +450,15 @@ void metrics_set_vm_phases(struct metrics *m, const struct crd_vm *vms, size_t n
 	pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_set_orphans(struct metrics *m, size_t n)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	series_set(m, F_VMS, crd_vm_phase_str(CRD_VM_ORPHANED), NULL, (double)n);
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* ---- rendering ---- */
 
 /* A text builder with a hard cap whose errors are sticky: after a failure every call

@@ -68,6 +68,11 @@ void metrics_set_manifests_valid(struct metrics *m, bool valid);
  * can't fail. */
 void metrics_set_vm_phases(struct metrics *m, const struct crd_vm *vms, size_t n);
 
+/* The number of domains drover owns that no VM declares any more (directory mode), as
+ * drover_vms{phase="Orphaned"}: they have no object of their own, so they are counted from
+ * the orphans a pass found. This function can't fail. */
+void metrics_set_orphans(struct metrics *m, size_t n);
+
 /* Renders every series in the Prometheus text format 0.0.4. Returns a NUL-terminated
  * string of @len bytes (@len may be NULL) that the caller frees, or NULL when out of
  * memory or over METRICS_RENDER_MAX. */

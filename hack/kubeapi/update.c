@@ -83,6 +83,45 @@ static int check_rv(const struct kas_request *req, json_t *old, const char *want
 	return 0;
 }
 
+/* True when @list holds the string @s. */
+static bool has_string(json_t *list, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		if (json_string_value(v) && !strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+/* The real server's rule: once an object is being deleted its finalizers may only go, never
+ * grow (otherwise a controller could hold a deleted object forever). Returns 0, or -1 with a
+ * 422 reply. */
+static int check_no_new_finalizers(const struct kas_request *req, json_t *old, json_t *next,
+				   struct kas_reply *out)
+{
+	json_t *have = kas_json_at(old, "metadata.finalizers"), *want = kas_json_at(next, "metadata.finalizers");
+	json_t *v, *causes;
+	size_t i;
+
+	if (!kas_json_at(old, "metadata.deletionTimestamp"))
+		return 0;
+	json_array_foreach(want, i, v) {
+		if (!json_string_value(v) || has_string(have, json_string_value(v)))
+			continue;
+		char *msg = kas_printf("Forbidden: no new finalizers can be added if the object is being deleted, "
+				       "found new finalizers []string{\"%s\"}", json_string_value(v));
+		causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueForbidden", "message",
+				   msg ? msg : "Forbidden", "field", "metadata.finalizers");
+		kas_schema_reply_invalid(req->rt, req->name, causes, out);
+		json_decref(causes);
+		free(msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Finishes an update of @old into the client's @next (stolen). */
 static void commit(const struct kas_request *req, json_t *old, json_t *next, bool rv_required,
 		   struct kas_reply *out)
@@ -93,7 +132,8 @@ static void commit(const struct kas_request *req, json_t *old, json_t *next, boo
 	if (kas_json_str(next, "metadata.resourceVersion"))
 		want = strdup(kas_json_str(next, "metadata.resourceVersion"));
 	next = merge_rules(req, old, next);
-	if (!next || check_rv(req, old, want, rv_required, out) < 0 || kas_schema_admit(req, next, out) < 0)
+	if (!next || check_rv(req, old, want, rv_required, out) < 0 ||
+	    check_no_new_finalizers(req, old, next, out) < 0 || kas_schema_admit(req, next, out) < 0)
 		goto cleanup;
 	if (kas_managed_track(req, old, next) < 0)
 		goto cleanup;

@@ -563,6 +563,10 @@ static void test_raw_finalizer_holds_delete_until_removed(void **state)
 	assert_non_null(kh_str_at(got, "metadata", "deletionTimestamp"));
 	rv = kh_rv_of(got);
 	json_decref(got);
+	/* Being deleted, its finalizers may only go (a real server says 422 Invalid). */
+	kh_expect_code("PATCH", NS "/default/virtualmachines/fin-1",
+		    "{\"metadata\":{\"finalizers\":[\"drover.io/test\",\"drover.io/late\"]}}",
+		    "application/merge-patch+json", 422);
 	kh_expect_code("PATCH", NS "/default/virtualmachines/fin-1", "{\"metadata\":{\"finalizers\":null}}",
 		    "application/merge-patch+json", 200);
 	kh_expect_code("GET", NS "/default/virtualmachines/fin-1", NULL, NULL, 404);

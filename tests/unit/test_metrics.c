@@ -274,6 +274,17 @@ static void test_metrics_hosts_and_vm_phases(void **state)
 	assert_has(text, "drover_vms{phase=\"Running\"} 1\n");
 	assert_has(text, "drover_vms{phase=\"Migrating\"} 0\n");
 	free(text);
+
+	/* Orphans have no object: counted from what a pass found, and kept by the phases. */
+	metrics_set_orphans(m, 2);
+	metrics_set_vm_phases(m, vms, 1);
+	text = render(m);
+	assert_has(text, "drover_vms{phase=\"Orphaned\"} 2\n");
+	free(text);
+	metrics_set_orphans(m, 0);
+	text = render(m);
+	assert_has(text, "drover_vms{phase=\"Orphaned\"} 0\n");
+	free(text);
 	metrics_free(m);
 }
 

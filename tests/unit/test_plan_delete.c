@@ -90,7 +90,41 @@ static void test_deleted_vm_with_nothing_left_is_done(void **state)
 	const struct plan_action *a = fx_act(f, "web-1");
 	assert_int_equal(a->kind, PLAN_NONE);
 	assert_string_equal(a->reason, "deleted: no domain of web-1 is left");
+	assert_true(a->released);
 	assert_false(plan_has_changes(&f->plan));
+}
+
+/* A copy being deleted is never released while it is being stopped: the finalizer stays. */
+static void test_deleted_vm_is_released_only_once_nothing_is_left(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", "");
+	struct crd_vm *vm = fx_vm(f, "web-1", "1Gi", "deletionPolicy: Retain");
+	vm->meta.deletion_timestamp = strdup("2026-12-04T10:00:00Z");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->kind, PLAN_DISOWN);
+	assert_false(a->released);
+}
+
+/* An unreachable host may still hold a copy: the object is not released until it is seen
+ * (or its Host is no longer declared). */
+static void test_deleted_vm_waits_for_an_unreachable_host(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", "");
+	fx_host(f, "lab-b", "");
+	struct crd_vm *vm = fx_vm(f, "web-1", "1Gi", "");
+	vm->meta.deletion_timestamp = strdup("2026-12-04T10:00:00Z");
+	fx_inv(f, "lab-b")->reachable = false;
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	assert_int_equal(a->kind, PLAN_BLOCKED);
+	assert_int_equal(a->problem, PLAN_PROBLEM_HOST_UNKNOWN);
+	assert_false(a->released);
+	assert_string_equal(a->reason, "deleted: waiting for host lab-b, unreachable, which may "
+			    "still hold a domain of web-1");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -103,6 +137,8 @@ int main(void)
 		T(test_deleted_vm_is_stopped_and_undefined),
 		T(test_deleted_vm_with_retain_is_disowned),
 		T(test_deleted_vm_with_nothing_left_is_done),
+		T(test_deleted_vm_is_released_only_once_nothing_is_left),
+		T(test_deleted_vm_waits_for_an_unreachable_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
