@@ -9,8 +9,8 @@
 
 #define DOMXML_WUR __attribute__((warn_unused_result))
 
-/* Fills the memory, vcpus, disks (paths), bridges and networks of @d from domain
- * XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
+/* Fills the memory, vcpus, disks (paths), bridges, networks and owner (drover's
+ * <metadata> element) of @d from domain XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
  * does not parse or memory runs out (then @d's list fields are left empty). */
 int domxml_read(const char *xml, struct inv_domain *d) DOMXML_WUR;
 

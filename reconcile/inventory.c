@@ -30,6 +30,59 @@ void inv_domain_free(struct inv_domain *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Copies @n strings of @v into *@out. Returns 0, or -1 when out of memory (*@out then
+ * holds what was copied, NULL-padded, for strv_free). */
+static int strv_copy(char ***out, char *const *v, size_t n)
+{
+	*out = n ? calloc(n, sizeof(**out)) : NULL;
+	if (n && !*out)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && !((*out)[i] = strdup(v[i])))
+			return -1;
+	return 0;
+}
+
+/* A copy of @s (NULL stays NULL); *@oom set when the copy failed. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *copy = s ? strdup(s) : NULL;
+
+	if (s && !copy)
+		*oom = true;
+	return copy;
+}
+
+int inv_domain_copy(struct inv_domain *dst, const struct inv_domain *src)
+{
+	bool oom = false;
+
+	*dst = *src;
+	dst->disks = NULL;
+	dst->bridges = dst->networks = NULL;
+	dst->n_bridges = dst->n_networks = 0;
+	dst->name = dup_or_null(src->name, &oom);
+	dst->owner_namespace = dup_or_null(src->owner_namespace, &oom);
+	dst->owner_name = dup_or_null(src->owner_name, &oom);
+	if (src->n_disks && !(dst->disks = calloc(src->n_disks, sizeof(*dst->disks))))
+		oom = true;
+	/* Counts only what was allocated, so the free on failure walks nothing missing. */
+	dst->n_disks = dst->disks ? src->n_disks : 0;
+	for (size_t i = 0; dst->disks && i < src->n_disks; i++) {
+		dst->disks[i].path = dup_or_null(src->disks[i].path, &oom);
+		dst->disks[i].target = dup_or_null(src->disks[i].target, &oom);
+	}
+	if (strv_copy(&dst->bridges, src->bridges, src->n_bridges) < 0 ||
+	    strv_copy(&dst->networks, src->networks, src->n_networks) < 0)
+		oom = true;
+	dst->n_bridges = dst->bridges ? src->n_bridges : 0;
+	dst->n_networks = dst->networks ? src->n_networks : 0;
+	if (!oom)
+		return 0;
+	inv_domain_free(dst);
+	return -1;
+}
+
 void inv_pool_free(struct inv_pool *p)
 {
 	if (!p)

@@ -100,6 +100,11 @@ void inv_pool_free(struct inv_pool *p);
 void inv_host_free(struct inv_host *h);
 void inv_free(struct inventory *inv);
 
+/* Fills @dst (overwritten, not freed) with a deep copy of @src. Returns 0, or -1 when out
+ * of memory (then @dst is zeroed). */
+int inv_domain_copy(struct inv_domain *dst, const struct inv_domain *src)
+	__attribute__((warn_unused_result));
+
 /* Appends a job (strings copied; @src and @dst may be NULL). Returns 0, or -1 when out of
  * memory (then @inv is unchanged). */
 int inv_add_job(struct inventory *inv, const char *ns, const char *name, const char *what,

@@ -1,15 +1,20 @@
 /* observe: build the inventory from libvirt — every host's resources and domains. */
 #include "reconcile/observe.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libvirt/virterror.h>
 
+#include "reconcile/clk.h"
 #include "reconcile/domxml.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
+/* Hosts observed at once: each waits on its own daemon, so more threads than CPUs pay
+ * off; bounded so a thousand hosts do not make a thousand threads. */
+#define OBS_THREADS 16
 
 /* Records the failure of a libvirt call on @out and returns -1. */
 static int fail(struct inv_host *out, const char *what)
@@ -162,35 +167,119 @@ static int read_pools(virConnectPtr conn, struct inv_host *out)
 	return ret;
 }
 
-static void read_owner(virDomainPtr dom, struct inv_domain *d)
+/* ---- domains: one bulk call for all states, a definition read only when needed ---- */
+
+/* The domains of one host being read, and what the pass knows of them. */
+struct dom_read {
+	virConnectPtr conn;
+	struct invc *cache;          /* NULL: read every definition */
+	struct invc_pass pass;
+	char (*transient)[VIR_UUID_STRING_BUFLEN];   /* the host's transient domains */
+	size_t n_transient;
+};
+
+/* Lists the UUIDs of the host's transient domains (few: incoming migrations, guests
+ * started without a definition), so persistence needs no call per domain. */
+static int read_transient(struct dom_read *r)
 {
-	char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
-					  VIR_DOMAIN_AFFECT_CURRENT);
-	if (!meta) {
-		virResetLastError();
-		return;
-	}
-	d->owner_namespace = domxml_xpath_string(meta, "string(/*/@namespace)");
-	d->owner_name = domxml_xpath_string(meta, "string(/*/@name)");
-	free(meta);
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(r->conn, &doms, VIR_CONNECT_LIST_DOMAINS_TRANSIENT);
+
+	if (n < 0)
+		return -1;
+	if (n > 0 && !(r->transient = calloc((size_t)n, sizeof(*r->transient))))
+		n = -1;
+	for (int i = 0; doms && i < (n < 0 ? 0 : n); i++)
+		if (virDomainGetUUIDString(doms[i], r->transient[r->n_transient]) == 0)
+			r->n_transient++;
+	for (int i = 0; doms && doms[i]; i++)
+		virDomainFree(doms[i]);
+	free(doms);
+	return n < 0 ? -1 : 0;
 }
 
-static int read_domain(virDomainPtr dom, struct inv_domain *d)
+static bool is_transient(const struct dom_read *r, const char *uuid)
 {
-	int state = 0, reason = 0;
-	virDomainJobInfo job;
-	char *xml;
+	for (size_t i = 0; i < r->n_transient; i++)
+		if (!strcmp(r->transient[i], uuid))
+			return true;
+	return false;
+}
 
-	d->name = strdup(virDomainGetName(dom));
-	if (!d->name || virDomainGetUUIDString(dom, d->uuid) < 0 ||
-	    virDomainGetState(dom, &state, &reason, 0) < 0)
+/* Fetches and parses @d's definition: the persistent one when there is one (what drover
+ * defined), else the live one. Its owner comes from the same XML. Returns 0 or -1. */
+static int read_definition(virDomainPtr dom, struct inv_domain *d)
+{
+	char *xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+	int rc = xml ? domxml_read(xml, d) : -1;
+
+	free(xml);
+	return rc;
+}
+
+/* Takes the definition of @d from the cache when the pass allows it and the cached entry
+ * is the same domain as it stands (same name, same persistence). Returns the entry used,
+ * or NULL when the definition must be read (then @d is unchanged). Sets *@oom on failure. */
+static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_domain *d,
+						 bool *oom)
+{
+	const struct inv_domain *c = r->cache ? invc_cached(r->cache, &r->pass, d->uuid) : NULL;
+	struct inv_domain copy;
+
+	if (!c || c->persistent != d->persistent || !c->name || strcmp(c->name, d->name))
+		return NULL;
+	if (inv_domain_copy(&copy, c) < 0) {
+		*oom = true;
+		return NULL;
+	}
+	/* The state is this pass's; the definition, owner and last job are the cache's. */
+	free(copy.name);
+	copy.name = d->name;
+	memcpy(copy.uuid, d->uuid, sizeof(copy.uuid));
+	copy.state = d->state;
+	copy.active = d->active;
+	copy.persistent = d->persistent;
+	*d = copy;
+	return c;
+}
+
+/* Whether @d's job must be asked for: only an active domain has one; between full reads,
+ * only when the domain is new, was marked by an event, had a job, or is not plainly
+ * running (a pause by a save, a dump, a migration's end). A job started on a running
+ * guest meanwhile is seen by its migration events or the next full read, and the executor
+ * checks for another job itself before it acts. This function can't fail. */
+static bool want_job(const struct dom_read *r, const struct inv_domain *d,
+		     const struct inv_domain *cached)
+{
+	return d->active && (!cached || invc_pass_mark(&r->pass, d->uuid) >= INVC_JOB ||
+			     cached->job_active || d->state != INV_RUNNING);
+}
+
+static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct inv_domain *d)
+{
+	int state = VIR_DOMAIN_NOSTATE, reason = 0;
+	const struct inv_domain *cached;
+	virDomainJobInfo job;
+	bool oom = false;
+
+	d->name = strdup(virDomainGetName(rec->dom));
+	if (!d->name || virDomainGetUUIDString(rec->dom, d->uuid) < 0)
 		return -1;
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.state", &state) < 0 ||
+	    virTypedParamsGetInt(rec->params, rec->nparams, "state.reason", &reason) < 0)
+		virResetLastError();
 	d->state = (enum inv_state)state;
-	d->active = virDomainIsActive(dom) == 1;
-	d->persistent = virDomainIsPersistent(dom) == 1;
-	if (d->active && virDomainGetJobInfo(dom, &job) == 0)
-		d->job_active = job.type != VIR_DOMAIN_JOB_NONE;
-	virResetLastError();
+	/* The domain's id travels with it: -1 is an inactive domain. */
+	d->active = virDomainGetID(rec->dom) != (unsigned int)-1;
+	d->persistent = !is_transient(r, d->uuid);
+	cached = reuse_definition(r, d, &oom);
+	if (oom || (!cached && read_definition(rec->dom, d) < 0))
+		return -1;
+	if (want_job(r, d, cached)) {
+		d->job_active = virDomainGetJobInfo(rec->dom, &job) == 0 &&
+				job.type != VIR_DOMAIN_JOB_NONE;
+		virResetLastError();
+	}
 	/* The target of an incoming migration: transient and paused until it finishes, or
 	 * running already in post-copy (persistent only once the source lets go). */
 	d->migrating_in = !d->persistent &&
@@ -201,47 +290,79 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
 	d->paused_out = d->persistent && !d->job_active && state == VIR_DOMAIN_PAUSED &&
 			reason == VIR_DOMAIN_PAUSED_MIGRATION;
-	read_owner(dom, d);
-	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
-	int rc = xml ? domxml_read(xml, d) : -1;
-	free(xml);
-	return rc;
+	return 0;
 }
 
-static int read_domains(virConnectPtr conn, struct inv_host *out)
+/* Reads every domain of the host: its state from one virConnectGetAllDomainStats call,
+ * its definition from the cache or one virDomainGetXMLDesc. */
+static int read_domain_list(struct dom_read *r, struct inv_host *out)
 {
-	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(conn, &doms, 0);
+	virDomainStatsRecordPtr *recs = NULL;
+	int n = virConnectGetAllDomainStats(r->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
 	int ret = 0;
 
-	if (n < 0)
+	if (n < 0 || read_transient(r) < 0) {
+		virDomainStatsRecordListFree(recs);
 		return fail(out, "domains");
+	}
 	if (n > 0 && !(out->domains = calloc((size_t)n, sizeof(*out->domains))))
 		ret = -1;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; ret == 0 && i < n; i++) {
 		/* A domain that vanished between the list and the read is simply skipped. */
-		if (ret == 0) {
-			struct inv_domain *d = &out->domains[out->n_domains];
-			if (read_domain(doms[i], d) == 0)
-				out->n_domains++;
-			else
-				inv_domain_free(d);
-		}
-		virDomainFree(doms[i]);
+		struct inv_domain *d = &out->domains[out->n_domains];
+		if (read_domain(r, recs[i], d) == 0)
+			out->n_domains++;
+		else
+			inv_domain_free(d);
 	}
-	free(doms);
+	virDomainStatsRecordListFree(recs);
 	virResetLastError();
 	return ret;
 }
 
-int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
+/* Reads the domains of @out's host over @conn, through @cache (NULL: no cache) whose
+ * marks are guarded by @lock. */
+static int read_domains(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
+			struct inv_host *out)
+{
+	struct dom_read r = {.conn = conn, .cache = cache, .pass = {.full = true}};
+	int ret;
+
+	if (cache) {
+		pthread_mutex_lock(lock);
+		invc_begin(cache, clk_mono(), &r.pass);
+		pthread_mutex_unlock(lock);
+	}
+	ret = read_domain_list(&r, out);
+	if (cache) {
+		bool ok = ret == 0 && out->reachable && invc_store(cache, out) == 0;
+		pthread_mutex_lock(lock);
+		invc_finish(cache, &r.pass, ok, clk_mono());
+		pthread_mutex_unlock(lock);
+	}
+	free(r.transient);
+	return ret;
+}
+
+/* The host's parts, each its own call: what the host offers, then its domains. A part
+ * that fails makes the host unreachable for this pass. */
+static int read_host(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
+		     struct inv_host *out)
+{
+	if (read_identity(conn, out) < 0 || read_memory(conn, out) < 0 ||
+	    read_networking(conn, out) < 0 || read_pools(conn, out) < 0)
+		return -1;
+	return read_domains(conn, cache, lock, out);
+}
+
+/* Observes host @name into @out (zeroed first). */
+static int observe_host(virConnectPtr conn, const char *name, struct invc *cache,
+			pthread_mutex_t *lock, struct inv_host *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = strdup(name);
 	out->reachable = true;
-	if (!out->name || read_identity(conn, out) < 0 || read_memory(conn, out) < 0 ||
-	    read_networking(conn, out) < 0 || read_pools(conn, out) < 0 ||
-	    read_domains(conn, out) < 0) {
+	if (!out->name || read_host(conn, cache, lock, out) < 0) {
 		if (out->reachable)
 			fail(out, "observe");
 		return -1;
@@ -249,31 +370,112 @@ int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
 	return 0;
 }
 
+int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
+{
+	return observe_host(conn, name, NULL, NULL, out);
+}
+
+/* ---- every host, in parallel ---- */
+
+/* The hosts of one obs_inventory call, handed out to the workers one at a time. */
+struct obs_job {
+	pthread_mutex_t *lock;       /* the pool's: guards the caches' marks */
+	pthread_mutex_t next_lock;
+	size_t next, n;
+	virConnectPtr *conns;        /* NULL: not connected */
+	struct invc **caches;
+	const char **names;
+	struct inv_host *hosts;
+	int *rc;
+};
+
+static void *obs_worker(void *arg)
+{
+	struct obs_job *j = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&j->next_lock);
+		size_t i = j->next < j->n ? j->next++ : j->n;
+		pthread_mutex_unlock(&j->next_lock);
+		if (i == j->n)
+			return NULL;
+		if (j->conns[i])
+			j->rc[i] = observe_host(j->conns[i], j->names[i], j->caches[i], j->lock,
+						&j->hosts[i]);
+	}
+}
+
+/* Runs obs_worker on OBS_THREADS threads at most (fewer for fewer hosts; the calling
+ * thread alone when none can be started). This function can't fail. */
+static void run_workers(struct obs_job *j)
+{
+	pthread_t threads[OBS_THREADS];
+	size_t want = j->n < OBS_THREADS ? j->n : OBS_THREADS, started = 0;
+
+	while (started < want && pthread_create(&threads[started], NULL, obs_worker, j) == 0)
+		started++;
+	if (!started)
+		obs_worker(j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* Fills unconnected host @h with its error. Returns 0, or -1 when out of memory. */
+static int unreachable(struct lv_pool *pool, const char *name, struct inv_host *h)
+{
+	const char *why = lv_host_error(pool, name);
+
+	inv_host_free(h);
+	h->name = strdup(name);
+	h->error = strdup(why ? why : "unreachable");
+	return h->name && h->error ? 0 : -1;
+}
+
 int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct inventory *out)
 {
+	size_t n = set->n_hosts;
+	struct obs_job j = {.lock = &pool->lock, .n = n};
+	int ret = -1;
+
 	memset(out, 0, sizeof(*out));
 	if (lv_pool_sync(pool, set) < 0)
 		return -1;
 	lv_connect_all(pool, OBS_CONNECT_TIMEOUT_S);
-	if (set->n_hosts && !(out->hosts = calloc(set->n_hosts, sizeof(*out->hosts))))
-		return -1;
-	for (size_t i = 0; i < set->n_hosts; i++) {
-		const char *name = set->hosts[i].meta.name;
-		struct inv_host *h = &out->hosts[out->n_hosts++];
-		virConnectPtr conn = lv_connect(pool, name);
-
-		if (conn && obs_host(conn, name, h) == 0)
-			continue;
-		if (conn) {
-			/* The RPC failed: the connection is suspect; try afresh next time. */
-			lv_mark_broken(pool, name);
-			continue;
-		}
-		memset(h, 0, sizeof(*h));
-		h->name = strdup(name);
-		h->error = strdup(lv_host_error(pool, name) ? lv_host_error(pool, name) : "unreachable");
-		if (!h->name || !h->error)
-			return -1;
+	if (!n)
+		return 0;
+	pthread_mutex_init(&j.next_lock, NULL);
+	j.conns = calloc(n, sizeof(*j.conns));
+	j.caches = calloc(n, sizeof(*j.caches));
+	j.names = calloc(n, sizeof(*j.names));
+	j.rc = calloc(n, sizeof(*j.rc));
+	out->hosts = calloc(n, sizeof(*out->hosts));
+	if (!j.conns || !j.caches || !j.names || !j.rc || !out->hosts)
+		goto cleanup;
+	out->n_hosts = n;
+	j.hosts = out->hosts;
+	/* Connections are taken here, in one thread: the pool is not shared by the workers. */
+	for (size_t i = 0; i < n; i++) {
+		j.names[i] = set->hosts[i].meta.name;
+		j.conns[i] = lv_connect(pool, j.names[i]);
+		j.caches[i] = lv_host_cache(pool, j.names[i]);
+		j.rc[i] = -1;
 	}
-	return 0;
+	run_workers(&j);
+	ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (j.rc[i] == 0)
+			continue;
+		if (j.conns[i])
+			/* The RPC failed: the connection is suspect; try afresh next time. */
+			lv_mark_broken(pool, j.names[i]);
+		else if (unreachable(pool, j.names[i], &out->hosts[i]) < 0)
+			ret = -1;
+	}
+cleanup:
+	pthread_mutex_destroy(&j.next_lock);
+	free(j.conns);
+	free(j.caches);
+	free(j.names);
+	free(j.rc);
+	return ret;
 }
