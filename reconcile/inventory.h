@@ -31,6 +31,9 @@ struct inv_domain {
 	bool active;           /* running or paused: a QEMU process exists */
 	bool persistent;       /* has a persistent definition */
 	bool job_active;       /* a libvirt job (e.g. a migration) is running on it */
+	bool job_known;        /* observe asked libvirt for the job this pass (it does for every
+				* domain a move may involve: see obs_inventory); false: job_active
+				* is the last known answer, or false */
 	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed;
 				* or running in post-copy, before the source lets go) */
 	bool paused_out;       /* paused by an outgoing migration, with no job left: libvirt

@@ -10,6 +10,7 @@
 
 #include "reconcile/clk.h"
 #include "reconcile/domxml.h"
+#include "reconcile/invindex.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 /* Hosts observed at once: each waits on its own daemon, so more threads than CPUs pay
@@ -243,23 +244,49 @@ static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_
 	return c;
 }
 
-/* Whether @d's job must be asked for: only an active domain has one; between full reads,
- * only when the domain is new, was marked by an event, had a job, or is not plainly
- * running (a pause by a save, a dump, a migration's end). A job started on a running
- * guest meanwhile is seen by its migration events or the next full read, and the executor
- * checks for another job itself before it acts. This function can't fail. */
+/* Whether @d's job is asked for while its host is read: only an active domain has one,
+ * and here only one that is not plainly running (a pause by a save, a dump, a migration),
+ * or, between full reads, one an event marked or that had a job at the last look. A
+ * running domain's job matters when a move may involve it; obs_inventory asks for those
+ * once every host is read (check_moves). This function can't fail. */
 static bool want_job(const struct dom_read *r, const struct inv_domain *d,
 		     const struct inv_domain *cached)
 {
-	return d->active && (!cached || invc_pass_mark(&r->pass, d->uuid) >= INVC_JOB ||
-			     cached->job_active || d->state != INV_RUNNING);
+	enum invc_mark mark = r->pass.full ? INVC_NONE : invc_pass_mark(&r->pass, d->uuid);
+
+	return d->active && (d->state != INV_RUNNING || mark >= INVC_JOB ||
+			     (cached && cached->job_active));
+}
+
+/* Asks libvirt for @d's job. This function can't fail: no answer counts as no job. */
+static void read_job(virDomainPtr dom, struct inv_domain *d)
+{
+	virDomainJobInfo job;
+
+	d->job_active = virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE;
+	d->job_known = true;
+	virResetLastError();
+}
+
+/* The flags that follow from the state, the persistence and the job. Can't fail. */
+static void derive_flags(struct inv_domain *d, int state, int reason)
+{
+	/* The target of an incoming migration: transient and paused until it finishes, or
+	 * running already in post-copy (persistent only once the source lets go). */
+	d->migrating_in = !d->persistent &&
+			  ((state == VIR_DOMAIN_PAUSED &&
+			    (reason == VIR_DOMAIN_PAUSED_MIGRATION ||
+			     reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
+			     reason == VIR_DOMAIN_PAUSED_POSTCOPY)) ||
+			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
+	d->paused_out = d->persistent && !d->job_active && state == VIR_DOMAIN_PAUSED &&
+			reason == VIR_DOMAIN_PAUSED_MIGRATION;
 }
 
 static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct inv_domain *d)
 {
 	int state = VIR_DOMAIN_NOSTATE, reason = 0;
 	const struct inv_domain *cached;
-	virDomainJobInfo job;
 	bool oom = false;
 
 	d->name = strdup(virDomainGetName(rec->dom));
@@ -275,21 +302,11 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 	cached = reuse_definition(r, d, &oom);
 	if (oom || (!cached && read_definition(rec->dom, d) < 0))
 		return -1;
-	if (want_job(r, d, cached)) {
-		d->job_active = virDomainGetJobInfo(rec->dom, &job) == 0 &&
-				job.type != VIR_DOMAIN_JOB_NONE;
-		virResetLastError();
-	}
-	/* The target of an incoming migration: transient and paused until it finishes, or
-	 * running already in post-copy (persistent only once the source lets go). */
-	d->migrating_in = !d->persistent &&
-			  ((state == VIR_DOMAIN_PAUSED &&
-			    (reason == VIR_DOMAIN_PAUSED_MIGRATION ||
-			     reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
-			     reason == VIR_DOMAIN_PAUSED_POSTCOPY)) ||
-			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
-	d->paused_out = d->persistent && !d->job_active && state == VIR_DOMAIN_PAUSED &&
-			reason == VIR_DOMAIN_PAUSED_MIGRATION;
+	d->job_active = false;
+	d->job_known = false;
+	if (want_job(r, d, cached))
+		read_job(rec->dom, d);
+	derive_flags(d, state, reason);
 	return 0;
 }
 
@@ -420,6 +437,55 @@ static void run_workers(struct obs_job *j)
 		pthread_join(threads[i], NULL);
 }
 
+/* True when a Migration of a VM named @name has not ended (a user's not yet started, or
+ * one under way, perhaps left running by an earlier drover). Any namespace: asking one job
+ * too many costs a call. This function can't fail. */
+static bool move_unended(const struct crd_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		enum crd_mig_phase ph = m->status.phase;
+		if (m->spec.vm_name && !strcmp(m->spec.vm_name, name) && ph != CRD_MIG_SUCCEEDED &&
+		    ph != CRD_MIG_FAILED && ph != CRD_MIG_CANCELLED)
+			return true;
+	}
+	return false;
+}
+
+/* Asks for the job of every running domain a move may involve whose job was not asked for
+ * while its host was read: a name found on more than one host (a move in flight, anyone's:
+ * the planner waits for it, or takes over drover's own), or a VM whose Migration has not
+ * ended. A plainly running domain elsewhere is read without its job: one call per domain
+ * saved on every full read, and libvirt itself refuses a second job on a domain when drover
+ * acts on it. Returns 0, or -1 when out of memory. */
+static int check_moves(struct obs_job *j, const struct crd_set *set, struct inventory *inv)
+{
+	struct inv_index x;
+	size_t n;
+
+	if (inv_index_inventory(&x, inv) < 0) {
+		inv_index_free(&x);
+		return -1;
+	}
+	for (size_t i = 0; i < inv->n_hosts; i++) {
+		struct inv_host *h = &inv->hosts[i];
+		for (size_t k = 0; j->conns[i] && j->rc[i] == 0 && k < h->n_domains; k++) {
+			struct inv_domain *d = &h->domains[k];
+			if (!d->active || d->job_known || !d->name ||
+			    (!(inv_index_find(&x, d->name, &n) && n > 1) && !move_unended(set, d->name)))
+				continue;
+			virDomainPtr dom = virDomainLookupByUUIDString(j->conns[i], d->uuid);
+			if (dom) {
+				read_job(dom, d);
+				virDomainFree(dom);
+			}
+			virResetLastError();
+		}
+	}
+	inv_index_free(&x);
+	return 0;
+}
+
 /* Fills unconnected host @h with its error. Returns 0, or -1 when out of memory. */
 static int unreachable(struct lv_pool *pool, const char *name, struct inv_host *h)
 {
@@ -461,7 +527,7 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 		j.rc[i] = -1;
 	}
 	run_workers(&j);
-	ret = 0;
+	ret = check_moves(&j, set, out);
 	for (size_t i = 0; i < n; i++) {
 		if (j.rc[i] == 0)
 			continue;
