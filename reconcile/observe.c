@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
 
 #include "reconcile/clk.h"
 #include "reconcile/domxml.h"
@@ -16,6 +17,10 @@
 /* Hosts observed at once: each waits on its own daemon, so more threads than CPUs pay
  * off; bounded so a thousand hosts do not make a thousand threads. */
 #define OBS_THREADS 16
+/* Calls in flight per host while its domains are read (libvirtd serves 5 at once per
+ * client by default), for hosts with at least OBS_SLICE_MIN domains. */
+#define OBS_SLICES 4
+#define OBS_SLICE_MIN 64
 
 /* Records the failure of a libvirt call on @out and returns -1. */
 static int fail(struct inv_host *out, const char *what)
@@ -312,26 +317,75 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 
 /* Reads every domain of the host: its state from one virConnectGetAllDomainStats call,
  * its definition from the cache or one virDomainGetXMLDesc. */
+/* One share of a host's domains, read by its own thread: a few calls in flight per
+ * connection keep the daemon busy while this side parses what came back. */
+struct slice {
+	struct dom_read *r;
+	virDomainStatsRecordPtr *recs;
+	struct inv_domain *doms;     /* one slot per record */
+	bool *ok;
+	int start, step, n;
+	pthread_t thread;
+};
+
+static void *read_slice(void *arg)
+{
+	struct slice *s = arg;
+
+	for (int i = s->start; i < s->n; i += s->step) {
+		/* A domain that vanished between the list and the read is simply skipped. */
+		s->ok[i] = read_domain(s->r, s->recs[i], &s->doms[i]) == 0;
+		if (!s->ok[i])
+			inv_domain_free(&s->doms[i]);
+	}
+	virResetLastError();
+	return NULL;
+}
+
+/* Reads the @n records in OBS_SLICES shares at once (one when they are few), each share
+ * in its own thread (in this one when no thread can be had). This function can't fail. */
+static void read_slices(struct dom_read *r, virDomainStatsRecordPtr *recs, int n,
+			struct inv_domain *doms, bool *ok)
+{
+	struct slice s[OBS_SLICES];
+	int k = n >= OBS_SLICE_MIN ? OBS_SLICES : 1;
+
+	for (int i = 0; i < k; i++) {
+		s[i] = (struct slice){.r = r, .recs = recs, .doms = doms, .ok = ok, .start = i,
+				      .step = k, .n = n};
+		if (i == 0 || pthread_create(&s[i].thread, NULL, read_slice, &s[i]) != 0) {
+			read_slice(&s[i]);
+			s[i].n = -1;    /* done here: nothing to join */
+		}
+	}
+	for (int i = 1; i < k; i++)
+		if (s[i].n >= 0)
+			pthread_join(s[i].thread, NULL);
+}
+
+/* Reads every domain of the host: its state from one virConnectGetAllDomainStats call,
+ * its definition from the cache or one virDomainGetXMLDesc. */
 static int read_domain_list(struct dom_read *r, struct inv_host *out)
 {
 	virDomainStatsRecordPtr *recs = NULL;
 	int n = virConnectGetAllDomainStats(r->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
+	bool *ok = NULL;
 	int ret = 0;
 
 	if (n < 0 || read_transient(r) < 0) {
 		virDomainStatsRecordListFree(recs);
 		return fail(out, "domains");
 	}
-	if (n > 0 && !(out->domains = calloc((size_t)n, sizeof(*out->domains))))
+	if (n > 0 && (!(out->domains = calloc((size_t)n, sizeof(*out->domains))) ||
+		      !(ok = calloc((size_t)n, sizeof(*ok)))))
 		ret = -1;
-	for (int i = 0; ret == 0 && i < n; i++) {
-		/* A domain that vanished between the list and the read is simply skipped. */
-		struct inv_domain *d = &out->domains[out->n_domains];
-		if (read_domain(r, recs[i], d) == 0)
-			out->n_domains++;
-		else
-			inv_domain_free(d);
-	}
+	if (ret == 0 && n > 0)
+		read_slices(r, recs, n, out->domains, ok);
+	/* Close the gaps the skipped domains left. */
+	for (int i = 0; ret == 0 && i < n; i++)
+		if (ok[i])
+			out->domains[out->n_domains++] = out->domains[i];
+	free(ok);
 	virDomainStatsRecordListFree(recs);
 	virResetLastError();
 	return ret;
@@ -504,6 +558,7 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	xmlInitParser();    /* before threads parse: libxml2 asks for it once, up front */
 	if (lv_pool_sync(pool, set) < 0)
 		return -1;
 	lv_connect_all(pool, OBS_CONNECT_TIMEOUT_S);
