@@ -52,6 +52,9 @@ struct plan_action {
 	char *reason;                         /* why: "spec.host changed: lab-a → lab-b",
 					       * "PreCheckFailed: lab-b has 512Mi free, web-1 needs 1Gi" */
 	struct crd_knobs knobs;               /* effective migration knobs (migrations only) */
+	bool adopt;                           /* the VM's domain lacks drover's metadata: the
+					       * executor writes it (NONE: even in a pass with
+					       * nothing else to do) */
 };
 
 struct plan {

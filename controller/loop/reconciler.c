@@ -415,10 +415,17 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 			}
 		}
 	}
-	/* NONE actions: adopted domains get drover's metadata (cheap, no thread). */
+	free(jobs);
+}
+
+/* NONE actions of adopted domains: drover's metadata written into them (cheap, no thread),
+ * in every round, also one with nothing else to do: a domain whose definition lost it
+ * (redefined behind drover's back) is otherwise adopted again on every pass, never marked. */
+static void adopt_domains(struct rec *r, struct crd_set *set, const struct plan *plan)
+{
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_action *a = &plan->actions[i];
-		if (a->kind != PLAN_NONE || !a->dst)
+		if (a->kind != PLAN_NONE || !a->adopt || !a->dst)
 			continue;
 		struct exec_ctx ctx = {.desired = set};
 		struct exec_conns conns = {.dst = lv_connect(&r->pool, a->dst)};
@@ -428,7 +435,6 @@ static void execute(struct rec *r, struct crd_set *set, const struct plan *plan,
 		if (exec_action(&ctx, a, &conns, &mv, why, sizeof(why)) < 0)
 			continue;
 	}
-	free(jobs);
 }
 
 /* Forgets the records of this converge's moves once every job has ended: their last
@@ -537,6 +543,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 				finish_only = false;
 		if (changes && !finish_only)
 			execute(r, set, &plan, &f, res);
+		adopt_domains(r, set, &plan);
 		plan_free(&plan);
 		inv_free(&inv);
 		if (!changes && !waiting)
