@@ -213,13 +213,17 @@ static bool is_transient(const struct dom_read *r, const char *uuid)
 }
 
 /* Fetches and parses @d's definition: the persistent one when there is one (what drover
- * defined), else the live one. Its owner comes from the same XML. Returns 0 or -1. */
+ * defined), else the live one. Its owner comes from the same XML. Returns 0; or -1 when
+ * the domain is gone (undefined since the list); or 1 when it exists but its definition
+ * could not be read or parsed: then @d keeps its name, UUID and state, and no resources. */
 static int read_definition(virDomainPtr dom, struct inv_domain *d)
 {
 	char *xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
-	int rc = xml ? domxml_read(xml, d) : -1;
+	int rc = !xml && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? -1
+		 : !xml || domxml_read(xml, d) < 0 ? 1 : 0;
 
 	free(xml);
+	virResetLastError();
 	return rc;
 }
 
@@ -305,6 +309,8 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 	d->active = virDomainGetID(rec->dom) != (unsigned int)-1;
 	d->persistent = !is_transient(r, d->uuid);
 	cached = reuse_definition(r, d, &oom);
+	/* A domain that exists is listed even when its definition cannot be read: left out,
+	 * the planner would take the VM for undefined and might define it a second time. */
 	if (oom || (!cached && read_definition(rec->dom, d) < 0))
 		return -1;
 	d->job_active = false;
