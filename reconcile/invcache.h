@@ -14,10 +14,11 @@
 
 /* A full read of the host at least this often, events or not: a missed event costs at
  * most this long. Below `drover run`'s 30 s resync, so every periodic pass reads in full
- * and only the passes woken in between (events, manifests) use the cache: the lab's QEMU
- * hosts (libvirt 9.0) delivered no event for `virsh define`, `undefine` or a metadata
- * edit (test_behind; `virsh event --all` saw none either), only for guests starting and
- * stopping. Raise it to minutes once definition events are known to arrive. */
+ * and only the passes woken in between (events, manifests) use the cache. Kept short
+ * until definition events are known to arrive everywhere: the lab's QEMU hosts woke
+ * drover for a `virsh define` (test_behind), but a libvirtd's QEMU driver started apart
+ * from the lab delivered no define, undefine or metadata event even to `virsh event
+ * --all`. Raise it to minutes once that is understood. */
 #define INVC_RESYNC_S 25.0
 /* More marks than this between two passes: reading everything again is cheaper than
  * tracking them (and the list stays bounded). */
