@@ -70,6 +70,9 @@ struct plan_action {
 	struct crd_map rejected;              /* host → why it was not chosen */
 	bool restart_required;                /* NONE: converged, but the running guest waits
 					       * for a restart to take its new definition */
+	bool adopt;                           /* the VM's domain lacks drover's metadata: the
+					       * executor writes it (NONE: even in a pass with
+					       * nothing else to do) */
 };
 
 struct plan {
