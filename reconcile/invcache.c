@@ -142,7 +142,9 @@ const struct inv_domain *invc_cached(const struct invc *c, const struct invc_pas
 		return NULL;
 	memset(&key, 0, sizeof(key));
 	strncpy(key.uuid, uuid, sizeof(key.uuid) - 1);
-	return bsearch(&key, c->doms, c->n_doms, sizeof(*c->doms), cmp_dom);
+	const struct inv_domain *d = bsearch(&key, c->doms, c->n_doms, sizeof(*c->doms), cmp_dom);
+	/* A definition the last pass could not read is no answer: read it again. */
+	return d && !d->definition_unknown ? d : NULL;
 }
 
 int invc_store(struct invc *c, const struct inv_host *h)

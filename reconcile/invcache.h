@@ -80,8 +80,10 @@ void invc_begin(struct invc *c, double now, struct invc_pass *p);
 /* The mark of domain @uuid in pass @p. This function can't fail. */
 enum invc_mark invc_pass_mark(const struct invc_pass *p, const char *uuid);
 
-/* The domain @uuid as cached, when pass @p may use it: not a full read, and no event said
- * its definition changed. Returns a pointer into @c, or NULL. */
+/* The domain @uuid as cached, when pass @p may use it: not a full read, no event said its
+ * definition changed, and the last pass could read it (not definition_unknown). Returns a
+ * pointer into @c, or NULL. The cache never says whether a domain exists: the pass's own
+ * list does. */
 const struct inv_domain *invc_cached(const struct invc *c, const struct invc_pass *p,
 				     const char *uuid);
 

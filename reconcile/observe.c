@@ -298,8 +298,7 @@ static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_
 	const struct inv_domain *c = r->cache ? invc_cached(r->cache, &r->pass, d->uuid) : NULL;
 	struct inv_domain copy;
 
-	if (!c || c->definition_unknown || c->persistent != d->persistent || !c->name ||
-	    strcmp(c->name, d->name))
+	if (!c || c->persistent != d->persistent || !c->name || strcmp(c->name, d->name))
 		return NULL;
 	if (inv_domain_copy(&copy, c) < 0) {
 		*oom = true;

@@ -269,6 +269,109 @@ static void test_cache_follows_the_last_pass(void **state)
 	invc_finish(&f->c, &p, true, 11);
 }
 
+static void test_unreadable_definition_is_read_again(void **state)
+{
+	struct fx *f = *state;
+	struct invc_pass p;
+
+	/* The last pass listed B but could not read its definition (redefined meanwhile). */
+	inv_domain_forget_definition(&f->doms[1]);
+	fx_pass(f, 10, true);
+	invc_begin(&f->c, 11, &p);
+	assert_false(p.full);
+	assert_non_null(invc_cached(&f->c, &p, UUID_A));
+	assert_null(invc_cached(&f->c, &p, UUID_B));
+	invc_finish(&f->c, &p, true, 11);
+}
+
+static void test_undefine_then_define_reads_the_definition_again(void **state)
+{
+	struct fx *f = *state;
+	struct invc_pass p;
+
+	/* `virsh define` of an edited XML over a running domain, or undefine and define
+	 * again between two passes: the strongest mark stays, whatever came last. */
+	invc_mark(&f->c, UUID_A,
+		  invc_lifecycle_mark(VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_REMOVED));
+	invc_mark(&f->c, UUID_A,
+		  invc_lifecycle_mark(VIR_DOMAIN_EVENT_DEFINED, VIR_DOMAIN_EVENT_DEFINED_UPDATED));
+	invc_mark(&f->c, UUID_A,
+		  invc_lifecycle_mark(VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED));
+	invc_begin(&f->c, 10, &p);
+	assert_int_equal(invc_pass_mark(&p, UUID_A), INVC_DEFINITION);
+	assert_null(invc_cached(&f->c, &p, UUID_A));
+	assert_non_null(invc_cached(&f->c, &p, UUID_B));
+	invc_finish(&f->c, &p, true, 10);
+}
+
+static void test_metadata_event_reads_the_definition_again(void **state)
+{
+	struct fx *f = *state;
+	struct invc_pass p;
+
+	/* What lv's metadata-change callback records: the owner may have changed. */
+	invc_mark(&f->c, UUID_B, INVC_DEFINITION);
+	invc_begin(&f->c, 10, &p);
+	assert_null(invc_cached(&f->c, &p, UUID_B));
+	invc_finish(&f->c, &p, true, 10);
+}
+
+static void test_cached_entry_is_a_deep_copy(void **state)
+{
+	struct fx *f = *state;
+	struct invc_pass p;
+	struct inv_domain *a = &f->doms[0];
+
+	a->owner_namespace = strdup("default");
+	a->owner_name = strdup("a");
+	a->restart_why = strdup("memory 1Gi → 2Gi");
+	a->facts.known = true;
+	a->facts.type = strdup("kvm");
+	a->facts.n_disks = 1;
+	a->facts.disks = calloc(1, sizeof(char *));
+	a->facts.disks[0] = strdup("/shared/a.qcow2");
+	a->tuning_config.known = true;
+	a->tuning_config.n_disks = 1;
+	a->tuning_config.disks = calloc(1, sizeof(*a->tuning_config.disks));
+	a->tuning_config.disks[0].target = strdup("vda");
+	a->tuning_config.disks[0].v[0] = 100;
+	fx_pass(f, 10, true);
+	inv_domain_free(a);         /* the host's copy goes; the cache's stays whole */
+	invc_begin(&f->c, 11, &p);
+	const struct inv_domain *c = invc_cached(&f->c, &p, UUID_A);
+	assert_non_null(c);
+	assert_string_equal(c->owner_name, "a");
+	assert_string_equal(c->restart_why, "memory 1Gi → 2Gi");
+	assert_true(c->facts.known);
+	assert_string_equal(c->facts.type, "kvm");
+	assert_string_equal(c->facts.disks[0], "/shared/a.qcow2");
+	assert_true(c->tuning_config.known);
+	assert_string_equal(c->tuning_config.disks[0].target, "vda");
+	assert_int_equal(c->tuning_config.disks[0].v[0], 100);
+	invc_finish(&f->c, &p, true, 11);
+}
+
+static void test_forgetting_a_definition_keeps_the_domain(void **state)
+{
+	struct fx *f = *state;
+	struct inv_domain *a = &f->doms[0];
+	(void)state;
+
+	a->owner_namespace = strdup("default");
+	a->owner_name = strdup("a");
+	a->active = true;
+	a->state = INV_RUNNING;
+	inv_domain_forget_definition(a);
+	assert_true(a->definition_unknown);
+	assert_string_equal(a->name, "a");
+	assert_string_equal(a->uuid, UUID_A);
+	assert_true(a->active);
+	assert_int_equal(a->state, INV_RUNNING);
+	assert_null(a->owner_name);
+	assert_null(a->owner_namespace);
+	assert_int_equal(a->memory, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +389,11 @@ int main(void)
 		T(test_full_read_every_resync_period_without_events),
 		T(test_too_many_marks_read_everything),
 		T(test_cache_follows_the_last_pass),
+		T(test_unreadable_definition_is_read_again),
+		T(test_undefine_then_define_reads_the_definition_again),
+		T(test_metadata_event_reads_the_definition_again),
+		T(test_cached_entry_is_a_deep_copy),
+		T(test_forgetting_a_definition_keeps_the_domain),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
