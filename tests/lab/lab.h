@@ -91,6 +91,10 @@ int lab_count_defined(const char *name, int n_hosts);
  * it saw otherwise. This function can't fail. */
 bool lab_runs_only_on(const char *name, int i, int n_hosts);
 
+/* True when NAME's persistent definition on host i carries drover's ownership element (in
+ * <metadata>, as drover writes it). This function can't fail: no answer is false. */
+bool lab_owned_by_drover(int i, const char *name);
+
 /* The serial log of test guest NAME, LAB_DIR/shared/NAME.serial, into BUF. */
 void lab_serial_path(const char *name, char *buf, size_t size);
 

@@ -30,22 +30,9 @@ static struct fx fx;
 static int drover_pid = -1;
 static char disk[512];
 
-/* True when VM's persistent definition on HOST carries drover's ownership element. */
 static bool has_owner(void)
 {
-	virConnectPtr conn = lab_connect(HOST);
-	virDomainPtr dom = conn ? virDomainLookupByName(conn, VM) : NULL;
-	char *meta = dom ? virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
-						VIR_DOMAIN_AFFECT_CONFIG)
-			 : NULL;
-	bool yes = meta != NULL;
-
-	free(meta);
-	if (dom)
-		virDomainFree(dom);
-	if (conn)
-		virConnectClose(conn);
-	return yes;
+	return lab_owned_by_drover(HOST, VM);
 }
 
 /* Prints how libvirt sees the VM on HOST: state, and the owner in each definition. */

@@ -47,22 +47,9 @@ static int only_host(void)
 	return -1;
 }
 
-/* True when VM's persistent definition on @host carries drover's ownership element. */
 static bool has_owner(int host)
 {
-	virConnectPtr conn = lab_connect(host);
-	virDomainPtr dom = conn ? virDomainLookupByName(conn, VM) : NULL;
-	char *meta = dom ? virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
-						VIR_DOMAIN_AFFECT_CONFIG)
-			 : NULL;
-	bool yes = meta != NULL;
-
-	free(meta);
-	if (dom)
-		virDomainFree(dom);
-	if (conn)
-		virConnectClose(conn);
-	return yes;
+	return lab_owned_by_drover(host, VM);
 }
 
 /* Writes VM's persistent definition on home to @path, edited: a <description> naming
