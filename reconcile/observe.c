@@ -1,5 +1,6 @@
 /* observe: build the inventory from libvirt — every host's resources and domains. */
 #include "reconcile/observe.h"
+#include "reconcile/observe_priv.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -516,6 +517,13 @@ static int observe_host(virConnectPtr conn, const char *name, struct invc *cache
 int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
 {
 	return observe_host(conn, name, NULL, NULL, out);
+}
+
+int obs_domains(virConnectPtr conn, struct inv_host *out)
+{
+	out->reachable = true;
+	xmlInitParser();
+	return read_domains(conn, NULL, NULL, out);
 }
 
 /* ---- every host, in parallel ---- */
