@@ -185,8 +185,9 @@ static bool restarted(void)
 static char log_path[400];
 static long restart_from;     /* drover's log from the kill on */
 
-/* True once drover's log, from restart_from on, has the end of a start of VM: its job
- * ended, so no call of it is in flight on the host's connection. */
+/* True once drover's log, from restart_from on, has the end of a start of VM (a start
+ * only: the define+start of the test before may end after restart_from): its job ended,
+ * so no call of it is in flight on the host's connection. */
 static bool start_ended(void)
 {
 	FILE *f = fopen(log_path, "r");
@@ -197,8 +198,7 @@ static bool start_ended(void)
 		return false;
 	if (fseek(f, restart_from, SEEK_SET) == 0)
 		while (!ended && fgets(line, sizeof(line), f))
-			ended = strstr(line, "vm=default/" VM " ") &&
-				(strstr(line, "action=start") || strstr(line, "action=define+start")) &&
+			ended = strstr(line, "vm=default/" VM " action=start ") &&
 				(strstr(line, "\"action done\"") || strstr(line, "\"action failed\""));
 	fclose(f);
 	return ended;
