@@ -190,12 +190,22 @@ const char *crd_check_uri(const char *s)
 					     "qemu+libssh://"};
 	static const char *const WHY =
 		"expected a libvirt URI: qemu+tcp://HOST/system, qemu+tls://, qemu+ssh://, "
-		"qemu+libssh://, qemu:///system or test:///...";
+		"qemu+libssh://, qemu:///system, test:///FILE or test+tcp://HOST/FILE";
 
 	if (!strcmp(s, "qemu:///system"))
 		return NULL;
 	if (!strncmp(s, "test:///", 8))
 		return s[8] && no_space(s + 8) ? NULL : WHY;
+	/* libvirt's test driver served by a remote libvirtd (benchmarks, tests): the path is
+	 * the node file the daemon opens, so any path, not /system. */
+	if (!strncmp(s, "test+tcp://", 11)) {
+		const char *auth = s + 11;
+		size_t n = strcspn(auth, "/?# \t\r\n\f\v");
+		const char *path = auth + n;
+		if (n == 0 || *path != '/')
+			return "the URI needs a host: test+tcp://HOST/FILE";
+		return path[strspn(path, "/")] && no_space(path) ? NULL : WHY;
+	}
 	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
 		if (strncmp(s, remote[i], strlen(remote[i])))
 			continue;

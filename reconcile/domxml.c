@@ -94,6 +94,11 @@ int domxml_read(const char *xml, struct inv_domain *d)
 	d->n_networks = res.n_networks;
 	res.bridges = res.networks = NULL;
 	res.n_bridges = res.n_networks = 0;
+	free(d->owner_namespace);
+	free(d->owner_name);
+	d->owner_namespace = res.owner_namespace;
+	d->owner_name = res.owner_name;
+	res.owner_namespace = res.owner_name = NULL;
 	vmres_free(&res);
 	return 0;
 }

@@ -10,8 +10,8 @@
 #include "reconcile/inventory.h"
 
 
-/* Fills the memory, vcpus, disks (paths), bridges and networks of @d from domain
- * XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
+/* Fills the memory, vcpus, disks (paths), bridges, networks and owner (drover's
+ * <metadata> element) of @d from domain XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
  * does not parse or memory runs out (then @d's list fields are left empty). */
 int domxml_read(const char *xml, struct inv_domain *d) DROVER_WUR;
 

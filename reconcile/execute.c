@@ -31,11 +31,16 @@ static const char *vm_name(const struct plan_action *a)
 }
 
 /* Marks a domain found without drover's metadata (an adopted one) as drover's, so
- * later runs recognise it. Best effort: a failure only delays the adoption. */
+ * later runs recognise it. Best effort: a failure only delays the adoption. The persistent
+ * definition is what observe reads the owner from (and what outlives the guest), so that is
+ * where it is looked for: a running guest's live copy may still carry an owner its
+ * definition lost (a `virsh define` without it). */
 static void ensure_owner(virDomainPtr dom, const struct crd_vm *vm)
 {
+	bool persistent = virDomainIsPersistent(dom) == 1;
 	char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
-					  VIR_DOMAIN_AFFECT_CURRENT);
+					  persistent ? VIR_DOMAIN_AFFECT_CONFIG
+						     : VIR_DOMAIN_AFFECT_CURRENT);
 	char element[600];
 
 	if (meta) {
@@ -44,7 +49,7 @@ static void ensure_owner(virDomainPtr dom, const struct crd_vm *vm)
 	}
 	snprintf(element, sizeof(element), "<vm namespace='%s' name='%s'/>", vm->meta.namespace,
 		 vm->meta.name);
-	unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+	unsigned flags = persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0;
 	if (virDomainIsActive(dom) == 1)
 		flags |= VIR_DOMAIN_AFFECT_LIVE;
 	virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, element, INV_METADATA_KEY,

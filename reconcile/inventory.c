@@ -35,25 +35,146 @@ void inv_facts_free(struct inv_facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void inv_domain_free(struct inv_domain *d)
+/* Frees what @d's definition said and zeroes those fields. This function can't fail. */
+static void definition_free(struct inv_domain *d)
 {
-	if (!d)
-		return;
 	inv_facts_free(&d->facts);
 	free(d->restart_why);
+	d->restart_why = NULL;
 	inv_tuning_free(&d->tuning_config);
 	inv_tuning_free(&d->tuning_live);
-	free(d->name);
 	free(d->owner_namespace);
 	free(d->owner_name);
+	d->owner_namespace = d->owner_name = NULL;
 	for (size_t i = 0; i < d->n_disks; i++) {
 		free(d->disks[i].path);
 		free(d->disks[i].target);
 	}
 	free(d->disks);
+	d->disks = NULL;
+	d->n_disks = 0;
 	strv_free(d->bridges, d->n_bridges);
 	strv_free(d->networks, d->n_networks);
+	d->bridges = d->networks = NULL;
+	d->n_bridges = d->n_networks = 0;
+	d->memory = 0;
+	d->vcpus = 0;
+	d->hugepage_size = 0;
+}
+
+void inv_domain_free(struct inv_domain *d)
+{
+	if (!d)
+		return;
+	definition_free(d);
+	free(d->name);
 	memset(d, 0, sizeof(*d));
+}
+
+void inv_domain_forget_definition(struct inv_domain *d)
+{
+	definition_free(d);
+	d->definition_unknown = true;
+}
+
+/* Copies @n strings of @v into *@out. Returns 0, or -1 when out of memory (*@out then
+ * holds what was copied, NULL-padded, for strv_free). */
+static int strv_copy(char ***out, char *const *v, size_t n)
+{
+	*out = n ? calloc(n, sizeof(**out)) : NULL;
+	if (n && !*out)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && !((*out)[i] = strdup(v[i])))
+			return -1;
+	return 0;
+}
+
+/* A copy of @s (NULL stays NULL); *@oom set when the copy failed. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *copy = s ? strdup(s) : NULL;
+
+	if (s && !copy)
+		*oom = true;
+	return copy;
+}
+
+/* Fills @dst (overwritten) with a deep copy of @src. Returns 0, or -1 when out of memory
+ * (then @dst holds what was copied, for inv_tuning_free). */
+static int tuning_copy(struct inv_tuning *dst, const struct inv_tuning *src)
+{
+	*dst = *src;
+	dst->disks = src->n_disks ? calloc(src->n_disks, sizeof(*dst->disks)) : NULL;
+	dst->n_disks = dst->disks ? src->n_disks : 0;
+	if (src->n_disks && !dst->disks)
+		return -1;
+	for (size_t i = 0; i < src->n_disks; i++) {
+		dst->disks[i] = src->disks[i];
+		dst->disks[i].target = NULL;
+		if (src->disks[i].target && !(dst->disks[i].target = strdup(src->disks[i].target)))
+			return -1;
+	}
+	return 0;
+}
+
+/* As tuning_copy, for facts (then @dst holds what was copied, for inv_facts_free). */
+static int facts_copy(struct inv_facts *dst, const struct inv_facts *src)
+{
+	bool oom = false;
+
+	*dst = *src;
+	dst->disks = dst->ifaces = NULL;
+	dst->n_disks = dst->n_ifaces = 0;
+	dst->type = dup_or_null(src->type, &oom);
+	dst->kernel = dup_or_null(src->kernel, &oom);
+	dst->cmdline = dup_or_null(src->cmdline, &oom);
+	if (strv_copy(&dst->disks, src->disks, src->n_disks) < 0 ||
+	    strv_copy(&dst->ifaces, src->ifaces, src->n_ifaces) < 0)
+		oom = true;
+	dst->n_disks = dst->disks ? src->n_disks : 0;
+	dst->n_ifaces = dst->ifaces ? src->n_ifaces : 0;
+	return oom ? -1 : 0;
+}
+
+int inv_domain_copy(struct inv_domain *dst, const struct inv_domain *src)
+{
+	bool oom = false;
+
+	*dst = *src;
+	dst->disks = NULL;
+	dst->bridges = dst->networks = NULL;
+	dst->n_bridges = dst->n_networks = 0;
+	/* Emptied first: a failure below frees only what was copied. */
+	memset(&dst->tuning_config, 0, sizeof(dst->tuning_config));
+	memset(&dst->tuning_live, 0, sizeof(dst->tuning_live));
+	memset(&dst->facts, 0, sizeof(dst->facts));
+	dst->restart_why = NULL;
+	dst->name = dup_or_null(src->name, &oom);
+	dst->owner_namespace = dup_or_null(src->owner_namespace, &oom);
+	dst->owner_name = dup_or_null(src->owner_name, &oom);
+	if (src->n_disks && !(dst->disks = calloc(src->n_disks, sizeof(*dst->disks))))
+		oom = true;
+	/* Counts only what was allocated, so the free on failure walks nothing missing. */
+	dst->n_disks = dst->disks ? src->n_disks : 0;
+	for (size_t i = 0; dst->disks && i < src->n_disks; i++) {
+		dst->disks[i].path = dup_or_null(src->disks[i].path, &oom);
+		dst->disks[i].target = dup_or_null(src->disks[i].target, &oom);
+	}
+	if (strv_copy(&dst->bridges, src->bridges, src->n_bridges) < 0 ||
+	    strv_copy(&dst->networks, src->networks, src->n_networks) < 0)
+		oom = true;
+	dst->n_bridges = dst->bridges ? src->n_bridges : 0;
+	dst->n_networks = dst->networks ? src->n_networks : 0;
+	if (tuning_copy(&dst->tuning_config, &src->tuning_config) < 0 ||
+	    tuning_copy(&dst->tuning_live, &src->tuning_live) < 0 ||
+	    facts_copy(&dst->facts, &src->facts) < 0)
+		oom = true;
+	dst->restart_why = dup_or_null(src->restart_why, &oom);
+	if (!oom)
+		return 0;
+	inv_domain_free(dst);
+	return -1;
 }
 
 void inv_pool_free(struct inv_pool *p)

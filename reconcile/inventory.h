@@ -63,6 +63,9 @@ struct inv_domain {
 	bool active;           /* running or paused: a QEMU process exists */
 	bool persistent;       /* has a persistent definition */
 	bool job_active;       /* a libvirt job (e.g. a migration) is running on it */
+	bool job_known;        /* observe asked libvirt for the job this pass (it does for every
+				* domain a move may involve: see obs_inventory); false: job_active
+				* is the last known answer, or false */
 	bool migrating_in;     /* an incoming migration's target (paused, not yet resumed;
 				* or running in post-copy, before the source lets go) */
 	bool paused_out;       /* paused by an outgoing migration, with no job left: libvirt
@@ -86,6 +89,10 @@ struct inv_domain {
 	 * running guest differs from them (a redefinition waits for a restart), why. */
 	struct inv_facts facts;
 	char *restart_why;     /* NULL: nothing waits for a restart */
+	/* The domain exists (listed with its state) but its definition could not be read this
+	 * pass (redefined or undefined meanwhile, a busy daemon, an XML refused): its owner
+	 * and resources are unknown. The planner makes a VM of its name wait, never act. */
+	bool definition_unknown;
 };
 
 struct inv_pool {
@@ -159,6 +166,15 @@ void inv_domain_free(struct inv_domain *d);
 void inv_pool_free(struct inv_pool *p);
 void inv_host_free(struct inv_host *h);
 void inv_free(struct inventory *inv);
+
+/* Drops what @d's definition said (owner, resources, tuning, facts) and marks it
+ * definition_unknown; name, UUID, state and flags stay. This function can't fail. */
+void inv_domain_forget_definition(struct inv_domain *d);
+
+/* Fills @dst (overwritten, not freed) with a deep copy of @src. Returns 0, or -1 when out
+ * of memory (then @dst is zeroed). */
+int inv_domain_copy(struct inv_domain *dst, const struct inv_domain *src)
+	__attribute__((warn_unused_result));
 
 /* Appends a job (strings copied; @src and @dst may be NULL). Returns 0, or -1 when out of
  * memory (then @inv is unchanged). */

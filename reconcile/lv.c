@@ -213,65 +213,140 @@ static struct lv_host *find_host(struct lv_pool *pool, const char *name)
 	return NULL;
 }
 
+/* Invalidates host @ref's cache: events may have been missed. Takes the pool's lock. */
+static void ref_invalidate(struct host_ref *ref)
+{
+	pthread_mutex_lock(&ref->pool->lock);
+	struct lv_host *h = find_host(ref->pool, ref->name);
+	if (h) {
+		h->closed = true;
+		invc_invalidate(&h->cache);
+	}
+	pthread_mutex_unlock(&ref->pool->lock);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
 	struct host_ref *ref = opaque;
 	(void)conn;
 	(void)reason;
 
+	ref_invalidate(ref);
+	if (ref->pool->wake)
+		ref->pool->wake(ref->pool->wake_opaque, ref->name);
+}
+
+/* Records on host @ref's cache that domain @dom may have changed as @mark says, and wakes
+ * the loop when @wake. */
+static void ref_mark(struct host_ref *ref, virDomainPtr dom, enum invc_mark mark, bool wake)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	bool known = dom && virDomainGetUUIDString(dom, uuid) == 0;
+
 	pthread_mutex_lock(&ref->pool->lock);
 	struct lv_host *h = find_host(ref->pool, ref->name);
-	if (h)
-		h->closed = true;
+	if (h && known)
+		invc_mark(&h->cache, uuid, mark);
+	else if (h)
+		invc_invalidate(&h->cache);
 	pthread_mutex_unlock(&ref->pool->lock);
-	if (ref->pool->wake)
+	if (wake && ref->pool->wake)
 		ref->pool->wake(ref->pool->wake_opaque, ref->name);
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 			void *opaque)
 {
-	struct host_ref *ref = opaque;
 	(void)conn;
-	(void)dom;
-	(void)event;
-	(void)detail;
-
-	if (ref->pool->wake)
-		ref->pool->wake(ref->pool->wake_opaque, ref->name);
+	ref_mark(opaque, dom, invc_lifecycle_mark(event, detail), true);
 	return 0;
+}
+
+/* drover's ownership element, or any other metadata, was edited. */
+static void on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri,
+			void *opaque)
+{
+	(void)conn;
+	(void)type;
+	(void)nsuri;
+	ref_mark(opaque, dom, INVC_DEFINITION, true);
+}
+
+/* A job ended: its domain's job is read again on the next pass, no wake of its own (the
+ * lifecycle events of a move wake the loop). */
+static void on_job_completed(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+			     int nparams, void *opaque)
+{
+	(void)conn;
+	(void)params;
+	(void)nparams;
+	ref_mark(opaque, dom, INVC_JOB, false);
+}
+
+/* A migration is under way on this domain (someone's, or drover's): its job is read again
+ * on the next pass, so a move started between full reads is still waited for. */
+static void on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int iteration,
+				   void *opaque)
+{
+	(void)conn;
+	(void)iteration;
+	ref_mark(opaque, dom, INVC_JOB, false);
 }
 
 static void host_disconnect(struct lv_host *h)
 {
 	if (!h->conn)
 		return;
-	if (h->lifecycle_cb >= 0)
-		virConnectDomainEventDeregisterAny(h->conn, h->lifecycle_cb);
+	for (int i = 0; i < LV_N_EVENTS; i++)
+		if (h->event_cb[i] >= 0)
+			virConnectDomainEventDeregisterAny(h->conn, h->event_cb[i]);
 	virConnectUnregisterCloseCallback(h->conn, on_close);
 	virConnectClose(h->conn);
 	host_ref_free(h->close_ref);
 	h->close_ref = NULL;
 	h->conn = NULL;
-	h->lifecycle_cb = -1;
+	for (int i = 0; i < LV_N_EVENTS; i++)
+		h->event_cb[i] = -1;
 }
 
 static void host_clear(struct lv_host *h)
 {
 	host_disconnect(h);
+	invc_free(&h->cache);
 	free(h->name);
 	free(h->uri);
 	free(h->error);
 	memset(h, 0, sizeof(*h));
 }
 
-/* Takes ownership of a fresh connection for @h: keepalive, close callback and
- * lifecycle events. A host whose callbacks cannot be registered still works; it is
- * only noticed later (by the periodic resync) when it changes behind drover's back. */
+/* Registers domain event @id with @cb on @h's connection. Returns the callback id, or -1. */
+static int watch_event(struct lv_pool *pool, struct lv_host *h, int id,
+		       virConnectDomainEventGenericCallback cb)
+{
+	struct host_ref *ref = host_ref_new(pool, h->name);
+	int cb_id = ref ? virConnectDomainEventRegisterAny(h->conn, NULL, id, cb, ref,
+							   host_ref_free)
+			: -1;
+	if (cb_id < 0)
+		host_ref_free(ref);
+	return cb_id;
+}
+
+/* Takes ownership of a fresh connection for @h: keepalive, close callback and domain
+ * events. A host whose callbacks cannot be registered still works; its cache is then
+ * never trusted (every pass reads it in full), and a change behind drover's back is seen
+ * by that read. */
 static void host_adopt(struct lv_pool *pool, struct lv_host *h, virConnectPtr conn)
 {
+	static const int ids[LV_N_EVENTS] = {
+		VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+		VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION};
+	const virConnectDomainEventGenericCallback cbs[LV_N_EVENTS] = {
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), VIR_DOMAIN_EVENT_CALLBACK(on_metadata),
+		VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
+		VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration)};
 	struct host_ref *close_ref = host_ref_new(pool, h->name);
-	struct host_ref *event_ref = host_ref_new(pool, h->name);
+	bool watched = true;
 
 	h->conn = conn;
 	h->closed = false;
@@ -286,13 +361,14 @@ static void host_adopt(struct lv_pool *pool, struct lv_host *h, virConnectPtr co
 		h->close_ref = close_ref;
 	else
 		host_ref_free(close_ref);
-	h->lifecycle_cb = event_ref ? virConnectDomainEventRegisterAny(
-					      conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), event_ref,
-					      host_ref_free)
-				    : -1;
-	if (h->lifecycle_cb < 0)
-		host_ref_free(event_ref);
+	for (int i = 0; i < LV_N_EVENTS; i++)
+		watched &= (h->event_cb[i] = watch_event(pool, h, ids[i], cbs[i])) >= 0;
+	/* Whatever happened while not connected is unknown. Without every event the cache
+	 * would miss changes: it is invalidated on every pass (lv_host_cache). */
+	pthread_mutex_lock(&pool->lock);
+	invc_invalidate(&h->cache);
+	h->unwatched = !watched;
+	pthread_mutex_unlock(&pool->lock);
 }
 
 static void host_failed(struct lv_host *h, char *error)
@@ -348,7 +424,9 @@ int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set)
 			return -1;
 		struct lv_host *h = &pool->hosts[pool->n];
 		memset(h, 0, sizeof(*h));
-		h->lifecycle_cb = -1;
+		for (int k = 0; k < LV_N_EVENTS; k++)
+			h->event_cb[k] = -1;
+		invc_init(&h->cache);
 		h->name = strdup(want->meta.name);
 		h->uri = strdup(want->spec.uri);
 		if (!h->name || !h->uri) {
@@ -406,6 +484,20 @@ virConnectPtr lv_connect(struct lv_pool *pool, const char *name)
 	return h->conn;
 }
 
+struct invc *lv_host_cache(struct lv_pool *pool, const char *name)
+{
+	struct lv_host *h = find_host(pool, name);
+
+	if (!h)
+		return NULL;
+	if (h->unwatched) {
+		pthread_mutex_lock(&pool->lock);
+		invc_invalidate(&h->cache);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	return &h->cache;
+}
+
 const char *lv_host_error(struct lv_pool *pool, const char *name)
 {
 	struct lv_host *h = find_host(pool, name);
@@ -418,8 +510,10 @@ void lv_mark_broken(struct lv_pool *pool, const char *name)
 {
 	pthread_mutex_lock(&pool->lock);
 	struct lv_host *h = find_host(pool, name);
-	if (h)
+	if (h) {
 		h->closed = true;
+		invc_invalidate(&h->cache);
+	}
 	pthread_mutex_unlock(&pool->lock);
 }
 

@@ -12,18 +12,28 @@
 #include <libvirt/libvirt.h>
 
 #include "crd/types.h"
+#include "reconcile/invcache.h"
 
 
 /* Called from libvirt's event thread when something changed on a host (a domain
- * lifecycle event, a lost connection). Must be quick and thread-safe. */
+ * lifecycle or metadata event, a lost connection). Must be quick and thread-safe. */
 typedef void (*lv_wake_fn)(void *opaque, const char *host);
+
+/* Domain events watched per connection: lifecycle, metadata change, job completed,
+ * migration iteration. */
+#define LV_N_EVENTS 4
 
 struct lv_host {
 	char *name;
 	char *uri;
 	virConnectPtr conn;       /* NULL while disconnected */
 	bool closed;              /* libvirt told us the connection broke */
-	int lifecycle_cb;         /* event callback id, -1 when none */
+	int event_cb[LV_N_EVENTS];   /* domain event callback ids, -1 when none */
+	/* The host's domains as last observed, kept current by the events above; its marks
+	 * and validity are written under the pool's lock, its entries by the observer. A new
+	 * or lost connection invalidates it: events may have been missed. */
+	struct invc cache;
+	bool unwatched;           /* some event could not be registered: the cache is not kept */
 	struct host_ref *close_ref;  /* the close callback's opaque; ours to free (see host_adopt) */
 	unsigned backoff_ms;      /* next wait before reconnecting */
 	double next_try;          /* monotonic seconds: no connect attempt before this */
@@ -31,7 +41,7 @@ struct lv_host {
 };
 
 struct lv_pool {
-	pthread_mutex_t lock;     /* guards closed flags set from the event thread */
+	pthread_mutex_t lock;     /* guards closed flags and caches written from the event thread */
 	struct lv_host *hosts;
 	size_t n;
 	lv_wake_fn wake;
@@ -61,6 +71,10 @@ virConnectPtr lv_connect(struct lv_pool *pool, const char *name);
  * TIMEOUT_S seconds in all, so an unreachable host never blocks the others.
  * This function can't fail; hosts left unconnected carry an error. */
 void lv_connect_all(struct lv_pool *pool, int timeout_s);
+
+/* The inventory cache of host @name, or NULL. Owned by the pool; valid until the next
+ * lv_pool_sync. Its marks and validity are read and written under pool->lock. */
+struct invc *lv_host_cache(struct lv_pool *pool, const char *name);
 
 /* The reason host @name is not connected, or NULL. Owned by the pool. */
 const char *lv_host_error(struct lv_pool *pool, const char *name);

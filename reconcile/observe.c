@@ -1,9 +1,11 @@
 /* observe: build the inventory from libvirt — every host's resources and domains. */
 #include "reconcile/observe.h"
+#include "reconcile/observe_priv.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +13,25 @@
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
 
+#include "reconcile/clk.h"
 #include "reconcile/defdiff.h"
 #include "reconcile/domxml.h"
+#include "reconcile/invindex.h"
 #include "reconcile/obs_capacity.h"
 #include "reconcile/tune.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 /* A host that libvirt cannot reach gets this long to accept a TCP connection. */
 #define OBS_PROBE_TIMEOUT_S 1.0
+/* Hosts observed at once: each waits on its own daemon, so more threads than CPUs pay
+ * off; bounded so a thousand hosts do not make a thousand threads. */
+#define OBS_THREADS 16
+/* Calls in flight per host while its domains are read (libvirtd serves 5 at once per
+ * client by default), for hosts with at least OBS_SLICE_MIN domains. */
+#define OBS_SLICES 4
+#define OBS_SLICE_MIN 64
 
 /* Records the failure of a libvirt call on @out and returns -1. */
 static int fail(struct inv_host *out, const char *what)
@@ -173,17 +185,43 @@ static int read_pools(virConnectPtr conn, struct inv_host *out)
 	return ret;
 }
 
-static void read_owner(virDomainPtr dom, struct inv_domain *d)
+/* ---- domains: one bulk call for all states, a definition read only when needed ---- */
+
+/* The domains of one host being read, and what the pass knows of them. */
+struct dom_read {
+	virConnectPtr conn;
+	struct invc *cache;          /* NULL: read every definition */
+	struct invc_pass pass;
+	char (*transient)[VIR_UUID_STRING_BUFLEN];   /* the host's transient domains */
+	size_t n_transient;
+};
+
+/* Lists the UUIDs of the host's transient domains (few: incoming migrations, guests
+ * started without a definition), so persistence needs no call per domain. */
+static int read_transient(struct dom_read *r)
 {
-	char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
-					  VIR_DOMAIN_AFFECT_CURRENT);
-	if (!meta) {
-		virResetLastError();
-		return;
-	}
-	d->owner_namespace = domxml_xpath_string(meta, "string(/*/@namespace)");
-	d->owner_name = domxml_xpath_string(meta, "string(/*/@name)");
-	free(meta);
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(r->conn, &doms, VIR_CONNECT_LIST_DOMAINS_TRANSIENT);
+
+	if (n < 0)
+		return -1;
+	if (n > 0 && !(r->transient = calloc((size_t)n, sizeof(*r->transient))))
+		n = -1;
+	for (int i = 0; doms && i < (n < 0 ? 0 : n); i++)
+		if (virDomainGetUUIDString(doms[i], r->transient[r->n_transient]) == 0)
+			r->n_transient++;
+	for (int i = 0; doms && doms[i]; i++)
+		virDomainFree(doms[i]);
+	free(doms);
+	return n < 0 ? -1 : 0;
+}
+
+static bool is_transient(const struct dom_read *r, const char *uuid)
+{
+	for (size_t i = 0; i < r->n_transient; i++)
+		if (!strcmp(r->transient[i], uuid))
+			return true;
+	return false;
 }
 
 /* Restart required: the running guest @live_xml differs from the persistent definition's
@@ -200,44 +238,111 @@ static void read_restart(const char *live_xml, struct inv_domain *d)
 	inv_facts_free(&live);
 }
 
-/* For drover's own domains (others are never tuned or redefined): the tuning and facts of
- * the definition @xml just read and, when it runs, of the running guest (its live XML, one
- * more call). Best effort: what cannot be read stays unknown, and the planner does not
- * compare it. */
-static void read_owned(virDomainPtr dom, const char *xml, struct inv_domain *d)
+/* The running guest's side of read_owned: its tuning, and whether it waits for a restart,
+ * from its live XML (@live_xml when the caller has it, else one call). Also on a pass that
+ * took the definition from the cache: the live side changes without a definition event
+ * (drover's own live tuning). Best effort, as read_owned. */
+static void read_owned_live(virDomainPtr dom, const char *live_xml, struct inv_domain *d)
 {
 	char *live;
 
-	if (!d->owner_name)
+	inv_tuning_free(&d->tuning_live);
+	free(d->restart_why);
+	d->restart_why = NULL;
+	if (!d->owner_name || !d->active || !d->facts.known)
 		return;
-	if (tune_from_xml(xml, &d->tuning_config) < 0 || defdiff_from_xml(xml, &d->facts) < 0)
-		return;
-	if (!d->active)
-		return;
-	/* A transient domain has only the live definition: the one just read. */
-	live = d->persistent ? virDomainGetXMLDesc(dom, 0) : strdup(xml);
+	live = live_xml ? strdup(live_xml) : virDomainGetXMLDesc(dom, 0);
 	if (live && tune_from_xml(live, &d->tuning_live) == 0)
 		read_restart(live, d);
 	virResetLastError();
 	free(live);
 }
 
-static int read_domain(virDomainPtr dom, struct inv_domain *d)
+/* For drover's own domains (others are never tuned or redefined): the tuning and facts of
+ * the definition @xml just read and, when it runs, of the running guest (its live XML, one
+ * more call). Best effort: what cannot be read stays unknown, and the planner does not
+ * compare it. */
+static void read_owned(virDomainPtr dom, const char *xml, struct inv_domain *d)
 {
-	int state = 0, reason = 0;
-	virDomainJobInfo job;
-	char *xml;
+	if (!d->owner_name)
+		return;
+	if (tune_from_xml(xml, &d->tuning_config) < 0 || defdiff_from_xml(xml, &d->facts) < 0)
+		return;
+	read_owned_live(dom, d->persistent ? NULL : xml, d);
+}
 
-	d->name = strdup(virDomainGetName(dom));
-	if (!d->name || virDomainGetUUIDString(dom, d->uuid) < 0 ||
-	    virDomainGetState(dom, &state, &reason, 0) < 0)
-		return -1;
-	d->state = (enum inv_state)state;
-	d->active = virDomainIsActive(dom) == 1;
-	d->persistent = virDomainIsPersistent(dom) == 1;
-	if (d->active && virDomainGetJobInfo(dom, &job) == 0)
-		d->job_active = job.type != VIR_DOMAIN_JOB_NONE;
+/* Fetches and parses @d's definition: the persistent one when there is one (what drover
+ * defined), else the live one. Its owner comes from the same XML. When the definition
+ * cannot be read or parsed (the domain redefined or undefined since the list, a daemon
+ * busy, an XML this side refuses), @d keeps its name, UUID and state and is marked
+ * definition_unknown: its owner and resources are unknown this pass. This function can't
+ * fail: a domain that exists is never left out of the inventory, where its VM would look
+ * undefined and might be defined a second time (safety rule 1). */
+static void read_definition(virDomainPtr dom, struct inv_domain *d)
+{
+	char *xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+
+	if (xml && domxml_read(xml, d) == 0)
+		read_owned(dom, xml, d);
+	else
+		inv_domain_forget_definition(d);
+	free(xml);
 	virResetLastError();
+}
+
+/* Takes the definition of @d from the cache when the pass allows it and the cached entry
+ * is the same domain as it stands (same name, same persistence). Returns the entry used,
+ * or NULL when the definition must be read (then @d is unchanged). Sets *@oom on failure. */
+static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_domain *d,
+						 bool *oom)
+{
+	const struct inv_domain *c = r->cache ? invc_cached(r->cache, &r->pass, d->uuid) : NULL;
+	struct inv_domain copy;
+
+	if (!c || c->persistent != d->persistent || !c->name || strcmp(c->name, d->name))
+		return NULL;
+	if (inv_domain_copy(&copy, c) < 0) {
+		*oom = true;
+		return NULL;
+	}
+	/* The state is this pass's; the definition, owner and last job are the cache's. */
+	free(copy.name);
+	copy.name = d->name;
+	memcpy(copy.uuid, d->uuid, sizeof(copy.uuid));
+	copy.state = d->state;
+	copy.active = d->active;
+	copy.persistent = d->persistent;
+	*d = copy;
+	return c;
+}
+
+/* Whether @d's job is asked for while its host is read: only an active domain has one,
+ * and here only one that is not plainly running (a pause by a save, a dump, a migration),
+ * or, between full reads, one an event marked or that had a job at the last look. A
+ * running domain's job matters when a move may involve it; obs_inventory asks for those
+ * once every host is read (check_moves). This function can't fail. */
+static bool want_job(const struct dom_read *r, const struct inv_domain *d,
+		     const struct inv_domain *cached)
+{
+	enum invc_mark mark = r->pass.full ? INVC_NONE : invc_pass_mark(&r->pass, d->uuid);
+
+	return d->active && (d->state != INV_RUNNING || mark >= INVC_JOB ||
+			     (cached && cached->job_active));
+}
+
+/* Asks libvirt for @d's job. This function can't fail: no answer counts as no job. */
+static void read_job(virDomainPtr dom, struct inv_domain *d)
+{
+	virDomainJobInfo job;
+
+	d->job_active = virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE;
+	d->job_known = true;
+	virResetLastError();
+}
+
+/* The flags that follow from the state, the persistence and the job. Can't fail. */
+static void derive_flags(struct inv_domain *d, int state, int reason)
+{
 	/* The target of an incoming migration: transient and paused until it finishes, or
 	 * running already in post-copy (persistent only once the source lets go). */
 	d->migrating_in = !d->persistent &&
@@ -248,53 +353,270 @@ static int read_domain(virDomainPtr dom, struct inv_domain *d)
 			   (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY));
 	d->paused_out = d->persistent && !d->job_active && state == VIR_DOMAIN_PAUSED &&
 			reason == VIR_DOMAIN_PAUSED_MIGRATION;
-	read_owner(dom, d);
-	xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
-	int rc = xml ? domxml_read(xml, d) : -1;
-	if (rc == 0)
-		read_owned(dom, xml, d);
-	free(xml);
-	return rc;
 }
 
-static int read_domains(virConnectPtr conn, struct inv_host *out)
+/* Reads @rec's domain into @d. Returns 0, or -1 when out of memory (the host's read then
+ * fails as a whole: no domain is ever left out of a host read as reachable). */
+static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct inv_domain *d)
 {
-	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(conn, &doms, 0);
+	int state = VIR_DOMAIN_NOSTATE, reason = 0;
+	const struct inv_domain *cached;
+	bool oom = false;
+
+	d->name = strdup(virDomainGetName(rec->dom));
+	if (!d->name || virDomainGetUUIDString(rec->dom, d->uuid) < 0)
+		return -1;
+	if (virTypedParamsGetInt(rec->params, rec->nparams, "state.state", &state) < 0 ||
+	    virTypedParamsGetInt(rec->params, rec->nparams, "state.reason", &reason) < 0)
+		virResetLastError();
+	d->state = (enum inv_state)state;
+	/* The domain's id travels with it: -1 is an inactive domain. */
+	d->active = virDomainGetID(rec->dom) != (unsigned int)-1;
+	d->persistent = !is_transient(r, d->uuid);
+	cached = reuse_definition(r, d, &oom);
+	if (oom)
+		return -1;
+	if (cached)
+		read_owned_live(rec->dom, NULL, d);
+	else
+		read_definition(rec->dom, d);
+	d->job_active = false;
+	d->job_known = false;
+	if (want_job(r, d, cached))
+		read_job(rec->dom, d);
+	derive_flags(d, state, reason);
+	return 0;
+}
+
+/* One share of a host's domains, read by its own thread: a few calls in flight per
+ * connection keep the daemon busy while this side parses what came back. */
+struct slice {
+	struct dom_read *r;
+	virDomainStatsRecordPtr *recs;
+	struct inv_domain *doms;     /* one slot per record */
+	bool *ok;
+	int start, step, n;
+	pthread_t thread;
+};
+
+static void *read_slice(void *arg)
+{
+	struct slice *s = arg;
+
+	for (int i = s->start; i < s->n; i += s->step) {
+		s->ok[i] = read_domain(s->r, s->recs[i], &s->doms[i]) == 0;
+		if (!s->ok[i])
+			inv_domain_free(&s->doms[i]);
+	}
+	virResetLastError();
+	return NULL;
+}
+
+/* Reads the @n records in OBS_SLICES shares at once (one when they are few), each share
+ * in its own thread (in this one when no thread can be had). This function can't fail. */
+static void read_slices(struct dom_read *r, virDomainStatsRecordPtr *recs, int n,
+			struct inv_domain *doms, bool *ok)
+{
+	struct slice s[OBS_SLICES];
+	int k = n >= OBS_SLICE_MIN ? OBS_SLICES : 1;
+
+	for (int i = 0; i < k; i++) {
+		s[i] = (struct slice){.r = r, .recs = recs, .doms = doms, .ok = ok, .start = i,
+				      .step = k, .n = n};
+		if (i == 0 || pthread_create(&s[i].thread, NULL, read_slice, &s[i]) != 0) {
+			read_slice(&s[i]);
+			s[i].n = -1;    /* done here: nothing to join */
+		}
+	}
+	for (int i = 1; i < k; i++)
+		if (s[i].n >= 0)
+			pthread_join(s[i].thread, NULL);
+}
+
+/* Reads every domain of the host: its state from one virConnectGetAllDomainStats call,
+ * its definition from the cache or one virDomainGetXMLDesc. */
+static int read_domain_list(struct dom_read *r, struct inv_host *out)
+{
+	virDomainStatsRecordPtr *recs = NULL;
+	int n = virConnectGetAllDomainStats(r->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
+	bool *ok = NULL;
 	int ret = 0;
 
-	if (n < 0)
+	if (n < 0 || read_transient(r) < 0) {
+		virDomainStatsRecordListFree(recs);
 		return fail(out, "domains");
-	if (n > 0 && !(out->domains = calloc((size_t)n, sizeof(*out->domains))))
-		ret = -1;
-	for (int i = 0; i < n; i++) {
-		/* A domain that vanished between the list and the read is simply skipped. */
-		if (ret == 0) {
-			struct inv_domain *d = &out->domains[out->n_domains];
-			if (read_domain(doms[i], d) == 0)
-				out->n_domains++;
-			else
-				inv_domain_free(d);
-		}
-		virDomainFree(doms[i]);
 	}
-	free(doms);
+	if (n > 0 && (!(out->domains = calloc((size_t)n, sizeof(*out->domains))) ||
+		      !(ok = calloc((size_t)n, sizeof(*ok)))))
+		ret = -1;
+	if (ret == 0 && n > 0)
+		read_slices(r, recs, n, out->domains, ok);
+	/* Every listed domain is read, or the host's read fails (out of memory): a domain left
+	 * out would look undefined to the planner. */
+	for (int i = 0; out->domains && ok && i < n; i++)
+		if (ok[i])
+			out->domains[out->n_domains++] = out->domains[i];
+		else
+			ret = -1;
+	free(ok);
+	virDomainStatsRecordListFree(recs);
 	virResetLastError();
 	return ret;
 }
 
-int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
+/* Reads the domains of @out's host over @conn, through @cache (NULL: no cache) whose
+ * marks are guarded by @lock. */
+static int read_domains(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
+			struct inv_host *out)
+{
+	struct dom_read r = {.conn = conn, .cache = cache, .pass = {.full = true}};
+	int ret;
+
+	if (cache) {
+		pthread_mutex_lock(lock);
+		invc_begin(cache, clk_mono(), &r.pass);
+		pthread_mutex_unlock(lock);
+	}
+	ret = read_domain_list(&r, out);
+	if (cache) {
+		bool ok = ret == 0 && out->reachable && invc_store(cache, out) == 0;
+		pthread_mutex_lock(lock);
+		invc_finish(cache, &r.pass, ok, clk_mono());
+		pthread_mutex_unlock(lock);
+	}
+	free(r.transient);
+	return ret;
+}
+
+/* The host's parts, each its own call: what the host offers, then its domains. A part
+ * that fails makes the host unreachable for this pass. */
+static int read_host(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
+		     struct inv_host *out)
+{
+	if (read_identity(conn, out) < 0 || read_memory(conn, out) < 0 ||
+	    read_networking(conn, out) < 0 || read_pools(conn, out) < 0)
+		return -1;
+	return read_domains(conn, cache, lock, out);
+}
+
+/* Observes host @name into @out (zeroed first). */
+static int observe_host(virConnectPtr conn, const char *name, struct invc *cache,
+			pthread_mutex_t *lock, struct inv_host *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = strdup(name);
 	out->reachable = true;
-	if (!out->name || read_identity(conn, out) < 0 || read_memory(conn, out) < 0 ||
-	    read_networking(conn, out) < 0 || read_pools(conn, out) < 0 ||
-	    read_domains(conn, out) < 0) {
+	if (!out->name || read_host(conn, cache, lock, out) < 0) {
 		if (out->reachable)
 			fail(out, "observe");
 		return -1;
 	}
+	return 0;
+}
+
+int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
+{
+	return observe_host(conn, name, NULL, NULL, out);
+}
+
+int obs_domains(virConnectPtr conn, struct inv_host *out)
+{
+	out->reachable = true;
+	xmlInitParser();
+	return read_domains(conn, NULL, NULL, out);
+}
+
+/* ---- every host, in parallel ---- */
+
+/* The hosts of one obs_inventory call, handed out to the workers one at a time. */
+struct obs_job {
+	pthread_mutex_t *lock;       /* the pool's: guards the caches' marks */
+	pthread_mutex_t next_lock;
+	size_t next, n;
+	virConnectPtr *conns;        /* NULL: not connected */
+	struct invc **caches;
+	const char **names;
+	struct inv_host *hosts;
+	int *rc;
+};
+
+static void *obs_worker(void *arg)
+{
+	struct obs_job *j = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&j->next_lock);
+		size_t i = j->next < j->n ? j->next++ : j->n;
+		pthread_mutex_unlock(&j->next_lock);
+		if (i == j->n)
+			return NULL;
+		if (j->conns[i])
+			j->rc[i] = observe_host(j->conns[i], j->names[i], j->caches[i], j->lock,
+						&j->hosts[i]);
+	}
+}
+
+/* Runs obs_worker on OBS_THREADS threads at most (fewer for fewer hosts; the calling
+ * thread alone when none can be started). This function can't fail. */
+static void run_workers(struct obs_job *j)
+{
+	pthread_t threads[OBS_THREADS];
+	size_t want = j->n < OBS_THREADS ? j->n : OBS_THREADS, started = 0;
+
+	while (started < want && pthread_create(&threads[started], NULL, obs_worker, j) == 0)
+		started++;
+	if (!started)
+		obs_worker(j);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* True when a Migration of a VM named @name has not ended (a user's not yet started, or
+ * one under way, perhaps left running by an earlier drover). Any namespace: asking one job
+ * too many costs a call. This function can't fail. */
+static bool move_unended(const struct crd_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		enum crd_mig_phase ph = m->status.phase;
+		if (m->spec.vm_name && !strcmp(m->spec.vm_name, name) && ph != CRD_MIG_SUCCEEDED &&
+		    ph != CRD_MIG_FAILED && ph != CRD_MIG_CANCELLED)
+			return true;
+	}
+	return false;
+}
+
+/* Asks for the job of every running domain a move may involve whose job was not asked for
+ * while its host was read: a name found on more than one host (a move in flight, anyone's:
+ * the planner waits for it, or takes over drover's own), or a VM whose Migration has not
+ * ended. A plainly running domain elsewhere is read without its job: one call per domain
+ * saved on every full read, and libvirt itself refuses a second job on a domain when drover
+ * acts on it. Returns 0, or -1 when out of memory. */
+static int check_moves(struct obs_job *j, const struct crd_set *set, struct inventory *inv)
+{
+	struct inv_index x;
+	size_t n;
+
+	if (inv_index_inventory(&x, inv) < 0) {
+		inv_index_free(&x);
+		return -1;
+	}
+	for (size_t i = 0; i < inv->n_hosts; i++) {
+		struct inv_host *h = &inv->hosts[i];
+		for (size_t k = 0; j->conns[i] && j->rc[i] == 0 && k < h->n_domains; k++) {
+			struct inv_domain *d = &h->domains[k];
+			if (!d->active || d->job_known || !d->name ||
+			    (!(inv_index_find(&x, d->name, &n) && n > 1) && !move_unended(set, d->name)))
+				continue;
+			virDomainPtr dom = virDomainLookupByUUIDString(j->conns[i], d->uuid);
+			if (dom) {
+				read_job(dom, d);
+				virDomainFree(dom);
+			}
+			virResetLastError();
+		}
+	}
+	inv_index_free(&x);
 	return 0;
 }
 
@@ -377,33 +699,64 @@ static void probe_address(const struct crd_host *spec, struct inv_host *h)
 			obs_tcp_alive(addr, port, OBS_PROBE_TIMEOUT_S);
 }
 
+/* Fills unconnected host @h with its error. Returns 0, or -1 when out of memory. */
+static int unreachable(struct lv_pool *pool, const char *name, struct inv_host *h)
+{
+	const char *why = lv_host_error(pool, name);
+
+	inv_host_free(h);
+	h->name = strdup(name);
+	h->error = strdup(why ? why : "unreachable");
+	return h->name && h->error ? 0 : -1;
+}
+
 int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct inventory *out)
 {
+	size_t n = set->n_hosts;
+	struct obs_job j = {.lock = &pool->lock, .n = n};
+	int ret = -1;
+
 	memset(out, 0, sizeof(*out));
+	xmlInitParser();    /* before threads parse: libxml2 asks for it once, up front */
 	if (lv_pool_sync(pool, set) < 0)
 		return -1;
 	lv_connect_all(pool, OBS_CONNECT_TIMEOUT_S);
-	if (set->n_hosts && !(out->hosts = calloc(set->n_hosts, sizeof(*out->hosts))))
-		return -1;
-	for (size_t i = 0; i < set->n_hosts; i++) {
-		const char *name = set->hosts[i].meta.name;
-		struct inv_host *h = &out->hosts[out->n_hosts++];
-		virConnectPtr conn = lv_connect(pool, name);
-
-		if (conn && obs_host(conn, name, h) == 0)
-			continue;
-		if (conn) {
-			/* The RPC failed: the connection is suspect; try afresh next time. */
-			lv_mark_broken(pool, name);
-			probe_address(&set->hosts[i], h);
-			continue;
-		}
-		memset(h, 0, sizeof(*h));
-		h->name = strdup(name);
-		h->error = strdup(lv_host_error(pool, name) ? lv_host_error(pool, name) : "unreachable");
-		if (!h->name || !h->error)
-			return -1;
-		probe_address(&set->hosts[i], h);
+	if (!n)
+		return 0;
+	pthread_mutex_init(&j.next_lock, NULL);
+	j.conns = calloc(n, sizeof(*j.conns));
+	j.caches = calloc(n, sizeof(*j.caches));
+	j.names = calloc(n, sizeof(*j.names));
+	j.rc = calloc(n, sizeof(*j.rc));
+	out->hosts = calloc(n, sizeof(*out->hosts));
+	if (!j.conns || !j.caches || !j.names || !j.rc || !out->hosts)
+		goto cleanup;
+	out->n_hosts = n;
+	j.hosts = out->hosts;
+	/* Connections are taken here, in one thread: the pool is not shared by the workers. */
+	for (size_t i = 0; i < n; i++) {
+		j.names[i] = set->hosts[i].meta.name;
+		j.conns[i] = lv_connect(pool, j.names[i]);
+		j.caches[i] = lv_host_cache(pool, j.names[i]);
+		j.rc[i] = -1;
 	}
-	return 0;
+	run_workers(&j);
+	ret = check_moves(&j, set, out);
+	for (size_t i = 0; i < n; i++) {
+		if (j.rc[i] == 0)
+			continue;
+		if (j.conns[i])
+			/* The RPC failed: the connection is suspect; try afresh next time. */
+			lv_mark_broken(pool, j.names[i]);
+		else if (unreachable(pool, j.names[i], &out->hosts[i]) < 0)
+			ret = -1;
+		probe_address(&set->hosts[i], &out->hosts[i]);
+	}
+cleanup:
+	pthread_mutex_destroy(&j.next_lock);
+	free(j.conns);
+	free(j.caches);
+	free(j.names);
+	free(j.rc);
+	return ret;
 }

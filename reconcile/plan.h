@@ -73,6 +73,9 @@ struct plan_action {
 	bool released;                        /* NONE: the object is being deleted and no domain
 					       * of drover's for it is left on any host (every
 					       * declared host was seen): its finalizer may go */
+	bool adopt;                           /* the VM's domain lacks drover's metadata: the
+					       * executor writes it (NONE: even in a pass with
+					       * nothing else to do) */
 };
 
 struct plan {

@@ -237,7 +237,7 @@ struct plan_action *plan_emit(struct plan_ctx *c, const struct plan_emit *e, con
 	memset(it, 0, sizeof(*it));
 	it->a = (struct plan_action){
 		.kind = e->kind, .problem = e->problem, .vm = e->v->vm, .migration = e->mig,
-		.phase = e->phase, .migration_phase = e->mig_phase,
+		.phase = e->phase, .migration_phase = e->mig_phase, .adopt = e->v->adopting,
 	};
 	it->a.src = host_dup(c, e->src);
 	it->a.dst = host_dup(c, e->dst);

@@ -20,6 +20,8 @@ struct copy {
 struct copies {
 	struct copy *owned, *foreign;
 	size_t n_owned, n_foreign;
+	struct copy unsure;          /* a domain of the VM's name whose definition observe could
+				      * not read (h NULL: none): whose it is, is unknown */
 };
 
 static void copies_free(struct copies *cp)
@@ -45,7 +47,9 @@ static int copies_find(const struct plan_ctx *c, const struct crd_vm *vm, struct
 		const struct inv_domain *d = e[i].d;
 		if (!h->reachable)
 			continue;
-		if (inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
+		if (d->definition_unknown)
+			cp->unsure = (struct copy){h, d};
+		else if (inv_domain_owned_by(d, vm->meta.namespace, vm->meta.name))
 			cp->owned[cp->n_owned++] = (struct copy){h, d};
 		else if (!d->owner_name)
 			cp->foreign[cp->n_foreign++] = (struct copy){h, d};
@@ -685,6 +689,23 @@ static bool deleting(struct plan_ctx *c, struct plan_vm *v, const struct copies 
 	return true;
 }
 
+/* A domain of the VM's name whose definition could not be read (redefined or undefined
+ * while observe read it): it may be the VM's, so nothing is done for the VM this pass, least
+ * of all a define elsewhere (safety rule 1). Returns true when the VM is planned. */
+static bool unsure_copy(struct plan_ctx *c, struct plan_vm *v, const struct copies *cp)
+{
+	struct plan_emit e = {.kind = PLAN_WAIT, .v = v, .src = cp->unsure.h};
+
+	if (!cp->unsure.h)
+		return false;
+	v->host = cp->unsure.h;
+	v->dom = cp->unsure.d;
+	e.phase = plan_vm_phase_now(v);
+	plan_emit(c, &e, "waiting: the definition of domain %s on %s could not be read (changed "
+		  "meanwhile?); looking again next pass", v->vm->meta.name, cp->unsure.h->name);
+	return true;
+}
+
 void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 {
 	struct plan_vm v = {.vm = vm};
@@ -697,8 +718,8 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 		c->oom = true;
 		goto cleanup;
 	}
-	if (own_job(c, &v, &cp) || in_flight(c, &v, cp.owned, cp.n_owned) ||
-	    deleting(c, &v, &cp))
+	if (own_job(c, &v, &cp) || unsure_copy(c, &v, &cp) ||
+	    in_flight(c, &v, cp.owned, cp.n_owned) || deleting(c, &v, &cp))
 		goto cleanup;
 	if (cp.n_owned > 1) {
 		if (!interrupted_move(c, &v, &cp))

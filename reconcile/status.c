@@ -112,6 +112,24 @@ static bool last_host_unseen(const struct inventory *inv, const char *host)
 	return host && (!h || !h->reachable);
 }
 
+/* True when reachable host @host holds a domain named like @vm whose owner is not known to
+ * be someone else: one without drover's ownership element (redefined without it, about to
+ * be adopted again) or whose definition observe could not read. It may be @vm's own. */
+static bool unowned_copy_on(const struct crd_vm *vm, const struct inventory *inv,
+			    const struct inv_index *doms, const char *host)
+{
+	size_t n;
+	const struct inv_ref *e = host ? inv_index_find(doms, vm->meta.name, &n) : NULL;
+
+	for (size_t i = 0; e && i < n; i++) {
+		const struct inv_host *h = &inv->hosts[e[i].host];
+		if (h->reachable && !strcmp(h->name, host) &&
+		    (e[i].d->definition_unknown || !e[i].d->owner_name))
+			return true;
+	}
+	return false;
+}
+
 static enum crd_vm_phase derive_phase(const struct plan_action *a, const struct inv_domain *d)
 {
 	if (a && a->phase != CRD_VM_PHASE_NONE)
@@ -236,8 +254,11 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 	st->phase = derive_phase(a, dom);
 	/* The last known host is the planner's memory of where the VM may still run: while
 	 * that host cannot be seen and no copy is visible, it is kept, whatever the reason
-	 * (unknown, lost, ...). Forgetting it would let the next pass define a second copy. */
-	if (at || !last_host_unseen(inv, st->host))
+	 * (unknown, lost, ...). Forgetting it would let the next pass define a second copy.
+	 * So is it while that host holds a domain of the VM's name that may be the VM's (its
+	 * definition redefined without drover's element, or unreadable this pass): should the
+	 * host then drop out of sight, the VM must count as lost there, not as undefined. */
+	if (at || !(last_host_unseen(inv, st->host) || unowned_copy_on(vm, inv, doms, st->host)))
 		rc |= set_str(&st->host, at ? at->name : NULL);
 	if (a && a->problem != PLAN_PROBLEM_NONE)
 		rc |= status_set_condition(&st->conditions, "Placed", CRD_COND_FALSE, problem, why,

@@ -12,6 +12,7 @@
 #include <libxml/tree.h>
 
 #include "crd/load.h"
+#include "reconcile/inventory.h"
 #include "reconcile/vmres.h"
 
 void vmres_free(struct vmres *r)
@@ -27,6 +28,8 @@ void vmres_free(struct vmres *r)
 	for (size_t i = 0; i < r->n_networks; i++)
 		free(r->networks[i]);
 	free(r->networks);
+	free(r->owner_namespace);
+	free(r->owner_name);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -296,6 +299,36 @@ static enum vmres_rc read_devices(const xmlNode *root, struct vmres *out)
 	return rc;
 }
 
+/* A copy of attribute @name of @n, or NULL when absent or empty (as libvirt's metadata
+ * read gave it); *@oom set when the copy failed. */
+static char *attr_dup(const xmlNode *n, const char *name, bool *oom)
+{
+	char *v = attr(n, name), *copy = v && *v ? strdup(v) : NULL;
+
+	if (v && *v && !copy)
+		*oom = true;
+	xmlFree(v);
+	return copy;
+}
+
+/* Reads drover's <metadata><drover:vm namespace= name=/></metadata>: the element is
+ * recognised by its XML namespace, whatever prefix the document gives it. */
+static enum vmres_rc read_owner(const xmlNode *root, struct vmres *out)
+{
+	xmlNode *meta = child(root, "metadata");
+	bool oom = false;
+
+	for (xmlNode *c = meta ? meta->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || !c->ns || !c->ns->href ||
+		    strcmp((const char *)c->ns->href, INV_METADATA_URI))
+			continue;
+		out->owner_namespace = attr_dup(c, "namespace", &oom);
+		out->owner_name = attr_dup(c, "name", &oom);
+		break;
+	}
+	return oom ? VMRES_NOMEM : VMRES_OK;
+}
+
 enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, char *why,
 			     size_t size)
 {
@@ -329,6 +362,8 @@ enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, cha
 		rc = read_hugepages(root, out, why, size);
 	if (rc == VMRES_OK)
 		rc = read_devices(root, out);
+	if (rc == VMRES_OK)
+		rc = read_owner(root, out);
 cleanup:
 	xmlFreeDoc(doc);
 	return rc == VMRES_OK ? rc : finish(rc, out, why, size);

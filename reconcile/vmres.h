@@ -26,6 +26,9 @@ struct vmres {
 	size_t n_bridges;
 	char **networks;        /* <interface type='network'> sources, without repeats */
 	size_t n_networks;
+	/* From drover's ownership element in <metadata> (domain XML only): who manages the
+	 * domain; NULL when absent. Read here so an observed domain is parsed once. */
+	char *owner_namespace, *owner_name;
 };
 
 enum vmres_rc {

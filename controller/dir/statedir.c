@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,113 @@ static bool holds(const char *path, const char *text)
 	return same;
 }
 
+/* ---- what this process last wrote, so an unchanged record is not read back ----
+ * Per record: a digest of the text written (or found already there) and the file's
+ * identity then (inode, size, modification time). An idle pass writes the same status for
+ * every object: with the file unchanged since (one stat), the digest alone says whether
+ * the write would change anything, where comparing read every record back. Anyone else's
+ * write changes the file's identity, and the file is compared again. */
+struct written {
+	uint64_t key;            /* digest of the path; 0 = empty slot */
+	uint64_t text;           /* digest of the text */
+	size_t len;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct written *slots;
+	size_t cap, n;           /* cap a power of two, at most half full */
+} written = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* FNV-1a, 64 bits; never 0 (0 marks an empty slot). This function can't fail. */
+static uint64_t digest(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* The slot of path digest @key: its entry, or the empty slot where it would go. Called
+ * with the lock held and a table. */
+static struct written *slot_of(uint64_t key)
+{
+	size_t i = key & (written.cap - 1);
+
+	while (written.slots[i].key && written.slots[i].key != key)
+		i = (i + 1) & (written.cap - 1);
+	return &written.slots[i];
+}
+
+/* Makes room for one more entry. Returns 0, or -1 when the table is full and cannot grow
+ * (then nothing is remembered: every write compares with the file, as before). */
+static int written_reserve(void)
+{
+	if (written.cap && (written.n + 1) * 2 <= written.cap)
+		return 0;
+	size_t cap = written.cap ? written.cap * 2 : 1024;
+	if (cap > 4 * (size_t)STATE_MAX_RECORDS)
+		return -1;
+	struct written *old = written.slots, *grown = calloc(cap, sizeof(*grown));
+	size_t old_cap = written.cap;
+	if (!grown)
+		return -1;
+	written.slots = grown;
+	written.cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			*slot_of(old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+static bool same_file(const struct written *w, const struct stat *st)
+{
+	return w->ino == st->st_ino && w->size == st->st_size &&
+	       w->mtime.tv_sec == st->st_mtim.tv_sec && w->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* True when this process knows that @path holds @text: it wrote (or found) that text and
+ * the file has not changed since. This function can't fail. */
+static bool known_to_hold(const char *path, const char *text, size_t len)
+{
+	struct stat st;
+	bool known = false;
+
+	if (stat(path, &st) < 0)
+		return false;
+	pthread_mutex_lock(&written.lock);
+	if (written.cap) {
+		const struct written *w = slot_of(digest(path, strlen(path)));
+		known = w->key && w->len == len && w->text == digest(text, len) && same_file(w, &st);
+	}
+	pthread_mutex_unlock(&written.lock);
+	return known;
+}
+
+/* Remembers that @path holds @text now. Best effort. This function can't fail. */
+static void remember(const char *path, const char *text, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return;
+	pthread_mutex_lock(&written.lock);
+	if (written_reserve() == 0) {
+		uint64_t key = digest(path, strlen(path));
+		struct written *w = slot_of(key);
+		if (!w->key)
+			written.n++;
+		*w = (struct written){.key = key, .text = digest(text, len), .len = len,
+				      .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim};
+	}
+	pthread_mutex_unlock(&written.lock);
+}
+
 int state_write_json(const char *path, json_t *obj)
 {
 	char tmp[STATE_PATH_MAX + 16];
@@ -146,7 +255,12 @@ int state_write_json(const char *path, json_t *obj)
 	tmp[0] = '\0';
 	if (!text)
 		return errno = ENOMEM, -1;
+	if (known_to_hold(path, text, strlen(text))) {
+		free(text);
+		return 0;
+	}
 	if (holds(path, text)) {
+		remember(path, text, strlen(text));
 		free(text);
 		return 0;
 	}
@@ -166,6 +280,7 @@ int state_write_json(const char *path, json_t *obj)
 	 * fsync the rename itself may not have reached the disk. */
 	if (sync_dir_of(path) < 0)
 		goto cleanup;
+	remember(path, text, strlen(text));
 	ret = 0;
 cleanup:
 	if (fd >= 0)

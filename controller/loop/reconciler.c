@@ -660,13 +660,15 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 	return started;
 }
 
-/* NONE actions: adopted domains get drover's metadata (cheap, no job). Best effort: an
- * adoption that fails now is tried again next pass. */
+/* NONE actions of adopted domains: drover's metadata written into them (cheap, no job), in
+ * every round, also one with nothing else to do: a domain whose definition lost it
+ * (redefined behind drover's back) is otherwise adopted again on every pass, never marked.
+ * Best effort: an adoption that fails now is tried again next pass. */
 static void adopt(struct rec *r, const struct plan *plan)
 {
 	for (size_t i = 0; i < plan->n && !r->stopping; i++) {
 		const struct plan_action *a = &plan->actions[i];
-		if (a->kind != PLAN_NONE || !a->dst)
+		if (a->kind != PLAN_NONE || !a->adopt || !a->dst)
 			continue;
 		struct exec_ctx ctx = {0};
 		struct exec_conns conns = {.dst = lv_connect(&r->pool, a->dst)};

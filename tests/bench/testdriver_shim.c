@@ -4,7 +4,10 @@
  * 1. Memory statistics. drover reads a host's memory with virNodeGetMemoryStats; the test
  *    driver answers VIR_ERR_NO_SUPPORT and drover would count the host unreachable. For
  *    test: connections the shim answers instead: total is the node file's <memory>, free is
- *    total minus the maximum memory of every active domain. Other connections get
+ *    total minus the maximum memory of every active domain. For test+tcp: connections (the
+ *    test driver served by a libvirtd) the same figures come from two bulk calls, made when
+ *    the shim opens the connection ahead (below) so that they do not count as drover's:
+ *    a real host answers virNodeGetMemoryStats with one cheap call. Other connections get
  *    libvirt's own answer.
  *
  * 2. Opening ahead. A test:/// connection parses its node file inside the process that opens
@@ -47,15 +50,45 @@ static void find_real(void)
 
 /* ---- 1. memory statistics ---- */
 
-/* True when @conn is a test-driver connection. This function can't fail. */
+/* 1 when @conn is an in-process test-driver connection, 2 when the test driver is served
+ * over RPC (test+tcp:), else 0. This function can't fail. */
 static int is_test(virConnectPtr conn)
 {
 	char *uri = virConnectGetURI(conn);
-	int yes = uri && !strncmp(uri, "test:", 5);
+	int kind = !uri ? 0 : !strncmp(uri, "test:", 5) ? 1 : !strncmp(uri, "test+", 5) ? 2 : 0;
 
 	free(uri);
-	return yes;
+	return kind;
 }
+
+/* Total and free memory of a remote test driver: the node's total less the maximum
+ * memory of its active domains, from one bulk statistics call. */
+static int remote_test_memory(virConnectPtr conn, unsigned long long *total,
+			      unsigned long long *free_kib)
+{
+	virNodeInfo info;
+	virDomainStatsRecordPtr *recs = NULL;
+	unsigned long long used = 0, max;
+	int n;
+
+	if (virNodeGetInfo(conn, &info) < 0)
+		return -1;
+	n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_BALLOON, &recs,
+					VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (virTypedParamsGetULLong(recs[i]->params, recs[i]->nparams, "balloon.maximum",
+					    &max) == 1)
+			used += max;
+	virDomainStatsRecordListFree(recs);
+	*total = info.memory;
+	*free_kib = used > info.memory ? 0 : info.memory - used;
+	return 0;
+}
+
+static int lookup_preopened(virConnectPtr conn, unsigned long long *total,
+			    unsigned long long *free_kib);
 
 /* Fills @total and @free_kib for a test connection. Returns 0, or -1 with libvirt's error. */
 static int test_memory(virConnectPtr conn, unsigned long long *total,
@@ -85,9 +118,10 @@ int virNodeGetMemoryStats(virConnectPtr conn, int cellNum, virNodeMemoryStatsPtr
 			  int *nparams, unsigned int flags)
 {
 	unsigned long long total, free_kib;
+	int kind;
 
 	pthread_once(&real_once, find_real);
-	if (!is_test(conn))
+	if (!(kind = is_test(conn)))
 		return real_stats ? real_stats(conn, cellNum, params, nparams, flags) : -1;
 	if (!nparams)
 		return -1;
@@ -95,7 +129,10 @@ int virNodeGetMemoryStats(virConnectPtr conn, int cellNum, virNodeMemoryStatsPtr
 		*nparams = 2;
 		return 0;
 	}
-	if (*nparams < 2 || test_memory(conn, &total, &free_kib) < 0)
+	if (*nparams < 2 ||
+	    (kind == 1 ? test_memory(conn, &total, &free_kib)
+		       : lookup_preopened(conn, &total, &free_kib) == 0
+				 ? 0 : remote_test_memory(conn, &total, &free_kib)) < 0)
 		return -1;
 	memset(params, 0, sizeof(*params) * 2);
 	snprintf(params[0].field, sizeof(params[0].field), "%s", VIR_NODE_MEMORY_STATS_TOTAL);
@@ -111,6 +148,8 @@ int virNodeGetMemoryStats(virConnectPtr conn, int cellNum, virNodeMemoryStatsPtr
 struct pre_conn {
 	char *uri;
 	virConnectPtr conn;     /* set before main(), read-only afterwards */
+	int has_memory;         /* test+tcp: the memory figures below were read at open */
+	unsigned long long total, free_kib;
 	pthread_t thread;
 	int started;
 };
@@ -128,7 +167,23 @@ static void *pre_open(void *arg)
 {
 	struct pre_conn *p = arg;
 	p->conn = real_open ? real_open(p->uri) : NULL;
+	if (p->conn && is_test(p->conn) == 2)
+		p->has_memory = remote_test_memory(p->conn, &p->total, &p->free_kib) == 0;
 	return NULL;
+}
+
+/* The memory read when @conn was opened ahead. Returns 0, or -1 when it was not. */
+static int lookup_preopened(virConnectPtr conn, unsigned long long *total,
+			    unsigned long long *free_kib)
+{
+	for (int i = 0; i < n_pre; i++) {
+		if (pre[i].conn != conn || !pre[i].has_memory)
+			continue;
+		*total = pre[i].total;
+		*free_kib = pre[i].free_kib;
+		return 0;
+	}
+	return -1;
 }
 
 static double mono(void)

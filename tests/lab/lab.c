@@ -15,6 +15,8 @@
 
 #include <libvirt/virterror.h>
 
+#include "reconcile/inventory.h"
+
 extern char **environ;
 
 static const char *const host_names[LAB_MAX_HOSTS] = {
@@ -375,6 +377,23 @@ bool lab_runs_only_on(const char *name, int i, int n_hosts)
 	printf("  %s on %s: \"%s\"; running on %d hosts, defined on %d\n", name,
 	       lab_host_name(i), state, running, defined);
 	return false;
+}
+
+bool lab_owned_by_drover(int i, const char *name)
+{
+	virConnectPtr conn = lab_connect(i);
+	virDomainPtr dom = conn ? virDomainLookupByName(conn, name) : NULL;
+	char *meta = dom ? virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, INV_METADATA_URI,
+						VIR_DOMAIN_AFFECT_CONFIG)
+			 : NULL;
+	bool yes = meta != NULL;
+
+	free(meta);
+	if (dom)
+		virDomainFree(dom);
+	if (conn)
+		virConnectClose(conn);
+	return yes;
 }
 
 void lab_serial_path(const char *name, char *buf, size_t size)

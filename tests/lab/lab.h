@@ -108,6 +108,10 @@ void lab_restore_hosts(int n_hosts);
  * /metrics of the drover listening on 127.0.0.1:PORT, or -1 when absent. Can't fail. */
 double lab_metric(const char *port, const char *series);
 
+/* True when NAME's persistent definition on host i carries drover's ownership element (in
+ * <metadata>, as drover writes it). This function can't fail: no answer is false. */
+bool lab_owned_by_drover(int i, const char *name);
+
 /* The serial log of test guest NAME, LAB_DIR/shared/NAME.serial, into BUF. */
 void lab_serial_path(const char *name, char *buf, size_t size);
 

@@ -62,6 +62,9 @@ static void test_uri_rule(void **state)
 		{"test:///default", true}, {"qemu+tcp://h/session", true},
 		{"qemu:///session", false}, {"qemu+tcp:///system", false}, {"qemu+tcp://h/", false},
 		{"qemu+tcp://h/systemd", false}, {"xen://h/", false}, {"test:///", false},
+		{"test+tcp://10.77.0.11:16509//tmp/n/host-000.xml", true},
+		{"test+tcp://h/default", true}, {"test+tcp:///tmp/n.xml", false},
+		{"test+tcp://h/", false}, {"test+tcp://h//a b.xml", false},
 		{"qemu+unix:///system", false}, {"", false}, {"qemu+tcp://h /system", false},
 	};
 	(void)state;

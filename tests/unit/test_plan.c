@@ -312,6 +312,44 @@ static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(v
 	fx_expect(fx_act(f, "web-1"), PLAN_BLOCKED, NULL, CRD_VM_CONFLICT);
 }
 
+static void test_plan_unreadable_domain_makes_unpinned_vm_wait(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	/* Running on lab-a, but its definition could not be read this pass (redefined behind
+	 * drover's back): it may well be web-1; defining web-1 anywhere would make two. */
+	inv_domain_forget_definition(fx_dom(f, "lab-a", "web-1", INV_RUNNING));
+	fx_plan(f);
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_WAIT, NULL, CRD_VM_RUNNING);
+	assert_string_equal(a->src, "lab-a");
+	fx_reason_has(a, "could not be read");
+	assert_int_equal(fx_index(f, "web-1", PLAN_DEFINE_START), -1);
+}
+
+static void test_plan_unreadable_domain_makes_pinned_stopped_vm_wait(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "host: lab-b");
+	inv_domain_forget_definition(fx_domain(f, "lab-b", "web-1", NULL, INV_SHUTOFF));
+	fx_plan(f);
+	fx_expect(fx_act(f, "web-1"), PLAN_WAIT, NULL, CRD_VM_STOPPED);
+}
+
+static void test_plan_unreadable_domain_beside_an_owned_copy_waits(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	inv_domain_forget_definition(fx_domain(f, "lab-b", "web-1", NULL, INV_RUNNING));
+	fx_plan(f);
+	/* Not a start on lab-a while lab-b runs something of that name. */
+	fx_expect(fx_act(f, "web-1"), PLAN_WAIT, NULL, CRD_VM_RUNNING);
+}
+
 static void test_plan_adopts_foreign_domain_on_pinned_host(void **state)
 {
 	struct fx *f = *state;
@@ -847,6 +885,9 @@ int main(void)
 		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
+		T(test_plan_unreadable_domain_makes_unpinned_vm_wait),
+		T(test_plan_unreadable_domain_makes_pinned_stopped_vm_wait),
+		T(test_plan_unreadable_domain_beside_an_owned_copy_waits),
 		T(test_plan_adopts_foreign_domain_on_pinned_host),
 		T(test_plan_adopts_foreign_domain_of_unpinned_vm_anywhere),
 		T(test_plan_conflict_when_foreign_domain_is_away_from_pin),

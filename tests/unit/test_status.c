@@ -168,6 +168,38 @@ static void test_vm_keeps_its_last_host_while_that_host_is_unseen(void **state)
 	inv_index_free(&doms);
 }
 
+static void test_vm_keeps_its_last_host_while_its_domain_there_is_unowned(void **state)
+{
+	struct crd_vm vm = {0};
+	struct inv_domain dom = {.name = "db-1", .state = INV_RUNNING, .active = true,
+				 .persistent = true};
+	struct inv_host hosts[1] = {{.name = "lab-a", .reachable = true, .domains = &dom,
+				     .n_domains = 1}};
+	struct inventory inv = {.hosts = hosts, .n_hosts = 1};
+	struct inv_index doms;
+	(void)state;
+
+	vm.meta.name = "db-1";
+	vm.meta.namespace = "default";
+	vm.status.host = strdup("lab-a");
+	assert_int_equal(inv_index_inventory(&doms, &inv), 0);
+	/* Redefined behind drover's back without its element: still where the VM may run. */
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:00:00Z"), 0);
+	assert_string_equal(vm.status.host, "lab-a");
+	/* Its definition unreadable this pass: the same. */
+	dom.definition_unknown = true;
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:01:00Z"), 0);
+	assert_string_equal(vm.status.host, "lab-a");
+	/* Someone else's domain of that name is not the VM. */
+	dom.definition_unknown = false;
+	dom.owner_namespace = "other";
+	dom.owner_name = "db-1";
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:02:00Z"), 0);
+	assert_null(vm.status.host);
+	crd_conditions_free(&vm.status.conditions);
+	inv_index_free(&doms);
+}
+
 /* status.placement follows the action that placed the VM and stays when a later action did
  * not place it; Host status shows CPU threads, the running guests' vCPUs, load and pages. */
 static void test_status_shows_placement_and_host_capacity(void **state)
@@ -272,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_transitions_continue_a_history_read_back),
 		cmocka_unit_test(test_transitions_are_capped_keeping_the_latest),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
+		cmocka_unit_test(test_vm_keeps_its_last_host_while_its_domain_there_is_unowned),
 		cmocka_unit_test(test_vm_status_finds_its_own_copy_among_hosts_and_namespaces),
 		cmocka_unit_test(test_status_shows_placement_and_host_capacity),
 	};

@@ -1,0 +1,98 @@
+/* invcache: one host's domains as last read, kept current by libvirt's events, so a pass
+ * fetches and parses a domain's definition again only when it may have changed. Pure data
+ * and rules: no libvirt calls, no clock (times are passed in), no locking (the owner locks:
+ * marks come from libvirt's event thread, the entries belong to the observer). */
+#ifndef DROVER_INVCACHE_H
+#define DROVER_INVCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "reconcile/inventory.h"
+
+#define INVC_WUR __attribute__((warn_unused_result))
+
+/* A full read of the host at least this often, events or not: a missed event costs at
+ * most this long. Below `drover run`'s 30 s resync, so every periodic pass reads in full
+ * and only the passes woken in between (events, manifests) use the cache. Kept short
+ * until definition events are known to arrive everywhere: the lab's QEMU hosts woke
+ * drover for a `virsh define` (test_behind), but a libvirtd's QEMU driver started apart
+ * from the lab delivered no define, undefine or metadata event even to `virsh event
+ * --all`. Raise it to minutes once that is understood. */
+#define INVC_RESYNC_S 25.0
+/* More marks than this between two passes: reading everything again is cheaper than
+ * tracking them (and the list stays bounded). */
+#define INVC_MAX_MARKS 4096
+
+/* What an event says may have changed about one domain, from least to most. */
+enum invc_mark {
+	INVC_NONE = 0,
+	INVC_JOB = 1,          /* state or job only: the definition is unchanged */
+	INVC_DEFINITION = 2,   /* the definition (and so also state and job) */
+};
+
+struct invc_marked {
+	char uuid[37];
+	enum invc_mark mark;
+};
+
+struct invc {
+	/* Written on events, under the owner's lock. */
+	unsigned epoch;              /* bumped by every invalidation */
+	bool valid;                  /* the entries are a full read of this epoch, kept current */
+	double synced_at;            /* monotonic seconds of the last full read */
+	struct invc_marked *marks;
+	size_t n_marks, cap_marks;
+	/* The observer's: the domains of the last pass, sorted by UUID. */
+	struct inv_domain *doms;
+	size_t n_doms;
+};
+
+/* One pass over a host: what was decided at its start. */
+struct invc_pass {
+	unsigned epoch;
+	bool full;                   /* read every definition; the cache is not used */
+	struct invc_marked *marks;   /* the marks taken, sorted by UUID (the pass's own) */
+	size_t n_marks;
+};
+
+/* An empty cache: the first pass is a full read. This function can't fail. */
+void invc_init(struct invc *c);
+/* Releases everything and zeroes @c; accepts NULL. */
+void invc_free(struct invc *c);
+
+/* What libvirt's lifecycle event @event with @detail (virDomainEventType and its detail
+ * enum) may have changed. This function can't fail. */
+enum invc_mark invc_lifecycle_mark(int event, int detail);
+
+/* Everything may have changed unseen: a new connection, a lost one, events that could not
+ * be registered. The next pass reads the host in full. This function can't fail. */
+void invc_invalidate(struct invc *c);
+
+/* Records that domain @uuid may have changed as @mark says (the strongest mark wins). Too
+ * many marks, or no memory for one, invalidates the whole cache. This function can't fail. */
+void invc_mark(struct invc *c, const char *uuid, enum invc_mark mark);
+
+/* Starts a pass at monotonic time @now: takes the marks (events after this count for the
+ * next pass) and decides whether it is a full read. This function can't fail. */
+void invc_begin(struct invc *c, double now, struct invc_pass *p);
+
+/* The mark of domain @uuid in pass @p. This function can't fail. */
+enum invc_mark invc_pass_mark(const struct invc_pass *p, const char *uuid);
+
+/* The domain @uuid as cached, when pass @p may use it: not a full read, no event said its
+ * definition changed, and the last pass could read it (not definition_unknown). Returns a
+ * pointer into @c, or NULL. The cache never says whether a domain exists: the pass's own
+ * list does. */
+const struct inv_domain *invc_cached(const struct invc *c, const struct invc_pass *p,
+				     const char *uuid);
+
+/* Replaces the entries by copies of @h's domains (the observer's side, no lock needed).
+ * Returns 0, or -1 when out of memory (then the cache is emptied and invalid). */
+int invc_store(struct invc *c, const struct inv_host *h) INVC_WUR;
+
+/* Ends pass @p at monotonic time @now (under the lock): the cache is valid when nothing
+ * invalidated it meanwhile and the read succeeded (@ok). Releases @p. Can't fail. */
+void invc_finish(struct invc *c, struct invc_pass *p, bool ok, double now);
+
+#endif

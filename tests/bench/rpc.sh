@@ -1,0 +1,96 @@
+# rpc.sh: drover plan observing hosts over libvirt's real RPC, sourced by tests/bench/run when
+# BENCH_ONLY names "rpc". The hosts are libvirt's test driver served by the lab's libvirtd
+# (lab-a, 10.77.0.11) over TCP: Host.spec.uri test+tcp://10.77.0.11/FILE, one node file per
+# Host (one daemon serves them all). It needs the lab: run it under the lab lock,
+#   flock /var/tmp/drover-lab.flock env BENCH_ONLY=rpc make bench
+# and it takes the lab down when it is done.
+# Figures: drover plan's wall time against rpc_floor's (list + one XML per domain, hosts in
+# parallel) over the same daemon and files in the same run; both have the daemon's opens
+# (parsing its node files) done ahead and timed apart. Knobs: BENCH_RPC_SCALES="10000:10
+# 100000:100" (VMs:hosts), BENCH_RPC_REPEAT=3 (runs per scale, the median; 1 at 100k VMs).
+
+rpc_scales=${BENCH_RPC_SCALES:-10000:10 100000:100}
+rpc_repeat=${BENCH_RPC_REPEAT:-3}
+rpc_addr=10.77.0.11
+rpc_dir=/var/tmp/drover-bench-rpc      # /var/tmp: the same in the lab hosts' mount namespaces
+rpc_rows=()
+
+# rpc_gen VMS HOSTS DIR: the cluster, its Hosts pointing at the lab daemon, and DIR/uris.
+rpc_gen() {
+	"$py" "$here/gen.py" --vms "$1" --hosts "$2" --action-percent 5 "$3" >"$3.roles"
+	sed -i "s|test:///|test+tcp://$rpc_addr/|" "$3/manifests/hosts.yaml"
+	local f
+	for f in "$3"/nodes/*.xml; do
+		echo "test+tcp://$rpc_addr$f"
+	done >"$3/uris"
+}
+
+# One scale: @1 VMs on @2 hosts. Appends a row to rpc_rows.
+bench_rpc_scale() {
+	local n=$1 nh=$2 dir=$rpc_dir/c-$1 runs=$rpc_repeat r rc t rss u k
+	[ "$n" -ge 100000 ] && runs=1
+	log "rpc: generating $n VMs on $nh hosts served by $rpc_addr"
+	rpc_gen "$n" "$nh" "$dir"
+	local floors=() fopens=() walls=() opens=() owns=() cpus=() rss_max=0 summary="" rep=$tmp/rpc.report
+	local state=$tmp/rpc-state
+	mkdir -p "$state"
+	for ((r = 0; r < runs; r++)); do
+		local line
+		line=$("$out/rpc_floor" "$dir/uris") || die "rpc_floor failed: $line"
+		floors+=("$(sed -n 's/.*floor_s=\([0-9.]*\).*/\1/p' <<<"$line")")
+		fopens+=("$(sed -n 's/.*opens_s=\([0-9.]*\).*/\1/p' <<<"$line")")
+		rc=0
+		rm -f "$rep"
+		/usr/bin/time -f '%e %M %U %S' -o "$tmp/time" env "DROVER_BENCH_PREOPEN=$dir/uris" \
+			"DROVER_BENCH_REPORT=$rep" "LD_PRELOAD=$shim" \
+			"$drover" plan -f "$dir/manifests" --state-dir "$state" \
+			>"$tmp/plan.out" 2>"$tmp/plan.err" || rc=$?
+		[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || { cat "$tmp/plan.err" >&2; die "drover plan: exit $rc"; }
+		[ "$(report_field "$rep" failed)" = 0 ] || die "the shim could not open every host"
+		if grep -q '^warning: host' "$tmp/plan.err"; then
+			head -n 3 "$tmp/plan.err" >&2
+			die "drover plan saw unreachable hosts: the figures would mean nothing"
+		fi
+		read -r t rss u k < <(grep -E '^[0-9.]+ [0-9]+ [0-9.]+ [0-9.]+$' "$tmp/time" | tail -n1)
+		local open open_cpu
+		open=$(report_field "$rep" preopen_s)
+		open_cpu=$(report_field "$rep" cpu_s)
+		walls+=("$t")
+		opens+=("$open")
+		owns+=("$(awk -v t="$t" -v o="$open" 'BEGIN {printf "%.2f", t - o}')")
+		cpus+=("$(awk -v u="$u" -v k="$k" -v o="$open_cpu" 'BEGIN {printf "%.2f", u + k - o}')")
+		[ "$rss" -gt "$rss_max" ] && rss_max=$rss
+		summary=$(tail -n1 "$tmp/plan.out")
+	done
+	rm -rf "$state" "$dir" "$dir.roles"
+	local floor fopen own cpu open
+	floor=$(printf '%s\n' "${floors[@]}" | median)
+	fopen=$(printf '%s\n' "${fopens[@]}" | median)
+	own=$(printf '%s\n' "${owns[@]}" | median)
+	open=$(printf '%s\n' "${opens[@]}" | median)
+	cpu=$(printf '%s\n' "${cpus[@]}" | median)
+	summary=${summary#Plan: }
+	rpc_rows+=("| $n | $nh | $runs | $open s / $fopen s | **$own s** / $cpu s | **$floor s** | **$(div "$own" "$floor" 2)×** | $(kib_to_mib "$rss_max") MiB | ${summary%.} |")
+	log "rpc: $n VMs: drover plan own ${own}s (CPU ${cpu}s, opens ${open}s), floor ${floor}s (opens ${fopen}s), peak RSS ${rss_max}KiB"
+}
+
+bench_rpc() {
+	cc -O2 -Wall -Wextra -Werror "$here/rpc_floor.c" -o "$out/rpc_floor" \
+		$(pkg-config --cflags --libs libvirt) -lpthread
+	bash "$root/hack/lab" up 1 >/dev/null
+	mkdir -p "$rpc_dir"
+	local s
+	for s in $rpc_scales; do
+		bench_rpc_scale "${s%%:*}" "${s#*:}"
+	done
+	rm -rf "$rpc_dir"
+	bash "$root/hack/lab" down >/dev/null 2>&1 || log "rpc: hack/lab down failed"
+}
+
+rpc_table() {
+	cat <<-EOF
+	| VMs | hosts | runs | daemon's opens, drover / floor | drover plan, own wall / CPU | floor: list + XML | plan ÷ floor | drover's peak RSS | plan says |
+	|---:|---:|---:|---:|---:|---:|---:|---:|---|
+	EOF
+	printf '%s\n' "${rpc_rows[@]}"
+}
