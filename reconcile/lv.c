@@ -484,6 +484,17 @@ virConnectPtr lv_connect(struct lv_pool *pool, const char *name)
 	return h->conn;
 }
 
+void lv_host_changed(struct lv_pool *pool, const char *name)
+{
+	if (!name)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	struct lv_host *h = find_host(pool, name);
+	if (h)
+		invc_invalidate(&h->cache);
+	pthread_mutex_unlock(&pool->lock);
+}
+
 struct invc *lv_host_cache(struct lv_pool *pool, const char *name)
 {
 	struct lv_host *h = find_host(pool, name);

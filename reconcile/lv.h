@@ -76,6 +76,12 @@ void lv_connect_all(struct lv_pool *pool, int timeout_s);
  * lv_pool_sync. Its marks and validity are read and written under pool->lock. */
 struct invc *lv_host_cache(struct lv_pool *pool, const char *name);
 
+/* Forgets what the inventory cache of host @name holds: drover itself just changed it
+ * (a tuning written into a definition sends no event; a move's events may arrive after
+ * the next pass), so the next pass reads the host in full. Safe from any thread; an
+ * unknown host is ignored. This function can't fail. */
+void lv_host_changed(struct lv_pool *pool, const char *name);
+
 /* The reason host @name is not connected, or NULL. Owned by the pool. */
 const char *lv_host_error(struct lv_pool *pool, const char *name);
 

@@ -235,6 +235,7 @@ static void handle_orphans(struct rec *r, const struct crd_set *set, const struc
 		if (o.items[i].prune) {
 			rc = exec_prune(&ctx, lv_connect(&r->pool, o.items[i].host), &o.items[i], why,
 					sizeof(why));
+			lv_host_changed(&r->pool, o.items[i].host);
 			if (rc < 0)
 				res->actions_failed++;
 			else
@@ -462,6 +463,10 @@ static void *job_thread(void *arg)
 
 	job->rc = exec_action(&job->ctx, job->a, &job->conns, &job->move, job->why,
 			      sizeof(job->why));
+	/* Before the job counts as ended: the pass it wakes must not trust a cache that
+	 * misses what the job did. */
+	lv_host_changed(&r->pool, job->a->src);
+	lv_host_changed(&r->pool, job->a->dst);
 	record_failover(job);
 	pthread_mutex_lock(&r->lock);
 	if (job->failover_from[0])
