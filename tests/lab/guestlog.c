@@ -366,7 +366,10 @@ cleanup:
 	return ret;
 }
 
-int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms)
+/* Waits until @reached(result, @n) holds for the file at @path, for at most @timeout_ms.
+ * Returns 0 when it does, -1 on timeout or a read error. */
+static int wait_until(const char *path, bool (*reached)(const struct guestlog_result *, uint64_t),
+		      uint64_t n, long timeout_ms)
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	struct source s = {.path = path};
@@ -380,7 +383,7 @@ int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms)
 	for (i = 0; i < max_polls; i++) {
 		if (source_poll(&s, p, POLL_READ_MAX, false, NULL) < 0)
 			break;
-		if (p->res.heartbeats >= n) {
+		if (reached(&p->res, n)) {
 			ret = 0;
 			break;
 		}
@@ -391,4 +394,24 @@ int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms)
 	}
 	free(p);
 	return ret;
+}
+
+static bool has_heartbeats(const struct guestlog_result *r, uint64_t n)
+{
+	return r->heartbeats >= n;
+}
+
+static bool has_dirtied(const struct guestlog_result *r, uint64_t mib)
+{
+	return r->heartbeats && r->last_dirtied_mib >= mib;
+}
+
+int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms)
+{
+	return wait_until(path, has_heartbeats, n, timeout_ms);
+}
+
+int guestlog_wait_dirtied(const char *path, uint64_t mib, long timeout_ms)
+{
+	return wait_until(path, has_dirtied, mib, timeout_ms);
 }

@@ -69,4 +69,9 @@ DROVER_WUR int guestlog_analyze_file(const char *path, struct guestlog_result *r
  * appear meanwhile). Returns 0 when it does, -1 on timeout or a read error. */
 DROVER_WUR int guestlog_wait_heartbeats(const char *path, uint64_t n, long timeout_ms);
 
+/* Waits until a heartbeat of the file at @path reports at least @mib MiB written to the dirty
+ * region (dirtied_mib=), for at most @timeout_ms: only written memory takes time to copy, a
+ * page never touched goes over as a zero page. Returns 0 when it does, -1 as above. */
+DROVER_WUR int guestlog_wait_dirtied(const char *path, uint64_t mib, long timeout_ms);
+
 #endif
