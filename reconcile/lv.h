@@ -92,6 +92,14 @@ void lv_mark_broken(struct lv_pool *pool, const char *name);
 /* Closes every connection and frees the pool; accepts NULL. */
 void lv_pool_free(struct lv_pool *pool);
 
+/* A connection to @uri of the caller's own, outside the pool, with the pool's bounded wait
+ * and keepalive (a long call on it notices a dead peer). For a job's long calls: an RPC on
+ * a connection waits behind the ones in flight on it, so a migration or a disk stream on
+ * the pool's connection slowed every pass. Returns a connection the caller closes, or
+ * NULL with @err (may be NULL) set to a reason the caller frees; always NULL for a local
+ * test:/// URI (each of its connections has a state of its own). */
+virConnectPtr lv_open_own(const char *uri, char **err) DROVER_WUR;
+
 /* Opens @uri directly (outside a pool) with the same bounded wait.
  * Returns a connection the caller closes, or NULL with @err (may be NULL) set to a
  * string the caller frees. */
