@@ -277,10 +277,11 @@ enum woke { WOKE_TIMEOUT = 0, WOKE_EVENT, WOKE_MANIFESTS };
  * drain` and `drover migrate` write there), a libvirt event or an action's end (the wake
  * pipe), a signal or @max_s. */
 static enum woke wait_for_work(struct dirwatch *w, const char *dir, struct dirwatch *ow,
-			       const char *odir, double max_s)
+			       const char *odir, bool events, double max_s)
 {
+	/* poll() skips a negative descriptor: without @events only files end the wait. */
 	struct pollfd fds[3] = {{.fd = w->fd, .events = POLLIN},
-				{.fd = wake_pipe[0], .events = POLLIN},
+				{.fd = events ? wake_pipe[0] : -1, .events = POLLIN},
 				{.fd = ow->fd, .events = POLLIN}};
 	double until = clk_mono() + max_s;
 
@@ -404,17 +405,22 @@ int cli_run(int argc, char **argv)
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
 		 * backed-off action is due again. */
 		double due = rec_retry_due_in(&r);
-		enum woke why = wait_for_work(&w, o.dir, &ow, odir, due >= 0 && due < RUN_RESYNC_S
-					      ? due + 0.1 : RUN_RESYNC_S);
+		enum woke why = wait_for_work(&w, o.dir, &ow, odir, true,
+					      due >= 0 && due < RUN_RESYNC_S ? due + 0.1 : RUN_RESYNC_S);
+		/* Passes that events wake keep RUN_MIN_GAP_S apart (a move's start alone sends a
+		 * burst); a change to the manifests or the overrides ends that gap: what the user
+		 * just asked for is not held up by what libvirt just said. */
+		double since = clk_mono() - started;
+		if (!stopping && why != WOKE_MANIFESTS && since < RUN_MIN_GAP_S &&
+		    wait_for_work(&w, o.dir, &ow, odir, false, RUN_MIN_GAP_S - since) ==
+			    WOKE_MANIFESTS)
+			why = WOKE_MANIFESTS;
 		/* The saved valid set follows the manifests: on a change, and at each resync in
 		 * case a change went unnoticed. */
 		if (why == WOKE_MANIFESTS || why == WOKE_TIMEOUT)
 			manifests_changed = true;
 		if (why == WOKE_MANIFESTS)
 			cancel_withdrawn(&r, &o);
-		double since = clk_mono() - started;
-		if (!stopping && since < RUN_MIN_GAP_S)
-			clk_sleep(RUN_MIN_GAP_S - since);
 	}
 	log_kv("info", "stopping", NULL);
 	(void)tell_systemd("STOPPING=1");
