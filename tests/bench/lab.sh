@@ -89,7 +89,7 @@ lab_remove() {
 }
 
 lab_cleanup() {
-	lab_remove "$lab_vm" "$hot_vm" "$long_vm" "$new_vm" $(ev_names)
+	lab_remove "$lab_vm" "$hot_vm" "$long_vm" $(new_names) $(ev_names)
 	virsh -q -c "$(lab_uri 0)" vol-delete "$new_vm.qcow2" --pool shared >/dev/null 2>&1 || true
 	virsh -q -c "$(lab_uri 0)" vol-delete "$lab_vm.qcow2" --pool shared >/dev/null 2>&1 || true
 	rm -f "$lab_shared/$hot_vm.serial"
@@ -467,15 +467,23 @@ long_write_vm() {
 	EOF
 }
 
-# Seconds from the new VM's manifest written to it running on lab-b (polled every 20 ms);
-# then the VM is taken away again (manifest and domain).
+# The names start_once gives the new VMs.
+new_names() {
+	local i
+	for ((i = 0; i < lab_rounds; i++)); do echo "$new_vm-$i-idle $new_vm-$i-long"; done
+}
+
+# start_once NAME: seconds from the new VM NAME's manifest written to it running on lab-b
+# (polled every 20 ms); then the VM is taken away again (manifest and domain). Each start
+# has a name of its own: taken away while drover still checks that it runs, a start counts
+# as failed, and drover backs off the next start of that name.
 start_once() {
-	local t0 i st r=nan
+	local t0 i st r=nan vm=$1
 	t0=$(now)
 	cat >"$tmp/lab/l/new.yaml" <<-EOF
 	apiVersion: drover.io/v1alpha1
 	kind: VirtualMachine
-	metadata: {name: $new_vm}
+	metadata: {name: $vm}
 	spec:
 	  host: lab-b
 	  domain:
@@ -486,7 +494,7 @@ start_once() {
 	    disks: [{path: "$lab_shared/$new_vm.qcow2"}]
 	EOF
 	for ((i = 0; i < 3000; i++)); do
-		st=$(virsh -q -c "$(lab_uri 1)" domstate "$new_vm" 2>/dev/null || true)
+		st=$(virsh -q -c "$(lab_uri 1)" domstate "$vm" 2>/dev/null || true)
 		if [ "$st" = running ]; then
 			r=$(elapsed "$t0" "$(now)")
 			break
@@ -495,7 +503,7 @@ start_once() {
 	done
 	rm -f "$tmp/lab/l/new.yaml"
 	sleep 0.5
-	lab_remove "$new_vm"
+	lab_remove "$vm"
 	echo "$r"
 }
 
@@ -519,14 +527,14 @@ bench_startlong() {
 	wait_on 0 "$long_vm" || die "startlong: $long_vm did not start"
 	sleep 50   # until it has written its whole region: zero pages would make the move short
 	for ((i = 0; i < lab_rounds; i++)); do
-		r=$(start_once)
+		r=$(start_once "$new_vm-$i-idle")
 		log "startlong round $i: no move running: $r s"
 		echo "$r" >>"$tmp/lab/start-idle.txt"
 		from=0
 		virsh -q -c "$(lab_uri 1)" domstate "$long_vm" >/dev/null 2>&1 && from=1
 		long_write_vm "$(lab_name $((1 - from)))"
 		for ((moving = 0; moving < 500; moving++)); do long_moving "$from" && break; sleep 0.05; done
-		r=$(start_once)
+		r=$(start_once "$new_vm-$i-long")
 		long_moving "$from" || r="$r(move-ended)"
 		log "startlong round $i: under a long move: $r s"
 		echo "$r" >>"$tmp/lab/start-long.txt"
