@@ -121,16 +121,29 @@ fo_offs() {
 		true; } | wc -l
 }
 
+# fo_apply STATE: `drover apply` of the manifests until it converges, at most 3 times (a move
+# onto the host just powered on again may fail or be held back once; apply plans afresh from
+# what it observes, so a retry is safe). Every output not converged goes to the log.
+fo_apply() {
+	local n
+	for n in 1 2 3; do
+		"$drover" apply -f "$tmp/fo/m" --state-dir "$1" --stop-timeout 2 >"$tmp/fo/apply.out" 2>&1 &&
+			return 0
+		log "failover: drover apply, attempt $n, did not converge:"
+		sed 's/^/  /' "$tmp/fo/apply.out" >&2
+		sleep 5
+	done
+	return 1
+}
+
 # One round: @1 its number. Appends to fo_rows, fo_totals, fo_fences.
 fo_round() {
 	local r=$1 state=$tmp/fo/s-$1 runlog=$tmp/fo/run-$1.log pid offs t0 t1 off total fence
 	fo_write_vms "$fo_victim"
-	"$drover" apply -f "$tmp/fo/m" --state-dir "$state" --stop-timeout 2 >/dev/null ||
-		die "failover round $r: drover apply could not put the guests on $fo_victim"
+	fo_apply "$state" || die "failover round $r: drover apply could not put the guests on $fo_victim"
 	fo_wait fo_on_victim 120 || die "failover round $r: the guests are not on $fo_victim alone"
 	fo_write_vms ""
-	"$drover" apply -f "$tmp/fo/m" --state-dir "$state" --stop-timeout 2 >/dev/null ||
-		die "failover round $r: drover apply (unpinned) failed"
+	fo_apply "$state" || die "failover round $r: drover apply (unpinned) failed"
 	"$drover" run --dir "$tmp/fo/m" --state-dir "$state" --stop-timeout 2 --metrics-addr off \
 		--detect-after "$fo_detect" >"$runlog" 2>&1 &
 	pid=$!
