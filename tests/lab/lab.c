@@ -15,6 +15,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "reconcile/clk.h"
 #include "reconcile/inventory.h"
 
 extern char **environ;
@@ -425,6 +426,47 @@ int lab_bmc_power_offs(int i)
 	if (f)
 		fclose(f);
 	return n;
+}
+
+double lab_bmc_power_off_time(int i, int n)
+{
+	char path[512], line[512], stamp[64];
+	double at = -1, t;
+	int seen = 0;
+
+	snprintf(path, sizeof(path), "%s/bmc/%s/power.log", lab_dir(), lab_host_name(i));
+	FILE *f = fopen(path, "r");
+	/* "2026-12-05T08:04:13.123456789Z set power 0"; stop-host's own output is in between. */
+	while (f && seen < n && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s", stamp) == 1 && !strncmp(line + strlen(stamp), " set power 0", 12) &&
+		    clk_parse_rfc3339(stamp, &t) == 0 && ++seen == n)
+			at = t;
+	if (f)
+		fclose(f);
+	return at;
+}
+
+double lab_domain_last_start(int i, const char *name)
+{
+	static const char mark[] = "+0000: starting up libvirt";
+	char path[512], line[1024], stamp[32];
+	double at = -1, t;
+
+	/* libvirt begins each start of the guest in its QEMU log with
+	 * "2026-12-05 08:02:51.822+0000: starting up libvirt version: ...". */
+	snprintf(path, sizeof(path), "%s/hosts/%s/log/qemu/%s.log", lab_dir(), lab_host_name(i),
+		 name);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strlen(line) < 23 + sizeof(mark) - 1 || strncmp(line + 23, mark, sizeof(mark) - 1))
+			continue;
+		snprintf(stamp, sizeof(stamp), "%.10sT%.12sZ", line, line + 11);
+		if (clk_parse_rfc3339(stamp, &t) == 0)
+			at = t;
+	}
+	if (f)
+		fclose(f);
+	return at;
 }
 
 void lab_restore_hosts(int n_hosts)

@@ -100,6 +100,16 @@ int lab_bmc(int i, struct lab_bmc *out) DROVER_WUR;
  * This function can't fail (no log: 0). */
 int lab_bmc_power_offs(int i);
 
+/* When host i's BMC sent its chassis its @n-th power-off (1-based; the @n-th "set power 0"
+ * of its power log, as lab_bmc_power_offs counts them), in seconds since the epoch; -1 when
+ * it sent fewer. This function can't fail. */
+double lab_bmc_power_off_time(int i, int n);
+
+/* When libvirt last started guest @name on host i (the last "starting up" line of the
+ * host's QEMU log of @name, millisecond resolution), in seconds since the epoch; -1 when
+ * never. This function can't fail. */
+double lab_domain_last_start(int i, const char *name);
+
 /* Every one of the first N_HOSTS hosts back as the lab started it (link up, BMC running,
  * powered on): a test's teardown, best effort. This function can't fail. */
 void lab_restore_hosts(int n_hosts);

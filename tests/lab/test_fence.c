@@ -83,12 +83,16 @@ static void *monitor(void *arg)
 
 static void assert_never_two_copies(void)
 {
+	int most[N_VMS];
+	/* Copied out: a failed assertion must not leave the lock held (the monitor and the
+	 * later cases would wait on it for ever). */
 	pthread_mutex_lock(&mon.lock);
-	printf("  monitor: %lu samples, most copies seen %d and %d\n", mon.samples,
-	       mon.max_copies[0], mon.max_copies[1]);
-	for (int v = 0; v < N_VMS; v++)
-		assert_true(mon.max_copies[v] <= 1);
+	memcpy(most, mon.max_copies, sizeof(most));
+	unsigned long samples = mon.samples;
 	pthread_mutex_unlock(&mon.lock);
+	printf("  monitor: %lu samples, most copies seen %d and %d\n", samples, most[0], most[1]);
+	for (int v = 0; v < N_VMS; v++)
+		assert_true(most[v] <= 1);
 }
 
 /* ---- helpers ---- */
@@ -169,6 +173,46 @@ static bool drover_log_has(const char *text)
 	return found;
 }
 
+/* The agent's own words in a FenceFailed condition's "REASON: MESSAGE" @cond, where the
+ * message is fence_run's "fence_ipmilan action=off exited N: OUTPUT" (or "... did not
+ * finish within T s: OUTPUT"): OUTPUT, or NULL when the message is not the agent's or its
+ * output is empty. This function can't fail. */
+static const char *agent_message(const char *cond)
+{
+	const char *m = strstr(cond, "fence_ipmilan action=off ");
+	const char *out = m ? strstr(m, ": ") : NULL;
+	if (!out)
+		return NULL;
+	out += 2;
+	return strspn(out, " \t\n") < strlen(out) ? out : NULL;
+}
+
+/* Waits up to @max_s for drover's log to hold a "fence failed" Warning for host @i whose
+ * result carries @words (its first 60 bytes: logfmt quotes the whole value). */
+static bool wait_fence_failed_line(int i, const char *words, double max_s)
+{
+	char path[400], line[4096], host[80], want[64];
+	double end = clk_mono() + max_s;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/drover-run.log", fx.dir);
+	snprintf(host, sizeof(host), "host=%s ", lab_host_name(i));
+	snprintf(want, sizeof(want), "%.60s", words);
+	do {
+		FILE *f = fopen(path, "r");
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = strstr(line, "level=warn msg=\"fence failed\"") && strstr(line, host) &&
+				strstr(line, want);
+		if (f)
+			fclose(f);
+		if (!found)
+			clk_sleep(0.5);
+	} while (!found && clk_mono() < end);
+	if (!found)
+		printf("  no \"fence failed\" line for %s with \"%s\"\n", lab_host_name(i), want);
+	return found;
+}
+
 /* The value of the sample @series in drover's /metrics, or -1 when absent. */
 static double metric(const char *series)
 {
@@ -245,14 +289,27 @@ static void test_power_cut_fences_through_the_bmc_then_restarts_elsewhere(void *
 	/* An unrelated typo first: directory mode goes on with the last valid set. */
 	assert_int_equal(fx_write(&fx, "typo.yaml", "apiVersion: drover.io/v1alpha1\nkind: Hots\n"),
 			 0);
-	double cut = clk_mono();
+	double cut = clk_mono(), cut_wall = clk_wall();
 	lab_verb("stop-host", 2);
-	bool moved = wait_all_run_elsewhere(2, 120);
+	/* The proof's bound: both run elsewhere within 60 s of the cut, or the test fails. */
+	bool moved = wait_all_run_elsewhere(2, 60);
 	printf("  power cut to both guests running elsewhere: %.1f s (detectAfterSeconds %s)\n",
 	       clk_mono() - cut, DETECT_S);
 	assert_true(moved);
-	/* The BMC was asked to power the host off (fence_ipmilan off → chassis control). */
+	/* The BMC was asked to power the host off (fence_ipmilan off → chassis control), after
+	 * the cut and before libvirt started either guest on its new host: ordering of
+	 * wall-clock instants on this one machine, not durations. */
 	assert_true(lab_bmc_power_offs(2) > offs);
+	double off = lab_bmc_power_off_time(2, offs + 1);
+	printf("  BMC power-off %.3f s after the cut\n", off - cut_wall);
+	assert_true(off > cut_wall);
+	for (int v = 0; v < N_VMS; v++) {
+		int at = runs_on(v);
+		double started = at >= 0 ? lab_domain_last_start(at, vms[v]) : -1;
+		printf("  %s started on %s %.3f s after the BMC's power-off\n", vms[v],
+		       at >= 0 ? lab_host_name(at) : "?", started - off);
+		assert_true(started > off);
+	}
 	assert_int_equal(fx_status(&fx, "hosts", "lab-c", "status.fencing.result", result,
 				   sizeof(result)), 0);
 	assert_string_equal(result, "Succeeded");
@@ -345,9 +402,15 @@ static void test_unreachable_bmc_restarts_nothing(void **state)
 	printf("  %s Fenced: %s\n", lab_host_name(at), buf);
 	/* Not restarted: its host was never confirmed off. */
 	assert_int_equal(lab_count_running(vms[0], N_HOSTS), 0);
+	/* The condition and the event (directory mode: drover's Warning line) carry the
+	 * agent's own message. Read before the host answers again and clears both. */
+	bool agent_said = said && agent_message(buf) != NULL;
+	bool event_said = agent_said && wait_fence_failed_line(at, agent_message(buf), 15);
 	lab_verb("start-host", at);
 	lab_verb("bmc-start", at);
 	assert_true(said);
+	assert_true(agent_said);
+	assert_true(event_said);
 	assert_never_two_copies();
 }
 
