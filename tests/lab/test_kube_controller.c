@@ -208,16 +208,7 @@ static void create_migration(const char *name, int to, const char *extra_spec)
 /* Waits until virsh sees @name running on host @i and defined nowhere else. */
 static bool wait_running_on(const char *name, int i)
 {
-	char st[64];
-
-	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
-		lab_virsh_state(i, name, st, sizeof(st));
-		if (!strcmp(st, "running") && lab_count_defined(name, N_HOSTS) == 1 &&
-		    lab_count_running(name, N_HOSTS) == 1)
-			return true;
-		usleep(100000);
-	}
-	return false;
+	return kf_wait_running_on(name, i, N_HOSTS, REACT_S);
 }
 
 /* The lab host @name runs on (-1 when none). */

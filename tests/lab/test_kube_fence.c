@@ -49,18 +49,6 @@ static void lab_verb(const char *verb, int host)
 	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
 }
 
-/* Applies @yaml with the real kubectl, as an operator does. */
-static void kubectl_apply(const char *yaml)
-{
-	char path[200], out[4096];
-	kf_path(&T.f, "apply.yaml", path, sizeof(path));
-	assert_int_equal(kf_write_file(path, yaml), 0);
-	const char *argv[] = {"kubectl", "--kubeconfig", T.kubeconfig, "apply", "-f", path, NULL};
-	int rc = lab_run(argv, out, sizeof(out), 60);
-	printf("  $ kubectl apply (exit %d)\n%s", rc, out);
-	assert_int_equal(rc, 0);
-}
-
 /* Where guest @v runs (a host index), or -1; counts the copies into T.most_copies. */
 static int runs_on(int v)
 {
@@ -177,7 +165,7 @@ static void test_kube_guests_land_on_the_host_that_will_fail(void **state)
 		assert_true(n > 0);
 		len += (size_t)n;
 	}
-	kubectl_apply(yaml);
+	assert_int_equal(kf_kubectl_apply(&T.f, T.kubeconfig, yaml), 0);
 	const char *argv[] = {lab_drover(), "run", "--kubeconfig", T.kubeconfig, "--id", "kf-a",
 			      "--metrics-addr", "off", "--stop-timeout", "2", NULL};
 	T.drover = lab_spawn(argv, T.log);
