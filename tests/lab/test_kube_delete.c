@@ -88,15 +88,29 @@ static json_t *get_vm(int v, long *code)
 	return NULL;
 }
 
-/* Waits until drover has put its finalizer on VM @v. */
-static void wait_finalizer(int v)
+/* True when T.log holds @needle. */
+static bool log_has(const char *needle)
 {
+	char *text = kube_read_file(T.log, NULL);
+	bool has = text && strstr(text, needle);
+
+	free(text);
+	return has;
+}
+
+/* Waits until VM @v carries drover's finalizer and drover's start of it has ended (it
+ * verifies a started guest for a moment after libvirt says running): no action of it is
+ * under way when the test goes on. */
+static void wait_admitted(int v)
+{
+	char done[160];
 	bool has = false;
 	long code = 0;
 
+	snprintf(done, sizeof(done), "msg=\"action done\" vm=default/%s action=define+start", vms[v]);
 	for (int i = 0; i < REACT_S * 2 && !has; i++) {
 		json_t *obj = get_vm(v, &code);
-		has = obj && kube_has_finalizer(obj, KUBE_FINALIZER_VM);
+		has = obj && kube_has_finalizer(obj, KUBE_FINALIZER_VM) && log_has(done);
 		json_decref(obj);
 		if (!has)
 			clk_sleep(0.5);
@@ -178,7 +192,7 @@ static void test_kube_delete_vm_stops_and_undefines_it_everywhere_and_keeps_its_
 	(void)state;
 	declare(DEL, NULL);
 	assert_true(kf_wait_running_on(vms[DEL], DEL, N_HOSTS, REACT_S));
-	wait_finalizer(DEL);
+	wait_admitted(DEL);
 	assert_true(lab_owned_by_drover(DEL, vms[DEL]));
 
 	assert_int_equal(kubectl_delete(DEL, true), 0);
@@ -204,7 +218,7 @@ static void test_kube_delete_vm_with_retain_leaves_it_running_unowned(void **sta
 	(void)state;
 	declare(KEEP, "  deletionPolicy: Retain\n");
 	assert_true(kf_wait_running_on(vms[KEEP], KEEP, N_HOSTS, REACT_S));
-	wait_finalizer(KEEP);
+	wait_admitted(KEEP);
 	assert_true(lab_owned_by_drover(KEEP, vms[KEEP]));
 	assert_true(xml_has_drover_metadata(KEEP, vms[KEEP], false));
 	lab_serial_path(vms[KEEP], serial, sizeof(serial));
@@ -246,7 +260,7 @@ static void test_kube_deletion_interrupted_by_stop_and_crash_is_finished_by_the_
 	(void)state;
 	declare(CRASH, NULL);
 	assert_true(kf_wait_running_on(vms[CRASH], CRASH, N_HOSTS, REACT_S));
-	wait_finalizer(CRASH);
+	wait_admitted(CRASH);
 	assert_int_equal(lab_stop(T.drover, 30), 0);
 	T.drover = -1;
 
@@ -270,14 +284,12 @@ static void test_kube_deletion_interrupted_by_stop_and_crash_is_finished_by_the_
 	assert_int_equal(done, T.drover);
 	T.drover = -1;
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	char *text = kube_read_file(T.log, NULL);
-	assert_non_null(text);
-	bool crashed = strstr(text, "fault point stop.requested reached") != NULL;
-	free(text);
-	assert_true(crashed);
+	assert_true(log_has("fault point stop.requested reached"));
 	/* Killed half-way: the guest (it ignores the shutdown request) still runs, the object
 	 * still waits for its finalizer. */
 	assert_int_equal(lab_count_defined(vms[CRASH], N_HOSTS), 1);
+	lab_virsh_state(CRASH, vms[CRASH], st, sizeof(st));
+	assert_string_equal(st, "running");
 	obj = get_vm(CRASH, &code);
 	assert_non_null(obj);
 	assert_true(kube_has_finalizer(obj, KUBE_FINALIZER_VM));
