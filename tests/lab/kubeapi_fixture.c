@@ -1,6 +1,7 @@
 /* kubeapi_fixture: starts build/kubeapi-server for a test with a generated CA, server
  * certificate and bearer token, in a private temporary directory. */
 #include "tests/lab/kubeapi_fixture.h"
+#include "controller/kube/kube_config.h"
 #include "tests/lab/lab.h"
 
 #include <errno.h>
@@ -364,4 +365,15 @@ bool kf_wait_running_on(const char *name, int i, int n_hosts, int max_s)
 		usleep(100000);
 	}
 	return false;
+}
+
+void kf_print_log_tail(const char *path, size_t kib)
+{
+	char *text = path[0] ? kube_read_file(path, NULL) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	if (text)
+		printf("---- drover log (last %zu KiB) ----\n%s", kib,
+		       len > kib * 1024 ? text + len - kib * 1024 : text);
+	free(text);
 }

@@ -54,6 +54,10 @@ int kf_kubectl_apply(const struct kf *f, const char *kubeconfig, const char *yam
  * no other of the first @n_hosts. Returns true when it does. This function can't fail. */
 bool kf_wait_running_on(const char *name, int i, int n_hosts, int max_s);
 
+/* Prints the last @kib KiB of drover's log at @path (nothing when @path is "" or
+ * unreadable), for a test's teardown. This function can't fail. */
+void kf_print_log_tail(const char *path, size_t kib);
+
 /* Counts the fields the server pruned as unknown by their type's schema so far (what a real
  * API server drops silently) and copies those log lines into @out. Returns the count, or -1
  * when the log cannot be read. */

@@ -292,11 +292,7 @@ static int group_teardown(void **state)
 	(void)state;
 	if (T.drover > 0)
 		lab_stop(T.drover, 10);
-	char *text = T.log[0] ? kube_read_file(T.log, NULL) : NULL;
-	if (text)
-		printf("---- drover log (last 8 KiB) ----\n%s",
-		       strlen(text) > 8192 ? text + strlen(text) - 8192 : text);
-	free(text);
+	kf_print_log_tail(T.log, 8);
 	lab_restore_hosts(N_HOSTS);
 	for (int v = 0; v < N_VMS; v++) {
 		char vol[64];
