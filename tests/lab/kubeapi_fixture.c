@@ -1,6 +1,7 @@
 /* kubeapi_fixture: starts build/kubeapi-server for a test with a generated CA, server
  * certificate and bearer token, in a private temporary directory. */
 #include "tests/lab/kubeapi_fixture.h"
+#include "controller/kube/kube_config.h"
 #include "tests/lab/lab.h"
 
 #include <errno.h>
@@ -319,4 +320,60 @@ int kf_apply_crds(const char *kubeconfig)
 
 	printf("  $ kubectl apply -k manifests/crds/ (exit %d)\n%s", rc, out);
 	return rc == 0 ? 0 : -1;
+}
+
+int kf_kubectl(const char *kubeconfig, const char *const args[], char *out, size_t len,
+	       int timeout_s)
+{
+	char *argv[24] = {"/usr/bin/kubectl", "--kubeconfig", (char *)kubeconfig};
+	char line[512] = "";
+	size_t n = 3, used = 0;
+	int rc;
+
+	for (; args[n - 3] && n + 1 < sizeof(argv) / sizeof(argv[0]); n++) {
+		argv[n] = (char *)args[n - 3];
+		if (used < sizeof(line))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, " %s", argv[n]);
+	}
+	argv[n] = NULL;
+	rc = kf_run(argv, out, len, timeout_s);
+	printf("  $ kubectl%s (exit %d)\n%s", line, rc, out);
+	return rc;
+}
+
+int kf_kubectl_apply(const struct kf *f, const char *kubeconfig, const char *yaml)
+{
+	char path[200], out[4096];
+	const char *args[] = {"apply", "-f", path, NULL};
+
+	kf_path(f, "apply.yaml", path, sizeof(path));
+	if (kf_write_file(path, yaml) < 0)
+		return -1;
+	return kf_kubectl(kubeconfig, args, out, sizeof(out), 60);
+}
+
+bool kf_wait_running_on(const char *name, int i, int n_hosts, int max_s)
+{
+	double deadline = kf_now_s() + max_s;
+	char st[64];
+
+	for (int tenth = 0; tenth < max_s * 10 && kf_now_s() < deadline; tenth++) {
+		lab_virsh_state(i, name, st, sizeof(st));
+		if (!strcmp(st, "running") && lab_count_defined(name, n_hosts) == 1 &&
+		    lab_count_running(name, n_hosts) == 1)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+void kf_print_log_tail(const char *path, size_t kib)
+{
+	char *text = path[0] ? kube_read_file(path, NULL) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	if (text)
+		printf("---- drover log (last %zu KiB) ----\n%s", kib,
+		       len > kib * 1024 ? text + len - kib * 1024 : text);
+	free(text);
 }

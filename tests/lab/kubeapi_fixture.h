@@ -6,6 +6,7 @@
 #include "crd/compiler.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,6 +39,24 @@ int kf_write_kubeconfig(const struct kf *f, const char *token, char *path, size_
 /* Installs the project's CRDs as a user does, `kubectl apply -k manifests/crds/` with
  * the real kubectl and @kubeconfig, and prints kubectl's output. Returns 0, or -1. */
 int kf_apply_crds(const char *kubeconfig) DROVER_WUR;
+
+/* Runs the real kubectl with @kubeconfig and @args (NULL-terminated), its stdout and stderr
+ * into @out, killed after @timeout_s; echoes the command line and the output for the test
+ * log. Returns kubectl's exit code, or -1 when it could not run or was killed. */
+int kf_kubectl(const char *kubeconfig, const char *const args[], char *out, size_t len,
+	       int timeout_s);
+
+/* Applies @yaml as an operator does: written to DIR/apply.yaml, then `kubectl apply -f` with
+ * @kubeconfig. Returns kubectl's exit code, or -1. */
+int kf_kubectl_apply(const struct kf *f, const char *kubeconfig, const char *yaml);
+
+/* Waits at most @max_s until virsh sees domain @name running on lab host @i and defined on
+ * no other of the first @n_hosts. Returns true when it does. This function can't fail. */
+bool kf_wait_running_on(const char *name, int i, int n_hosts, int max_s);
+
+/* Prints the last @kib KiB of drover's log at @path (nothing when @path is "" or
+ * unreadable), for a test's teardown. This function can't fail. */
+void kf_print_log_tail(const char *path, size_t kib);
 
 /* Counts the fields the server pruned as unknown by their type's schema so far (what a real
  * API server drops silently) and copies those log lines into @out. Returns the count, or -1

@@ -208,16 +208,9 @@ static void create_migration(const char *name, int to, const char *extra_spec)
 /* Waits until virsh sees @name running on host @i and defined nowhere else. */
 static bool wait_running_on(const char *name, int i)
 {
-	char st[64];
-
-	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
-		lab_virsh_state(i, name, st, sizeof(st));
-		if (!strcmp(st, "running") && lab_count_defined(name, N_HOSTS) == 1 &&
-		    lab_count_running(name, N_HOSTS) == 1)
-			return true;
-		usleep(100000);
-	}
-	return false;
+	/* Its REACT_S * 10 looks, each three virsh calls and a tenth of a second, took far
+	 * longer than REACT_S: the bound in seconds is kept at least as generous. */
+	return kf_wait_running_on(name, i, N_HOSTS, REACT_S * 4);
 }
 
 /* The lab host @name runs on (-1 when none). */
@@ -792,10 +785,7 @@ static int group_teardown(void **state)
 	for (int i = 0; i < 2; i++)
 		if (T.replica[i] > 0)
 			lab_stop(T.replica[i], 10);
-	char *text = T.log[0] ? kube_read_file(T.log, NULL) : NULL;
-	if (text)
-		printf("---- drover log (last 12 KiB) ----\n%s", strlen(text) > 12288 ? text + strlen(text) - 12288 : text);
-	free(text);
+	kf_print_log_tail(T.log, 12);
 	for (size_t i = 0; i < sizeof(guests) / sizeof(guests[0]); i++) {
 		char vol[64];
 		snprintf(vol, sizeof(vol), "%s.qcow2", guests[i]);

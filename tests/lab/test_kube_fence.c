@@ -49,18 +49,6 @@ static void lab_verb(const char *verb, int host)
 	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
 }
 
-/* Applies @yaml with the real kubectl, as an operator does. */
-static void kubectl_apply(const char *yaml)
-{
-	char path[200], out[4096];
-	kf_path(&T.f, "apply.yaml", path, sizeof(path));
-	assert_int_equal(kf_write_file(path, yaml), 0);
-	const char *argv[] = {"kubectl", "--kubeconfig", T.kubeconfig, "apply", "-f", path, NULL};
-	int rc = lab_run(argv, out, sizeof(out), 60);
-	printf("  $ kubectl apply (exit %d)\n%s", rc, out);
-	assert_int_equal(rc, 0);
-}
-
 /* Where guest @v runs (a host index), or -1; counts the copies into T.most_copies. */
 static int runs_on(int v)
 {
@@ -177,7 +165,7 @@ static void test_kube_guests_land_on_the_host_that_will_fail(void **state)
 		assert_true(n > 0);
 		len += (size_t)n;
 	}
-	kubectl_apply(yaml);
+	assert_int_equal(kf_kubectl_apply(&T.f, T.kubeconfig, yaml), 0);
 	const char *argv[] = {lab_drover(), "run", "--kubeconfig", T.kubeconfig, "--id", "kf-a",
 			      "--metrics-addr", "off", "--stop-timeout", "2", NULL};
 	T.drover = lab_spawn(argv, T.log);
@@ -304,11 +292,7 @@ static int group_teardown(void **state)
 	(void)state;
 	if (T.drover > 0)
 		lab_stop(T.drover, 10);
-	char *text = T.log[0] ? kube_read_file(T.log, NULL) : NULL;
-	if (text)
-		printf("---- drover log (last 8 KiB) ----\n%s",
-		       strlen(text) > 8192 ? text + strlen(text) - 8192 : text);
-	free(text);
+	kf_print_log_tail(T.log, 8);
 	lab_restore_hosts(N_HOSTS);
 	for (int v = 0; v < N_VMS; v++) {
 		char vol[64];
