@@ -1,7 +1,7 @@
 /* test_tune: spec.tuning on a running test guest — applied live and to the definition
  * (virsh memtune and blkdeviotune are the witnesses), one boot throughout, put back after
- * a change made behind drover's back, kept across a live move; what libvirt refuses (the
- * lab has no bfq/cfq scheduler for a blkio weight) is reported in Tuned. */
+ * a change made behind drover's back, kept across a live and a cold move; what libvirt
+ * refuses (the lab has no bfq/cfq scheduler for a blkio weight) is reported in Tuned. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -173,6 +173,30 @@ static void test_a_refused_tuning_is_reported_in_tuned(void **state)
 	assert_one_boot();
 }
 
+/* A cold move (a Migration of mode Cold to lab-a, the VM unpinned): the guest boots again on
+ * the target with its tuning, in the running guest and in the definition, and nothing is
+ * left for drover to put right. */
+static void test_tuning_survives_a_cold_move(void **state)
+{
+	char out[16384], phase[64], mode[64];
+	(void)state;
+
+	write_vm(NULL, TUNING);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	assert_int_equal(fx_write(&fx, "migration.yaml",
+				  "apiVersion: drover.io/v1alpha1\nkind: Migration\n"
+				  "metadata: {name: tn-cold}\n"
+				  "spec: {vmName: " VM ", targetHost: lab-a, mode: Cold}\n"), 0);
+	assert_int_equal(fx_drover(&fx, "apply", out, sizeof(out)), 0);
+	fx_status(&fx, "migrations", "tn-cold", "status.phase", phase, sizeof(phase));
+	fx_status(&fx, "migrations", "tn-cold", "status.mode", mode, sizeof(mode));
+	assert_string_equal(phase, "Succeeded");
+	assert_string_equal(mode, "Cold");
+	assert_true(lab_runs_only_on(VM, 0, N_HOSTS));
+	assert_tuned(0);
+	assert_int_equal(fx_drover(&fx, "plan", out, sizeof(out)), 0);
+}
+
 static void cleanup(void)
 {
 	char serial[512];
@@ -205,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_a_change_behind_drovers_back_is_put_back),
 		cmocka_unit_test(test_tuning_survives_a_live_move),
 		cmocka_unit_test(test_a_refused_tuning_is_reported_in_tuned),
+		cmocka_unit_test(test_tuning_survives_a_cold_move),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
