@@ -136,7 +136,8 @@ int cli_apply(int argc, char **argv)
 	struct rec_sink sink = state_sink(&ds);
 	struct rec_view view = {.plan = view_on_plan, .action_done = view_on_action_done,
 				.move = view_on_move, .orphans = view_on_orphans,
-				.orphan_done = view_on_orphan_done, .opaque = &v};
+				.orphan_done = view_on_orphan_done,
+				.still_blocked = view_on_still_blocked, .opaque = &v};
 	if (rec_init(&r, &o.rec, &sink, &view) < 0)
 		goto cleanup_set;
 	if (rec_converge(&r, &set, &res) < 0) {

@@ -167,6 +167,23 @@ void view_on_plan(void *opaque, const struct plan *p)
 	view_print_plan(opaque, p);
 }
 
+void view_on_still_blocked(void *opaque, const struct plan *p)
+{
+	struct view *v = opaque;
+	char hosts[160];
+
+	close_line(v);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_action *a = &p->actions[i];
+		if (a->kind != PLAN_BLOCKED)
+			continue;
+		where(a, hosts, sizeof(hosts));
+		fprintf(v->out, "blocked %s/%s %s: %s\n", a->vm->meta.namespace, a->vm->meta.name,
+			hosts, a->reason ? a->reason : "");
+	}
+	fflush(v->out);
+}
+
 void view_on_action_done(void *opaque, const struct plan_action *a, int rc, const char *why)
 {
 	struct view *v = opaque;

@@ -32,6 +32,7 @@ void view_on_orphans(void *opaque, const struct plan_orphans *o);
 void view_on_orphan_done(void *opaque, const struct plan_orphan *o, int rc, const char *why);
 void view_on_plan(void *opaque, const struct plan *p);
 void view_on_action_done(void *opaque, const struct plan_action *a, int rc, const char *why);
+void view_on_still_blocked(void *opaque, const struct plan *p);
 void view_on_move(void *opaque, const struct plan_action *a, const struct exec_move *m);
 
 /* Shows Migration @m as it is now: a line when its phase differs from *@shown (then

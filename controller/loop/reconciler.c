@@ -722,15 +722,22 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	struct plan_limits lim = r->opt.limits;
 	int started = -1;
 
+	pthread_mutex_lock(&r->lock);
+	unsigned long ended_before = r->ended;
+	pthread_mutex_unlock(&r->lock);
 	if (obs_inventory(&r->pool, s->set, &inv) < 0)
 		goto cleanup;
 	lim.now = (int64_t)clk_wall();     /* balancing compares it with its earlier moves */
 	pthread_mutex_lock(&r->lock);
 	/* Planned and written under the lock: jobs write the status of the same objects. A
-	 * host's failure is judged from this pass's probes before the planner reads it. */
+	 * host's failure is judged from this pass's probes before the planner reads it. A job
+	 * that ended while the hosts were read may have been seen half done (a move that ended
+	 * between reading its source and its target shows the VM running on both): its VM
+	 * waits once more, as after a set loaded before the job ended. */
 	double mono = clk_mono();
-	bool held_back = stale_set && r->just_ended.n_jobs > 0;
-	if (jobs_into_inventory(r, &inv, stale_set) == 0 &&
+	bool stale = stale_set || r->ended != ended_before;
+	bool held_back = stale && r->just_ended.n_jobs > 0;
+	if (jobs_into_inventory(r, &inv, stale) == 0 &&
 	    hostfail_observe(&r->hostfail, s->set, &inv, mono) == 0 &&
 	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
 		write_status(r, s, &inv);
@@ -824,7 +831,10 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 		/* The set is the caller's own, which the jobs write: never stale. */
 		int started = s ? round_run(r, s, round == 0, &p, res, false) : -1;
 
+		bool last = started >= 0 && !p.changes && !p.waiting && !res->running;
 		pthread_mutex_lock(&r->lock);
+		if (last && round > 0 && p.blocked && r->view.still_blocked)
+			r->view.still_blocked(r->view.opaque, &s->plan);
 		snapshot_put(s);
 		bool failed = r->failed.n > 0;
 		pthread_mutex_unlock(&r->lock);
@@ -833,10 +843,10 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 			break;
 		}
 		res->converged = !p.changes && !p.blocked && !p.waiting && !res->running && !failed;
-		if (!p.changes && !p.waiting && !res->running)
+		if (last)
 			break;
-		if (p.finish_only)
-			continue; /* statuses were written; the next round sees them closed */
+		if (p.finish_only || p.held_back)
+			continue; /* statuses were written, or a job's end raced its hosts' read */
 		if (clk_mono() > deadline)
 			break;
 		/* For a job to end (a round now would only find its VM waiting), or for a limit,
