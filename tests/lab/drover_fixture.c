@@ -160,7 +160,7 @@ int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size)
 	return rc;
 }
 
-int fx_drover_plan_all(struct fx *f, char *out, size_t size)
+int fx_drover_plan_all(struct fx *f, const char *flag, char *out, size_t size)
 {
 	char log[400];
 	int status = 0;
@@ -169,7 +169,7 @@ int fx_drover_plan_all(struct fx *f, char *out, size_t size)
 	snprintf(log, sizeof(log), "%s/plan.log", f->dir);
 	unlink(log);
 	const char *argv[] = {lab_drover(), "plan", "-f", f->manifests, "--state-dir", f->state,
-			      NULL};
+			      flag, NULL};
 	int pid = lab_spawn(argv, log);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;

@@ -65,9 +65,10 @@ int fx_write_vm(struct fx *fx, const struct fx_vm *vm) DROVER_WUR;
  * (may be NULL) and is echoed for the test log. */
 int fx_drover(struct fx *fx, const char *verb, char *out, size_t out_size);
 
-/* Runs `build/drover plan` on @f with stdout and stderr (where the unreachable-host
- * warnings go) into @out, echoed for the test log. Returns its exit status, or -1. */
-int fx_drover_plan_all(struct fx *f, char *out, size_t size);
+/* Runs `build/drover plan` on @f, with @flag (e.g. "--estimate") unless NULL, with stdout
+ * and stderr (where the unreachable-host warnings go) into @out, echoed for the test log.
+ * Returns its exit status, or -1. */
+int fx_drover_plan_all(struct fx *f, const char *flag, char *out, size_t size);
 
 /* Reads field @path (dot-separated, e.g. "status.phase", "status.host") of the
  * status record of @kind ("virtualmachines", "migrations") @name into @buf;

@@ -102,6 +102,16 @@ static bool job_on(int i, const char *name)
 	return busy;
 }
 
+/* Waits up to @max_s until host @i runs a libvirt job on @name: a move's record says Running
+ * a moment before libvirt has the job (pre-checks and the dirty-rate measure come first). */
+static bool wait_job_on(int i, const char *name, int max_s)
+{
+	for (int tenth = 0; tenth < max_s * 10; tenth++, usleep(100000))
+		if (job_on(i, name))
+			return true;
+	return false;
+}
+
 /* Waits (at most 120 s) until the slow guest has written its whole dirty region once. */
 static void wait_slow_filled(void)
 {
@@ -153,7 +163,7 @@ static void test_async_acts_on_a_new_vm_and_a_drain_while_a_long_move_runs(void 
 	assert_true(waited >= 0);
 	latest_phase("as-slow", phase, sizeof(phase));
 	assert_string_equal(phase, "Running");   /* the slow move has not ended */
-	assert_true(job_on(0, "as-slow"));
+	assert_true(wait_job_on(0, "as-slow", REACT_S));
 
 	/* A drain of another host starts its moves too. */
 	char out[4096];
@@ -186,11 +196,7 @@ static void test_async_sigterm_hands_a_move_over_to_the_next_drover(void **state
 
 	write_slow("lab-a");
 	assert_true(wait_phase("as-slow", "Running", REACT_S));
-	/* Mid-move: the record says Running a moment before libvirt has the job. */
-	bool job = false;
-	for (int tenth = 0; tenth < REACT_S * 10 && !(job = job_on(1, "as-slow")); tenth++)
-		usleep(100000);
-	assert_true(job);
+	assert_true(wait_job_on(1, "as-slow", REACT_S)); /* mid-move */
 	fx_latest_migration(&fx, "as-slow", rec, sizeof(rec));
 	double start = now_s();
 	assert_int_equal(lab_stop(drover_pid, 5), 0);   /* exits, code 0, within 5 s */

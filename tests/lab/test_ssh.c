@@ -34,21 +34,25 @@ static const char *const guests[] = {"ssh-mig", "ssh-keep"};
 
 enum scheme { SSH, LIBSSH };
 
-/* Host i's URI over @s, with the lab's client key and the known_hosts of client directory
- * @client (hack/lab's $LAB_DIR/ssh, or an untrusted one): what `hack/lab ssh-uri` and
- * `libssh-uri` print for the lab's own directory. */
-static void ssh_uri(int i, enum scheme s, const char *client, char *buf, size_t size)
+/* Host i's URI over @s with client key @key (NULL: the lab's) and the known_hosts of client
+ * directory @client (hack/lab's $LAB_DIR/ssh, or an untrusted one): what `hack/lab ssh-uri`
+ * and `libssh-uri` print for the lab's own key and directory. */
+static void ssh_uri(int i, enum scheme s, const char *client, const char *key, char *buf,
+		    size_t size)
 {
+	char lab_key[400];
+
+	snprintf(lab_key, sizeof(lab_key), "%s/ssh/client/id_ed25519", lab_dir());
+	if (!key)
+		key = lab_key;
 	if (s == SSH)
-		snprintf(buf, size,
-			 "qemu+ssh://root@%s/system?keyfile=%s/ssh/client/id_ed25519&no_tty=1"
-			 "&command=%s/ssh",
-			 lab_host_addr(i), lab_dir(), client);
+		snprintf(buf, size, "qemu+ssh://root@%s/system?keyfile=%s&no_tty=1&command=%s/ssh",
+			 lab_host_addr(i), key, client);
 	else
 		snprintf(buf, size,
-			 "qemu+libssh://root@%s/system?keyfile=%s/ssh/client/id_ed25519"
+			 "qemu+libssh://root@%s/system?keyfile=%s"
 			 "&known_hosts=%s/known_hosts&known_hosts_verify=normal&sshauth=privkey",
-			 lab_host_addr(i), lab_dir(), client);
+			 lab_host_addr(i), key, client);
 }
 
 static void lab_client(char *buf, size_t size)
@@ -56,14 +60,15 @@ static void lab_client(char *buf, size_t size)
 	snprintf(buf, size, "%s/ssh", lab_dir());
 }
 
-/* Writes @f's manifests/hosts.yaml: lab-a and lab-b over @s with client directory @client. */
-static int write_ssh_hosts(struct fx *f, enum scheme s, const char *client)
+/* Writes @f's manifests/hosts.yaml: lab-a and lab-b over @s with client directory @client
+ * and key @key (NULL: the lab's). */
+static int write_ssh_hosts(struct fx *f, enum scheme s, const char *client, const char *key)
 {
 	char text[4096], uri[1024];
 	size_t len = 0;
 
 	for (int i = 0; i < N_HOSTS && len < sizeof(text); i++) {
-		ssh_uri(i, s, client, uri, sizeof(uri));
+		ssh_uri(i, s, client, key, uri, sizeof(uri));
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
 					"metadata: {name: %s}\n"
@@ -103,7 +108,7 @@ static void test_ssh_lab_key_opens_each_host_over_both_transports(void **state)
 	lab_client(client, sizeof(client));
 	for (int i = 0; i < N_HOSTS; i++)
 		for (int s = SSH; s <= LIBSSH; s++) {
-			ssh_uri(i, (enum scheme)s, client, uri, sizeof(uri));
+			ssh_uri(i, (enum scheme)s, client, NULL, uri, sizeof(uri));
 			assert_int_equal(virsh_hostname(uri, out, sizeof(out)), 0);
 			/* the host's own daemon, reached inside its namespaces */
 			assert_non_null(strstr(out, lab_host_name(i)));
@@ -153,27 +158,40 @@ static void test_apply_over_ssh_starts_then_live_migrates_when_pin_changes(void 
 	move_live(&fx, "ssh-mig");
 }
 
-static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **state)
+/* ssh-keep running on lab-a (put there over trusted ssh, once), with its serial log path
+ * in @serial. */
+static void keep_running_on_a(char *serial, size_t size)
 {
-	char disk[512], serial[512], uri[1024], out[16384], cond[4096], rec[128];
-	struct guestlog_result res;
-	(void)state;
+	char disk[512];
 
-	/* A VM running on lab-a, put there over trusted ssh. */
+	lab_serial_path("ssh-keep", serial, size);
+	if (lab_runs_only_on("ssh-keep", 0, N_HOSTS))
+		return;
 	assert_int_equal(lab_create_volume(0, "shared", "ssh-keep.qcow2", 64, disk, sizeof(disk)), 0);
 	write_vm(&fx, "ssh-keep", "lab-a", disk);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	assert_runs_only_on("ssh-keep", 0);
-	lab_serial_path("ssh-keep", serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+}
 
-	/* The same VM pinned to lab-b, seen by a client that pins other host keys. */
-	ssh_uri(0, SSH, untrusted, uri, sizeof(uri));
+/* fx_bad's hosts are ssh URIs with client directory @client and key @key, which cannot
+ * connect, for @why (what ssh says): ssh-keep pinned to lab-b there is planned blocked, both
+ * hosts are Reachable=False with that reason, and nothing changed — no Migration, the
+ * guest running on lab-a only, booted once, its memory intact. */
+static void assert_ssh_refused_changes_nothing(const char *client, const char *key,
+					       const char *why)
+{
+	char disk[512], serial[512], uri[1024], out[16384], cond[4096], rec[128];
+	struct guestlog_result res;
+
+	keep_running_on_a(serial, sizeof(serial));
+	ssh_uri(0, SSH, client, key, uri, sizeof(uri));
 	assert_int_not_equal(virsh_hostname(uri, out, sizeof(out)), 0);
-	assert_int_equal(write_ssh_hosts(&fx_bad, SSH, untrusted), 0);
+	assert_int_equal(write_ssh_hosts(&fx_bad, SSH, client, key), 0);
+	snprintf(disk, sizeof(disk), "%s/shared/ssh-keep.qcow2", lab_dir());
 	write_vm(&fx_bad, "ssh-keep", "lab-b", disk);
 
-	assert_int_not_equal(fx_drover_plan_all(&fx_bad, out, sizeof(out)), 1);
+	assert_int_not_equal(fx_drover_plan_all(&fx_bad, NULL, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
 	assert_non_null(strstr(out, "warning: host lab-b unreachable"));
 	assert_non_null(strstr(out, "Plan: 0 to change, 1 blocked"));
@@ -183,7 +201,7 @@ static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **st
 		fx_condition(&fx_bad, "hosts", lab_host_name(i), "Reachable", cond, sizeof(cond));
 		printf("  %s Reachable: %s\n", lab_host_name(i), cond);
 		assert_non_null(strstr(cond, "Unreachable: "));
-		assert_non_null(strstr(cond, "Host key verification failed"));
+		assert_non_null(strstr(cond, why));
 	}
 	fx_latest_migration(&fx_bad, "ssh-keep", rec, sizeof(rec));
 	assert_string_equal(rec, "");
@@ -192,6 +210,25 @@ static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **st
 	assert_int_equal(guestlog_analyze_file(serial, &res), 0);
 	assert_int_equal(res.banners, 1);
 	assert_int_equal(res.max_corrupt, 0);
+}
+
+/* The client pins other host keys: ssh refuses the hosts. */
+static void test_untrusted_host_key_cannot_connect_and_changes_nothing(void **state)
+{
+	(void)state;
+	assert_ssh_refused_changes_nothing(untrusted, NULL, "Host key verification failed");
+}
+
+/* The hosts are trusted, but the client's key is one no host authorizes: the hosts refuse
+ * it, and no password is asked for (BatchMode, no_tty). */
+static void test_refused_client_key_cannot_connect_and_changes_nothing(void **state)
+{
+	char client[400], key[512];
+	(void)state;
+
+	lab_client(client, sizeof(client));
+	snprintf(key, sizeof(key), "%s/impostor", untrusted);
+	assert_ssh_refused_changes_nothing(client, key, "Permission denied");
 }
 
 static void cleanup_guests(void)
@@ -223,7 +260,7 @@ static int group_setup(void **state)
 	if (lab_up(N_HOSTS) < 0 || fx_init(&fx) < 0 || fx_init(&fx_bad) < 0)
 		goto fail;
 	lab_client(client, sizeof(client));
-	if (write_ssh_hosts(&fx, SSH, client) < 0)
+	if (write_ssh_hosts(&fx, SSH, client, NULL) < 0)
 		goto fail;
 	snprintf(untrusted, sizeof(untrusted), "%s/untrusted-ssh", fx_bad.dir);
 	const char *argv[] = {"bash", "hack/lab", "untrusted-ssh", untrusted, NULL};
@@ -242,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_lab_key_opens_each_host_over_both_transports),
 		cmocka_unit_test(test_apply_over_ssh_starts_then_live_migrates_when_pin_changes),
 		cmocka_unit_test(test_untrusted_host_key_cannot_connect_and_changes_nothing),
+		cmocka_unit_test(test_refused_client_key_cannot_connect_and_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -144,7 +144,7 @@ static void test_untrusted_ca_cannot_connect_and_changes_nothing(void **state)
 	assert_int_equal(write_tls_hosts(&fx_bad, untrusted), 0);
 	write_vm(&fx_bad, "tls-keep", "lab-b", disk);
 
-	assert_int_not_equal(fx_drover_plan_all(&fx_bad, out, sizeof(out)), 1);
+	assert_int_not_equal(fx_drover_plan_all(&fx_bad, NULL, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
 	assert_non_null(strstr(out, "warning: host lab-b unreachable"));
 	assert_non_null(strstr(out, "Plan: 0 to change, 1 blocked"));

@@ -49,9 +49,27 @@ struct wire_seen {
 	bool marker;
 };
 
+/* `drover plan --estimate` shows the move of running @name from lab-a to lab-b with the
+ * prediction it would start with (its dirty rate measured on lab-a), and changes nothing. */
+static void assert_estimated(const char *name)
+{
+	char out[16384], head[160];
+
+	assert_int_equal(fx_drover_plan_all(&fx, "--estimate", out, sizeof(out)), 2);
+	snprintf(head, sizeof(head), "estimate default/%s lab-a → lab-b: ", name);
+	const char *line = strstr(out, head);
+	assert_non_null(line);
+	line += strlen(head);
+	assert_true(line[0] >= '0' && line[0] <= '9'); /* seconds, not "none (why)" */
+	assert_non_null(strstr(line, "converge"));
+	assert_non_null(strstr(line, "dirty rate "));
+	assert_true(lab_runs_only_on(name, 0, N_HOSTS));
+}
+
 /* Starts @name on lab-a with migrationPolicy @policy, moves it live to lab-b by its pin
- * while watching lab-b's migration ports (into @seen), and checks the move: on lab-b only,
- * never rebooted, heartbeats on time, memory intact, the Migration Succeeded. */
+ * (estimated first) while watching lab-b's migration ports (into @seen), and checks the
+ * move: on lab-b only, never rebooted, heartbeats on time, memory intact, the Migration
+ * Succeeded. */
 static void move_live(const char *name, const char *policy, struct wire_seen *seen)
 {
 	char disk[512], volume[80], serial[512], rec[128], phase[64], predicted[32], rate[32];
@@ -68,9 +86,10 @@ static void move_live(const char *name, const char *policy, struct wire_seen *se
 	lab_serial_path(name, serial, sizeof(serial));
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
 	assert_int_equal(guestlog_follow_start(serial, &follow), 0);
-	assert_int_equal(wire_watch_start("dl-b", lo, hi, MARKER, &wire), 0);
 
 	write_vm(name, "lab-b", disk, policy);
+	assert_estimated(name);
+	assert_int_equal(wire_watch_start("dl-b", lo, hi, MARKER, &wire), 0);
 	int rc = fx_drover(&fx, "apply", NULL, 0);
 	assert_int_equal(wire_watch_stop(wire, &seen->bytes, &seen->marker), 0);
 	printf("  %s: %llu bytes on lab-b's migration ports, marker %s\n", name,
