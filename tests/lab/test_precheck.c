@@ -21,7 +21,7 @@
 static struct fx fx;
 
 static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf",
-				     "pc-reach", "pc-fake", "pc-real", "pc-named"};
+				     "pc-reach", "pc-fake", "pc-real", "pc-named", "pc-cpu"};
 
 /* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
  * to spec.domain (e.g. interfaces), @storage and @disk as given. */
@@ -219,6 +219,30 @@ static void test_precheck_truly_shared_disk_still_moves_live(void **state)
 	remove_vm_manifest("pc-real");
 }
 
+/* `hack/lab cpu-lacks`: host @i's libvirtd restarted seeing a CPU without @feature ("-":
+ * as it is). Returns its exit status. */
+static int cpu_lacks(int i, const char *feature)
+{
+	const char *argv[] = {"bash", "hack/lab", "cpu-lacks", lab_host_name(i), feature, NULL};
+	return lab_run(argv, NULL, 0, 120);
+}
+
+/* A target of an older CPU generation (lab-b's libvirtd sees no AES) cannot run a guest
+ * defined with the Westmere model, which has it: libvirt's CPU comparison refuses the move
+ * before anything changes, and the guest runs on on lab-a; once lab-b has AES again, the
+ * same move goes through. */
+static void test_precheck_cpu_the_target_lacks_refuses_a_live_move(void **state)
+{
+	(void)state;
+	start_then_pin_to_b("pc-cpu", "shared", "shared", "    cpu: Westmere\n");
+	assert_int_equal(cpu_lacks(1, "aes"), 0);
+	assert_move_refused("pc-cpu", "cpu: lab-b cannot run the CPU pc-cpu is defined with");
+	/* The same lab-b with its CPU as it is takes the same guest: the model was the cause. */
+	assert_int_equal(cpu_lacks(1, "-"), 0);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	assert_true(lab_runs_only_on("pc-cpu", 1, N_HOSTS));
+}
+
 /* The copy finds the target's pool by directory, not by the source pool's name. */
 static void test_cold_copy_between_pools_of_different_names(void **state)
 {
@@ -364,6 +388,13 @@ static int test_teardown(void **state)
 	return 0;
 }
 
+/* The CPU test: lab-b's libvirtd back to the CPU it has, also when the test failed. */
+static int cpu_teardown(void **state)
+{
+	(void)cpu_lacks(1, "-");
+	return test_teardown(state);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -381,6 +412,8 @@ int main(void)
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
 		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
 		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
+		cmocka_unit_test_teardown(test_precheck_cpu_the_target_lacks_refuses_a_live_move,
+					  cpu_teardown),
 		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
 		cmocka_unit_test(test_unknown_host_is_an_error_that_changes_nothing),
 		cmocka_unit_test(test_vm_defined_on_two_hosts_is_a_conflict_left_alone),
