@@ -74,7 +74,7 @@ add(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	*len = n < 0 ? size : *len + (size_t)n;
 }
 
-int fx_write_hosts_fenced(struct fx *fx, int n)
+int fx_write_hosts_fenced(struct fx *fx, int n, const char *reserved)
 {
 	char text[8192];
 	size_t len = 0;
@@ -85,11 +85,11 @@ int fx_write_hosts_fenced(struct fx *fx, int n)
 			return -1;
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
-			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"0\"\n"
+			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"%s\"\n"
 			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
 			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
 			"cipher: \"3\", power_timeout: \"20\"}\n",
-			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), bmc.password_file,
+			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), reserved, bmc.password_file,
 			bmc.addr, bmc.port, bmc.user);
 		if (len >= sizeof(text))
 			return -1;

@@ -30,9 +30,10 @@ int fx_write(struct fx *fx, const char *file, const char *text) DROVER_WUR;
  * "64Mi", NULL for none) reserved memory. Returns 0, or -1. */
 int fx_write_hosts(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 
-/* Writes manifests/hosts.yaml: the first @n lab hosts, no reserved memory, each fenced
- * through its BMC with the real fence_ipmilan (hack/lab bmc NAME). Returns 0, or -1. */
-int fx_write_hosts_fenced(struct fx *fx, int n) DROVER_WUR;
+/* Writes manifests/hosts.yaml: the first @n lab hosts, with reservedMemory @reserved (e.g.
+ * "0", "1024Mi"), each fenced through its BMC with the real fence_ipmilan (hack/lab bmc
+ * NAME). Returns 0, or -1. */
+int fx_write_hosts_fenced(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 
 /* A VirtualMachine of the test guest: the parts that vary from test to test (its domain
  * type is always lab_accel()). Members left NULL (false) are left out of the manifest,

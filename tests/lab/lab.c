@@ -496,3 +496,16 @@ double lab_metric(const char *port, const char *series)
 			return strtod(p + len + 1, NULL);
 	return -1;
 }
+
+unsigned long long lab_reserved_leaving_mib(unsigned long long schedulable_mib)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kib = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "MemTotal: %llu kB", &kib) != 1)
+		kib = 0;
+	fclose(f);
+	return kib / 1024 > schedulable_mib ? kib / 1024 - schedulable_mib : 0;
+}

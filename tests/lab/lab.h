@@ -122,6 +122,12 @@ double lab_metric(const char *port, const char *series);
  * <metadata>, as drover writes it). This function can't fail: no answer is false. */
 bool lab_owned_by_drover(int i, const char *name);
 
+/* The reservedMemory, in MiB, that leaves a lab host @schedulable_mib for guests: every
+ * host reports this machine's memory, so all but a little must be reserved for a few small
+ * guests to be a real share of a host. 0 when the machine has no more than that (or its
+ * memory cannot be read). This function can't fail. */
+unsigned long long lab_reserved_leaving_mib(unsigned long long schedulable_mib);
+
 /* The serial log of test guest NAME, LAB_DIR/shared/NAME.serial, into BUF. */
 void lab_serial_path(const char *name, char *buf, size_t size);
 

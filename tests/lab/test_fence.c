@@ -132,7 +132,7 @@ static bool wait_host_condition(int i, const char *type, const char *reason, dou
 
 static void write_hosts(void)
 {
-	assert_int_equal(fx_write_hosts_fenced(&fx, N_HOSTS), 0);
+	assert_int_equal(fx_write_hosts_fenced(&fx, N_HOSTS, "0"), 0);
 }
 
 static void write_vm(int v, const char *host)

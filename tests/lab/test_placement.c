@@ -36,18 +36,8 @@ static unsigned long long reserved_mib;
  * few 32Mi guests a real share of each host. */
 static int compute_reserved(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long long kib = 0;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "MemTotal: %llu kB", &kib) != 1)
-		kib = 0;
-	fclose(f);
-	if (kib / 1024 <= SCHEDULABLE_MIB)
-		return -1;
-	reserved_mib = kib / 1024 - SCHEDULABLE_MIB;
-	return 0;
+	reserved_mib = lab_reserved_leaving_mib(SCHEDULABLE_MIB);
+	return reserved_mib ? 0 : -1;
 }
 
 static void write_hosts(bool drain_a)

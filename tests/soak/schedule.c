@@ -21,13 +21,16 @@ const size_t soak_n_fault_points = sizeof(soak_fault_points) / sizeof(soak_fault
 /* Relative weights of the kinds a step is drawn from (SOAK_END_HOST is never drawn). */
 static const unsigned weights[SOAK_KINDS] = {
 	[SOAK_OP_PIN] = 20, [SOAK_OP_MIGRATE] = 15, [SOAK_OP_CANCEL] = 8, [SOAK_OP_DRAIN] = 6,
-	[SOAK_OP_UNDRAIN] = 6, [SOAK_F_KILL9] = 8, [SOAK_F_POINT] = 8, [SOAK_F_SIGTERM] = 6,
-	[SOAK_F_LIBVIRTD] = 5, [SOAK_F_LINK] = 5, [SOAK_F_POWER] = 5,
+	[SOAK_OP_UNDRAIN] = 6, [SOAK_OP_BALANCE_ON] = 4, [SOAK_OP_BALANCE_OFF] = 4,
+	[SOAK_F_KILL9] = 8, [SOAK_F_POINT] = 8, [SOAK_F_SIGTERM] = 6, [SOAK_F_LIBVIRTD] = 5,
+	[SOAK_F_LINK] = 5, [SOAK_F_POWER] = 5,
 };
 
 static const char *const names[SOAK_KINDS] = {
 	[SOAK_OP_PIN] = "pin", [SOAK_OP_MIGRATE] = "migrate", [SOAK_OP_CANCEL] = "cancel",
-	[SOAK_OP_DRAIN] = "drain", [SOAK_OP_UNDRAIN] = "undrain", [SOAK_F_KILL9] = "kill9",
+	[SOAK_OP_DRAIN] = "drain", [SOAK_OP_UNDRAIN] = "undrain",
+	[SOAK_OP_BALANCE_ON] = "balance_on", [SOAK_OP_BALANCE_OFF] = "balance_off",
+	[SOAK_F_KILL9] = "kill9",
 	[SOAK_F_POINT] = "fault_point", [SOAK_F_SIGTERM] = "sigterm",
 	[SOAK_F_LIBVIRTD] = "libvirtd_killed", [SOAK_F_LINK] = "link_down",
 	[SOAK_F_POWER] = "power_cut", [SOAK_END_HOST] = "host_fault_end",

@@ -1,12 +1,12 @@
 /* soak: `drover run --dir` on a lab of 3 hosts with 5 self-verifying guests (3 on shared
  * storage, 2 on local disks), under a seeded random schedule of operations (pin changes,
- * Migrations, cancels, drain and undrain) and faults (drover killed with SIGKILL, at one of
- * its crash points, or stopped with SIGTERM; a host's libvirtd killed, its link cut, its power
- * cut — drover fences it through its BMC). A monitor checks the invariants all the time
- * (monitor.c); when the faults stop, every guest must run where it should within a bound,
- * every Migration must have ended, no libvirt job be left, every local disk exist once, and
- * `drover plan` find nothing to do. Writes BUILD/soak/report.md; exits 1 on any violation,
- * 2 when the lab could not be set up.
+ * Migrations, cancels, drain and undrain, balancing on and off) and faults (drover killed
+ * with SIGKILL, at one of its crash points, or stopped with SIGTERM; a host's libvirtd
+ * killed, its link cut, its power cut — drover fences it through its BMC). A monitor checks
+ * the invariants all the time (monitor.c); when the faults stop, every guest must run where
+ * it should within a bound, every Migration must have ended, no libvirt job be left, every
+ * local disk exist once, and `drover plan` find nothing to do. Writes BUILD/soak/report.md;
+ * exits 1 on any violation, 2 when the lab could not be set up.
  *
  * Environment: SOAK_SEED (default: from the clock; printed), SOAK_SECONDS (default 1200),
  * SOAK_SETTLE_SECONDS (the bound after the faults stop, default 300). */
@@ -32,6 +32,11 @@
 #define MIGRATION_MAX_S 600.0     /* a Migration or libvirt job older than this is stuck */
 #define RSS_MAX_KIB (256L * 1024) /* drover's RSS bound */
 #define STABLE_PASSES 3           /* converged this many looks in a row (1 s apart) */
+/* What each host offers the guests (reservedMemory keeps the rest), with memory overcommitted
+ * twice (the hosts share one machine, so the free-memory check steps back): 256 MiB of
+ * allocations per host. The five 32 MiB guests always fit on one host, and 3 on one host
+ * against 1 on another (37.5 % against 12.5 %) is a spread balancing acts on. */
+#define SCHEDULABLE_MIB 128ULL
 
 struct soak_vm {
 	const char *name;
@@ -172,6 +177,28 @@ static int write_vm(const struct soak_vm *v)
 	return fx_write_vm(&fx, &vm);
 }
 
+/* manifests/policy.yaml: the namespace's PlacementPolicy, balancing by memory or not. */
+static int write_policy(bool balance)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "apiVersion: drover.io/v1alpha1\nkind: PlacementPolicy\n"
+		 "metadata: {name: default}\nspec:\n  memoryOvercommit: 2\n%s",
+		 balance ? "  balance: {resource: memory, maxSpreadPercent: 20, "
+			   "maxMovesPerHour: 30}\n" : "");
+	return fx_write(&fx, "policy.yaml", text);
+}
+
+/* manifests/hosts.yaml: every host fenced through its BMC, offering SCHEDULABLE_MIB. */
+static int write_hosts(void)
+{
+	unsigned long long mib = lab_reserved_leaving_mib(SCHEDULABLE_MIB);
+	char reserved[32];
+
+	snprintf(reserved, sizeof(reserved), "%lluMi", mib);
+	return mib ? fx_write_hosts_fenced(&fx, SOAK_HOSTS, reserved) : -1;
+}
+
 /* ---- the steps ---- */
 
 /* Withdraws every Migration the soak requested for @vm that drover has not forgotten yet:
@@ -232,6 +259,14 @@ static void run_step(const struct soak_step *st, size_t index)
 		(void)drover_cli(what, args);
 		break;
 	}
+	case SOAK_OP_BALANCE_ON:
+	case SOAK_OP_BALANCE_OFF: {
+		bool on = st->kind == SOAK_OP_BALANCE_ON;
+		journal_event("step %zu: balancing %s", index, on ? "on" : "off");
+		if (write_policy(on) < 0)
+			journal_event("cannot write the PlacementPolicy");
+		break;
+	}
 	case SOAK_F_KILL9:
 		journal_event("step %zu: fault: drover killed (SIGKILL)", index);
 		kill_drover();
@@ -272,10 +307,15 @@ static void run_step(const struct soak_step *st, size_t index)
 
 /* ---- the end ---- */
 
-/* Every host up and undrained, drover running without a crash point. */
+/* Every host up and undrained, balancing off, drover running without a crash point. With
+ * balancing on, a guest held back after a balancing move (PLAN_BALANCE_HOLD_S) could be
+ * due to move right after the lab settled: `drover plan` would have two right answers. */
 static void stop_faults(void)
 {
-	journal_event("the faults stop: every host up and undrained, drover without a crash point");
+	journal_event("the faults stop: every host up and undrained, balancing off, drover "
+		      "without a crash point");
+	if (write_policy(false) < 0)
+		journal_event("cannot write the PlacementPolicy");
 	for (int h = 0; h < SOAK_HOSTS; h++) {
 		const char *args[] = {"undrain", lab_host_name(h), NULL};
 		(void)hack_lab("link-up", h);
@@ -389,7 +429,7 @@ static int bring_up(void)
 				 .migration_max_s = MIGRATION_MAX_S};
 	char serial[512], why[2048] = "x";
 
-	if (fx_write_hosts_fenced(&fx, SOAK_HOSTS) < 0)
+	if (write_hosts() < 0 || write_policy(false) < 0)
 		return -1;
 	for (int i = 0; i < SOAK_VMS; i++) {
 		struct soak_vm *v = &vms[i];

@@ -20,6 +20,8 @@ enum soak_kind {
 	SOAK_OP_CANCEL,     /* the VM's requested Migrations withdrawn */
 	SOAK_OP_DRAIN,
 	SOAK_OP_UNDRAIN,
+	SOAK_OP_BALANCE_ON,  /* the PlacementPolicy balances by memory */
+	SOAK_OP_BALANCE_OFF, /* the PlacementPolicy without balance */
 	/* faults */
 	SOAK_F_KILL9,       /* drover killed with SIGKILL, started again */
 	SOAK_F_POINT,       /* drover started again with DROVER_FAULT at one of its crash points */
