@@ -348,7 +348,6 @@ static void on_live_progress(void *opaque, const struct crd_mig_progress *p,
 	mc->move->progress = *p;
 	mc->move->mode = mode;
 	report(mc);
-	fault_point("live.copying"); /* the job runs in libvirtd: it goes on without drover */
 }
 
 static void on_cold_progress(void *opaque, unsigned long long done, unsigned long long total)

@@ -23,6 +23,7 @@
 #include <libvirt/virterror.h>
 
 #include "reconcile/clk.h"
+#include "reconcile/fault.h"
 #include "reconcile/predict.h"
 
 #define MIG_SAMPLE_S 0.5
@@ -379,6 +380,10 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 {
 	double now = clk_mono();
 	char limit[64];
+
+	/* The job runs in libvirtd: it goes on without drover. Before the sample, which on a
+	 * busy host can wait seconds for libvirt's answer (once until the move had ended). */
+	fault_point("live.copying");
 
 	if (sample(dom, &res->progress) == 0) {
 		uint64_t rem = res->progress.data_remaining_bytes;

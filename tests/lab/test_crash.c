@@ -88,6 +88,19 @@ static void write_vm(const char *name, const char *host, bool running, const cha
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 }
 
+/* The newest Migration record of @vm as drover wrote it, for the test log: what a move
+ * that did not go as the test planned did. */
+static void print_latest_migration(const char *vm)
+{
+	char rec[128], path[1024], text[16384] = "";
+
+	fx_latest_migration(&fx, vm, rec, sizeof(rec));
+	snprintf(path, sizeof(path), "%s/migrations/default/%s.json", fx.state, rec);
+	const char *argv[] = {"cat", path, NULL};
+	(void)lab_run(argv, text, sizeof(text), 10);
+	printf("  %s:\n%s\n", path, text);
+}
+
 /* SHA-256 of the file at @path (hex, "" when unreadable). */
 static void sha_of(const char *path, char *hex, size_t size)
 {
@@ -197,7 +210,10 @@ static void run_case(const struct crash_case *c, size_t index)
 	/* The change, and a crash at the point. */
 	write_vm(vm, c->scenario == SC_START || c->scenario == SC_STOP ? "lab-a" : "lab-b", running,
 		 c->storage, disk);
-	assert_int_equal(apply(c->point, out, sizeof(out)), -1);
+	int crashed = apply(c->point, out, sizeof(out));
+	if (crashed != -1)
+		print_latest_migration(vm);
+	assert_int_equal(crashed, -1);
 	assert_non_null(strstr(out, "fault point"));
 	/* drover again: it must finish or roll back, then converge. */
 	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
