@@ -50,8 +50,9 @@ struct rec_view {
 	/* The orphans a round found, every round that looks for them (none included). */
 	void (*orphans)(void *opaque, const struct plan_orphans *o);
 	void (*orphan_done)(void *opaque, const struct plan_orphan *o, int rc, const char *why);
-	/* A converge ends with VMs blocked that its first plan did not show blocked: the last
-	 * round's plan, so whoever reads "N blocked" learns which and why. */
+	/* A converge that planned more than once ends with VMs blocked: the last round's plan
+	 * (its blocked VMs may not be the first plan's), so whoever reads "N blocked" learns
+	 * which and why. */
 	void (*still_blocked)(void *opaque, const struct plan *p);
 	/* Failed host @host's VMs all run elsewhere, @seconds after its first failed probe. */
 	void (*failover)(void *opaque, const char *host, double seconds);
