@@ -158,17 +158,19 @@ static void test_apply_over_ssh_starts_then_live_migrates_when_pin_changes(void 
 	move_live(&fx, "ssh-mig");
 }
 
+/* ssh-keep's disk, created with the guest. */
+static char keep_disk[512];
+
 /* ssh-keep running on lab-a (put there over trusted ssh, once), with its serial log path
- * in @serial. */
+ * in @serial; its disk is keep_disk. */
 static void keep_running_on_a(char *serial, size_t size)
 {
-	char disk[512];
-
 	lab_serial_path("ssh-keep", serial, size);
-	if (lab_runs_only_on("ssh-keep", 0, N_HOSTS))
+	if (keep_disk[0] && lab_runs_only_on("ssh-keep", 0, N_HOSTS))
 		return;
-	assert_int_equal(lab_create_volume(0, "shared", "ssh-keep.qcow2", 64, disk, sizeof(disk)), 0);
-	write_vm(&fx, "ssh-keep", "lab-a", disk);
+	assert_int_equal(lab_create_volume(0, "shared", "ssh-keep.qcow2", 64, keep_disk,
+					   sizeof(keep_disk)), 0);
+	write_vm(&fx, "ssh-keep", "lab-a", keep_disk);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	assert_runs_only_on("ssh-keep", 0);
 	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
@@ -181,15 +183,14 @@ static void keep_running_on_a(char *serial, size_t size)
 static void assert_ssh_refused_changes_nothing(const char *client, const char *key,
 					       const char *why)
 {
-	char disk[512], serial[512], uri[1024], out[16384], cond[4096], rec[128];
+	char serial[512], uri[1024], out[16384], cond[4096], rec[128];
 	struct guestlog_result res;
 
 	keep_running_on_a(serial, sizeof(serial));
 	ssh_uri(0, SSH, client, key, uri, sizeof(uri));
 	assert_int_not_equal(virsh_hostname(uri, out, sizeof(out)), 0);
 	assert_int_equal(write_ssh_hosts(&fx_bad, SSH, client, key), 0);
-	snprintf(disk, sizeof(disk), "%s/shared/ssh-keep.qcow2", lab_dir());
-	write_vm(&fx_bad, "ssh-keep", "lab-b", disk);
+	write_vm(&fx_bad, "ssh-keep", "lab-b", keep_disk);
 
 	assert_int_not_equal(fx_drover_plan_all(&fx_bad, NULL, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "warning: host lab-a unreachable"));
