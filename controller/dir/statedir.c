@@ -443,15 +443,22 @@ static void adopt_status(struct crd_set *set, const struct crd_set_index *ix,
 	}
 }
 
-/* Calls @fn for every record file under DIR/KIND/NS/. Returns -1 with errno set when
- * @dir (or a kind folder in it) exists but cannot be read, 0 otherwise. */
-static int walk(const char *dir, void (*fn)(void *opaque, const char *path), void *opaque)
+/* The kinds of records walk visits. */
+#define ALL_KINDS (1u << CRD_KIND_HOST | 1u << CRD_KIND_VM | 1u << CRD_KIND_MIGRATION)
+
+/* Calls @fn for every record file under DIR/KIND/NS/ of the kinds in @kinds (bits 1 << kind).
+ * Returns -1 with errno set when @dir (or a kind folder in it) exists but cannot be read, 0
+ * otherwise. */
+static int walk(const char *dir, unsigned kinds, void (*fn)(void *opaque, const char *path),
+		void *opaque)
 {
 	char path[STATE_PATH_MAX];
 	size_t count = 0;
 	int failed = 0;
 
 	for (size_t k = 0; k < 3; k++) {
+		if (!(kinds & 1u << k))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, kind_dirs[k]);
 		DIR *kd = opendir(path);
 		struct dirent *ne;
@@ -514,7 +521,7 @@ void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *
 	struct load_ctx ctx = {.set = set, .errs = errs};
 
 	(void)crd_set_index_build(&ctx.ix, set);   /* without memory it scans: slower, same */
-	(void)walk(dir, load_one, &ctx);
+	(void)walk(dir, ALL_KINDS, load_one, &ctx);
 	crd_set_index_free(&ctx.ix);
 }
 
@@ -543,8 +550,7 @@ static void add_unfinished_one(void *opaque, const char *path)
 	struct load_ctx *ctx = opaque;
 	struct crd_object rec;
 
-	/* Only the migrations folder matters; skip the others before parsing anything. */
-	if (!strstr(path, "/migrations/") || read_record(path, &rec, ctx->errs) < 0)
+	if (read_record(path, &rec, ctx->errs) < 0)
 		return;
 	const struct crd_migration *m = &rec.u.migration;
 	/* Running only: a Pending one never started, and one whose manifest is gone must
@@ -567,20 +573,27 @@ static void add_unfinished_one(void *opaque, const char *path)
 size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_errors *errs)
 {
 	struct load_ctx ctx = {.set = set, .errs = errs};
-	(void)walk(dir, add_unfinished_one, &ctx);
+	(void)walk(dir, 1u << CRD_KIND_MIGRATION, add_unfinished_one, &ctx);
 	return ctx.added;
 }
 
-int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs)
+/* The records of @kinds into @out, as state_read_all. */
+static int read_kinds(const char *dir, unsigned kinds, struct crd_set *out,
+		      struct crd_errors *errs)
 {
 	struct load_ctx ctx = {.set = out, .errs = errs};
 
-	if (walk(dir, read_one, &ctx) < 0) {
+	if (walk(dir, kinds, read_one, &ctx) < 0) {
 		crd_errors_add(errs, CRD_SEV_ERROR, dir, 0, 0, NULL, "", "cannot read: %s",
 			       strerror(errno));
 		return -1;
 	}
 	return ctx.failed ? -1 : 0;
+}
+
+int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs)
+{
+	return read_kinds(dir, ALL_KINDS, out, errs);
 }
 
 /* Says it once: the same cause (a read-only dir, say) would repeat for every object. */
@@ -644,7 +657,8 @@ int state_prune_migrations(const char *dir, const struct crd_set *set, size_t ke
 	long n = -1;
 	int removed = 0;
 
-	if (state_read_all(dir, &recs, &errs) == 0)
+	/* The Migration records only: a pass must not read every VM's and Host's to prune. */
+	if (read_kinds(dir, 1u << CRD_KIND_MIGRATION, &recs, &errs) == 0)
 		n = records_to_forget(&recs, keep, undeclared_in, set, &forget);
 	for (long i = 0; i < n; i++)
 		if (state_remove_migration(dir, forget[i]->meta.namespace, forget[i]->meta.name) == 0)
