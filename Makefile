@@ -79,9 +79,10 @@ lab: $(BUILD)/drover guest $(TOOLS) $(LAB_BIN)
 	@$(LAB_FRESH); bash tests/run-suite lab $(LAB_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # The soak (tests/soak): random operations and faults on a lab of its own, invariants checked
-# all the time; SOAK_SEED, SOAK_SECONDS (default 1200), SOAK_SETTLE_SECONDS. Its report is
-# $(BUILD)/soak/report.md. Takes the lab: hold the lab lock.
-soak: $(BUILD)/drover guest $(SOAK_BIN)
+# all the time; SOAK_SEED, SOAK_SECONDS (default 1200), SOAK_SETTLE_SECONDS, SOAK_MODE (dir,
+# or kube: two drovers against the kubeapi server). Its report is $(BUILD)/soak/report.md.
+# Takes the lab: hold the lab lock.
+soak: $(BUILD)/drover guest $(TOOLS) $(SOAK_BIN)
 	@$(LAB_FRESH); $(SOAK_BIN); rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 # The unit and lab suites under AddressSanitizer and UndefinedBehaviorSanitizer, in a build tree

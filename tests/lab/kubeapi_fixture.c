@@ -377,3 +377,42 @@ void kf_print_log_tail(const char *path, size_t kib)
 		       len > kib * 1024 ? text + len - kib * 1024 : text);
 	free(text);
 }
+
+/* One host's Secret and Host into @buf at @len; returns the new length, or -1. */
+static int host_fenced_yaml(int i, const char *reserved, char *buf, size_t size, size_t len)
+{
+	char b64[256];
+	struct lab_bmc bmc;
+	char *pw = NULL;
+
+	if (lab_bmc(i, &bmc) != 0 || !(pw = kube_read_file(bmc.password_file, NULL)))
+		return -1;
+	int rc = kf_base64((const unsigned char *)pw, strlen(pw), b64, sizeof(b64));
+	free(pw);
+	if (rc < 0)
+		return -1;
+	int n = snprintf(buf + len, size - len,
+		"---\napiVersion: v1\nkind: Secret\nmetadata: {name: bmc-%s}\ntype: Opaque\n"
+		"data: {password: \"%s\"}\n"
+		"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
+		"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"%s\"\n"
+		"  fencing:\n    agent: fence_ipmilan\n    timeoutSeconds: 30\n"
+		"    passwordSecretRef: {name: bmc-%s, key: password}\n"
+		"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
+		"cipher: \"3\", power_timeout: \"20\"}\n",
+		lab_host_name(i), b64, lab_host_name(i), lab_host_uri(i), lab_host_addr(i), reserved,
+		lab_host_name(i), bmc.addr, bmc.port, bmc.user);
+	return n < 0 || (size_t)n >= size - len ? -1 : (int)(len + (size_t)n);
+}
+
+int kf_hosts_fenced_yaml(int n, const char *reserved, char *buf, size_t size)
+{
+	int len = 0;
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	for (int i = 0; i < n && len >= 0; i++)
+		len = host_fenced_yaml(i, reserved, buf, size, (size_t)len);
+	return len;
+}

@@ -84,6 +84,12 @@ int kf_run(char *const argv[], char *out, size_t len, int timeout_s);
  * not fit. */
 int kf_base64(const unsigned char *in, size_t len, char *out, size_t outlen) DROVER_WUR;
 
+/* YAML for the first @n lab hosts as Kubernetes sees them: for each, a Secret bmc-HOST with
+ * its BMC password and a Host fenced through that BMC (fence_ipmilan, passwordSecretRef),
+ * keeping @reserved memory back. Returns its length, or -1 when it does not fit or a BMC
+ * cannot be read. */
+int kf_hosts_fenced_yaml(int n, const char *reserved, char *buf, size_t size) DROVER_WUR;
+
 /* The JSON of a namespaced CustomResourceDefinition of group drover.io, version v1alpha1,
  * with the status subresource. Returns a string the caller frees, or NULL. */
 char *kf_crd_json(const char *plural, const char *singular, const char *kind) DROVER_WUR;

@@ -33,8 +33,9 @@ static size_t collect(char *p, size_t size, size_t n, void *cls)
 	return size * n;
 }
 
-/* Response headers of the last kh_http_as, for the Warning checks. */
-static struct buf last_headers;
+/* Response headers of this thread's last kh_http_as, for the Warning checks: one per thread,
+ * so that threads may send requests at once (the soak's monitor does). */
+static _Thread_local struct buf last_headers;
 
 static size_t header_collect(char *p, size_t size, size_t n, void *cls)
 {

@@ -18,7 +18,6 @@
 
 #include <cmocka.h>
 
-#include "controller/kube/kube_config.h"
 #include "reconcile/clk.h"
 #include "tests/lab/drover_fixture.h"
 #include "tests/lab/kubeapi_fixture.h"
@@ -129,30 +128,11 @@ static int failovers_from(const char *src)
 
 static void test_kube_guests_land_on_the_host_that_will_fail(void **state)
 {
-	char yaml[16384], b64[128], pw[256];
-	size_t len = 0;
+	char yaml[16384];
 	(void)state;
-	for (int i = 0; i < N_HOSTS; i++) {
-		struct lab_bmc bmc;
-		assert_int_equal(lab_bmc(i, &bmc), 0);
-		char *text = kube_read_file(bmc.password_file, NULL);
-		assert_non_null(text);
-		snprintf(pw, sizeof(pw), "%s", text);
-		free(text);
-		assert_int_equal(kf_base64((const unsigned char *)pw, strlen(pw), b64, sizeof(b64)), 0);
-		len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
-			"---\napiVersion: v1\nkind: Secret\nmetadata: {name: bmc-%s}\ntype: Opaque\n"
-			"data: {password: \"%s\"}\n"
-			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
-			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"0\"\n"
-			"  fencing:\n    agent: fence_ipmilan\n    timeoutSeconds: 30\n"
-			"    passwordSecretRef: {name: bmc-%s, key: password}\n"
-			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
-			"cipher: \"3\", power_timeout: \"20\"}\n",
-			lab_host_name(i), b64, lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
-			lab_host_name(i), bmc.addr, bmc.port, bmc.user);
-		assert_true(len < sizeof(yaml));
-	}
+	int hosts_len = kf_hosts_fenced_yaml(N_HOSTS, "0", yaml, sizeof(yaml));
+	assert_true(hosts_len > 0);
+	size_t len = (size_t)hosts_len;
 	len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
 		"---\napiVersion: drover.io/v1alpha1\nkind: PlacementPolicy\nmetadata: {name: default}\n"
 		"spec:\n  hostFailure: {detectAfterSeconds: 10, fence: true}\n");

@@ -131,8 +131,8 @@ int journal_report(const char *path, const struct soak_totals *t)
 	}
 	pthread_mutex_lock(&j.lock);
 	fprintf(f, "# drover soak\n\n");
-	fprintf(f, "seed: %lu\nseconds: %.0f\nhosts: %d\nvms: %d\n", t->seed, t->seconds,
-		SOAK_HOSTS, SOAK_VMS);
+	fprintf(f, "mode: %s\nseed: %lu\nseconds: %.0f\nhosts: %d\nvms: %d\n", t->mode, t->seed,
+		t->seconds, SOAK_HOSTS, SOAK_VMS);
 	fprintf(f, "operations: %u\n", ops);
 	for (int k = 0; k < SOAK_KINDS; k++)
 		if (!soak_kind_is_fault((enum soak_kind)k) && k != SOAK_END_HOST)
@@ -143,6 +143,8 @@ int journal_report(const char *path, const struct soak_totals *t)
 			fprintf(f, "faults.%s: %u\n", soak_kind_name((enum soak_kind)k), t->kinds[k]);
 	fprintf(f, "faults.fault_point_reached: %u\n", t->points_fired);
 	fprintf(f, "moves: %lu\n", t->moves);
+	for (int k = 0; k < SOAK_REASONS; k++)
+		fprintf(f, "migrations_succeeded.%s: %lu\n", soak_reasons[k], t->succeeded[k]);
 	fprintf(f, "drover_starts: %u\n", t->drover_starts);
 	fprintf(f, "drover_rss_max_kib: %ld\n", t->rss_max_kib);
 	fprintf(f, "monitor_samples: %lu\n", t->samples);

@@ -1,12 +1,11 @@
 /* monitor: every 0.5 s, every host's libvirtd (through its unix socket, which no link fault
- * cuts), every guest's serial log and drover's RSS; every 5 s, drover's Migration records.
+ * cuts), every guest's serial log and drover's RSS; every 5 s, drover's Migrations.
  * Checks, all the time: no guest runs on two hosts (two passes in a row, as the hosts are
  * read one after the other), no guest reports corrupt memory or two copies writing its
  * serial log at once, no Migration and no libvirt job outlives its bound, drover's RSS stays
  * under its bound. */
 #include "tests/soak/soak.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -28,9 +26,13 @@
 
 struct record_seen {
 	char name[128];
-	double first;       /* when it was first seen not ended */
-	bool reported;
+	double first;       /* when it was first seen */
+	bool reported;      /* as outliving its bound */
+	bool counted;       /* as succeeded */
 };
+
+const char *const soak_reasons[SOAK_REASONS] = {"Requested", "SpecHostChanged", "Drain",
+						"Balance", "Failover", "other"};
 
 static struct {
 	struct monitor_cfg cfg;
@@ -38,7 +40,7 @@ static struct {
 	bool started;
 	pthread_mutex_t lock;
 	bool stop;                              /* guarded by lock */
-	int drover_pid;                         /* guarded by lock */
+	int drover_pid[SOAK_REPLICAS];          /* guarded by lock */
 	struct monitor_view view;               /* guarded by lock */
 	/* the thread's alone */
 	virConnectPtr conn[SOAK_HOSTS];
@@ -224,7 +226,7 @@ static struct record_seen *record_slot(const char *name)
 	struct record_seen *r = &m.records[m.n_records++];
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->first = journal_now();
-	r->reported = false;
+	r->reported = r->counted = false;
 	return r;
 }
 
@@ -234,39 +236,41 @@ static bool phase_ended(const char *phase)
 			 !strcmp(phase, "Cancelled"));
 }
 
-/* Counts the Migration records not ended, and says which outlived the bound. */
-static int check_records(void)
+/* Counts a Migration seen Succeeded by its reason, once. */
+static void count_success(struct monitor_view *v, struct record_seen *r,
+			  const struct soak_migration *mig)
 {
-	char dir[600], path[1000];
-	struct dirent *e;
-	int unended = 0;
-	DIR *d;
+	int k = 0;
 
-	snprintf(dir, sizeof(dir), "%s/migrations/default", m.cfg.state_dir);
-	if (!(d = opendir(dir)))
-		return 0;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+	if (!r || r->counted || strcmp(mig->phase, "Succeeded"))
+		return;
+	while (k < SOAK_REASONS - 1 && strcmp(mig->reason, soak_reasons[k]))
+		k++;
+	v->succeeded[k]++;
+	r->counted = true;
+}
+
+/* Counts the Migrations not ended, and says which outlived the bound; -1 when they cannot
+ * be listed (the count before stands). */
+static int check_migrations(struct monitor_view *v)
+{
+	static struct soak_migration list[RECORDS_MAX];
+	int n = m.cfg.migrations(list, RECORDS_MAX), unended = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *phase = list[i].phase;
+		struct record_seen *r = record_slot(list[i].name);
+		count_success(v, r, &list[i]);
+		if (phase_ended(phase))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		json_t *rec = json_load_file(path, 0, NULL);
-		const char *phase = json_string_value(json_object_get(json_object_get(rec, "status"),
-								      "phase"));
-		if (rec && !phase_ended(phase)) {
-			struct record_seen *r = record_slot(e->d_name);
-			unended++;
-			if (r && !r->reported && journal_now() - r->first > m.cfg.migration_max_s) {
-				journal_violation("Migration %.*s is still %s after %.0f s",
-						  (int)(len - 5), e->d_name, phase ? phase : "(no phase)",
-						  m.cfg.migration_max_s);
-				r->reported = true;
-			}
+		unended++;
+		if (r && !r->reported && journal_now() - r->first > m.cfg.migration_max_s) {
+			journal_violation("Migration %s is still %s after %.0f s", list[i].name,
+					  phase[0] ? phase : "(no phase)", m.cfg.migration_max_s);
+			r->reported = true;
 		}
-		json_decref(rec);
 	}
-	closedir(d);
-	return unended;
+	return n < 0 ? -1 : unended;
 }
 
 static void *monitor_main(void *arg)
@@ -292,11 +296,13 @@ static void *monitor_main(void *arg)
 			v.job[i] = job[i];
 		check_placement(&v, running, job);
 		check_guests();
-		if (pass % RECORDS_EVERY == 0)
-			unended = check_records();
+		int now = pass % RECORDS_EVERY == 0 ? check_migrations(&v) : -1;
+		if (now >= 0)
+			unended = now;
 		v.unended = unended;
 		pthread_mutex_lock(&m.lock);
-		check_rss(&v, m.drover_pid);
+		for (int r = 0; r < SOAK_REPLICAS; r++)
+			check_rss(&v, m.drover_pid[r]);
 		v.samples = pass + 1;
 		m.view = v;
 		bool stop = m.stop;
@@ -326,10 +332,10 @@ int monitor_start(const struct monitor_cfg *cfg)
 	return 0;
 }
 
-void monitor_set_drover(int pid)
+void monitor_set_drover(int slot, int pid)
 {
 	pthread_mutex_lock(&m.lock);
-	m.drover_pid = pid;
+	m.drover_pid[slot] = pid;
 	pthread_mutex_unlock(&m.lock);
 }
 

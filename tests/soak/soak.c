@@ -8,8 +8,14 @@
  * local disk exist once, and `drover plan` find nothing to do. Writes BUILD/soak/report.md;
  * exits 1 on any violation, 2 when the lab could not be set up.
  *
+ * SOAK_MODE=kube runs the same schedule against the kubeapi server (kube.c): objects applied
+ * with kubectl, two `drover run --kubeconfig` sharing a Lease, and every drover fault hitting
+ * the leader, so that each is a leader change; at the end the leader's last pass must be
+ * converged (the API has no `drover plan`).
+ *
  * Environment: SOAK_SEED (default: from the clock; printed), SOAK_SECONDS (default 1200),
- * SOAK_SETTLE_SECONDS (the bound after the faults stop, default 300). */
+ * SOAK_SETTLE_SECONDS (the bound after the faults stop, default 300), SOAK_MODE (dir or
+ * kube). */
 #include "tests/soak/soak.h"
 
 #include <dirent.h>
@@ -23,15 +29,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "reconcile/clk.h"
 #include "tests/lab/drover_fixture.h"
 
 #define DETECT_S "10"
+#define LEASE_S "10"              /* Kubernetes mode: a killed leader is replaced after it */
 #define BRING_UP_S 300            /* every guest running at first */
 #define STOP_S 30                 /* drover's exit after SIGTERM (it waits 2 s for actions) */
 #define MIGRATION_MAX_S 600.0     /* a Migration or libvirt job older than this is stuck */
 #define RSS_MAX_KIB (256L * 1024) /* drover's RSS bound */
 #define STABLE_PASSES 3           /* converged this many looks in a row (1 s apart) */
+#define LEADER_QUIET_S 60         /* Kubernetes mode: the bound for a converged last pass */
 /* What each host offers the guests (reservedMemory keeps the rest), with memory overcommitted
  * twice (the hosts share one machine, so the free-memory check steps back): 256 MiB of
  * allocations per host. The five 32 MiB guests always fit on one host, and 3 on one host
@@ -55,29 +65,79 @@ static struct soak_vm vms[SOAK_VMS] = {
 
 static struct fx fx;
 static struct soak_totals tot;
-static char out_dir[4096], drover_log[4200];
-static int drover_pid = -1;
-static const char *armed_point;   /* DROVER_FAULT of the drover running, or NULL */
+static char out_dir[4096];
+static bool kube;                 /* SOAK_MODE=kube: the API server, two drovers */
+
+/* One drover run: the only one (directory mode), or a leader or standby (Kubernetes). */
+struct replica {
+	int pid;                  /* -1: not running */
+	const char *armed_point;  /* its DROVER_FAULT, or NULL */
+	char id[16];              /* its --id (Kubernetes) */
+	char log[4200];
+	int stepped_down;         /* times its log said it lost its leadership */
+};
+
+static struct replica reps[SOAK_REPLICAS];
+static int n_replicas;
 
 /* ---- drover ---- */
 
-static int start_drover(const char *point)
+static int start_drover(int slot, const char *point)
 {
+	struct replica *r = &reps[slot];
 	char fault[96];
 
 	snprintf(fault, sizeof(fault), "DROVER_FAULT=%s", point ? point : "");
-	const char *argv[] = {"env", fault, lab_drover(), "run", "--dir", fx.manifests,
-			      "--state-dir", fx.state, "--stop-timeout", "2", "--metrics-addr", "off",
-			      "--detect-after", DETECT_S, NULL};
-	drover_pid = lab_spawn(argv, drover_log);
-	armed_point = point;
-	monitor_set_drover(drover_pid > 0 ? drover_pid : 0);
-	if (drover_pid <= 0)
+	const char *dir_argv[] = {"env", fault, lab_drover(), "run", "--dir", fx.manifests,
+				  "--state-dir", fx.state, "--stop-timeout", "2", "--metrics-addr",
+				  "off", "--detect-after", DETECT_S, NULL};
+	const char *kube_argv[] = {"env", fault, lab_drover(), "run", "--kubeconfig",
+				   soak_kube_config(), "--id", r->id, "--lease-duration", LEASE_S,
+				   "--stop-timeout", "2", "--metrics-addr", "off", "--detect-after",
+				   DETECT_S, NULL};
+	r->pid = lab_spawn(kube ? kube_argv : dir_argv, r->log);
+	r->armed_point = point;
+	monitor_set_drover(slot, r->pid > 0 ? r->pid : 0);
+	if (r->pid <= 0)
 		return -1;
 	tot.drover_starts++;
-	journal_event("drover started (pid %d%s%s)", drover_pid, point ? ", DROVER_FAULT=" : "",
-		      point ? point : "");
+	journal_event("drover %s started (pid %d%s%s)", r->id, r->pid,
+		      point ? ", DROVER_FAULT=" : "", point ? point : "");
 	return 0;
+}
+
+/* Lines of the file at @path that hold @what (0 when unreadable). Can't fail. */
+static int count_lines_with(const char *path, const char *what)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* True when the drover in @slot ended as a leader that could not renew its Lease in time
+ * does: it says so and exits 1, for its Deployment to start it again (under load on two
+ * CPUs a renewal can be late). */
+static bool stepped_down(struct replica *r, int status)
+{
+	int said = count_lines_with(r->log, "leadership lost");
+	bool now = said > r->stepped_down;
+
+	r->stepped_down = said;
+	return kube && now && WIFEXITED(status) && WEXITSTATUS(status) == 1;
+}
+
+static void forget_drover(int slot)
+{
+	reps[slot].pid = -1;
+	/* What it said before it ended is not the next one's. */
+	reps[slot].stepped_down = count_lines_with(reps[slot].log, "leadership lost");
+	monitor_set_drover(slot, 0);
 }
 
 /* Notices a drover that ended by itself: at its armed crash point (expected), or any other
@@ -86,45 +146,67 @@ static void supervise(void)
 {
 	int status;
 
-	if (drover_pid <= 0 || waitpid(drover_pid, &status, WNOHANG) != drover_pid)
-		return;
-	if (armed_point && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-		tot.points_fired++;
-		journal_event("drover reached its crash point %s", armed_point);
-	} else {
-		journal_violation("drover (pid %d) ended by itself: %s %d", drover_pid,
-				  WIFSIGNALED(status) ? "signal" : "exit status",
-				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	for (int slot = 0; slot < n_replicas; slot++) {
+		struct replica *r = &reps[slot];
+		if (r->pid <= 0 || waitpid(r->pid, &status, WNOHANG) != r->pid)
+			continue;
+		if (r->armed_point && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+			tot.points_fired++;
+			journal_event("drover %s reached its crash point %s", r->id, r->armed_point);
+		} else if (stepped_down(r, status)) {
+			journal_event("drover %s lost its leadership and exited", r->id);
+		} else {
+			journal_violation("drover %s (pid %d) ended by itself: %s %d", r->id, r->pid,
+					  WIFSIGNALED(status) ? "signal" : "exit status",
+					  WIFSIGNALED(status) ? WTERMSIG(status)
+							      : WEXITSTATUS(status));
+		}
+		forget_drover(slot);
+		(void)start_drover(slot, NULL);
 	}
-	drover_pid = -1;
-	monitor_set_drover(0);
-	(void)start_drover(NULL);
 }
 
-static void kill_drover(void)
+static void kill_drover(int slot)
 {
 	int status;
 
-	if (drover_pid <= 0)
+	if (reps[slot].pid <= 0)
 		return;
-	kill(drover_pid, SIGKILL);
-	waitpid(drover_pid, &status, 0);
-	drover_pid = -1;
-	monitor_set_drover(0);
+	kill(reps[slot].pid, SIGKILL);
+	waitpid(reps[slot].pid, &status, 0);
+	forget_drover(slot);
 }
 
 /* SIGTERM: drover must exit, status 0, within STOP_S (it hands its moves over). */
-static void stop_drover(void)
+static void stop_drover(int slot)
 {
-	if (drover_pid <= 0)
+	struct replica *r = &reps[slot];
+
+	if (r->pid <= 0)
 		return;
-	int rc = lab_stop(drover_pid, STOP_S);
-	if (rc != 0 && armed_point && rc == -1)
-		journal_event("drover ended at its crash point %s while stopping", armed_point);
+	int rc = lab_stop(r->pid, STOP_S);
+	if (rc != 0 && r->armed_point && rc == -1)
+		journal_event("drover %s ended at its crash point %s while stopping", r->id,
+			      r->armed_point);
 	else if (rc != 0)
-		journal_violation("drover did not exit cleanly within %d s of SIGTERM (%d)", STOP_S, rc);
-	drover_pid = -1;
-	monitor_set_drover(0);
+		journal_violation("drover %s did not exit cleanly within %d s of SIGTERM (%d)", r->id,
+				  STOP_S, rc);
+	forget_drover(slot);
+}
+
+/* The drover a drover fault hits: the only one, or the one holding the Lease (a fault of the
+ * leader is a leader change); the first while none holds it. */
+static int acting_slot(void)
+{
+	char holder[64];
+
+	if (!kube)
+		return 0;
+	soak_kube_leader(holder, sizeof(holder));
+	for (int slot = 0; slot < n_replicas; slot++)
+		if (!strcmp(holder, reps[slot].id))
+			return slot;
+	return 0;
 }
 
 /* Sleeps until @t seconds into the journal, keeping drover running. */
@@ -138,7 +220,8 @@ static void wait_until(double t)
 	supervise();
 }
 
-/* `drover ARGS... --state-dir STATE`; says what it answered. Returns its exit status. */
+/* `drover ARGS...` against the soak's state dir or API server; says what it answered.
+ * Returns its exit status. */
 static int drover_cli(const char *what, const char *const *args)
 {
 	const char *argv[16] = {lab_drover()};
@@ -147,8 +230,8 @@ static int drover_cli(const char *what, const char *const *args)
 
 	for (; *args && n < 12; args++)
 		argv[n++] = *args;
-	argv[n++] = "--state-dir";
-	argv[n++] = fx.state;
+	argv[n++] = kube ? "--kubeconfig" : "--state-dir";
+	argv[n++] = kube ? soak_kube_config() : fx.state;
 	argv[n] = NULL;
 	int rc = lab_run(argv, out, sizeof(out), 60);
 	out[strcspn(out, "\n")] = '\0';
@@ -168,16 +251,24 @@ static int hack_lab(const char *verb, int host)
 
 /* ---- manifests ---- */
 
+/* Declares the object of @yaml: manifests/@file, or applied to the API server. */
+static int put_object(const char *file, const char *yaml)
+{
+	return kube ? soak_kube_apply(yaml) : fx_write(&fx, file, yaml);
+}
+
 static int write_vm(const struct soak_vm *v)
 {
 	struct fx_vm vm = {.name = v->name, .host = v->pin >= 0 ? lab_host_name(v->pin) : NULL,
 			   .storage = v->storage, .memory = "32Mi",
 			   .cmdline = "dirty_mib=1 rate_mibps=1", .disk = v->disk, .serial = true};
+	char yaml[4096], file[96];
 
-	return fx_write_vm(&fx, &vm);
+	snprintf(file, sizeof(file), "%s.yaml", v->name);
+	return fx_vm_yaml(&vm, yaml, sizeof(yaml)) < 0 ? -1 : put_object(file, yaml);
 }
 
-/* manifests/policy.yaml: the namespace's PlacementPolicy, balancing by memory or not. */
+/* The namespace's PlacementPolicy, balancing by memory or not. */
 static int write_policy(bool balance)
 {
 	char text[512];
@@ -186,17 +277,20 @@ static int write_policy(bool balance)
 		 "metadata: {name: default}\nspec:\n  memoryOvercommit: 2\n%s",
 		 balance ? "  balance: {resource: memory, maxSpreadPercent: 20, "
 			   "maxMovesPerHour: 30}\n" : "");
-	return fx_write(&fx, "policy.yaml", text);
+	return put_object("policy.yaml", text);
 }
 
-/* manifests/hosts.yaml: every host fenced through its BMC, offering SCHEDULABLE_MIB. */
+/* Every host fenced through its BMC, offering SCHEDULABLE_MIB. */
 static int write_hosts(void)
 {
 	unsigned long long mib = lab_reserved_leaving_mib(SCHEDULABLE_MIB);
 	char reserved[32];
 
 	snprintf(reserved, sizeof(reserved), "%lluMi", mib);
-	return mib ? fx_write_hosts_fenced(&fx, SOAK_HOSTS, reserved) : -1;
+	if (!mib)
+		return -1;
+	return kube ? soak_kube_hosts(SOAK_HOSTS, reserved)
+		    : fx_write_hosts_fenced(&fx, SOAK_HOSTS, reserved);
 }
 
 /* ---- the steps ---- */
@@ -210,8 +304,10 @@ static int withdraw_requests(const char *vm)
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/overrides/migrations/default", fx.state);
 	snprintf(prefix, sizeof(prefix), "%s-m", vm);
+	if (kube)
+		return soak_kube_withdraw(prefix);
+	snprintf(dir, sizeof(dir), "%s/overrides/migrations/default", fx.state);
 	if (!(d = opendir(dir)))
 		return 0;
 	while ((e = readdir(d)))
@@ -228,6 +324,7 @@ static void run_step(const struct soak_step *st, size_t index)
 	struct soak_vm *v = &vms[st->vm >= 0 ? st->vm : 0];
 	const char *host = st->host >= 0 ? lab_host_name(st->host) : NULL;
 	char name[64], what[160];
+	int slot;
 
 	tot.kinds[st->kind]++;
 	switch (st->kind) {
@@ -268,20 +365,24 @@ static void run_step(const struct soak_step *st, size_t index)
 		break;
 	}
 	case SOAK_F_KILL9:
-		journal_event("step %zu: fault: drover killed (SIGKILL)", index);
-		kill_drover();
-		(void)start_drover(NULL);
+		slot = acting_slot();
+		journal_event("step %zu: fault: drover %s killed (SIGKILL)", index, reps[slot].id);
+		kill_drover(slot);
+		(void)start_drover(slot, NULL);
 		break;
 	case SOAK_F_POINT:
-		journal_event("step %zu: fault: drover killed, started again to crash at %s", index,
-			      soak_fault_points[st->point]);
-		kill_drover();
-		(void)start_drover(soak_fault_points[st->point]);
+		slot = acting_slot();
+		journal_event("step %zu: fault: drover %s killed, started again to crash at %s",
+			      index, reps[slot].id, soak_fault_points[st->point]);
+		kill_drover(slot);
+		(void)start_drover(slot, soak_fault_points[st->point]);
 		break;
 	case SOAK_F_SIGTERM:
-		journal_event("step %zu: fault: drover stopped (SIGTERM) and started again", index);
-		stop_drover();
-		(void)start_drover(NULL);
+		slot = acting_slot();
+		journal_event("step %zu: fault: drover %s stopped (SIGTERM) and started again", index,
+			      reps[slot].id);
+		stop_drover(slot);
+		(void)start_drover(slot, NULL);
 		break;
 	case SOAK_F_LIBVIRTD:
 		journal_event("step %zu: fault: %s's libvirtd killed", index, host);
@@ -307,7 +408,7 @@ static void run_step(const struct soak_step *st, size_t index)
 
 /* ---- the end ---- */
 
-/* Every host up and undrained, balancing off, drover running without a crash point. With
+/* Every host up and undrained, balancing off, every drover running without a crash point. With
  * balancing on, a guest held back after a balancing move (PLAN_BALANCE_HOLD_S) could be
  * due to move right after the lab settled: `drover plan` would have two right answers. */
 static void stop_faults(void)
@@ -322,10 +423,11 @@ static void stop_faults(void)
 		(void)hack_lab("start-host", h);
 		(void)drover_cli("undrain", args);
 	}
-	if (armed_point) {
-		kill_drover();
-		(void)start_drover(NULL);
-	}
+	for (int slot = 0; slot < n_replicas; slot++)
+		if (reps[slot].armed_point) {
+			kill_drover(slot);
+			(void)start_drover(slot, NULL);
+		}
 }
 
 /* What is not converged yet, into @why ("" when everything is). */
@@ -406,6 +508,58 @@ static void check_local_disks(void)
 	}
 }
 
+/* The last line of @path that holds @what, into @line ("" when none). */
+static void last_line_with(const char *path, const char *what, char *line, size_t size)
+{
+	static char tail[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	line[0] = '\0';
+	if (!f)
+		return;
+	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof(tail) - 1)
+		(void)fseek(f, -(long)sizeof(tail) + 1, SEEK_END);
+	else
+		rewind(f);
+	n = fread(tail, 1, sizeof(tail) - 1, f);
+	fclose(f);
+	tail[n] = '\0';
+	for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
+		if (strstr(l, what))
+			snprintf(line, size, "%s", l);
+}
+
+/* A pass logged as converged with nothing blocked and nothing to do. */
+static bool pass_converged(const char *line)
+{
+	return strstr(line, " converged=true") && strstr(line, " blocked=0") &&
+	       strstr(line, " done=0");
+}
+
+/* Kubernetes mode, drovers still running: within LEADER_QUIET_S, the leader's last pass
+ * found everything converged, nothing blocked and nothing to do (the API has no `drover
+ * plan`). */
+static void check_leader_converged(void)
+{
+	char line[2048] = "";
+	const struct replica *r = &reps[0];
+	double end = journal_now() + LEADER_QUIET_S;
+
+	while (journal_now() < end) {
+		r = &reps[acting_slot()];
+		last_line_with(r->log, "msg=\"reconciled\"", line, sizeof(line));
+		if (pass_converged(line))
+			break;
+		wait_until(journal_now() + 1.0);
+	}
+	if (!pass_converged(line))
+		journal_violation("drover %s's last pass after the soak is not converged: %s", r->id,
+				  line[0] ? line : "(none logged)");
+	else
+		journal_event("drover %s's last pass: converged, nothing to do", r->id);
+}
+
 /* With drover stopped, `drover plan` finds nothing to do. */
 static void check_plan(void)
 {
@@ -423,10 +577,41 @@ static void check_plan(void)
 
 /* ---- setup ---- */
 
+/* monitor_cfg.migrations of the state dir: its Migration records. */
+static int dir_migrations(struct soak_migration *out, int max)
+{
+	char dir[600], path[1000];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/migrations/default", fx.state);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		json_t *rec = json_load_file(path, 0, NULL), *st = json_object_get(rec, "status");
+		const char *phase = json_string_value(json_object_get(st, "phase"));
+		const char *reason = json_string_value(json_object_get(st, "reason"));
+		if (rec) {
+			snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(len - 5), e->d_name);
+			snprintf(out[n].phase, sizeof(out[n].phase), "%s", phase ? phase : "");
+			snprintf(out[n].reason, sizeof(out[n].reason), "%s", reason ? reason : "");
+			n++;
+		}
+		json_decref(rec);
+	}
+	closedir(d);
+	return n;
+}
+
 static int bring_up(void)
 {
-	struct monitor_cfg mc = {.state_dir = fx.state, .rss_max_kib = RSS_MAX_KIB,
-				 .migration_max_s = MIGRATION_MAX_S};
+	struct monitor_cfg mc = {.migrations = kube ? soak_kube_migrations : dir_migrations,
+				 .rss_max_kib = RSS_MAX_KIB, .migration_max_s = MIGRATION_MAX_S};
 	char serial[512], why[2048] = "x";
 
 	if (write_hosts() < 0 || write_policy(false) < 0)
@@ -442,8 +627,11 @@ static int bring_up(void)
 			return -1;
 		mc.vms[i] = v->name;
 	}
-	if (monitor_start(&mc) < 0 || start_drover(NULL) < 0)
+	if (monitor_start(&mc) < 0)
 		return -1;
+	for (int slot = 0; slot < n_replicas; slot++)
+		if (start_drover(slot, NULL) < 0)
+			return -1;
 	for (double end = journal_now() + BRING_UP_S; why[0] && journal_now() < end;) {
 		wait_until(journal_now() + 1.0);
 		unconverged(why, sizeof(why));
@@ -455,8 +643,8 @@ static int bring_up(void)
 
 static void cleanup(void)
 {
-	if (drover_pid > 0)
-		kill_drover();
+	for (int slot = 0; slot < n_replicas; slot++)
+		kill_drover(slot);
 	monitor_stop();
 	for (int h = 0; h < SOAK_HOSTS; h++) {
 		(void)hack_lab("link-up", h);
@@ -464,7 +652,33 @@ static void cleanup(void)
 	}
 	for (int i = 0; i < SOAK_VMS; i++)
 		lab_cleanup_guest(vms[i].name, vms[i].file);
+	soak_kube_down();
 	fx_cleanup(&fx);
+}
+
+/* SOAK_MODE: "dir" (the default) or "kube". Sets up the drovers' slots and their logs.
+ * Returns 0, or -1 for another mode or a log that cannot be emptied. */
+static int choose_mode(void)
+{
+	const char *mode = getenv("SOAK_MODE");
+
+	if (mode && *mode && strcmp(mode, "dir") && strcmp(mode, "kube")) {
+		fprintf(stderr, "soak: SOAK_MODE=%s: dir or kube\n", mode);
+		return -1;
+	}
+	kube = mode && !strcmp(mode, "kube");
+	tot.mode = kube ? "kube" : "dir";
+	n_replicas = kube ? SOAK_REPLICAS : 1;
+	for (int slot = 0; slot < n_replicas; slot++) {
+		struct replica *r = &reps[slot];
+		r->pid = -1;
+		snprintf(r->id, sizeof(r->id), "soak-%c", 'a' + slot);
+		snprintf(r->log, sizeof(r->log), "%s/drover%s%s.log", out_dir, kube ? "-" : "",
+			 kube ? r->id + 5 : "");
+		if (truncate(r->log, 0) < 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
 }
 
 static double env_number(const char *name, double fallback)
@@ -490,19 +704,17 @@ int main(void)
 					 : (unsigned long)time(NULL) ^ (unsigned long)getpid();
 	tot.seconds = env_number("SOAK_SECONDS", 1200);
 	double settle_s = env_number("SOAK_SETTLE_SECONDS", 300);
-	printf("soak: SOAK_SEED=%lu SOAK_SECONDS=%.0f (the same seed gives the same schedule)\n",
-	       tot.seed, tot.seconds);
 	if (lab_build_path("soak", out_dir, sizeof(out_dir)) < 0 ||
-	    (mkdir(out_dir, 0755) < 0 && errno != EEXIST))
+	    (mkdir(out_dir, 0755) < 0 && errno != EEXIST) || choose_mode() < 0)
 		return 2;
-	snprintf(drover_log, sizeof(drover_log), "%s/drover.log", out_dir);
+	printf("soak: SOAK_MODE=%s SOAK_SEED=%lu SOAK_SECONDS=%.0f (the same seed gives the same "
+	       "schedule)\n", tot.mode, tot.seed, tot.seconds);
 	snprintf(path, sizeof(path), "%s/events.log", out_dir);
-	if (truncate(drover_log, 0) < 0 && errno != ENOENT)
-		return 2;
 	if (soak_schedule_make(tot.seed, tot.seconds, &sched) < 0 || journal_open(path) < 0)
 		return 2;
 	journal_event("seed %lu: %zu steps over %.0f s", tot.seed, sched.n, tot.seconds);
-	if (lab_up(SOAK_HOSTS) < 0 || fx_init(&fx) < 0 || bring_up() < 0) {
+	if (lab_up(SOAK_HOSTS) < 0 || fx_init(&fx) < 0 || (kube && soak_kube_up() < 0) ||
+	    bring_up() < 0) {
 		fprintf(stderr, "soak: the lab could not be set up\n");
 		goto cleanup;
 	}
@@ -515,14 +727,19 @@ int main(void)
 	stop_faults();
 	settle(settle_s);
 	check_local_disks();
-	stop_drover();
-	check_plan();
+	if (kube)
+		check_leader_converged();
+	for (int slot = 0; slot < n_replicas; slot++)
+		stop_drover(slot);
+	if (!kube)
+		check_plan();
 	rc = 0;
 cleanup:;
 	struct monitor_view mv;
 	cleanup();
 	monitor_view(&mv);
 	tot.moves = mv.moves;
+	memcpy(tot.succeeded, mv.succeeded, sizeof(tot.succeeded));
 	tot.rss_max_kib = mv.rss_max_kib;
 	tot.samples = mv.samples;
 	snprintf(path, sizeof(path), "%s/report.md", out_dir);

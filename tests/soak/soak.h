@@ -10,6 +10,18 @@
 
 #define SOAK_HOSTS 3
 #define SOAK_VMS 5
+#define SOAK_REPLICAS 2     /* drovers at most: in Kubernetes mode a leader and a standby */
+
+/* A Migration as drover's control plane holds it (its state dir, or the API). */
+struct soak_migration {
+	char name[128];
+	char phase[24];     /* "" when it has none yet */
+	char reason[24];    /* status.reason: Requested, Drain, Balance, Failover, ... */
+};
+
+/* The reasons moves are counted by in the report; the last counts the others. */
+#define SOAK_REASONS 6
+extern const char *const soak_reasons[SOAK_REASONS];
 
 /* ---- schedule ---- */
 
@@ -78,12 +90,14 @@ void journal_violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 int journal_violations(void);
 
 struct soak_totals {
+	const char *mode;          /* "dir" or "kube" */
 	unsigned long seed;
 	double seconds;
 	unsigned kinds[SOAK_KINDS];
 	unsigned points_fired;     /* SOAK_F_POINT steps whose point was reached */
 	unsigned drover_starts;
 	unsigned long moves;
+	unsigned long succeeded[SOAK_REASONS];
 	long rss_max_kib;
 	unsigned long samples;
 };
@@ -98,7 +112,9 @@ void journal_close(void);
 
 struct monitor_cfg {
 	const char *vms[SOAK_VMS];
-	const char *state_dir;      /* drover's --state-dir: Migration records */
+	/* Lists drover's Migrations into @out (at most @max): how many, or -1. Called by the
+	 * monitor's thread. */
+	int (*migrations)(struct soak_migration *out, int max);
 	long rss_max_kib;           /* drover's RSS bound */
 	double migration_max_s;     /* a Migration not ended after this long is stuck */
 };
@@ -111,6 +127,7 @@ struct monitor_view {
 	bool job[SOAK_VMS];         /* a libvirt job on it, on any host */
 	int unended;                /* Migration records not ended */
 	unsigned long moves;        /* times a guest was seen running on another host */
+	unsigned long succeeded[SOAK_REASONS];  /* Migrations seen Succeeded, by reason */
 	unsigned long samples;
 	long rss_max_kib;
 };
@@ -118,13 +135,42 @@ struct monitor_view {
 /* Starts the monitor thread. Returns 0, or -1. */
 int monitor_start(const struct monitor_cfg *cfg);
 
-/* The pid of the drover to watch the RSS of (0: none running). Thread-safe. */
-void monitor_set_drover(int pid);
+/* The pid of the drover in @slot (< SOAK_REPLICAS) to watch the RSS of (0: none running).
+ * Thread-safe. */
+void monitor_set_drover(int slot, int pid);
 
 /* Copies the last sample. Thread-safe; can't fail. */
 void monitor_view(struct monitor_view *v);
 
 /* Stops and joins the monitor, after one last look at the guests' serial logs. */
 void monitor_stop(void);
+
+/* ---- kube: the Kubernetes API of SOAK_MODE=kube ---- */
+
+/* Starts build/kubeapi-server and installs the CRDs with the real kubectl. Returns 0, or -1
+ * with a message on stderr. */
+int soak_kube_up(void);
+
+/* The kubeconfig of the server. This function can't fail. */
+const char *soak_kube_config(void);
+
+/* `kubectl apply` of @yaml. Returns 0, or -1. */
+int soak_kube_apply(const char *yaml);
+
+/* Applies the first @n lab hosts, fenced through their BMCs (passwords in Secrets), keeping
+ * @reserved memory back. Returns 0, or -1. */
+int soak_kube_hosts(int n, const char *reserved);
+
+/* Deletes the Migrations whose names start with @prefix. Returns how many. */
+int soak_kube_withdraw(const char *prefix);
+
+/* monitor_cfg.migrations of the API. Thread-safe. */
+int soak_kube_migrations(struct soak_migration *out, int max);
+
+/* The identity holding drover's Lease into @id ("" when none). This function can't fail. */
+void soak_kube_leader(char *id, size_t size);
+
+/* Stops the server; accepts one that did not start. */
+void soak_kube_down(void);
 
 #endif
