@@ -106,15 +106,22 @@ static int start_drover(int slot, const char *point)
 	return 0;
 }
 
-/* Lines of the file at @path that hold @what (0 when unreadable). Can't fail. */
-static int count_lines_with(const char *path, const char *what)
+/* Counts the lines of the file at @path that hold @what, and copies the last of them into
+ * @last ("" when none; NULL: not wanted). Returns 0 when the file is unreadable. */
+static int lines_with(const char *path, const char *what, char *last, size_t size)
 {
 	char line[4096];
 	FILE *f = fopen(path, "r");
 	int n = 0;
 
+	if (last)
+		last[0] = '\0';
 	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, what) != NULL;
+		if (strstr(line, what)) {
+			n++;
+			if (last)
+				snprintf(last, size, "%.*s", (int)strcspn(line, "\n"), line);
+		}
 	if (f)
 		fclose(f);
 	return n;
@@ -125,7 +132,7 @@ static int count_lines_with(const char *path, const char *what)
  * CPUs a renewal can be late). */
 static bool stepped_down(struct replica *r, int status)
 {
-	int said = count_lines_with(r->log, "leadership lost");
+	int said = lines_with(r->log, "leadership lost", NULL, 0);
 	bool now = said > r->stepped_down;
 
 	r->stepped_down = said;
@@ -136,7 +143,7 @@ static void forget_drover(int slot)
 {
 	reps[slot].pid = -1;
 	/* What it said before it ended is not the next one's. */
-	reps[slot].stepped_down = count_lines_with(reps[slot].log, "leadership lost");
+	reps[slot].stepped_down = lines_with(reps[slot].log, "leadership lost", NULL, 0);
 	monitor_set_drover(slot, 0);
 }
 
@@ -319,12 +326,27 @@ static int withdraw_requests(const char *vm)
 	return n;
 }
 
+/* Step @index's drover fault: the acting drover killed (stopped with SIGTERM when @term) and
+ * started again, to crash at @point when not NULL. */
+static void fault_drover(size_t index, bool term, const char *point)
+{
+	int slot = acting_slot();
+
+	journal_event("step %zu: fault: drover %s %s%s%s", index, reps[slot].id,
+		      term ? "stopped (SIGTERM) and started again" : "killed (SIGKILL)",
+		      point ? ", started again to crash at " : "", point ? point : "");
+	if (term)
+		stop_drover(slot);
+	else
+		kill_drover(slot);
+	(void)start_drover(slot, point);
+}
+
 static void run_step(const struct soak_step *st, size_t index)
 {
 	struct soak_vm *v = &vms[st->vm >= 0 ? st->vm : 0];
 	const char *host = st->host >= 0 ? lab_host_name(st->host) : NULL;
 	char name[64], what[160];
-	int slot;
 
 	tot.kinds[st->kind]++;
 	switch (st->kind) {
@@ -365,24 +387,13 @@ static void run_step(const struct soak_step *st, size_t index)
 		break;
 	}
 	case SOAK_F_KILL9:
-		slot = acting_slot();
-		journal_event("step %zu: fault: drover %s killed (SIGKILL)", index, reps[slot].id);
-		kill_drover(slot);
-		(void)start_drover(slot, NULL);
+		fault_drover(index, false, NULL);
 		break;
 	case SOAK_F_POINT:
-		slot = acting_slot();
-		journal_event("step %zu: fault: drover %s killed, started again to crash at %s",
-			      index, reps[slot].id, soak_fault_points[st->point]);
-		kill_drover(slot);
-		(void)start_drover(slot, soak_fault_points[st->point]);
+		fault_drover(index, false, soak_fault_points[st->point]);
 		break;
 	case SOAK_F_SIGTERM:
-		slot = acting_slot();
-		journal_event("step %zu: fault: drover %s stopped (SIGTERM) and started again", index,
-			      reps[slot].id);
-		stop_drover(slot);
-		(void)start_drover(slot, NULL);
+		fault_drover(index, true, NULL);
 		break;
 	case SOAK_F_LIBVIRTD:
 		journal_event("step %zu: fault: %s's libvirtd killed", index, host);
@@ -508,28 +519,6 @@ static void check_local_disks(void)
 	}
 }
 
-/* The last line of @path that holds @what, into @line ("" when none). */
-static void last_line_with(const char *path, const char *what, char *line, size_t size)
-{
-	static char tail[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	line[0] = '\0';
-	if (!f)
-		return;
-	if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof(tail) - 1)
-		(void)fseek(f, -(long)sizeof(tail) + 1, SEEK_END);
-	else
-		rewind(f);
-	n = fread(tail, 1, sizeof(tail) - 1, f);
-	fclose(f);
-	tail[n] = '\0';
-	for (char *l = strtok(tail, "\n"); l; l = strtok(NULL, "\n"))
-		if (strstr(l, what))
-			snprintf(line, size, "%s", l);
-}
-
 /* A pass logged as converged with nothing blocked and nothing to do. */
 static bool pass_converged(const char *line)
 {
@@ -548,7 +537,7 @@ static void check_leader_converged(void)
 
 	while (journal_now() < end) {
 		r = &reps[acting_slot()];
-		last_line_with(r->log, "msg=\"reconciled\"", line, sizeof(line));
+		(void)lines_with(r->log, "msg=\"reconciled\"", line, sizeof(line));
 		if (pass_converged(line))
 			break;
 		wait_until(journal_now() + 1.0);
