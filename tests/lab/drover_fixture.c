@@ -74,24 +74,31 @@ add(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	*len = n < 0 ? size : *len + (size_t)n;
 }
 
+int fx_host_fenced_yaml(int i, const struct lab_bmc *bmc, const char *reserved,
+			const char *password, char *buf, size_t size, size_t *len)
+{
+	add(buf, size, len,
+	    "---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
+	    "spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"%s\"\n"
+	    "  fencing:\n    agent: fence_ipmilan\n    %s\n    timeoutSeconds: 30\n"
+	    "    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
+	    "cipher: \"3\", power_timeout: \"20\"}\n",
+	    lab_host_name(i), lab_host_uri(i), lab_host_addr(i), reserved, password, bmc->addr,
+	    bmc->port, bmc->user);
+	return *len < size ? 0 : -1;
+}
+
 int fx_write_hosts_fenced(struct fx *fx, int n, const char *reserved)
 {
-	char text[8192];
+	char text[8192], password[512];
 	size_t len = 0;
 
 	for (int i = 0; i < n; i++) {
 		struct lab_bmc bmc;
 		if (lab_bmc(i, &bmc) != 0)
 			return -1;
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-			"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
-			"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"%s\"\n"
-			"  fencing:\n    agent: fence_ipmilan\n    passwordFile: %s\n    timeoutSeconds: 30\n"
-			"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
-			"cipher: \"3\", power_timeout: \"20\"}\n",
-			lab_host_name(i), lab_host_uri(i), lab_host_addr(i), reserved, bmc.password_file,
-			bmc.addr, bmc.port, bmc.user);
-		if (len >= sizeof(text))
+		snprintf(password, sizeof(password), "passwordFile: %s", bmc.password_file);
+		if (fx_host_fenced_yaml(i, &bmc, reserved, password, text, sizeof(text), &len) < 0)
 			return -1;
 	}
 	return fx_write(fx, "hosts.yaml", text);

@@ -35,6 +35,12 @@ int fx_write_hosts(struct fx *fx, int n, const char *reserved) DROVER_WUR;
  * NAME). Returns 0, or -1. */
 int fx_write_hosts_fenced(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 
+/* Appends to @buf at *@len lab host @i's Host fenced through its BMC @bmc (fence_ipmilan),
+ * with reservedMemory @reserved and @password, the YAML mapping that gives the BMC's
+ * password (e.g. "passwordFile: PATH"). Returns 0, or -1 when it does not fit. */
+int fx_host_fenced_yaml(int i, const struct lab_bmc *bmc, const char *reserved,
+			const char *password, char *buf, size_t size, size_t *len) DROVER_WUR;
+
 /* A VirtualMachine of the test guest: the parts that vary from test to test (its domain
  * type is always lab_accel()). Members left NULL (false) are left out of the manifest,
  * so drover's defaults apply. */

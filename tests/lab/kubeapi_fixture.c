@@ -2,6 +2,7 @@
  * certificate and bearer token, in a private temporary directory. */
 #include "tests/lab/kubeapi_fixture.h"
 #include "controller/kube/kube_config.h"
+#include "tests/lab/drover_fixture.h"
 #include "tests/lab/lab.h"
 
 #include <errno.h>
@@ -378,10 +379,10 @@ void kf_print_log_tail(const char *path, size_t kib)
 	free(text);
 }
 
-/* One host's Secret and Host into @buf at @len; returns the new length, or -1. */
-static int host_fenced_yaml(int i, const char *reserved, char *buf, size_t size, size_t len)
+/* Appends lab host @i's Secret and Host to @buf at *@len. Returns 0, or -1. */
+static int host_fenced_yaml(int i, const char *reserved, char *buf, size_t size, size_t *len)
 {
-	char b64[256];
+	char b64[256], password[128];
 	struct lab_bmc bmc;
 	char *pw = NULL;
 
@@ -389,30 +390,26 @@ static int host_fenced_yaml(int i, const char *reserved, char *buf, size_t size,
 		return -1;
 	int rc = kf_base64((const unsigned char *)pw, strlen(pw), b64, sizeof(b64));
 	free(pw);
-	if (rc < 0)
-		return -1;
-	int n = snprintf(buf + len, size - len,
+	int n = rc < 0 ? -1 : snprintf(buf + *len, size - *len,
 		"---\napiVersion: v1\nkind: Secret\nmetadata: {name: bmc-%s}\ntype: Opaque\n"
-		"data: {password: \"%s\"}\n"
-		"---\napiVersion: drover.io/v1alpha1\nkind: Host\nmetadata: {name: %s}\n"
-		"spec:\n  uri: \"%s\"\n  migrationAddress: %s\n  reservedMemory: \"%s\"\n"
-		"  fencing:\n    agent: fence_ipmilan\n    timeoutSeconds: 30\n"
-		"    passwordSecretRef: {name: bmc-%s, key: password}\n"
-		"    options: {ip: \"%s\", ipport: \"%s\", username: %s, lanplus: \"1\", "
-		"cipher: \"3\", power_timeout: \"20\"}\n",
-		lab_host_name(i), b64, lab_host_name(i), lab_host_uri(i), lab_host_addr(i), reserved,
-		lab_host_name(i), bmc.addr, bmc.port, bmc.user);
-	return n < 0 || (size_t)n >= size - len ? -1 : (int)(len + (size_t)n);
+		"data: {password: \"%s\"}\n", lab_host_name(i), b64);
+	if (n < 0 || (size_t)n >= size - *len)
+		return -1;
+	*len += (size_t)n;
+	snprintf(password, sizeof(password), "passwordSecretRef: {name: bmc-%s, key: password}",
+		 lab_host_name(i));
+	return fx_host_fenced_yaml(i, &bmc, reserved, password, buf, size, len);
 }
 
 int kf_hosts_fenced_yaml(int n, const char *reserved, char *buf, size_t size)
 {
-	int len = 0;
+	size_t len = 0;
 
 	if (size == 0)
 		return -1;
 	buf[0] = '\0';
-	for (int i = 0; i < n && len >= 0; i++)
-		len = host_fenced_yaml(i, reserved, buf, size, (size_t)len);
-	return len;
+	for (int i = 0; i < n; i++)
+		if (host_fenced_yaml(i, reserved, buf, size, &len) < 0)
+			return -1;
+	return (int)len;
 }
