@@ -236,13 +236,14 @@ int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan
 	return ret;
 }
 
-/* After a live move that copied local disks, the source's copies are stale: delete
- * them, as a cold move does, so they neither fill the pool nor collide with a move
- * back. Only called once libvirt has confirmed the target took over. */
-static void delete_source_disks(virConnectPtr src, const struct vmres *res)
+/* Deletes the volumes at @res's disk paths on @conn: after a live move that copied local
+ * disks, the source's copies are stale (deleted as a cold move does, so they neither fill
+ * the pool nor collide with a move back; only once libvirt has confirmed the target took
+ * over); after a move cut short, the target's partial copies. */
+static void delete_disks(virConnectPtr conn, const struct vmres *res)
 {
 	for (size_t i = 0; i < res->n_disks; i++) {
-		virStorageVolPtr vol = virStorageVolLookupByPath(src, res->disks[i]);
+		virStorageVolPtr vol = virStorageVolLookupByPath(conn, res->disks[i]);
 		if (vol) {
 			virStorageVolDelete(vol, 0);
 			virStorageVolFree(vol);
@@ -293,12 +294,77 @@ static int stop_paused_out(const struct plan_action *a, virDomainPtr dom)
 	return virDomainDestroy(dom);
 }
 
-static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, char *why,
-			     size_t why_size)
+/* Whether @a cleans up after a move that was cut short before it landed: the copies it
+ * deletes are on the move's target, the VM stayed on its source. */
+static bool cleans_target(const struct plan_action *a)
 {
-	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
+	const char *target = a->migration ? a->migration->status.target_host : NULL;
+	return target && a->dst && !strcmp(target, a->dst);
+}
+
+/* Before deleting what a cut-short move left on its target: the VM is still the source's —
+ * defined there, in no job, neither paused nor shut off by a migration that went out.
+ * Checked before the target is looked at, so no migration can land there in between (only
+ * drover starts one, and not for a VM it is cleaning up after). Returns 0 when so, else -1
+ * with @why. */
+static int stayed_on_source(const struct plan_action *a, virConnectPtr src, char *why,
+			    size_t why_size)
+{
+	virDomainPtr dom = src ? virDomainLookupByName(src, vm_name(a)) : NULL;
+	int state = 0, reason = 0;
+	virDomainJobInfo job = {.type = VIR_DOMAIN_JOB_NONE};
+	bool known = dom && virDomainGetState(dom, &state, &reason, 0) == 0;
+	/* Only an active domain has a job (an outgoing migration among them). */
+	if (known && state != VIR_DOMAIN_SHUTOFF)
+		known = virDomainGetJobInfo(dom, &job) == 0;
+	bool stayed = known && job.type == VIR_DOMAIN_JOB_NONE &&
+		      !(state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_MIGRATION) &&
+		      !(state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_MIGRATED);
+
+	if (dom)
+		virDomainFree(dom);
+	virResetLastError();
+	if (stayed)
+		return 0;
+	return why_fail(why, why_size, "%s is not settled on %s (migrating, or gone); the copies "
+			"on %s are left alone", vm_name(a), a->src ? a->src : "its source", a->dst);
+}
+
+/* What a move cut short before it landed left on its target — copies of the VM's local
+ * disks (a partial mirror, or a cold copy never defined there) — goes, while the VM stays
+ * on its source; only when no domain of the VM's name is on the target. */
+static int drop_partial_copies(const struct plan_action *a, const struct exec_conns *c,
+			       const struct vmres *disks, char *why, size_t why_size)
+{
+	if (stayed_on_source(a, c->src, why, why_size) < 0)
+		return -1;
+	virDomainPtr dom = c->dst ? virDomainLookupByName(c->dst, vm_name(a)) : NULL;
+	bool none = !dom && c->dst && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+	if (dom)
+		virDomainFree(dom);
+	virResetLastError();
+	if (!none)
+		return why_fail(why, why_size, "%s has a domain on %s (or %s cannot be asked); the "
+				"copies of its disks there are left alone", vm_name(a), a->dst,
+				a->dst);
+	delete_disks(c->dst, disks);
+	return 0;
+}
+
+static int do_undefine_stale(const struct plan_action *a, const struct exec_conns *c,
+			     char *why, size_t why_size)
+{
 	struct vmres disks = {0};
 	int ret = -1;
+
+	if (cleans_target(a)) {
+		stale_disks(a, NULL, &disks);
+		ret = drop_partial_copies(a, c, &disks, why, why_size);
+		vmres_free(&disks);
+		return ret;
+	}
+	virConnectPtr conn = c->dst;
+	virDomainPtr dom = lookup(conn, a, a->dst, why, why_size);
 
 	/* Gone already (libvirt's own end of a move removed it): what was wanted. */
 	if (!dom && conn && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -319,7 +385,7 @@ static int do_undefine_stale(const struct plan_action *a, virConnectPtr conn, ch
 	}
 done:
 	if (ret == 0)
-		delete_source_disks(conn, &disks);
+		delete_disks(conn, &disks);
 	vmres_free(&disks);
 	if (dom)
 		virDomainFree(dom);
@@ -523,14 +589,17 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 			    : mig_live(&req, &out);
 	if (rc == 0)
 		fault_point("live.done");
+	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;
+	char left_why[256];
 	if (rc == 0 && req.copy_storage)
-		delete_source_disks(c->src, &res);
+		delete_disks(c->src, &res);
+	else if (copy && !lost && out.outcome != MIG_UNSETTLED)
+		(void)drop_partial_copies(a, c, &res, left_why, sizeof(left_why));
 	vmres_free(&res);
 	mc->move->progress = out.progress;
 	mc->move->mode = out.final_mode;
 	mc->move->downtime_ms = out.downtime_ms;
 	snprintf(mc->move->note, sizeof(mc->move->note), "%s", out.reason);
-	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;
 	if (lost || out.outcome == MIG_UNSETTLED) {
 		/* The source's libvirtd went away mid-move (QEMU may still finish it), or a job
 		 * taken over ended without showing where the VM runs. Nobody knows the outcome
@@ -637,7 +706,7 @@ int exec_action(const struct exec_ctx *ctx, const struct plan_action *a,
 	case PLAN_RESTART:
 		return do_power(ctx, a, c->dst, why, why_size);
 	case PLAN_UNDEFINE_STALE:
-		return do_undefine_stale(a, c->dst, why, why_size);
+		return do_undefine_stale(a, c, why, why_size);
 	case PLAN_TUNE:
 		return do_tune(a, c->dst, why, why_size);
 	case PLAN_REDEFINE:

@@ -22,7 +22,8 @@ enum plan_kind {
 	PLAN_MIGRATE_COLD,      /* stop (if running), copy local disks, define on dst, start */
 	PLAN_UNDEFINE_STALE,    /* remove a stale, inactive definition from dst (a fenced host, or
 				 * the source of a move cut short); with a Migration and local
-				 * storage, also the source's stale disks */
+				 * storage, also the copies of the disks the move left on dst:
+				 * its source's stale ones, or its target's partial ones */
 	PLAN_FINISH_MIGRATION,  /* a Migration's work is already done or impossible: record its end */
 	PLAN_BLOCKED,           /* something prevents the desired state; reason says what */
 	PLAN_WAIT,              /* would act, but a concurrency limit or a running job holds it */

@@ -356,11 +356,27 @@ static void finish(struct plan_ctx *c, const struct plan_vm *v, const struct crd
 		c->oom = true;
 }
 
-/* True when host @name is declared but not observed now, and not fenced either. */
-static bool source_unseen(const struct plan_ctx *c, const char *name)
+/* Host @name is declared and not observed now; a fenced one counts only when
+ * @even_fenced. */
+static bool unseen(const struct plan_ctx *c, const char *name, bool even_fenced)
 {
 	const struct plan_host *h = plan_ctx_host(c, name);
-	return h && !h->reachable && !h->fenced;
+	return h && !h->reachable && (even_fenced || !h->fenced);
+}
+
+/* The host where @m, a move of a local-storage VM that never ended, left copies of the VM's
+ * disks: its source once the VM is on the target only (the move landed: the source's copies
+ * are stale), its target while the VM is still on the source only (the move was cut short:
+ * the target may hold a partial copy). NULL for shared storage or when the VM is on
+ * neither. */
+static const char *leftover_host(const struct plan_vm *v, const struct crd_migration *m)
+{
+	const char *src = m->status.source_host, *dst = m->status.target_host;
+
+	if (v->vm->spec.storage != CRD_STORAGE_LOCAL || !v->host ||
+	    !records_move(m, v->vm, NULL, NULL) || !strcmp(src, dst))
+		return NULL;
+	return !strcmp(v->host->name, dst) ? src : !strcmp(v->host->name, src) ? dst : NULL;
 }
 
 /* Settles @m when its end is already known. Returns true when a FINISH was emitted. */
@@ -370,15 +386,20 @@ static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct
 	const char *src = m->status.source_host;
 	bool there = target && v->host && !strcmp(v->host->name, target);
 	bool moved = there && src && strcmp(src, target);
+	const char *left = leftover_host(v, m);
 	char why[PLAN_REASON_MAX];
 
-	if (m->spec.cancel && !moved) {
+	if (left && unseen(c, left, true)) {
+		/* A local VM's disks left on a host not observed now: the record waits until it
+		 * is seen again (a fenced host: when it returns), so they are found and deleted. */
+		return true;
+	} else if (m->spec.cancel && !moved) {
 		finish(c, v, m, CRD_MIG_CANCELLED, PLAN_PROBLEM_NONE, "cancelled by spec.cancel");
 	} else if (pin && (!m->spec.target_host || strcmp(m->spec.target_host, pin))) {
 		snprintf(why, sizeof(why), "VirtualMachine %s is pinned to %s by spec.host; change "
 			 "spec.host to move it", name, pin);
 		finish(c, v, m, CRD_MIG_FAILED, PLAN_PROBLEM_REJECTED, why);
-	} else if (moved && source_unseen(c, src)) {
+	} else if (moved && unseen(c, src, false)) {
 		/* The source is not observed now: a copy may be left there (a move cut short).
 		 * Settled once it is seen again (or fenced), so such a copy is found and removed. */
 		return true;
@@ -423,37 +444,42 @@ static const struct crd_migration *migrations(struct plan_ctx *c, const struct p
 	return winner;
 }
 
-/* A local-storage VM whose move ended while drover was down (libvirt finished the live
- * job, or drover stopped after undefining the source): its record is still Running, the VM
- * runs on the record's target only, and the source, observed now, still holds the pre-move
- * copies of its disks. Returns that record, or NULL. */
+/* A local-storage VM whose move ended while no drover watched it (libvirt finished or
+ * rolled back the live job, or drover stopped between a cold move's steps): its record is
+ * still Running and the host the move left copies on is observed now. Returns that record
+ * and sets *@on to the host, or NULL. */
 static const struct crd_migration *ended_local_move(const struct plan_ctx *c,
-						    const struct plan_vm *v)
+						    const struct plan_vm *v,
+						    struct plan_host **on)
 {
-	if (v->vm->spec.storage != CRD_STORAGE_LOCAL || !v->host)
-		return NULL;
 	for (size_t i = 0; i < c->desired->n_migrations; i++) {
 		const struct crd_migration *m = &c->desired->migrations[i];
-		if (!records_move(m, v->vm, NULL, v->host->name))
-			continue;
-		const struct plan_host *h = plan_ctx_host(c, m->status.source_host);
-		if (h && h != v->host && h->reachable)
+		const char *left = leftover_host(v, m);
+		struct plan_host *h = left ? plan_ctx_host(c, left) : NULL;
+		if (h && h->reachable) {
+			*on = h;
 			return m;
+		}
 	}
 	return NULL;
 }
 
-/* The rest of move @m (settled Succeeded in this pass): the stale disks on its source go,
- * as the move itself would have deleted them. */
-static void drop_stale_disks(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *m)
+/* The rest of move @m (settled in this pass): the copies of the VM's disks it left on @on
+ * go, as the move itself would have deleted them. */
+static void drop_left_disks(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *m,
+			    struct plan_host *on)
 {
 	struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .mig = m, .src = v->host,
-			      .dst = plan_ctx_host(c, m->status.source_host),
-			      .phase = plan_vm_phase_now(v)};
+			      .dst = on, .phase = plan_vm_phase_now(v)};
 
-	plan_emit(c, &e, "finishing move %s, which ended while drover was down: deleting the "
-		  "stale copies of %s's local disks on %s", m->meta.name, v->vm->meta.name,
-		  m->status.source_host);
+	if (!strcmp(on->name, m->status.source_host))
+		plan_emit(c, &e, "finishing move %s, which ended while drover was down: deleting "
+			  "the stale copies of %s's local disks on %s", m->meta.name,
+			  v->vm->meta.name, on->name);
+	else
+		plan_emit(c, &e, "move %s was cut short, %s stayed on %s: deleting the partial "
+			  "copies of its local disks on %s", m->meta.name, v->vm->meta.name,
+			  v->host->name, on->name);
 }
 
 /* ---- what the VM needs ---- */
@@ -735,10 +761,11 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	sizes(&v);
 	if (!v.dom && lost_host(c, &v))
 		goto cleanup;
-	const struct crd_migration *ended = ended_local_move(c, &v);
+	struct plan_host *left_on = NULL;
+	const struct crd_migration *ended = ended_local_move(c, &v, &left_on);
 	const struct crd_migration *winner = migrations(c, &v);
 	if (ended)
-		drop_stale_disks(c, &v, ended); /* anything else the VM needs: next pass */
+		drop_left_disks(c, &v, ended, left_on); /* anything else the VM needs: next pass */
 	else
 		decide(c, &v, winner);
 cleanup:

@@ -46,6 +46,12 @@ int fx_write(struct fx *fx, const char *file, const char *text)
 
 int fx_write_hosts(struct fx *fx, int n, const char *reserved)
 {
+	return fx_write_hosts_with(fx, n, reserved, -1, NULL);
+}
+
+int fx_write_hosts_with(struct fx *fx, int n, const char *reserved, int i_extra,
+			const char *extra)
+{
 	char text[4096];
 	size_t len = 0;
 
@@ -53,9 +59,9 @@ int fx_write_hosts(struct fx *fx, int n, const char *reserved)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 					"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
 					"metadata: {name: %s, labels: {zone: lab}}\n"
-					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s}\n",
+					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s%s}\n",
 					lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
-					reserved ? reserved : "0");
+					reserved ? reserved : "0", i == i_extra && extra ? extra : "");
 	return len < sizeof(text) ? fx_write(fx, "hosts.yaml", text) : -1;
 }
 

@@ -30,6 +30,10 @@ int fx_write(struct fx *fx, const char *file, const char *text) DROVER_WUR;
  * "64Mi", NULL for none) reserved memory. Returns 0, or -1. */
 int fx_write_hosts(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 
+/* fx_write_hosts, with @extra (e.g. ", fenced: true") added to host @i_extra's spec. */
+int fx_write_hosts_with(struct fx *fx, int n, const char *reserved, int i_extra,
+			const char *extra) DROVER_WUR;
+
 /* Writes manifests/hosts.yaml: the first @n lab hosts, with reservedMemory @reserved (e.g.
  * "0", "1024Mi"), each fenced through its BMC with the real fence_ipmilan (hack/lab bmc
  * NAME). Returns 0, or -1. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -54,8 +55,9 @@ static const struct crash_case cases[] = {
 	{"cold.source-undefined", SC_COLD, "local"},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
-/* The cases above and the hot guest's move taken over. */
-#define N_TESTS (N_CASES + 1)
+/* The cases above, the hot guest's move taken over, and a local move whose source was
+ * fenced meanwhile. */
+#define N_TESTS (N_CASES + 2)
 #define HOT_VM "cr-hot"
 
 static struct fx fx;
@@ -324,6 +326,91 @@ static int hot_teardown(void **state)
 	return 0;
 }
 
+/* ---- a local move that ended while no drover ran, then its source fenced ---- */
+
+#define FENCED_VM "cr-fenced"
+
+static void lab_verb(const char *verb, int host)
+{
+	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(host), NULL};
+	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
+}
+
+/* The phase of @vm's newest Migration record into @phase. */
+static void latest_phase(const char *vm, char *phase, size_t size)
+{
+	char rec[128];
+	fx_latest_migration(&fx, vm, rec, sizeof(rec));
+	fx_status(&fx, "migrations", rec, "status.phase", phase, size);
+	printf("  migration %s: %s\n", rec, phase);
+}
+
+/* The soak's lost disk: drover dies at live.done of a local live move lab-a → lab-b
+ * (libvirt finished it; lab-a's copy of the disk not yet deleted), then lab-a loses power
+ * and the operator declares it fenced. While lab-a is unseen the move must not be settled:
+ * the stale disk would be forgotten. Powered on, lab-a loses it and the move succeeds. */
+static void run_fenced_source_case(void)
+{
+	char disk[512], sha[80], now[80], path[600], out[32768], phase[64];
+	struct stat st;
+
+	printf("  case %zu: live.done during a local live move, then its source fenced\n",
+	       N_CASES + 1);
+	tried++;
+	lab_cleanup_guest(FENCED_VM, FENCED_VM ".raw");
+	lab_serial_path(FENCED_VM, path, sizeof(path));
+	unlink(path);
+	make_disk("local", FENCED_VM ".raw", disk, sizeof(disk), sha, sizeof(sha));
+	write_vm(FENCED_VM, "lab-a", true, "local", disk);
+	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
+	write_vm(FENCED_VM, "lab-b", true, "local", disk);
+	assert_int_equal(apply("live.done", out, sizeof(out)), -1);
+	assert_true(lab_runs_only_on(FENCED_VM, 1, N_HOSTS));
+
+	lab_verb("stop-host", 0);
+	assert_int_equal(fx_write_hosts_with(&fx, N_HOSTS, "0", 0, ", fenced: true"), 0);
+	int rc = apply(NULL, out, sizeof(out));
+	latest_phase(FENCED_VM, phase, sizeof(phase));
+	disk_on_host(0, "local", FENCED_VM ".raw", path, sizeof(path));
+	bool kept = stat(path, &st) == 0;
+	lab_verb("start-host", 0);
+	assert_int_equal(fx_write_hosts(&fx, N_HOSTS, "0"), 0);
+	assert_int_equal(rc, 0);
+	assert_string_equal(phase, "Running");   /* waits for lab-a */
+	assert_true(kept);
+
+	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
+	latest_phase(FENCED_VM, phase, sizeof(phase));
+	assert_string_equal(phase, "Succeeded");
+	assert_int_equal(stat(path, &st), -1);   /* the stale copy went */
+	assert_true(lab_runs_only_on(FENCED_VM, 1, N_HOSTS));
+	disk_on_host(1, "local", FENCED_VM ".raw", path, sizeof(path));
+	sha_of(path, now, sizeof(now));
+	assert_string_equal(now, sha);
+	lab_assert_guest_intact(FENCED_VM);
+	passed++;
+}
+
+static void test_crash_local_move_with_fenced_source(void **state)
+{
+	const char *only = getenv("CRASH_ONLY");
+	(void)state;
+
+	if (only && *only && !strstr("live.done", only))
+		skip();
+	run_fenced_source_case();
+}
+
+static int fenced_teardown(void **state)
+{
+	(void)state;
+	lab_restore_hosts(N_HOSTS);
+	if (fx_write_hosts(&fx, N_HOSTS, "0") < 0)
+		return -1;
+	forget_vm(FENCED_VM, FENCED_VM ".raw");
+	return 0;
+}
+
 /* After each case, pass or fail: the next one plans without this VM. */
 static int case_teardown(void **state)
 {
@@ -389,5 +476,9 @@ int main(void)
 						     "that_cannot_converge_taken_over",
 					     .test_func = test_crash_hot_move_is_taken_over,
 					     .teardown_func = hot_teardown};
+	tests[N_CASES + 1] = (struct CMUnitTest){.name = "crash_at_live.done_during_a_local_move_"
+							 "then_its_source_fenced",
+						 .test_func = test_crash_local_move_with_fenced_source,
+						 .teardown_func = fenced_teardown};
 	return _cmocka_run_group_tests("test_crash", tests, N_TESTS, group_setup, group_teardown);
 }

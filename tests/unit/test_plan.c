@@ -297,6 +297,88 @@ static void test_plan_keeps_shared_disks_of_a_move_that_ended_unseen(void **stat
 	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
 }
 
+/* The soak's lost disk: a local VM's move landed while its source was cut off and then
+ * fenced. The record waits for the source to return, then its stale disks go. */
+static void test_plan_waits_for_fenced_source_to_drop_stale_local_disks(void **state)
+{
+	struct fx *f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "storage: local");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_unreachable(f, "lab-a");
+	fx_plan(f);
+	assert_null(fx_finish(f, "web-1-20261123-100000"));
+	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+
+	fx_teardown(state);   /* the fenced host is back, powered on */
+	assert_int_equal(fx_setup(state), 0);
+	f = *state;
+	fx_host(f, "lab-a", ", fenced: true");
+	fx_host(f, "lab-b", "");
+	fx_vm(f, "web-1", "1Gi", "storage: local");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_SUCCEEDED);
+	const struct plan_action *a = &f->plan.actions[fx_index(f, "web-1", PLAN_UNDEFINE_STALE)];
+	assert_string_equal(a->dst, "lab-a");
+	fx_reason_has(a, "stale copies");
+}
+
+/* A local VM's move cut short before it landed (libvirt rolled it back, or drover stopped
+ * after a cold copy): the VM stays on its source, the record fails, and the target's
+ * partial copies go — once the target is seen. */
+static void test_plan_drops_partial_local_disks_of_a_move_cut_short(void **state)
+{
+	for (int unseen = 0; unseen < 2; unseen++) {
+		if (unseen) {
+			fx_teardown(state);
+			assert_int_equal(fx_setup(state), 0);
+		}
+		struct fx *f = *state;
+		two_hosts(f);
+		fx_vm(f, "web-1", "1Gi", "storage: local");
+		fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+		       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+		fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+		if (unseen)
+			fx_unreachable(f, "lab-b");
+		fx_plan(f);
+		const struct plan_action *fin = fx_finish(f, "web-1-20261123-100000");
+		int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+		if (unseen) {
+			assert_null(fin);
+			assert_int_equal(i, -1);
+			continue;
+		}
+		assert_int_equal(fin->migration_phase, CRD_MIG_FAILED);
+		const struct plan_action *a = &f->plan.actions[i];
+		assert_string_equal(a->dst, "lab-b");
+		assert_string_equal(a->src, "lab-a");
+		assert_non_null(a->migration);
+		fx_reason_has(a, "cut short");
+	}
+}
+
+/* Shared storage: nothing is copied, so nothing is left on the target. */
+static void test_plan_keeps_shared_disks_of_a_move_cut_short(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
+	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_FAILED);
+	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+}
+
 static void test_plan_two_stopped_copies_without_a_running_move_are_a_conflict(void **state)
 {
 	struct fx *f = *state;
@@ -883,6 +965,9 @@ int main(void)
 		T(test_plan_a_paused_source_is_left_alone_without_proof_the_move_ended),
 		T(test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen),
 		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
+		T(test_plan_waits_for_fenced_source_to_drop_stale_local_disks),
+		T(test_plan_drops_partial_local_disks_of_a_move_cut_short),
+		T(test_plan_keeps_shared_disks_of_a_move_cut_short),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
 		T(test_plan_unreadable_domain_makes_unpinned_vm_wait),
