@@ -92,9 +92,9 @@ static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d
 			break;
 		if (got == -3) {
 			long long hole = 0;
+			/* A hole moves no data: @total counts allocated bytes only. */
 			if (virStreamRecvHole(in, &hole, 0) < 0 || virStreamSendHole(out, hole, 0) < 0)
 				goto stream_error;
-			*done += (unsigned long long)hole;
 			continue;
 		}
 		if (got < 0)

@@ -422,7 +422,7 @@ static void on_cold_progress(void *opaque, unsigned long long done, unsigned lon
 	mc->move->progress.data_processed_bytes = done;
 	mc->move->progress.data_total_bytes = total;
 	mc->move->progress.data_remaining_bytes = total > done ? total - done : 0;
-	mc->move->progress.percent = total ? (int32_t)(100.0 * (double)done / (double)total) : 0;
+	mc->move->progress.percent = mig_percent(done, total);
 	report(mc);
 }
 

@@ -285,10 +285,18 @@ static int sample(virDomainPtr dom, struct crd_mig_progress *p)
 	if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION, &v) == 1)
 		p->iteration = v;
 	if (p->data_total_bytes)
-		p->percent = (int32_t)(100 - 100 * (double)p->data_remaining_bytes /
-						     (double)p->data_total_bytes);
+		p->percent = mig_percent(p->data_total_bytes > p->data_remaining_bytes
+					 ? p->data_total_bytes - p->data_remaining_bytes : 0,
+					 p->data_total_bytes);
 	virTypedParamsFree(params, n);
 	return 0;
+}
+
+int32_t mig_percent(uint64_t done, uint64_t total)
+{
+	if (!total)
+		return 0;
+	return done >= total ? 100 : (int32_t)(100.0 * (double)done / (double)total);
 }
 
 /* State of the monitor between samples. */

@@ -92,6 +92,10 @@ int mig_watch(const struct mig_request *req, double running_s, struct mig_result
 double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes);
 #define MIG_MIN_DEADLINE_S 30.0
 
+/* Percent of @total that @done is, within 0..100 (0 when @total is 0): progress records
+ * must stay decodable when a copy moves more than it counted on. Can't fail. */
+int32_t mig_percent(uint64_t done, uint64_t total);
+
 /* For a move predicted not to converge: the CPU throttle (percent, 20..99) at which the
  * guest dirties no faster than a part of @bandwidth_bps, from its @dirty_bps. Pure. */
 int mig_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);

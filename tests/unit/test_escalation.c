@@ -1,6 +1,6 @@
-/* test_escalation: the pure parts of live migration — the completion deadline and the
- * escalation ladder (downtime raises, then post-copy when allowed, then abort), also as
- * it resumes for a migration taken over from an earlier drover. */
+/* test_escalation: the pure parts of live migration — the completion deadline, progress in
+ * percent, and the escalation ladder (downtime raises, then post-copy when allowed, then
+ * abort), also as it resumes for a migration taken over from an earlier drover. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +19,18 @@ static void test_deadline_scales_with_gib_and_has_a_floor(void **state)
 	assert_true(mig_deadline_s(&k, 64ULL << 20) == MIG_MIN_DEADLINE_S);
 	k.completion_timeout_per_gib_s = 0;  /* 0 = no limit */
 	assert_true(mig_deadline_s(&k, 4ULL << 30) == 0.0);
+}
+
+/* A record with a percent outside 0..100 does not decode: a copy that moves more than it
+ * counted on (a sparse disk's holes once made a cold copy's 100 % into 400 %) says 100. */
+static void test_percent_stays_within_0_and_100(void **state)
+{
+	(void)state;
+	assert_int_equal(mig_percent(0, 0), 0);
+	assert_int_equal(mig_percent(5, 0), 0);
+	assert_int_equal(mig_percent(1, 4), 25);
+	assert_int_equal(mig_percent(4, 4), 100);
+	assert_int_equal(mig_percent(16, 4), 100);
 }
 
 static void test_ladder_raises_downtime_then_aborts_without_postcopy(void **state)
@@ -97,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deadline_scales_with_gib_and_has_a_floor),
+		cmocka_unit_test(test_percent_stays_within_0_and_100),
 		cmocka_unit_test(test_ladder_raises_downtime_then_aborts_without_postcopy),
 		cmocka_unit_test(test_ladder_switches_to_postcopy_once_when_allowed),
 		cmocka_unit_test(test_ladder_caps_downtime),
