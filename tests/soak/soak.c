@@ -630,6 +630,21 @@ static int bring_up(void)
 	return why[0] ? -1 : 0;
 }
 
+/* After a violation, drover's manifests and state dir (its Migration records above all) are
+ * what explains it: copied to OUT/workdir before the working directory goes. */
+static void keep_workdir(void)
+{
+	char dest[4200];
+
+	if (!journal_violations() || !fx.dir[0])
+		return;
+	snprintf(dest, sizeof(dest), "%s/workdir", out_dir);
+	const char *rm[] = {"rm", "-rf", "--", dest, NULL};
+	const char *cp[] = {"cp", "-a", "--", fx.dir, dest, NULL};
+	if (lab_run(rm, NULL, 0, 60) == 0 && lab_run(cp, NULL, 0, 120) == 0)
+		journal_event("drover's manifests and state dir kept in %s", dest);
+}
+
 static void cleanup(void)
 {
 	for (int slot = 0; slot < n_replicas; slot++)
@@ -642,6 +657,7 @@ static void cleanup(void)
 	for (int i = 0; i < SOAK_VMS; i++)
 		lab_cleanup_guest(vms[i].name, vms[i].file);
 	soak_kube_down();
+	keep_workdir();
 	fx_cleanup(&fx);
 }
 
