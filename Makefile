@@ -163,14 +163,15 @@ fuzz-smoke: $(FUZZ_BIN) $(WATCH_BIN)
 valgrind: $(BUILD)/drover
 	@bash tests/valgrind/cli $(BUILD)/drover
 
-# Every test in one summary line: unit, lab (the lab comes down after, pass or fail),
-# valgrind and the fuzz smoke run. A test program that does not build counts as failed.
+# Every test in one summary line: unit, lab (the lab comes down after, pass or fail), a short
+# soak (a seed of its own each run), valgrind and the fuzz smoke run. A test program that does
+# not build counts as failed.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) || true
-	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/lint/no-shell tests/valgrind/cli \
-		tests/cli/help tests/cli/fence tests/monitoring/check tests/deploy/check tests/packaging/deb \
-		tests/fuzz/smoke; \
+	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) $(SOAK_BIN) || true
+	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/soak/short \
+		tests/lint/no-shell tests/valgrind/cli tests/cli/help tests/cli/fence \
+		tests/monitoring/check tests/deploy/check tests/packaging/deb tests/fuzz/smoke; \
 		rc=$$?; bash hack/lab down >/dev/null 2>&1; exit $$rc
 
 lab-up: guest
