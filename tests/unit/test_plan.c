@@ -9,6 +9,13 @@ static void two_hosts(struct fx *f)
 	fx_host(f, "lab-b", "");
 }
 
+/* A move of web-1 from lab-a to lab-b whose record never ended (drover stopped meanwhile). */
+#define MOVE "web-1-20261123-100000"
+static void running_move(struct fx *f)
+{
+	fx_mig(f, MOVE, "web-1", "lab-b", "", "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+}
+
 static void test_plan_converged_has_no_changes(void **state)
 {
 	struct fx *f = *state;
@@ -160,7 +167,7 @@ static void test_plan_finishes_a_cold_move_cut_short_after_the_target_was_define
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b, running: false");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "mode: Cold",
+	fx_mig(f, MOVE, "web-1", "lab-b", "mode: Cold",
 	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
 	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
 	fx_dom(f, "lab-b", "web-1", INV_SHUTOFF);
@@ -173,7 +180,7 @@ static void test_plan_finishes_a_cold_move_cut_short_after_the_target_was_define
 	fx_reason_has(a, "finishing move");
 	/* It carries the move: the executor also deletes a local VM's stale source disks. */
 	assert_non_null(a->migration);
-	assert_string_equal(a->migration->meta.name, "web-1-20261123-100000");
+	assert_string_equal(a->migration->meta.name, MOVE);
 }
 
 static void test_plan_finishes_a_live_move_whose_source_definition_stayed(void **state)
@@ -181,8 +188,7 @@ static void test_plan_finishes_a_live_move_whose_source_definition_stayed(void *
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
@@ -197,13 +203,12 @@ static void test_plan_settles_a_move_only_once_its_source_is_seen(void **state)
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_unreachable(f, "lab-a");
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
 	/* lab-a may still hold a definition: the move stays open, the VM is left as it is. */
-	assert_null(fx_finish(f, "web-1-20261123-100000"));
+	assert_null(fx_finish(f, MOVE));
 	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
 }
 
@@ -214,8 +219,7 @@ static void test_plan_finishes_a_live_move_whose_source_stayed_paused(void **sta
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_dom(f, "lab-a", "web-1", INV_PAUSED)->paused_out = true;
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
@@ -248,8 +252,7 @@ static void test_plan_a_paused_source_is_left_alone_without_proof_the_move_ended
 		two_hosts(f);
 		fx_vm(f, "web-1", "1Gi", "host: lab-b");
 		if (cases[k].record)
-			fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-			       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+			running_move(f);
 		fx_dom(f, "lab-a", "web-1", INV_PAUSED)->paused_out = cases[k].paused_out;
 		fx_dom(f, "lab-b", "web-1", cases[k].target);
 		fx_plan(f);
@@ -265,11 +268,10 @@ static void test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen(void *
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b, storage: local");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
-	const struct plan_action *fin = fx_finish(f, "web-1-20261123-100000");
+	const struct plan_action *fin = fx_finish(f, MOVE);
 	assert_non_null(fin);
 	assert_int_equal(fin->migration_phase, CRD_MIG_SUCCEEDED);
 	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
@@ -288,46 +290,44 @@ static void test_plan_keeps_shared_disks_of_a_move_that_ended_unseen(void **stat
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "host: lab-b");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
-	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_SUCCEEDED);
+	assert_int_equal(fx_finish(f, MOVE)->migration_phase, CRD_MIG_SUCCEEDED);
 	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
 	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
 }
 
 /* The soak's lost disk: a local VM's move landed while its source was cut off and then
- * fenced. The record waits for the source to return, then its stale disks go. */
+ * fenced. The record waits for the source to return (off, then powered on again), then its
+ * stale disks go. */
 static void test_plan_waits_for_fenced_source_to_drop_stale_local_disks(void **state)
 {
-	struct fx *f = *state;
-	fx_host(f, "lab-a", ", fenced: true");
-	fx_host(f, "lab-b", "");
-	fx_vm(f, "web-1", "1Gi", "storage: local");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
-	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
-	fx_unreachable(f, "lab-a");
-	fx_plan(f);
-	assert_null(fx_finish(f, "web-1-20261123-100000"));
-	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
-	fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
-
-	fx_teardown(state);   /* the fenced host is back, powered on */
-	assert_int_equal(fx_setup(state), 0);
-	f = *state;
-	fx_host(f, "lab-a", ", fenced: true");
-	fx_host(f, "lab-b", "");
-	fx_vm(f, "web-1", "1Gi", "storage: local");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
-	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
-	fx_plan(f);
-	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_SUCCEEDED);
-	const struct plan_action *a = &f->plan.actions[fx_index(f, "web-1", PLAN_UNDEFINE_STALE)];
-	assert_string_equal(a->dst, "lab-a");
-	fx_reason_has(a, "stale copies");
+	for (int back = 0; back < 2; back++) {
+		if (back) {
+			fx_teardown(state);
+			assert_int_equal(fx_setup(state), 0);
+		}
+		struct fx *f = *state;
+		fx_host(f, "lab-a", ", fenced: true");
+		fx_host(f, "lab-b", "");
+		fx_vm(f, "web-1", "1Gi", "storage: local");
+		running_move(f);
+		fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+		if (!back)
+			fx_unreachable(f, "lab-a");
+		fx_plan(f);
+		int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+		if (!back) {
+			assert_null(fx_finish(f, MOVE));
+			assert_int_equal(i, -1);
+			fx_expect(fx_act(f, "web-1"), PLAN_NONE, "lab-b", CRD_VM_RUNNING);
+			continue;
+		}
+		assert_int_equal(fx_finish(f, MOVE)->migration_phase, CRD_MIG_SUCCEEDED);
+		assert_string_equal(f->plan.actions[i].dst, "lab-a");
+		fx_reason_has(&f->plan.actions[i], "stale copies");
+	}
 }
 
 /* A local VM's move cut short before it landed (libvirt rolled it back, or drover stopped
@@ -343,13 +343,12 @@ static void test_plan_drops_partial_local_disks_of_a_move_cut_short(void **state
 		struct fx *f = *state;
 		two_hosts(f);
 		fx_vm(f, "web-1", "1Gi", "storage: local");
-		fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-		       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+		running_move(f);
 		fx_dom(f, "lab-a", "web-1", INV_RUNNING);
 		if (unseen)
 			fx_unreachable(f, "lab-b");
 		fx_plan(f);
-		const struct plan_action *fin = fx_finish(f, "web-1-20261123-100000");
+		const struct plan_action *fin = fx_finish(f, MOVE);
 		int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
 		if (unseen) {
 			assert_null(fin);
@@ -371,11 +370,10 @@ static void test_plan_keeps_shared_disks_of_a_move_cut_short(void **state)
 	struct fx *f = *state;
 	two_hosts(f);
 	fx_vm(f, "web-1", "1Gi", "");
-	fx_mig(f, "web-1-20261123-100000", "web-1", "lab-b", "",
-	       "phase: Running, sourceHost: lab-a, targetHost: lab-b");
+	running_move(f);
 	fx_dom(f, "lab-a", "web-1", INV_RUNNING);
 	fx_plan(f);
-	assert_int_equal(fx_finish(f, "web-1-20261123-100000")->migration_phase, CRD_MIG_FAILED);
+	assert_int_equal(fx_finish(f, MOVE)->migration_phase, CRD_MIG_FAILED);
 	assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
 }
 
