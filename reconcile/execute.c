@@ -236,13 +236,22 @@ int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan
 	return ret;
 }
 
-/* Deletes the volumes at @res's disk paths on @conn: after a live move that copied local
- * disks, the source's copies are stale (deleted as a cold move does, so they neither fill
- * the pool nor collide with a move back; only once libvirt has confirmed the target took
- * over); after a move cut short, the target's partial copies. */
-static void delete_disks(virConnectPtr conn, const struct vmres *res)
+/* Deletes the volumes at @res's disk paths on @conn (Host @host), each only once a probe
+ * has shown that @vm_conn (Host @vm_host, where the VM is) has a directory of its own there:
+ * with storage declared local but in fact shared, the file would be the VM's own disk.
+ * Used after a live move that copied local disks, for the source's stale copies (deleted as
+ * a cold move does, so they neither fill the pool nor collide with a move back; only once
+ * libvirt has confirmed the target took over), and after a move cut short, for the
+ * target's partial copies. */
+static void delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_conn,
+			  const char *vm_host, const struct vmres *res)
 {
-	for (size_t i = 0; i < res->n_disks; i++) {
+	char why[512];
+
+	for (size_t i = 0; conn && vm_conn && i < res->n_disks; i++) {
+		if (stor_sharing(conn, vm_conn, host, vm_host, res->disks[i], why, sizeof(why)) !=
+		    STOR_SEPARATE)
+			continue;
 		virStorageVolPtr vol = virStorageVolLookupByPath(conn, res->disks[i]);
 		if (vol) {
 			virStorageVolDelete(vol, 0);
@@ -347,7 +356,7 @@ static int drop_partial_copies(const struct plan_action *a, const struct exec_co
 		return why_fail(why, why_size, "%s has a domain on %s (or %s cannot be asked); the "
 				"copies of its disks there are left alone", vm_name(a), a->dst,
 				a->dst);
-	delete_disks(c->dst, disks);
+	delete_copies(c->dst, a->dst, c->src, a->src, disks);
 	return 0;
 }
 
@@ -385,7 +394,7 @@ static int do_undefine_stale(const struct plan_action *a, const struct exec_conn
 	}
 done:
 	if (ret == 0)
-		delete_disks(conn, &disks);
+		delete_copies(conn, a->dst, c->src, a->src, &disks);
 	vmres_free(&disks);
 	if (dom)
 		virDomainFree(dom);
@@ -504,6 +513,19 @@ static int check_storage(const struct plan_action *a, const struct exec_conns *c
 		ret = 0;
 		goto cleanup;
 	}
+	/* Declared local, the disks are copied: a directory both hosts in fact share would
+	 * be copied onto itself, and the cold copy replaces the target's file first. */
+	for (size_t i = 0; i < res.n_disks; i++) {
+		enum stor_sharing sh = stor_sharing(c->src, c->dst, a->src, a->dst, res.disks[i],
+						    detail, sizeof(detail));
+		if (sh == STOR_SHARED)
+			snprintf(detail, sizeof(detail), "storage: %s and %s share the directory of %s: "
+				 "%s is declared storage: local, so its disk would be copied onto "
+				 "itself; declare storage: shared", a->src, a->dst, res.disks[i],
+				 vm_name(a));
+		if (sh != STOR_SEPARATE)
+			goto cleanup;
+	}
 	if (res.n_disks && !(disks = calloc(res.n_disks, sizeof(*disks)))) {
 		snprintf(detail, sizeof(detail), "out of memory");
 		goto cleanup;
@@ -592,7 +614,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;
 	char left_why[256];
 	if (rc == 0 && req.copy_storage)
-		delete_disks(c->src, &res);
+		delete_copies(c->src, a->src, c->dst, a->dst, &res);
 	else if (copy && !lost && out.outcome != MIG_UNSETTLED)
 		(void)drop_partial_copies(a, c, &res, left_why, sizeof(left_why));
 	vmres_free(&res);

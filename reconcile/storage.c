@@ -118,36 +118,41 @@ static int probe_name(char *name, size_t size)
 	return 0;
 }
 
-/* True when @pool (on the target) lists volume @name after a refresh; @why says why not. */
-static bool target_sees(virStoragePoolPtr pool, const char *name, char *why, size_t why_size)
+/* Whether @pool (on the target) lists volume @name after a refresh: STOR_UNKNOWN with
+ * @why when the refresh fails. */
+static enum stor_sharing target_sees(virStoragePoolPtr pool, const char *name, char *why,
+				     size_t why_size)
 {
 	virStorageVolPtr vol;
 
 	if (virStoragePoolRefresh(pool, 0) < 0) {
 		why_fail(why, why_size, "refresh: %s", virGetLastErrorMessage());
-		return false;
+		return STOR_UNKNOWN;
 	}
 	vol = virStorageVolLookupByName(pool, name);
 	if (vol)
 		virStorageVolFree(vol);
-	return vol != NULL;
+	return vol ? STOR_SHARED : STOR_SEPARATE;
 }
 
-int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name,
-		      const char *dst_name, const char *path, char *why, size_t why_size)
+enum stor_sharing stor_sharing(virConnectPtr src, virConnectPtr dst, const char *src_name,
+			       const char *dst_name, const char *path, char *why,
+			       size_t why_size)
 {
 	virStoragePoolPtr src_pool = NULL, dst_pool = NULL;
 	virStorageVolPtr probe = NULL;
 	char key[STOR_KEY_MAX], name[64], xml[256], seen_why[256] = "";
-	int ret = -1;
+	enum stor_sharing ret = STOR_UNKNOWN;
 
-	if (!proof_key(src_name, dst_name, path, key, sizeof(key)))
-		return why_fail(why, why_size, "storage: path too long: %s", path);
+	if (!proof_key(src_name, dst_name, path, key, sizeof(key))) {
+		why_fail(why, why_size, "storage: path too long: %s", path);
+		return STOR_UNKNOWN;
+	}
 	if (proof_known(key))
-		return 0;
+		return STOR_SHARED;
 	if (!(src_pool = stor_pool_holding(src, path))) {
-		why_fail(why, why_size, "storage: cannot prove %s sees the same %s: no active storage "
-		     "pool on %s holds its directory", dst_name, path, src_name);
+		why_fail(why, why_size, "storage: cannot tell whether %s sees the same %s: no active "
+		     "storage pool on %s holds its directory", dst_name, path, src_name);
 		goto cleanup;
 	}
 	if (!(dst_pool = stor_pool_holding(dst, path))) {
@@ -161,25 +166,24 @@ int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name
 	snprintf(xml, sizeof(xml), "<volume><name>%s</name><capacity unit='bytes'>0</capacity>"
 		 "<target><format type='raw'/></target></volume>", name);
 	if (!(probe = virStorageVolCreateXML(src_pool, xml, 0))) {
-		why_fail(why, why_size, "storage: cannot prove %s sees the same %s: creating a probe on "
-		     "%s failed: %s", dst_name, path, src_name, virGetLastErrorMessage());
+		why_fail(why, why_size, "storage: cannot tell whether %s sees the same %s: creating a "
+		     "probe on %s failed: %s", dst_name, path, src_name, virGetLastErrorMessage());
 		goto cleanup;
 	}
-	if (target_sees(dst_pool, name, seen_why, sizeof(seen_why))) {
+	ret = target_sees(dst_pool, name, seen_why, sizeof(seen_why));
+	if (ret == STOR_SHARED)
 		proof_remember(key);
-		ret = 0;
-	} else {
+	else
 		why_fail(why, why_size, "storage: %s does not see the file %s created next to %s: the "
 		     "path is not shared storage between them%s%s", dst_name, src_name, path,
 		     seen_why[0] ? "; " : "", seen_why);
-	}
 cleanup:
 	if (probe) {
 		virStorageVolDelete(probe, 0);
 		virStorageVolFree(probe);
 		/* The target's pool listed the probe: its list forgets it now, not at the next
 		 * refresh someone else makes. */
-		if (dst_pool && ret == 0)
+		if (dst_pool && ret == STOR_SHARED)
 			virStoragePoolRefresh(dst_pool, 0);
 	}
 	if (src_pool)
@@ -188,6 +192,13 @@ cleanup:
 		virStoragePoolFree(dst_pool);
 	virResetLastError();
 	return ret;
+}
+
+int stor_prove_shared(virConnectPtr src, virConnectPtr dst, const char *src_name,
+		      const char *dst_name, const char *path, char *why, size_t why_size)
+{
+	return stor_sharing(src, dst, src_name, dst_name, path, why, why_size) == STOR_SHARED ? 0
+											      : -1;
 }
 
 /* ---- room for copies ---- */

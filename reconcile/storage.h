@@ -20,6 +20,19 @@
  * as the planner's pre-check finds it), or NULL. The caller frees the pool. */
 virStoragePoolPtr stor_pool_holding(virConnectPtr conn, const char *path) DROVER_WUR;
 
+/* Whether two hosts see one directory (shared storage) or each its own at the same path. */
+enum stor_sharing {
+	STOR_UNKNOWN,    /* not found out (no pool, a probe that could not be made, ...) */
+	STOR_SHARED,     /* a probe made through one host's pool was listed by the other's */
+	STOR_SEPARATE,   /* it was not: the same path holds two different files */
+};
+
+/* What stor_prove_shared finds out, as one of the three answers; @why says what the
+ * probe saw when the answer is not STOR_SHARED. Thread-safe. */
+enum stor_sharing stor_sharing(virConnectPtr src, virConnectPtr dst, const char *src_name,
+			       const char *dst_name, const char *path, char *why,
+			       size_t why_size);
+
 /* Proves that @dst (Host @dst_name) sees the same directory as @src (@src_name) where
  * @path lies: a uniquely named probe volume is created through @src's pool of that
  * directory and must be found through @dst's pool of it after a refresh, then deleted.

@@ -1,7 +1,7 @@
 /* test_precheck: what drover refuses to do. A failed pre-check (memory, a name taken
- * on the target, a missing bridge or pool, storage declared shared that is not), an
- * unknown host and a VM defined on two hosts change nothing on any host, and the reason
- * reaches status or the output. */
+ * on the target, a missing bridge or pool, storage declared shared that is not, or local
+ * that is shared), an unknown host and a VM defined on two hosts change nothing on any
+ * host, and the reason reaches status or the output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,7 +22,8 @@
 static struct fx fx;
 
 static const char *const guests[] = {"pc-mem", "pc-name", "pc-bridge", "pc-pool", "pc-conf",
-				     "pc-reach", "pc-fake", "pc-real", "pc-named", "pc-cpu"};
+				     "pc-reach", "pc-fake", "pc-real", "pc-named", "pc-cpu",
+				     "pc-mislabel"};
 
 /* Writes manifests/NAME.yaml: a running test guest pinned to @host. @extra is added
  * to spec.domain (e.g. interfaces), @storage and @disk as given. */
@@ -219,6 +221,22 @@ static void test_precheck_truly_shared_disk_still_moves_live(void **state)
 	remove_vm_manifest("pc-real");
 }
 
+/* The mirror image of rule 7: a VM declared storage: local whose disk is in fact in the
+ * directory both hosts share would be copied onto itself (and a cold copy replaces the
+ * target's file first, which is the VM's own disk). Refused before anything changes; the
+ * disk is still there. */
+static void test_precheck_local_disk_in_a_shared_directory_refuses_a_copy(void **state)
+{
+	char path[600];
+	struct stat st;
+	(void)state;
+
+	start_then_pin_to_b("pc-mislabel", "local", "shared", NULL);
+	assert_move_refused("pc-mislabel", "copied onto itself");
+	snprintf(path, sizeof(path), "%s/shared/pc-mislabel.qcow2", lab_dir());
+	assert_int_equal(stat(path, &st), 0);
+}
+
 /* `hack/lab cpu-lacks`: host @i's libvirtd restarted seeing a CPU without @feature ("-":
  * as it is). Returns its exit status. */
 static int cpu_lacks(int i, const char *feature)
@@ -412,6 +430,8 @@ int main(void)
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
 		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
 		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
+		cmocka_unit_test_teardown(test_precheck_local_disk_in_a_shared_directory_refuses_a_copy,
+					  test_teardown),
 		cmocka_unit_test_teardown(test_precheck_cpu_the_target_lacks_refuses_a_live_move,
 					  cpu_teardown),
 		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
