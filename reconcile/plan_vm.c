@@ -364,19 +364,37 @@ static bool unseen(const struct plan_ctx *c, const char *name, bool even_fenced)
 	return h && !h->reachable && (even_fenced || !h->fenced);
 }
 
-/* The host where @m, a move of a local-storage VM that never ended, left copies of the VM's
- * disks: its source once the VM is on the target only (the move landed: the source's copies
- * are stale), its target while the VM is still on the source only (the move was cut short:
- * the target may hold a partial copy). NULL for shared storage or when the VM is on
- * neither. */
-static const char *leftover_host(const struct plan_vm *v, const struct crd_migration *m)
+/* The hosts where @m, a move of a local-storage VM that never ended, may have left copies
+ * of the VM's disks: those of its source and target the VM is not on now — the source once
+ * the VM is on the target (the move landed: its copies are stale), the target while the VM
+ * is still on the source (cut short: a partial copy), both once it has moved on elsewhere.
+ * Returns how many (0 for shared storage, a VM nowhere, or another kind of record). */
+static size_t leftover_hosts(const struct plan_vm *v, const struct crd_migration *m,
+			     const char *out[2])
 {
-	const char *src = m->status.source_host, *dst = m->status.target_host;
+	const char *ends[2] = {m->status.source_host, m->status.target_host};
+	size_t n = 0;
 
 	if (v->vm->spec.storage != CRD_STORAGE_LOCAL || !v->host ||
-	    !records_move(m, v->vm, NULL, NULL) || !strcmp(src, dst))
-		return NULL;
-	return !strcmp(v->host->name, dst) ? src : !strcmp(v->host->name, src) ? dst : NULL;
+	    !records_move(m, v->vm, NULL, NULL) || !strcmp(ends[0], ends[1]))
+		return 0;
+	for (size_t i = 0; i < 2; i++)
+		if (strcmp(v->host->name, ends[i]))
+			out[n++] = ends[i];
+	return n;
+}
+
+/* True when one of the hosts @m left copies on is not observed now, fenced or not. */
+static bool leftovers_unseen(const struct plan_ctx *c, const struct plan_vm *v,
+			     const struct crd_migration *m)
+{
+	const char *left[2];
+	size_t n = leftover_hosts(v, m, left);
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++)
+		any = any || unseen(c, left[i], true);
+	return any;
 }
 
 /* Settles @m when its end is already known. Returns true when a FINISH was emitted. */
@@ -386,10 +404,9 @@ static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct
 	const char *src = m->status.source_host;
 	bool there = target && v->host && !strcmp(v->host->name, target);
 	bool moved = there && src && strcmp(src, target);
-	const char *left = leftover_host(v, m);
 	char why[PLAN_REASON_MAX];
 
-	if (left && unseen(c, left, true)) {
+	if (leftovers_unseen(c, v, m)) {
 		/* A local VM's disks left on a host not observed now: the record waits until it
 		 * is seen again (a fenced host: when it returns), so they are found and deleted. */
 		return true;
@@ -446,40 +463,44 @@ static const struct crd_migration *migrations(struct plan_ctx *c, const struct p
 
 /* A local-storage VM whose move ended while no drover watched it (libvirt finished or
  * rolled back the live job, or drover stopped between a cold move's steps): its record is
- * still Running and the host the move left copies on is observed now. Returns that record
- * and sets *@on to the host, or NULL. */
+ * still Running, and every host the move may have left copies on is observed now. Returns
+ * that record, or NULL. */
 static const struct crd_migration *ended_local_move(const struct plan_ctx *c,
-						    const struct plan_vm *v,
-						    struct plan_host **on)
+						    const struct plan_vm *v)
 {
+	const char *left[2];
+
 	for (size_t i = 0; i < c->desired->n_migrations; i++) {
 		const struct crd_migration *m = &c->desired->migrations[i];
-		const char *left = leftover_host(v, m);
-		struct plan_host *h = left ? plan_ctx_host(c, left) : NULL;
-		if (h && h->reachable) {
-			*on = h;
+		if (leftover_hosts(v, m, left) && !leftovers_unseen(c, v, m))
 			return m;
-		}
 	}
 	return NULL;
 }
 
-/* The rest of move @m (settled in this pass): the copies of the VM's disks it left on @on
- * go, as the move itself would have deleted them. */
-static void drop_left_disks(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *m,
-			    struct plan_host *on)
+/* The rest of move @m (settled in this pass): the copies of the VM's disks it left on other
+ * hosts go, as the move itself would have deleted them. */
+static void drop_left_disks(struct plan_ctx *c, struct plan_vm *v, const struct crd_migration *m)
 {
-	struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .mig = m, .src = v->host,
-			      .dst = on, .phase = plan_vm_phase_now(v)};
+	const char *left[2], *src = m->status.source_host, *dst = m->status.target_host;
+	const char *name = v->vm->meta.name, *here = v->host->name;
+	size_t n = leftover_hosts(v, m, left);
 
-	if (!strcmp(on->name, m->status.source_host))
-		plan_emit(c, &e, "finishing move %s, which ended while drover was down: deleting "
-			  "the stale copies of %s's local disks on %s", m->meta.name,
-			  v->vm->meta.name, on->name);
-	else
-		plan_emit(c, &e, "move %s was cut short, %s stayed on %s: deleting the partial "
-			  "copies of its local disks on %s", m->meta.name, v->vm->meta.name,
-			  v->host->name, on->name);
+	for (size_t i = 0; i < n; i++) {
+		struct plan_emit e = {.kind = PLAN_UNDEFINE_STALE, .v = v, .mig = m, .src = v->host,
+				      .dst = plan_ctx_host(c, left[i]), .phase = plan_vm_phase_now(v)};
+		if (!strcmp(here, dst))
+			plan_emit(c, &e, "finishing move %s, which ended while drover was down: "
+				  "deleting the stale copies of %s's local disks on %s", m->meta.name,
+				  name, left[i]);
+		else if (!strcmp(here, src))
+			plan_emit(c, &e, "move %s was cut short, %s stayed on %s: deleting the partial "
+				  "copies of its local disks on %s", m->meta.name, name, here, left[i]);
+		else
+			plan_emit(c, &e, "move %s never ended and %s has moved on to %s: deleting the "
+				  "copies of its local disks the move left on %s", m->meta.name, name,
+				  here, left[i]);
+	}
 }
 
 /* ---- what the VM needs ---- */
@@ -761,11 +782,10 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	sizes(&v);
 	if (!v.dom && lost_host(c, &v))
 		goto cleanup;
-	struct plan_host *left_on = NULL;
-	const struct crd_migration *ended = ended_local_move(c, &v, &left_on);
+	const struct crd_migration *ended = ended_local_move(c, &v);
 	const struct crd_migration *winner = migrations(c, &v);
 	if (ended)
-		drop_left_disks(c, &v, ended, left_on); /* anything else the VM needs: next pass */
+		drop_left_disks(c, &v, ended); /* anything else the VM needs: next pass */
 	else
 		decide(c, &v, winner);
 cleanup:

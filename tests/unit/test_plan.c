@@ -364,6 +364,30 @@ static void test_plan_drops_partial_local_disks_of_a_move_cut_short(void **state
 	}
 }
 
+/* A move that never ended, the VM moved on meanwhile (to lab-c, while the record waited for
+ * a host it touched): whatever it left on both its source and its target goes. */
+static void test_plan_drops_local_disks_a_move_left_on_both_its_hosts(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_host(f, "lab-c", "");
+	fx_vm(f, "web-1", "1Gi", "storage: local");
+	running_move(f);
+	fx_dom(f, "lab-c", "web-1", INV_RUNNING);
+	fx_plan(f);
+	assert_int_equal(fx_finish(f, MOVE)->migration_phase, CRD_MIG_FAILED);
+	int n = 0;
+	for (size_t i = 0; i < f->plan.n; i++) {
+		const struct plan_action *a = &f->plan.actions[i];
+		if (a->kind != PLAN_UNDEFINE_STALE)
+			continue;
+		assert_string_equal(a->src, "lab-c");
+		assert_string_equal(a->dst, n++ ? "lab-b" : "lab-a");
+		fx_reason_has(a, "moved on to lab-c");
+	}
+	assert_int_equal(n, 2);
+}
+
 /* Shared storage: nothing is copied, so nothing is left on the target. */
 static void test_plan_keeps_shared_disks_of_a_move_cut_short(void **state)
 {
@@ -965,6 +989,7 @@ int main(void)
 		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
 		T(test_plan_waits_for_fenced_source_to_drop_stale_local_disks),
 		T(test_plan_drops_partial_local_disks_of_a_move_cut_short),
+		T(test_plan_drops_local_disks_a_move_left_on_both_its_hosts),
 		T(test_plan_keeps_shared_disks_of_a_move_cut_short),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
