@@ -222,19 +222,46 @@ static void test_precheck_truly_shared_disk_still_moves_live(void **state)
 }
 
 /* The mirror image of rule 7: a VM declared storage: local whose disk is in fact in the
- * directory both hosts share would be copied onto itself (and a cold copy replaces the
- * target's file first, which is the VM's own disk). Refused before anything changes; the
- * disk is still there. */
-static void test_precheck_local_disk_in_a_shared_directory_refuses_a_copy(void **state)
+ * directory both hosts share. A move would copy it onto itself: the planner refuses it
+ * (the target already has the file). And a move of it that never ended (its record left
+ * Running from lab-b to lab-a, as a crash leaves it) must not have its "stale copy" on
+ * lab-b deleted when it is settled: that file is the disk the VM runs from. */
+static void test_precheck_local_disk_in_a_shared_directory_is_never_copied_or_deleted(void **state)
 {
-	char path[600];
+	char path[600], msg[1024], phase[64], rec[1024];
 	struct stat st;
 	(void)state;
 
+	remove_after_test = "pc-mislabel";
 	start_then_pin_to_b("pc-mislabel", "local", "shared", NULL);
-	assert_move_refused("pc-mislabel", "copied onto itself");
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
+	fx_condition(&fx, "virtualmachines", "pc-mislabel", "Placed", msg, sizeof(msg));
+	printf("  pc-mislabel: Placed: %s\n", msg);
+	assert_non_null(strstr(msg, "PreCheckFailed"));
+	assert_true(lab_runs_only_on("pc-mislabel", 0, N_HOSTS));
+
 	snprintf(path, sizeof(path), "%s/shared/pc-mislabel.qcow2", lab_dir());
-	assert_int_equal(stat(path, &st), 0);
+	write_vm("pc-mislabel", "lab-a", "local", path, NULL);
+	snprintf(path, sizeof(path), "%s/migrations/default", fx.state);
+	const char *mk[] = {"mkdir", "-p", path, NULL};
+	assert_int_equal(lab_run(mk, NULL, 0, 10), 0);
+	snprintf(path, sizeof(path), "%s/migrations/default/pc-mislabel-left.json", fx.state);
+	snprintf(rec, sizeof(rec),
+		 "{\"apiVersion\": \"drover.io/v1alpha1\", \"kind\": \"Migration\", "
+		 "\"metadata\": {\"name\": \"pc-mislabel-left\", \"namespace\": \"default\"}, "
+		 "\"spec\": {\"vmName\": \"pc-mislabel\", \"targetHost\": \"lab-a\"}, "
+		 "\"status\": {\"phase\": \"Running\", \"reason\": \"SpecHostChanged\", "
+		 "\"sourceHost\": \"lab-b\", \"targetHost\": \"lab-a\"}}\n");
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(rec, f);
+	fclose(f);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	fx_status(&fx, "migrations", "pc-mislabel-left", "status.phase", phase, sizeof(phase));
+	assert_string_equal(phase, "Succeeded");
+	snprintf(path, sizeof(path), "%s/shared/pc-mislabel.qcow2", lab_dir());
+	assert_int_equal(stat(path, &st), 0);   /* the VM's own disk: still there */
+	assert_true(lab_runs_only_on("pc-mislabel", 0, N_HOSTS));
 }
 
 /* `hack/lab cpu-lacks`: host @i's libvirtd restarted seeing a CPU without @feature ("-":
@@ -430,8 +457,9 @@ int main(void)
 		cmocka_unit_test(test_precheck_missing_pool_refuses_a_local_move),
 		cmocka_unit_test_teardown(test_precheck_same_path_other_file_refuses_a_shared_live_move, test_teardown),
 		cmocka_unit_test(test_precheck_truly_shared_disk_still_moves_live),
-		cmocka_unit_test_teardown(test_precheck_local_disk_in_a_shared_directory_refuses_a_copy,
-					  test_teardown),
+		cmocka_unit_test_teardown(
+			test_precheck_local_disk_in_a_shared_directory_is_never_copied_or_deleted,
+			test_teardown),
 		cmocka_unit_test_teardown(test_precheck_cpu_the_target_lacks_refuses_a_live_move,
 					  cpu_teardown),
 		cmocka_unit_test(test_cold_copy_between_pools_of_different_names),
