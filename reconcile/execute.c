@@ -242,15 +242,22 @@ int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan
  * Used after a live move that copied local disks, for the source's stale copies (deleted as
  * a cold move does, so they neither fill the pool nor collide with a move back; only once
  * libvirt has confirmed the target took over), and after a move cut short, for the
- * target's partial copies. */
-static void delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_conn,
-			  const char *vm_host, const struct vmres *res)
+ * target's partial copies. Returns 0, or -1 when a copy could not be shown to be the
+ * host's own (a host not answering, say): it may still be there. */
+static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_conn,
+			 const char *vm_host, const struct vmres *res)
 {
 	char why[512];
+	int ret = 0;
 
-	for (size_t i = 0; conn && vm_conn && i < res->n_disks; i++) {
-		if (stor_sharing(conn, vm_conn, host, vm_host, res->disks[i], why, sizeof(why)) !=
-		    STOR_SEPARATE)
+	if (res->n_disks && (!conn || !vm_conn))
+		return -1;
+	for (size_t i = 0; ret == 0 && i < res->n_disks; i++) {
+		enum stor_sharing sh = stor_sharing(conn, vm_conn, host, vm_host, res->disks[i], why,
+						    sizeof(why));
+		if (sh == STOR_UNKNOWN)
+			ret = -1;   /* asked again later: the copy may still be there */
+		if (sh != STOR_SEPARATE)
 			continue;
 		virStorageVolPtr vol = virStorageVolLookupByPath(conn, res->disks[i]);
 		if (vol) {
@@ -259,6 +266,7 @@ static void delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm
 		}
 	}
 	virResetLastError();
+	return ret;
 }
 
 /* Finishing a cut-short move of a local-storage VM (the action carries its Migration): the
@@ -356,7 +364,9 @@ static int drop_partial_copies(const struct plan_action *a, const struct exec_co
 		return why_fail(why, why_size, "%s has a domain on %s (or %s cannot be asked); the "
 				"copies of its disks there are left alone", vm_name(a), a->dst,
 				a->dst);
-	delete_copies(c->dst, a->dst, c->src, a->src, disks);
+	if (delete_copies(c->dst, a->dst, c->src, a->src, disks) < 0)
+		return why_fail(why, why_size, "%s does not answer whether the copies of %s's disks "
+				"there are its own; left for now", a->dst, vm_name(a));
 	return 0;
 }
 
@@ -393,8 +403,9 @@ static int do_undefine_stale(const struct plan_action *a, const struct exec_conn
 		why_fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
 	}
 done:
-	if (ret == 0)
-		delete_copies(conn, a->dst, c->src, a->src, &disks);
+	if (ret == 0 && delete_copies(conn, a->dst, c->src, a->src, &disks) < 0)
+		ret = why_fail(why, why_size, "%s does not answer whether the copies of %s's disks "
+			       "there are its own; left for now", a->dst, vm_name(a));
 	vmres_free(&disks);
 	if (dom)
 		virDomainFree(dom);
@@ -612,11 +623,12 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	if (rc == 0)
 		fault_point("live.done");
 	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;
-	char left_why[256];
+	char left_why[256] = "";
+	bool left_behind = false;
 	if (rc == 0 && req.copy_storage)
-		delete_copies(c->src, a->src, c->dst, a->dst, &res);
+		(void)delete_copies(c->src, a->src, c->dst, a->dst, &res);
 	else if (copy && !lost && out.outcome != MIG_UNSETTLED)
-		(void)drop_partial_copies(a, c, &res, left_why, sizeof(left_why));
+		left_behind = drop_partial_copies(a, c, &res, left_why, sizeof(left_why)) < 0;
 	vmres_free(&res);
 	mc->move->progress = out.progress;
 	mc->move->mode = out.final_mode;
@@ -633,6 +645,17 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
 		mc->move->phase = CRD_MIG_RUNNING;
 		virResetLastError();
+		return -2;
+	}
+	if (left_behind) {
+		/* It failed, but what it copied to the target could not be removed now (the
+		 * target's power was cut under it, say): the record stays Running, and the
+		 * planner ends it, deleting those copies, once the target is seen again with the
+		 * VM still on its source. Ended here, nobody would come back for them. */
+		why_fail(why, why_size, "live migration %s → %s: %s; its copies on %s go once it "
+			 "answers (%s)", a->src, a->dst, out.reason, a->dst, left_why);
+		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
+		mc->move->phase = CRD_MIG_RUNNING;
 		return -2;
 	}
 	if (rc < 0) {
