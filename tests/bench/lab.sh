@@ -212,6 +212,12 @@ bench_reaction() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR |" from drover_move's lines in $1.
+prediction_rows() {
+	awk '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
+	      printf "| %d | %s s | %s | %.2f s | %s |\n", NR, $3, $4, $5, err}' "$1"
+}
+
 overhead_table() {
 	local dt vt dd vd
 	dt=$(cut -d' ' -f1 "$tmp/lab/drover.txt" | median)
@@ -233,8 +239,7 @@ overhead_table() {
 	echo
 	echo "| round | predicted | converges | actual job | error |"
 	echo "|---|---|---|---|---|"
-	awk '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
-	      printf "| %d | %s s | %s | %.2f s | %s |\n", NR, $3, $4, $5, err}' "$tmp/lab/drover.txt"
+	prediction_rows "$tmp/lab/drover.txt"
 }
 
 reaction_table() {
@@ -280,8 +285,7 @@ predict_table() {
 	echo
 	echo "| move | predicted | converges | actual job | error |"
 	echo "|---|---|---|---|---|"
-	awk '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
-	      printf "| %d | %s s | %s | %.2f s | %s |\n", NR, $3, $4, $5, err}' "$tmp/lab/predict.txt"
+	prediction_rows "$tmp/lab/predict.txt"
 	echo
 	awk '$3 != "-" && $5 > 0 {e = 100 * ($3 - $5) / $5; if (e < 0) e = -e; n++;
 	      if (e <= 30) ok++; if (e > worst) worst = e}
