@@ -248,6 +248,7 @@ static void test_schema_accepts_the_good_corpus(void **state)
 		"tests/data/good/api-object.json", "manifests/examples/hosts.yaml",
 		"manifests/examples/vms.yaml", "manifests/examples/migration.yaml",
 		"manifests/examples/placementpolicy.yaml", "tests/data/good/placement.yaml",
+		"tests/data/good/host-released.yaml",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
