@@ -4,8 +4,9 @@
  * the Migration says why. A running local-storage VM moved cold arrives with its disk
  * byte-identical and boots once on the target. The target pool with little room is a tmpfs
  * mounted in lab-b's own mount namespace (nsenter into its libvirtd's), at a directory
- * lab-a has as an ordinary pool of the same name. virsh is the witness, the guest's serial
- * log proves what ran. */
+ * lab-a has as an ordinary pool of the same name. A live move whose target loses power
+ * during the disk copy leaves no copy there once the target is back. virsh is the witness,
+ * the guest's serial log proves what ran. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,15 +29,22 @@
 
 static struct fx fx;
 
-static const char *const guests[] = {"lm-big", "lm-cold"};
+static const char *const guests[] = {"lm-big", "lm-cold", "lm-cut"};
 
-static void write_vm(const char *name, const char *host, const char *disk)
+/* The test guest on local storage, pinned to @host, with @extra spec lines (or NULL). */
+static void write_vm_with(const char *name, const char *host, const char *disk,
+			  const char *extra)
 {
 	struct fx_vm vm = {.name = name, .host = host, .running = "true", .storage = "local",
 			   .memory = "64Mi", .cmdline = "dirty_mib=4 rate_mibps=2", .disk = disk,
-			   .format = "raw", .serial = true};
+			   .format = "raw", .serial = true, .spec_extra = extra};
 
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+}
+
+static void write_vm(const char *name, const char *host, const char *disk)
+{
+	write_vm_with(name, host, disk, NULL);
 }
 
 /* Fills host i's volume @rel (below its /var/lib/libvirt) with @mib MiB of random bytes, as
@@ -225,6 +235,81 @@ static void test_running_local_vm_moved_cold_keeps_its_disk_and_boots_once_on_ta
 	assert_int_equal(unlink(path), 0);
 }
 
+/* hack/lab VERB HOST (stop-host, start-host). */
+static void lab_verb(const char *verb, int host)
+{
+	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(host), NULL};
+	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
+}
+
+/* Waits up to @max_s for @pid to exit; returns its exit status, or -1 (then kills it). */
+static int wait_exit(int pid, double max_s)
+{
+	int status = 0;
+	for (int i = 0; i < (int)(max_s * 5); i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(200000);
+	}
+	(void)lab_stop(pid, 5);
+	return -1;
+}
+
+/* The second 60-minute soak's violation: a live move with its disk copied, whose target
+ * loses power in the middle of the copy. The move fails and the guest runs on on lab-a with
+ * its disk; the partial copy on lab-b is not forgotten: the record waits while lab-b is
+ * off, and once lab-b is back the copy is deleted. */
+static void test_target_power_cut_during_a_local_live_move_leaves_no_copy(void **state)
+{
+	char disk[512], sha[80], now[80], serial[512], log[600], copy[600], rec[128], phase[64];
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(lab_create_volume(0, "local", "lm-cut.raw", 48, disk, sizeof(disk)), 0);
+	fill_random(0, "images/lm-cut.raw", 48, sha, sizeof(sha));
+	const char *cap = "  migrationPolicy: {bandwidthMiBps: 8}\n";   /* a copy of 6 s */
+	write_vm_with("lm-cut", "lab-a", disk, cap);
+	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
+	lab_serial_path("lm-cut", serial, sizeof(serial));
+	assert_int_equal(guestlog_wait_heartbeats(serial, 3, 30000), 0);
+
+	write_vm_with("lm-cut", "lab-b", disk, cap);
+	snprintf(log, sizeof(log), "%s/cut-apply.log", fx.dir);
+	const char *argv[] = {lab_drover(), "apply", "-f", fx.manifests, "--state-dir", fx.state,
+			      "--stop-timeout", "2", NULL};
+	int pid = lab_spawn(argv, log);
+	assert_true(pid > 0);
+	/* The copy under way: lab-b's file has grown past 8 MiB. */
+	snprintf(copy, sizeof(copy), "%s/hosts/lab-b/lib/images/lm-cut.raw", lab_dir());
+	bool copying = false;
+	for (int i = 0; i < 300 && !copying; i++) {
+		copying = stat(copy, &st) == 0 && st.st_blocks * 512 > (8 << 20);
+		if (!copying)
+			usleep(100000);
+	}
+	lab_verb("stop-host", 1);
+	int rc = wait_exit(pid, 120);
+	fx_latest_migration(&fx, "lm-cut", rec, sizeof(rec));
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	printf("  copying when cut: %d; apply exit %d; Migration %s: %s\n", copying, rc, rec, phase);
+	bool left = stat(copy, &st) == 0;
+	write_vm_with("lm-cut", "lab-a", disk, cap);   /* stay: the move is not asked again */
+	lab_verb("start-host", 1);
+	assert_true(copying);
+	assert_true(lab_runs_only_on("lm-cut", 0, N_HOSTS));
+	assert_string_equal(phase, "Running");   /* waits for lab-b: its copy is still there */
+	assert_true(left);
+
+	/* Its exit says how the record ended (a move the pin no longer asks for: Failed). */
+	(void)fx_drover(&fx, "apply", NULL, 0);
+	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
+	assert_string_equal(phase, "Failed");
+	assert_int_equal(stat(copy, &st), -1);   /* the partial copy went */
+	assert_true(lab_runs_only_on("lm-cut", 0, N_HOSTS));
+	fx_host_file_sha(0, "images/lm-cut.raw", now, sizeof(now));
+	assert_string_equal(now, sha);
+}
+
 static void cleanup(void)
 {
 	char volume[80], serial[512];
@@ -249,6 +334,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	lab_restore_hosts(N_HOSTS);
 	cleanup();
 	fx_cleanup(&fx);
 	return 0;
@@ -261,6 +347,7 @@ int main(void)
 			test_local_disk_larger_than_target_free_space_is_refused_before_the_move,
 			remove_big_manifest),
 		cmocka_unit_test(test_running_local_vm_moved_cold_keeps_its_disk_and_boots_once_on_target),
+		cmocka_unit_test(test_target_power_cut_during_a_local_live_move_leaves_no_copy),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
