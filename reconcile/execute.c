@@ -242,19 +242,19 @@ int exec_prune(const struct exec_ctx *ctx, virConnectPtr conn, const struct plan
  * Used after a live move that copied local disks, for the source's stale copies (deleted as
  * a cold move does, so they neither fill the pool nor collide with a move back; only once
  * libvirt has confirmed the target took over), and after a move cut short, for the
- * target's partial copies. Returns 0, or -1 when a copy could not be shown to be the
- * host's own (a host not answering, say): it may still be there. */
+ * target's partial copies. Returns 0, or -1 with @why when a copy could not be shown to be
+ * the host's own (a host not answering, say): it may still be there. */
 static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_conn,
-			 const char *vm_host, const struct vmres *res)
+			 const char *vm_host, const struct vmres *res, char *why, size_t why_size)
 {
-	char why[512];
+	char probe_why[512];
 	int ret = 0;
 
 	if (res->n_disks && (!conn || !vm_conn))
-		return -1;
+		ret = -1;
 	for (size_t i = 0; ret == 0 && i < res->n_disks; i++) {
-		enum stor_sharing sh = stor_sharing(conn, vm_conn, host, vm_host, res->disks[i], why,
-						    sizeof(why));
+		enum stor_sharing sh = stor_sharing(conn, vm_conn, host, vm_host, res->disks[i],
+						    probe_why, sizeof(probe_why));
 		if (sh == STOR_UNKNOWN)
 			ret = -1;   /* asked again later: the copy may still be there */
 		if (sh != STOR_SEPARATE)
@@ -266,6 +266,9 @@ static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_
 		}
 	}
 	virResetLastError();
+	if (ret < 0)
+		why_fail(why, why_size, "%s does not answer whether its copies of %s are its own; "
+			 "left for now", host, res->n_disks ? res->disks[0] : "-");
 	return ret;
 }
 
@@ -364,10 +367,7 @@ static int drop_partial_copies(const struct plan_action *a, const struct exec_co
 		return why_fail(why, why_size, "%s has a domain on %s (or %s cannot be asked); the "
 				"copies of its disks there are left alone", vm_name(a), a->dst,
 				a->dst);
-	if (delete_copies(c->dst, a->dst, c->src, a->src, disks) < 0)
-		return why_fail(why, why_size, "%s does not answer whether the copies of %s's disks "
-				"there are its own; left for now", a->dst, vm_name(a));
-	return 0;
+	return delete_copies(c->dst, a->dst, c->src, a->src, disks, why, why_size);
 }
 
 static int do_undefine_stale(const struct plan_action *a, const struct exec_conns *c,
@@ -403,9 +403,8 @@ static int do_undefine_stale(const struct plan_action *a, const struct exec_conn
 		why_fail(why, why_size, "%s on %s is running again; left alone", vm_name(a), a->dst);
 	}
 done:
-	if (ret == 0 && delete_copies(conn, a->dst, c->src, a->src, &disks) < 0)
-		ret = why_fail(why, why_size, "%s does not answer whether the copies of %s's disks "
-			       "there are its own; left for now", a->dst, vm_name(a));
+	if (ret == 0)
+		ret = delete_copies(conn, a->dst, c->src, a->src, &disks, why, why_size);
 	vmres_free(&disks);
 	if (dom)
 		virDomainFree(dom);
@@ -626,7 +625,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	char left_why[256] = "";
 	bool left_behind = false;
 	if (rc == 0 && req.copy_storage)
-		(void)delete_copies(c->src, a->src, c->dst, a->dst, &res);
+		(void)delete_copies(c->src, a->src, c->dst, a->dst, &res, left_why,
+				    sizeof(left_why));
 	else if (copy && !lost && out.outcome != MIG_UNSETTLED)
 		left_behind = drop_partial_copies(a, c, &res, left_why, sizeof(left_why)) < 0;
 	vmres_free(&res);
