@@ -193,7 +193,10 @@ json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res
 	pthread_mutex_lock(&w->lock);
 	json_t *e = json_object_get(w->known, key);
 	const char *had = entry_str(e, "uid");
-	if (had && !strcmp(had, uid))
+	/* A record of drover's being made is known by its name alone: the informer may deliver
+	 * it, status still empty, before its uid is learnt, and a pass that took it for a new
+	 * request would write Pending over its outcome. */
+	if (had && (!strcmp(had, uid) || json_object_get(e, "create")))
 		st = json_incref(json_object_get(e, "status"));
 	pthread_mutex_unlock(&w->lock);
 	return st;

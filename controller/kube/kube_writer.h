@@ -45,8 +45,9 @@ int kube_writer_status(struct kube_writer *w, const struct kube_resource *res, c
 int kube_writer_record(struct kube_writer *w, const struct kube_resource *res, json_t *object)
 	DROVER_WUR;
 
-/* The status last handed over for @res @ns/@name when it was for the object @uid: a new
- * reference the caller decrefs, or NULL. Thread-safe. */
+/* The status last handed over for @res @ns/@name when it was for the object @uid, or for a
+ * record of drover's still being made: a new reference the caller decrefs, or NULL.
+ * Thread-safe. */
 json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res, const char *ns,
 		  const char *name, const char *uid) DROVER_WUR;
 
