@@ -54,4 +54,30 @@ _start:
 	jmp 2b
 	.size _start, . - _start
 
+	/* Interrupt handlers (idle.c). Interrupts are enabled only while the guest halts. */
+	.global idle_on_timer
+	.type idle_on_timer, @function
+idle_on_timer:
+	pushl %eax
+	incl idle_ticks
+	movb $0x20, %al			/* end of interrupt to the master PIC */
+	outb %al, $0x20
+	popl %eax
+	iret
+	.size idle_on_timer, . - idle_on_timer
+
+	.global idle_on_other
+	.type idle_on_other, @function
+idle_on_other:
+	iret
+	.size idle_on_other, . - idle_on_other
+
+	.global idle_on_fault
+	.type idle_on_fault, @function
+idle_on_fault:
+	cli
+	hlt
+	jmp idle_on_fault
+	.size idle_on_fault, . - idle_on_fault
+
 	.section .note.GNU-stack, "", @progbits

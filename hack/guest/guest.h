@@ -23,6 +23,11 @@ uint64_t clock_now(void);
 uint64_t clock_hz(void);
 uint32_t clock_jumps(void);
 
+/* idle.c: waiting halts the CPU until the next timer tick. idle_init returns 0, or -1 when no
+ * tick came (idle_wait then spins). */
+int idle_init(void);
+void idle_wait(void);
+
 /* cmdline.c: the multiboot command line and memory size. */
 struct params {
 	uint32_t mem_mib;    /* detected RAM, from the multiboot info */

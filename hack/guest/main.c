@@ -7,7 +7,8 @@
  *
  * Serial lines (one per line, '\n'-terminated):
  *   drover-guest ready mem_mib=M dirty_mib=N rate_mibps=R hz=H
- *   drover-guest info tsc_khz=K clock=pit|fallback static_mib=S static_base=0x.. dirty_base=0x..
+ *   drover-guest info tsc_khz=K clock=pit|fallback idle=hlt|spin static_mib=S static_base=0x..
+ *     dirty_base=0x..
  *   hb COUNTER pass=P corrupt=C dirtied_mib=D
  *   corrupt region=dirty|static addr=0x.. want=0x.. got=0x.. pass=P   (first few only)
  *   clock jumps=J                                                     (when the TSC jumped)
@@ -15,7 +16,8 @@
  * corrupt= is the running total of bad words (each counted once); dirtied_mib= is the running
  * total written to the dirty region. Defaults: dirty_mib=8 rate_mibps=0 hz=10 static_mib=2.
  *
- * Nothing here enables interrupts: every wait polls the clock, and every poll is bounded. */
+ * Every wait polls the clock, and every poll is bounded; between polls the CPU halts until the
+ * next timer tick (idle.c), or spins where no tick comes. */
 #include "guest.h"
 #include "io.h"
 #include "layout.h"
@@ -124,7 +126,7 @@ static void pace(void)
 		return;
 	for (i = 0; i < PACE_SPIN_MAX && now < g.next_chunk; i++) {
 		tick();
-		io_relax();
+		idle_wait();
 		now = clock_now();
 	}
 	g.next_chunk += g.chunk_cost;
@@ -168,13 +170,14 @@ static void send_banner(void)
 	line_send(&l);
 }
 
-static void send_info(int calibrated)
+static void send_info(int calibrated, int halts)
 {
 	struct line l = {.len = 0};
 
 	line_str(&l, "drover-guest info tsc_khz=");
 	line_u64(&l, io_div64(clock_hz(), 1000, 0));
 	line_str(&l, calibrated ? " clock=pit" : " clock=fallback");
+	line_str(&l, halts ? " idle=hlt" : " idle=spin");
 	line_str(&l, " static_mib=");
 	line_u64(&l, g.p.static_mib);
 	line_str(&l, " static_base=");
@@ -196,7 +199,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	 * protected mode, even where the PIT or TSC misbehave. */
 	send_banner();
 	calibrated = clock_init() == 0;
-	send_info(calibrated);
+	send_info(calibrated, idle_init() == 0);
 	g.hb_period = io_div64(clock_hz(), g.p.hz, 0);
 	if (g.p.rate_mibps)
 		g.chunk_cost = io_div64(clock_hz(), g.p.rate_mibps * CHUNKS_PER_MIB, 0);
