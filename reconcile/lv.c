@@ -13,7 +13,9 @@
 #include "reconcile/clk.h"
 
 #define LV_BACKOFF_MIN_MS 500
-#define LV_BACKOFF_MAX_MS 30000
+/* A host that went away is tried at least this often: its return is noticed (its stale
+ * copies deleted, its capacity usable) within seconds, not at the next resync. */
+#define LV_BACKOFF_MAX_MS 8000
 #define LV_CONNECT_TIMEOUT_S 10
 /* Keepalive: a probe every 5 s, the connection dropped after 3 unanswered. */
 #define LV_KEEPALIVE_INTERVAL_S 5
@@ -531,6 +533,24 @@ const char *lv_host_error(struct lv_pool *pool, const char *name)
 	if (!h)
 		return "no such host";
 	return h->conn ? NULL : h->error ? h->error : "not connected";
+}
+
+double lv_reconnect_due_in(struct lv_pool *pool)
+{
+	double now = clk_mono(), due = -1;
+
+	pthread_mutex_lock(&pool->lock);
+	for (size_t i = 0; i < pool->n; i++) {
+		const struct lv_host *h = &pool->hosts[i];
+		/* Never sooner than the shortest backoff: a pass that left a host untried must not
+		 * make the loop spin. */
+		double left = h->next_try - now > LV_BACKOFF_MIN_MS / 1000.0 ? h->next_try - now
+									   : LV_BACKOFF_MIN_MS / 1000.0;
+		if (!h->conn && (due < 0 || left < due))
+			due = left;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return due;
 }
 
 void lv_mark_broken(struct lv_pool *pool, const char *name)

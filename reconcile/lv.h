@@ -85,6 +85,11 @@ void lv_host_changed(struct lv_pool *pool, const char *name);
 /* The reason host @name is not connected, or NULL. Owned by the pool. */
 const char *lv_host_error(struct lv_pool *pool, const char *name);
 
+/* Seconds until the next connection attempt to a host that is not connected may be made
+ * (at least the shortest backoff), or -1 when every host is connected. Called from the thread that connects (the
+ * passes'). This function can't fail. */
+double lv_reconnect_due_in(struct lv_pool *pool);
+
 /* Marks host @name's connection broken (e.g. after an RPC failure) so the next
  * lv_connect reconnects. This function can't fail. */
 void lv_mark_broken(struct lv_pool *pool, const char *name);

@@ -403,8 +403,8 @@ int cli_run(int argc, char **argv)
 		if (more || stopping)
 			continue;
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
-		 * backed-off action is due again. */
-		double due = rec_retry_due_in(&r);
+		 * backed-off action, a down host's detection or fence, or a reconnect is due. */
+		double due = rec_next_due_in(&r);
 		enum woke why = wait_for_work(&w, o.dir, &ow, odir, true,
 					      due >= 0 && due < RUN_RESYNC_S ? due + 0.1 : RUN_RESYNC_S);
 		/* Passes that events wake keep RUN_MIN_GAP_S apart (a move's start alone sends a

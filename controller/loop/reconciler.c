@@ -96,14 +96,21 @@ void rec_set_secret_reader(struct rec *r,
 	r->hostfail.secret_opaque = opaque;
 }
 
-double rec_retry_due_in(struct rec *r)
+/* The sooner of two "seconds until due" (-1: nothing due). */
+static double sooner(double a, double b)
+{
+	return a >= 0 && (b < 0 || a < b) ? a : b;
+}
+
+double rec_next_due_in(struct rec *r)
 {
 	pthread_mutex_lock(&r->lock);
 	double now = clk_mono(), due = retry_next_due(&r->retries, now);
-	double host_due = hostfail_due_in(&r->hostfail, now);
-	pthread_mutex_unlock(&r->lock);
 	/* A down host reaching detectAfterSeconds, or its fence's retry, is due too. */
-	return host_due >= 0 && (due < 0 || host_due < due) ? host_due : due;
+	due = sooner(hostfail_due_in(&r->hostfail, now), due);
+	pthread_mutex_unlock(&r->lock);
+	/* And the next try to reach a host that went away: its return is noticed then. */
+	return sooner(lv_reconnect_due_in(&r->pool), due);
 }
 
 /* ---- failures within one converge ---- */
