@@ -359,7 +359,7 @@ bool kf_wait_running_on(const char *name, int i, int n_hosts, int max_s)
 	char st[64];
 
 	for (int tenth = 0; tenth < max_s * 10 && kf_now_s() < deadline; tenth++) {
-		lab_virsh_state(i, name, st, sizeof(st));
+		lab_dom_state(i, name, st, sizeof(st));
 		if (!strcmp(st, "running") && lab_count_defined(name, n_hosts) == 1 &&
 		    lab_count_running(name, n_hosts) == 1)
 			return true;

@@ -79,9 +79,10 @@ int lab_create_volume(int i, const char *pool, const char *name, unsigned size_m
  * from the pools of each. Missing objects are fine. This function can't fail. */
 void lab_cleanup_guest(const char *name, const char *volume);
 
-/* How virsh (an independent witness) sees NAME on host i: "running", "shut off",
- * ... or "" when it is not defined there. Writes into STATE. */
-void lab_virsh_state(int i, const char *name, char *state, size_t state_size);
+/* How host i's libvirtd, asked on the test's own connection (a witness independent of
+ * drover), sees NAME: virsh domstate's words ("running", "shut off", ...), or "" when it is
+ * not defined there (or the host does not answer). Writes into STATE. */
+void lab_dom_state(int i, const char *name, char *state, size_t state_size);
 
 /* Counts the lab hosts on which virsh lists NAME as running / defined at all. */
 int lab_count_running(const char *name, int n_hosts);

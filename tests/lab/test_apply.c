@@ -57,7 +57,7 @@ static void test_apply_creates_stops_and_starts_a_vm(void **state)
 
 	write_vm("ap-life", "lab-a", false, "shared", disk, "qcow2", NULL);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	lab_virsh_state(0, "ap-life", st, sizeof(st));
+	lab_dom_state(0, "ap-life", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 	fx_status(&fx, "virtualmachines", "ap-life", "status.phase", st, sizeof(st));
 	assert_string_equal(st, "Stopped");
@@ -141,14 +141,14 @@ static void test_apply_cold_migrates_stopped_local_vm_copying_its_disk(void **st
 	fill_random(0, "ap-cold.raw", before, sizeof(before));
 	write_vm("ap-cold", "lab-a", false, "local", disk, "raw", NULL);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	lab_virsh_state(0, "ap-cold", st, sizeof(st));
+	lab_dom_state(0, "ap-cold", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 
 	write_vm("ap-cold", "lab-b", false, "local", disk, "raw", NULL);
 	char out[16384];
 	assert_int_equal(fx_drover(&fx, "apply", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "cold-migrate"));
-	lab_virsh_state(1, "ap-cold", st, sizeof(st));
+	lab_dom_state(1, "ap-cold", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 	assert_int_equal(lab_count_defined("ap-cold", N_HOSTS), 1);
 	fx_host_file_sha(1, "images/ap-cold.raw", after, sizeof(after));

@@ -93,14 +93,14 @@ static void test_hot_guest_needs_drover_escalation_to_move(void **state)
 
 	assert_false(plain_precopy_finishes());
 	char st[64];
-	lab_virsh_state(0, "cv-hot", st, sizeof(st));
+	lab_dom_state(0, "cv-hot", st, sizeof(st));
 	assert_string_equal(st, "running"); /* still on its source after the abort */
 
 	write_hot_vm("lab-b");
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	sleep(2);
 	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
-	lab_virsh_state(1, "cv-hot", st, sizeof(st));
+	lab_dom_state(1, "cv-hot", st, sizeof(st));
 	assert_string_equal(st, "running");
 	assert_int_equal(lab_count_defined("cv-hot", N_HOSTS), 1);
 	printf("  cv-hot: %llu heartbeats, max gap %ld ms, corrupt %llu\n",
@@ -134,7 +134,7 @@ static void test_hot_guest_moves_by_switching_to_postcopy_when_allowed(void **st
 	sleep(2);
 	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
 	char st[64];
-	lab_virsh_state(2, "cv-hot", st, sizeof(st));
+	lab_dom_state(2, "cv-hot", st, sizeof(st));
 	assert_string_equal(st, "running");
 	assert_int_equal(lab_count_defined("cv-hot", N_HOSTS), 1);
 	fx_latest_migration(&fx, "cv-hot", rec, sizeof(rec));

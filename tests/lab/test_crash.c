@@ -225,7 +225,7 @@ static void run_case(const struct crash_case *c, size_t index)
 	/* drover again: it must finish or roll back, then converge. */
 	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
 	assert_int_equal(lab_count_defined(vm, N_HOSTS), 1);
-	lab_virsh_state(final_host, vm, st, sizeof(st));
+	lab_dom_state(final_host, vm, st, sizeof(st));
 	assert_string_equal(st, running ? "running" : "shut off");
 	assert_int_equal(lab_count_running(vm, N_HOSTS), running ? 1 : 0);
 	disk_on_host(final_host, c->storage, file, path, sizeof(path));

@@ -71,7 +71,7 @@ static int moved_off_a(void)
 	for (size_t i = 0; i < N_GUESTS; i++) {
 		if (!guests[i].movable)
 			continue;
-		lab_virsh_state(0, guests[i].name, st, sizeof(st));
+		lab_dom_state(0, guests[i].name, st, sizeof(st));
 		moved += strcmp(st, "running") && lab_count_running(guests[i].name, N_HOSTS) == 1;
 	}
 	return moved;
@@ -114,7 +114,7 @@ static void test_drain_moves_every_vm_that_may_leave(void **state)
 		usleep(100000);
 	assert_int_equal(moved_off_a(), movable);
 	assert_never_two_copies();
-	lab_virsh_state(0, "dr-3", st, sizeof(st));
+	lab_dom_state(0, "dr-3", st, sizeof(st));
 	assert_string_equal(st, "running");          /* evictionStrategy None stays */
 	for (int tenth = 0; tenth < 50 && !strstr(msg, "EvictionBlocked"); tenth++, usleep(100000))
 		fx_condition(&fx, "virtualmachines", "dr-3", "Placed", msg, sizeof(msg));

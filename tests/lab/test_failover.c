@@ -70,9 +70,9 @@ static void test_vms_land_on_the_host_that_will_fail(void **state)
 	write_vm("fo-local", NULL, "local", local_disk);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
 	char st[64];
-	lab_virsh_state(FAILED_HOST, "fo-shared", st, sizeof(st));
+	lab_dom_state(FAILED_HOST, "fo-shared", st, sizeof(st));
 	assert_string_equal(st, "running");
-	lab_virsh_state(FAILED_HOST, "fo-local", st, sizeof(st));
+	lab_dom_state(FAILED_HOST, "fo-local", st, sizeof(st));
 	assert_string_equal(st, "running");
 }
 
@@ -108,15 +108,15 @@ static void test_returning_host_loses_its_stale_copy_never_two_running(void **st
 	lab_host("start-host");
 	/* Back, with the definitions it had: fo-shared is now defined twice, shut off on
 	 * lab-c; it must not be started there. */
-	lab_virsh_state(FAILED_HOST, "fo-shared", st, sizeof(st));
+	lab_dom_state(FAILED_HOST, "fo-shared", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 	assert_int_equal(lab_count_running("fo-shared", N_HOSTS), 1);
 	(void)fx_drover(&fx, "apply", NULL, 0);
 	assert_int_equal(lab_count_running("fo-shared", N_HOSTS), 1);
 	assert_int_equal(lab_count_defined("fo-shared", N_HOSTS), 1);
-	lab_virsh_state(FAILED_HOST, "fo-shared", st, sizeof(st));
+	lab_dom_state(FAILED_HOST, "fo-shared", st, sizeof(st));
 	assert_string_equal(st, "");                 /* the stale copy is gone */
-	lab_virsh_state(FAILED_HOST, "fo-local", st, sizeof(st));
+	lab_dom_state(FAILED_HOST, "fo-local", st, sizeof(st));
 	assert_string_equal(st, "shut off");         /* its disk is here: left for the operator */
 }
 

@@ -108,7 +108,7 @@ static int runs_on(int v)
 {
 	char st[64];
 	for (int i = 0; i < N_HOSTS; i++) {
-		lab_virsh_state(i, vms[v], st, sizeof(st));
+		lab_dom_state(i, vms[v], st, sizeof(st));
 		if (!strcmp(st, "running"))
 			return i;
 	}
@@ -240,7 +240,7 @@ static bool wait_no_copies_on(int i, double max_s)
 	do {
 		left = 0;
 		for (int v = 0; v < N_VMS; v++) {
-			lab_virsh_state(i, vms[v], st, sizeof(st));
+			lab_dom_state(i, vms[v], st, sizeof(st));
 			left += *st != '\0';
 		}
 		if (left)

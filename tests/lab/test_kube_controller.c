@@ -219,7 +219,7 @@ static int host_of(const char *name)
 	char st[64];
 
 	for (int i = 0; i < N_HOSTS; i++) {
-		lab_virsh_state(i, name, st, sizeof(st));
+		lab_dom_state(i, name, st, sizeof(st));
 		if (!strcmp(st, "running"))
 			return i;
 	}

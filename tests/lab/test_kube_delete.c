@@ -200,7 +200,7 @@ static void test_kube_delete_vm_stops_and_undefines_it_everywhere_and_keeps_its_
 	/* The finalizer went only once nothing of drover's was left: no waiting here. */
 	for (int i = 0; i < N_HOSTS; i++) {
 		char st[64];
-		lab_virsh_state(i, vms[DEL], st, sizeof(st));
+		lab_dom_state(i, vms[DEL], st, sizeof(st));
 		printf("  %s on %s: \"%s\"\n", vms[DEL], lab_host_name(i), st);
 		assert_string_equal(st, "");
 	}
@@ -271,7 +271,7 @@ static void test_kube_deletion_interrupted_by_stop_and_crash_is_finished_by_the_
 	assert_non_null(kh_str_at(obj, "metadata", "deletionTimestamp"));
 	assert_true(kube_has_finalizer(obj, KUBE_FINALIZER_VM));
 	json_decref(obj);
-	lab_virsh_state(CRASH, vms[CRASH], st, sizeof(st));
+	lab_dom_state(CRASH, vms[CRASH], st, sizeof(st));
 	assert_string_equal(st, "running");
 
 	T.drover = start_drover("stop.requested");
@@ -289,7 +289,7 @@ static void test_kube_deletion_interrupted_by_stop_and_crash_is_finished_by_the_
 	/* Killed half-way: the guest (it ignores the shutdown request) still runs, the object
 	 * still waits for its finalizer. */
 	assert_int_equal(lab_count_defined(vms[CRASH], N_HOSTS), 1);
-	lab_virsh_state(CRASH, vms[CRASH], st, sizeof(st));
+	lab_dom_state(CRASH, vms[CRASH], st, sizeof(st));
 	assert_string_equal(st, "running");
 	obj = get_vm(CRASH, &code);
 	assert_non_null(obj);

@@ -54,7 +54,7 @@ static int runs_on(int v)
 	char st[64];
 	int at = -1, copies = 0;
 	for (int i = 0; i < N_HOSTS; i++) {
-		lab_virsh_state(i, vms[v], st, sizeof(st));
+		lab_dom_state(i, vms[v], st, sizeof(st));
 		if (!strcmp(st, "running")) {
 			at = i;
 			copies++;
@@ -228,7 +228,7 @@ static void test_kube_fenced_host_powered_on_loses_its_stale_copies(void **state
 		left = 0;
 		for (int v = 0; v < N_VMS; v++) {
 			(void)runs_on(v);
-			lab_virsh_state(FAILING, vms[v], st, sizeof(st));
+			lab_dom_state(FAILING, vms[v], st, sizeof(st));
 			left += *st != '\0';
 		}
 		if (left)

@@ -122,7 +122,7 @@ static void check_live_move(const char *name, const char *pool, unsigned long fl
 	assert_int_equal(guestlog_follow_stop(watch, &res), 0);
 	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
 	char st[64];
-	lab_virsh_state(1, name, st, sizeof(st));
+	lab_dom_state(1, name, st, sizeof(st));
 	assert_string_equal(st, "running");
 	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
 	lab_assert_live_move_intact(name, &res);

@@ -154,7 +154,7 @@ static void test_local_disk_larger_than_target_free_space_is_refused_before_the_
 	assert_non_null(strstr(why, "free, the copy of " SMALL_DIR "/lm-big.raw needs"));
 
 	/* Nothing changed: running on lab-a only, nothing on lab-b, the same disk. */
-	lab_virsh_state(0, "lm-big", st, sizeof(st));
+	lab_dom_state(0, "lm-big", st, sizeof(st));
 	assert_string_equal(st, "running");
 	assert_int_equal(lab_count_running("lm-big", N_HOSTS), 1);
 	assert_int_equal(lab_count_defined("lm-big", N_HOSTS), 1);

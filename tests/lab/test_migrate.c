@@ -33,7 +33,7 @@ static int host_of_vm(void)
 	int on = -1;
 
 	for (int i = 0; i < N_HOSTS; i++) {
-		lab_virsh_state(i, VM, st, sizeof(st));
+		lab_dom_state(i, VM, st, sizeof(st));
 		if (!strcmp(st, "running"))
 			on = on < 0 ? i : -2;
 	}

@@ -67,7 +67,7 @@ static void assert_refused(const char *name, const char *check)
 	char msg[1024], phase[64], state[64];
 
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
-	lab_virsh_state(0, name, state, sizeof(state));
+	lab_dom_state(0, name, state, sizeof(state));
 	assert_string_equal(state, "running");
 	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
 	fx_condition(&fx, "virtualmachines", name, "Placed", msg, sizeof(msg));
@@ -88,7 +88,7 @@ static void assert_move_refused(const char *name, const char *check)
 
 	remove_after_test = name;
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
-	lab_virsh_state(0, name, state, sizeof(state));
+	lab_dom_state(0, name, state, sizeof(state));
 	assert_string_equal(state, "running");
 	assert_int_equal(lab_count_running(name, N_HOSTS), 1);
 	assert_int_equal(lab_count_defined(name, N_HOSTS), 1);
@@ -144,7 +144,7 @@ static void test_precheck_name_taken_on_target_refuses_a_move(void **state)
 	virConnectClose(conn);
 	assert_refused("pc-name", "name");
 	char st[64];
-	lab_virsh_state(1, "pc-name", st, sizeof(st));
+	lab_dom_state(1, "pc-name", st, sizeof(st));
 	assert_string_equal(st, "shut off"); /* the other domain is left as it was */
 }
 
@@ -306,7 +306,7 @@ static void test_cold_copy_between_pools_of_different_names(void **state)
 	vm.host = "lab-b";
 	assert_int_equal(fx_write_vm(&fx, &vm), 0);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	lab_virsh_state(1, "pc-named", st, sizeof(st));
+	lab_dom_state(1, "pc-named", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 	assert_int_equal(lab_count_defined("pc-named", N_HOSTS), 1);
 	fx_host_file_sha(1, "extra/pc-named.qcow2", sha_b, sizeof(sha_b));
@@ -353,9 +353,9 @@ static void test_vm_defined_on_two_hosts_is_a_conflict_left_alone(void **state)
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 1);
 	fx_status(&fx, "virtualmachines", "pc-conf", "status.phase", phase, sizeof(phase));
 	assert_string_equal(phase, "Conflict");
-	lab_virsh_state(0, "pc-conf", st, sizeof(st));
+	lab_dom_state(0, "pc-conf", st, sizeof(st));
 	assert_string_equal(st, "running");
-	lab_virsh_state(2, "pc-conf", st, sizeof(st));
+	lab_dom_state(2, "pc-conf", st, sizeof(st));
 	assert_string_equal(st, "shut off");
 	remove_vm_manifest("pc-conf");
 }
@@ -374,7 +374,7 @@ static void test_unreachable_host_is_reported_and_blocks_nothing(void **state)
 	assert_int_equal(lab_create_volume(0, "shared", "pc-reach.qcow2", 32, disk, sizeof(disk)), 0);
 	write_vm("pc-reach", "lab-a", "shared", disk, NULL);
 	assert_int_equal(fx_drover(&fx, "apply", NULL, 0), 0);
-	lab_virsh_state(0, "pc-reach", st, sizeof(st));
+	lab_dom_state(0, "pc-reach", st, sizeof(st));
 	assert_string_equal(st, "running");
 	fx_condition(&fx, "hosts", "lab-gone", "Reachable", msg, sizeof(msg));
 	printf("  lab-gone: Reachable: %s\n", msg);

@@ -40,7 +40,7 @@ static int only_host(void)
 	if (lab_count_running(VM, N_HOSTS) != 1 || lab_count_defined(VM, N_HOSTS) != 1)
 		return -1;
 	for (int i = 0; i < N_HOSTS; i++) {
-		lab_virsh_state(i, VM, state, sizeof(state));
+		lab_dom_state(i, VM, state, sizeof(state));
 		if (!strcmp(state, "running"))
 			return i;
 	}

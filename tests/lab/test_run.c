@@ -37,7 +37,7 @@ static int wait_running_on(int i)
 {
 	char st[64];
 	for (int tenth = 0; tenth < REACT_S * 10; tenth++) {
-		lab_virsh_state(i, "rn-1", st, sizeof(st));
+		lab_dom_state(i, "rn-1", st, sizeof(st));
 		if (!strcmp(st, "running") && lab_count_defined("rn-1", N_HOSTS) == 1)
 			return tenth / 10;
 		usleep(100000);

@@ -186,7 +186,7 @@ static void test_knobs_libvirt_refuses_are_refused_before_the_move(void **state)
 	assert_string_equal(phase, "Failed");
 	assert_non_null(strstr(why, "PreCheckFailed: transport: Tunnelled cannot be combined "
 				    "with allowPostCopy"));
-	lab_virsh_state(from, "tr-bad", st, sizeof(st));
+	lab_dom_state(from, "tr-bad", st, sizeof(st));
 	assert_string_equal(st, "running");
 	assert_int_equal(lab_count_defined("tr-bad", N_HOSTS), 1);
 	char path[512];
