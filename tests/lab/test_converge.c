@@ -20,7 +20,7 @@
 
 #define N_HOSTS 3
 #define BANDWIDTH_MIBPS 20
-#define PLAIN_BUDGET_S 25
+#define PLAIN_BUDGET_S 15
 
 static struct fx fx;
 
