@@ -167,8 +167,8 @@ valgrind: $(BUILD)/drover
 # soak (a seed of its own each run), valgrind and the fuzz smoke run. A test program that does
 # not build counts as failed.
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory -k $(UNIT_BIN) $(LAB_BIN) $(SOAK_BIN) || true
+	@$(MAKE) --no-print-directory -j2 all
+	@$(MAKE) --no-print-directory -j2 -k $(UNIT_BIN) $(LAB_BIN) $(SOAK_BIN) || true
 	@$(LAB_FRESH); bash tests/run-suite check $(UNIT_BIN) $(LAB_BIN) tests/soak/short \
 		tests/lint/no-shell tests/valgrind/cli tests/cli/help tests/cli/fence \
 		tests/monitoring/check tests/deploy/check tests/packaging/deb tests/fuzz/smoke; \
