@@ -63,6 +63,7 @@ static void parse_cmdline(struct params *p, const char *s)
 		parse_key(s, "rate_mibps", &p->rate_mibps);
 		parse_key(s, "hz", &p->hz);
 		parse_key(s, "static_mib", &p->static_mib);
+		parse_key(s, "fill", &p->fill);
 		while (*s && !is_space(*s))
 			s++;
 	}

@@ -35,6 +35,7 @@ struct params {
 	uint32_t rate_mibps; /* 0 = as fast as possible */
 	uint32_t hz;         /* heartbeats per second */
 	uint32_t static_mib; /* region written once and verified every pass, after clamping */
+	uint32_t fill;       /* 1: the first pass writes the dirty region unpaced */
 	uint32_t mem_known;  /* 1 when the multiboot info gave the memory size */
 };
 void params_load(struct params *p, uint32_t magic, uint32_t info_addr);

@@ -15,6 +15,8 @@
  * The banner comes before TSC calibration; COUNTER starts at 1 and grows by one per heartbeat;
  * corrupt= is the running total of bad words (each counted once); dirtied_mib= is the running
  * total written to the dirty region. Defaults: dirty_mib=8 rate_mibps=0 hz=10 static_mib=2.
+ * With fill=1 the first pass writes the dirty region as fast as it can, the next ones at
+ * rate_mibps: a working set already in memory, without waiting dirty_mib / rate_mibps for it.
  *
  * Every wait polls the clock, and every poll is bounded; between polls the CPU halts until the
  * next timer tick (idle.c), or spins where no tick comes. */
@@ -140,8 +142,11 @@ static void run_pass(void)
 	uint32_t static_words = g.p.static_mib * (MIB / 4);
 	uint32_t off;
 
+	int paced = !(g.p.fill && g.pass == 0);
+
 	for (off = 0; off < dirty_words; off += CHUNK_WORDS) {
-		pace();
+		if (paced)
+			pace();
 		g.corrupt += pattern_dirty(GUEST_DIRTY_BASE, off, CHUNK_WORDS, g.pass, report_corrupt);
 		g.dirtied_bytes += CHUNK_BYTES;
 		tick();
@@ -152,6 +157,8 @@ static void run_pass(void)
 	}
 	if (!dirty_words && !static_words)
 		tick();
+	if (!paced)
+		g.next_chunk = clock_now();   /* pacing starts now, not behind by the fill */
 	g.pass++;
 }
 
