@@ -376,6 +376,7 @@ static int do_undefine_stale(const struct plan_action *a, const struct exec_conn
 	struct vmres disks = {0};
 	int ret = -1;
 
+	fault_point("stale.deleting");
 	if (cleans_target(a)) {
 		stale_disks(a, NULL, &disks);
 		ret = drop_partial_copies(a, c, &disks, why, why_size);

@@ -16,10 +16,15 @@
 
 /* One pass's desired set and plan, shared by the jobs it dispatched (their actions and VMs
  * point into it): whoever lets go last frees it. @refs is guarded by the reconciler's lock. */
+/* What became of a cleanup of the copies a move left (an UNDEFINE_STALE action with the
+ * move's record): the record is finished only once all of its cleanups succeeded. */
+enum cleanup_state { CLEANUP_NONE, CLEANUP_RUNNING, CLEANUP_OK, CLEANUP_FAILED };
+
 struct rec_snapshot {
 	struct crd_set *set;
 	struct crd_set owned;     /* the set, when the snapshot owns it (rec_pass) */
 	struct plan plan;
+	unsigned char *cleanup;   /* per plan action, enum cleanup_state; NULL until one runs */
 	int refs;
 };
 
@@ -195,6 +200,7 @@ static void snapshot_put(struct rec_snapshot *s)
 		return;
 	plan_free(&s->plan);
 	crd_set_free(&s->owned);
+	free(s->cleanup);
 	free(s);
 }
 
@@ -320,6 +326,23 @@ static void write_failures(struct rec *r, struct crd_set *set, const char *now)
 	}
 }
 
+/* True when @a cleans up copies that move @m left: an UNDEFINE_STALE with its record. */
+static bool cleans_up_after(const struct plan_action *a, const struct crd_migration *m)
+{
+	return a->kind == PLAN_UNDEFINE_STALE && m && a->migration == m;
+}
+
+/* True when the plan deletes copies move @m left: its record is finished once they are
+ * gone (finish_after_cleanup), not before — finished first, a cleanup that failed (or a
+ * crash before it ran) would leave a copy nothing comes back for. */
+static bool has_cleanup(const struct plan *plan, const struct crd_migration *m)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (cleans_up_after(&plan->actions[i], m))
+			return true;
+	return false;
+}
+
 /* Writes the status of every object of the snapshot from @inv and its plan. Called with
  * the lock held. This function can't fail (a status that cannot be built is skipped). */
 static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv)
@@ -337,7 +360,7 @@ static void write_status(struct rec *r, struct rec_snapshot *s, const struct inv
 	for (size_t i = 0; i < s->plan.n; i++) {
 		const struct plan_action *a = &s->plan.actions[i];
 		struct crd_migration *m = set_migration(set, a->migration);
-		if (!m)
+		if (!m || (a->kind == PLAN_FINISH_MIGRATION && has_cleanup(&s->plan, a->migration)))
 			continue;
 		if (a->kind == PLAN_FINISH_MIGRATION ? status_migration_finish(m, a, now) == 0
 		    : status_migration_pending(m, a, now) > 0)
@@ -433,6 +456,31 @@ static void job_settle(struct rec *r, struct rec_job *job)
 		r->view.action_done(r->view.opaque, job->a, job->rc, job->why);
 }
 
+/* A cleanup of @job's snapshot ended: once every cleanup of the same move succeeded, the
+ * move's record is finished as the plan said. A cleanup that failed or never started leaves
+ * it Running: the next pass plans the cleanup again. Called with the lock held. */
+static void finish_after_cleanup(struct rec *r, struct rec_job *job)
+{
+	struct rec_snapshot *s = job->snap;
+	const struct plan_action *fin = NULL;
+	char now[32];
+
+	if (!s->cleanup || !cleans_up_after(job->a, job->a->migration))
+		return;
+	s->cleanup[job->a - s->plan.actions] = job->rc == 0 ? CLEANUP_OK : CLEANUP_FAILED;
+	for (size_t i = 0; i < s->plan.n; i++) {
+		const struct plan_action *a = &s->plan.actions[i];
+		if (cleans_up_after(a, job->a->migration) && s->cleanup[i] != CLEANUP_OK)
+			return;
+		if (a->kind == PLAN_FINISH_MIGRATION && a->migration == job->a->migration)
+			fin = a;
+	}
+	struct crd_migration *m = set_migration(s->set, job->a->migration);
+	clk_rfc3339(now, sizeof(now));
+	if (fin && m && status_migration_finish(m, fin, now) == 0)
+		sink_migration(r, m);
+}
+
 /* Adds action @a, as a job the planner must plan around, to @inv. Returns 0, or -1 when
  * out of memory. */
 static int job_describe(const struct plan_action *a, struct inventory *inv)
@@ -507,6 +555,7 @@ static void *job_thread(void *arg)
 	if (job->failover_from[0])
 		hostfail_failover_ended(&r->hostfail, job->failover_from, job->rc == 0, clk_mono());
 	job_settle(r, job);
+	finish_after_cleanup(r, job);
 	r->ended++;
 	(void)job_describe(job->a, &r->just_ended); /* best effort */
 	running_remove(r, job);
@@ -694,8 +743,13 @@ static int dispatch(struct rec *r, struct rec_snapshot *s)
 				if (r->sink.restart_taken)
 					r->sink.restart_taken(r->sink.opaque, a->vm);
 			}
-			if (job_start(r, s, a) == 0)
-				started++;
+			if (cleans_up_after(a, a->migration) && !s->cleanup)
+				s->cleanup = calloc(s->plan.n, 1);   /* none: the record waits */
+			if (job_start(r, s, a) != 0)
+				continue;
+			started++;
+			if (s->cleanup && cleans_up_after(a, a->migration))
+				s->cleanup[i] = CLEANUP_RUNNING;
 		}
 	return started;
 }

@@ -348,7 +348,9 @@ static void latest_phase(const char *vm, char *phase, size_t size)
 /* The soak's lost disk: drover dies at live.done of a local live move lab-a → lab-b
  * (libvirt finished it; lab-a's copy of the disk not yet deleted), then lab-a loses power
  * and the operator declares it fenced. While lab-a is unseen the move must not be settled:
- * the stale disk would be forgotten. Powered on, lab-a loses it and the move succeeds. */
+ * the stale disk would be forgotten. Powered on, lab-a loses it and the move succeeds —
+ * and not before: a drover that dies as it is about to delete the copy (stale.deleting)
+ * leaves the move Running, so the next one deletes it. */
 static void run_fenced_source_case(void)
 {
 	char disk[512], sha[80], now[80], path[600], out[32768], phase[64];
@@ -378,6 +380,11 @@ static void run_fenced_source_case(void)
 	assert_int_equal(rc, 0);
 	assert_string_equal(phase, "Running");   /* waits for lab-a */
 	assert_true(kept);
+
+	assert_int_equal(apply("stale.deleting", out, sizeof(out)), -1);
+	latest_phase(FENCED_VM, phase, sizeof(phase));
+	assert_string_equal(phase, "Running");   /* ends once the copy is gone */
+	assert_int_equal(stat(path, &st), 0);
 
 	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
 	latest_phase(FENCED_VM, phase, sizeof(phase));

@@ -10,6 +10,7 @@
 const char *const soak_fault_points[] = {
 	"define.defined", "start.started", "stop.requested", "live.prechecked", "live.copying",
 	"live.done", "cold.stopped", "cold.copied", "cold.target-ready", "cold.source-undefined",
+	"stale.deleting",
 };
 const size_t soak_n_fault_points = sizeof(soak_fault_points) / sizeof(soak_fault_points[0]);
 
