@@ -336,8 +336,10 @@ double hostfail_due_in(const struct hostfail *hf, double now)
 		double t = h->down_since + hf->pol.detect_after_s - now;
 		if (h->retry_at > now && h->retry_at - now > t)
 			t = h->retry_at - now;
-		if (t < 0)
-			t = 0;
+		/* Past both: the pass that saw it acted (a fence began, or none is wanted: no
+		 * agent, the quorum guard). Due "now" forever, it made the loop spin. */
+		if (t <= 0)
+			continue;
 		if (due < 0 || t < due)
 			due = t;
 	}

@@ -69,7 +69,8 @@ void hostfail_failover_started(struct hostfail *hf, const char *host);
 void hostfail_failover_ended(struct hostfail *hf, const char *host, bool ok, double now);
 
 /* Seconds until a down host reaches detectAfterSeconds or a failed fence may be retried,
- * or -1 when nothing waits: the loop passes then. Called with the lock held. Can't fail. */
+ * or -1 when nothing waits (a moment already past is not waited for: the pass after it
+ * acted): the loop passes then. Called with the lock held. Can't fail. */
 double hostfail_due_in(const struct hostfail *hf, double now);
 
 /* True when a fence job is running. Called with the lock held. Can't fail. */
