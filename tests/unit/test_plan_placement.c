@@ -275,7 +275,9 @@ static void test_plan_prefers_hosts_that_keep_preferred_terms(void **state)
 		runs_on(f, "db-1", "lab-b");
 		app_vm(f, "cache-1", "cache", "1Gi", "");
 		runs_on(f, "cache-1", "lab-c");
-		snprintf(extra, sizeof(extra), *cases[i].terms ? "affinity: {%s}" : "", cases[i].terms);
+		extra[0] = '\0';
+		if (*cases[i].terms)
+			snprintf(extra, sizeof(extra), "affinity: {%s}", cases[i].terms);
 		app_vm(f, "db-2", "x", "1Gi", extra);
 		fx_plan(f);
 		const struct plan_action *a = fx_act(f, "db-2");
