@@ -291,15 +291,31 @@ static void sink_migration(struct rec *r, const struct crd_migration *m)
 /* Writes every VM's status. The plan's actions and the inventory's domains are indexed
  * once here: a search per VM made an idle pass quadratic in the number of VMs. Without
  * memory for the indexes no VM status is written this pass; the next pass writes it. */
+/* True when @vm's job is in @ended (NULL: none). */
+static bool job_ended_for(const struct inventory *ended, const struct crd_vm *vm)
+{
+	for (size_t i = 0; ended && i < ended->n_jobs; i++)
+		if (!strcmp(ended->jobs[i].vm_name, vm->meta.name) &&
+		    !strcmp(ended->jobs[i].vm_namespace, vm->meta.namespace))
+			return true;
+	return false;
+}
+
+/* A VM whose job ended after its set was loaded (@ended) keeps the status the job wrote:
+ * written from the older set, it would undo it — a move's last host among it. The soak
+ * found that: a pass on such a set saw the VM nowhere (its source had dropped it, its new
+ * host had stopped answering) and cleared status.host; the next pass took the VM for
+ * undefined and defined it on a third host while it ran on the unanswering one. */
 static void write_vm_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
-			    const struct plan *plan, const char *now)
+			    const struct plan *plan, const struct inventory *ended, const char *now)
 {
 	const struct plan_action **acts = plan_actions_by_vm(plan, set);
 	struct inv_index doms;
 
 	if (inv_index_inventory(&doms, inv) == 0 && acts)
 		for (size_t i = 0; i < set->n_vms; i++)
-			if (status_vm_update(&set->vms[i], acts[i], inv, &doms, now) == 0)
+			if (!job_ended_for(ended, &set->vms[i]) &&
+			    status_vm_update(&set->vms[i], acts[i], inv, &doms, now) == 0)
 				sink_vm(r, &set->vms[i]);
 	inv_index_free(&doms);
 	free(acts);
@@ -345,7 +361,8 @@ static bool has_cleanup(const struct plan *plan, const struct crd_migration *m)
 
 /* Writes the status of every object of the snapshot from @inv and its plan. Called with
  * the lock held. This function can't fail (a status that cannot be built is skipped). */
-static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv)
+static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv,
+			 const struct inventory *ended)
 {
 	struct crd_set *set = s->set;
 	char now[32];
@@ -366,7 +383,7 @@ static void write_status(struct rec *r, struct rec_snapshot *s, const struct inv
 		    : status_migration_pending(m, a, now) > 0)
 			sink_migration(r, m);
 	}
-	write_vm_status(r, set, inv, &s->plan, now);
+	write_vm_status(r, set, inv, &s->plan, ended, now);
 	write_failures(r, set, now);
 }
 
@@ -638,7 +655,6 @@ static int jobs_into_inventory(struct rec *r, struct inventory *inv, bool stale_
 				j->move) < 0)
 			return -1;
 	}
-	inv_free(&r->just_ended);
 	return 0;
 }
 
@@ -801,7 +817,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 	if (jobs_into_inventory(r, &inv, stale) == 0 &&
 	    hostfail_observe(&r->hostfail, s->set, &inv, mono) == 0 &&
 	    plan_compute(s->set, &inv, &lim, &s->plan) == 0) {
-		write_status(r, s, &inv);
+		write_status(r, s, &inv, stale ? &r->just_ended : NULL);
 		(void)hostfail_act(&r->hostfail, s->set, &inv, &s->plan, mono, r->stopping,
 				   r->sink.host, r->sink.opaque);
 		if (show && r->view.plan)
@@ -816,6 +832,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		res->actions_failed += r->ended_failed;
 		r->ended_ok = r->ended_failed = 0;
 	}
+	inv_free(&r->just_ended);   /* jobs ended from now on are the next round's */
 	pthread_mutex_unlock(&r->lock);
 	if (started >= 0)
 		adopt(r, &s->plan);
