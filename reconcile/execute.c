@@ -261,7 +261,8 @@ static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_
 			continue;
 		virStorageVolPtr vol = virStorageVolLookupByPath(conn, res->disks[i]);
 		if (vol) {
-			virStorageVolDelete(vol, 0);
+			if (virStorageVolDelete(vol, 0) < 0)
+				ret = -1;   /* still there: asked again later */
 			virStorageVolFree(vol);
 		}
 	}
@@ -626,8 +627,8 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	char left_why[256] = "";
 	bool left_behind = false;
 	if (rc == 0 && req.copy_storage)
-		(void)delete_copies(c->src, a->src, c->dst, a->dst, &res, left_why,
-				    sizeof(left_why));
+		left_behind = delete_copies(c->src, a->src, c->dst, a->dst, &res, left_why,
+					    sizeof(left_why)) < 0;
 	else if (copy && !lost && out.outcome != MIG_UNSETTLED)
 		left_behind = drop_partial_copies(a, c, &res, left_why, sizeof(left_why)) < 0;
 	vmres_free(&res);
@@ -649,12 +650,15 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		return -2;
 	}
 	if (left_behind) {
-		/* It failed, but what it copied to the target could not be removed now (the
-		 * target's power was cut under it, say): the record stays Running, and the
-		 * planner ends it, deleting those copies, once the target is seen again with the
-		 * VM still on its source. Ended here, nobody would come back for them. */
+		/* Copies it left could not be removed now: on the target after a failure (its
+		 * power was cut under it, say), on the source after a success (the target stopped
+		 * answering whether the two share the disks). The record stays Running, and the
+		 * planner ends it, deleting those copies, once both hosts are seen again. Ended
+		 * here, nobody would come back for them. */
+		const char *left_on = rc == 0 ? a->src : a->dst;
 		why_fail(why, why_size, "live migration %s → %s: %s; its copies on %s go once it "
-			 "answers (%s)", a->src, a->dst, out.reason, a->dst, left_why);
+			 "can be asked (%s)", a->src, a->dst, rc == 0 ? "moved" : out.reason,
+			 left_on, left_why);
 		snprintf(mc->move->note, sizeof(mc->move->note), "%s", why);
 		mc->move->phase = CRD_MIG_RUNNING;
 		return -2;
