@@ -333,9 +333,15 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 		goto cleanup;
 	}
 	fault_point("cold.source-undefined");
+	int kept = 0;
 	for (int i = 0; i < n_disks; i++)
-		virStorageVolDelete(disks[i].src_vol, 0);
+		kept += virStorageVolDelete(disks[i].src_vol, 0) < 0;
 	ret = 0;
+	if (kept) {
+		why_fail(why, why_size, "moved, but %d of its disk copies on the source could not "
+			 "be deleted: %s", kept, virGetLastErrorMessage());
+		ret = 1;
+	}
 cleanup:
 	disks_free(disks, (size_t)n_disks, !moved);
 	if (!moved && was_running && virDomainIsActive(dom) == 0)

@@ -692,7 +692,16 @@ static int do_cold(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	};
 	mc->move->mode = CRD_RUN_COLD;
 	report(mc);
-	return cold_move(&req, why, why_size);
+	int rc = cold_move(&req, why, why_size);
+	if (rc == 1) {
+		/* Moved, but copies stayed on the source: as after a live move, the record stays
+		 * Running, and the planner deletes them and then ends it. */
+		snprintf(mc->move->note, sizeof(mc->move->note), "%s; they go once it can be asked",
+			 why);
+		mc->move->phase = CRD_MIG_RUNNING;
+		return -2;
+	}
+	return rc;
 }
 
 static int do_move(const struct exec_ctx *ctx, const struct plan_action *a,
