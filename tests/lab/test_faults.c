@@ -88,7 +88,13 @@ static void assert_moves_ended(const char *first)
 	fx_status(&fx, "migrations", first, "status.failureReason", reason, sizeof(reason));
 	printf("  interrupted move %s: %s %s\n", first, phase, reason);
 	assert_true(!strcmp(phase, "Succeeded") || (!strcmp(phase, "Failed") && reason[0]));
-	fx_status(&fx, "migrations", latest, "status.phase", phase, sizeof(phase));
+	/* The guest shows on its target a moment before the move's job has seen the end and
+	 * written it down. */
+	for (int tries = 0; tries < REACT_S * 10; tries++, usleep(100000)) {
+		fx_status(&fx, "migrations", latest, "status.phase", phase, sizeof(phase));
+		if (strcmp(phase, "Running"))
+			break;
+	}
 	printf("  last move %s: %s\n", latest, phase);
 	assert_string_equal(phase, "Succeeded");
 }
