@@ -433,6 +433,9 @@ static void test_kube_runs_a_migration_and_releases_its_finalizer(void **state)
 	json_decref(m);
 	assert_true(wait_running_on("kc-free", to));
 	assert_true(count_events("MigrationStarted", "Migration", "kc-move") == 1);
+	/* Events are written after status, best effort: wait for it (bounded). */
+	for (int t = 0; t < 40 && count_events("MigrationSucceeded", "Migration", "kc-move") < 1; t++)
+		usleep(250000);
 	assert_true(count_events("MigrationSucceeded", "Migration", "kc-move") == 1);
 	/* Deleted after it finished: drover takes its finalizer off and the object goes. */
 	obj_path(path, sizeof(path), &kube_res_migration, "kc-move");
