@@ -14,12 +14,12 @@
 /* apply: how long a converge waits for a job to end before it looks again. */
 #define REC_WAIT_S 1.0
 
-/* One pass's desired set and plan, shared by the jobs it dispatched (their actions and VMs
- * point into it): whoever lets go last frees it. @refs is guarded by the reconciler's lock. */
 /* What became of a cleanup of the copies a move left (an UNDEFINE_STALE action with the
  * move's record): the record is finished only once all of its cleanups succeeded. */
 enum cleanup_state { CLEANUP_NONE, CLEANUP_RUNNING, CLEANUP_OK, CLEANUP_FAILED };
 
+/* One pass's desired set and plan, shared by the jobs it dispatched (their actions and VMs
+ * point into it): whoever lets go last frees it. @refs is guarded by the reconciler's lock. */
 struct rec_snapshot {
 	struct crd_set *set;
 	struct crd_set owned;     /* the set, when the snapshot owns it (rec_pass) */
@@ -288,9 +288,6 @@ static void sink_migration(struct rec *r, const struct crd_migration *m)
 		r->sink.migration(r->sink.opaque, m);
 }
 
-/* Writes every VM's status. The plan's actions and the inventory's domains are indexed
- * once here: a search per VM made an idle pass quadratic in the number of VMs. Without
- * memory for the indexes no VM status is written this pass; the next pass writes it. */
 /* True when @vm's job is in @ended (NULL: none). */
 static bool job_ended_for(const struct inventory *ended, const struct crd_vm *vm)
 {
@@ -301,7 +298,10 @@ static bool job_ended_for(const struct inventory *ended, const struct crd_vm *vm
 	return false;
 }
 
-/* A VM whose job ended after its set was loaded (@ended) keeps the status the job wrote:
+/* Writes every VM's status. The plan's actions and the inventory's domains are indexed
+ * once here: a search per VM made an idle pass quadratic in the number of VMs. Without
+ * memory for the indexes no VM status is written this pass; the next pass writes it.
+ * A VM whose job ended after its set was loaded (@ended) keeps the status the job wrote:
  * written from the older set, it would undo it — a move's last host among it. The soak
  * found that: a pass on such a set saw the VM nowhere (its source had dropped it, its new
  * host had stopped answering) and cleared status.host; the next pass took the VM for
