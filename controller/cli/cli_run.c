@@ -404,9 +404,8 @@ int cli_run(int argc, char **argv)
 			continue;
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
 		 * backed-off action, a down host's detection or fence, or a reconnect is due. */
-		double due = rec_next_due_in(&r);
 		enum woke why = wait_for_work(&w, o.dir, &ow, odir, true,
-					      due >= 0 && due < RUN_RESYNC_S ? due + 0.1 : RUN_RESYNC_S);
+					      rec_next_pass_in(&r, RUN_RESYNC_S));
 		/* Passes that events wake keep RUN_MIN_GAP_S apart (a move's start alone sends a
 		 * burst); a change to the manifests or the overrides ends that gap: what the user
 		 * just asked for is not held up by what libvirt just said. */

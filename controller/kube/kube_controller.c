@@ -455,9 +455,9 @@ static void *worker_main(void *arg)
 			kube_queue_done(k->q, key);
 		/* The resync, or sooner what is due without any event: a down host's detection
 		 * (detectAfterSeconds) or fence retry, a reconnect, a backed-off action. */
-		double due = k->rec_ok ? rec_next_due_in(&k->rec) : -1;
-		if (queued < 0 || kube_queue_add_after(k->q, KUBE_CONTROLLER_KEY,
-		    due >= 0 && due < KUBE_CONTROLLER_RESYNC_S ? due + 0.1 : KUBE_CONTROLLER_RESYNC_S) < 0)
+		double next = k->rec_ok ? rec_next_pass_in(&k->rec, KUBE_CONTROLLER_RESYNC_S)
+				       : KUBE_CONTROLLER_RESYNC_S;
+		if (queued < 0 || kube_queue_add_after(k->q, KUBE_CONTROLLER_KEY, next) < 0)
 			break;   /* shut down */
 	}
 	return NULL;

@@ -107,7 +107,7 @@ static double sooner(double a, double b)
 	return a >= 0 && (b < 0 || a < b) ? a : b;
 }
 
-double rec_next_due_in(struct rec *r)
+double rec_next_pass_in(struct rec *r, double resync_s)
 {
 	pthread_mutex_lock(&r->lock);
 	double now = clk_mono(), due = retry_next_due(&r->retries, now);
@@ -115,7 +115,9 @@ double rec_next_due_in(struct rec *r)
 	due = sooner(hostfail_due_in(&r->hostfail, now), due);
 	pthread_mutex_unlock(&r->lock);
 	/* And the next try to reach a host that went away: its return is noticed then. */
-	return sooner(lv_reconnect_due_in(&r->pool), due);
+	due = sooner(lv_reconnect_due_in(&r->pool), due);
+	/* A little after it is due, so that it is past when the pass looks. */
+	return due >= 0 && due < resync_s ? due + 0.1 : resync_s;
 }
 
 /* ---- failures within one converge ---- */

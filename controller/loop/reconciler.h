@@ -142,11 +142,11 @@ void rec_set_secret_reader(struct rec *r,
 				       const char *key, char *why, size_t why_size),
 			   void *opaque);
 
-/* Seconds until a pass is due without any event: the earliest backed-off action may be
- * tried again, a down host is due to count as Failed or to have its fence retried, or a
- * host that is not connected may be tried again; -1 when none waits. Called from the
- * thread that runs the passes. */
-double rec_next_due_in(struct rec *r);
+/* Seconds until the next pass without any event: when the earliest backed-off action may
+ * be tried again, a down host is due to count as Failed or to have its fence retried, or a
+ * host that is not connected may be tried again; @resync_s when none is sooner. Called
+ * from the thread that runs the passes. */
+double rec_next_pass_in(struct rec *r, double resync_s);
 
 /* Stops dispatching for good (lost leadership, a signal): jobs under way run on.
  * Thread-safe; can't fail. */
