@@ -37,10 +37,11 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
 uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
 
 /* Measures the dirty rate of running domain @dom over PRED_MEASURE_S (libvirt's
- * virDomainStartDirtyRateCalc, page sampling) and
- * reads the bytes of memory it has touched (its process's resident size, at most its
- * memory). Blocks about PRED_MEASURE_S seconds. Returns 0, or -1 with @why (no measure:
- * an old QEMU, a domain not running). */
+ * virDomainStartDirtyRateCalc, page sampling; or, when higher, drover's own sample of
+ * the guest's pages taken at both ends, memsample.h) and the bytes of its memory that hold
+ * data (that sample's share of @memory_bytes, at most the process's resident size; the
+ * resident size alone where the guest cannot be sampled). Blocks about PRED_MEASURE_S
+ * seconds. Returns 0, or -1 with @why (no measure: an old QEMU, a domain not running). */
 int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 		 uint64_t *touched_bytes, char *why, size_t why_size)
 	DROVER_WUR;

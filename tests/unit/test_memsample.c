@@ -1,0 +1,147 @@
+/* test_memsample: where a sample of a guest's pages reads, and what it makes of the pages
+ * it read (the reads themselves need a running QEMU: the lab's predict benchmark). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reconcile/memsample.h"
+
+#define MIB (1ull << 20)
+#define PER_CHUNK (MS_CHUNK_BYTES / MS_PAGE_BYTES)
+
+static unsigned char chunk[MS_CHUNK_BYTES];
+
+/* Every chunk inside [MS_LOW_START, @end), page-aligned, one per stratum, in order. */
+static void assert_planned_within(const struct memsample *s, uint64_t end)
+{
+	uint64_t stratum = (end - MS_LOW_START) / s->n_chunks;
+
+	for (size_t i = 0; i < s->n_chunks; i++) {
+		assert_int_equal(s->offset[i] % MS_PAGE_BYTES, 0);
+		assert_true(s->offset[i] >= MS_LOW_START + i * stratum);
+		assert_true(s->offset[i] + MS_CHUNK_BYTES <= MS_LOW_START + (i + 1) * stratum);
+		assert_true(s->offset[i] + MS_CHUNK_BYTES <= end);
+	}
+}
+
+static void test_plan_reads_only_low_ram(void **state)
+{
+	struct memsample s;
+	(void)state;
+
+	ms_plan(&s, 64 * MIB, 1);
+	assert_int_equal(s.n_chunks, MS_CHUNKS);
+	assert_planned_within(&s, 64 * MIB);
+	/* A large guest: nothing at or above 2 GiB, where a q35 machine may map devices. */
+	ms_plan(&s, 16ull << 30, 2);
+	assert_int_equal(s.n_chunks, MS_CHUNKS);
+	assert_planned_within(&s, MS_LOW_END);
+}
+
+static void test_plan_small_guests_get_fewer_chunks_or_none(void **state)
+{
+	struct memsample s;
+	(void)state;
+
+	ms_plan(&s, MS_LOW_START + 4 * MS_CHUNK_BYTES, 3);
+	assert_int_equal(s.n_chunks, 4);
+	assert_planned_within(&s, MS_LOW_START + 4 * MS_CHUNK_BYTES);
+	ms_plan(&s, MS_LOW_START + MS_CHUNK_BYTES, 3);
+	assert_int_equal(s.n_chunks, 0);
+	ms_plan(&s, 0, 3);
+	assert_int_equal(s.n_chunks, 0);
+	assert_int_equal(ms_data_bytes(&s, 64 * MIB), 64 * MIB);   /* nothing read: all */
+}
+
+static void test_plan_is_the_same_for_a_seed(void **state)
+{
+	struct memsample a, b;
+	(void)state;
+
+	ms_plan(&a, 512 * MIB, 42);
+	ms_plan(&b, 512 * MIB, 42);
+	assert_memory_equal(a.offset, b.offset, sizeof(a.offset));
+	ms_plan(&b, 512 * MIB, 43);
+	assert_memory_not_equal(a.offset, b.offset, sizeof(a.offset));
+}
+
+/* A sample of @n chunks where the first @data_pages pages of each chunk hold @byte. */
+static void sample_with(struct memsample *s, size_t n, size_t data_pages, unsigned char byte)
+{
+	ms_plan(s, MS_LOW_START + n * MS_CHUNK_BYTES, 0);
+	assert_int_equal(s->n_chunks, n);
+	memset(chunk, 0, sizeof(chunk));
+	memset(chunk, byte, data_pages * MS_PAGE_BYTES);
+	for (size_t i = 0; i < n; i++)
+		ms_account(s, i, chunk);
+}
+
+static void test_zero_pages_do_not_count_as_data(void **state)
+{
+	struct memsample s;
+	(void)state;
+
+	sample_with(&s, 4, PER_CHUNK / 4, 0x5a);
+	assert_int_equal(s.pages, 4 * PER_CHUNK);
+	assert_int_equal(s.with_data, PER_CHUNK);
+	assert_int_equal(ms_data_bytes(&s, 64 * MIB), 16 * MIB);
+	/* One non-zero byte makes a page one with data. */
+	memset(chunk, 0, sizeof(chunk));
+	chunk[MS_PAGE_BYTES - 1] = 1;
+	ms_plan(&s, 64 * MIB, 0);
+	ms_account(&s, 0, chunk);
+	assert_int_equal(s.with_data, 1);
+}
+
+static void test_dirty_rate_counts_pages_rewritten(void **state)
+{
+	struct memsample before, after;
+	(void)state;
+
+	sample_with(&before, 4, PER_CHUNK / 2, 0x11);
+	sample_with(&after, 4, PER_CHUNK / 2, 0x11);
+	before.taken_at = 10.0;
+	after.taken_at = 12.0;
+	assert_int_equal(ms_dirty_bps(&before, &after, 64 * MIB), 0);
+	/* In chunk 0, a quarter of its zero pages written and one page's data changed. */
+	after.pages = after.with_data = 0;
+	for (size_t i = 1; i < 4; i++)
+		ms_account(&after, i, chunk);
+	memset(chunk, 0x11, PER_CHUNK / 4 * 3 * MS_PAGE_BYTES);
+	memset(chunk, 0x22, MS_PAGE_BYTES);
+	ms_account(&after, 0, chunk);
+	unsigned changed = PER_CHUNK / 4 + 1;
+	assert_int_equal(ms_dirty_bps(&before, &after, 64 * MIB),
+			 (uint64_t)(64.0 * MIB * changed / (4 * PER_CHUNK) / 2));
+}
+
+static void test_dirty_rate_needs_a_pair(void **state)
+{
+	struct memsample before, after;
+	(void)state;
+
+	sample_with(&before, 4, 1, 0x11);
+	sample_with(&after, 4, 2, 0x11);
+	before.taken_at = after.taken_at = 5.0;        /* no time between them */
+	assert_int_equal(ms_dirty_bps(&before, &after, 64 * MIB), 0);
+	after.taken_at = 6.0;
+	after.offset[0] += MS_PAGE_BYTES;              /* not the same pages */
+	assert_int_equal(ms_dirty_bps(&before, &after, 64 * MIB), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_reads_only_low_ram),
+		cmocka_unit_test(test_plan_small_guests_get_fewer_chunks_or_none),
+		cmocka_unit_test(test_plan_is_the_same_for_a_seed),
+		cmocka_unit_test(test_zero_pages_do_not_count_as_data),
+		cmocka_unit_test(test_dirty_rate_counts_pages_rewritten),
+		cmocka_unit_test(test_dirty_rate_needs_a_pair),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
