@@ -360,25 +360,54 @@ int state_remove_migration(const char *dir, const char *ns, const char *name)
 	return unlink(path);
 }
 
+/* The JSON text of @path, parsed from one read of the whole file (json_load_file reads
+ * a character at a time: most of an idle pass's reading of the state dir). A record is one
+ * object, so the decoder's document cap bounds it too. Returns the object, or NULL with
+ * @why set. */
+static json_t *load_record_json(const char *path, char *why, size_t why_size, int *line,
+				int *column)
+{
+	json_error_t jerr = {.line = 0};
+	struct stat st;
+	json_t *obj = NULL;
+	char *text = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*line = *column = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, why_size, "unreadable status record ignored: %s", strerror(errno));
+	} else if (st.st_size > (off_t)CRD_DOC_MAX_BYTES) {
+		snprintf(why, why_size, "status record ignored: larger than %u bytes",
+			 CRD_DOC_MAX_BYTES);
+	} else if (!(text = malloc((size_t)st.st_size + 1))) {
+		snprintf(why, why_size, "status record ignored: out of memory");
+	} else {
+		ssize_t got = read(fd, text, (size_t)st.st_size + 1);
+		/* More than fstat said: the file grew meanwhile (not drover's atomic write). */
+		if (got < 0 || got > st.st_size)
+			snprintf(why, why_size, "unreadable status record ignored: %s",
+				 got < 0 ? strerror(errno) : "changed while read");
+		else if (!(obj = json_loadb(text, (size_t)got, JSON_REJECT_DUPLICATES, &jerr))) {
+			snprintf(why, why_size, "unreadable status record ignored: %s", jerr.text);
+			*line = jerr.line;
+			*column = jerr.column;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return obj;
+}
+
 /* Reads one record. Returns 0 with @out filled, -1 (noted in @errs) otherwise. */
 static int read_record(const char *path, struct crd_object *out, struct crd_errors *errs)
 {
-	json_error_t jerr;
-	struct stat st;
-	json_t *obj;
-	int rc;
-
-	/* A record is one object: the decoder's document cap bounds it too. */
-	if (stat(path, &st) == 0 && st.st_size > (off_t)CRD_DOC_MAX_BYTES) {
-		crd_errors_add(errs, CRD_SEV_NOTE, path, 0, 0, NULL, "",
-			       "status record ignored: larger than %u bytes", CRD_DOC_MAX_BYTES);
-		return -1;
-	}
-	obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	char why[300];
+	int line, column, rc;
+	json_t *obj = load_record_json(path, why, sizeof(why), &line, &column);
 
 	if (!obj) {
-		crd_errors_add(errs, CRD_SEV_NOTE, path, jerr.line, jerr.column, NULL, "",
-			       "unreadable status record ignored: %s", jerr.text);
+		crd_errors_add(errs, CRD_SEV_NOTE, path, line, column, NULL, "", "%s", why);
 		return -1;
 	}
 	struct crd_errors local = {0};

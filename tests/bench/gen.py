@@ -93,8 +93,10 @@ def domain_xml(i, kind):
     name = vm_name(i)
     mem = MEMORY_KIB[MEMORIES[i % 3]]
     state = "    <test:runstate>5</test:runstate>\n" if kind == "stopped" else ""
+    # type='kvm', as the manifests' short form expands: with 'test' drover would redefine
+    # every settled VM (its definition differs from the spec) before it is idle.
     return (
-        "  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
+        "  <domain type='kvm' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
         "    <name>%s</name>\n"
         "    <uuid>00000000-0000-4000-8000-%012x</uuid>\n"
         "    <metadata><drover:vm xmlns:drover='%s' namespace='default' name='%s'/></metadata>\n"

@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "controller/dir/statedir.h"
+#include "crd/load.h"
 #include "tests/unit/state_test_util.h"
 
 static const char fixture[] =
@@ -342,6 +344,43 @@ static void test_statedir_corrupt_record_is_noted_and_skipped(void **state)
 	sd_free(s);
 }
 
+/* A record is one object: larger than the decoder's document cap, it is not parsed; a
+ * broken one is noted with where its JSON breaks. */
+static void test_statedir_oversize_record_is_noted_and_skipped(void **state)
+{
+	struct sd *s = sd_new(state, "oversize");
+	char path[1024];
+	size_t len = CRD_DOC_MAX_BYTES + 2;
+	char *big = malloc(len + 1);
+
+	assert_non_null(big);
+	memset(big, ' ', len);
+	big[0] = '{';
+	big[len - 1] = '}';
+	big[len] = '\0';
+	assert_int_equal(state_write_vm(s->dir, &s->in.vms[0]), 0);
+	snprintf(path, sizeof(path), "%s/virtualmachines/shop/big.json", s->dir);
+	st_write_file(path, big);
+	snprintf(path, sizeof(path), "%s/virtualmachines/shop/broken.json", s->dir);
+	st_write_file(path, "{\n\"kind\": ");
+	free(big);
+
+	assert_int_equal(state_read_all(s->dir, &s->back, &s->errs), 0);
+	assert_int_equal(s->back.n_vms, 1);
+	assert_int_equal(s->errs.n, 2);
+	for (size_t i = 0; i < s->errs.n; i++) {
+		const struct crd_error *e = &s->errs.items[i];
+		if (strstr(e->file, "big.json")) {
+			assert_non_null(strstr(e->message, "larger than"));
+		} else {
+			assert_non_null(strstr(e->file, "broken.json"));
+			assert_non_null(strstr(e->message, "unreadable status record ignored"));
+			assert_int_equal(e->line, 2);
+		}
+	}
+	sd_free(s);
+}
+
 static void test_statedir_missing_dir_reads_as_empty(void **state)
 {
 	struct sd *s = sd_new(state, "never-written");
@@ -488,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_unreadable_dir_is_an_error_naming_it),
 		cmocka_unit_test(test_statedir_load_status_fills_only_recorded_objects),
 		cmocka_unit_test(test_statedir_load_status_matches_kind_namespace_and_name),
+		cmocka_unit_test(test_statedir_oversize_record_is_noted_and_skipped),
 		cmocka_unit_test(test_statedir_remove_migration_deletes_its_record),
 		cmocka_unit_test(test_statedir_marks_and_removes_an_orphans_record),
 	};
