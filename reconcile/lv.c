@@ -226,7 +226,7 @@ static struct host_ref *host_ref_new(struct lv_pool *pool, const char *name)
 static struct lv_host *find_host(struct lv_pool *pool, const char *name)
 {
 	for (size_t i = 0; i < pool->n; i++)
-		if (!strcmp(pool->hosts[i].name, name))
+		if (pool->hosts[i].name && !strcmp(pool->hosts[i].name, name))
 			return &pool->hosts[i];
 	return NULL;
 }
@@ -315,10 +315,13 @@ static void host_disconnect(struct lv_host *h)
 {
 	if (!h->conn)
 		return;
+	/* The close callback goes first: with the host cut off, each deregistration below
+	 * waits on its RPC until keepalive gives the connection up, and libvirt then calls
+	 * the close callback in this very thread. */
+	virConnectUnregisterCloseCallback(h->conn, on_close);
 	for (int i = 0; i < LV_N_EVENTS; i++)
 		if (h->event_cb[i] >= 0)
 			virConnectDomainEventDeregisterAny(h->conn, h->event_cb[i]);
-	virConnectUnregisterCloseCallback(h->conn, on_close);
 	virConnectClose(h->conn);
 	host_ref_free(h->close_ref);
 	h->close_ref = NULL;
@@ -568,6 +571,12 @@ void lv_pool_free(struct lv_pool *pool)
 {
 	if (!pool)
 		return;
+	/* Every connection closed before any host is cleared: a callback that libvirt still
+	 * delivers while one closes (its event thread, or the closing thread itself) looks
+	 * its host up by name in the whole pool. A stop crashed there once (the soak: a host
+	 * cut off, SIGTERM). */
+	for (size_t i = 0; i < pool->n; i++)
+		host_disconnect(&pool->hosts[i]);
 	for (size_t i = 0; i < pool->n; i++)
 		host_clear(&pool->hosts[i]);
 	free(pool->hosts);

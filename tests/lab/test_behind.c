@@ -277,6 +277,24 @@ static void test_behind_lost_connection_resyncs_the_host(void **state)
 	assert_true(waited >= 0);
 }
 
+/* SIGTERM while a host is cut off: drover exits 0. Stopping closes every connection; the
+ * cut-off host's waits on its RPCs until keepalive gives up, and libvirt then calls the
+ * close callback, which once found the other host already cleared and crashed (the
+ * soak's seed 20261206: a link down, then SIGTERM). */
+static void test_behind_stops_cleanly_while_a_host_is_cut_off(void **state)
+{
+	(void)state;
+
+	wait_drover_idle();
+	lab("link-down");
+	sleep(2);
+	int rc = lab_stop(drover_pid, 60);
+	drover_pid = -1;
+	lab("link-up");
+	printf("  drover stopped with status %d\n", rc);
+	assert_int_equal(rc, 0);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -316,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_behind_sees_a_domain_undefined),
 		cmocka_unit_test(test_behind_sees_a_guest_killed),
 		cmocka_unit_test(test_behind_lost_connection_resyncs_the_host),
+		cmocka_unit_test(test_behind_stops_cleanly_while_a_host_is_cut_off),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
