@@ -83,6 +83,14 @@ int defdiff_from_xml(const char *xml, struct inv_facts *out)
 	xmlDoc *doc = len <= CRD_DOMAIN_XML_MAX
 		? xmlReadMemory(xml, (int)len, "domain.xml", NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) : NULL;
+	int rc = defdiff_from_doc(doc, out);
+
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int defdiff_from_doc(xmlDoc *doc, struct inv_facts *out)
+{
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	xmlNode *mem = child(root, "memory"), *os = child(root, "os");
 	xmlChar *type = root ? xmlGetProp(root, (const xmlChar *)"type") : NULL;
@@ -110,7 +118,6 @@ cleanup:
 	xmlFree(type);
 	xmlFree(amount);
 	xmlFree(unit);
-	xmlFreeDoc(doc);
 	return rc;
 }
 

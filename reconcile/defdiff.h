@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 #include "crd/types.h"
 #include "reconcile/inventory.h"
 
@@ -16,6 +18,9 @@
  * hugepages, disk sources and interface sources. Returns 0, or -1 when @xml does not
  * parse, is too large or memory runs out (@out is then empty). Free with inv_facts_free. */
 int defdiff_from_xml(const char *xml, struct inv_facts *out) DROVER_WUR;
+
+/* defdiff_from_xml of a parsed document @doc (NULL reads as not parsing). */
+int defdiff_from_doc(xmlDoc *doc, struct inv_facts *out) DROVER_WUR;
 
 /* Fills @out with the facts of @vm's spec.domain: read from the short form directly (what
  * crd_domain_expand writes), or from spec.domain.xml. Returns 0, or -1 as

@@ -69,12 +69,22 @@ char *domxml_xpath_element(const char *xml, const char *expr)
 
 int domxml_read(const char *xml, struct inv_domain *d)
 {
+	char why[128];
+	xmlDocPtr doc = vmres_parse(xml, strlen(xml), why, sizeof(why));
+	int rc = domxml_read_doc(doc, d);
+
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int domxml_read_doc(xmlDocPtr doc, struct inv_domain *d)
+{
 	struct vmres res;
 	char why[128];
 
 	/* One reader of domain XML serves both the planner (the spec's XML) and the
 	 * observer (libvirt's): vmres. Its lists move into @d. */
-	if (vmres_from_xml(xml, strlen(xml), &res, why, sizeof(why)) != VMRES_OK)
+	if (!doc || vmres_from_doc(doc, &res, why, sizeof(why)) != VMRES_OK)
 		return -1;
 	if (res.n_disks && !(d->disks = calloc(res.n_disks, sizeof(*d->disks)))) {
 		vmres_free(&res);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libxml/tree.h>
+
 #include "reconcile/inventory.h"
 
 
@@ -14,6 +16,9 @@
  * <metadata> element) of @d from domain XML @xml (other fields untouched), read by vmres. Returns 0, or -1 when the XML
  * does not parse or memory runs out (then @d's list fields are left empty). */
 int domxml_read(const char *xml, struct inv_domain *d) DROVER_WUR;
+
+/* domxml_read of @doc, parsed by vmres_parse (NULL reads as not parsing). */
+int domxml_read_doc(xmlDoc *doc, struct inv_domain *d) DROVER_WUR;
 
 /* Returns a copy of domain XML @xml with drover's ownership element
  * <drover:vm namespace=NS name=NAME/> in <metadata> (replacing an older one), so

@@ -21,6 +21,7 @@
 #include "reconcile/invindex.h"
 #include "reconcile/obs_capacity.h"
 #include "reconcile/tune.h"
+#include "reconcile/vmres.h"
 
 #define OBS_CONNECT_TIMEOUT_S 10
 /* A host that libvirt cannot reach gets this long to accept a TCP connection. */
@@ -224,14 +225,14 @@ static bool is_transient(const struct dom_read *r, const char *uuid)
 	return false;
 }
 
-/* Restart required: the running guest @live_xml differs from the persistent definition's
- * facts (a redefinition that waits for a restart). Best effort, as read_owned. */
-static void read_restart(const char *live_xml, struct inv_domain *d)
+/* Restart required: the running guest @live (its parsed XML) differs from the persistent
+ * definition's facts (a redefinition that waits for a restart). Best effort, as read_owned. */
+static void read_restart(xmlDoc *live_doc, struct inv_domain *d)
 {
 	struct inv_facts live;
 	char why[512];
 
-	if (!d->facts.known || defdiff_from_xml(live_xml, &live) < 0)
+	if (!d->facts.known || defdiff_from_doc(live_doc, &live) < 0)
 		return;
 	if (defdiff_differs(&d->facts, &live, why, sizeof(why)))
 		d->restart_why = strdup(why);
@@ -239,53 +240,60 @@ static void read_restart(const char *live_xml, struct inv_domain *d)
 }
 
 /* The running guest's side of read_owned: its tuning, and whether it waits for a restart,
- * from its live XML (@live_xml when the caller has it, else one call). Also on a pass that
- * took the definition from the cache: the live side changes without a definition event
- * (drover's own live tuning). Best effort, as read_owned. */
-static void read_owned_live(virDomainPtr dom, const char *live_xml, struct inv_domain *d)
+ * from its live XML (@live_doc when the caller has it parsed, else one call and one parse).
+ * Also on a pass that took the definition from the cache: the live side changes without a
+ * definition event (drover's own live tuning). Best effort, as read_owned. */
+static void read_owned_live(virDomainPtr dom, xmlDoc *live_doc, struct inv_domain *d)
 {
-	char *live;
+	char why[128];
+	char *live = NULL;
+	xmlDoc *parsed = NULL;
 
 	inv_tuning_free(&d->tuning_live);
 	free(d->restart_why);
 	d->restart_why = NULL;
 	if (!d->owner_name || !d->active || !d->facts.known)
 		return;
-	live = live_xml ? strdup(live_xml) : virDomainGetXMLDesc(dom, 0);
-	if (live && tune_from_xml(live, &d->tuning_live) == 0)
-		read_restart(live, d);
+	if (!live_doc && (live = virDomainGetXMLDesc(dom, 0)))
+		live_doc = parsed = vmres_parse(live, strlen(live), why, sizeof(why));
+	if (live_doc && tune_from_doc(live_doc, &d->tuning_live) == 0)
+		read_restart(live_doc, d);
 	virResetLastError();
+	xmlFreeDoc(parsed);
 	free(live);
 }
 
 /* For drover's own domains (others are never tuned or redefined): the tuning and facts of
- * the definition @xml just read and, when it runs, of the running guest (its live XML, one
+ * the definition @doc just read and, when it runs, of the running guest (its live XML, one
  * more call). Best effort: what cannot be read stays unknown, and the planner does not
  * compare it. */
-static void read_owned(virDomainPtr dom, const char *xml, struct inv_domain *d)
+static void read_owned(virDomainPtr dom, xmlDoc *doc, struct inv_domain *d)
 {
 	if (!d->owner_name)
 		return;
-	if (tune_from_xml(xml, &d->tuning_config) < 0 || defdiff_from_xml(xml, &d->facts) < 0)
+	if (tune_from_doc(doc, &d->tuning_config) < 0 || defdiff_from_doc(doc, &d->facts) < 0)
 		return;
-	read_owned_live(dom, d->persistent ? NULL : xml, d);
+	read_owned_live(dom, d->persistent ? NULL : doc, d);
 }
 
 /* Fetches and parses @d's definition: the persistent one when there is one (what drover
- * defined), else the live one. Its owner comes from the same XML. When the definition
- * cannot be read or parsed (the domain redefined or undefined since the list, a daemon
- * busy, an XML this side refuses), @d keeps its name, UUID and state and is marked
- * definition_unknown: its owner and resources are unknown this pass. This function can't
- * fail: a domain that exists is never left out of the inventory, where its VM would look
- * undefined and might be defined a second time (safety rule 1). */
+ * defined), else the live one. Its owner comes from the same XML, parsed once for every
+ * reader. When the definition cannot be read or parsed (the domain redefined or undefined
+ * since the list, a daemon busy, an XML this side refuses), @d keeps its name, UUID and
+ * state and is marked definition_unknown: its owner and resources are unknown this pass.
+ * This function can't fail: a domain that exists is never left out of the inventory, where
+ * its VM would look undefined and might be defined a second time (safety rule 1). */
 static void read_definition(virDomainPtr dom, struct inv_domain *d)
 {
+	char why[128];
 	char *xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+	xmlDoc *doc = xml ? vmres_parse(xml, strlen(xml), why, sizeof(why)) : NULL;
 
-	if (xml && domxml_read(xml, d) == 0)
-		read_owned(dom, xml, d);
+	if (doc && domxml_read_doc(doc, d) == 0)
+		read_owned(dom, doc, d);
 	else
 		inv_domain_forget_definition(d);
+	xmlFreeDoc(doc);
 	free(xml);
 	virResetLastError();
 }

@@ -84,6 +84,14 @@ int tune_from_xml(const char *xml, struct inv_tuning *out)
 {
 	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	int rc = tune_from_doc(doc, out);
+
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+int tune_from_doc(xmlDoc *doc, struct inv_tuning *out)
+{
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	int rc = -1;
 
@@ -101,7 +109,6 @@ int tune_from_xml(const char *xml, struct inv_tuning *out)
 cleanup:
 	if (rc < 0)
 		inv_tuning_free(out);
-	xmlFreeDoc(doc);
 	return rc;
 }
 

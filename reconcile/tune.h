@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libxml/tree.h>
+
 #include "crd/types.h"
 #include "reconcile/inventory.h"
 
@@ -14,6 +16,9 @@
  * @out (known = true). Returns 0, or -1 when @xml does not parse or out of memory (@out is
  * then empty, known false). The caller frees @out with inv_tuning_free. */
 int tune_from_xml(const char *xml, struct inv_tuning *out) DROVER_WUR;
+
+/* tune_from_xml of a parsed document @doc (NULL reads as not parsing). */
+int tune_from_doc(xmlDoc *doc, struct inv_tuning *out) DROVER_WUR;
 
 /* Compares what @want asks (only its written fields) with @config, the persistent
  * definition's tuning, and @live, the running guest's (NULL when not running). Returns true

@@ -329,33 +329,36 @@ static enum vmres_rc read_owner(const xmlNode *root, struct vmres *out)
 	return oom ? VMRES_NOMEM : VMRES_OK;
 }
 
-enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, char *why,
-			     size_t size)
+xmlDoc *vmres_parse(const char *xml, size_t len, char *why, size_t size)
 {
-	enum vmres_rc rc = VMRES_INVALID;
-	xmlDoc *doc = NULL;
+	xmlDoc *doc;
 
-	memset(out, 0, sizeof(*out));
-	set_why(why, size, "%s", "");
 	if (len > CRD_DOMAIN_XML_MAX) {
 		set_why(why, size, "domain XML is larger than %u bytes", CRD_DOMAIN_XML_MAX);
-		goto cleanup;
+		return NULL;
 	}
 	/* Refused before parsing: a DOCTYPE is where entity bombs and external entities live. */
 	if (memmem(xml, len, "<!DOCTYPE", 9)) {
 		set_why(why, size, "domain XML must not have a DOCTYPE");
-		goto cleanup;
+		return NULL;
 	}
 	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
+	if (!doc)
 		set_why(why, size, "domain XML is not well-formed");
-		goto cleanup;
-	}
-	xmlNode *root = xmlDocGetRootElement(doc);
+	return doc;
+}
+
+enum vmres_rc vmres_from_doc(xmlDoc *doc, struct vmres *out, char *why, size_t size)
+{
+	enum vmres_rc rc = VMRES_INVALID;
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	set_why(why, size, "%s", "");
 	if (!root || !is_elem(root, "domain")) {
 		set_why(why, size, "domain XML has no <domain> root");
-		goto cleanup;
+		return finish(rc, out, why, size);
 	}
 	rc = read_sizes(root, out, why, size);
 	if (rc == VMRES_OK)
@@ -364,7 +367,20 @@ enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, cha
 		rc = read_devices(root, out);
 	if (rc == VMRES_OK)
 		rc = read_owner(root, out);
-cleanup:
-	xmlFreeDoc(doc);
 	return rc == VMRES_OK ? rc : finish(rc, out, why, size);
+}
+
+enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, char *why,
+			     size_t size)
+{
+	xmlDoc *doc;
+	enum vmres_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	set_why(why, size, "%s", "");
+	if (!(doc = vmres_parse(xml, len, why, size)))
+		return finish(VMRES_INVALID, out, why, size);
+	rc = vmres_from_doc(doc, out, why, size);
+	xmlFreeDoc(doc);
+	return rc;
 }

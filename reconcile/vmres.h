@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libxml/tree.h>
+
 #include "crd/types.h"
 
 /* The page size <hugepages/> without a <page> gets on x86_64: the kernel's default. */
@@ -47,6 +49,15 @@ enum vmres_rc vmres_from_vm(const struct crd_vm *vm, struct vmres *out, char *wh
  * without network access and without entity expansion; a DOCTYPE is refused. */
 enum vmres_rc vmres_from_xml(const char *xml, size_t len, struct vmres *out, char *why,
 			     size_t size) DROVER_WUR;
+
+/* Domain XML @xml of @len bytes parsed as vmres_from_xml parses it (no network, no
+ * entities, no DOCTYPE, at most CRD_DOMAIN_XML_MAX bytes): one parse for every reader of
+ * an observed domain. Returns the document (xmlFreeDoc), or NULL with @why. */
+xmlDoc *vmres_parse(const char *xml, size_t len, char *why, size_t size) DROVER_WUR;
+
+/* vmres_from_xml of a parsed document @doc (NULL reads as invalid). */
+enum vmres_rc vmres_from_doc(xmlDoc *doc, struct vmres *out, char *why, size_t size)
+	DROVER_WUR;
 
 /* Parses a libvirt memory amount: @value in @unit (NULL or "" = KiB; b, bytes, KB, k, KiB,
  * MB, M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB). Returns 0 with *@bytes set,
