@@ -3,6 +3,7 @@
  * leads. */
 #include "controller/kube/kube_controller.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,8 +450,11 @@ static void *worker_main(void *arg)
 			break;
 		bool retry = pass(k);
 		int queued = retry ? kube_queue_add_rate_limited(k->q, KUBE_CONTROLLER_KEY) : 0;
-		if (!retry)
+		if (!retry) {
 			kube_queue_forget(k->q, KUBE_CONTROLLER_KEY);
+			/* As drover run: the pass's free pages go back before a wait. */
+			malloc_trim(0);
+		}
 		if (got > 0)
 			kube_queue_done(k->q, key);
 		/* The resync, or sooner what is due without any event: a down host's detection
