@@ -259,17 +259,13 @@ static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_
 			ret = -1;   /* asked again later: the copy may still be there */
 		if (sh != STOR_SEPARATE)
 			continue;
-		virStorageVolPtr vol = virStorageVolLookupByPath(conn, res->disks[i]);
-		if (vol) {
-			if (virStorageVolDelete(vol, 0) < 0)
-				ret = -1;   /* still there: asked again later */
-			virStorageVolFree(vol);
-		}
+		if (stor_delete_volume(conn, res->disks[i]) < 0)
+			ret = -1;   /* may still be there: asked again later */
 	}
 	virResetLastError();
 	if (ret < 0)
-		why_fail(why, why_size, "%s does not answer whether its copies of %s are its own; "
-			 "left for now", host, res->n_disks ? res->disks[0] : "-");
+		why_fail(why, why_size, "%s does not answer for its copies of %s (whether they are "
+			 "its own, or that they are gone); left for now", host, res->n_disks ? res->disks[0] : "-");
 	return ret;
 }
 

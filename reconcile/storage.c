@@ -224,6 +224,42 @@ uint64_t stor_allocation(virConnectPtr conn, const char *path)
 	return bytes;
 }
 
+/* The volume at @path on @conn after a refresh of its directory's pool; NULL with
+ * *@gone true only when that pool does not list it either. */
+static virStorageVolPtr volume_after_refresh(virConnectPtr conn, const char *path, bool *gone)
+{
+	virStoragePoolPtr pool = stor_pool_holding(conn, path);
+	virStorageVolPtr vol = NULL;
+
+	*gone = false;
+	if (pool && virStoragePoolRefresh(pool, 0) == 0) {
+		vol = virStorageVolLookupByPath(conn, path);
+		*gone = !vol && virGetLastErrorCode() == VIR_ERR_NO_STORAGE_VOL;
+	}
+	if (pool)
+		virStoragePoolFree(pool);
+	return vol;
+}
+
+int stor_delete_volume(virConnectPtr conn, const char *path)
+{
+	virStorageVolPtr vol = virStorageVolLookupByPath(conn, path);
+	bool gone = false;
+	int ret = -1;
+
+	/* Any other failure (the connection dropped, say) says nothing about the file. */
+	if (!vol && virGetLastErrorCode() == VIR_ERR_NO_STORAGE_VOL)
+		vol = volume_after_refresh(conn, path, &gone);
+	if (vol) {
+		ret = virStorageVolDelete(vol, 0);
+		virStorageVolFree(vol);
+	} else if (gone) {
+		ret = 0;
+	}
+	virResetLastError();
+	return ret < 0 ? -1 : 0;
+}
+
 /* The bytes of @disks that land in the directory of @disks[i] (inclusive of it). */
 static uint64_t bytes_in_dir_of(const struct stor_disk *disks, size_t n, size_t i)
 {

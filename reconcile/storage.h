@@ -63,6 +63,14 @@ struct stor_disk {
 int stor_check_room(virConnectPtr dst, const char *dst_name, const struct stor_disk *disks,
 		    size_t n, char *why, size_t why_size) DROVER_WUR;
 
+/* Deletes the volume at @path on @conn. A path no pool lists is looked up again after a
+ * refresh of the pool of its directory: a list that missed a file (a pool not refreshed
+ * since a restart, a file made behind libvirt's back) must not pass for a file that is
+ * gone. Returns 0 when the file is gone (deleted, or listed nowhere after the refresh),
+ * -1 when that could not be shown (no answer, no active pool for the directory, a
+ * refused delete). */
+int stor_delete_volume(virConnectPtr conn, const char *path) DROVER_WUR;
+
 /* The allocated bytes of the volume at @path on @conn, or 0 when it is in no pool. Can't
  * fail. */
 uint64_t stor_allocation(virConnectPtr conn, const char *path);
