@@ -15,10 +15,13 @@
 
 #include <libvirt/libvirt.h>
 
-/* Chunks read per sample, and their size: libvirt's RPC carries at most 64 KiB a call,
- * and a call's cost is its round trip, so few large chunks. */
-#define MS_CHUNKS 32
-#define MS_CHUNK_BYTES 65536u
+/* Chunks read per sample, and their size. A call costs its round trip (1-6 ms on the lab,
+ * through QEMU's monitor), so not one call a page; but the places read must be many: a
+ * guest rewriting its memory in order crosses few of them in a second, and 32 chunks of
+ * 64 KiB read 0 or 1.7× the lab guest's rate, never near it (BENCH.md, issue 12). 128
+ * chunks of 16 KiB read 0.8-1.25× it, in about twice the time. */
+#define MS_CHUNKS 128
+#define MS_CHUNK_BYTES 16384u
 #define MS_PAGE_BYTES 4096u
 #define MS_PAGES (MS_CHUNKS * (MS_CHUNK_BYTES / MS_PAGE_BYTES))
 
