@@ -12,14 +12,14 @@
 
 #define INVC_WUR __attribute__((warn_unused_result))
 
-/* A full read of the host at least this often, events or not: a missed event costs at
- * most this long. Below `drover run`'s 30 s resync, so every periodic pass reads in full
- * and only the passes woken in between (events, manifests) use the cache. Kept short
- * until definition events are known to arrive everywhere: the lab's QEMU hosts woke
- * drover for a `virsh define` (test_behind), but a libvirtd's QEMU driver started apart
- * from the lab delivered no define, undefine or metadata event even to `virsh event
- * --all`. Raise it to minutes once that is understood. */
-#define INVC_RESYNC_S 25.0
+/* A full read of the host at least this often, events or not: a change whose event was
+ * missed without the connection dropping (a dropped one invalidates the cache at once)
+ * is seen within this long. Above `drover run`'s 30 s resync, so periodic passes use the
+ * cache. Definition events do arrive: `virsh event --all` on a lab host (libvirt 9.0's
+ * QEMU driver) saw define, metadata edits and undefine (2026-12-06), and test_behind
+ * sees them wake drover. (An earlier session saw none from a libvirtd started apart from
+ * the lab; not reproduced.) */
+#define INVC_RESYNC_S 300.0
 /* More marks than this between two passes: reading everything again is cheaper than
  * tracking them (and the list stays bounded). */
 #define INVC_MAX_MARKS 4096

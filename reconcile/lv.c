@@ -311,6 +311,26 @@ static void on_migration_iteration(virConnectPtr conn, virDomainPtr dom, int ite
 	ref_mark(opaque, dom, INVC_JOB, false);
 }
 
+/* The running guest's tuning was changed (by someone else: drover's own changes make the
+ * next pass read the host in full): its live side is read again, and tuning converges. */
+static void on_tunable(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+		       int nparams, void *opaque)
+{
+	(void)conn;
+	(void)params;
+	(void)nparams;
+	ref_mark(opaque, dom, INVC_DEFINITION, true);
+}
+
+/* A device was plugged into or out of the running guest: it may now differ from its
+ * definition (a restart it waits for, or no longer). */
+static void on_device(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+	(void)conn;
+	(void)alias;
+	ref_mark(opaque, dom, INVC_DEFINITION, true);
+}
+
 static void host_disconnect(struct lv_host *h)
 {
 	if (!h->conn)
@@ -361,11 +381,15 @@ static void host_adopt(struct lv_pool *pool, struct lv_host *h, virConnectPtr co
 {
 	static const int ids[LV_N_EVENTS] = {
 		VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-		VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION};
+		VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+		VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+		VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED};
 	const virConnectDomainEventGenericCallback cbs[LV_N_EVENTS] = {
 		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), VIR_DOMAIN_EVENT_CALLBACK(on_metadata),
 		VIR_DOMAIN_EVENT_CALLBACK(on_job_completed),
-		VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration)};
+		VIR_DOMAIN_EVENT_CALLBACK(on_migration_iteration),
+		VIR_DOMAIN_EVENT_CALLBACK(on_tunable), VIR_DOMAIN_EVENT_CALLBACK(on_device),
+		VIR_DOMAIN_EVENT_CALLBACK(on_device)};
 	struct host_ref *close_ref = host_ref_new(pool, h->name);
 	bool watched = true;
 

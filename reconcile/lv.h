@@ -20,8 +20,8 @@
 typedef void (*lv_wake_fn)(void *opaque, const char *host);
 
 /* Domain events watched per connection: lifecycle, metadata change, job completed,
- * migration iteration. */
-#define LV_N_EVENTS 4
+ * migration iteration, tunable, device added and removed. */
+#define LV_N_EVENTS 7
 
 struct lv_host {
 	char *name;

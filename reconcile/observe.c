@@ -241,8 +241,8 @@ static void read_restart(xmlDoc *live_doc, struct inv_domain *d)
 
 /* The running guest's side of read_owned: its tuning, and whether it waits for a restart,
  * from its live XML (@live_doc when the caller has it parsed, else one call and one parse).
- * Also on a pass that took the definition from the cache: the live side changes without a
- * definition event (drover's own live tuning). Best effort, as read_owned. */
+ * Also on a pass that took the definition from the cache, for a domain whose running side
+ * may have changed since (live_may_have_changed). Best effort, as read_owned. */
 static void read_owned_live(virDomainPtr dom, xmlDoc *live_doc, struct inv_domain *d)
 {
 	char why[128];
@@ -324,6 +324,17 @@ static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_
 	return c;
 }
 
+/* Whether the running side of @d (its live tuning, a restart it waits for) must be read
+ * again although its definition came from the cache: an event marked it (a start, a stop,
+ * a live tuning or a device plugged in by someone else), or it started or stopped since.
+ * drover's own changes make the next pass a full read (lv_host_changed). This function
+ * can't fail. */
+static bool live_may_have_changed(const struct dom_read *r, const struct inv_domain *d,
+				  const struct inv_domain *cached)
+{
+	return invc_pass_mark(&r->pass, d->uuid) != INVC_NONE || cached->active != d->active;
+}
+
 /* Whether @d's job is asked for while its host is read: only an active domain has one,
  * and here only one that is not plainly running (a pause by a save, a dump, a migration),
  * or, between full reads, one an event marked or that had a job at the last look. A
@@ -384,10 +395,10 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 	cached = reuse_definition(r, d, &oom);
 	if (oom)
 		return -1;
-	if (cached)
-		read_owned_live(rec->dom, NULL, d);
-	else
+	if (!cached)
 		read_definition(rec->dom, d);
+	else if (live_may_have_changed(r, d, cached))
+		read_owned_live(rec->dom, NULL, d);
 	d->job_active = false;
 	d->job_known = false;
 	if (want_job(r, d, cached))
