@@ -59,6 +59,17 @@ uint64_t ms_data_bytes(const struct memsample *s, uint64_t memory_bytes);
 uint64_t ms_dirty_bps(const struct memsample *before, const struct memsample *after,
 		      uint64_t memory_bytes);
 
+/* Pages QEMU's page sampling (virDomainStartDirtyRateCalc) reads: 512 per GiB of guest
+ * memory. */
+#define MS_QEMU_PAGES_PER_GIB 512u
+
+/* The dirty rate from two samples of one guest of @memory_bytes: QEMU's @qemu_bps and this
+ * module's @own_bps over @own_pages pages, each weighted by the pages it read (the larger
+ * sample is the surer: QEMU reads 32 pages of a 64 MiB guest and reports whole MiB/s, so
+ * one page changed reads as 2 MiB/s). Pure. */
+uint64_t ms_blend_rates(uint64_t qemu_bps, uint64_t own_bps, unsigned own_pages,
+			uint64_t memory_bytes);
+
 /* True when @dom's memory can be sampled: an x86 guest (its physical layout is known; on
  * other machines low addresses may hold devices). */
 bool ms_samplable(virDomainPtr dom);

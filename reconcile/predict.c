@@ -88,8 +88,9 @@ static uint64_t touched(virDomainPtr dom, uint64_t memory_bytes)
 	return memory_bytes;
 }
 
-/* The sample's figures where they say more than libvirt's: memory with data at most the
- * resident size, and a small region being rewritten that QEMU's 512 pages per GiB miss. */
+/* The sample's figures with libvirt's: memory with data at most the resident size, and
+ * the dirty rate of both samples weighted by their pages (QEMU's 512 pages per GiB miss a
+ * small region being rewritten, or catch one page of it and report 2 MiB/s). */
 static void refine(virDomainPtr dom, const struct memsample *before, uint64_t memory_bytes,
 		   uint64_t *dirty_bps, uint64_t *touched_bytes)
 {
@@ -102,8 +103,7 @@ static void refine(virDomainPtr dom, const struct memsample *before, uint64_t me
 	uint64_t rewritten = ms_dirty_bps(before, &after, memory_bytes);
 	if (data < *touched_bytes)
 		*touched_bytes = data;
-	if (rewritten > *dirty_bps)
-		*dirty_bps = rewritten;
+	*dirty_bps = ms_blend_rates(*dirty_bps, rewritten, after.pages, memory_bytes);
 }
 
 int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,

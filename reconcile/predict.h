@@ -37,8 +37,8 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
 uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
 
 /* Measures the dirty rate of running domain @dom over PRED_MEASURE_S (libvirt's
- * virDomainStartDirtyRateCalc, page sampling; or, when higher, drover's own sample of
- * the guest's pages taken at both ends, memsample.h) and the bytes of its memory that hold
+ * virDomainStartDirtyRateCalc, page sampling, blended with drover's own sample of the
+ * guest's pages taken at both ends, memsample.h, by the pages each read) and the bytes of its memory that hold
  * data (that sample's share of @memory_bytes, at most the process's resident size; the
  * resident size alone where the guest cannot be sampled). Blocks about PRED_MEASURE_S
  * seconds. Returns 0, or -1 with @why (no measure: an old QEMU, a domain not running). */

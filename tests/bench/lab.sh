@@ -119,13 +119,6 @@ completed_elapsed() {
 		awk -F: '/^Time elapsed:/ {gsub(/[^0-9]/, "", $2); printf "%.3f\n", $2 / 1000; exit}'
 }
 
-# The memory (MiB) the last completed migration job of guest $2 on host $1 sent: what the
-# prediction's memory with data and dirty rate stand for.
-completed_sent() {
-	virsh -c "$(lab_uri "$1")" domjobinfo "$2" --completed 2>/dev/null |
-		awk -F: '/^Memory processed:/ {split($2, a, " "); m = a[2] == "GiB" ? 1024 : a[2] == "MiB" ? 1 : a[2] == "KiB" ? 1 / 1024 : 1 / 1048576; printf "%.1f\n", a[1] * m; exit}'
-}
-
 # The dirty rate (MiB/s) the prediction in Migration record $1 measured ("-" without one).
 record_dirty() {
 	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; r=p.get("dirtyRateBytesPerSecond"); print("-" if r is None else "%.2f" % (r / 1048576))' "$1"
@@ -137,7 +130,7 @@ record_prediction() {
 }
 
 # One drover move to the host the pin names (lab-b unless $1 says otherwise): prints
-# "SECONDS MS PREDICTED_S CONVERGES JOB_S DIRTY_MIBPS SENT_MIB".
+# "SECONDS MS PREDICTED_S CONVERGES JOB_S DIRTY_MIBPS".
 drover_move() {
 	local t0 t1 rec to=${1:-1}
 	t0=$(now)
@@ -146,7 +139,7 @@ drover_move() {
 	rec=$(ls -t "$tmp/lab/s/migrations/default/" | head -1)
 	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$tmp/lab/s/migrations/default/$rec")" \
 		"$(record_prediction "$tmp/lab/s/migrations/default/$rec")" "$(completed_elapsed "$to" "$lab_vm")" \
-		"$(record_dirty "$tmp/lab/s/migrations/default/$rec")" "$(completed_sent "$to" "$lab_vm")"
+		"$(record_dirty "$tmp/lab/s/migrations/default/$rec")"
 }
 
 # One raw move b → a as operators script it: prints "SECONDS MS".
@@ -226,12 +219,12 @@ bench_reaction() {
 }
 
 # The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR |" from drover_move's lines in $1.
-# Table rows from drover_move's lines in $1; with $2 = wide, also what the prediction
-# measured and what the job sent.
+# Table rows from drover_move's lines in $1; with $2 = wide, also the dirty rate the
+# prediction measured.
 prediction_rows() {
 	awk -v wide="${2:-}" '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
 	      printf "| %d | %s s | %s | %.2f s | %s |", NR, $3, $4, $5, err
-	      if (wide) printf " %s MiB/s | %s MiB |", $6, $7
+	      if (wide) printf " %s MiB/s |", $6
 	      printf "\n"}' "$1"
 }
 
@@ -300,8 +293,8 @@ predict_table() {
 	echo "(dirty rate measured for 1 s, the touched memory, the model at the capped rate) against"
 	echo "the migration job's own duration (libvirt's completed job statistics)."
 	echo
-	echo "| move | predicted | converges | actual job | error | dirty rate measured | memory sent |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| move | predicted | converges | actual job | error | dirty rate measured |"
+	echo "|---|---|---|---|---|---|"
 	prediction_rows "$tmp/lab/predict.txt" wide
 	echo
 	awk '$3 != "-" && $5 > 0 {e = 100 * ($3 - $5) / $5; if (e < 0) e = -e; n++;

@@ -492,29 +492,36 @@ static void settle(double bound_s)
 		journal_event("converged %.1f s after the faults stopped", journal_now() - start);
 }
 
-/* Each local VM's disk exists on exactly one host: the one it runs on. */
+/* Each local VM's disk exists on exactly one host: the one it runs on. A violation names
+ * every host that has it. */
 static void check_local_disks(void)
 {
 	struct monitor_view mv;
-	char path[1200];
+	char path[1200], where[256];
 	struct stat st;
 
 	monitor_view(&mv);
 	for (int i = 0; i < SOAK_VMS; i++) {
 		int copies = 0, at = -1;
+		size_t len = 0;
 		if (strcmp(vms[i].storage, "local"))
 			continue;
+		where[0] = '\0';
 		for (int h = 0; h < SOAK_HOSTS; h++) {
 			snprintf(path, sizeof(path), "%s/hosts/%s/lib/images/%s", lab_dir(),
 				 lab_host_name(h), vms[i].file);
-			if (stat(path, &st) == 0) {
-				copies++;
-				at = h;
-			}
+			if (stat(path, &st) != 0)
+				continue;
+			copies++;
+			at = h;
+			int n = snprintf(where + len, sizeof(where) - len, "%s%s", len ? ", " : "",
+					 lab_host_name(h));
+			if (n > 0 && (size_t)n < sizeof(where) - len)
+				len += (size_t)n;
 		}
 		if (copies != 1 || at != mv.running_on[i])
-			journal_violation("%s's local disk exists on %d hosts (last %s), it runs on %s",
-					  vms[i].name, copies, at >= 0 ? lab_host_name(at) : "-",
+			journal_violation("%s's local disk exists on %d hosts (%s), it runs on %s",
+					  vms[i].name, copies, copies ? where : "none",
 					  mv.running_on[i] >= 0 ? lab_host_name(mv.running_on[i]) : "-");
 	}
 }
