@@ -265,7 +265,8 @@ static int delete_copies(virConnectPtr conn, const char *host, virConnectPtr vm_
 	virResetLastError();
 	if (ret < 0)
 		why_fail(why, why_size, "%s does not answer for its copies of %s (whether they are "
-			 "its own, or that they are gone); left for now", host, res->n_disks ? res->disks[0] : "-");
+			 "its own, or that they are gone); left for now", host,
+			 res->n_disks ? res->disks[0] : "-");
 	return ret;
 }
 

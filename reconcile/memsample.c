@@ -89,10 +89,10 @@ uint64_t ms_blend_rates(uint64_t qemu_bps, uint64_t own_bps, unsigned own_pages,
 {
 	double qemu_pages = (double)memory_bytes / (1ull << 30) * MS_QEMU_PAGES_PER_GIB;
 
-	if (qemu_pages < 1)
-		qemu_pages = 1;
 	if (!own_pages)
 		return qemu_bps;
+	if (qemu_pages < 1)
+		qemu_pages = 1;
 	return (uint64_t)(((double)qemu_bps * qemu_pages + (double)own_bps * own_pages) /
 			  (qemu_pages + own_pages));
 }

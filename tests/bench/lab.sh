@@ -136,10 +136,9 @@ drover_move() {
 	t0=$(now)
 	"$drover" apply -f "$tmp/lab/m" --state-dir "$tmp/lab/s" --stop-timeout 2 >/dev/null
 	t1=$(now)
-	rec=$(ls -t "$tmp/lab/s/migrations/default/" | head -1)
-	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$tmp/lab/s/migrations/default/$rec")" \
-		"$(record_prediction "$tmp/lab/s/migrations/default/$rec")" "$(completed_elapsed "$to" "$lab_vm")" \
-		"$(record_dirty "$tmp/lab/s/migrations/default/$rec")"
+	rec=$tmp/lab/s/migrations/default/$(ls -t "$tmp/lab/s/migrations/default/" | head -1)
+	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$rec")" \
+		"$(record_prediction "$rec")" "$(completed_elapsed "$to" "$lab_vm")" "$(record_dirty "$rec")"
 }
 
 # One raw move b → a as operators script it: prints "SECONDS MS".
@@ -218,9 +217,8 @@ bench_reaction() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR |" from drover_move's lines in $1.
-# Table rows from drover_move's lines in $1; with $2 = wide, also the dirty rate the
-# prediction measured.
+# The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR |" from drover_move's lines
+# in $1; with $2 = wide, also the dirty rate the prediction measured.
 prediction_rows() {
 	awk -v wide="${2:-}" '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
 	      printf "| %d | %s s | %s | %.2f s | %s |", NR, $3, $4, $5, err
