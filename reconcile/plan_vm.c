@@ -287,12 +287,44 @@ static void undefined(struct plan_ctx *c, struct plan_vm *v, enum plan_cause cau
 	}
 }
 
-/* Rule 3: no instance is visible and the host it last ran on is unreachable. Returns true
- * when the VM is planned. */
+/* Host @name is declared and not observed now; a fenced one counts only when
+ * @even_fenced. */
+static bool unseen(const struct plan_ctx *c, const char *name, bool even_fenced)
+{
+	const struct plan_host *h = plan_ctx_host(c, name);
+	return h && !h->reachable && (even_fenced || !h->fenced);
+}
+
+/* Where @vm, of which no copy is visible, may be: the host it last ran on when that one is
+ * not seen, else an unseen end of a move of it that never ended. The soak found why the
+ * second: a move landed, its target lost power before any pass saw the VM there, and the
+ * source, seen without the VM, cleared status.host; the VM counted as "not defined on any
+ * host", its record was ended, and the source's stale disks were forgotten. */
+static const char *last_host(const struct plan_ctx *c, const struct crd_vm *vm)
+{
+	const char *last = vm->status.host;
+	const struct plan_host *h = plan_ctx_host(c, last);
+
+	if (last && (!h || !h->reachable))
+		return last;
+	for (size_t i = 0; i < c->desired->n_migrations; i++) {
+		const struct crd_migration *m = &c->desired->migrations[i];
+		if (!records_move(m, vm, NULL, NULL))
+			continue;
+		if (unseen(c, m->status.target_host, true))
+			return m->status.target_host;
+		if (unseen(c, m->status.source_host, true))
+			return m->status.source_host;
+	}
+	return last;
+}
+
+/* Rule 3: no instance is visible and the host it last ran on (or an unended move took it
+ * to) is unreachable. Returns true when the VM is planned. */
 static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
 {
 	const struct crd_vm *vm = v->vm;
-	const char *last = vm->status.host, *name = vm->meta.name;
+	const char *last = last_host(c, vm), *name = vm->meta.name;
 	struct plan_host *h = plan_ctx_host(c, last);
 	struct plan_emit e = {.kind = PLAN_BLOCKED, .v = v, .src = h, .phase = CRD_VM_UNKNOWN};
 	char why[256];
@@ -354,14 +386,6 @@ static void finish(struct plan_ctx *c, const struct plan_vm *v, const struct crd
 
 	if (a && target && !a->dst && !(a->dst = strdup(target)))
 		c->oom = true;
-}
-
-/* Host @name is declared and not observed now; a fenced one counts only when
- * @even_fenced. */
-static bool unseen(const struct plan_ctx *c, const char *name, bool even_fenced)
-{
-	const struct plan_host *h = plan_ctx_host(c, name);
-	return h && !h->reachable && (even_fenced || !h->fenced);
 }
 
 /* The hosts where @m, a move of a local-storage VM that never ended, may have left copies

@@ -345,12 +345,34 @@ static void latest_phase(const char *vm, char *phase, size_t size)
 	printf("  migration %s: %s\n", rec, phase);
 }
 
+/* lab-b, where the VM just landed, loses power before any pass saw the VM there: lab-a is
+ * seen without it. The VM must count as unknown on lab-b — not undefined (a define
+ * elsewhere), and its move not settled as "not defined on any host", which would forget
+ * lab-a's stale disk (the soak's third run). lab-b is then powered on again. */
+static void lose_the_target_at_once(const char *stale_disk)
+{
+	char out[32768], phase[64];
+	struct stat st;
+
+	lab_verb("stop-host", 1);
+	apply(NULL, out, sizeof(out));   /* not converged: the VM is blocked */
+	latest_phase(FENCED_VM, phase, sizeof(phase));
+	bool kept = stat(stale_disk, &st) == 0;
+	int defined = lab_count_defined(FENCED_VM, N_HOSTS);
+	lab_verb("start-host", 1);
+	assert_non_null(strstr(out, "may still run there"));
+	assert_string_equal(phase, "Running");
+	assert_true(kept);
+	assert_int_equal(defined, 0);    /* lab-b is off: not defined on lab-a or lab-c */
+}
+
 /* The soak's lost disk: drover dies at live.done of a local live move lab-a → lab-b
- * (libvirt finished it; lab-a's copy of the disk not yet deleted), then lab-a loses power
- * and the operator declares it fenced. While lab-a is unseen the move must not be settled:
- * the stale disk would be forgotten. Powered on, lab-a loses it and the move succeeds —
- * and not before: a drover that dies as it is about to delete the copy (stale.deleting)
- * leaves the move Running, so the next one deletes it. */
+ * (libvirt finished it; lab-a's copy of the disk not yet deleted); lab-b loses power at
+ * once and comes back (above); then lab-a loses power and the operator declares it fenced.
+ * While lab-a is unseen the move must not be settled: the stale disk would be forgotten.
+ * Powered on, lab-a loses it and the move succeeds — and not before: a drover that dies as
+ * it is about to delete the copy (stale.deleting) leaves the move Running, so the next one
+ * deletes it. */
 static void run_fenced_source_case(void)
 {
 	char disk[512], sha[80], now[80], path[600], out[32768], phase[64];
@@ -368,12 +390,13 @@ static void run_fenced_source_case(void)
 	write_vm(FENCED_VM, "lab-b", true, "local", disk);
 	assert_int_equal(apply("live.done", out, sizeof(out)), -1);
 	assert_true(lab_runs_only_on(FENCED_VM, 1, N_HOSTS));
+	disk_on_host(0, "local", FENCED_VM ".raw", path, sizeof(path));
+	lose_the_target_at_once(path);
 
 	lab_verb("stop-host", 0);
 	assert_int_equal(fx_write_hosts_with(&fx, N_HOSTS, "0", 0, ", fenced: true"), 0);
 	int rc = apply(NULL, out, sizeof(out));
 	latest_phase(FENCED_VM, phase, sizeof(phase));
-	disk_on_host(0, "local", FENCED_VM ".raw", path, sizeof(path));
 	bool kept = stat(path, &st) == 0;
 	lab_verb("start-host", 0);
 	assert_int_equal(fx_write_hosts(&fx, N_HOSTS, "0"), 0);

@@ -330,6 +330,57 @@ static void test_plan_waits_for_fenced_source_to_drop_stale_local_disks(void **s
 	}
 }
 
+/* The soak's lost disk, the other way round: a local VM's move landed, then its target
+ * lost power before any pass saw the VM there. The source is seen without the VM (its last
+ * host, or status.host already cleared): the VM is lost on the target — unknown there, or
+ * lost until it returns once fenced — never "not defined on any host", so the record waits
+ * and the source's stale disks are still found when the target is back. */
+static void test_plan_a_move_whose_target_vanished_waits_for_it(void **state)
+{
+	for (int k = 0; k < 4; k++) {
+		bool fenced = k & 1, last_known = k & 2;
+		if (k) {
+			fx_teardown(state);
+			assert_int_equal(fx_setup(state), 0);
+		}
+		struct fx *f = *state;
+		fx_host(f, "lab-a", "");
+		fx_host(f, "lab-b", fenced ? ", fenced: true" : "");
+		fx_vm(f, "web-1", "1Gi", "host: lab-b, storage: local");
+		running_move(f);
+		if (last_known)
+			fx_last_host(f, "web-1", "lab-a");
+		fx_unreachable(f, "lab-b");
+		fx_plan(f);
+		assert_null(fx_finish(f, MOVE));
+		assert_int_equal(fx_index(f, "web-1", PLAN_UNDEFINE_STALE), -1);
+		const struct plan_action *a = fx_act(f, "web-1");
+		fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_UNKNOWN);
+		assert_string_equal(a->src, "lab-b");
+		assert_int_equal(a->problem, fenced ? PLAN_PROBLEM_LOST : PLAN_PROBLEM_HOST_UNKNOWN);
+		fx_reason_has(a, fenced ? "lost until lab-b returns" : "may still run there");
+	}
+}
+
+/* The same on shared storage, unpinned: placement would have defined and started the VM
+ * on lab-a while it may run on lab-b from the same disk (safety rule 1). */
+static void test_plan_a_vm_whose_move_target_vanished_is_not_defined_again(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_vm(f, "web-1", "1Gi", "");
+	running_move(f);
+	fx_last_host(f, "web-1", "lab-a");
+	fx_unreachable(f, "lab-b");
+	fx_plan(f);
+	assert_null(fx_finish(f, MOVE));
+	const struct plan_action *a = fx_act(f, "web-1");
+	fx_expect(a, PLAN_BLOCKED, NULL, CRD_VM_UNKNOWN);
+	assert_int_equal(a->problem, PLAN_PROBLEM_HOST_UNKNOWN);
+	fx_reason_has(a, "host lab-b is unreachable");
+	assert_false(plan_has_changes(&f->plan));
+}
+
 /* A local VM's move cut short before it landed (libvirt rolled it back, or drover stopped
  * after a cold copy): the VM stays on its source, the record fails, and the target's
  * partial copies go — once the target is seen. */
@@ -988,6 +1039,8 @@ int main(void)
 		T(test_plan_drops_stale_local_disks_of_a_move_that_ended_unseen),
 		T(test_plan_keeps_shared_disks_of_a_move_that_ended_unseen),
 		T(test_plan_waits_for_fenced_source_to_drop_stale_local_disks),
+		T(test_plan_a_move_whose_target_vanished_waits_for_it),
+		T(test_plan_a_vm_whose_move_target_vanished_is_not_defined_again),
 		T(test_plan_drops_partial_local_disks_of_a_move_cut_short),
 		T(test_plan_drops_local_disks_a_move_left_on_both_its_hosts),
 		T(test_plan_keeps_shared_disks_of_a_move_cut_short),
