@@ -557,8 +557,8 @@ cleanup:
 static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
 			   struct crd_mig_prediction *p)
 {
-	static const char *const known[] = {"durationSeconds", "converges",
-					    "dirtyRateBytesPerSecond", NULL};
+	static const char *const known[] = {"durationSeconds", "durationMilliseconds",
+					    "converges", "dirtyRateBytesPerSecond", NULL};
 	const struct crd_node *n = crd_dec_map_member(c, st, "prediction", false);
 	size_t saved = crd_dec_push(c, "prediction");
 	int64_t v;
@@ -569,6 +569,8 @@ static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
 	p->set = true;
 	if (crd_dec_int(c, n, "durationSeconds", 0, UINT32_MAX, &v) == 0)
 		p->duration_s = (uint32_t)v;
+	if (crd_dec_int(c, n, "durationMilliseconds", 0, INT64_MAX, &v) == 0)
+		p->duration_ms = (uint64_t)v;
 	(void)crd_dec_bool(c, n, "converges", &p->converges);
 	if (crd_dec_int(c, n, "dirtyRateBytesPerSecond", 0, INT64_MAX, &v) == 0)
 		p->dirty_rate_bps = (uint64_t)v;

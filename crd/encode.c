@@ -248,6 +248,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	if (st->prediction.set) {
 		json_t *pred = json_object();
 		put(pred, "durationSeconds", json_integer(st->prediction.duration_s));
+		put(pred, "durationMilliseconds", json_integer((json_int_t)st->prediction.duration_ms));
 		put(pred, "converges", json_boolean(st->prediction.converges));
 		put(pred, "dirtyRateBytesPerSecond", json_integer((json_int_t)st->prediction.dirty_rate_bps));
 		put(o, "prediction", pred);

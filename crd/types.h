@@ -308,7 +308,9 @@ struct crd_migration_spec {
 /* Migration.status.prediction: made before a live move starts. */
 struct crd_mig_prediction {
 	bool set;                       /* false: no prediction (cold, taken over, no measure) */
-	uint32_t duration_s;
+	uint32_t duration_s;           /* whole seconds, rounded up */
+	uint64_t duration_ms;          /* the same to the millisecond (a move may take less
+					* than one second) */
 	bool converges;
 	uint64_t dirty_rate_bps;
 };

@@ -47,6 +47,9 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
 	out->converges = converges;
 	out->duration_s = seconds >= (double)UINT32_MAX ? UINT32_MAX
 			  : (uint32_t)seconds + (seconds > (double)(uint32_t)seconds);
+	/* Most moves of a small guest take under a second: whole seconds would say 1 s. */
+	out->duration_ms = seconds >= (double)UINT32_MAX ? (uint64_t)UINT32_MAX * 1000
+			   : (uint64_t)(seconds * 1000 + 0.5);
 	out->dirty_rate_bps = in->dirty_bps;
 }
 

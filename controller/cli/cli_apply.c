@@ -59,8 +59,9 @@ static void print_estimates(struct rec *r, const struct plan *plan)
 			       a->vm->meta.name, a->src, a->dst, why);
 		} else {
 			crd_quantity_format(p.dirty_rate_bps, rate, sizeof(rate));
-			printf("estimate %s/%s %s → %s: %u s, %s, dirty rate %s/s\n",
-			       a->vm->meta.namespace, a->vm->meta.name, a->src, a->dst, p.duration_s,
+			printf("estimate %s/%s %s → %s: %.2f s, %s, dirty rate %s/s\n",
+			       a->vm->meta.namespace, a->vm->meta.name, a->src, a->dst,
+			       (double)p.duration_ms / 1000,
 			       p.converges ? "converges" : "does not converge (escalation from the start)",
 			       rate);
 		}

@@ -113,7 +113,7 @@ completed_downtime() {
 }
 
 # The duration (s) of the last completed migration job of guest $2 on host $1: what
-# drover's prediction (Migration.status.prediction.durationSeconds) is about.
+# drover's prediction (Migration.status.prediction.durationMilliseconds) is about.
 completed_elapsed() {
 	virsh -c "$(lab_uri "$1")" domjobinfo "$2" --completed 2>/dev/null |
 		awk -F: '/^Time elapsed:/ {gsub(/[^0-9]/, "", $2); printf "%.3f\n", $2 / 1000; exit}'
@@ -124,9 +124,10 @@ record_dirty() {
 	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; r=p.get("dirtyRateBytesPerSecond"); print("-" if r is None else "%.2f" % (r / 1048576))' "$1"
 }
 
-# "PREDICTED_S CONVERGES" from the Migration record $1 ("- -" without a prediction).
+# "PREDICTED_S CONVERGES" from the Migration record $1 ("- -" without a prediction); the
+# seconds to the millisecond (durationSeconds is rounded up to whole ones).
 record_prediction() {
-	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; print(p.get("durationSeconds", "-"), str(p.get("converges", "-")).lower())' "$1"
+	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; ms=p.get("durationMilliseconds"); print("-" if ms is None else "%.2f" % (ms / 1000), str(p.get("converges", "-")).lower())' "$1"
 }
 
 # One drover move to the host the pin names (lab-b unless $1 says otherwise): prints
@@ -259,8 +260,8 @@ reaction_table() {
 }
 
 # ---- predict ----
-# The moves above take under half a second, and the prediction is in whole seconds: these
-# are capped so that each takes several, with a guest whose memory keeps changing.
+# The moves above take under half a second: these are capped so that each takes several,
+# with a guest whose memory keeps changing.
 pred_cmdline="dirty_mib=24 rate_mibps=1"
 pred_bandwidth=4
 
@@ -472,7 +473,8 @@ hot_drover() {
 	done = "yes" if sys.argv[2] == "0" and st.get("phase") == "Succeeded" else "no"
 	p = st.get("prediction") or {}
 	print(done, sys.argv[3], st.get("downtimeMs", "-"), st.get("mode", "-"),
-	      p.get("durationSeconds", "-"), str(p.get("converges", "-")).lower(), end=" ")
+	      "%.2f" % (p["durationMilliseconds"] / 1000) if "durationMilliseconds" in p else "-",
+	      str(p.get("converges", "-")).lower(), end=" ")
 	EOF
 	echo "$(completed_elapsed 1 "$hot_vm")"
 }

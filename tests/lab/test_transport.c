@@ -104,11 +104,11 @@ static void move_live(const char *name, const char *policy, struct wire_seen *se
 	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
 	assert_string_equal(phase, "Succeeded");
 	/* Every live move drover starts is predicted first (status.prediction). */
-	fx_status(&fx, "migrations", rec, "status.prediction.durationSeconds", predicted,
+	fx_status(&fx, "migrations", rec, "status.prediction.durationMilliseconds", predicted,
 		  sizeof(predicted));
 	fx_status(&fx, "migrations", rec, "status.prediction.dirtyRateBytesPerSecond", rate,
 		  sizeof(rate));
-	printf("  %s: predicted %s s at a dirty rate of %s B/s\n", name, predicted, rate);
+	printf("  %s: predicted %s ms at a dirty rate of %s B/s\n", name, predicted, rate);
 	assert_true(predicted[0]);
 }
 

@@ -185,7 +185,7 @@ static void test_migration_prediction_round_trips(void **state)
 		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
 		"\"spec\":{\"vmName\":\"web-1\",\"transport\":\"Tunnelled\"},"
 		"\"status\":{\"phase\":\"Running\",\"prediction\":{\"durationSeconds\":14,"
-		"\"converges\":false,\"dirtyRateBytesPerSecond\":8388608}}}";
+		"\"durationMilliseconds\":13250,\"converges\":false,\"dirtyRateBytesPerSecond\":8388608}}}";
 	json_error_t jerr;
 	json_t *obj = json_loads(text, 0, &jerr);
 	struct crd_object o;
@@ -198,11 +198,13 @@ static void test_migration_prediction_round_trips(void **state)
 	assert_int_equal(m->spec.knobs.transport, CRD_TRANSPORT_TUNNELLED);
 	assert_true(m->status.prediction.set);
 	assert_int_equal(m->status.prediction.duration_s, 14);
+	assert_int_equal(m->status.prediction.duration_ms, 13250);
 	assert_false(m->status.prediction.converges);
 	assert_int_equal(m->status.prediction.dirty_rate_bps, 8388608);
 	json_t *again = crd_migration_status_to_json(&m->status);
 	char *s = json_dumps(json_object_get(again, "prediction"), JSON_COMPACT);
-	assert_string_equal(s, "{\"durationSeconds\":14,\"converges\":false,"
+	assert_string_equal(s, "{\"durationSeconds\":14,\"durationMilliseconds\":13250,"
+			    "\"converges\":false,"
 			    "\"dirtyRateBytesPerSecond\":8388608}");
 	free(s);
 	json_decref(again);

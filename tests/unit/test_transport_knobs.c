@@ -75,8 +75,10 @@ static void test_predict_quiet_guest_converges_in_about_one_pass(void **state)
 	pred_model(&in, &p);
 	assert_true(p.set);
 	assert_true(p.converges);
-	/* 2 s for the memory, then 1/16 of 2 s dirtied: a short second pass. */
+	/* 2 s for the memory, then 1/16 of 2 s dirtied: a short second pass (62.5 ms), within
+	 * the downtime budget. */
 	assert_int_equal(p.duration_s, 3);
+	assert_int_equal(p.duration_ms, 2063);
 	assert_int_equal(p.dirty_rate_bps, 1 * MIB);
 }
 
@@ -99,6 +101,7 @@ static void test_predict_copied_disks_add_their_time(void **state)
 	pred_model(&in, &p);
 	assert_true(p.converges);
 	assert_int_equal(p.duration_s, 10);
+	assert_int_equal(p.duration_ms, 10000);
 }
 
 static void test_predict_uncapped_moves_assume_a_gigabit(void **state)
