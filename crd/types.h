@@ -135,6 +135,9 @@ struct crd_meta {
 	char *source;
 	int line, col;
 	struct crd_pos name_pos;
+	/* Directory mode: which write or read of the object's status record its status is
+	 * (statecache's token; 0: none). */
+	uint64_t record_token;
 };
 
 /* ---- Host ---- */

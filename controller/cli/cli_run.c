@@ -71,9 +71,9 @@ static void on_libvirt_event(void *opaque, const char *host)
 /* What /metrics shows, fed through wrappers of the status sink and the progress view
  * (the reconciler stays unaware of it). Set before the reconciler starts. */
 static struct metrics *run_metrics;
-static void (*run_sink_host)(void *opaque, const struct crd_host *h);
+static void (*run_sink_host)(void *opaque, struct crd_host *h);
 
-static void on_host_status(void *opaque, const struct crd_host *h)
+static void on_host_status(void *opaque, struct crd_host *h)
 {
 	if (run_sink_host)
 		run_sink_host(opaque, h);

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "controller/dir/statecache.h"
 #include "controller/loop/records.h"
 #include "crd/encode.h"
 #include "crd/index.h"
@@ -138,129 +139,23 @@ static bool holds(const char *path, const char *text)
 	return same;
 }
 
-/* ---- what this process last wrote, so an unchanged record is not read back ----
- * Per record: a digest of the text written (or found already there) and the file's
- * identity then (inode, size, modification time). An idle pass writes the same status for
- * every object: with the file unchanged since (one stat), the digest alone says whether
- * the write would change anything, where comparing read every record back. Anyone else's
- * write changes the file's identity, and the file is compared again. */
-struct written {
-	uint64_t key;            /* digest of the path; 0 = empty slot */
-	uint64_t text;           /* digest of the text */
-	size_t len;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct written *slots;
-	size_t cap, n;           /* cap a power of two, at most half full */
-} written = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* FNV-1a, 64 bits; never 0 (0 marks an empty slot). This function can't fail. */
-static uint64_t digest(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-/* The slot of path digest @key: its entry, or the empty slot where it would go. Called
- * with the lock held and a table. */
-static struct written *slot_of(uint64_t key)
-{
-	size_t i = key & (written.cap - 1);
-
-	while (written.slots[i].key && written.slots[i].key != key)
-		i = (i + 1) & (written.cap - 1);
-	return &written.slots[i];
-}
-
-/* Makes room for one more entry. Returns 0, or -1 when the table is full and cannot grow
- * (then nothing is remembered: every write compares with the file, as before). */
-static int written_reserve(void)
-{
-	if (written.cap && (written.n + 1) * 2 <= written.cap)
-		return 0;
-	size_t cap = written.cap ? written.cap * 2 : 1024;
-	if (cap > 4 * (size_t)STATE_MAX_RECORDS)
-		return -1;
-	struct written *old = written.slots, *grown = calloc(cap, sizeof(*grown));
-	size_t old_cap = written.cap;
-	if (!grown)
-		return -1;
-	written.slots = grown;
-	written.cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].key)
-			*slot_of(old[i].key) = old[i];
-	free(old);
-	return 0;
-}
-
-static bool same_file(const struct written *w, const struct stat *st)
-{
-	return w->ino == st->st_ino && w->size == st->st_size &&
-	       w->mtime.tv_sec == st->st_mtim.tv_sec && w->mtime.tv_nsec == st->st_mtim.tv_nsec;
-}
-
-/* True when this process knows that @path holds @text: it wrote (or found) that text and
- * the file has not changed since. This function can't fail. */
-static bool known_to_hold(const char *path, const char *text, size_t len)
-{
-	struct stat st;
-	bool known = false;
-
-	if (stat(path, &st) < 0)
-		return false;
-	pthread_mutex_lock(&written.lock);
-	if (written.cap) {
-		const struct written *w = slot_of(digest(path, strlen(path)));
-		known = w->key && w->len == len && w->text == digest(text, len) && same_file(w, &st);
-	}
-	pthread_mutex_unlock(&written.lock);
-	return known;
-}
-
-/* Remembers that @path holds @text now. Best effort. This function can't fail. */
-static void remember(const char *path, const char *text, size_t len)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return;
-	pthread_mutex_lock(&written.lock);
-	if (written_reserve() == 0) {
-		uint64_t key = digest(path, strlen(path));
-		struct written *w = slot_of(key);
-		if (!w->key)
-			written.n++;
-		*w = (struct written){.key = key, .text = digest(text, len), .len = len,
-				      .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim};
-	}
-	pthread_mutex_unlock(&written.lock);
-}
-
-int state_write_json(const char *path, json_t *obj)
+/* state_write_json, with the write's token (statecache) into *@token: 0 when it could not
+ * be remembered. */
+static int write_json(const char *path, json_t *obj, uint64_t *token)
 {
 	char tmp[STATE_PATH_MAX + 16];
 	char *text = obj ? crd_json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	int fd = -1, ret = -1;
 
+	*token = 0;
 	json_decref(obj);
 	tmp[0] = '\0';
 	if (!text)
 		return errno = ENOMEM, -1;
-	if (known_to_hold(path, text, strlen(text))) {
-		free(text);
-		return 0;
-	}
-	if (holds(path, text)) {
-		remember(path, text, strlen(text));
+	/* An idle pass writes the same status for every object: the cache says, from one stat,
+	 * that most need no write; else the file is compared. */
+	if (sc_known_to_hold(path, text, strlen(text)) || holds(path, text)) {
+		*token = sc_wrote(path, text, strlen(text));
 		free(text);
 		return 0;
 	}
@@ -280,7 +175,7 @@ int state_write_json(const char *path, json_t *obj)
 	 * fsync the rename itself may not have reached the disk. */
 	if (sync_dir_of(path) < 0)
 		goto cleanup;
-	remember(path, text, strlen(text));
+	*token = sc_wrote(path, text, strlen(text));
 	ret = 0;
 cleanup:
 	if (fd >= 0)
@@ -294,35 +189,53 @@ cleanup:
 	return ret;
 }
 
-/* Writes @obj (consumed) to DIR/KIND/NS/NAME.json atomically. */
-static int write_record(const char *dir, const char *kind, const char *ns, const char *name,
+int state_write_json(const char *path, json_t *obj)
+{
+	uint64_t token;
+	return write_json(path, obj, &token);
+}
+
+/* The path of the record of the object of @kind with @meta into @path. Returns 0, or -1
+ * with errno when too long. */
+static int record_path(const char *dir, enum crd_kind kind, const struct crd_meta *meta,
+		       char path[STATE_PATH_MAX])
+{
+	if (snprintf(path, STATE_PATH_MAX, "%s/%s/%s/%s.json", dir, kind_dirs[kind],
+		     meta->namespace, meta->name) >= STATE_PATH_MAX)
+		return errno = ENAMETOOLONG, -1;
+	return 0;
+}
+
+/* Writes @obj (consumed), the object of @kind with @meta, to DIR/KIND/NS/NAME.json
+ * atomically; @meta notes which write of its record it is. */
+static int write_record(const char *dir, enum crd_kind kind, struct crd_meta *meta,
 			json_t *obj)
 {
 	char path[STATE_PATH_MAX];
 
-	if (snprintf(path, sizeof(path), "%s/%s/%s/%s.json", dir, kind, ns, name) >= (int)sizeof(path)) {
+	if (record_path(dir, kind, meta, path) < 0) {
 		json_decref(obj);
-		return errno = ENAMETOOLONG, -1;
+		return -1;
 	}
-	return state_write_json(path, obj);
+	int rc = write_json(path, obj, &meta->record_token);
+	if (rc < 0)
+		meta->record_token = 0;   /* the file may be older than the object */
+	return rc;
 }
 
-int state_write_host(const char *dir, const struct crd_host *h)
+int state_write_host(const char *dir, struct crd_host *h)
 {
-	return write_record(dir, kind_dirs[CRD_KIND_HOST], h->meta.namespace, h->meta.name,
-			    crd_host_to_json(h));
+	return write_record(dir, CRD_KIND_HOST, &h->meta, crd_host_to_json(h));
 }
 
-int state_write_vm(const char *dir, const struct crd_vm *vm)
+int state_write_vm(const char *dir, struct crd_vm *vm)
 {
-	return write_record(dir, kind_dirs[CRD_KIND_VM], vm->meta.namespace, vm->meta.name,
-			    crd_vm_to_json(vm));
+	return write_record(dir, CRD_KIND_VM, &vm->meta, crd_vm_to_json(vm));
 }
 
-int state_write_migration(const char *dir, const struct crd_migration *m)
+int state_write_migration(const char *dir, struct crd_migration *m)
 {
-	return write_record(dir, kind_dirs[CRD_KIND_MIGRATION], m->meta.namespace, m->meta.name,
-			    crd_migration_to_json(m));
+	return write_record(dir, CRD_KIND_MIGRATION, &m->meta, crd_migration_to_json(m));
 }
 
 int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone)
@@ -334,8 +247,10 @@ int state_mark_orphan(const char *dir, const struct plan_orphan *o, bool gone)
 	if (snprintf(path, sizeof(path), "%s/virtualmachines/%s/%s.json", dir, o->owner_namespace,
 		     o->owner_name) >= (int)sizeof(path))
 		return errno = ENAMETOOLONG, -1;
-	if (gone)
+	if (gone) {
+		sc_forget(path);
 		return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	}
 	/* Only a record drover wrote while the VM was declared is kept up to date: without
 	 * it there is no spec to keep, and the plan says it all. */
 	if (!(rec = json_load_file(path, 0, &jerr)))
@@ -357,6 +272,7 @@ int state_remove_migration(const char *dir, const char *ns, const char *name)
 	if (snprintf(path, sizeof(path), "%s/migrations/%s/%s.json", dir, ns, name) >=
 	    (int)sizeof(path))
 		return errno = ENAMETOOLONG, -1;
+	sc_forget(path);
 	return unlink(path);
 }
 
@@ -447,16 +363,42 @@ int state_read_migration(const char *dir, const char *ns, const char *name,
 	return 1;
 }
 
-/* Swaps the status of @rec into the matching object of @set, found through @ix (the
- * set's index: a scan of the set per record made loading quadratic). */
-static void adopt_status(struct crd_set *set, const struct crd_set_index *ix,
-			 struct crd_object *rec)
+/* The object of @kind, @ns and @name in @set, found through @ix (the set's index: a scan
+ * of the set per record made loading quadratic): its meta and, into *@status, where its
+ * status is. NULL when @set has no such object. */
+static struct crd_meta *object_of(struct crd_set *set, const struct crd_set_index *ix,
+				  enum crd_kind kind, const char *ns, const char *name,
+				  void **status)
+{
+	size_t i = crd_index_find(&ix->kind[kind], ns, name);
+
+	if (i == CRD_INDEX_NONE)
+		return NULL;
+	switch (kind) {
+	case CRD_KIND_HOST:
+		*status = &set->hosts[i].status;
+		return &set->hosts[i].meta;
+	case CRD_KIND_VM:
+		*status = &set->vms[i].status;
+		return &set->vms[i].meta;
+	case CRD_KIND_MIGRATION:
+		*status = &set->migrations[i].status;
+		return &set->migrations[i].meta;
+	default:
+		return NULL;
+	}
+}
+
+/* Swaps the status of @rec into the matching object of @set (found through @ix). Returns
+ * that object's meta, NULL when @set has none. */
+static struct crd_meta *adopt_status(struct crd_set *set, const struct crd_set_index *ix,
+				     struct crd_object *rec)
 {
 	const struct crd_meta *m = &rec->u.host.meta;   /* meta comes first in every kind */
 	size_t i = crd_index_find(&ix->kind[rec->kind], m->namespace, m->name);
 
 	if (i == CRD_INDEX_NONE)
-		return;
+		return NULL;
 	if (rec->kind == CRD_KIND_HOST) {
 		struct crd_host_status tmp = set->hosts[i].status;
 		set->hosts[i].status = rec->u.host.status;
@@ -470,16 +412,26 @@ static void adopt_status(struct crd_set *set, const struct crd_set_index *ix,
 		set->migrations[i].status = rec->u.migration.status;
 		rec->u.migration.status = tmp;
 	}
+	return rec->kind == CRD_KIND_HOST ? &set->hosts[i].meta
+	       : rec->kind == CRD_KIND_VM ? &set->vms[i].meta : &set->migrations[i].meta;
 }
 
 /* The kinds of records walk visits. */
 #define ALL_KINDS (1u << CRD_KIND_HOST | 1u << CRD_KIND_VM | 1u << CRD_KIND_MIGRATION)
 
+/* A record file walk visits: its path, and the kind, namespace and name its place says. */
+struct rec_file {
+	const char *path;
+	enum crd_kind kind;
+	const char *ns;
+	char name[256];
+};
+
 /* Calls @fn for every record file under DIR/KIND/NS/ of the kinds in @kinds (bits 1 << kind).
  * Returns -1 with errno set when @dir (or a kind folder in it) exists but cannot be read, 0
  * otherwise. */
-static int walk(const char *dir, unsigned kinds, void (*fn)(void *opaque, const char *path),
-		void *opaque)
+static int walk(const char *dir, unsigned kinds,
+		void (*fn)(void *opaque, const struct rec_file *f), void *opaque)
 {
 	char path[STATE_PATH_MAX];
 	size_t count = 0;
@@ -508,9 +460,13 @@ static int walk(const char *dir, unsigned kinds, void (*fn)(void *opaque, const 
 				if (fe->d_name[0] == '.' || len < 6 || strcmp(fe->d_name + len - 5, ".json"))
 					continue;
 				char file[STATE_PATH_MAX + 256];
+				struct rec_file f = {.path = file, .kind = (enum crd_kind)k,
+						     .ns = ne->d_name};
 				if (snprintf(file, sizeof(file), "%s/%s", nspath, fe->d_name) <
-				    (int)sizeof(file)) {
-					fn(opaque, file);
+				    (int)sizeof(file) &&
+				    snprintf(f.name, sizeof(f.name), "%.*s", (int)(len - 5),
+					     fe->d_name) < (int)sizeof(f.name)) {
+					fn(opaque, &f);
 					count++;
 				}
 			}
@@ -534,14 +490,28 @@ struct load_ctx {
 	size_t added;
 };
 
-static void load_one(void *opaque, const char *path)
+/* The status of record @f into its object of the set: the one kept since this process
+ * last wrote or read it while the file is unchanged, else read from the file. */
+static void load_one(void *opaque, const struct rec_file *f)
 {
 	struct load_ctx *ctx = opaque;
 	struct crd_object rec;
+	struct stat st;
+	void *status = NULL;
+	struct crd_meta *meta = object_of(ctx->set, &ctx->ix, f->kind, f->ns, f->name, &status);
 
-	if (read_record(path, &rec, ctx->errs) < 0)
+	if (stat(f->path, &st) < 0)
+		return;   /* gone since the walk listed it */
+	uint64_t token = meta ? sc_take(f->path, &st, f->kind, status) : 0;
+	if (token) {
+		meta->record_token = token;
 		return;
-	adopt_status(ctx->set, &ctx->ix, &rec);
+	}
+	if (read_record(f->path, &rec, ctx->errs) < 0)
+		return;
+	token = sc_read(f->path, &st);
+	if ((meta = adopt_status(ctx->set, &ctx->ix, &rec)))
+		meta->record_token = token;
 	crd_object_free(&rec);
 }
 
@@ -551,15 +521,39 @@ void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *
 
 	(void)crd_set_index_build(&ctx.ix, set);   /* without memory it scans: slower, same */
 	(void)walk(dir, ALL_KINDS, load_one, &ctx);
+	sc_load_done();
 	crd_set_index_free(&ctx.ix);
 }
 
-static void read_one(void *opaque, const char *path)
+/* The sink's release: the statuses of @set go to the cache, each while its object was the
+ * last to write or read its record, for the next load to take. */
+static void keep_statuses(const char *dir, struct crd_set *set)
+{
+	char path[STATE_PATH_MAX];
+
+	for (size_t i = 0; i < set->n_hosts; i++)
+		if (set->hosts[i].meta.record_token &&
+		    record_path(dir, CRD_KIND_HOST, &set->hosts[i].meta, path) == 0)
+			sc_keep(path, CRD_KIND_HOST, &set->hosts[i].status,
+				set->hosts[i].meta.record_token);
+	for (size_t i = 0; i < set->n_vms; i++)
+		if (set->vms[i].meta.record_token &&
+		    record_path(dir, CRD_KIND_VM, &set->vms[i].meta, path) == 0)
+			sc_keep(path, CRD_KIND_VM, &set->vms[i].status,
+				set->vms[i].meta.record_token);
+	for (size_t i = 0; i < set->n_migrations; i++)
+		if (set->migrations[i].meta.record_token &&
+		    record_path(dir, CRD_KIND_MIGRATION, &set->migrations[i].meta, path) == 0)
+			sc_keep(path, CRD_KIND_MIGRATION, &set->migrations[i].status,
+				set->migrations[i].meta.record_token);
+}
+
+static void read_one(void *opaque, const struct rec_file *f)
 {
 	struct load_ctx *ctx = opaque;
 	struct crd_object rec;
 
-	if (read_record(path, &rec, ctx->errs) < 0)
+	if (read_record(f->path, &rec, ctx->errs) < 0)
 		return;
 	if (crd_set_add(ctx->set, &rec) < 0) {
 		crd_object_free(&rec);
@@ -574,12 +568,12 @@ static bool recent_balance(const struct crd_migration *m)
 	return m->status.reason == CRD_MIG_BALANCE && t && clk_seconds_since(t) < PLAN_BALANCE_HOLD_S;
 }
 
-static void add_unfinished_one(void *opaque, const char *path)
+static void add_unfinished_one(void *opaque, const struct rec_file *f)
 {
 	struct load_ctx *ctx = opaque;
 	struct crd_object rec;
 
-	if (read_record(path, &rec, ctx->errs) < 0)
+	if (read_record(f->path, &rec, ctx->errs) < 0)
 		return;
 	const struct crd_migration *m = &rec.u.migration;
 	/* Running only: a Pending one never started, and one whose manifest is gone must
@@ -633,19 +627,19 @@ static void sink_failed(struct state_sink *s, const char *kind, const char *name
 			s->dir, strerror(errno));
 }
 
-static void sink_vm(void *opaque, const struct crd_vm *vm)
+static void sink_vm(void *opaque, struct crd_vm *vm)
 {
 	if (state_write_vm(((struct state_sink *)opaque)->dir, vm) < 0)
 		sink_failed(opaque, "VirtualMachine", vm->meta.name);
 }
 
-static void sink_host(void *opaque, const struct crd_host *h)
+static void sink_host(void *opaque, struct crd_host *h)
 {
 	if (state_write_host(((struct state_sink *)opaque)->dir, h) < 0)
 		sink_failed(opaque, "Host", h->meta.name);
 }
 
-static void sink_migration(void *opaque, const struct crd_migration *m)
+static void sink_migration(void *opaque, struct crd_migration *m)
 {
 	if (state_write_migration(((struct state_sink *)opaque)->dir, m) < 0)
 		sink_failed(opaque, "Migration", m->meta.name);
@@ -664,11 +658,16 @@ static void sink_restart_taken(void *opaque, const struct crd_vm *vm)
 		sink_failed(opaque, "restart request of VirtualMachine", vm->meta.name);
 }
 
+static void sink_release(void *opaque, struct crd_set *set)
+{
+	keep_statuses(((struct state_sink *)opaque)->dir, set);
+}
+
 struct rec_sink state_sink(struct state_sink *s)
 {
 	return (struct rec_sink){.vm = sink_vm, .host = sink_host, .migration = sink_migration,
 				 .orphan = sink_orphan, .restart_taken = sink_restart_taken,
-				 .opaque = s};
+				 .release = sink_release, .opaque = s};
 }
 
 /* Spared: a user's Migration still in the manifests keeps its record, or it would run

@@ -25,9 +25,12 @@ int state_lock(const char *dir, char *why, size_t size) DROVER_WUR;
 /* Releases a lock from state_lock; accepts -1. This function can't fail. */
 void state_unlock(int fd);
 
-int state_write_host(const char *dir, const struct crd_host *h) DROVER_WUR;
-int state_write_vm(const char *dir, const struct crd_vm *vm) DROVER_WUR;
-int state_write_migration(const char *dir, const struct crd_migration *m) DROVER_WUR;
+/* The status record of @h, @vm, @m: written (atomically) unless it holds that already;
+ * the object notes which write of its record it is (crd_meta.record_token). Return 0, or
+ * -1 with errno set. */
+int state_write_host(const char *dir, struct crd_host *h) DROVER_WUR;
+int state_write_vm(const char *dir, struct crd_vm *vm) DROVER_WUR;
+int state_write_migration(const char *dir, struct crd_migration *m) DROVER_WUR;
 
 /* Writes @obj (consumed, also on failure) as indented JSON to @path through a temporary
  * file, fsync and rename, creating the directories above @path when missing; a file that

@@ -87,12 +87,12 @@ static void hand_status(struct kube_report *r, const struct kube_resource *res,
 		log_kv("warn", "status not written: out of memory or too many objects", NULL);
 }
 
-static void sink_vm(void *opaque, const struct crd_vm *vm)
+static void sink_vm(void *opaque, struct crd_vm *vm)
 {
 	hand_status(opaque, &kube_res_vm, &vm->meta, crd_vm_status_to_json(&vm->status));
 }
 
-static void sink_migration(void *opaque, const struct crd_migration *m)
+static void sink_migration(void *opaque, struct crd_migration *m)
 {
 	struct kube_report *r = opaque;
 
@@ -204,7 +204,7 @@ static void sink_restart_taken(void *opaque, const struct crd_vm *vm)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void sink_host(void *opaque, const struct crd_host *h)
+static void sink_host(void *opaque, struct crd_host *h)
 {
 	struct kube_report *r = opaque;
 

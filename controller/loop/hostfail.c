@@ -272,7 +272,7 @@ void hostfail_failover_ended(struct hostfail *hf, const char *host, bool ok, dou
 
 int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventory *inv,
 		 const struct plan *plan, double now, bool stopping,
-		 void (*sink)(void *opaque, const struct crd_host *h), void *opaque)
+		 void (*sink)(void *opaque, struct crd_host *h), void *opaque)
 {
 	struct plan_host_health *health = calloc(hf->n ? hf->n : 1, sizeof(*health));
 	struct plan_host_decision *out = calloc(set->n_hosts ? set->n_hosts : 1, sizeof(*out));

@@ -60,7 +60,7 @@ int hostfail_observe(struct hostfail *hf, struct crd_set *set, struct inventory 
  * fence, retried with backoff). */
 int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventory *inv,
 		 const struct plan *plan, double now, bool stopping,
-		 void (*sink)(void *opaque, const struct crd_host *h), void *opaque);
+		 void (*sink)(void *opaque, struct crd_host *h), void *opaque);
 
 /* A restart of a VM from failed host @host (a Failover) begins, or ends (@ok: it runs
  * elsewhere) at @now: the failover's end is the last of these to succeed. Called with the

@@ -195,12 +195,15 @@ static struct rec_snapshot *snapshot_new(struct crd_set *set, bool take)
 	return s;
 }
 
-/* Lets go of one reference; called with the lock held. The last one frees the snapshot. */
-static void snapshot_put(struct rec_snapshot *s)
+/* Lets go of one reference; called with the lock held. The last one frees the snapshot,
+ * its own set once the sink has kept what it wants of it. */
+static void snapshot_put(struct rec *r, struct rec_snapshot *s)
 {
 	if (!s || --s->refs > 0)
 		return;
 	plan_free(&s->plan);
+	if (s->set == &s->owned && r->sink.release)
+		r->sink.release(r->sink.opaque, &s->owned);
 	crd_set_free(&s->owned);
 	free(s->cleanup);
 	free(s);
@@ -278,13 +281,13 @@ static struct crd_migration *set_migration(struct crd_set *set, const struct crd
 	return m ? &set->migrations[m - set->migrations] : NULL;
 }
 
-static void sink_vm(struct rec *r, const struct crd_vm *vm)
+static void sink_vm(struct rec *r, struct crd_vm *vm)
 {
 	if (r->sink.vm)
 		r->sink.vm(r->sink.opaque, vm);
 }
 
-static void sink_migration(struct rec *r, const struct crd_migration *m)
+static void sink_migration(struct rec *r, struct crd_migration *m)
 {
 	if (r->sink.migration)
 		r->sink.migration(r->sink.opaque, m);
@@ -578,7 +581,7 @@ static void *job_thread(void *arg)
 	r->ended++;
 	(void)job_describe(job->a, &r->just_ended); /* best effort */
 	running_remove(r, job);
-	snapshot_put(job->snap);
+	snapshot_put(r, job->snap);
 	pthread_cond_broadcast(&r->job_ended);
 	pthread_mutex_unlock(&r->lock);
 	/* A move's own record has said its last word: from now on its written status is the
@@ -869,7 +872,7 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 	pthread_mutex_lock(&r->lock);
 	if (after)
 		after(opaque, s->set, &s->plan);
-	snapshot_put(s);
+	snapshot_put(r, s);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
@@ -915,7 +918,7 @@ int rec_converge(struct rec *r, struct crd_set *set, struct rec_result *res)
 		pthread_mutex_lock(&r->lock);
 		if (last && round > 0 && p.blocked && r->view.still_blocked)
 			r->view.still_blocked(r->view.opaque, &s->plan);
-		snapshot_put(s);
+		snapshot_put(r, s);
 		bool failed = r->failed.n > 0;
 		pthread_mutex_unlock(&r->lock);
 		if (started < 0) {

@@ -27,14 +27,18 @@ struct rec_snapshot;
 /* Where status goes. Each callback may be NULL; they are called with the
  * reconciler's lock held, from any thread. */
 struct rec_sink {
-	void (*vm)(void *opaque, const struct crd_vm *vm);
+	/* The sinks of objects may note in them which write of their record they are. */
+	void (*vm)(void *opaque, struct crd_vm *vm);
 	/* A domain of drover's that no VM declares (directory mode): still there, or @gone
 	 * (pruned). */
 	void (*orphan)(void *opaque, const struct plan_orphan *o, bool gone);
 	/* A restart of @vm asked for is about to begin: its request is done with. */
 	void (*restart_taken)(void *opaque, const struct crd_vm *vm);
-	void (*host)(void *opaque, const struct crd_host *h);
-	void (*migration)(void *opaque, const struct crd_migration *m);
+	void (*host)(void *opaque, struct crd_host *h);
+	void (*migration)(void *opaque, struct crd_migration *m);
+	/* The objects of @set, a pass's own, are about to be freed: their statuses may be
+	 * kept (directory mode keeps them between passes). NULL: nothing to do. */
+	void (*release)(void *opaque, struct crd_set *set);
 	void *opaque;
 };
 
