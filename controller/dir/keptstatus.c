@@ -28,14 +28,7 @@ struct packed_vm {
 static struct {
 	pthread_mutex_t lock;
 	struct block *cur;         /* where records are handed out now */
-	size_t mapped;
 } blocks = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void unmap(struct block *b)
-{
-	blocks.mapped -= b->size;
-	munmap(b, b->size);
-}
 
 /* @size bytes for a record, and its block into *@blk. NULL when out of memory. */
 static void *bump(size_t size, struct block **blk)
@@ -49,12 +42,10 @@ static void *bump(size_t size, struct block **blk)
 		size_t want = KS_HEADER + size > KS_BLOCK_BYTES ? KS_HEADER + size : KS_BLOCK_BYTES;
 		void *m = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (b && !b->live)
-			unmap(b);
+			munmap(b, b->size);
 		blocks.cur = b = m == MAP_FAILED ? NULL : m;
-		if (b) {
+		if (b)
 			*b = (struct block){.size = want, .used = KS_HEADER};
-			blocks.mapped += want;
-		}
 	}
 	if (b) {
 		p = (char *)b + b->used;
@@ -74,17 +65,9 @@ static void release(struct block *b)
 		if (b == blocks.cur)
 			b->used = KS_HEADER;   /* empty: handed out again from its start */
 		else
-			unmap(b);
+			munmap(b, b->size);
 	}
 	pthread_mutex_unlock(&blocks.lock);
-}
-
-size_t ks_mapped(void)
-{
-	pthread_mutex_lock(&blocks.lock);
-	size_t n = blocks.mapped;
-	pthread_mutex_unlock(&blocks.lock);
-	return n;
 }
 
 /* ---- statuses of any kind ---- */

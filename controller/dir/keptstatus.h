@@ -21,7 +21,4 @@ bool ks_give(enum crd_kind kind, void *kept, void *status);
 /* Frees kept status @kept of @kind. Accepts NULL. Can't fail. */
 void ks_free(enum crd_kind kind, void *kept);
 
-/* The bytes of blocks mapped for kept VM statuses (tests). */
-size_t ks_mapped(void);
-
 #endif
