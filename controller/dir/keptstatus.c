@@ -130,17 +130,24 @@ static bool to_pool(char **s)
 /* A pool reference becomes an owned string. */
 static bool from_pool(char **s)
 {
-	char *own = *s && sp_holds(*s) ? strdup(*s) : *s;
+	char *own = *s ? strdup(*s) : NULL;
 
 	if (*s && !own)
 		return false;
-	if (own != *s)
-		sp_put(*s);
+	sp_put(*s);
 	*s = own;
 	return true;
 }
 
-/* Whichever it is, it goes. */
+/* A pool reference goes. */
+static bool unpool(char **s)
+{
+	sp_put(*s);
+	*s = NULL;
+	return true;
+}
+
+/* Owned or pooled (after a to_pool or from_pool that stopped half way): each its way. */
 static bool let_go(char **s)
 {
 	if (sp_holds(*s))
@@ -151,9 +158,10 @@ static bool let_go(char **s)
 	return true;
 }
 
+/* A packed status (every string of it pooled) goes. */
 static void packed_free(struct packed_vm *p)
 {
-	(void)vm_strings(&p->st, let_go);
+	(void)vm_strings(&p->st, unpool);
 	release(p->blk);
 }
 
@@ -181,7 +189,8 @@ static void *keep_vm(struct crd_vm_status *st)
 	free(st->placement.rejected.items);
 	memset(st, 0, sizeof(*st));   /* its strings are the packed copy's now */
 	if (!vm_strings(&p->st, to_pool)) {
-		packed_free(p);
+		(void)vm_strings(&p->st, let_go);
+		release(p->blk);
 		return NULL;
 	}
 	return p;

@@ -395,25 +395,25 @@ static struct crd_meta *adopt_status(struct crd_set *set, const struct crd_set_i
 				     struct crd_object *rec)
 {
 	const struct crd_meta *m = &rec->u.host.meta;   /* meta comes first in every kind */
-	size_t i = crd_index_find(&ix->kind[rec->kind], m->namespace, m->name);
+	void *status;
+	struct crd_meta *meta = object_of(set, ix, rec->kind, m->namespace, m->name, &status);
 
-	if (i == CRD_INDEX_NONE)
+	if (!meta)
 		return NULL;
 	if (rec->kind == CRD_KIND_HOST) {
-		struct crd_host_status tmp = set->hosts[i].status;
-		set->hosts[i].status = rec->u.host.status;
+		struct crd_host_status *to = status, tmp = *to;
+		*to = rec->u.host.status;
 		rec->u.host.status = tmp;
 	} else if (rec->kind == CRD_KIND_VM) {
-		struct crd_vm_status tmp = set->vms[i].status;
-		set->vms[i].status = rec->u.vm.status;
+		struct crd_vm_status *to = status, tmp = *to;
+		*to = rec->u.vm.status;
 		rec->u.vm.status = tmp;
 	} else {
-		struct crd_migration_status tmp = set->migrations[i].status;
-		set->migrations[i].status = rec->u.migration.status;
+		struct crd_migration_status *to = status, tmp = *to;
+		*to = rec->u.migration.status;
 		rec->u.migration.status = tmp;
 	}
-	return rec->kind == CRD_KIND_HOST ? &set->hosts[i].meta
-	       : rec->kind == CRD_KIND_VM ? &set->vms[i].meta : &set->migrations[i].meta;
+	return meta;
 }
 
 /* The kinds of records walk visits. */
@@ -525,27 +525,27 @@ void state_load_status(const char *dir, struct crd_set *set, struct crd_errors *
 	crd_set_index_free(&ctx.ix);
 }
 
-/* The sink's release: the statuses of @set go to the cache, each while its object was the
- * last to write or read its record, for the next load to take. */
-static void keep_statuses(const char *dir, struct crd_set *set)
+/* The status of the object of @kind with @meta to the cache, while the object was the last
+ * to write or read its record. */
+static void keep_status(const char *dir, enum crd_kind kind, const struct crd_meta *meta,
+			void *status)
 {
 	char path[STATE_PATH_MAX];
 
+	if (meta->record_token && record_path(dir, kind, meta, path) == 0)
+		sc_keep(path, kind, status, meta->record_token);
+}
+
+/* The sink's release: the statuses of @set go to the cache, for the next load to take. */
+static void keep_statuses(const char *dir, struct crd_set *set)
+{
 	for (size_t i = 0; i < set->n_hosts; i++)
-		if (set->hosts[i].meta.record_token &&
-		    record_path(dir, CRD_KIND_HOST, &set->hosts[i].meta, path) == 0)
-			sc_keep(path, CRD_KIND_HOST, &set->hosts[i].status,
-				set->hosts[i].meta.record_token);
+		keep_status(dir, CRD_KIND_HOST, &set->hosts[i].meta, &set->hosts[i].status);
 	for (size_t i = 0; i < set->n_vms; i++)
-		if (set->vms[i].meta.record_token &&
-		    record_path(dir, CRD_KIND_VM, &set->vms[i].meta, path) == 0)
-			sc_keep(path, CRD_KIND_VM, &set->vms[i].status,
-				set->vms[i].meta.record_token);
+		keep_status(dir, CRD_KIND_VM, &set->vms[i].meta, &set->vms[i].status);
 	for (size_t i = 0; i < set->n_migrations; i++)
-		if (set->migrations[i].meta.record_token &&
-		    record_path(dir, CRD_KIND_MIGRATION, &set->migrations[i].meta, path) == 0)
-			sc_keep(path, CRD_KIND_MIGRATION, &set->migrations[i].status,
-				set->migrations[i].meta.record_token);
+		keep_status(dir, CRD_KIND_MIGRATION, &set->migrations[i].meta,
+			    &set->migrations[i].status);
 }
 
 static void read_one(void *opaque, const struct rec_file *f)
