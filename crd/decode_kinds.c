@@ -578,6 +578,29 @@ cleanup:
 	crd_dec_pop(c, saved);
 }
 
+static void dec_statistics(struct crd_dctx *c, const struct crd_node *st,
+			   struct crd_mig_statistics *s)
+{
+	static const char *const known[] = {"elapsedMilliseconds", "transferMilliseconds",
+					    "transferredBytes", NULL};
+	const struct crd_node *n = crd_dec_map_member(c, st, "statistics", false);
+	size_t saved = crd_dec_push(c, "statistics");
+	int64_t v;
+
+	if (!n)
+		goto cleanup;
+	crd_dec_fields(c, n, known);
+	s->set = true;
+	if (crd_dec_int(c, n, "elapsedMilliseconds", 0, INT64_MAX, &v) == 0)
+		s->elapsed_ms = (uint64_t)v;
+	if (crd_dec_int(c, n, "transferMilliseconds", 0, INT64_MAX, &v) == 0)
+		s->transfer_ms = (uint64_t)v;
+	if (crd_dec_int(c, n, "transferredBytes", 0, INT64_MAX, &v) == 0)
+		s->transferred_bytes = (uint64_t)v;
+cleanup:
+	crd_dec_pop(c, saved);
+}
+
 static void dec_transitions(struct crd_dctx *c, const struct crd_node *st,
 			    struct crd_migration_status *s)
 {
@@ -611,7 +634,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 {
 	static const char *const known[] = {"observedGeneration", "phase", "reason", "sourceHost",
 		"targetHost", "mode", "startTime", "endTime", "phaseTransitionTimestamps",
-		"prediction", "progress", "downtimeMs", "failureReason", "conditions", NULL};
+		"prediction", "progress", "statistics", "downtimeMs", "failureReason", "conditions", NULL};
 
 	crd_dec_fields(c, st, known);
 	(void)crd_dec_int(c, st, "observedGeneration", 0, INT64_MAX, &s->observed_generation);
@@ -625,6 +648,7 @@ static void dec_mig_status(struct crd_dctx *c, const struct crd_node *st,
 	dec_transitions(c, st, s);
 	dec_prediction(c, st, &s->prediction);
 	dec_progress(c, st, &s->progress);
+	dec_statistics(c, st, &s->statistics);
 	(void)crd_dec_int(c, st, "downtimeMs", 0, INT64_MAX, &s->downtime_ms);
 	(void)crd_dec_str(c, st, "failureReason", false, &s->failure_reason);
 	(void)crd_dec_conditions(c, st, &s->conditions);

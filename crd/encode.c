@@ -159,6 +159,20 @@ static void put_transitions(json_t *o, const struct crd_migration_status *st)
 	put(o, "phaseTransitionTimestamps", a);
 }
 
+/* status.statistics of a finished live move; omitted before. */
+static void put_statistics(json_t *o, const struct crd_mig_statistics *s)
+{
+	json_t *stats;
+
+	if (!s->set)
+		return;
+	stats = json_object();
+	put(stats, "elapsedMilliseconds", json_integer((json_int_t)s->elapsed_ms));
+	put(stats, "transferMilliseconds", json_integer((json_int_t)s->transfer_ms));
+	put(stats, "transferredBytes", json_integer((json_int_t)s->transferred_bytes));
+	put(o, "statistics", stats);
+}
+
 /* status.cpu and status.hugepages, each omitted until observe reported it. */
 static void put_host_capacity(json_t *o, const struct crd_host_status *st)
 {
@@ -262,6 +276,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 	if (json_object_size(prog) || p->percent)
 		put(prog, "percent", json_integer(p->percent));
 	put_nonempty(o, "progress", prog);
+	put_statistics(o, &st->statistics);
 	put_int(o, "downtimeMs", st->downtime_ms);
 	put_str(o, "failureReason", st->failure_reason);
 	put_conditions(o, &st->conditions);

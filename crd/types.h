@@ -317,6 +317,16 @@ struct crd_mig_prediction {
 	bool converges;
 	uint64_t dirty_rate_bps;
 };
+/* What a finished live move took, from the migration job's completed statistics: the
+ * whole job (libvirt's, from its first step to the guest resumed on the target) and the
+ * part of it the stream sent data (QEMU's, its setup left out). What is left, the fixed
+ * part of a move (the target's QEMU started, handshakes), is what the next prediction of a
+ * move to that host adds. */
+struct crd_mig_statistics {
+	bool set;
+	uint64_t elapsed_ms, transfer_ms;
+	uint64_t transferred_bytes;
+};
 struct crd_mig_progress {
 	uint64_t data_total_bytes, data_processed_bytes, data_remaining_bytes;
 	uint64_t memory_dirty_rate_bps, transfer_rate_bps;
@@ -342,6 +352,7 @@ struct crd_migration_status {
 	char *start_time, *end_time;    /* RFC 3339 */
 	struct crd_mig_prediction prediction;
 	struct crd_mig_progress progress;
+	struct crd_mig_statistics statistics;   /* set once a live move succeeded */
 	int64_t downtime_ms;
 	char *failure_reason;
 	struct crd_conditions conditions;

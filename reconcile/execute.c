@@ -588,8 +588,10 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	/* A prediction before every move drover starts; without a measure the move goes on
 	 * unpredicted. */
 	char pred_why[256];
-	if (!taken_over && pred_estimate(c->src, vm_name(a), res.memory, disk_bytes, &a->knobs,
-					 &mc->move->prediction, pred_why, sizeof(pred_why)) == 0)
+	if (!taken_over &&
+	    pred_estimate(c->src, vm_name(a), res.memory, disk_bytes,
+			  pred_fixed_ms(mc->ctx->desired, a->dst), &a->knobs, &mc->move->prediction,
+			  pred_why, sizeof(pred_why)) == 0)
 		report(mc);
 	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
 	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
@@ -632,6 +634,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	mc->move->progress = out.progress;
 	mc->move->mode = out.final_mode;
 	mc->move->downtime_ms = out.downtime_ms;
+	mc->move->statistics = out.statistics;
 	snprintf(mc->move->note, sizeof(mc->move->note), "%s", out.reason);
 	if (lost || out.outcome == MIG_UNSETTLED) {
 		/* The source's libvirtd went away mid-move (QEMU may still finish it), or a job

@@ -24,6 +24,7 @@ struct exec_move {
 	struct crd_mig_prediction prediction; /* made before a live move starts */
 	struct crd_mig_progress progress;
 	int64_t downtime_ms;              /* -1 when unknown */
+	struct crd_mig_statistics statistics; /* a live move's, once it succeeded */
 	char note[512];                   /* failure reason, or the escalations used */
 };
 

@@ -51,16 +51,6 @@ double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes)
 	return s < MIG_MIN_DEADLINE_S ? MIG_MIN_DEADLINE_S : s;
 }
 
-int mig_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps)
-{
-	/* Throttled by p %, the guest dirties (1 - p) of its rate; aim at half the bandwidth,
-	 * so each pass leaves less than the one before. */
-	double keep = dirty_bps ? 0.5 * (double)bandwidth_bps / (double)dirty_bps : 1.0;
-	int pct = keep >= 1.0 ? 0 : (int)(100.0 * (1.0 - keep));
-
-	return pct < 20 ? 20 : pct > 99 ? 99 : pct;
-}
-
 enum mig_step mig_next_step(struct mig_ladder *l, const struct crd_knobs *k,
 			    uint32_t *downtime_ms)
 {
@@ -209,10 +199,10 @@ static int build_params(struct mig_call *call, const struct mig_request *req, ch
 	if (k->allow_auto_converge && req->hurry &&
 	    (virTypedParamsAddInt(&call->params, &call->nparams, &max,
 				  VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL,
-				  mig_throttle_initial(req->dirty_bps, pred_bandwidth_bps(k))) < 0 ||
+				  pred_throttle_initial(req->dirty_bps, pred_bandwidth_bps(k))) < 0 ||
 	     virTypedParamsAddInt(&call->params, &call->nparams, &max,
 				  VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT,
-				  MIG_THROTTLE_INCREMENT) < 0))
+				  PRED_THROTTLE_INCREMENT) < 0))
 		return -1;
 	if (k->allow_post_copy)
 		call->flags |= VIR_MIGRATE_POSTCOPY;
@@ -434,10 +424,43 @@ static void tick(virDomainPtr dom, const struct mig_request *req, struct monitor
 	}
 }
 
-/* The downtime libvirt measured, from the target's completed job statistics. They are
- * kept (KEEP_COMPLETED): reading them without the flag discards them, and an operator's
- * `virsh domjobinfo --completed` (or the lab benchmark's) would find nothing. */
-static void read_downtime(const struct mig_request *req, struct mig_result *res)
+/* Parameter @name of @params as an unsigned number, 0 when absent. */
+static uint64_t job_stat(virTypedParameterPtr params, int n, const char *name)
+{
+	unsigned long long v = 0;
+
+	return virTypedParamsGetULLong(params, n, name, &v) == 1 ? v : 0;
+}
+
+/* What the move took (its statistics, crd/types.h) from the completed job statistics
+ * @params: the stream's part is what it sent at the rates QEMU measured (its mbps leave
+ * the setup out). Unset when a rate is missing (a disk copied without one: its time
+ * would count as the fixed part). */
+static void completed_statistics(virTypedParameterPtr params, int n,
+				 struct crd_mig_statistics *s)
+{
+	uint64_t mem = job_stat(params, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+	uint64_t mem_bps = job_stat(params, n, VIR_DOMAIN_JOB_MEMORY_BPS);
+	uint64_t disk = job_stat(params, n, VIR_DOMAIN_JOB_DISK_PROCESSED);
+	uint64_t disk_bps = job_stat(params, n, VIR_DOMAIN_JOB_DISK_BPS);
+
+	memset(s, 0, sizeof(*s));
+	s->elapsed_ms = job_stat(params, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+	if (!s->elapsed_ms || !mem_bps || (disk && !disk_bps))
+		return;
+	s->set = true;
+	s->transferred_bytes = mem + disk;
+	s->transfer_ms = (uint64_t)((double)mem * 1000.0 / (double)mem_bps +
+				    (disk ? (double)disk * 1000.0 / (double)disk_bps : 0) + 0.5);
+	if (s->transfer_ms > s->elapsed_ms)
+		s->transfer_ms = s->elapsed_ms;
+}
+
+/* The downtime libvirt measured and what the move took, from the target's completed job
+ * statistics. They are kept (KEEP_COMPLETED): reading them without the flag discards them,
+ * and an operator's `virsh domjobinfo --completed` (or the lab benchmark's) would find
+ * nothing. */
+static void read_completed(const struct mig_request *req, struct mig_result *res)
 {
 	virDomainPtr dom = virDomainLookupByName(req->dst, req->domain);
 	virTypedParameterPtr params = NULL;
@@ -447,9 +470,11 @@ static void read_downtime(const struct mig_request *req, struct mig_result *res)
 	res->downtime_ms = -1;
 	if (dom && virDomainGetJobStats(dom, &type, &params, &n,
 					VIR_DOMAIN_JOB_STATS_COMPLETED |
-						VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0 &&
-	    virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
-		res->downtime_ms = (int64_t)v;
+						VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0) {
+		if (virTypedParamsGetULLong(params, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+			res->downtime_ms = (int64_t)v;
+		completed_statistics(params, n, &res->statistics);
+	}
 	virTypedParamsFree(params, n);
 	if (dom)
 		virDomainFree(dom);
@@ -611,7 +636,7 @@ static int finish(const struct mig_request *req, virDomainPtr dom, struct mig_ca
 		res->outcome = MIG_OK;
 		res->progress.percent = 100;
 		res->progress.data_remaining_bytes = 0;
-		read_downtime(req, res);
+		read_completed(req, res);
 		return 0;
 	}
 	if (moved < 0) {

@@ -61,6 +61,7 @@ struct mig_result {
 	enum crd_mig_run_mode final_mode;   /* PreCopy or PostCopy */
 	struct crd_mig_progress progress;   /* last sample */
 	int64_t downtime_ms;                /* -1 when libvirt did not report it */
+	struct crd_mig_statistics statistics; /* of a move that succeeded, when reported */
 	double seconds;
 	char reason[512];                   /* why it failed, or what escalations were used */
 };
@@ -95,11 +96,6 @@ double mig_deadline_s(const struct crd_knobs *k, uint64_t bytes);
 /* Percent of @total that @done is, within 0..100 (0 when @total is 0): progress records
  * must stay decodable when a copy moves more than it counted on. Can't fail. */
 int32_t mig_percent(uint64_t done, uint64_t total);
-
-/* For a move predicted not to converge: the CPU throttle (percent, 20..99) at which the
- * guest dirties no faster than a part of @bandwidth_bps, from its @dirty_bps. Pure. */
-int mig_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
-#define MIG_THROTTLE_INCREMENT 20
 
 /* The escalation ladder. Pure, so it is unit-tested without a hypervisor. */
 enum mig_step { MIG_STEP_DOWNTIME, MIG_STEP_POSTCOPY, MIG_STEP_ABORT };

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libvirt/virterror.h>
@@ -20,29 +21,77 @@ uint64_t pred_bandwidth_bps(const struct crd_knobs *k)
 	return k->bandwidth_mibps ? (uint64_t)k->bandwidth_mibps << 20 : PRED_DEFAULT_BPS;
 }
 
-void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
+int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps)
 {
-	double bw = (double)(in->bandwidth_bps ? in->bandwidth_bps : PRED_DEFAULT_BPS);
-	double rate = (double)in->dirty_bps, cap = (double)in->memory_bytes;
-	double left = cap, seconds = (double)in->disk_bytes / bw;
+	/* Throttled by p %, the guest dirties (1 - p) of its rate; aim at half the bandwidth,
+	 * so each pass leaves less than the one before. */
+	double keep = dirty_bps ? 0.5 * (double)bandwidth_bps / (double)dirty_bps : 1.0;
+	int pct = keep >= 1.0 ? 0 : (int)(100.0 * (1.0 - keep));
+
+	return pct < 20 ? 20 : pct > 99 ? 99 : pct;
+}
+
+/* Auto-converge as QEMU runs it: at each pass's end, a pass that left dirty more than half
+ * of what it sent counts; the second such in a row throttles the guest (at @initial first,
+ * then PRED_THROTTLE_INCREMENT more each time, at most 99 %) and the count starts again. */
+struct throttle {
+	int initial, pct, high;
+};
+
+static void throttle_after_pass(struct throttle *t, double sent, double dirtied)
+{
+	if (dirtied <= 0.5 * sent) {
+		t->high = 0;
+		return;
+	}
+	if (++t->high < 2)
+		return;
+	t->high = 0;
+	t->pct = !t->pct ? t->initial : t->pct + PRED_THROTTLE_INCREMENT;
+	if (t->pct > 99)
+		t->pct = 99;
+}
+
+/* Seconds of pre-copy of @in at @bw, throttled like auto-converge when @t is non-NULL;
+ * *@converges says whether a pass came to fit in the downtime. */
+static double precopy_seconds(const struct pred_input *in, double bw, struct throttle *t,
+			      bool *converges)
+{
+	double cap = (double)in->memory_bytes, left = cap, seconds = 0;
 	/* What the final pass may still send while the guest is paused. */
 	double budget = in->max_downtime_ms / 1000.0 * bw;
-	bool converges = false;
 
+	*converges = false;
 	for (int pass = 0; pass < PRED_MAX_PASSES; pass++) {
 		if (left <= budget) {
-			converges = true;
-			seconds += left / bw;
-			break;
+			*converges = true;
+			return seconds + left / bw;
 		}
 		double pass_s = left / bw;
+		double rate = (double)in->dirty_bps * (t ? 1.0 - t->pct / 100.0 : 1.0);
 		seconds += pass_s;
 		/* A pass cannot leave more dirty than the guest's memory. */
 		double next = rate * pass_s < cap ? rate * pass_s : cap;
-		if (pass > 0 && next >= left)
+		if (t)
+			throttle_after_pass(t, left, next);
+		else if (pass > 0 && next >= left)
 			break; /* no longer shrinking: it never will */
 		left = next;
 	}
+	return seconds;
+}
+
+void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
+{
+	double bw = (double)(in->bandwidth_bps ? in->bandwidth_bps : PRED_DEFAULT_BPS);
+	bool converges, throttled_converges;
+	double moving = precopy_seconds(in, bw, NULL, &converges);
+
+	if (!converges && in->auto_converge) {
+		struct throttle t = {.initial = pred_throttle_initial(in->dirty_bps, (uint64_t)bw)};
+		moving = precopy_seconds(in, bw, &t, &throttled_converges);
+	}
+	double seconds = in->fixed_ms / 1000.0 + (double)in->disk_bytes / bw + moving;
 	out->set = true;
 	out->converges = converges;
 	out->duration_s = seconds >= (double)UINT32_MAX ? UINT32_MAX
@@ -51,6 +100,64 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
 	out->duration_ms = seconds >= (double)UINT32_MAX ? (uint64_t)UINT32_MAX * 1000
 			   : (uint64_t)(seconds * 1000 + 0.5);
 	out->dirty_rate_bps = in->dirty_bps;
+}
+
+/* A move @m to @dst (any host when NULL) that tells the fixed part, ended within
+ * PRED_HISTORY_S. */
+static bool measured_move_to(const struct crd_migration *m, const char *dst)
+{
+	const struct crd_migration_status *st = &m->status;
+
+	return st->phase == CRD_MIG_SUCCEEDED && st->statistics.set && st->end_time &&
+	       (!dst || (st->target_host && !strcmp(st->target_host, dst))) &&
+	       clk_seconds_since(st->end_time) < PRED_HISTORY_S;
+}
+
+/* The last PRED_HISTORY_MOVES moves to @dst (any host when NULL) in @set, by end time,
+ * into @last; returns how many. RFC 3339 times in UTC compare as strings. */
+static size_t last_moves_to(const struct crd_set *set, const char *dst,
+			    const struct crd_migration **last)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		const struct crd_migration *m = &set->migrations[i];
+		if (!measured_move_to(m, dst))
+			continue;
+		size_t at = n < PRED_HISTORY_MOVES ? n++ : PRED_HISTORY_MOVES;
+		/* Insertion into the newest-first list; the oldest falls off the end. */
+		while (at > 0 && strcmp(last[at - 1]->status.end_time, m->status.end_time) < 0) {
+			if (at < PRED_HISTORY_MOVES)
+				last[at] = last[at - 1];
+			at--;
+		}
+		if (at < PRED_HISTORY_MOVES)
+			last[at] = m;
+	}
+	return n;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst)
+{
+	const struct crd_migration *last[PRED_HISTORY_MOVES];
+	uint64_t fixed[PRED_HISTORY_MOVES];
+	size_t n = set ? last_moves_to(set, dst, last) : 0;
+
+	if (!n && set)
+		n = last_moves_to(set, NULL, last);
+	if (!n)
+		return PRED_DEFAULT_FIXED_MS;
+	for (size_t i = 0; i < n; i++)
+		fixed[i] = last[i]->status.statistics.elapsed_ms -
+			   last[i]->status.statistics.transfer_ms;
+	qsort(fixed, n, sizeof(fixed[0]), by_value);
+	return n % 2 ? fixed[n / 2] : (fixed[n / 2 - 1] + fixed[n / 2]) / 2;
 }
 
 /* Reads the dirty-rate statistics of @dom: 1 with *@mib_per_s once measured, 0 while
@@ -148,12 +255,13 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 }
 
 int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
-		  uint64_t disk_bytes, const struct crd_knobs *k, struct crd_mig_prediction *out,
-		  char *why, size_t why_size)
+		  uint64_t disk_bytes, uint64_t fixed_ms, const struct crd_knobs *k,
+		  struct crd_mig_prediction *out, char *why, size_t why_size)
 {
 	virDomainPtr dom = src ? virDomainLookupByName(src, name) : NULL;
 	struct pred_input in = {.disk_bytes = disk_bytes, .bandwidth_bps = pred_bandwidth_bps(k),
-				.max_downtime_ms = k->max_downtime_ms};
+				.max_downtime_ms = k->max_downtime_ms, .fixed_ms = fixed_ms,
+				.auto_converge = k->allow_auto_converge};
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));

@@ -18,20 +18,47 @@
 #define PRED_MAX_PASSES 30
 /* How long the dirty rate is measured. */
 #define PRED_MEASURE_S 1
+/* The fixed part of a move to a host drover has not moved a guest to yet: the target's
+ * QEMU started, libvirt's handshakes, the switch-over (on KVM hosts a fraction of a
+ * second; the lab's TCG hosts take about one). */
+#define PRED_DEFAULT_FIXED_MS 500
+/* How many of the last moves to a host the fixed part is the median of, and how old
+ * (seconds) a move may be to count. */
+#define PRED_HISTORY_MOVES 5
+#define PRED_HISTORY_S 3600
+/* Auto-converge's throttle grows by this much (percent) whenever it is not enough. */
+#define PRED_THROTTLE_INCREMENT 20
 
 /* What the model needs: bytes of memory with data (zero pages cost almost nothing),
- * bytes of disks to copy, the guest's dirty rate, the stream's rate and the downtime the
- * final pass may take. */
+ * bytes of disks to copy, the guest's dirty rate, the stream's rate, the downtime the
+ * final pass may take, the fixed part of a move (pred_fixed_ms) and whether a move that
+ * does not converge gets auto-converge from its start (drover's hurry, migrate.h). */
 struct pred_input {
 	uint64_t memory_bytes, disk_bytes;
 	uint64_t dirty_bps, bandwidth_bps;
 	uint32_t max_downtime_ms;
+	uint64_t fixed_ms;
+	bool auto_converge;
 };
 
 /* Pre-copy as a geometric series: each pass sends what the last one left dirty, until
- * a pass fits in the downtime; the disks go first at the same rate. Fills @out (its
- * duration capped at PRED_MAX_PASSES passes when it does not converge). Pure. */
+ * a pass fits in the downtime; the disks go first at the same rate; the fixed part comes
+ * on top. Whether it converges is plain pre-copy's answer; the duration of one that does
+ * not is, with auto-converge, that of the throttled passes QEMU then makes (its throttle
+ * from pred_throttle_initial, raised by PRED_THROTTLE_INCREMENT at every second pass
+ * still dirtying more than half of what it sent), else up to the pass that no longer
+ * shrinks (at most PRED_MAX_PASSES passes). Fills @out. Pure. */
 void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
+
+/* For a move predicted not to converge: the CPU throttle (percent, 20..99) at which the
+ * guest dirties no faster than half of @bandwidth_bps, from its @dirty_bps. Pure. */
+int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
+
+/* The fixed part of a live move to host @dst, from the moves recorded in @set (their
+ * status.statistics): the median of elapsed less transfer over the last
+ * PRED_HISTORY_MOVES moves to @dst that succeeded within PRED_HISTORY_S, or over the last
+ * to any host when none went to @dst; PRED_DEFAULT_FIXED_MS when there are none. Pure. */
+uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst);
 
 /* The bandwidth a move with knobs @k may use, bytes per second. Pure. */
 uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
@@ -47,11 +74,11 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 	DROVER_WUR;
 
 /* The prediction for a live move of domain @name from @src with knobs @k: its dirty rate
- * measured (pred_measure), then pred_model with @memory_bytes (the guest's memory) and
- * @disk_bytes (disks to copy). Blocks about PRED_MEASURE_S seconds. Returns 0 with @out
- * set, or -1 with @why (and @out unset). */
+ * measured (pred_measure), then pred_model with @memory_bytes (the guest's memory),
+ * @disk_bytes (disks to copy) and @fixed_ms (pred_fixed_ms). Blocks about PRED_MEASURE_S
+ * seconds. Returns 0 with @out set, or -1 with @why (and @out unset). */
 int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
-		  uint64_t disk_bytes, const struct crd_knobs *k, struct crd_mig_prediction *out,
-		  char *why, size_t why_size) DROVER_WUR;
+		  uint64_t disk_bytes, uint64_t fixed_ms, const struct crd_knobs *k,
+		  struct crd_mig_prediction *out, char *why, size_t why_size) DROVER_WUR;
 
 #endif

@@ -411,6 +411,8 @@ int status_migration_update(struct crd_migration_status *st, const struct exec_m
 	/* A move taken over keeps the prediction made when it started. */
 	if (mv->prediction.set)
 		st->prediction = mv->prediction;
+	if (mv->statistics.set)
+		st->statistics = mv->statistics;
 	st->downtime_ms = mv->downtime_ms < 0 ? 0 : mv->downtime_ms;
 	rc |= set_str(&st->source_host, mv->source[0] ? mv->source : NULL);
 	rc |= set_str(&st->target_host, mv->target[0] ? mv->target : NULL);

@@ -37,8 +37,9 @@ static int load(const struct cli_opts *o, struct crd_set *set)
 }
 
 /* `plan --estimate`: for each live move of @plan, the prediction the move would start with
- * (the guest's dirty rate measured on its source for about a second). */
-static void print_estimates(struct rec *r, const struct plan *plan)
+ * (the guest's dirty rate measured on its source for about a second; the fixed part from
+ * the moves recorded in @set). */
+static void print_estimates(struct rec *r, const struct crd_set *set, const struct plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_action *a = &plan->actions[i];
@@ -53,8 +54,8 @@ static void print_estimates(struct rec *r, const struct plan *plan)
 			res.memory = 0;
 		for (size_t k = 0; a->kind == PLAN_MIGRATE_LIVE_COPY && src && k < res.n_disks; k++)
 			disks += stor_allocation(src, res.disks[k]);
-		if (pred_estimate(src, a->vm->meta.name, res.memory, disks, &a->knobs, &p, why,
-				  sizeof(why)) < 0) {
+		if (pred_estimate(src, a->vm->meta.name, res.memory, disks,
+				  pred_fixed_ms(set, a->dst), &a->knobs, &p, why, sizeof(why)) < 0) {
 			printf("estimate %s/%s %s → %s: none (%s)\n", a->vm->meta.namespace,
 			       a->vm->meta.name, a->src, a->dst, why);
 		} else {
@@ -102,7 +103,7 @@ int cli_plan(int argc, char **argv)
 	plan_orphans_free(&orphans);
 	rc = view_print_plan(&v, &plan) > 0 || prunes > 0 ? 2 : 0;
 	if (o.estimate)
-		print_estimates(&r, &plan);
+		print_estimates(&r, &set, &plan);
 cleanup:
 	plan_free(&plan);
 	inv_free(&inv);

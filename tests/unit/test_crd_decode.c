@@ -178,14 +178,16 @@ static void test_migration_phase_transitions_round_trip(void **state)
 	crd_errors_free(&errs);
 }
 
-static void test_migration_prediction_round_trips(void **state)
+static void test_migration_prediction_and_statistics_round_trip(void **state)
 {
 	static const char *const text =
 		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\","
 		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
 		"\"spec\":{\"vmName\":\"web-1\",\"transport\":\"Tunnelled\"},"
 		"\"status\":{\"phase\":\"Running\",\"prediction\":{\"durationSeconds\":14,"
-		"\"durationMilliseconds\":13250,\"converges\":false,\"dirtyRateBytesPerSecond\":8388608}}}";
+		"\"durationMilliseconds\":13250,\"converges\":false,\"dirtyRateBytesPerSecond\":8388608},"
+		"\"statistics\":{\"elapsedMilliseconds\":9500,\"transferMilliseconds\":8400,"
+		"\"transferredBytes\":29360128}}}";
 	json_error_t jerr;
 	json_t *obj = json_loads(text, 0, &jerr);
 	struct crd_object o;
@@ -206,6 +208,14 @@ static void test_migration_prediction_round_trips(void **state)
 	assert_string_equal(s, "{\"durationSeconds\":14,\"durationMilliseconds\":13250,"
 			    "\"converges\":false,"
 			    "\"dirtyRateBytesPerSecond\":8388608}");
+	free(s);
+	assert_true(m->status.statistics.set);
+	assert_int_equal(m->status.statistics.elapsed_ms, 9500);
+	assert_int_equal(m->status.statistics.transfer_ms, 8400);
+	assert_int_equal(m->status.statistics.transferred_bytes, 29360128);
+	s = json_dumps(json_object_get(again, "statistics"), JSON_COMPACT);
+	assert_string_equal(s, "{\"elapsedMilliseconds\":9500,\"transferMilliseconds\":8400,"
+			    "\"transferredBytes\":29360128}");
 	free(s);
 	json_decref(again);
 	json_decref(obj);
@@ -370,7 +380,7 @@ int main(void)
 		cmocka_unit_test(test_api_json_object_round_trips),
 		cmocka_unit_test(test_api_object_errors_name_the_object),
 		cmocka_unit_test(test_migration_phase_transitions_round_trip),
-		cmocka_unit_test(test_migration_prediction_round_trips),
+		cmocka_unit_test(test_migration_prediction_and_statistics_round_trip),
 		cmocka_unit_test(test_migration_transition_with_unknown_phase_is_refused),
 		cmocka_unit_test(test_status_encoders_omit_unset_fields),
 		cmocka_unit_test(test_yaml_output_quotes_strings_that_look_like_other_types),

@@ -4,11 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "crd/types.h"
+#include "reconcile/clk.h"
 #include "reconcile/migrate.h"
 #include "reconcile/predict.h"
 #include "reconcile/storage.h"
@@ -118,10 +120,102 @@ static void test_throttle_starts_where_the_guest_needs_it(void **state)
 {
 	(void)state;
 	/* Half of 20 MiB/s from 200 MiB/s: keep 5 %, throttle 95 %. */
-	assert_int_equal(mig_throttle_initial(200 * MIB, 20 * MIB), 95);
-	assert_int_equal(mig_throttle_initial(1 * MIB, 20 * MIB), 20);   /* QEMU's floor */
-	assert_int_equal(mig_throttle_initial(UINT64_MAX, 1), 99);        /* the cap */
-	assert_int_equal(mig_throttle_initial(0, 20 * MIB), 20);
+	assert_int_equal(pred_throttle_initial(200 * MIB, 20 * MIB), 95);
+	assert_int_equal(pred_throttle_initial(1 * MIB, 20 * MIB), 20);   /* QEMU's floor */
+	assert_int_equal(pred_throttle_initial(UINT64_MAX, 1), 99);        /* the cap */
+	assert_int_equal(pred_throttle_initial(0, 20 * MIB), 20);
+}
+
+static void test_predict_adds_the_fixed_part_of_a_move(void **state)
+{
+	struct pred_input in = {.memory_bytes = 64 * MIB, .dirty_bps = 1 * MIB,
+				.bandwidth_bps = 32 * MIB, .max_downtime_ms = 300, .fixed_ms = 1000};
+	struct crd_mig_prediction p;
+	(void)state;
+	pred_model(&in, &p);
+	assert_true(p.converges);
+	assert_int_equal(p.duration_ms, 3063);   /* the quiet guest's 2063 ms, and 1 s */
+}
+
+/* The hot benchmark's guest: 52 MiB with data, rewritten at 40 MiB/s, moved at 20 MiB/s. */
+static void test_predict_counts_auto_converges_passes_when_it_does_not_converge(void **state)
+{
+	struct pred_input in = {.memory_bytes = 52 * MIB, .dirty_bps = 40 * MIB,
+				.bandwidth_bps = 20 * MIB, .max_downtime_ms = 300};
+	struct crd_mig_prediction plain, throttled;
+	(void)state;
+	pred_model(&in, &plain);
+	assert_false(plain.converges);
+	/* Two passes of 2.6 s, the second as large as the first: no longer shrinking. */
+	assert_int_equal(plain.duration_ms, 5200);
+	in.auto_converge = true;
+	pred_model(&in, &throttled);
+	/* Still plain pre-copy's answer: it is what starts auto-converge at once. */
+	assert_false(throttled.converges);
+	/* Two passes of 2.6 s count as dirtying more than half of what they sent: throttled
+	 * to 75 % (half the bandwidth), the guest dirties 10 MiB/s; a third pass of 2.6 s,
+	 * then 26, 13, 6.5 and 3.25 MiB, the last within 300 ms at 20 MiB/s. */
+	assert_int_equal(throttled.duration_ms, 10238);
+}
+
+static void test_predict_auto_converge_that_cannot_keep_up_stops_at_the_pass_limit(void **state)
+{
+	/* The initial throttle caps at 99 %, which leaves 2 MiB/s of 200: more than half of
+	 * what a pass of 1 MiB/s sends, so it stays 99 % and the passes never shrink to the
+	 * downtime; the model stops at PRED_MAX_PASSES. */
+	struct pred_input in = {.memory_bytes = 64 * MIB, .dirty_bps = 200 * MIB,
+				.bandwidth_bps = 1 * MIB, .max_downtime_ms = 300,
+				.auto_converge = true};
+	struct crd_mig_prediction p;
+	(void)state;
+	pred_model(&in, &p);
+	assert_false(p.converges);
+	assert_true(p.duration_ms >= 64 * 1000);
+	assert_true(p.duration_ms <= PRED_MAX_PASSES * 64 * 1000);
+}
+
+/* A Migration @i of @set: to @dst, ended @end, with @elapsed_ms of which @transfer_ms sent. */
+static void measured(struct crd_set *set, size_t i, const char *dst, const char *end,
+		     enum crd_mig_phase phase, uint64_t elapsed_ms, uint64_t transfer_ms)
+{
+	struct crd_migration *m = &set->migrations[i];
+	m->status.phase = phase;
+	m->status.target_host = (char *)dst;
+	m->status.end_time = (char *)end;
+	m->status.statistics = (struct crd_mig_statistics){.set = true, .elapsed_ms = elapsed_ms,
+							    .transfer_ms = transfer_ms};
+}
+
+static void test_fixed_part_is_the_median_of_the_last_moves_to_the_host(void **state)
+{
+	struct crd_migration migs[9] = {0};
+	struct crd_set set = {.migrations = migs, .n_migrations = 9};
+	char t[7][32];
+	(void)state;
+	assert_int_equal(pred_fixed_ms(&set, "lab-b"), PRED_DEFAULT_FIXED_MS);   /* none */
+	/* The same second for all: ordered by their last characters (RFC 3339 in UTC). */
+	for (int i = 0; i < 7; i++) {
+		clk_rfc3339(t[i], sizeof(t[i]));
+		t[i][19] = '\0';
+		snprintf(t[i] + 19, sizeof(t[i]) - 19, ".%dZ", i);
+	}
+	/* The oldest of six to lab-b (t[0]) drops out: the last five are 900..1300. */
+	measured(&set, 0, "lab-b", t[0], CRD_MIG_SUCCEEDED, 9000, 0);
+	measured(&set, 1, "lab-b", t[3], CRD_MIG_SUCCEEDED, 2100, 1000);   /* 1100 */
+	measured(&set, 2, "lab-b", t[1], CRD_MIG_SUCCEEDED, 1900, 1000);   /* 900 */
+	measured(&set, 3, "lab-b", t[5], CRD_MIG_SUCCEEDED, 1300, 0);      /* 1300 */
+	measured(&set, 4, "lab-b", t[2], CRD_MIG_SUCCEEDED, 10000, 9000);  /* 1000 */
+	measured(&set, 5, "lab-b", t[4], CRD_MIG_SUCCEEDED, 1200, 0);      /* 1200 */
+	/* Neither counts for lab-b: a failed move, and one to lab-c. */
+	measured(&set, 6, "lab-b", t[6], CRD_MIG_FAILED, 50000, 0);
+	measured(&set, 7, "lab-c", t[6], CRD_MIG_SUCCEEDED, 400, 0);
+	/* Older than the history. */
+	measured(&set, 8, "lab-c", "2020-01-01T00:00:00Z", CRD_MIG_SUCCEEDED, 99000, 0);
+	assert_int_equal(pred_fixed_ms(&set, "lab-b"), 1100);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c"), 400);
+	/* No move to lab-d yet: the last five to any host (t[2]..t[6] ones, 400 the lowest). */
+	assert_int_equal(pred_fixed_ms(&set, "lab-d"), 1100);
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b"), PRED_DEFAULT_FIXED_MS);
 }
 
 int main(void)
@@ -136,6 +230,10 @@ int main(void)
 		cmocka_unit_test(test_predict_copied_disks_add_their_time),
 		cmocka_unit_test(test_predict_uncapped_moves_assume_a_gigabit),
 		cmocka_unit_test(test_throttle_starts_where_the_guest_needs_it),
+		cmocka_unit_test(test_predict_adds_the_fixed_part_of_a_move),
+		cmocka_unit_test(test_predict_counts_auto_converges_passes_when_it_does_not_converge),
+		cmocka_unit_test(test_predict_auto_converge_that_cannot_keep_up_stops_at_the_pass_limit),
+		cmocka_unit_test(test_fixed_part_is_the_median_of_the_last_moves_to_the_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
