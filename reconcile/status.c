@@ -112,6 +112,15 @@ static bool last_host_unseen(const struct inventory *inv, const char *host)
 	return host && (!h || !h->reachable);
 }
 
+/* True when a job under way (or just ended) acts on @vm with @host as its target: a
+ * define+start there wrote status.host ahead (status_vm_landing) and may not have defined
+ * the VM yet. */
+static bool landing_on(const struct crd_vm *vm, const struct inventory *inv, const char *host)
+{
+	const struct inv_job *j = host ? inv_job_of(inv, vm->meta.namespace, vm->meta.name) : NULL;
+	return j && j->dst && !strcmp(j->dst, host);
+}
+
 /* True when reachable host @host holds a domain named like @vm whose owner is not known to
  * be someone else: one without drover's ownership element (redefined without it, about to
  * be adopted again) or whose definition observe could not read. It may be @vm's own. */
@@ -257,8 +266,10 @@ int status_vm_update(struct crd_vm *vm, const struct plan_action *a, const struc
 	 * (unknown, lost, ...). Forgetting it would let the next pass define a second copy.
 	 * So is it while that host holds a domain of the VM's name that may be the VM's (its
 	 * definition redefined without drover's element, or unreadable this pass): should the
-	 * host then drop out of sight, the VM must count as lost there, not as undefined. */
-	if (at || !(last_host_unseen(inv, st->host) || unowned_copy_on(vm, inv, doms, st->host)))
+	 * host then drop out of sight, the VM must count as lost there, not as undefined. And
+	 * so is it while a job is putting the VM there. */
+	if (at || !(last_host_unseen(inv, st->host) || unowned_copy_on(vm, inv, doms, st->host) ||
+		    landing_on(vm, inv, st->host)))
 		rc |= set_str(&st->host, at ? at->name : NULL);
 	if (a && a->problem != PLAN_PROBLEM_NONE)
 		rc |= status_set_condition(&st->conditions, "Placed", CRD_COND_FALSE, problem, why,
@@ -475,6 +486,11 @@ int status_vm_move(struct crd_vm *vm, const struct crd_migration *m, const struc
 	if (mv->phase == CRD_MIG_RUNNING)
 		st->phase = CRD_VM_MIGRATING;
 	return 0;
+}
+
+int status_vm_landing(struct crd_vm *vm, const char *host)
+{
+	return set_str(&vm->status.host, host);
 }
 
 int status_vm_action_failed(struct crd_vm *vm, enum plan_kind kind, const char *why,

@@ -92,6 +92,13 @@ int status_migration_pending(struct crd_migration *m, const struct plan_action *
 int status_vm_move(struct crd_vm *vm, const struct crd_migration *m,
 		   const struct exec_move *mv) DROVER_WUR;
 
+/* @vm is about to be defined on @host (a define+start): status.host says so before anything
+ * is defined there, so that a pass that cannot see @host afterwards — it stopped answering
+ * as the VM started, or drover died before any pass saw the VM there — counts the VM as
+ * possibly running there, not as undefined (safety rule 1). Returns 0, or -1 when out of
+ * memory. */
+int status_vm_landing(struct crd_vm *vm, const char *host) DROVER_WUR;
+
 /* @vm's action of kind @kind failed with @why: Placed=False, reason ActionFailed (a
  * tuning: Tuned=False, reason TuningFailed). Returns 0, or -1 when out of memory. */
 int status_vm_action_failed(struct crd_vm *vm, enum plan_kind kind, const char *why,

@@ -621,6 +621,10 @@ static int job_start(struct rec *r, struct rec_snapshot *s, const struct plan_ac
 	clk_rfc3339(job->started, sizeof(job->started));
 	if (a->cause == CRD_MIG_FAILOVER && a->kind == PLAN_DEFINE_START && job->vm->status.host)
 		snprintf(job->failover_from, sizeof(job->failover_from), "%s", job->vm->status.host);
+	/* Written ahead, before anything is defined (status_vm_landing); best effort like
+	 * every status write. */
+	if (a->kind == PLAN_DEFINE_START && a->dst && status_vm_landing(job->vm, a->dst) == 0)
+		sink_vm(r, job->vm);
 	job->ctx = (struct exec_ctx){.desired = s->set, .stop_timeout_s = r->opt.stop_timeout_s,
 				     .on_move = on_move, .opaque = job, .cancel = &job->cancel};
 	/* Connections are taken here, by the dispatching thread: the pool is not shared with

@@ -55,9 +55,9 @@ static const struct crash_case cases[] = {
 	{"cold.source-undefined", SC_COLD, "local"},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
-/* The cases above, the hot guest's move taken over, and a local move whose source was
- * fenced meanwhile. */
-#define N_TESTS (N_CASES + 2)
+/* The cases above, the hot guest's move taken over, a local move whose source was fenced
+ * meanwhile, and a start on a host drover chose, cut off at once. */
+#define N_TESTS (N_CASES + 3)
 #define HOT_VM "cr-hot"
 
 static struct fx fx;
@@ -441,6 +441,74 @@ static int fenced_teardown(void **state)
 	return 0;
 }
 
+/* ---- a start on a host drover chose, then that host cut off ---- */
+
+#define PLACED_VM "cr-placed"
+
+/* The host @vm runs on (and only there), or -1. */
+static int runs_only_on(const char *vm)
+{
+	for (int i = 0; i < N_HOSTS; i++)
+		if (lab_runs_only_on(vm, i, N_HOSTS))
+			return i;
+	return -1;
+}
+
+/* An unpinned VM: drover places it, defines and starts it, and dies there (start.started),
+ * before any pass saw the VM on its host; that host's link then goes down (the guest runs
+ * on, unseen). Its status.host was written ahead of the define: the next drover must count
+ * it as possibly running there, not as a VM defined nowhere, or it would start a second
+ * copy elsewhere (rule 1). Once the link is back, the one copy is found where it ran. */
+static void run_placed_start_case(void)
+{
+	char disk[512], sha[80], path[600], out[32768];
+	struct fx_vm vm = {.name = PLACED_VM, .running = "true", .storage = "shared",
+			   .memory = "64Mi", .cmdline = "dirty_mib=8 rate_mibps=1", .format = "raw",
+			   .serial = true, .disk = disk};
+
+	printf("  case %zu: start.started during the start of a VM drover placed, its host then "
+	       "cut off\n", N_CASES + 2);
+	tried++;
+	lab_cleanup_guest(PLACED_VM, PLACED_VM ".raw");
+	lab_serial_path(PLACED_VM, path, sizeof(path));
+	unlink(path);
+	make_disk("shared", PLACED_VM ".raw", disk, sizeof(disk), sha, sizeof(sha));
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+	assert_int_equal(apply("start.started", out, sizeof(out)), -1);
+	int at = runs_only_on(PLACED_VM);
+	assert_true(at >= 0);
+
+	lab_verb("link-down", at);
+	apply(NULL, out, sizeof(out));   /* not converged: the VM is blocked */
+	int defined = lab_count_defined(PLACED_VM, N_HOSTS);   /* on the hosts that answer */
+	lab_verb("link-up", at);
+	assert_non_null(strstr(out, "may still run there"));
+	assert_int_equal(defined, 0);
+
+	assert_int_equal(apply(NULL, out, sizeof(out)), 0);
+	assert_int_equal(runs_only_on(PLACED_VM), at);
+	lab_assert_guest_intact(PLACED_VM);
+	passed++;
+}
+
+static void test_crash_placed_start_then_its_host_cut_off(void **state)
+{
+	const char *only = getenv("CRASH_ONLY");
+	(void)state;
+
+	if (only && *only && !strstr("start.started", only))
+		skip();
+	run_placed_start_case();
+}
+
+static int placed_teardown(void **state)
+{
+	(void)state;
+	lab_restore_hosts(N_HOSTS);
+	forget_vm(PLACED_VM, PLACED_VM ".raw");
+	return 0;
+}
+
 /* After each case, pass or fail: the next one plans without this VM. */
 static int case_teardown(void **state)
 {
@@ -484,6 +552,8 @@ static int group_teardown(void **state)
 		lab_cleanup_guest(vm, file);
 	}
 	lab_cleanup_guest(HOT_VM, HOT_VM ".raw");
+	lab_cleanup_guest(FENCED_VM, FENCED_VM ".raw");
+	lab_cleanup_guest(PLACED_VM, PLACED_VM ".raw");
 	fx_cleanup(&fx);
 	return 0;
 }
@@ -510,5 +580,9 @@ int main(void)
 							 "then_its_source_fenced",
 						 .test_func = test_crash_local_move_with_fenced_source,
 						 .teardown_func = fenced_teardown};
+	tests[N_CASES + 2] = (struct CMUnitTest){.name = "crash_at_start.started_during_a_placed_"
+							 "start_then_its_host_cut_off",
+						 .test_func = test_crash_placed_start_then_its_host_cut_off,
+						 .teardown_func = placed_teardown};
 	return _cmocka_run_group_tests("test_crash", tests, N_TESTS, group_setup, group_teardown);
 }

@@ -200,6 +200,45 @@ static void test_vm_keeps_its_last_host_while_its_domain_there_is_unowned(void *
 	inv_index_free(&doms);
 }
 
+/* A define+start writes status.host ahead; passes while its job runs keep it (the VM is
+ * not there yet), the first pass after sees it there or not. */
+static void test_vm_landing_is_written_ahead_and_kept_while_its_job_runs(void **state)
+{
+	struct crd_vm vm = {0};
+	struct inv_host hosts[2] = {{.name = "lab-a", .reachable = true},
+				    {.name = "lab-b", .reachable = true}};
+	struct inv_job job = {.vm_namespace = "default", .vm_name = "db-1",
+			      .what = "define+start → lab-b", .dst = "lab-b"};
+	struct inventory inv = {.hosts = hosts, .n_hosts = 2, .jobs = &job, .n_jobs = 1};
+	struct inv_index doms;
+	(void)state;
+
+	vm.meta.name = "db-1";
+	vm.meta.namespace = "default";
+	assert_int_equal(status_vm_landing(&vm, "lab-b"), 0);
+	assert_string_equal(vm.status.host, "lab-b");
+	assert_int_equal(inv_index_inventory(&doms, &inv), 0);
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:00:00Z"), 0);
+	assert_string_equal(vm.status.host, "lab-b");
+	/* A job of the VM to another host does not hold this one. */
+	job.dst = "lab-a";
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:00:30Z"), 0);
+	assert_null(vm.status.host);
+	/* Job ended, the VM never came to lab-b (the define failed): nowhere. */
+	assert_int_equal(status_vm_landing(&vm, "lab-b"), 0);
+	inv.n_jobs = 0;
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:01:00Z"), 0);
+	assert_null(vm.status.host);
+	/* Ended, and lab-b stopped answering before a pass saw the VM there: it may run there. */
+	assert_int_equal(status_vm_landing(&vm, "lab-b"), 0);
+	hosts[1].reachable = false;
+	assert_int_equal(status_vm_update(&vm, NULL, &inv, &doms, "2026-11-23T10:02:00Z"), 0);
+	assert_string_equal(vm.status.host, "lab-b");
+	free(vm.status.host);
+	crd_conditions_free(&vm.status.conditions);
+	inv_index_free(&doms);
+}
+
 /* status.placement follows the action that placed the VM and stays when a later action did
  * not place it; Host status shows CPU threads, the running guests' vCPUs, load and pages. */
 static void test_status_shows_placement_and_host_capacity(void **state)
@@ -305,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_transitions_are_capped_keeping_the_latest),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_that_host_is_unseen),
 		cmocka_unit_test(test_vm_keeps_its_last_host_while_its_domain_there_is_unowned),
+		cmocka_unit_test(test_vm_landing_is_written_ahead_and_kept_while_its_job_runs),
 		cmocka_unit_test(test_vm_status_finds_its_own_copy_among_hosts_and_namespaces),
 		cmocka_unit_test(test_status_shows_placement_and_host_capacity),
 	};
