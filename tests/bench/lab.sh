@@ -130,8 +130,14 @@ record_prediction() {
 	"$py" -c 'import json,sys; p=json.load(open(sys.argv[1]))["status"].get("prediction") or {}; ms=p.get("durationMilliseconds"); print("-" if ms is None else "%.2f" % (ms / 1000), str(p.get("converges", "-")).lower())' "$1"
 }
 
+# "FIXED_S SENT_MIB" from the Migration record $1's statistics (what the move took: the job
+# less the stream's time, and the bytes sent), "- -" without them.
+record_statistics() {
+	"$py" -c 'import json,sys; s=json.load(open(sys.argv[1]))["status"].get("statistics") or {}; print("- -" if "elapsedMilliseconds" not in s else "%.2f %.1f" % ((s["elapsedMilliseconds"] - s.get("transferMilliseconds", 0)) / 1000, s.get("transferredBytes", 0) / 1048576))' "$1"
+}
+
 # One drover move to the host the pin names (lab-b unless $1 says otherwise): prints
-# "SECONDS MS PREDICTED_S CONVERGES JOB_S DIRTY_MIBPS".
+# "SECONDS MS PREDICTED_S CONVERGES JOB_S DIRTY_MIBPS FIXED_S SENT_MIB".
 drover_move() {
 	local t0 t1 rec to=${1:-1}
 	t0=$(now)
@@ -139,7 +145,8 @@ drover_move() {
 	t1=$(now)
 	rec=$tmp/lab/s/migrations/default/$(ls -t "$tmp/lab/s/migrations/default/" | head -1)
 	echo "$(elapsed "$t0" "$t1") $("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"].get("downtimeMs", ""))' "$rec")" \
-		"$(record_prediction "$rec")" "$(completed_elapsed "$to" "$lab_vm")" "$(record_dirty "$rec")"
+		"$(record_prediction "$rec")" "$(completed_elapsed "$to" "$lab_vm")" "$(record_dirty "$rec")" \
+		"$(record_statistics "$rec")"
 }
 
 # One raw move b → a as operators script it: prints "SECONDS MS".
@@ -218,12 +225,13 @@ bench_reaction() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR |" from drover_move's lines
-# in $1; with $2 = wide, also the dirty rate the prediction measured.
+# The table rows "| N | PREDICTED s | CONVERGES | JOB s | ERROR | FIXED s |" from
+# drover_move's lines in $1; with $2 = wide, also the dirty rate the prediction measured and
+# the MiB the move sent.
 prediction_rows() {
 	awk -v wide="${2:-}" '{err = ($3 != "-" && $5 > 0) ? sprintf("%+.0f %%", 100 * ($3 - $5) / $5) : "—";
-	      printf "| %d | %s s | %s | %.2f s | %s |", NR, $3, $4, $5, err
-	      if (wide) printf " %s MiB/s |", $6
+	      printf "| %d | %s s | %s | %.2f s | %s | %s s |", NR, $3, $4, $5, err, $7
+	      if (wide) printf " %s MiB/s | %s MiB |", $6, $8
 	      printf "\n"}' "$1"
 }
 
@@ -243,11 +251,13 @@ overhead_table() {
 	printf '| ratio | **%.2f×** | |\n' "$(awk -v a="$dt" -v b="$vt" 'BEGIN {print a / b}')"
 	echo
 	echo "drover's prediction before each of these moves (dirty rate measured for 1 s, model at"
-	echo "the allowed bandwidth, 1 Gbit/s when uncapped) against the migration job's own"
-	echo "duration (libvirt's completed job statistics):"
+	echo "the allowed bandwidth, 1 Gbit/s when uncapped, and the fixed part of a move: the median"
+	echo "of the last moves to the same host, 0.5 s before the first) against the migration job's"
+	echo "own duration (libvirt's completed job statistics); the move's own fixed part is that"
+	echo "duration less the time its stream sent data (Migration.status.statistics):"
 	echo
-	echo "| round | predicted | converges | actual job | error |"
-	echo "|---|---|---|---|---|"
+	echo "| round | predicted | converges | actual job | error | its fixed part |"
+	echo "|---|---|---|---|---|---|"
 	prediction_rows "$tmp/lab/drover.txt"
 }
 
@@ -289,11 +299,12 @@ predict_table() {
 	echo "The guest (64 MiB, $(echo "$pred_cmdline" | sed 's/dirty_mib=\([0-9]*\) rate_mibps=\([0-9]*\)/\1 MiB rewritten at \2 MiB\/s/'),"
 	echo "shared storage) moved live by \`drover apply\` between two lab hosts with"
 	echo "\`bandwidthMiBps: $pred_bandwidth\`, $((2 * lab_rounds)) moves, alternating: drover's prediction"
-	echo "(dirty rate measured for 1 s, the touched memory, the model at the capped rate) against"
-	echo "the migration job's own duration (libvirt's completed job statistics)."
+	echo "(dirty rate measured for 1 s, the touched memory, the model at the capped rate, the fixed"
+	echo "part of the last moves to the same host) against the migration job's own duration"
+	echo "(libvirt's completed job statistics)."
 	echo
-	echo "| move | predicted | converges | actual job | error | dirty rate measured |"
-	echo "|---|---|---|---|---|---|"
+	echo "| move | predicted | converges | actual job | error | its fixed part | dirty rate measured | sent |"
+	echo "|---|---|---|---|---|---|---|---|"
 	prediction_rows "$tmp/lab/predict.txt" wide
 	echo
 	awk '$3 != "-" && $5 > 0 {e = 100 * ($3 - $5) / $5; if (e < 0) e = -e; n++;
