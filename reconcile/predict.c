@@ -31,20 +31,25 @@ int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps)
 	return pct < 20 ? 20 : pct > 99 ? 99 : pct;
 }
 
-/* Auto-converge as QEMU runs it: at each pass's end, a pass that left dirty more than half
- * of what it sent counts; the second such in a row throttles the guest (at @initial first,
- * then PRED_THROTTLE_INCREMENT more each time, at most 99 %) and the count starts again. */
+/* Auto-converge as QEMU 7.2 runs it (migration_trigger_throttle): at a pass's end, once a
+ * second or more has gone by since it last looked, a period that dirtied more than half of
+ * what it sent counts; every second such period (not reset by a calmer one) throttles the
+ * guest, at @initial first, then PRED_THROTTLE_INCREMENT more each time, at most 99 %. */
 struct throttle {
 	int initial, pct, high;
+	double period_s, sent, dirtied;   /* since QEMU last looked */
 };
 
-static void throttle_after_pass(struct throttle *t, double sent, double dirtied)
+static void throttle_after_pass(struct throttle *t, double pass_s, double sent, double dirtied)
 {
-	if (dirtied <= 0.5 * sent) {
-		t->high = 0;
+	t->period_s += pass_s;
+	t->sent += sent;
+	t->dirtied += dirtied;
+	if (t->period_s < 1.0)
 		return;
-	}
-	if (++t->high < 2)
+	bool high = t->dirtied > 0.5 * t->sent;
+	t->period_s = t->sent = t->dirtied = 0;
+	if (!high || ++t->high < 2)
 		return;
 	t->high = 0;
 	t->pct = !t->pct ? t->initial : t->pct + PRED_THROTTLE_INCREMENT;
@@ -73,7 +78,7 @@ static double precopy_seconds(const struct pred_input *in, double bw, struct thr
 		/* A pass cannot leave more dirty than the guest's memory. */
 		double next = rate * pass_s < cap ? rate * pass_s : cap;
 		if (t)
-			throttle_after_pass(t, left, next);
+			throttle_after_pass(t, pass_s, left, next);
 		else if (pass > 0 && next >= left)
 			break; /* no longer shrinking: it never will */
 		left = next;

@@ -45,9 +45,9 @@ struct pred_input {
  * a pass fits in the downtime; the disks go first at the same rate; the fixed part comes
  * on top. Whether it converges is plain pre-copy's answer; the duration of one that does
  * not is, with auto-converge, that of the throttled passes QEMU then makes (its throttle
- * from pred_throttle_initial, raised by PRED_THROTTLE_INCREMENT at every second pass
- * still dirtying more than half of what it sent), else up to the pass that no longer
- * shrinks (at most PRED_MAX_PASSES passes). Fills @out. Pure. */
+ * from pred_throttle_initial, raised by PRED_THROTTLE_INCREMENT at every second period of
+ * a second or more that dirtied more than half of what it sent), else up to the pass that
+ * no longer shrinks (at most PRED_MAX_PASSES passes). Fills @out. Pure. */
 void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
 
 /* For a move predicted not to converge: the CPU throttle (percent, 20..99) at which the
