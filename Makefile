@@ -147,10 +147,10 @@ fuzz_once = if $(2) -max_total_time=$(3) > $(FUZZ_BUILD)/smoke-$(1).log 2>&1; th
 
 .PHONY: fuzz-smoke-decode fuzz-smoke-watch
 fuzz-smoke-decode: $(FUZZ_BIN)
-	@$(call fuzz_once,decode,$(FUZZ_RUN),20)
+	@$(call fuzz_once,decode,$(FUZZ_RUN),10)
 
 fuzz-smoke-watch: $(WATCH_BIN)
-	@$(call fuzz_once,watch,$(WATCH_RUN),10)
+	@$(call fuzz_once,watch,$(WATCH_RUN),5)
 
 fuzz-smoke: $(FUZZ_BIN) $(WATCH_BIN)
 	@ok=0 bad=0; for t in decode watch; do \
