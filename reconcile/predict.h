@@ -57,7 +57,8 @@ int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
 /* The fixed part of a live move to host @dst, from the moves recorded in @set (their
  * status.statistics): the median of elapsed less transfer over the last
  * PRED_HISTORY_MOVES moves to @dst that succeeded within PRED_HISTORY_S, or over the last
- * to any host when none went to @dst; PRED_DEFAULT_FIXED_MS when there are none. Pure. */
+ * to any host when none went to @dst; PRED_DEFAULT_FIXED_MS when there are none. No I/O
+ * (it reads the clock). */
 uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst);
 
 /* The bandwidth a move with knobs @k may use, bytes per second. Pure. */
