@@ -99,19 +99,25 @@ static void status_clear(enum crd_kind kind, void *st)
 
 /* ---- VM statuses: packed, their strings pooled ---- */
 
-/* Calls @fn on every string of VM status @st; returns false when a call did. */
+/* Calls @fn on every string of VM status @st, each of them even after a call failed (the
+ * undoing calls must visit them all); returns false when a call did. */
 static bool vm_strings(struct crd_vm_status *st, bool (*fn)(char **s))
 {
-	bool ok = fn(&st->host) & fn(&st->migration.name) & fn(&st->placement.reason);
+	bool ok = fn(&st->host);
 
+	ok = fn(&st->migration.name) && ok;
+	ok = fn(&st->placement.reason) && ok;
 	for (size_t i = 0; i < st->conditions.n; i++) {
 		struct crd_condition *c = &st->conditions.items[i];
-		ok &= fn(&c->type) & fn(&c->reason) & fn(&c->message) &
-		      fn(&c->last_transition_time);
+		ok = fn(&c->type) && ok;
+		ok = fn(&c->reason) && ok;
+		ok = fn(&c->message) && ok;
+		ok = fn(&c->last_transition_time) && ok;
 	}
-	for (size_t i = 0; i < st->placement.rejected.n; i++)
-		ok &= fn(&st->placement.rejected.items[i].key) &
-		      fn(&st->placement.rejected.items[i].value);
+	for (size_t i = 0; i < st->placement.rejected.n; i++) {
+		ok = fn(&st->placement.rejected.items[i].key) && ok;
+		ok = fn(&st->placement.rejected.items[i].value) && ok;
+	}
 	return ok;
 }
 
