@@ -216,11 +216,12 @@ void kube_writer_prune(struct kube_writer *w, const struct kube_resource *res, c
 		if (json_integer_value(json_object_get(e, "kind")) != kind)
 			continue;
 		snprintf(short_key, sizeof(short_key), "%s/%s", entry_str(e, "ns"), entry_str(e, "name"));
-		/* A record of drover's not made yet is not in the cache: it is not gone. */
-		if (json_object_get(live, short_key) || json_object_get(e, "create"))
+		/* A record of drover's not made yet is not in the cache: it is not gone. Nor is
+		 * one with a write still owed (made, and the watch not caught up): its write asks
+		 * the API server, which says when it is gone. */
+		if (json_object_get(live, short_key) || json_object_get(e, "create") ||
+		    json_is_true(json_object_get(e, "pending")))
 			continue;
-		if (json_is_true(json_object_get(e, "pending")))
-			w->n_pending--;
 		json_object_del(w->known, key);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -324,6 +325,31 @@ static json_t *create_record(struct kube_writer *w, const struct kube_writer_job
 	return made;
 }
 
+/* The object @j is about as the informer caches it into *@cur; one it does not show (a
+ * record of drover's just made, the watch not caught up yet; or deleted) as the API server
+ * has it. *@cur is NULL when neither has it (never seen: no uid yet; or the API says 404).
+ * Returns 0, or -1 when the API server could not be asked (the write is tried again). */
+static int current(struct kube_writer *w, const struct kube_writer_job *j, json_t **cur)
+{
+	struct kube_response r;
+	char path[512];
+	int rc = -1;
+
+	*cur = w->lookup(w->opaque, j->res, j->ns, j->name);
+	if (*cur || !*j->uid)
+		return 0;
+	if (kube_path(path, sizeof(path), j->res, j->ns, j->name, NULL) < 0)
+		return -1;
+	if (kube_request(w->c, "GET", path, NULL, NULL, &r) == 0 && r.code == 200) {
+		*cur = json_incref(r.body);
+		rc = 0;
+	} else if (r.code == 404) {
+		rc = 0;
+	}
+	kube_response_free(&r);
+	return rc;
+}
+
 /* Writes what differs between the cached object's status and @j's; a record of drover's
  * is made first (@j->uid becomes its uid). */
 static enum kube_writer_outcome write_status(struct kube_writer *w, struct kube_writer_job *j)
@@ -335,7 +361,8 @@ static enum kube_writer_outcome write_status(struct kube_writer *w, struct kube_
 
 	if (!j->ns || !j->name || !j->uid)
 		return KUBE_WRITER_RETRY;
-	cur = w->lookup(w->opaque, j->res, j->ns, j->name);
+	if (current(w, j, &cur) < 0)
+		return KUBE_WRITER_RETRY;
 	if (!cur && j->create && !(cur = create_record(w, j)))
 		return KUBE_WRITER_RETRY;
 	uid = json_string_value(json_object_get(json_object_get(cur, "metadata"), "uid"));

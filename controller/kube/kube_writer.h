@@ -52,7 +52,9 @@ json_t *kube_writer_known(struct kube_writer *w, const struct kube_resource *res
 		  const char *name, const char *uid) DROVER_WUR;
 
 /* Forgets the objects of @res whose "namespace/name" key is not in @live (a JSON object
- * used as a set), so the memory follows the cluster. This function can't fail. */
+ * used as a set), so the memory follows the cluster — but not a record of drover's still
+ * to be made, nor an object with a write still owed: the API server says when that one is
+ * gone. This function can't fail. */
 void kube_writer_prune(struct kube_writer *w, const struct kube_resource *res, const json_t *live);
 
 /* Queues event @ev (copied). Returns 0, or -1 when the queue is full or out of memory (the

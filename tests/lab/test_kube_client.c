@@ -23,6 +23,7 @@
 #include "controller/kube/kube_lease.h"
 #include "controller/kube/kube_status.h"
 #include "controller/kube/kube_watch.h"
+#include "controller/kube/kube_writer.h"
 #include "tests/lab/kubeapi_fixture.h"
 
 #define TOKEN "kc-test-token-8d3a71f2"
@@ -874,6 +875,47 @@ static void test_event_create_reports_about_a_migration(void **state)
 	json_decref(mig);
 }
 
+/* ---- the status writer ---- */
+
+static json_t *not_cached_yet(void *opaque, const struct kube_resource *res, const char *ns,
+			      const char *name)
+{
+	(void)opaque, (void)res, (void)ns, (void)name;
+	return NULL;
+}
+
+/* drover's record of a move, made through the API, then written again before the informer
+ * delivered it (a watch that lags, as under load): the later status must reach the API
+ * server, not be dropped as if the record had been deleted. */
+static void test_writer_updates_its_new_record_before_the_informer_has_it(void **state)
+{
+	static const char *const running =
+		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":"
+		"{\"namespace\":\"default\",\"name\":\"wr-1-20261207-010203\"},\"spec\":{\"vmName\":"
+		"\"wr-1\"},\"status\":{\"phase\":\"Running\",\"reason\":\"Failover\"}}";
+	static const char *const succeeded =
+		"{\"apiVersion\":\"drover.io/v1alpha1\",\"kind\":\"Migration\",\"metadata\":"
+		"{\"namespace\":\"default\",\"name\":\"wr-1-20261207-010203\"},\"spec\":{\"vmName\":"
+		"\"wr-1\"},\"status\":{\"phase\":\"Succeeded\",\"reason\":\"Failover\"}}";
+	struct kube_writer *w = kube_writer_new(T.c, "test", not_cached_yet, NULL);
+	char path[KUBE_PATH_MAX];
+	json_t *got = NULL;
+
+	(void)state;
+	assert_non_null(w);
+	assert_int_equal(kube_writer_record(w, &kube_res_migration, json_loads(running, 0, NULL)), 0);
+	assert_true(kube_writer_drain(w, 10));
+	assert_int_equal(kube_writer_record(w, &kube_res_migration, json_loads(succeeded, 0, NULL)),
+			 0);
+	assert_true(kube_writer_drain(w, 10));
+	kube_writer_free(w);
+	assert_int_equal(kube_path(path, sizeof(path), &kube_res_migration, "default",
+				   "wr-1-20261207-010203", NULL), 0);
+	assert_int_equal(req("GET", path, NULL, NULL, &got), 200);
+	assert_string_equal(str_at(got, "status", "phase"), "Succeeded");
+	json_decref(got);
+}
+
 /* ---- last: what was logged ---- */
 
 static void test_token_never_appears_in_logs(void **state)
@@ -911,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_finalizer_add_remove_completes_deletion),
 		cmocka_unit_test(test_lease_one_leader_and_takeover_after_expiry),
 		cmocka_unit_test(test_event_create_reports_about_a_migration),
+		cmocka_unit_test(test_writer_updates_its_new_record_before_the_informer_has_it),
 		cmocka_unit_test(test_token_never_appears_in_logs),
 	};
 
