@@ -258,6 +258,12 @@ void view_migration(struct view *v, const struct crd_migration *m, enum crd_mig_
 		fprintf(v->out, ", %s copied, downtime %lld ms",
 			view_bytes(st->progress.data_processed_bytes, moved, sizeof(moved)),
 			(long long)st->downtime_ms);
+	/* What the move took against what drover said it would before it started. */
+	if (st->phase == CRD_MIG_SUCCEEDED && st->statistics.set) {
+		fprintf(v->out, ", took %.2f s", (double)st->statistics.elapsed_ms / 1000);
+		if (st->prediction.set)
+			fprintf(v->out, " (predicted %.2f s)", (double)st->prediction.duration_ms / 1000);
+	}
 	if (st->failure_reason && *st->failure_reason)
 		fprintf(v->out, ": %s", st->failure_reason);
 	fputc('\n', v->out);

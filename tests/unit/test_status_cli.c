@@ -18,6 +18,7 @@
 #include "controller/dir/statedir.h"
 #include "controller/cli/status_print.h"
 #include "controller/cli/table.h"
+#include "controller/cli/view.h"
 #include "tests/unit/state_test_util.h"
 
 /* 2026-11-23T18:15:00Z: AGE is measured up to here. */
@@ -713,6 +714,33 @@ static void test_status_cli_shows_recorded_invalid_manifests(void **state)
 /* Tests that print the fixture get a fresh struct out; the others see the group's temp dir. */
 #define OUT_TEST(f) cmocka_unit_test_setup_teardown(f, out_setup, out_teardown)
 
+/* `drover migrate` (waiting) ends with what the move took against its prediction. */
+static void test_view_says_what_a_move_took_against_its_prediction(void **state)
+{
+	struct crd_migration m = {0};
+	struct view v;
+	char *text = NULL;
+	size_t len = 0;
+	enum crd_mig_phase shown = CRD_MIG_RUNNING;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(out);
+	m.meta.namespace = "default";
+	m.meta.name = "web-1-move";
+	m.status.phase = CRD_MIG_SUCCEEDED;
+	m.status.source_host = "lab-a";
+	m.status.target_host = "lab-b";
+	m.status.downtime_ms = 40;
+	m.status.prediction = (struct crd_mig_prediction){.set = true, .duration_ms = 9100};
+	m.status.statistics = (struct crd_mig_statistics){.set = true, .elapsed_ms = 9330};
+	view_init(&v, out);
+	view_migration(&v, &m, &shown);
+	fclose(out);
+	assert_non_null(strstr(text, "took 9.33 s (predicted 9.10 s)"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_status_cli_unreadable_state_dir_fails_naming_it),
 		cmocka_unit_test(test_status_cli_prints_what_statedir_recorded),
 		cmocka_unit_test(test_status_cli_shows_recorded_invalid_manifests),
+		cmocka_unit_test(test_view_says_what_a_move_took_against_its_prediction),
 	};
 	return cmocka_run_group_tests(tests, st_group_setup, st_group_teardown);
 }
