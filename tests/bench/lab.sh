@@ -647,6 +647,42 @@ startlong_table() {
 	printf '| ratio | **%.2f×** |\n' "$(awk -v a="$long" -v b="$idle" 'BEGIN {print a / b}')"
 }
 
+# "| PART | MOVES | WITHIN | WORST | ERRORS |": drover's prediction of every live move
+# recorded in state dir $2 (status.prediction) against the job's duration libvirt measured
+# (status.statistics.elapsedMilliseconds, what `virsh domjobinfo --completed` says).
+prediction_summary_row() {
+	"$py" - "$1" "$2" <<-'EOF'
+	import glob, json, sys
+	errs = []
+	for f in sorted(glob.glob(sys.argv[2] + "/migrations/*/*.json")):
+	    st = json.load(open(f)).get("status") or {}
+	    p, s = st.get("prediction") or {}, st.get("statistics") or {}
+	    if "durationMilliseconds" in p and s.get("elapsedMilliseconds"):
+	        e = s["elapsedMilliseconds"]
+	        errs.append(100.0 * (p["durationMilliseconds"] - e) / e)
+	if errs:
+	    ok = sum(1 for e in errs if abs(e) <= 30)
+	    print("| %s | %d | %d | %+.0f %% | %s |" % (sys.argv[1], len(errs), ok,
+	          max(errs, key=abs), " ".join("%+.0f" % e for e in errs)))
+	else:
+	    print("| %s | 0 | — | — | — |" % sys.argv[1])
+	EOF
+}
+
+# Every move the parts above recorded, by state dir.
+predictions_table() {
+	local dir
+	echo "drover's prediction of every live move above, each against its job's duration"
+	echo "(Migration.status.prediction against status.statistics, both in the move's record;"
+	echo "the goal is every move within ±30 %):"
+	echo
+	echo "| part | moves | within ±30 % | worst | each move's error (%) |"
+	echo "|---|---:|---:|---:|---|"
+	for dir in "s:overhead and reaction" "se:evacuation" "sh:hot guest" "sl:start under a long move"; do
+		[ -d "$tmp/lab/${dir%%:*}" ] && prediction_summary_row "${dir#*:}" "$tmp/lab/${dir%%:*}"
+	done
+}
+
 bench_lab() {
 	local part
 	lab_setup
@@ -660,5 +696,6 @@ bench_lab() {
 		"${part}_table" >>"$out/lab.md"
 		echo >>"$out/lab.md"
 	done
+	predictions_table >>"$out/lab.md"
 	lab_cleanup
 }
