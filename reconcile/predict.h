@@ -69,7 +69,8 @@ uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
  * guest's pages taken at both ends, memsample.h, by the pages each read) and the bytes of
  * its memory that hold data (that sample's share of @memory_bytes, at most the process's
  * resident size; the resident size alone where the guest cannot be sampled). Blocks about
- * PRED_MEASURE_S seconds. Returns 0, or -1 with @why (no measure: an old QEMU, a domain not running). */
+ * PRED_MEASURE_S seconds. Returns 0, or -1 with @why (no measure: an old QEMU, a domain not
+ * running). */
 int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 		 uint64_t *touched_bytes, char *why, size_t why_size)
 	DROVER_WUR;

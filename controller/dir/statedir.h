@@ -54,7 +54,8 @@ int state_read_all(const char *dir, struct crd_set *out, struct crd_errors *errs
  * added: it never started, and nothing declares it any more. Balance moves started within
  * PLAN_BALANCE_HOLD_S are added as well, ended or not: the planner's balance history; and
  * live moves that succeeded within PRED_HISTORY_S with their statistics: the prediction's
- * (pred_fixed_ms). Unreadable records are notes in @errs. Returns the number added. This function can't fail. */
+ * (pred_fixed_ms). Unreadable records are notes in @errs. Returns the number added. This
+ * function can't fail. */
 size_t state_add_unfinished(const char *dir, struct crd_set *set, struct crd_errors *errs);
 
 /* Reads the record of Migration @ns/@name into @out (zeroed; the caller frees it with
