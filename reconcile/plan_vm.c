@@ -470,14 +470,20 @@ static bool mig_settle(struct plan_ctx *c, const struct plan_vm *v, const struct
 }
 
 /* Settles every active Migration of @v and returns the one that drives a move now: the
- * first in the set; later ones wait (no action) until it ends. */
-static const struct crd_migration *migrations(struct plan_ctx *c, const struct plan_vm *v)
+ * first in the set; later ones wait (no action) until it ends. A move that left copies of
+ * local disks waits too unless it is @cleaning, the one whose copies go this pass: ended
+ * now, it would be ended without them, and nobody would come back for them (the soak's
+ * fifth run: two moves cut short in a row, the second cleaned up, the first forgotten). */
+static const struct crd_migration *migrations(struct plan_ctx *c, const struct plan_vm *v,
+					      const struct crd_migration *cleaning)
 {
 	const struct crd_migration *winner = NULL;
+	const char *left[2];
 
 	for (size_t i = 0; i < c->desired->n_migrations; i++) {
 		const struct crd_migration *m = &c->desired->migrations[i];
-		if (!mig_for(m, v->vm) || mig_terminal(m) || mig_settle(c, v, m))
+		if (!mig_for(m, v->vm) || mig_terminal(m) ||
+		    (m != cleaning && leftover_hosts(v, m, left)) || mig_settle(c, v, m))
 			continue;
 		if (!winner)
 			winner = m;
@@ -807,7 +813,7 @@ void plan_vm_classify(struct plan_ctx *c, const struct crd_vm *vm)
 	if (!v.dom && lost_host(c, &v))
 		goto cleanup;
 	const struct crd_migration *ended = ended_local_move(c, &v);
-	const struct crd_migration *winner = migrations(c, &v);
+	const struct crd_migration *winner = migrations(c, &v, ended);
 	if (ended)
 		drop_left_disks(c, &v, ended); /* anything else the VM needs: next pass */
 	else

@@ -439,6 +439,46 @@ static void test_plan_drops_local_disks_a_move_left_on_both_its_hosts(void **sta
 	assert_int_equal(n, 2);
 }
 
+/* The soak's fifth run: two moves of a local VM cut short one after the other (lab-c →
+ * lab-b as lab-b's libvirtd died, then lab-c → lab-a as lab-c lost power), each record
+ * Running with a partial copy on its target. Both targets seen again: one record is
+ * cleaned up and ended; the other waits its turn — ended in the same pass without its
+ * cleanup, its copy on lab-b would be forgotten for good. */
+static void test_plan_cleans_up_two_cut_short_moves_one_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	two_hosts(f);
+	fx_host(f, "lab-c", "");
+	fx_vm(f, "web-1", "1Gi", "storage: local");
+	fx_mig(f, "to-b", "web-1", "lab-b", "", "phase: Running, sourceHost: lab-c, targetHost: lab-b");
+	fx_mig(f, "to-a", "web-1", "lab-a", "", "phase: Running, sourceHost: lab-c, targetHost: lab-a");
+	fx_dom(f, "lab-c", "web-1", INV_RUNNING);
+	fx_plan(f);
+	const struct plan_action *first = fx_finish(f, "to-b"), *second = fx_finish(f, "to-a");
+	assert_true((first != NULL) != (second != NULL));
+	const char *cleaned = first ? "lab-b" : "lab-a";
+	int stale = 0;
+	for (size_t i = 0; i < f->plan.n; i++) {
+		const struct plan_action *a = &f->plan.actions[i];
+		if (a->kind != PLAN_UNDEFINE_STALE)
+			continue;
+		stale++;
+		assert_string_equal(a->dst, cleaned);
+		fx_reason_has(a, "cut short");
+	}
+	assert_int_equal(stale, 1);
+	/* Its cleanup done, that record ends; the next pass cleans up after the other. */
+	const char *done = first ? "to-b" : "to-a", *other = first ? "to-a" : "to-b";
+	for (size_t i = 0; i < f->set.n_migrations; i++)
+		if (!strcmp(f->set.migrations[i].meta.name, done))
+			f->set.migrations[i].status.phase = CRD_MIG_FAILED;
+	fx_plan(f);
+	assert_non_null(fx_finish(f, other));
+	int i = fx_index(f, "web-1", PLAN_UNDEFINE_STALE);
+	assert_true(i >= 0);
+	assert_string_equal(f->plan.actions[i].dst, first ? "lab-a" : "lab-b");
+}
+
 /* Shared storage: nothing is copied, so nothing is left on the target. */
 static void test_plan_keeps_shared_disks_of_a_move_cut_short(void **state)
 {
@@ -1043,6 +1083,7 @@ int main(void)
 		T(test_plan_a_vm_whose_move_target_vanished_is_not_defined_again),
 		T(test_plan_drops_partial_local_disks_of_a_move_cut_short),
 		T(test_plan_drops_local_disks_a_move_left_on_both_its_hosts),
+		T(test_plan_cleans_up_two_cut_short_moves_one_at_a_time),
 		T(test_plan_keeps_shared_disks_of_a_move_cut_short),
 		T(test_plan_two_stopped_copies_without_a_running_move_are_a_conflict),
 		T(test_plan_conflict_when_stale_copy_host_is_not_fenced),
