@@ -325,11 +325,16 @@ int cold_move(const struct cold_request *req, char *why, size_t why_size)
 		goto cleanup;
 	fault_point("cold.target-ready");
 	moved = true;
-	/* The target is verified: only now does the source let go. */
+	/* The target is verified: only now does the source let go. Where it cannot (it
+	 * stopped answering), the VM has still moved: what is left on the source (its
+	 * definition, a local VM's disks) is for the planner to remove, as after a move that
+	 * could not delete the source's copies (1); a failure would end the record and forget
+	 * them. */
 	if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
 	    virDomainUndefine(dom) < 0) {
 		why_fail(why, why_size, "moved, but the source definition could not be removed: %s",
 		     virGetLastErrorMessage());
+		ret = 1;
 		goto cleanup;
 	}
 	fault_point("cold.source-undefined");

@@ -44,8 +44,9 @@ int cold_define_owned(virConnectPtr conn, const char *xml, const char *ns, const
  * there if asked, verify, and only then undefine the source and delete its disk
  * copies. On any failure before the source is touched beyond the stop, everything
  * made on the target is removed and the VM is started again on the source if it was
- * running. Returns 0; 1 when moved but some of the source's disk copies could not be
- * deleted (@why says so); or -1 with @why set (always NUL-terminated). */
+ * running. Returns 0; 1 when moved but the source's definition or some of its disk
+ * copies could not be removed (@why says so); or -1 with @why set (always
+ * NUL-terminated). */
 int cold_move(const struct cold_request *req, char *why, size_t why_size)
 	DROVER_WUR;
 
