@@ -158,9 +158,11 @@ uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst)
 		n = last_moves_to(set, NULL, last);
 	if (!n)
 		return PRED_DEFAULT_FIXED_MS;
-	for (size_t i = 0; i < n; i++)
-		fixed[i] = last[i]->status.statistics.elapsed_ms -
-			   last[i]->status.statistics.transfer_ms;
+	for (size_t i = 0; i < n; i++) {
+		/* A record edited by hand may say more transfer than job: no fixed part. */
+		const struct crd_mig_statistics *s = &last[i]->status.statistics;
+		fixed[i] = s->elapsed_ms > s->transfer_ms ? s->elapsed_ms - s->transfer_ms : 0;
+	}
 	qsort(fixed, n, sizeof(fixed[0]), by_value);
 	return n % 2 ? fixed[n / 2] : (fixed[n / 2 - 1] + fixed[n / 2]) / 2;
 }

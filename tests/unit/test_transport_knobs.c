@@ -216,6 +216,9 @@ static void test_fixed_part_is_the_median_of_the_last_moves_to_the_host(void **s
 	/* No move to lab-d yet: the last five to any host (t[2]..t[6] ones, 400 the lowest). */
 	assert_int_equal(pred_fixed_ms(&set, "lab-d"), 1100);
 	assert_int_equal(pred_fixed_ms(NULL, "lab-b"), PRED_DEFAULT_FIXED_MS);
+	/* A record that says more transfer than job (edited by hand) adds nothing. */
+	measured(&set, 7, "lab-c", t[6], CRD_MIG_SUCCEEDED, 400, 900);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c"), 0);
 }
 
 int main(void)
