@@ -107,15 +107,20 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out)
 	out->dirty_rate_bps = in->dirty_bps;
 }
 
-/* A move @m to @dst (any host when NULL) that tells the fixed part, ended within
- * PRED_HISTORY_S. */
-static bool measured_move_to(const struct crd_migration *m, const char *dst)
+bool pred_move_measured(const struct crd_migration *m)
 {
 	const struct crd_migration_status *st = &m->status;
 
 	return st->phase == CRD_MIG_SUCCEEDED && st->statistics.set && st->end_time &&
-	       (!dst || (st->target_host && !strcmp(st->target_host, dst))) &&
 	       clk_seconds_since(st->end_time) < PRED_HISTORY_S;
+}
+
+/* A measured move @m to @dst (any host when NULL). */
+static bool measured_move_to(const struct crd_migration *m, const char *dst)
+{
+	const char *to = m->status.target_host;
+
+	return pred_move_measured(m) && (!dst || (to && !strcmp(to, dst)));
 }
 
 /* The last PRED_HISTORY_MOVES moves to @dst (any host when NULL) in @set, by end time,

@@ -54,6 +54,10 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
  * guest dirties no faster than half of @bandwidth_bps, from its @dirty_bps. Pure. */
 int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
 
+/* True when Migration @m is a live move that succeeded within PRED_HISTORY_S with its
+ * statistics: one pred_fixed_ms learns from. No I/O (it reads the clock). */
+bool pred_move_measured(const struct crd_migration *m);
+
 /* The fixed part of a live move to host @dst, from the moves recorded in @set (their
  * status.statistics): the median of elapsed less transfer over the last
  * PRED_HISTORY_MOVES moves to @dst that succeeded within PRED_HISTORY_S, or over the last

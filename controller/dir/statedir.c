@@ -568,13 +568,6 @@ static bool recent_balance(const struct crd_migration *m)
 	return m->status.reason == CRD_MIG_BALANCE && t && clk_seconds_since(t) < PLAN_BALANCE_HOLD_S;
 }
 
-/* A live move that tells the fixed part of the next prediction (pred_fixed_ms). */
-static bool measured_move(const struct crd_migration *m)
-{
-	return m->status.phase == CRD_MIG_SUCCEEDED && m->status.statistics.set &&
-	       m->status.end_time && clk_seconds_since(m->status.end_time) < PRED_HISTORY_S;
-}
-
 static void add_unfinished_one(void *opaque, const struct rec_file *f)
 {
 	struct load_ctx *ctx = opaque;
@@ -588,7 +581,7 @@ static void add_unfinished_one(void *opaque, const struct rec_file *f)
 	 * (its hourly limit, and the VMs it leaves alone for a while); and live moves of the
 	 * last hour, the prediction's (the fixed part of a move to each host). */
 	if (rec.kind == CRD_KIND_MIGRATION &&
-	    (m->status.phase == CRD_MIG_RUNNING || recent_balance(m) || measured_move(m)) &&
+	    (m->status.phase == CRD_MIG_RUNNING || recent_balance(m) || pred_move_measured(m)) &&
 	    m->spec.vm_name &&
 	    crd_set_vm(ctx->set, m->meta.namespace, m->spec.vm_name) &&
 	    !crd_set_migration(ctx->set, m->meta.namespace, m->meta.name)) {
