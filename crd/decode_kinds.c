@@ -558,7 +558,8 @@ static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
 			   struct crd_mig_prediction *p)
 {
 	static const char *const known[] = {"durationSeconds", "durationMilliseconds",
-					    "converges", "dirtyRateBytesPerSecond", NULL};
+					    "converges", "dirtyRateBytesPerSecond",
+					    "concurrentMoves", NULL};
 	const struct crd_node *n = crd_dec_map_member(c, st, "prediction", false);
 	size_t saved = crd_dec_push(c, "prediction");
 	int64_t v;
@@ -574,6 +575,8 @@ static void dec_prediction(struct crd_dctx *c, const struct crd_node *st,
 	(void)crd_dec_bool(c, n, "converges", &p->converges);
 	if (crd_dec_int(c, n, "dirtyRateBytesPerSecond", 0, INT64_MAX, &v) == 0)
 		p->dirty_rate_bps = (uint64_t)v;
+	/* Absent in records written before it was kept: none. */
+	(void)crd_dec_u32(c, n, "concurrentMoves", 0, UINT32_MAX, &p->concurrent_moves);
 cleanup:
 	crd_dec_pop(c, saved);
 }

@@ -265,6 +265,7 @@ json_t *crd_migration_status_to_json(const struct crd_migration_status *st)
 		put(pred, "durationMilliseconds", json_integer((json_int_t)st->prediction.duration_ms));
 		put(pred, "converges", json_boolean(st->prediction.converges));
 		put(pred, "dirtyRateBytesPerSecond", json_integer((json_int_t)st->prediction.dirty_rate_bps));
+		put(pred, "concurrentMoves", json_integer(st->prediction.concurrent_moves));
 		put(o, "prediction", pred);
 	}
 	put_int(prog, "dataTotalBytes", (int64_t)p->data_total_bytes);

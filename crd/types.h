@@ -316,6 +316,10 @@ struct crd_mig_prediction {
 					* than one second) */
 	bool converges;
 	uint64_t dirty_rate_bps;
+	/* Other live moves sharing this one's source or target, under way in the same drover
+	 * when it was predicted: on hosts short of CPU or network they slow each other, and the
+	 * moves learnt from are compared at the same count (pred_fixed_ms). */
+	uint32_t concurrent_moves;
 };
 /* What a finished live move took, from the migration job's completed statistics: the
  * whole job (libvirt's, from its first step to the guest resumed on the target) and the

@@ -13,6 +13,7 @@
 #include "reconcile/coldmove.h"
 #include "reconcile/domxml.h"
 #include "reconcile/fault.h"
+#include "reconcile/inflight.h"
 #include "reconcile/predict.h"
 #include "reconcile/storage.h"
 #include "reconcile/tune_apply.h"
@@ -585,13 +586,16 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 		res.memory = 0;
 	for (size_t i = 0; taken_over && copy && i < res.n_disks; i++)
 		disk_bytes += stor_allocation(c->src, res.disks[i]);
-	/* A prediction before every move drover starts; without a measure the move goes on
-	 * unpredicted. */
+	/* A prediction before every move drover starts, counting the moves beside it; without
+	 * a measure the move goes on unpredicted. */
+	struct inflight_move self;
+	inflight_enter(&self, a->src, a->dst);
+	struct pred_move mv = {.src = c->src, .name = vm_name(a), .dst = a->dst,
+			       .memory_bytes = res.memory, .disk_bytes = disk_bytes,
+			       .k = &a->knobs, .set = mc->ctx->desired, .self = &self};
 	char pred_why[256];
 	if (!taken_over &&
-	    pred_estimate(c->src, vm_name(a), res.memory, disk_bytes,
-			  pred_fixed_ms(mc->ctx->desired, a->dst), &a->knobs, &mc->move->prediction,
-			  pred_why, sizeof(pred_why)) == 0)
+	    pred_estimate(&mv, &mc->move->prediction, pred_why, sizeof(pred_why)) == 0)
 		report(mc);
 	/* A Migration cancelled while no drover ran is aborted as soon as it is taken over. */
 	struct mig_cancel cancel = {.parent = mc->ctx->cancel};
@@ -620,6 +624,7 @@ static int do_live(struct move_ctx *mc, const struct exec_conns *c, char *why, s
 	mc->move->mode = CRD_RUN_PRECOPY;
 	int rc = taken_over ? mig_watch(&req, clk_seconds_since(mc->move->start_time), &out)
 			    : mig_live(&req, &out);
+	inflight_leave(&self);
 	if (rc == 0)
 		fault_point("live.done");
 	bool lost = rc < 0 && virConnectIsAlive(c->src) != 1;

@@ -153,7 +153,7 @@ static int by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst)
+uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst, unsigned beside)
 {
 	const struct crd_migration *last[PRED_HISTORY_MOVES];
 	uint64_t fixed[PRED_HISTORY_MOVES];
@@ -162,14 +162,16 @@ uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst)
 	if (!n && set)
 		n = last_moves_to(set, NULL, last);
 	if (!n)
-		return PRED_DEFAULT_FIXED_MS;
+		return PRED_DEFAULT_FIXED_MS * (1 + (uint64_t)beside);
 	for (size_t i = 0; i < n; i++) {
 		/* A record edited by hand may say more transfer than job: no fixed part. */
 		const struct crd_mig_statistics *s = &last[i]->status.statistics;
-		fixed[i] = s->elapsed_ms > s->transfer_ms ? s->elapsed_ms - s->transfer_ms : 0;
+		uint64_t part = s->elapsed_ms > s->transfer_ms ? s->elapsed_ms - s->transfer_ms : 0;
+		fixed[i] = part / (1 + (uint64_t)last[i]->status.prediction.concurrent_moves);
 	}
 	qsort(fixed, n, sizeof(fixed[0]), by_value);
-	return n % 2 ? fixed[n / 2] : (fixed[n / 2 - 1] + fixed[n / 2]) / 2;
+	uint64_t alone = n % 2 ? fixed[n / 2] : (fixed[n / 2 - 1] + fixed[n / 2]) / 2;
+	return alone * (1 + (uint64_t)beside);
 }
 
 /* Reads the dirty-rate statistics of @dom: 1 with *@mib_per_s once measured, 0 while
@@ -266,24 +268,30 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 	return 0;
 }
 
-int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
-		  uint64_t disk_bytes, uint64_t fixed_ms, const struct crd_knobs *k,
-		  struct crd_mig_prediction *out, char *why, size_t why_size)
+int pred_estimate(const struct pred_move *mv, struct crd_mig_prediction *out, char *why,
+		  size_t why_size)
 {
-	virDomainPtr dom = src ? virDomainLookupByName(src, name) : NULL;
-	struct pred_input in = {.disk_bytes = disk_bytes, .bandwidth_bps = pred_bandwidth_bps(k),
-				.max_downtime_ms = k->max_downtime_ms, .fixed_ms = fixed_ms,
+	virDomainPtr dom = mv->src ? virDomainLookupByName(mv->src, mv->name) : NULL;
+	const struct crd_knobs *k = mv->k;
+	struct pred_input in = {.disk_bytes = mv->disk_bytes,
+				.bandwidth_bps = pred_bandwidth_bps(k),
+				.max_downtime_ms = k->max_downtime_ms,
 				.auto_converge = k->allow_auto_converge};
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (!dom) {
-		why_fail(why, why_size, "%s: %s", name, src ? virGetLastErrorMessage() : "not connected");
+		why_fail(why, why_size, "%s: %s", mv->name,
+			 mv->src ? virGetLastErrorMessage() : "not connected");
 		virResetLastError();
 		return -1;
 	}
-	if (pred_measure(dom, memory_bytes, &in.dirty_bps, &in.memory_bytes, why, why_size) == 0) {
+	if (pred_measure(dom, mv->memory_bytes, &in.dirty_bps, &in.memory_bytes, why,
+			 why_size) == 0) {
+		unsigned beside = mv->self ? inflight_beside(mv->self) : 0;
+		in.fixed_ms = pred_fixed_ms(mv->set, mv->dst, beside);
 		pred_model(&in, out);
+		out->concurrent_moves = beside;
 		ret = 0;
 	}
 	virDomainFree(dom);

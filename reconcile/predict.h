@@ -11,6 +11,7 @@
 #include <libvirt/libvirt.h>
 
 #include "crd/types.h"
+#include "reconcile/inflight.h"
 
 /* Assumed when the move is not capped: the stream's rate between two hosts (1 Gbit/s). */
 #define PRED_DEFAULT_BPS 125000000ULL
@@ -58,12 +59,14 @@ int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
  * statistics: one pred_fixed_ms learns from. No I/O (it reads the clock). */
 bool pred_move_measured(const struct crd_migration *m);
 
-/* The fixed part of a live move to host @dst, from the moves recorded in @set (their
- * status.statistics): the median of elapsed less transfer over the last
- * PRED_HISTORY_MOVES moves to @dst that succeeded within PRED_HISTORY_S, or over the last
- * to any host when none went to @dst; PRED_DEFAULT_FIXED_MS when there are none. No I/O
- * (it reads the clock). */
-uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst);
+/* The fixed part of a live move to host @dst with @beside other moves under way on its
+ * hosts (inflight.h), from the moves recorded in @set (their status.statistics): the
+ * median of elapsed less transfer over the last PRED_HISTORY_MOVES moves to @dst that
+ * succeeded within PRED_HISTORY_S, or over the last to any host when none went to @dst;
+ * PRED_DEFAULT_FIXED_MS when there are none. Moves side by side share the hosts: each
+ * recorded part counts as that of 1 + its prediction's concurrent_moves moves, and the
+ * result is that of 1 + @beside. No I/O (it reads the clock). */
+uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst, unsigned beside);
 
 /* The bandwidth a move with knobs @k may use, bytes per second. Pure. */
 uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
@@ -79,12 +82,24 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 		 uint64_t *touched_bytes, char *why, size_t why_size)
 	DROVER_WUR;
 
-/* The prediction for a live move of domain @name from @src with knobs @k: its dirty rate
- * measured (pred_measure), then pred_model with @memory_bytes (the guest's memory),
- * @disk_bytes (disks to copy) and @fixed_ms (pred_fixed_ms). Blocks about PRED_MEASURE_S
- * seconds. Returns 0 with @out set, or -1 with @why (and @out unset). */
-int pred_estimate(virConnectPtr src, const char *name, uint64_t memory_bytes,
-		  uint64_t disk_bytes, uint64_t fixed_ms, const struct crd_knobs *k,
-		  struct crd_mig_prediction *out, char *why, size_t why_size) DROVER_WUR;
+/* What a prediction is of: a live move of domain @name from @src to host @dst with knobs
+ * @k; @memory_bytes of memory, @disk_bytes of disks to copy; the moves recorded in @set
+ * (NULL: none) to learn the fixed part from; the move's own entry among those under way
+ * (inflight.h; NULL: as if alone). */
+struct pred_move {
+	virConnectPtr src;
+	const char *name, *dst;
+	uint64_t memory_bytes, disk_bytes;
+	const struct crd_knobs *k;
+	const struct crd_set *set;
+	const struct inflight_move *self;
+};
+
+/* The prediction for move @mv: its dirty rate measured (pred_measure), then pred_model with
+ * the fixed part (pred_fixed_ms) for the moves beside it at the measure's end (moves
+ * started together have all entered by then). Blocks about PRED_MEASURE_S seconds.
+ * Returns 0 with @out set, or -1 with @why (and @out unset). */
+int pred_estimate(const struct pred_move *mv, struct crd_mig_prediction *out, char *why,
+		  size_t why_size) DROVER_WUR;
 
 #endif

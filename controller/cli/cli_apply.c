@@ -54,8 +54,11 @@ static void print_estimates(struct rec *r, const struct crd_set *set, const stru
 			res.memory = 0;
 		for (size_t k = 0; a->kind == PLAN_MIGRATE_LIVE_COPY && src && k < res.n_disks; k++)
 			disks += stor_allocation(src, res.disks[k]);
-		if (pred_estimate(src, a->vm->meta.name, res.memory, disks,
-				  pred_fixed_ms(set, a->dst), &a->knobs, &p, why, sizeof(why)) < 0) {
+		/* Each as if it ran alone: which moves run side by side is the executor's to say. */
+		struct pred_move mv = {.src = src, .name = a->vm->meta.name, .dst = a->dst,
+				       .memory_bytes = res.memory, .disk_bytes = disks,
+				       .k = &a->knobs, .set = set};
+		if (pred_estimate(&mv, &p, why, sizeof(why)) < 0) {
 			printf("estimate %s/%s %s → %s: none (%s)\n", a->vm->meta.namespace,
 			       a->vm->meta.name, a->src, a->dst, why);
 		} else {

@@ -669,6 +669,18 @@ prediction_summary_row() {
 	EOF
 }
 
+# The Migration records of every part's moves, kept in $out/lab-records/STATE_DIR/ for a
+# look at what the tables sum up (each move's prediction and statistics).
+keep_records() {
+	local dir
+	rm -rf "$out/lab-records"
+	for dir in s se sh sl; do
+		[ -d "$tmp/lab/$dir/migrations" ] || continue
+		mkdir -p "$out/lab-records/$dir"
+		cp -r "$tmp/lab/$dir/migrations/." "$out/lab-records/$dir/"
+	done
+}
+
 # Every move the parts above recorded, by state dir.
 predictions_table() {
 	local dir
@@ -697,5 +709,6 @@ bench_lab() {
 		echo >>"$out/lab.md"
 	done
 	predictions_table >>"$out/lab.md"
+	keep_records
 	lab_cleanup
 }

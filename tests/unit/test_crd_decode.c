@@ -185,7 +185,8 @@ static void test_migration_prediction_and_statistics_round_trip(void **state)
 		"\"metadata\":{\"name\":\"m\",\"namespace\":\"default\"},"
 		"\"spec\":{\"vmName\":\"web-1\",\"transport\":\"Tunnelled\"},"
 		"\"status\":{\"phase\":\"Running\",\"prediction\":{\"durationSeconds\":14,"
-		"\"durationMilliseconds\":13250,\"converges\":false,\"dirtyRateBytesPerSecond\":8388608},"
+		"\"durationMilliseconds\":13250,\"converges\":false,\"dirtyRateBytesPerSecond\":8388608,"
+		"\"concurrentMoves\":1},"
 		"\"statistics\":{\"elapsedMilliseconds\":9500,\"transferMilliseconds\":8400,"
 		"\"transferredBytes\":29360128}}}";
 	json_error_t jerr;
@@ -203,11 +204,12 @@ static void test_migration_prediction_and_statistics_round_trip(void **state)
 	assert_int_equal(m->status.prediction.duration_ms, 13250);
 	assert_false(m->status.prediction.converges);
 	assert_int_equal(m->status.prediction.dirty_rate_bps, 8388608);
+	assert_int_equal(m->status.prediction.concurrent_moves, 1);
 	json_t *again = crd_migration_status_to_json(&m->status);
 	char *s = json_dumps(json_object_get(again, "prediction"), JSON_COMPACT);
 	assert_string_equal(s, "{\"durationSeconds\":14,\"durationMilliseconds\":13250,"
 			    "\"converges\":false,"
-			    "\"dirtyRateBytesPerSecond\":8388608}");
+			    "\"dirtyRateBytesPerSecond\":8388608,\"concurrentMoves\":1}");
 	free(s);
 	assert_true(m->status.statistics.set);
 	assert_int_equal(m->status.statistics.elapsed_ms, 9500);

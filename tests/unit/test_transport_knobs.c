@@ -11,6 +11,7 @@
 
 #include "crd/types.h"
 #include "reconcile/clk.h"
+#include "reconcile/inflight.h"
 #include "reconcile/migrate.h"
 #include "reconcile/predict.h"
 #include "reconcile/storage.h"
@@ -192,7 +193,7 @@ static void test_fixed_part_is_the_median_of_the_last_moves_to_the_host(void **s
 	struct crd_set set = {.migrations = migs, .n_migrations = 9};
 	char t[7][32];
 	(void)state;
-	assert_int_equal(pred_fixed_ms(&set, "lab-b"), PRED_DEFAULT_FIXED_MS);   /* none */
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), PRED_DEFAULT_FIXED_MS);   /* none */
 	/* The same second for all: ordered by their last characters (RFC 3339 in UTC). */
 	for (int i = 0; i < 7; i++) {
 		clk_rfc3339(t[i], sizeof(t[i]));
@@ -211,20 +212,69 @@ static void test_fixed_part_is_the_median_of_the_last_moves_to_the_host(void **s
 	measured(&set, 7, "lab-c", t[6], CRD_MIG_SUCCEEDED, 400, 0);
 	/* Older than the history. */
 	measured(&set, 8, "lab-c", "2020-01-01T00:00:00Z", CRD_MIG_SUCCEEDED, 99000, 0);
-	assert_int_equal(pred_fixed_ms(&set, "lab-b"), 1100);
-	assert_int_equal(pred_fixed_ms(&set, "lab-c"), 400);
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), 1100);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c", 0), 400);
 	/* No move to lab-d yet: the last five to any host (t[2]..t[6] ones, 400 the lowest). */
-	assert_int_equal(pred_fixed_ms(&set, "lab-d"), 1100);
-	assert_int_equal(pred_fixed_ms(NULL, "lab-b"), PRED_DEFAULT_FIXED_MS);
+	assert_int_equal(pred_fixed_ms(&set, "lab-d", 0), 1100);
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 0), PRED_DEFAULT_FIXED_MS);
 	/* A record that says more transfer than job (edited by hand) adds nothing. */
 	measured(&set, 7, "lab-c", t[6], CRD_MIG_SUCCEEDED, 400, 900);
-	assert_int_equal(pred_fixed_ms(&set, "lab-c"), 0);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c", 0), 0);
+}
+
+/* Moves side by side share the hosts: a recorded part counts for 1 + its concurrent
+ * moves, and a move with others beside it is given the part of as many. */
+static void test_fixed_part_counts_the_moves_side_by_side(void **state)
+{
+	struct crd_migration migs[3] = {0};
+	struct crd_set set = {.migrations = migs, .n_migrations = 3};
+	char now[32];
+	(void)state;
+	clk_rfc3339(now, sizeof(now));
+	measured(&set, 0, "lab-b", now, CRD_MIG_SUCCEEDED, 800, 0);    /* alone: 800 */
+	measured(&set, 1, "lab-b", now, CRD_MIG_SUCCEEDED, 1700, 100);  /* 1600 for two: 800 */
+	migs[1].status.prediction.concurrent_moves = 1;
+	measured(&set, 2, "lab-b", now, CRD_MIG_SUCCEEDED, 2700, 0);    /* 2700 for three: 900 */
+	migs[2].status.prediction.concurrent_moves = 2;
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), 800);
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 1), 1600);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c", 2), 2400);   /* any host's */
+	/* None learnt yet: the default, for as many. */
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 1), 2 * PRED_DEFAULT_FIXED_MS);
+}
+
+/* The moves beside a move are those sharing its source or its target, while under way. */
+static void test_inflight_counts_moves_sharing_a_host(void **state)
+{
+	struct inflight_move ab, cb, cd, ba, xd;
+	(void)state;
+	inflight_enter(&ab, "a", "b");
+	assert_int_equal(inflight_beside(&ab), 0);
+	inflight_enter(&cb, "c", "b");
+	assert_int_equal(inflight_beside(&cb), 1);   /* the same target */
+	assert_int_equal(inflight_beside(&ab), 1);   /* entered later, counted all the same */
+	inflight_enter(&cd, "c", "d");
+	assert_int_equal(inflight_beside(&cd), 1);   /* the same source as c → b */
+	inflight_enter(&ba, "b", "a");
+	assert_int_equal(inflight_beside(&ba), 2);   /* a → b and c → b */
+	inflight_leave(&ab);
+	inflight_leave(&cb);
+	inflight_enter(&xd, "x", "d");
+	assert_int_equal(inflight_beside(&xd), 1);   /* c → d only */
+	inflight_leave(&xd);
+	inflight_leave(&cd);
+	inflight_leave(&ba);
+	inflight_enter(&xd, "a", "b");
+	assert_int_equal(inflight_beside(&xd), 0);   /* all gone */
+	inflight_leave(&xd);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_knobs_direct_allows_everything),
+		cmocka_unit_test(test_fixed_part_counts_the_moves_side_by_side),
+		cmocka_unit_test(test_inflight_counts_moves_sharing_a_host),
 		cmocka_unit_test(test_knobs_tunnelled_alone_is_fine),
 		cmocka_unit_test(test_knobs_tunnelled_refuses_what_libvirt_refuses),
 		cmocka_unit_test(test_storage_margin_is_a_tenth_with_a_floor),
