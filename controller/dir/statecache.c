@@ -7,17 +7,19 @@
 
 #include "controller/dir/keptstatus.h"
 
-/* Per record, keyed by a digest of its path. */
+/* Per record, keyed by a digest of its path: 64 bytes, one per record of the state dir
+ * (10k VMs, 10k entries, in a table at most 3/4 full). */
 struct entry {
 	uint64_t key;            /* 0 = empty slot */
 	uint64_t text;           /* digest of the text known to be there; 0 = not known */
-	size_t len;
-	ino_t ino;               /* the file's identity when last written or read */
-	off_t size;
-	struct timespec mtime;
 	uint64_t token;          /* the last write or read; 0 = none */
 	void *kept;              /* a status of @kind kept between passes (keptstatus), or NULL */
-	enum crd_kind kind;
+	/* The file's identity when last written or read. */
+	uint64_t ino;
+	int64_t mtime_ns;
+	off_t size;
+	uint32_t len;            /* of the text */
+	uint8_t kind;            /* enum crd_kind */
 };
 
 /* At most this many records are known; beyond, writes compare with the file and loads read
@@ -27,7 +29,7 @@ struct entry {
 static struct {
 	pthread_mutex_t lock;
 	struct entry *slots;
-	size_t cap, n;           /* cap a power of two, at most half full */
+	size_t cap, n;           /* cap a power of two, at most 3/4 full (linear probing) */
 	uint64_t tokens;
 	size_t kept;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -57,11 +59,11 @@ static struct entry *slot_of(uint64_t key)
  * Called with the lock held. */
 static int reserve(void)
 {
-	if (cache.cap && (cache.n + 1) * 2 <= cache.cap)
+	if (cache.n + 1 > (size_t)SC_MAX_ENTRIES)
+		return -1;
+	if (cache.cap && (cache.n + 1) * 4 <= cache.cap * 3)
 		return 0;
 	size_t cap = cache.cap ? cache.cap * 2 : 1024;
-	if (cap > 2 * (size_t)SC_MAX_ENTRIES)
-		return -1;
 	struct entry *old = cache.slots, *grown = calloc(cap, sizeof(*grown));
 	size_t old_cap = cache.cap;
 	if (!grown)
@@ -110,17 +112,21 @@ static void drop_kept(struct entry *e)
 	cache.kept--;
 }
 
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 static bool same_file(const struct entry *e, const struct stat *st)
 {
-	return e->ino == st->st_ino && e->size == st->st_size &&
-	       e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+	return e->ino == st->st_ino && e->size == st->st_size && e->mtime_ns == mtime_ns(st);
 }
 
 static void note_file(struct entry *e, const struct stat *st)
 {
 	e->ino = st->st_ino;
 	e->size = st->st_size;
-	e->mtime = st->st_mtim;
+	e->mtime_ns = mtime_ns(st);
 }
 
 bool sc_known_to_hold(const char *path, const char *text, size_t len)
@@ -149,8 +155,9 @@ uint64_t sc_wrote(const char *path, const char *text, size_t len)
 	if (e) {
 		drop_kept(e);
 		note_file(e, &st);
-		e->text = digest(text, len);
-		e->len = len;
+		/* Records are small; a text too long to note is just not known. */
+		e->text = len <= UINT32_MAX ? digest(text, len) : 0;
+		e->len = (uint32_t)len;
 		token = e->token = ++cache.tokens;
 	}
 	pthread_mutex_unlock(&cache.lock);
@@ -197,7 +204,7 @@ void sc_keep(const char *path, enum crd_kind kind, void *status, uint64_t token)
 	pthread_mutex_lock(&cache.lock);
 	struct entry *e = find(path);
 	if (e && e->token == token && !e->kept && (e->kept = ks_keep(kind, status))) {
-		e->kind = kind;
+		e->kind = (uint8_t)kind;
 		cache.kept++;
 	}
 	pthread_mutex_unlock(&cache.lock);
