@@ -55,17 +55,27 @@ void pred_model(const struct pred_input *in, struct crd_mig_prediction *out);
  * guest dirties no faster than half of @bandwidth_bps, from its @dirty_bps. Pure. */
 int pred_throttle_initial(uint64_t dirty_bps, uint64_t bandwidth_bps);
 
+/* ---- the fixed part, learnt from past moves (predict_history.c) ---- */
+
 /* True when Migration @m is a live move that succeeded within PRED_HISTORY_S with its
  * statistics: one pred_fixed_ms learns from. No I/O (it reads the clock). */
 bool pred_move_measured(const struct crd_migration *m);
 
+/* Move @m ended: when measured (pred_move_measured), this process learns from it even
+ * where the set its passes hold does not show it (`drover apply` keeps one set for all
+ * its rounds). Can't fail (out of memory, it is not learnt). Thread-safe. */
+void pred_remember(const struct crd_migration *m);
+
+/* Forgets what pred_remember learnt (tests: a process starts with nothing). */
+void pred_forget_remembered(void);
+
 /* The fixed part of a live move to host @dst with @beside other moves under way on its
- * hosts (inflight.h), from the moves recorded in @set (their status.statistics): the
- * median of elapsed less transfer over the last PRED_HISTORY_MOVES moves to @dst that
- * succeeded within PRED_HISTORY_S, or over the last to any host when none went to @dst;
- * PRED_DEFAULT_FIXED_MS when there are none. Moves side by side share the hosts: each
- * recorded part counts as that of 1 + its prediction's concurrent_moves moves, and the
- * result is that of 1 + @beside. No I/O (it reads the clock). */
+ * hosts (inflight.h): the median of elapsed less transfer (status.statistics) over the
+ * last PRED_HISTORY_MOVES measured moves, those recorded in @set (NULL: none) and those
+ * remembered. Moves side by side share the hosts' CPUs and network, so moves to @dst with
+ * as many beside them (their prediction's concurrent_moves) come first, then those to any
+ * host, then moves with any number beside them, to @dst and then to any host;
+ * PRED_DEFAULT_FIXED_MS when there are none. No I/O (it reads the clock). Thread-safe. */
 uint64_t pred_fixed_ms(const struct crd_set *set, const char *dst, unsigned beside);
 
 /* The bandwidth a move with knobs @k may use, bytes per second. Pure. */

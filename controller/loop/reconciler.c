@@ -9,6 +9,7 @@
 #include "controller/loop/records.h"
 #include "reconcile/clk.h"
 #include "reconcile/observe.h"
+#include "reconcile/predict.h"
 #include "reconcile/status.h"
 
 /* apply: how long a converge waits for a job to end before it looks again. */
@@ -438,6 +439,7 @@ static void on_move(void *opaque, const struct plan_action *a, const struct exec
 	struct crd_migration *m = move_record(job, now);
 	if (m && status_migration_move(m, a, mv, now) == 0) {
 		sink_migration(r, m);
+		pred_remember(m);   /* the next moves' predictions learn from it */
 		if (status_vm_move(job->vm, m, mv) == 0)
 			sink_vm(r, job->vm);
 	}

@@ -222,8 +222,8 @@ static void test_fixed_part_is_the_median_of_the_last_moves_to_the_host(void **s
 	assert_int_equal(pred_fixed_ms(&set, "lab-c", 0), 0);
 }
 
-/* Moves side by side share the hosts: a recorded part counts for 1 + its concurrent
- * moves, and a move with others beside it is given the part of as many. */
+/* Moves side by side share the hosts: a move learns from moves with as many beside them
+ * first, the same host before any host; from the others only when there are none. */
 static void test_fixed_part_counts_the_moves_side_by_side(void **state)
 {
 	struct crd_migration migs[3] = {0};
@@ -231,16 +231,49 @@ static void test_fixed_part_counts_the_moves_side_by_side(void **state)
 	char now[32];
 	(void)state;
 	clk_rfc3339(now, sizeof(now));
-	measured(&set, 0, "lab-b", now, CRD_MIG_SUCCEEDED, 800, 0);    /* alone: 800 */
-	measured(&set, 1, "lab-b", now, CRD_MIG_SUCCEEDED, 1700, 100);  /* 1600 for two: 800 */
+	measured(&set, 0, "lab-b", now, CRD_MIG_SUCCEEDED, 800, 0);     /* alone */
+	measured(&set, 1, "lab-b", now, CRD_MIG_SUCCEEDED, 1700, 100);  /* one beside it */
 	migs[1].status.prediction.concurrent_moves = 1;
-	measured(&set, 2, "lab-b", now, CRD_MIG_SUCCEEDED, 2700, 0);    /* 2700 for three: 900 */
-	migs[2].status.prediction.concurrent_moves = 2;
+	measured(&set, 2, "lab-c", now, CRD_MIG_SUCCEEDED, 2000, 0);    /* one beside it */
+	migs[2].status.prediction.concurrent_moves = 1;
 	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), 800);
 	assert_int_equal(pred_fixed_ms(&set, "lab-b", 1), 1600);
-	assert_int_equal(pred_fixed_ms(&set, "lab-c", 2), 2400);   /* any host's */
-	/* None learnt yet: the default, for as many. */
-	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 1), 2 * PRED_DEFAULT_FIXED_MS);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c", 1), 2000);
+	assert_int_equal(pred_fixed_ms(&set, "lab-c", 0), 800);        /* alone: lab-b's */
+	assert_int_equal(pred_fixed_ms(&set, "lab-d", 1), 1800);       /* any host's, as many */
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 3), (800 + 1600) / 2);  /* any number */
+}
+
+/* A move this process finished teaches the next predictions even when the set does not
+ * hold it (`drover apply` keeps one set for all its rounds); once the set holds it too, it
+ * counts once. */
+static void test_fixed_part_learns_from_moves_this_process_made(void **state)
+{
+	struct crd_migration migs[2] = {0};
+	struct crd_set set = {.migrations = migs, .n_migrations = 1};
+	char now[32];
+	(void)state;
+	pred_forget_remembered();
+	clk_rfc3339(now, sizeof(now));
+	measured(&set, 0, "lab-b", now, CRD_MIG_SUCCEEDED, 900, 0);
+	migs[0].meta = (struct crd_meta){.name = "m1", .namespace = "default"};
+	struct crd_migration own = migs[0];
+	own.meta.name = "m2";
+	own.status.statistics.elapsed_ms = 1500;
+	pred_remember(&own);
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 0), 1500);
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), (900 + 1500) / 2);
+	/* The set holds it now (a pass read it back): once, not twice. */
+	migs[1] = own;
+	set.n_migrations = 2;
+	assert_int_equal(pred_fixed_ms(&set, "lab-b", 0), (900 + 1500) / 2);
+	/* A move not measured (failed) is not learnt. */
+	own.meta.name = "m3";
+	own.status.phase = CRD_MIG_FAILED;
+	pred_remember(&own);
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 0), 1500);
+	pred_forget_remembered();
+	assert_int_equal(pred_fixed_ms(NULL, "lab-b", 0), PRED_DEFAULT_FIXED_MS);
 }
 
 /* The moves beside a move are those sharing its source or its target, while under way. */
@@ -274,6 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_knobs_direct_allows_everything),
 		cmocka_unit_test(test_fixed_part_counts_the_moves_side_by_side),
+		cmocka_unit_test(test_fixed_part_learns_from_moves_this_process_made),
 		cmocka_unit_test(test_inflight_counts_moves_sharing_a_host),
 		cmocka_unit_test(test_knobs_tunnelled_alone_is_fine),
 		cmocka_unit_test(test_knobs_tunnelled_refuses_what_libvirt_refuses),
