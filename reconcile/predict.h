@@ -19,10 +19,12 @@
 #define PRED_MAX_PASSES 30
 /* How long the dirty rate is measured. */
 #define PRED_MEASURE_S 1
-/* The fixed part of a move to a host drover has not moved a guest to yet: the target's
- * QEMU started, libvirt's handshakes, the switch-over (on KVM hosts a fraction of a
- * second; the lab's TCG hosts take about one). */
-#define PRED_DEFAULT_FIXED_MS 500
+/* The fixed part of a move before drover has measured any: the target's QEMU started,
+ * libvirt's handshakes, the switch-over. About a second on the only hosts it was measured
+ * on (the lab's: 0.77-1.04 s a move, BENCH.md); faster hosts are over-predicted until
+ * their first move, which is harmless: the escalation follows whether pre-copy converges,
+ * never the duration. */
+#define PRED_DEFAULT_FIXED_MS 1000
 /* How many of the last moves to a host the fixed part is the median of, and how old
  * (seconds) a move may be to count. */
 #define PRED_HISTORY_MOVES 5
