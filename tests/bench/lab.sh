@@ -252,7 +252,7 @@ overhead_table() {
 	echo
 	echo "drover's prediction before each of these moves (dirty rate measured for 1 s, model at"
 	echo "the allowed bandwidth, 1 Gbit/s when uncapped, and the fixed part of a move: the median"
-	echo "of the last moves to the same host, 0.5 s before the first) against the migration job's"
+	echo "of the last moves to the same host, 1 s before the first) against the migration job's"
 	echo "own duration (libvirt's completed job statistics); the move's own fixed part is that"
 	echo "duration less the time its stream sent data (Migration.status.statistics):"
 	echo
@@ -649,21 +649,27 @@ startlong_table() {
 
 # "| PART | MOVES | WITHIN | WORST | ERRORS |": drover's prediction of every live move
 # recorded in state dir $2 (status.prediction) against the job's duration libvirt measured
-# (status.statistics.elapsedMilliseconds, what `virsh domjobinfo --completed` says).
+# (status.statistics.elapsedMilliseconds, what `virsh domjobinfo --completed` says), in the
+# order the moves started; a move that had others beside it (prediction.concurrentMoves)
+# is marked with how many.
 prediction_summary_row() {
 	"$py" - "$1" "$2" <<-'EOF'
 	import glob, json, sys
-	errs = []
-	for f in sorted(glob.glob(sys.argv[2] + "/migrations/*/*.json")):
+	moves = []
+	for f in glob.glob(sys.argv[2] + "/migrations/*/*.json"):
 	    st = json.load(open(f)).get("status") or {}
 	    p, s = st.get("prediction") or {}, st.get("statistics") or {}
 	    if "durationMilliseconds" in p and s.get("elapsedMilliseconds"):
 	        e = s["elapsedMilliseconds"]
-	        errs.append(100.0 * (p["durationMilliseconds"] - e) / e)
+	        moves.append((st.get("startTime", ""), f, 100.0 * (p["durationMilliseconds"] - e) / e,
+	                      p.get("concurrentMoves", 0)))
+	moves.sort()
+	errs = [m[2] for m in moves]
 	if errs:
 	    ok = sum(1 for e in errs if abs(e) <= 30)
+	    each = " ".join("%+.0f%s" % (m[2], "" if not m[3] else "(%d)" % m[3]) for m in moves)
 	    print("| %s | %d | %d | %+.0f %% | %s |" % (sys.argv[1], len(errs), ok,
-	          max(errs, key=abs), " ".join("%+.0f" % e for e in errs)))
+	          max(errs, key=abs), each))
 	else:
 	    print("| %s | 0 | — | — | — |" % sys.argv[1])
 	EOF
@@ -686,7 +692,7 @@ predictions_table() {
 	local dir
 	echo "drover's prediction of every live move above, each against its job's duration"
 	echo "(Migration.status.prediction against status.statistics, both in the move's record;"
-	echo "the goal is every move within ±30 %):"
+	echo "the goal is every move within ±30 %; \"(1)\": one other move shared its hosts):"
 	echo
 	echo "| part | moves | within ±30 % | worst | each move's error (%) |"
 	echo "|---|---:|---:|---:|---|"
