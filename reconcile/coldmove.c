@@ -19,6 +19,12 @@
 
 #define COLD_MAX_DISKS 64
 #define COLD_CHUNK (256 * 1024)
+/* Bytes of a disk's file one pair of streams carries. libvirt's client keeps what a
+ * download stream brings until it is read, without limit (its event loop reads the socket
+ * whether or not drover reads the stream): with one stream for a whole disk, a target
+ * slower to write than the source is to read made drover hold up to the whole disk in
+ * memory. A range at a time bounds that. */
+#define COLD_RANGE (32ull << 20)
 /* A started domain must still run this long later to count as started. */
 #define COLD_VERIFY_S 1.0
 
@@ -70,19 +76,30 @@ struct disk_copy {
 	unsigned long long bytes;       /* allocated bytes: what the copy moves */
 };
 
-/* Copies the bytes of @from into @to over two streams, keeping holes as holes. */
-static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d,
-		       cold_progress_fn progress, void *opaque, unsigned long long *done,
-		       unsigned long long total, char *why, size_t why_size)
+/* Where a copy is and what it reports to. */
+struct copy_run {
+	cold_progress_fn progress;
+	void *opaque;
+	unsigned long long *done, total;
+	char *buf;                      /* COLD_CHUNK bytes */
+};
+
+/* Copies @length bytes of @d's file from @offset (0: to its end) over two streams,
+ * keeping holes as holes. */
+static int copy_range(virConnectPtr src, virConnectPtr dst, struct disk_copy *d,
+		      unsigned long long offset, unsigned long long length, struct copy_run *run,
+		      char *why, size_t why_size)
 {
 	virStreamPtr in = virStreamNew(src, 0), out = virStreamNew(dst, 0);
-	char *buf = malloc(COLD_CHUNK);
+	char *buf = run->buf;
 	int ret = -1;
 
-	if (!in || !out || !buf)
+	if (!in || !out)
 		goto cleanup;
-	if (virStorageVolDownload(d->src_vol, in, 0, 0, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0 ||
-	    virStorageVolUpload(d->dst_vol, out, 0, 0, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0) {
+	if (virStorageVolDownload(d->src_vol, in, offset, length,
+				  VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0 ||
+	    virStorageVolUpload(d->dst_vol, out, offset, length,
+				VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0) {
 		why_fail(why, why_size, "copy %s: %s", d->path, virGetLastErrorMessage());
 		goto cleanup;
 	}
@@ -105,9 +122,9 @@ static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d
 				goto stream_error;
 			sent += n;
 		}
-		*done += (unsigned long long)got;
-		if (progress)
-			progress(opaque, *done, total);
+		*run->done += (unsigned long long)got;
+		if (run->progress)
+			run->progress(run->opaque, *run->done, run->total);
 	}
 	if (virStreamFinish(in) < 0 || virStreamFinish(out) < 0)
 		goto stream_error;
@@ -120,11 +137,35 @@ stream_error:
 cleanup:
 	if (ret < 0 && why && !why[0])
 		why_fail(why, why_size, "copy %s: out of memory", d->path);
-	free(buf);
 	if (in)
 		virStreamFree(in);
 	if (out)
 		virStreamFree(out);
+	return ret;
+}
+
+/* Copies @d's file, COLD_RANGE bytes at a time (its size as the source's pool reports
+ * it; when it cannot say, in one go). */
+static int stream_copy(virConnectPtr src, virConnectPtr dst, struct disk_copy *d,
+		       cold_progress_fn progress, void *opaque, unsigned long long *done,
+		       unsigned long long total, char *why, size_t why_size)
+{
+	struct copy_run run = {progress, opaque, done, total, malloc(COLD_CHUNK)};
+	virStorageVolInfo info;
+	unsigned long long size = 0;
+	int ret = 0;
+
+	if (!run.buf)
+		return why_fail(why, why_size, "copy %s: out of memory", d->path);
+	if (virStorageVolGetInfoFlags(d->src_vol, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
+		size = info.allocation;   /* with the flag: the file's size */
+	virResetLastError();
+	if (!size)
+		ret = copy_range(src, dst, d, 0, 0, &run, why, why_size);
+	for (unsigned long long at = 0; at < size && ret == 0; at += COLD_RANGE)
+		ret = copy_range(src, dst, d, at, size - at < COLD_RANGE ? size - at : COLD_RANGE,
+				 &run, why, why_size);
+	free(run.buf);
 	return ret;
 }
 
