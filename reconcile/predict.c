@@ -145,26 +145,48 @@ static uint64_t touched(virDomainPtr dom, uint64_t memory_bytes)
 	return memory_bytes;
 }
 
-/* The sample's figures with libvirt's: memory with data at most the resident size, and
- * the dirty rate of both samples weighted by their pages (QEMU's 512 pages per GiB miss a
- * small region being rewritten, or catch one page of it and report 2 MiB/s). */
-static void refine(virDomainPtr dom, const struct memsample *before, uint64_t memory_bytes,
-		   uint64_t *dirty_bps, uint64_t *touched_bytes)
+/* True when the predicted duration hangs on the dirty rate: pre-copy takes about
+ * M / (B - D), so from a quarter of the bandwidth on, the duration errs by a third of the
+ * rate's error or more. */
+static bool rate_matters(uint64_t dirty_bps, uint64_t bandwidth_bps)
 {
-	struct memsample after = *before;
-	char why[256];
-
-	if (ms_take(dom, &after, why, sizeof(why)) < 0)
-		return;
-	uint64_t data = ms_data_bytes(&after, memory_bytes);
-	uint64_t rewritten = ms_dirty_bps(before, &after, memory_bytes);
-	if (data < *touched_bytes)
-		*touched_bytes = data;
-	*dirty_bps = ms_blend_rates(*dirty_bps, rewritten, after.pages, memory_bytes);
+	return dirty_bps * 4 >= bandwidth_bps;
 }
 
-int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
-		 uint64_t *touched_bytes, char *why, size_t why_size)
+/* The sample's figures with libvirt's: memory with data at most the resident size, and
+ * the dirty rate of both samples weighted by their pages (QEMU's 512 pages per GiB miss a
+ * small region being rewritten, or catch one page of it and report 2 MiB/s). A guest
+ * rewriting its memory in order crosses few of the sampled places in a second (two or
+ * three for 1 MiB/s of a 64 MiB guest, so the rate read 0.5-1.5x the true one): while the
+ * rate matters (rate_matters at @bandwidth_bps), the sample is taken again a second
+ * later, up to PRED_MEASURE_MAX_S, and the rate is the mean of its seconds. */
+static void refine(virDomainPtr dom, const struct memsample *before, uint64_t memory_bytes,
+		   uint64_t bandwidth_bps, uint64_t *dirty_bps, uint64_t *touched_bytes)
+{
+	struct memsample prev = *before, next = *before;
+	uint64_t qemu_bps = *dirty_bps, sum = 0;
+	unsigned seconds = 0, pages = 0;
+	char why[256];
+
+	while (ms_take(dom, &next, why, sizeof(why)) == 0) {
+		uint64_t data = ms_data_bytes(&next, memory_bytes);
+		if (data < *touched_bytes)
+			*touched_bytes = data;
+		sum += ms_dirty_bps(&prev, &next, memory_bytes);
+		pages += next.pages;
+		seconds++;
+		*dirty_bps = ms_blend_rates(qemu_bps, sum / seconds, pages, memory_bytes);
+		if (seconds >= PRED_MEASURE_MAX_S || !rate_matters(*dirty_bps, bandwidth_bps))
+			break;
+		prev = next;
+		double left = prev.taken_at + PRED_MEASURE_S - clk_mono();
+		if (left > 0)
+			clk_sleep(left);
+	}
+}
+
+int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t bandwidth_bps,
+		 uint64_t *dirty_bps, uint64_t *touched_bytes, char *why, size_t why_size)
 {
 	long long mib = 0;
 	int state = 0;
@@ -197,7 +219,7 @@ int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
 	*dirty_bps = mib > 0 ? (uint64_t)mib << 20 : 0;
 	*touched_bytes = touched(dom, memory_bytes);
 	if (sampled)
-		refine(dom, &before, memory_bytes, dirty_bps, touched_bytes);
+		refine(dom, &before, memory_bytes, bandwidth_bps, dirty_bps, touched_bytes);
 	return 0;
 }
 
@@ -219,8 +241,8 @@ int pred_estimate(const struct pred_move *mv, struct crd_mig_prediction *out, ch
 		virResetLastError();
 		return -1;
 	}
-	if (pred_measure(dom, mv->memory_bytes, &in.dirty_bps, &in.memory_bytes, why,
-			 why_size) == 0) {
+	if (pred_measure(dom, mv->memory_bytes, in.bandwidth_bps, &in.dirty_bps, &in.memory_bytes,
+			 why, why_size) == 0) {
 		unsigned beside = mv->self ? inflight_beside(mv->self) : 0;
 		in.fixed_ms = pred_fixed_ms(mv->set, mv->dst, beside);
 		pred_model(&in, out);

@@ -17,8 +17,10 @@
 #define PRED_DEFAULT_BPS 125000000ULL
 /* Passes of pre-copy the model follows before it calls the move non-converging. */
 #define PRED_MAX_PASSES 30
-/* How long the dirty rate is measured. */
+/* How long the dirty rate is measured; drover's own sample goes on, a second at a time,
+ * up to PRED_MEASURE_MAX_S while the rate is high enough to decide the duration. */
 #define PRED_MEASURE_S 1
+#define PRED_MEASURE_MAX_S 3
 /* The fixed part of a move before drover has measured any: the target's QEMU started,
  * libvirt's handshakes, the switch-over. About a second on the only hosts it was measured
  * on (the lab's: 0.77-1.04 s a move, BENCH.md); faster hosts are over-predicted until
@@ -85,13 +87,15 @@ uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
 
 /* Measures the dirty rate of running domain @dom over PRED_MEASURE_S (libvirt's
  * virDomainStartDirtyRateCalc, page sampling, blended with drover's own sample of the
- * guest's pages taken at both ends, memsample.h, by the pages each read) and the bytes of
- * its memory that hold data (that sample's share of @memory_bytes, at most the process's
- * resident size; the resident size alone where the guest cannot be sampled). Blocks about
- * PRED_MEASURE_S seconds. Returns 0, or -1 with @why (no measure: an old QEMU, a domain not
- * running). */
-int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t *dirty_bps,
-		 uint64_t *touched_bytes, char *why, size_t why_size)
+ * guest's pages taken at both ends, memsample.h, by the pages each read; that sample
+ * taken again each second up to PRED_MEASURE_MAX_S while the rate is a quarter of
+ * @bandwidth_bps or more, where the duration hangs on it) and the bytes of its memory
+ * that hold data (that sample's share of @memory_bytes, at most the process's resident
+ * size; the resident size alone where the guest cannot be sampled). Blocks PRED_MEASURE_S
+ * to PRED_MEASURE_MAX_S seconds and the sampling. Returns 0, or -1 with @why (no measure:
+ * an old QEMU, a domain not running). */
+int pred_measure(virDomainPtr dom, uint64_t memory_bytes, uint64_t bandwidth_bps,
+		 uint64_t *dirty_bps, uint64_t *touched_bytes, char *why, size_t why_size)
 	DROVER_WUR;
 
 /* What a prediction is of: a live move of domain @name from @src to host @dst with knobs
@@ -109,7 +113,7 @@ struct pred_move {
 
 /* The prediction for move @mv: its dirty rate measured (pred_measure), then pred_model with
  * the fixed part (pred_fixed_ms) for the moves beside it at the measure's end (moves
- * started together have all entered by then). Blocks about PRED_MEASURE_S seconds.
+ * started together have all entered by then). Blocks as pred_measure does.
  * Returns 0 with @out set, or -1 with @why (and @out unset). */
 int pred_estimate(const struct pred_move *mv, struct crd_mig_prediction *out, char *why,
 		  size_t why_size) DROVER_WUR;
