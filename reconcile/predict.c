@@ -145,21 +145,23 @@ static uint64_t touched(virDomainPtr dom, uint64_t memory_bytes)
 	return memory_bytes;
 }
 
-/* True when the predicted duration hangs on the dirty rate: pre-copy takes about
- * M / (B - D), so from a quarter of the bandwidth on, the duration errs by a third of the
- * rate's error or more. */
-static bool rate_matters(uint64_t dirty_bps, uint64_t bandwidth_bps)
+/* True when measuring the dirty rate longer is worth it: the duration hangs on the rate
+ * (pre-copy takes about M / (B - D), so from a quarter of the bandwidth on, the duration
+ * errs by a third of the rate's error or more), or the move takes PRED_LONG_MOVE_S or more
+ * anyway (@data_bytes at the bandwidth), so seconds more of measuring cost it little — a
+ * second that crossed no sampled place reads 0 and hides a rate that matters. */
+static bool measure_longer(uint64_t dirty_bps, uint64_t data_bytes, uint64_t bandwidth_bps)
 {
-	return dirty_bps * 4 >= bandwidth_bps;
+	return dirty_bps * 4 >= bandwidth_bps || data_bytes >= PRED_LONG_MOVE_S * bandwidth_bps;
 }
 
 /* The sample's figures with libvirt's: memory with data at most the resident size, and
  * the dirty rate of both samples weighted by their pages (QEMU's 512 pages per GiB miss a
  * small region being rewritten, or catch one page of it and report 2 MiB/s). A guest
  * rewriting its memory in order crosses few of the sampled places in a second (two or
- * three for 1 MiB/s of a 64 MiB guest, so the rate read 0.5-1.5x the true one): while the
- * rate matters (rate_matters at @bandwidth_bps), the sample is taken again a second
- * later, up to PRED_MEASURE_MAX_S, and the rate is the mean of its seconds. */
+ * three for 1 MiB/s of a 64 MiB guest, so the rate read 0-1.5x the true one): where that
+ * matters (measure_longer at @bandwidth_bps), the sample is taken again a second later,
+ * up to PRED_MEASURE_MAX_S, and the rate is the mean of its seconds. */
 static void refine(virDomainPtr dom, const struct memsample *before, uint64_t memory_bytes,
 		   uint64_t bandwidth_bps, uint64_t *dirty_bps, uint64_t *touched_bytes)
 {
@@ -176,7 +178,8 @@ static void refine(virDomainPtr dom, const struct memsample *before, uint64_t me
 		pages += next.pages;
 		seconds++;
 		*dirty_bps = ms_blend_rates(qemu_bps, sum / seconds, pages, memory_bytes);
-		if (seconds >= PRED_MEASURE_MAX_S || !rate_matters(*dirty_bps, bandwidth_bps))
+		if (seconds >= PRED_MEASURE_MAX_S ||
+		    !measure_longer(*dirty_bps, *touched_bytes, bandwidth_bps))
 			break;
 		prev = next;
 		double left = prev.taken_at + PRED_MEASURE_S - clk_mono();

@@ -21,6 +21,8 @@
  * up to PRED_MEASURE_MAX_S while the rate is high enough to decide the duration. */
 #define PRED_MEASURE_S 1
 #define PRED_MEASURE_MAX_S 3
+/* A move whose memory takes this long at its bandwidth is measured the longest. */
+#define PRED_LONG_MOVE_S 10
 /* The fixed part of a move before drover has measured any: the target's QEMU started,
  * libvirt's handshakes, the switch-over. About a second on the only hosts it was measured
  * on (the lab's: 0.77-1.04 s a move, BENCH.md); faster hosts are over-predicted until
@@ -89,7 +91,8 @@ uint64_t pred_bandwidth_bps(const struct crd_knobs *k);
  * virDomainStartDirtyRateCalc, page sampling, blended with drover's own sample of the
  * guest's pages taken at both ends, memsample.h, by the pages each read; that sample
  * taken again each second up to PRED_MEASURE_MAX_S while the rate is a quarter of
- * @bandwidth_bps or more, where the duration hangs on it) and the bytes of its memory
+ * @bandwidth_bps or more, where the duration hangs on it, or for a move of
+ * PRED_LONG_MOVE_S or more) and the bytes of its memory
  * that hold data (that sample's share of @memory_bytes, at most the process's resident
  * size; the resident size alone where the guest cannot be sampled). Blocks PRED_MEASURE_S
  * to PRED_MEASURE_MAX_S seconds and the sampling. Returns 0, or -1 with @why (no measure:
