@@ -190,26 +190,34 @@ static int remove_big_manifest(void **state)
 	return 0;
 }
 
+/* Waits up to @max_s for @pid to exit, its resource use into *@ru (may be NULL); returns
+ * its exit status, or -1 (then kills it). */
+static int wait_exit(int pid, double max_s, struct rusage *ru)
+{
+	int status = 0;
+	for (int i = 0; i < (int)(max_s * 5); i++) {
+		if (wait4(pid, &status, WNOHANG, ru) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(200000);
+	}
+	(void)lab_stop(pid, 5);
+	return -1;
+}
+
 /* Runs `drover apply` (at most 600 s) and sets *@peak_kib to its peak resident memory.
  * Returns its exit status, or -1. */
 static int apply_with_peak_rss(long *peak_kib)
 {
 	char log[400];
-	struct rusage ru;
-	int status = 0;
+	struct rusage ru = {0};
 	const char *argv[] = {lab_drover(), "apply", "-f", fx.manifests, "--state-dir", fx.state,
 			      "--stop-timeout", "2", NULL};
 
 	snprintf(log, sizeof(log), "%s/apply.log", fx.dir);
 	int pid = lab_spawn(argv, log);
-	for (int tenth = 0; pid > 0 && tenth < 6000; tenth++, usleep(100000))
-		if (wait4(pid, &status, WNOHANG, &ru) == pid) {
-			*peak_kib = ru.ru_maxrss;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		}
-	if (pid > 0)
-		(void)lab_stop(pid, 5);
-	return -1;
+	int rc = pid > 0 ? wait_exit(pid, 600, &ru) : -1;
+	*peak_kib = ru.ru_maxrss;
+	return rc;
 }
 
 static void test_running_local_vm_moved_cold_keeps_its_disk_and_boots_once_on_target(void **state)
@@ -280,19 +288,6 @@ static void lab_verb(const char *verb, int host)
 	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
 }
 
-/* Waits up to @max_s for @pid to exit; returns its exit status, or -1 (then kills it). */
-static int wait_exit(int pid, double max_s)
-{
-	int status = 0;
-	for (int i = 0; i < (int)(max_s * 5); i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(200000);
-	}
-	(void)lab_stop(pid, 5);
-	return -1;
-}
-
 /* The second 60-minute soak's violation: a live move with its disk copied, whose target
  * loses power in the middle of the copy. The move fails and the guest runs on on lab-a with
  * its disk; the partial copy on lab-b is not forgotten: the record waits while lab-b is
@@ -326,7 +321,7 @@ static void test_target_power_cut_during_a_local_live_move_leaves_no_copy(void *
 			usleep(100000);
 	}
 	lab_verb("stop-host", 1);
-	int rc = wait_exit(pid, 120);
+	int rc = wait_exit(pid, 120, NULL);
 	fx_latest_migration(&fx, "lm-cut", rec, sizeof(rec));
 	fx_status(&fx, "migrations", rec, "status.phase", phase, sizeof(phase));
 	printf("  copying when cut: %d; apply exit %d; Migration %s: %s\n", copying, rc, rec, phase);
