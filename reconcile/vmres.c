@@ -343,7 +343,8 @@ xmlDoc *vmres_parse(const char *xml, size_t len, char *why, size_t size)
 		return NULL;
 	}
 	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+			    XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
 	if (!doc)
 		set_why(why, size, "domain XML is not well-formed");
 	return doc;
