@@ -15,7 +15,6 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 
-#include "crd/index.h"
 #include "reconcile/clk.h"
 #include "reconcile/defdiff.h"
 #include "reconcile/domxml.h"
@@ -193,7 +192,6 @@ static int read_pools(virConnectPtr conn, struct inv_host *out)
 struct dom_read {
 	virConnectPtr conn;
 	struct invc *cache;          /* NULL: read every definition */
-	const struct crd_index *vms; /* the declared VMs (see read_live_only); NULL: none */
 	struct invc_pass pass;
 	char (*transient)[VIR_UUID_STRING_BUFLEN];   /* the host's transient domains */
 	size_t n_transient;
@@ -227,17 +225,6 @@ static bool is_transient(const struct dom_read *r, const char *uuid)
 	return false;
 }
 
-/* @dom's XML (@flags), fetched and parsed; NULL when either fails. */
-static xmlDoc *fetch_doc(virDomainPtr dom, unsigned int flags)
-{
-	char why[128];
-	char *xml = virDomainGetXMLDesc(dom, flags);
-	xmlDoc *doc = xml ? vmres_parse(xml, strlen(xml), why, sizeof(why)) : NULL;
-
-	free(xml);
-	return doc;
-}
-
 /* Restart required: the running guest @live (its parsed XML) differs from the persistent
  * definition's facts (a redefinition that waits for a restart). Best effort, as read_owned. */
 static void read_restart(xmlDoc *live_doc, struct inv_domain *d)
@@ -258,6 +245,8 @@ static void read_restart(xmlDoc *live_doc, struct inv_domain *d)
  * may have changed since (live_may_have_changed). Best effort, as read_owned. */
 static void read_owned_live(virDomainPtr dom, xmlDoc *live_doc, struct inv_domain *d)
 {
+	char why[128];
+	char *live = NULL;
 	xmlDoc *parsed = NULL;
 
 	inv_tuning_free(&d->tuning_live);
@@ -265,112 +254,47 @@ static void read_owned_live(virDomainPtr dom, xmlDoc *live_doc, struct inv_domai
 	d->restart_why = NULL;
 	if (!d->owner_name || !d->active || !d->facts.known)
 		return;
-	if (!live_doc)
-		live_doc = parsed = fetch_doc(dom, 0);
+	if (!live_doc && (live = virDomainGetXMLDesc(dom, 0)))
+		live_doc = parsed = vmres_parse(live, strlen(live), why, sizeof(why));
 	if (live_doc && tune_from_doc(live_doc, &d->tuning_live) == 0)
 		read_restart(live_doc, d);
 	virResetLastError();
 	xmlFreeDoc(parsed);
+	free(live);
 }
 
 /* For drover's own domains (others are never tuned or redefined): the tuning and facts of
- * the definition @doc just read and, when it runs, of the running guest (@live_doc when the
- * caller has it, else its live XML: one more call). Best effort: what cannot be read stays
- * unknown, and the planner does not compare it. */
-static void read_owned(virDomainPtr dom, xmlDoc *doc, xmlDoc *live_doc, struct inv_domain *d)
+ * the definition @doc just read and, when it runs, of the running guest (its live XML, one
+ * more call). Best effort: what cannot be read stays unknown, and the planner does not
+ * compare it. */
+static void read_owned(virDomainPtr dom, xmlDoc *doc, struct inv_domain *d)
 {
 	if (!d->owner_name)
 		return;
 	if (tune_from_doc(doc, &d->tuning_config) < 0 || defdiff_from_doc(doc, &d->facts) < 0)
 		return;
-	read_owned_live(dom, live_doc, d);
-}
-
-/* The declared VM that domain @d belongs to (its owner in drover's metadata), or NULL. */
-static const struct crd_vm *vm_of(const struct dom_read *r, const struct inv_domain *d)
-{
-	size_t i = d->owner_name ? crd_index_find(r->vms, d->owner_namespace, d->owner_name)
-				 : CRD_INDEX_NONE;
-
-	return i == CRD_INDEX_NONE ? NULL : &((const struct crd_vm *)r->vms->all)[i];
-}
-
-/* Whether @d, read from its running guest, is what @vm's spec asks for: the facts a restart
- * makes true and the tuning. This function can't fail: out of memory counts as not. */
-static bool matches_spec(const struct crd_vm *vm, const struct inv_domain *d)
-{
-	struct inv_facts want;
-	char why[64];
-	bool same = defdiff_from_vm(vm, &want) == 0 &&
-		    !defdiff_differs(&want, &d->facts, why, sizeof(why)) &&
-		    !tune_differs(&vm->spec.tuning, &d->tuning_live, &d->tuning_live, why,
-				  sizeof(why));
-
-	inv_facts_free(&want);
-	return same;
-}
-
-/* A running persistent domain read from its live XML alone, when that says all: it is not
- * drover's (its owner and resources read the same from either XML), or it is and its
- * running guest is what its VM's spec asks for. Its persistent definition is then taken
- * as the running one (the same tuning and facts, no restart waiting), which saves one XML
- * per domain on every full read. It misses one thing: a definition changed while drover
- * was not watching (events tell drover run of the rest) whose guest still runs as the
- * spec asks; it shows once the guest stops, or at the next define event.
- * Returns true with @d filled; false leaves @d as it was and *@live the parsed live XML
- * for the caller to use and free (NULL when it could not be read). */
-static bool read_live_only(const struct dom_read *r, virDomainPtr dom, struct inv_domain *d,
-			   xmlDoc **live)
-{
-	struct inv_domain seen = {0};
-	const struct crd_vm *vm;
-
-	if (!(*live = fetch_doc(dom, 0)) || domxml_read_doc(*live, &seen) < 0)
-		goto keep;
-	if (seen.owner_name &&
-	    (!(vm = vm_of(r, &seen)) || tune_from_doc(*live, &seen.tuning_live) < 0 ||
-	     defdiff_from_doc(*live, &seen.facts) < 0 || !matches_spec(vm, &seen) ||
-	     tune_from_doc(*live, &seen.tuning_config) < 0))
-		goto keep;
-	/* The name, UUID and state are the list's. */
-	seen.name = d->name;
-	memcpy(seen.uuid, d->uuid, sizeof(seen.uuid));
-	seen.state = d->state;
-	seen.active = d->active;
-	seen.persistent = d->persistent;
-	*d = seen;
-	xmlFreeDoc(*live);
-	*live = NULL;
-	return true;
-keep:
-	inv_domain_free(&seen);
-	return false;
+	read_owned_live(dom, d->persistent ? NULL : doc, d);
 }
 
 /* Fetches and parses @d's definition: the persistent one when there is one (what drover
- * defined), else the live one; for a running domain and a pass that knows the declared
- * VMs, its live XML first (read_live_only). Its owner comes from the same XML, parsed
- * once for every reader. When the definition cannot be read or parsed (the domain
- * redefined or undefined since the list, a daemon busy, an XML this side refuses), @d
- * keeps its name, UUID and state and is marked definition_unknown: its owner and
- * resources are unknown this pass. This function can't fail: a domain that exists is
- * never left out of the inventory, where its VM would look undefined and might be defined
- * a second time (safety rule 1). */
-static void read_definition(const struct dom_read *r, virDomainPtr dom, struct inv_domain *d)
+ * defined), else the live one. Its owner comes from the same XML, parsed once for every
+ * reader. When the definition cannot be read or parsed (the domain redefined or undefined
+ * since the list, a daemon busy, an XML this side refuses), @d keeps its name, UUID and
+ * state and is marked definition_unknown: its owner and resources are unknown this pass.
+ * This function can't fail: a domain that exists is never left out of the inventory, where
+ * its VM would look undefined and might be defined a second time (safety rule 1). */
+static void read_definition(virDomainPtr dom, struct inv_domain *d)
 {
-	xmlDoc *live = NULL, *doc;
+	char why[128];
+	char *xml = virDomainGetXMLDesc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
+	xmlDoc *doc = xml ? vmres_parse(xml, strlen(xml), why, sizeof(why)) : NULL;
 
-	if (r->vms && d->active && d->persistent && read_live_only(r, dom, d, &live)) {
-		virResetLastError();
-		return;
-	}
-	doc = fetch_doc(dom, d->persistent ? VIR_DOMAIN_XML_INACTIVE : 0);
 	if (doc && domxml_read_doc(doc, d) == 0)
-		read_owned(dom, doc, d->persistent ? live : doc, d);
+		read_owned(dom, doc, d);
 	else
 		inv_domain_forget_definition(d);
 	xmlFreeDoc(doc);
-	xmlFreeDoc(live);
+	free(xml);
 	virResetLastError();
 }
 
@@ -493,7 +417,7 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 	if (oom)
 		return -1;
 	if (!cached)
-		read_definition(r, rec->dom, d);
+		read_definition(rec->dom, d);
 	else if (live_may_have_changed(r, d, cached))
 		read_owned_live(rec->dom, NULL, d);
 	d->job_active = false;
@@ -581,11 +505,11 @@ static int read_domain_list(struct dom_read *r, struct inv_host *out)
 }
 
 /* Reads the domains of @out's host over @conn, through @cache (NULL: no cache) whose
- * marks are guarded by @lock, knowing the declared VMs @vms (NULL: none). */
+ * marks are guarded by @lock. */
 static int read_domains(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
-			const struct crd_index *vms, struct inv_host *out)
+			struct inv_host *out)
 {
-	struct dom_read r = {.conn = conn, .cache = cache, .vms = vms, .pass = {.full = true}};
+	struct dom_read r = {.conn = conn, .cache = cache, .pass = {.full = true}};
 	int ret;
 
 	if (cache) {
@@ -607,22 +531,22 @@ static int read_domains(virConnectPtr conn, struct invc *cache, pthread_mutex_t 
 /* The host's parts, each its own call: what the host offers, then its domains. A part
  * that fails makes the host unreachable for this pass. */
 static int read_host(virConnectPtr conn, struct invc *cache, pthread_mutex_t *lock,
-		     const struct crd_index *vms, struct inv_host *out)
+		     struct inv_host *out)
 {
 	if (read_identity(conn, out) < 0 || read_memory(conn, out) < 0 ||
 	    read_networking(conn, out) < 0 || read_pools(conn, out) < 0)
 		return -1;
-	return read_domains(conn, cache, lock, vms, out);
+	return read_domains(conn, cache, lock, out);
 }
 
 /* Observes host @name into @out (zeroed first). */
 static int observe_host(virConnectPtr conn, const char *name, struct invc *cache,
-			pthread_mutex_t *lock, const struct crd_index *vms, struct inv_host *out)
+			pthread_mutex_t *lock, struct inv_host *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->name = strdup(name);
 	out->reachable = true;
-	if (!out->name || read_host(conn, cache, lock, vms, out) < 0) {
+	if (!out->name || read_host(conn, cache, lock, out) < 0) {
 		if (out->reachable)
 			fail(out, "observe");
 		return -1;
@@ -632,21 +556,14 @@ static int observe_host(virConnectPtr conn, const char *name, struct invc *cache
 
 int obs_host(virConnectPtr conn, const char *name, struct inv_host *out)
 {
-	return observe_host(conn, name, NULL, NULL, NULL, out);
+	return observe_host(conn, name, NULL, NULL, out);
 }
 
-int obs_domains(virConnectPtr conn, const struct crd_set *set, struct inv_host *out)
+int obs_domains(virConnectPtr conn, struct inv_host *out)
 {
-	struct crd_index vms = {0};
-	int rc;
-
 	out->reachable = true;
 	xmlInitParser();
-	if (set)
-		(void)crd_index_build(&vms, set->vms, set->n_vms, sizeof(*set->vms));
-	rc = read_domains(conn, NULL, NULL, set ? &vms : NULL, out);
-	crd_index_free(&vms);
-	return rc;
+	return read_domains(conn, NULL, NULL, out);
 }
 
 /* ---- every host, in parallel ---- */
@@ -658,7 +575,6 @@ struct obs_job {
 	size_t next, n;
 	virConnectPtr *conns;        /* NULL: not connected */
 	struct invc **caches;
-	struct crd_index vms;        /* the set's VMs, by name */
 	const char **names;
 	struct inv_host *hosts;
 	int *rc;
@@ -676,7 +592,7 @@ static void *obs_worker(void *arg)
 			return NULL;
 		if (j->conns[i])
 			j->rc[i] = observe_host(j->conns[i], j->names[i], j->caches[i], j->lock,
-						&j->vms, &j->hosts[i]);
+						&j->hosts[i]);
 	}
 }
 
@@ -864,8 +780,6 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 		j.caches[i] = lv_host_cache(pool, j.names[i]);
 		j.rc[i] = -1;
 	}
-	/* Without the index (out of memory), lookups scan: slower, the same answers. */
-	(void)crd_index_build(&j.vms, set->vms, set->n_vms, sizeof(*set->vms));
 	run_workers(&j);
 	ret = check_moves(&j, set, out);
 	for (size_t i = 0; i < n; i++) {
@@ -880,7 +794,6 @@ int obs_inventory(struct lv_pool *pool, const struct crd_set *set, struct invent
 	}
 cleanup:
 	pthread_mutex_destroy(&j.next_lock);
-	crd_index_free(&j.vms);
 	free(j.conns);
 	free(j.caches);
 	free(j.names);
