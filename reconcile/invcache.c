@@ -7,6 +7,8 @@
 
 #include <libvirt/libvirt.h>
 
+#include "reconcile/invpack.h"
+
 void invc_init(struct invc *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -14,10 +16,10 @@ void invc_init(struct invc *c)
 
 static void drop_doms(struct invc *c)
 {
-	for (size_t i = 0; i < c->n_doms; i++)
-		inv_domain_free(&c->doms[i]);
-	free(c->doms);
-	c->doms = NULL;
+	free(c->arena);
+	free(c->recs);
+	c->arena = NULL;
+	c->recs = NULL;
 	c->n_doms = 0;
 }
 
@@ -127,39 +129,51 @@ enum invc_mark invc_pass_mark(const struct invc_pass *p, const char *uuid)
 	return m ? m->mark : INVC_NONE;
 }
 
-static int cmp_dom(const void *a, const void *b)
+static int cmp_rec(const void *a, const void *b)
 {
-	return strcasecmp(((const struct inv_domain *)a)->uuid,
-			  ((const struct inv_domain *)b)->uuid);
+	return strcasecmp(invpack_uuid(*(unsigned char *const *)a),
+			  invpack_uuid(*(unsigned char *const *)b));
 }
 
-const struct inv_domain *invc_cached(const struct invc *c, const struct invc_pass *p,
-				     const char *uuid)
+static int cmp_uuid_rec(const void *key, const void *rec)
 {
-	struct inv_domain key;
+	return strcasecmp(key, invpack_uuid(*(unsigned char *const *)rec));
+}
 
+int invc_cached(const struct invc *c, const struct invc_pass *p, const char *uuid,
+		struct inv_domain *out)
+{
+	unsigned char *const *rec;
+
+	memset(out, 0, sizeof(*out));
 	if (p->full || !uuid || !*uuid || invc_pass_mark(p, uuid) >= INVC_DEFINITION)
-		return NULL;
-	memset(&key, 0, sizeof(key));
-	strncpy(key.uuid, uuid, sizeof(key.uuid) - 1);
-	const struct inv_domain *d = bsearch(&key, c->doms, c->n_doms, sizeof(*c->doms), cmp_dom);
+		return 0;
+	rec = bsearch(uuid, c->recs, c->n_doms, sizeof(*c->recs), cmp_uuid_rec);
 	/* A definition the last pass could not read is no answer: read it again. */
-	return d && !d->definition_unknown ? d : NULL;
+	if (!rec || invpack_definition_unknown(*rec))
+		return 0;
+	return invpack_read(*rec, out) == 0 ? 1 : -1;
 }
 
 int invc_store(struct invc *c, const struct inv_host *h)
 {
+	size_t total = 0, at = 0;
+
 	drop_doms(c);
-	if (h->n_domains && !(c->doms = calloc(h->n_domains, sizeof(*c->doms))))
+	for (size_t i = 0; i < h->n_domains; i++)
+		total += invpack_size(&h->domains[i]);
+	if (h->n_domains && (!(c->arena = malloc(total)) ||
+			     !(c->recs = calloc(h->n_domains, sizeof(*c->recs))))) {
+		drop_doms(c);
 		return -1;
-	for (size_t i = 0; i < h->n_domains; i++) {
-		if (inv_domain_copy(&c->doms[c->n_doms], &h->domains[i]) < 0) {
-			drop_doms(c);
-			return -1;
-		}
-		c->n_doms++;
 	}
-	qsort(c->doms, c->n_doms, sizeof(*c->doms), cmp_dom);
+	for (size_t i = 0; i < h->n_domains; i++) {
+		c->recs[i] = c->arena + at;
+		invpack_write(&h->domains[i], c->recs[i]);
+		at += invpack_size(&h->domains[i]);
+	}
+	c->n_doms = h->n_domains;
+	qsort(c->recs, c->n_doms, sizeof(*c->recs), cmp_rec);
 	return 0;
 }
 

@@ -43,8 +43,10 @@ struct invc {
 	double synced_at;            /* monotonic seconds of the last full read */
 	struct invc_marked *marks;
 	size_t n_marks, cap_marks;
-	/* The observer's: the domains of the last pass, sorted by UUID. */
-	struct inv_domain *doms;
+	/* The observer's: the domains of the last pass, packed (invpack) into one arena, and
+	 * their records sorted by UUID. */
+	unsigned char *arena;
+	unsigned char **recs;
 	size_t n_doms;
 };
 
@@ -81,13 +83,14 @@ void invc_begin(struct invc *c, double now, struct invc_pass *p);
 enum invc_mark invc_pass_mark(const struct invc_pass *p, const char *uuid);
 
 /* The domain @uuid as cached, when pass @p may use it: not a full read, no event said its
- * definition changed, and the last pass could read it (not definition_unknown). Returns a
- * pointer into @c, or NULL. The cache never says whether a domain exists: the pass's own
- * list does. */
-const struct inv_domain *invc_cached(const struct invc *c, const struct invc_pass *p,
-				     const char *uuid);
+ * definition changed, and the last pass could read it (not definition_unknown). Decodes it
+ * into @out, a copy of the caller's (for inv_domain_free). Returns 1 with @out filled, 0
+ * when there is none to use, -1 when out of memory (@out zeroed both ways). The cache never
+ * says whether a domain exists: the pass's own list does. */
+int invc_cached(const struct invc *c, const struct invc_pass *p, const char *uuid,
+		struct inv_domain *out) INVC_WUR;
 
-/* Replaces the entries by copies of @h's domains (the observer's side, no lock needed).
+/* Replaces the entries by packed copies of @h's domains (the observer's side, no lock needed).
  * Returns 0, or -1 when out of memory (then the cache is emptied and invalid). */
 int invc_store(struct invc *c, const struct inv_host *h) INVC_WUR;
 

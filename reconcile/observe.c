@@ -298,21 +298,29 @@ static void read_definition(virDomainPtr dom, struct inv_domain *d)
 	virResetLastError();
 }
 
-/* Takes the definition of @d from the cache when the pass allows it and the cached entry
- * is the same domain as it stands (same name, same persistence). Returns the entry used,
- * or NULL when the definition must be read (then @d is unchanged). Sets *@oom on failure. */
-static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_domain *d,
-						 bool *oom)
-{
-	const struct inv_domain *c = r->cache ? invc_cached(r->cache, &r->pass, d->uuid) : NULL;
-	struct inv_domain copy;
+/* What the cache said of a domain whose definition it gave (reuse_definition): the state
+ * there, before this pass's replaced it. */
+struct cached {
+	bool hit;               /* the definition came from the cache */
+	bool active, job_active;
+};
 
-	if (!c || c->persistent != d->persistent || !c->name || strcmp(c->name, d->name))
-		return NULL;
-	if (inv_domain_copy(&copy, c) < 0) {
-		*oom = true;
-		return NULL;
+/* Takes the definition of @d from the cache when the pass allows it and the cached entry
+ * is the same domain as it stands (same name, same persistence), saying so in @was.
+ * Returns 0 (@d unchanged when the definition must be read), or -1 when out of memory. */
+static int reuse_definition(struct dom_read *r, struct inv_domain *d, struct cached *was)
+{
+	struct inv_domain copy;
+	int rc = r->cache ? invc_cached(r->cache, &r->pass, d->uuid, &copy) : 0;
+
+	*was = (struct cached){0};
+	if (rc <= 0)
+		return rc;
+	if (copy.persistent != d->persistent || !copy.name || strcmp(copy.name, d->name)) {
+		inv_domain_free(&copy);
+		return 0;
 	}
+	*was = (struct cached){.hit = true, .active = copy.active, .job_active = copy.job_active};
 	/* The state is this pass's; the definition, owner and last job are the cache's. */
 	free(copy.name);
 	copy.name = d->name;
@@ -321,7 +329,7 @@ static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_
 	copy.active = d->active;
 	copy.persistent = d->persistent;
 	*d = copy;
-	return c;
+	return 0;
 }
 
 /* Whether the running side of @d (its live tuning, a restart it waits for) must be read
@@ -330,9 +338,9 @@ static const struct inv_domain *reuse_definition(struct dom_read *r, struct inv_
  * drover's own changes make the next pass a full read (lv_host_changed). This function
  * can't fail. */
 static bool live_may_have_changed(const struct dom_read *r, const struct inv_domain *d,
-				  const struct inv_domain *cached)
+				  const struct cached *was)
 {
-	return invc_pass_mark(&r->pass, d->uuid) != INVC_NONE || cached->active != d->active;
+	return invc_pass_mark(&r->pass, d->uuid) != INVC_NONE || was->active != d->active;
 }
 
 /* Whether @d's job is asked for while its host is read: only an active domain has one,
@@ -341,12 +349,12 @@ static bool live_may_have_changed(const struct dom_read *r, const struct inv_dom
  * running domain's job matters when a move may involve it; obs_inventory asks for those
  * once every host is read (check_moves). This function can't fail. */
 static bool want_job(const struct dom_read *r, const struct inv_domain *d,
-		     const struct inv_domain *cached)
+		     const struct cached *was)
 {
 	enum invc_mark mark = r->pass.full ? INVC_NONE : invc_pass_mark(&r->pass, d->uuid);
 
 	return d->active && (d->state != INV_RUNNING || mark >= INVC_JOB ||
-			     (cached && cached->job_active));
+			     (was->hit && was->job_active));
 }
 
 /* Asks libvirt for @d's job. This function can't fail: no answer counts as no job. */
@@ -400,8 +408,7 @@ static int uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
 static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct inv_domain *d)
 {
 	int state = VIR_DOMAIN_NOSTATE, reason = 0;
-	const struct inv_domain *cached;
-	bool oom = false;
+	struct cached was;
 
 	d->name = strdup(virDomainGetName(rec->dom));
 	if (!d->name || uuid_string(rec->dom, d->uuid) < 0)
@@ -413,16 +420,15 @@ static int read_domain(struct dom_read *r, virDomainStatsRecordPtr rec, struct i
 	/* The domain's id travels with it: -1 is an inactive domain. */
 	d->active = virDomainGetID(rec->dom) != (unsigned int)-1;
 	d->persistent = !is_transient(r, d->uuid);
-	cached = reuse_definition(r, d, &oom);
-	if (oom)
+	if (reuse_definition(r, d, &was) < 0)
 		return -1;
-	if (!cached)
+	if (!was.hit)
 		read_definition(rec->dom, d);
-	else if (live_may_have_changed(r, d, cached))
+	else if (live_may_have_changed(r, d, &was))
 		read_owned_live(rec->dom, NULL, d);
 	d->job_active = false;
 	d->job_known = false;
-	if (want_job(r, d, cached))
+	if (want_job(r, d, &was))
 		read_job(rec->dom, d);
 	derive_flags(d, state, reason);
 	return 0;

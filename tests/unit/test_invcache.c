@@ -62,6 +62,17 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
+/* Whether pass @p may take domain @uuid from cache @c (its entry decoded, then let go). */
+static bool cached(const struct invc *c, const struct invc_pass *p, const char *uuid)
+{
+	struct inv_domain d;
+	int rc = invc_cached(c, p, uuid, &d);
+
+	assert_true(rc >= 0);
+	inv_domain_free(&d);
+	return rc == 1;
+}
+
 static void test_first_pass_reads_everything(void **state)
 {
 	struct invc c;
@@ -72,7 +83,7 @@ static void test_first_pass_reads_everything(void **state)
 	invc_begin(&c, 1, &p);
 	assert_true(p.full);
 	assert_int_equal(invc_pass_mark(&p, UUID_A), INVC_DEFINITION);
-	assert_null(invc_cached(&c, &p, UUID_A));
+	assert_false(cached(&c, &p, UUID_A));
 	invc_finish(&c, &p, true, 1);
 	invc_free(&c);
 }
@@ -84,12 +95,13 @@ static void test_quiet_host_is_served_from_cache(void **state)
 
 	invc_begin(&f->c, 10, &p);
 	assert_false(p.full);
-	const struct inv_domain *a = invc_cached(&f->c, &p, UUID_A);
-	assert_non_null(a);
-	assert_string_equal(a->name, "a");
-	assert_int_equal(a->memory, 1 << 20);
+	struct inv_domain a;
+	assert_int_equal(invc_cached(&f->c, &p, UUID_A, &a), 1);
+	assert_string_equal(a.name, "a");
+	assert_int_equal(a.memory, 1 << 20);
+	inv_domain_free(&a);
 	assert_int_equal(invc_pass_mark(&p, UUID_B), INVC_NONE);
-	assert_null(invc_cached(&f->c, &p, UUID_C));    /* new domain: read it */
+	assert_false(cached(&f->c, &p, UUID_C));    /* new domain: read it */
 	invc_finish(&f->c, &p, true, 10);
 }
 
@@ -111,8 +123,8 @@ static void test_definition_events_invalidate_the_domain_only(void **state)
 		assert_int_equal(invc_lifecycle_mark(events[i][0], events[i][1]), INVC_DEFINITION);
 		invc_mark(&f->c, UUID_A, invc_lifecycle_mark(events[i][0], events[i][1]));
 		invc_begin(&f->c, 10, &p);
-		assert_null(invc_cached(&f->c, &p, UUID_A));
-		assert_non_null(invc_cached(&f->c, &p, UUID_B));
+		assert_false(cached(&f->c, &p, UUID_A));
+		assert_true(cached(&f->c, &p, UUID_B));
 		invc_finish(&f->c, &p, true, 10);
 	}
 }
@@ -134,7 +146,7 @@ static void test_state_events_ask_for_the_job_not_the_definition(void **state)
 		invc_mark(&f->c, UUID_A, invc_lifecycle_mark(events[i][0], events[i][1]));
 		invc_begin(&f->c, 10, &p);
 		assert_int_equal(invc_pass_mark(&p, UUID_A), INVC_JOB);
-		assert_non_null(invc_cached(&f->c, &p, UUID_A));
+		assert_true(cached(&f->c, &p, UUID_A));
 		invc_finish(&f->c, &p, true, 10);
 	}
 }
@@ -163,7 +175,7 @@ static void test_event_during_a_pass_counts_for_the_next(void **state)
 	invc_mark(&f->c, UUID_B, INVC_DEFINITION);      /* after the pass read B, maybe */
 	invc_finish(&f->c, &p, true, 10);
 	invc_begin(&f->c, 11, &p);
-	assert_null(invc_cached(&f->c, &p, UUID_B));
+	assert_false(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 11);
 }
 
@@ -180,8 +192,8 @@ static void test_event_during_the_first_full_read_is_kept(void **state)
 	invc_finish(&f->c, &p, true, 10);
 	invc_begin(&f->c, 11, &p);
 	assert_false(p.full);
-	assert_null(invc_cached(&f->c, &p, UUID_A));
-	assert_non_null(invc_cached(&f->c, &p, UUID_B));
+	assert_false(cached(&f->c, &p, UUID_A));
+	assert_true(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 11);
 }
 
@@ -193,7 +205,7 @@ static void test_lost_connection_forces_a_full_read(void **state)
 	invc_invalidate(&f->c);     /* keepalive lost, reconnected: events were missed */
 	invc_begin(&f->c, 10, &p);
 	assert_true(p.full);
-	assert_null(invc_cached(&f->c, &p, UUID_B));
+	assert_false(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 10);
 	invc_begin(&f->c, 11, &p);
 	assert_false(p.full);
@@ -264,8 +276,8 @@ static void test_cache_follows_the_last_pass(void **state)
 	fx_pass(f, 10, true);
 	f->host.n_domains = 2;
 	invc_begin(&f->c, 11, &p);
-	assert_non_null(invc_cached(&f->c, &p, UUID_A));
-	assert_null(invc_cached(&f->c, &p, UUID_B));
+	assert_true(cached(&f->c, &p, UUID_A));
+	assert_false(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 11);
 }
 
@@ -279,8 +291,8 @@ static void test_unreadable_definition_is_read_again(void **state)
 	fx_pass(f, 10, true);
 	invc_begin(&f->c, 11, &p);
 	assert_false(p.full);
-	assert_non_null(invc_cached(&f->c, &p, UUID_A));
-	assert_null(invc_cached(&f->c, &p, UUID_B));
+	assert_true(cached(&f->c, &p, UUID_A));
+	assert_false(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 11);
 }
 
@@ -299,8 +311,8 @@ static void test_undefine_then_define_reads_the_definition_again(void **state)
 		  invc_lifecycle_mark(VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED));
 	invc_begin(&f->c, 10, &p);
 	assert_int_equal(invc_pass_mark(&p, UUID_A), INVC_DEFINITION);
-	assert_null(invc_cached(&f->c, &p, UUID_A));
-	assert_non_null(invc_cached(&f->c, &p, UUID_B));
+	assert_false(cached(&f->c, &p, UUID_A));
+	assert_true(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 10);
 }
 
@@ -312,7 +324,7 @@ static void test_metadata_event_reads_the_definition_again(void **state)
 	/* What lv's metadata-change callback records: the owner may have changed. */
 	invc_mark(&f->c, UUID_B, INVC_DEFINITION);
 	invc_begin(&f->c, 10, &p);
-	assert_null(invc_cached(&f->c, &p, UUID_B));
+	assert_false(cached(&f->c, &p, UUID_B));
 	invc_finish(&f->c, &p, true, 10);
 }
 
@@ -338,16 +350,17 @@ static void test_cached_entry_is_a_deep_copy(void **state)
 	fx_pass(f, 10, true);
 	inv_domain_free(a);         /* the host's copy goes; the cache's stays whole */
 	invc_begin(&f->c, 11, &p);
-	const struct inv_domain *c = invc_cached(&f->c, &p, UUID_A);
-	assert_non_null(c);
-	assert_string_equal(c->owner_name, "a");
-	assert_string_equal(c->restart_why, "memory 1Gi → 2Gi");
-	assert_true(c->facts.known);
-	assert_string_equal(c->facts.type, "kvm");
-	assert_string_equal(c->facts.disks[0], "/shared/a.qcow2");
-	assert_true(c->tuning_config.known);
-	assert_string_equal(c->tuning_config.disks[0].target, "vda");
-	assert_int_equal(c->tuning_config.disks[0].v[0], 100);
+	struct inv_domain c;
+	assert_int_equal(invc_cached(&f->c, &p, UUID_A, &c), 1);
+	assert_string_equal(c.owner_name, "a");
+	assert_string_equal(c.restart_why, "memory 1Gi → 2Gi");
+	assert_true(c.facts.known);
+	assert_string_equal(c.facts.type, "kvm");
+	assert_string_equal(c.facts.disks[0], "/shared/a.qcow2");
+	assert_true(c.tuning_config.known);
+	assert_string_equal(c.tuning_config.disks[0].target, "vda");
+	assert_int_equal(c.tuning_config.disks[0].v[0], 100);
+	inv_domain_free(&c);
 	invc_finish(&f->c, &p, true, 11);
 }
 
