@@ -7,13 +7,16 @@
 # Figures: drover plan's wall time against rpc_floor's (list + one XML per domain, hosts in
 # parallel) over the same daemon and files in the same run; both have the daemon's opens
 # (parsing its node files) done ahead and timed apart. Knobs: BENCH_RPC_SCALES="10000:10
-# 100000:100" (VMs:hosts), BENCH_RPC_REPEAT=3 (runs per scale, the median; 1 at 100k VMs).
+# 100000:100" (VMs:hosts), BENCH_RPC_REPEAT=3 (runs per scale, the median; 1 at 100k VMs),
+# BENCH_RPC_IDLE_PASSES=2 (idle passes of drover run measured per scale).
 
 rpc_scales=${BENCH_RPC_SCALES:-10000:10 100000:100}
 rpc_repeat=${BENCH_RPC_REPEAT:-3}
 rpc_addr=10.77.0.11
 rpc_dir=/var/tmp/drover-bench-rpc      # /var/tmp: the same in the lab hosts' mount namespaces
 rpc_rows=()
+rpc_idle_rows=()
+rpc_idle_passes=${BENCH_RPC_IDLE_PASSES:-2}
 
 # rpc_gen VMS HOSTS DIR: the cluster, its Hosts pointing at the lab daemon, and DIR/uris.
 rpc_gen() {
@@ -74,6 +77,60 @@ bench_rpc_scale() {
 	log "rpc: $n VMs: drover plan own ${own}s (CPU ${cpu}s, opens ${open}s), floor ${floor}s (opens ${fopen}s), peak RSS ${rss_max}KiB"
 }
 
+# wait_lines FILE RE COUNT LIMIT PID: waits until FILE has COUNT lines matching RE, or
+# LIMIT seconds pass, or PID ends. Returns 0 when they came.
+wait_lines() {
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		[ "$(grep -cE "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		kill -0 "$5" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# One scale's idle passes: `drover run` over @1 settled VMs on @2 hosts over RPC, the CPU of
+# each of its next rpc_idle_passes passes once it converged (from /proc between two
+# "reconciled" lines: a resync 30 s after the last pass ended, served by the inventory cache
+# and libvirt's events), and its RSS at the end. Appends a row to rpc_idle_rows.
+bench_rpc_idle() {
+	local n=$1 nh=$2 dir=$rpc_dir/idle-$1 state=$tmp/rpc-idle-state runlog=$tmp/rpc-run.log
+	local pid start converge_s seen t0 t1 hz cpus=() k rss f
+	log "rpc: idle: generating $n settled VMs on $nh hosts served by $rpc_addr"
+	"$py" "$here/gen.py" --vms "$n" --hosts "$nh" --action-percent 0 "$dir" >/dev/null
+	sed -i "s|test:///|test+tcp://$rpc_addr/|" "$dir/manifests/hosts.yaml"
+	for f in "$dir"/nodes/*.xml; do
+		echo "test+tcp://$rpc_addr$f"
+	done >"$dir/uris"
+	mkdir -p "$state"
+	start=$(date +%s.%N)
+	env "DROVER_BENCH_PREOPEN=$dir/uris" "DROVER_BENCH_REPORT=$tmp/rpc-idle.report" \
+		"LD_PRELOAD=$shim" "$drover" run --dir "$dir/manifests" --state-dir "$state" \
+		--metrics-addr off >"$runlog" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	wait_line "$runlog" 'reconciled.*converged=true' "$converge_timeout_s" "$pid" ||
+		{ tail -n 20 "$runlog" >&2; die "rpc: drover run did not converge"; }
+	converge_s=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+	hz=$(getconf CLK_TCK)
+	seen=$(grep -c 'reconciled' "$runlog")
+	t0=$(proc_ticks "$pid")
+	for ((k = 1; k <= rpc_idle_passes; k++)); do
+		wait_lines "$runlog" 'reconciled' $((seen + k)) 120 "$pid" ||
+			{ tail -n 20 "$runlog" >&2; die "rpc: drover run made no idle pass"; }
+		t1=$(proc_ticks "$pid")
+		cpus+=("$(div "$((t1 - t0))" "$hz" 2)")
+		t0=$t1
+	done
+	rss=$(proc_kib "$pid" VmRSS)
+	stop "$pid"
+	rm -rf "$state" "$dir"
+	local list
+	list=$(printf '%s s, ' "${cpus[@]}")
+	rpc_idle_rows+=("| $n | $nh | $converge_s s | ${list%, } | $(kib_to_mib "$rss") MiB |")
+	log "rpc: idle: $n VMs: converged after ${converge_s}s; idle passes ${list%, }; RSS ${rss}KiB"
+}
+
 bench_rpc() {
 	cc -O2 -Wall -Wextra -Werror "$here/rpc_floor.c" -o "$out/rpc_floor" \
 		$(pkg-config --cflags --libs libvirt) -lpthread
@@ -82,6 +139,7 @@ bench_rpc() {
 	local s
 	for s in $rpc_scales; do
 		bench_rpc_scale "${s%%:*}" "${s#*:}"
+		bench_rpc_idle "${s%%:*}" "${s#*:}"
 	done
 	rm -rf "$rpc_dir"
 	bash "$root/hack/lab" down >/dev/null 2>&1 || log "rpc: hack/lab down failed"
@@ -93,4 +151,12 @@ rpc_table() {
 	|---:|---:|---:|---:|---:|---:|---:|---:|---|
 	EOF
 	printf '%s\n' "${rpc_rows[@]}"
+	cat <<-EOF
+
+	Idle \`drover run\` over the same hosts (all VMs settled, each pass 30 s after the last):
+
+	| VMs | hosts | start to converged | CPU of each idle pass | RSS at the end |
+	|---:|---:|---:|---|---:|
+	EOF
+	printf '%s\n' "${rpc_idle_rows[@]}"
 }
