@@ -169,8 +169,7 @@ int invc_store(struct invc *c, const struct inv_host *h)
 	}
 	for (size_t i = 0; i < h->n_domains; i++) {
 		c->recs[i] = c->arena + at;
-		invpack_write(&h->domains[i], c->recs[i]);
-		at += invpack_size(&h->domains[i]);
+		at += invpack_write(&h->domains[i], c->recs[i]);
 	}
 	c->n_doms = h->n_domains;
 	qsort(c->recs, c->n_doms, sizeof(*c->recs), cmp_rec);

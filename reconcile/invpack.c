@@ -222,12 +222,13 @@ size_t invpack_size(const struct inv_domain *d)
 	return k.n;
 }
 
-void invpack_write(const struct inv_domain *d, unsigned char *buf)
+size_t invpack_write(const struct inv_domain *d, unsigned char *buf)
 {
 	struct pk k = {.out = buf};
 	struct inv_domain copy = *d;
 
 	pack_domain(&k, &copy);
+	return k.n;
 }
 
 int invpack_read(const unsigned char *rec, struct inv_domain *out)

@@ -18,8 +18,9 @@
 /* Bytes the record of @d takes. This function can't fail. */
 size_t invpack_size(const struct inv_domain *d);
 
-/* Writes the record of @d into @buf, which holds invpack_size(@d) bytes. Can't fail. */
-void invpack_write(const struct inv_domain *d, unsigned char *buf);
+/* Writes the record of @d into @buf, which holds invpack_size(@d) bytes. Returns the bytes
+ * written (that size). Can't fail. */
+size_t invpack_write(const struct inv_domain *d, unsigned char *buf);
 
 /* Decodes record @rec into @out, a copy of its own (for inv_domain_free). Returns 0, or -1
  * when out of memory (then @out is zeroed). */

@@ -151,7 +151,7 @@ static void round_trip(const struct inv_domain *d, struct inv_domain *out)
 	unsigned char *rec = malloc(n);
 
 	assert_non_null(rec);
-	invpack_write(d, rec);
+	assert_int_equal(invpack_write(d, rec), n);
 	assert_string_equal(invpack_uuid(rec), d->uuid);
 	assert_int_equal(invpack_definition_unknown(rec), d->definition_unknown);
 	assert_int_equal(invpack_read(rec, out), 0);
