@@ -18,9 +18,10 @@ rpc_rows=()
 rpc_idle_rows=()
 rpc_idle_passes=${BENCH_RPC_IDLE_PASSES:-2}
 
-# rpc_gen VMS HOSTS DIR: the cluster, its Hosts pointing at the lab daemon, and DIR/uris.
+# rpc_gen VMS HOSTS DIR [PERCENT]: the cluster, PERCENT % of it (default 5) needing work,
+# its Hosts pointing at the lab daemon, and DIR/uris.
 rpc_gen() {
-	"$py" "$here/gen.py" --vms "$1" --hosts "$2" --action-percent 5 "$3" >"$3.roles"
+	"$py" "$here/gen.py" --vms "$1" --hosts "$2" --action-percent "${4:-5}" "$3" >"$3.roles"
 	sed -i "s|test:///|test+tcp://$rpc_addr/|" "$3/manifests/hosts.yaml"
 	local f
 	for f in "$3"/nodes/*.xml; do
@@ -77,31 +78,15 @@ bench_rpc_scale() {
 	log "rpc: $n VMs: drover plan own ${own}s (CPU ${cpu}s, opens ${open}s), floor ${floor}s (opens ${fopen}s), peak RSS ${rss_max}KiB"
 }
 
-# wait_lines FILE RE COUNT LIMIT PID: waits until FILE has COUNT lines matching RE, or
-# LIMIT seconds pass, or PID ends. Returns 0 when they came.
-wait_lines() {
-	local i
-	for ((i = 0; i < $4 * 10; i++)); do
-		[ "$(grep -cE "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		kill -0 "$5" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # One scale's idle passes: `drover run` over @1 settled VMs on @2 hosts over RPC, the CPU of
 # each of its next rpc_idle_passes passes once it converged (from /proc between two
 # "reconciled" lines: a resync 30 s after the last pass ended, served by the inventory cache
 # and libvirt's events), and its RSS at the end. Appends a row to rpc_idle_rows.
 bench_rpc_idle() {
 	local n=$1 nh=$2 dir=$rpc_dir/idle-$1 state=$tmp/rpc-idle-state runlog=$tmp/rpc-run.log
-	local pid start converge_s seen t0 t1 hz cpus=() k rss f
+	local pid start converge_s seen t0 t1 hz cpus=() k rss
 	log "rpc: idle: generating $n settled VMs on $nh hosts served by $rpc_addr"
-	"$py" "$here/gen.py" --vms "$n" --hosts "$nh" --action-percent 0 "$dir" >/dev/null
-	sed -i "s|test:///|test+tcp://$rpc_addr/|" "$dir/manifests/hosts.yaml"
-	for f in "$dir"/nodes/*.xml; do
-		echo "test+tcp://$rpc_addr$f"
-	done >"$dir/uris"
+	rpc_gen "$n" "$nh" "$dir" 0
 	mkdir -p "$state"
 	start=$(date +%s.%N)
 	env "DROVER_BENCH_PREOPEN=$dir/uris" "DROVER_BENCH_REPORT=$tmp/rpc-idle.report" \
@@ -124,7 +109,7 @@ bench_rpc_idle() {
 	done
 	rss=$(proc_kib "$pid" VmRSS)
 	stop "$pid"
-	rm -rf "$state" "$dir"
+	rm -rf "$state" "$dir" "$dir.roles"
 	local list
 	list=$(printf '%s s, ' "${cpus[@]}")
 	rpc_idle_rows+=("| $n | $nh | $converge_s s | ${list%, } | $(kib_to_mib "$rss") MiB |")
