@@ -577,6 +577,64 @@ char *crd_json_dumps(const json_t *v, size_t flags)
 	return b.p;
 }
 
+uint64_t crd_fnv1a(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* @h with @v added: its type, then its content; sizes go in ahead of what they count, so
+ * two different values never add the same bytes. */
+static uint64_t digest_value(uint64_t h, const json_t *v)
+{
+	unsigned char type = (unsigned char)json_typeof(v);
+	size_t n;
+
+	h = crd_fnv1a(h, &type, 1);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *value;
+		n = json_object_size(v);
+		h = crd_fnv1a(h, &n, sizeof(n));
+		json_object_foreach((json_t *)v, key, value) {
+			n = strlen(key);
+			h = crd_fnv1a(crd_fnv1a(h, &n, sizeof(n)), key, n);
+			h = digest_value(h, value);
+		}
+		return h;
+	}
+	case JSON_ARRAY:
+		n = json_array_size(v);
+		h = crd_fnv1a(h, &n, sizeof(n));
+		for (size_t i = 0; i < json_array_size(v); i++)
+			h = digest_value(h, json_array_get(v, i));
+		return h;
+	case JSON_STRING:
+		n = json_string_length(v);
+		return crd_fnv1a(crd_fnv1a(h, &n, sizeof(n)), json_string_value(v), n);
+	case JSON_INTEGER: {
+		json_int_t i = json_integer_value(v);
+		return crd_fnv1a(h, &i, sizeof(i));
+	}
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		return crd_fnv1a(h, &d, sizeof(d));
+	}
+	default:   /* true, false, null: the type says it all */
+		return h;
+	}
+}
+
+uint64_t crd_json_digest(const json_t *v)
+{
+	uint64_t h = digest_value(CRD_FNV1A_INIT, v);
+	return h ? h : 1;
+}
+
 /* ---- YAML ---- */
 
 static int ybuf_write(void *data, unsigned char *buffer, size_t size)

@@ -6,19 +6,20 @@
 #include <string.h>
 
 #include "controller/dir/keptstatus.h"
+#include "crd/encode.h"
 
 /* Per record, keyed by a digest of its path: 64 bytes, one per record of the state dir
  * (10k VMs, 10k entries, in a table at most 3/4 full). */
 struct entry {
 	uint64_t key;            /* 0 = empty slot */
-	uint64_t text;           /* digest of the text known to be there; 0 = not known */
+	uint64_t tree;           /* crd_json_digest of the value whose text is known to be
+				  * there; 0 = not known */
 	uint64_t token;          /* the last write or read; 0 = none */
 	void *kept;              /* a status of @kind kept between passes (keptstatus), or NULL */
 	/* The file's identity when last written or read. */
 	uint64_t ino;
 	int64_t mtime_ns;
 	off_t size;
-	uint32_t len;            /* of the text */
 	uint8_t kind;            /* enum crd_kind */
 };
 
@@ -34,13 +35,10 @@ static struct {
 	size_t kept;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* FNV-1a, 64 bits; never 0 (0 marks an empty slot). This function can't fail. */
-static uint64_t digest(const char *s, size_t len)
+/* The key of @path: never 0 (0 marks an empty slot). This function can't fail. */
+static uint64_t path_key(const char *path)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	uint64_t h = crd_fnv1a(CRD_FNV1A_INIT, path, strlen(path));
 	return h ? h : 1;
 }
 
@@ -82,7 +80,7 @@ static struct entry *find(const char *path)
 {
 	if (!cache.cap)
 		return NULL;
-	struct entry *e = slot_of(digest(path, strlen(path)));
+	struct entry *e = slot_of(path_key(path));
 	return e->key ? e : NULL;
 }
 
@@ -90,7 +88,7 @@ static struct entry *find(const char *path)
  * lock held. */
 static struct entry *find_or_add(const char *path)
 {
-	uint64_t key = digest(path, strlen(path));
+	uint64_t key = path_key(path);
 
 	if (reserve() < 0)
 		return find(path);
@@ -129,21 +127,33 @@ static void note_file(struct entry *e, const struct stat *st)
 	e->mtime_ns = mtime_ns(st);
 }
 
-bool sc_known_to_hold(const char *path, const char *text, size_t len)
+/* Notes that @e's record was written, read or found to hold what a write would put there,
+ * its file now @st, the text of a value of digest @tree (0: not known); returns the
+ * token of that write or read. Called with the lock held. */
+static uint64_t note_write(struct entry *e, const struct stat *st, uint64_t tree)
 {
-	struct stat st;
-	bool known = false;
-
-	if (stat(path, &st) < 0)
-		return false;
-	pthread_mutex_lock(&cache.lock);
-	const struct entry *e = find(path);
-	known = e && e->text && e->len == len && e->text == digest(text, len) && same_file(e, &st);
-	pthread_mutex_unlock(&cache.lock);
-	return known;
+	drop_kept(e);
+	note_file(e, st);
+	e->tree = tree;
+	return e->token = ++cache.tokens;
 }
 
-uint64_t sc_wrote(const char *path, const char *text, size_t len)
+uint64_t sc_rewrote(const char *path, uint64_t tree)
+{
+	struct stat st;
+	uint64_t token = 0;
+
+	if (!tree || stat(path, &st) < 0)
+		return 0;
+	pthread_mutex_lock(&cache.lock);
+	struct entry *e = find(path);
+	if (e && e->tree == tree && same_file(e, &st))
+		token = note_write(e, &st, tree);
+	pthread_mutex_unlock(&cache.lock);
+	return token;
+}
+
+uint64_t sc_wrote(const char *path, uint64_t tree)
 {
 	struct stat st;
 	uint64_t token = 0;
@@ -152,14 +162,8 @@ uint64_t sc_wrote(const char *path, const char *text, size_t len)
 		return 0;
 	pthread_mutex_lock(&cache.lock);
 	struct entry *e = find_or_add(path);
-	if (e) {
-		drop_kept(e);
-		note_file(e, &st);
-		/* Records are small; a text too long to note is just not known. */
-		e->text = len <= UINT32_MAX ? digest(text, len) : 0;
-		e->len = (uint32_t)len;
-		token = e->token = ++cache.tokens;
-	}
+	if (e)
+		token = note_write(e, &st, tree);
 	pthread_mutex_unlock(&cache.lock);
 	return token;
 }
@@ -170,12 +174,8 @@ uint64_t sc_read(const char *path, const struct stat *st)
 
 	pthread_mutex_lock(&cache.lock);
 	struct entry *e = find_or_add(path);
-	if (e) {
-		drop_kept(e);
-		note_file(e, st);
-		e->text = 0;   /* not known: a write compares with the file */
-		token = e->token = ++cache.tokens;
-	}
+	if (e)   /* what it holds is not known: a write compares with the file */
+		token = note_write(e, st, 0);
 	pthread_mutex_unlock(&cache.lock);
 	return token;
 }
@@ -216,7 +216,7 @@ void sc_forget(const char *path)
 	struct entry *e = find(path);
 	if (e) {
 		drop_kept(e);
-		e->text = 0;
+		e->tree = 0;
 		e->token = 0;
 	}
 	pthread_mutex_unlock(&cache.lock);

@@ -1,6 +1,7 @@
 /* statecache: what this process knows of its state dir's records, by path, so that an idle
- * pass neither writes nor reads them again: the text it last wrote or found in each (a
- * write that would change nothing is skipped), and, between passes, the status its last
+ * pass neither writes nor reads them again: a digest of the JSON value whose text it last
+ * wrote or found in each (a write that would change nothing is skipped, its text not even
+ * made), and, between passes, the status its last
  * writer or reader held (taken by the next load while the file stays as it was, where
  * reading and decoding every record was most of an idle pass).
  *
@@ -21,12 +22,16 @@
 
 #include "crd/types.h"
 
-/* True when @path is known to hold @text (@len bytes) and a newline. Can't fail. */
-bool sc_known_to_hold(const char *path, const char *text, size_t len);
+/* When @path is known to hold the text of a JSON value of digest @tree (crd_json_digest),
+ * as written or found there, and its file is as it was then: counts as writing that text
+ * again (a status kept for @path goes) and returns the write's token; else returns 0, and
+ * the caller writes or compares the text. Can't fail. */
+uint64_t sc_rewrote(const char *path, uint64_t tree);
 
-/* @path holds @text now (written, or found there). Returns the write's token, 0 when it
- * could not be remembered (then nothing is kept of it). A status kept for @path goes. */
-uint64_t sc_wrote(const char *path, const char *text, size_t len);
+/* @path holds the text of a JSON value of digest @tree now (written, or found there).
+ * Returns the write's token, 0 when it could not be remembered (then nothing is kept of
+ * it). A status kept for @path goes. */
+uint64_t sc_wrote(const char *path, uint64_t tree);
 
 /* @path, whose identity is @st, was read from disk. Returns the read's token, or 0. A
  * status kept for @path goes. */

@@ -144,18 +144,23 @@ static bool holds(const char *path, const char *text)
 static int write_json(const char *path, json_t *obj, uint64_t *token)
 {
 	char tmp[STATE_PATH_MAX + 16];
-	char *text = obj ? crd_json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	uint64_t tree = obj ? crd_json_digest(obj) : 0;
+	char *text = NULL;
 	int fd = -1, ret = -1;
 
-	*token = 0;
-	json_decref(obj);
 	tmp[0] = '\0';
+	/* An idle pass writes the same status for every object: the cache says, from the
+	 * value's digest and one stat, that most need no write, without making their text. */
+	if ((*token = sc_rewrote(path, tree))) {
+		json_decref(obj);
+		return 0;
+	}
+	text = obj ? crd_json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(obj);
 	if (!text)
 		return errno = ENOMEM, -1;
-	/* An idle pass writes the same status for every object: the cache says, from one stat,
-	 * that most need no write; else the file is compared. */
-	if (sc_known_to_hold(path, text, strlen(text)) || holds(path, text)) {
-		*token = sc_wrote(path, text, strlen(text));
+	if (holds(path, text)) {
+		*token = sc_wrote(path, tree);
 		free(text);
 		return 0;
 	}
@@ -175,7 +180,7 @@ static int write_json(const char *path, json_t *obj, uint64_t *token)
 	 * fsync the rename itself may not have reached the disk. */
 	if (sync_dir_of(path) < 0)
 		goto cleanup;
-	*token = sc_wrote(path, text, strlen(text));
+	*token = sc_wrote(path, tree);
 	ret = 0;
 cleanup:
 	if (fd >= 0)

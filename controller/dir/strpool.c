@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crd/encode.h"
+
 struct slot {
 	char *s;                 /* NULL: empty, or a tombstone when @gone */
 	uint64_t hash;
@@ -19,14 +21,10 @@ static struct {
 	size_t cap, used, live;  /* used counts tombstones too; cap a power of two */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* FNV-1a, 64 bits. Can't fail. */
+/* Can't fail. */
 static uint64_t hash_of(const char *s)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return crd_fnv1a(CRD_FNV1A_INIT, s, strlen(s));
 }
 
 /* The slot holding @s (by content), or NULL. Called with the lock held. */

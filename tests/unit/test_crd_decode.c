@@ -374,6 +374,35 @@ static void test_error_list_is_capped(void **state)
 	crd_errors_free(NULL);
 }
 
+/* The digest that lets a writer skip an unchanged record tells apart values that differ
+ * anywhere, also where a plain concatenation of their parts would not. */
+static void test_json_digest_tells_values_apart(void **state)
+{
+	(void)state;
+	const char *texts[] = {
+		"{\"a\": \"bc\"}", "{\"ab\": \"c\"}", "{\"a\": [\"b\", \"c\"]}",
+		"{\"a\": [\"bc\"]}", "{\"a\": 1}", "{\"a\": \"1\"}", "{\"a\": 1.0}",
+		"{\"a\": true}", "{\"a\": false}", "{\"a\": null}", "{\"a\": {}}", "{}",
+		"[]", "[[]]", "[{}]", "{\"a\": 2}", "{\"a\": 1, \"b\": 2}",
+	};
+	size_t n = sizeof(texts) / sizeof(texts[0]);
+	uint64_t d[sizeof(texts) / sizeof(texts[0])];
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		json_t *again = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		assert_non_null(v);
+		d[i] = crd_json_digest(v);
+		assert_true(d[i] != 0);
+		assert_true(d[i] == crd_json_digest(again));   /* the same value, the same digest */
+		json_decref(v);
+		json_decref(again);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_true(d[i] != d[j]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_short_form_cpu_expands_to_a_cpu_element),
 		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
 		cmocka_unit_test(test_error_list_is_capped),
+		cmocka_unit_test(test_json_digest_tells_values_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

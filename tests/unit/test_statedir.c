@@ -263,6 +263,32 @@ static void test_statedir_unchanged_record_is_not_rewritten(void **state)
 	sd_free(s);
 }
 
+/* The file replaced by someone else (a new identity): the same status is written again,
+ * though this process wrote it before and knows the value unchanged. */
+static void test_statedir_record_replaced_behind_its_back_is_written_again(void **state)
+{
+	struct sd *s = sd_new(state, "replaced");
+	struct crd_vm *vm = &s->in.vms[0];
+	char path[1024], other[1100], text[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/virtualmachines/shop/web-1.json", s->dir);
+	snprintf(other, sizeof(other), "%s.other", path);
+	vm->status.phase = CRD_VM_RUNNING;
+	assert_int_equal(state_write_vm(s->dir, vm), 0);
+	assert_non_null((f = fopen(other, "w")));
+	assert_true(fputs("{}\n", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(other, path), 0);
+	assert_int_equal(state_write_vm(s->dir, vm), 0);
+	assert_non_null((f = fopen(path, "r")));
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	assert_int_equal(fclose(f), 0);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "\"phase\": \"Running\""));
+	sd_free(s);
+}
+
 static void test_statedir_failed_rename_leaves_no_temp_file(void **state)
 {
 	struct sd *s = sd_new(state, "failed-rename");
@@ -519,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_statedir_round_trips_migration_progress_downtime_and_failure),
 		cmocka_unit_test(test_statedir_rewrite_replaces_record_and_leaves_no_temp_files),
 		cmocka_unit_test(test_statedir_unchanged_record_is_not_rewritten),
+		cmocka_unit_test(test_statedir_record_replaced_behind_its_back_is_written_again),
 		cmocka_unit_test(test_statedir_failed_rename_leaves_no_temp_file),
 		cmocka_unit_test(test_statedir_write_into_a_file_fails_with_errno),
 		cmocka_unit_test(test_statedir_lock_admits_one_holder),
