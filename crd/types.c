@@ -270,14 +270,19 @@ const struct crd_policy *crd_set_policy(const struct crd_set *s, const char *ns)
 	return NULL;
 }
 
-/* Appends @elem (@size bytes) to the array *@arr of *@n. Returns 0 or -1 (out of memory). */
-static int array_push(void **arr, size_t *n, const void *elem, size_t size)
+/* Appends @elem (@size bytes) to the array *@arr of *@n, with room for *@room, grown by
+ * half again when full. Returns 0 or -1 (out of memory). */
+static int array_push(void **arr, size_t *n, size_t *room, const void *elem, size_t size)
 {
-	char *grown = realloc(*arr, (*n + 1) * size);
-	if (!grown)
-		return -1;
-	memcpy(grown + *n * size, elem, size);
-	*arr = grown;
+	if (*n >= *room) {
+		size_t want = *n + *n / 2 + 8;
+		char *grown = realloc(*arr, want * size);
+		if (!grown)
+			return -1;
+		*arr = grown;
+		*room = want;
+	}
+	memcpy((char *)*arr + *n * size, elem, size);
 	(*n)++;
 	return 0;
 }
@@ -288,18 +293,20 @@ int crd_set_add(struct crd_set *s, struct crd_object *o)
 
 	switch (o->kind) {
 	case CRD_KIND_HOST:
-		rc = array_push((void **)&s->hosts, &s->n_hosts, &o->u.host, sizeof(o->u.host));
+		rc = array_push((void **)&s->hosts, &s->n_hosts, &s->room.hosts, &o->u.host,
+				sizeof(o->u.host));
 		break;
 	case CRD_KIND_VM:
-		rc = array_push((void **)&s->vms, &s->n_vms, &o->u.vm, sizeof(o->u.vm));
+		rc = array_push((void **)&s->vms, &s->n_vms, &s->room.vms, &o->u.vm,
+				sizeof(o->u.vm));
 		break;
 	case CRD_KIND_MIGRATION:
-		rc = array_push((void **)&s->migrations, &s->n_migrations, &o->u.migration,
-				sizeof(o->u.migration));
+		rc = array_push((void **)&s->migrations, &s->n_migrations, &s->room.migrations,
+				&o->u.migration, sizeof(o->u.migration));
 		break;
 	case CRD_KIND_POLICY:
-		rc = array_push((void **)&s->policies, &s->n_policies, &o->u.policy,
-				sizeof(o->u.policy));
+		rc = array_push((void **)&s->policies, &s->n_policies, &s->room.policies,
+				&o->u.policy, sizeof(o->u.policy));
 		break;
 	}
 	if (rc == 0)
