@@ -21,8 +21,12 @@ struct builder {
 	int doc_line, doc_col;
 };
 
+/* Both look at the first character before comparing words: every plain scalar of every
+ * manifest comes here, and most are neither. */
 static bool is_plain_null(const char *s)
 {
+	if (*s != '~' && *s != 'n' && *s != 'N' && *s)
+		return false;
 	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
 	       !strcmp(s, "NULL");
 }
@@ -30,6 +34,9 @@ static bool is_plain_null(const char *s)
 static bool is_plain_bool(const char *s)
 {
 	static const char *const words[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+
+	if (*s != 't' && *s != 'T' && *s != 'f' && *s != 'F')
+		return false;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(s, words[i]))
 			return true;
