@@ -18,6 +18,7 @@ import os
 import sys
 
 NODE_MEMORY_KIB = 2 << 30          # 2 TiB per host: 500 VMs of 2.3Gi on average fit
+VM_ROOM_KIB = 3 << 20              # per VM a host holds, when more than 2 TiB is needed
 MEMORIES = ("1Gi", "2Gi", "4Gi")
 MEMORY_KIB = {"1Gi": 1 << 20, "2Gi": 2 << 20, "4Gi": 4 << 20}
 IMAGES = "/var/lib/libvirt/images"
@@ -110,14 +111,20 @@ def domain_xml(i, kind):
     )
 
 
-def node_head():
+def node_memory_kib(vms, hosts):
+    """2 TiB, or room for the host's share of the VMs (2.3Gi each on average) and some new
+    ones: more VMs a host than 500 would leave placements blocked for memory alone."""
+    return max(NODE_MEMORY_KIB, -(-vms // hosts) * VM_ROOM_KIB)
+
+
+def node_head(memory_kib):
     return (
         "<node>\n"
         "  <cpu><mhz>2000</mhz><nodes>1</nodes><sockets>2</sockets><cores>32</cores>"
         "<threads>2</threads><active>128</active><model>x86_64</model></cpu>\n"
         "  <memory>%d</memory>\n"
         "  <pool type='dir'><name>default</name><target><path>%s</path></target></pool>\n"
-        % (NODE_MEMORY_KIB, IMAGES)
+        % (memory_kib, IMAGES)
     )
 
 
@@ -156,7 +163,7 @@ def main():
 
     for h in range(a.hosts):
         with open(os.path.join(nodes, host_name(h) + ".xml"), "w") as f:
-            f.write(node_head())
+            f.write(node_head(node_memory_kib(a.vms, a.hosts)))
             f.writelines(per_host[h])
             f.write("</node>\n")
     print(" ".join("%s=%d" % kv for kv in counts.items()))
