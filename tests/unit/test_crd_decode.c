@@ -374,6 +374,46 @@ static void test_error_list_is_capped(void **state)
 	crd_errors_free(NULL);
 }
 
+/* The field of error @i after loading @text (which must fail) into @out. */
+static void error_field(const char *text, size_t i, char *out, size_t size)
+{
+	struct crd_set set = {0};
+	struct crd_errors errs = {0};
+
+	assert_int_equal(crd_load_buffer("t.yaml", text, strlen(text), &set, &errs), -1);
+	assert_true(errs.n > i);
+	snprintf(out, size, "%s", errs.items[i].field);
+	crd_errors_free(&errs);
+	crd_set_free(&set);
+}
+
+/* Error paths name list items by index (several digits too), and a path longer than the
+ * decoder's buffer is cut, not overrun. */
+static void test_error_paths_name_indexes_and_are_cut_when_long(void **state)
+{
+	char text[4096], field[1024], key[601];
+	size_t n = 0;
+	(void)state;
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+			      "metadata: {name: v}\nspec:\n  domain:\n    memory: 64Mi\n"
+			      "    disks:\n");
+	for (int d = 0; d < 12; d++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "    - {path: /d%d.img}\n", d);
+	snprintf(text + n, sizeof(text) - n, "    - {path: /last.img, bogus: 1}\n");
+	error_field(text, 0, field, sizeof(field));
+	assert_string_equal(field, "spec.domain.disks[12].bogus");
+
+	memset(key, 'x', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	snprintf(text, sizeof(text), "apiVersion: drover.io/v1alpha1\nkind: VirtualMachine\n"
+		 "metadata: {name: v}\nspec:\n  domain: {memory: 64Mi}\n  %s: 1\n", key);
+	error_field(text, 0, field, sizeof(field));
+	assert_int_equal(strlen(field), 511);
+	assert_memory_equal(field, "spec.xxxx", 9);
+}
+
 /* The digest that lets a writer skip an unchanged record tells apart values that differ
  * anywhere, also where a plain concatenation of their parts would not. */
 static void test_json_digest_tells_values_apart(void **state)
@@ -420,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
 		cmocka_unit_test(test_error_list_is_capped),
 		cmocka_unit_test(test_json_digest_tells_values_apart),
+		cmocka_unit_test(test_error_paths_name_indexes_and_are_cut_when_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
