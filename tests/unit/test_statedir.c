@@ -14,6 +14,7 @@
 
 #include "controller/dir/statedir.h"
 #include "crd/load.h"
+#include "tests/unit/crd_test_util.h"
 #include "tests/unit/state_test_util.h"
 
 static const char fixture[] =
@@ -269,23 +270,20 @@ static void test_statedir_record_replaced_behind_its_back_is_written_again(void 
 {
 	struct sd *s = sd_new(state, "replaced");
 	struct crd_vm *vm = &s->in.vms[0];
-	char path[1024], other[1100], text[4096];
-	FILE *f;
+	char path[1024], other[1100];
+	size_t len;
 
 	snprintf(path, sizeof(path), "%s/virtualmachines/shop/web-1.json", s->dir);
 	snprintf(other, sizeof(other), "%s.other", path);
 	vm->status.phase = CRD_VM_RUNNING;
 	assert_int_equal(state_write_vm(s->dir, vm), 0);
-	assert_non_null((f = fopen(other, "w")));
-	assert_true(fputs("{}\n", f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	st_write_file(other, "{}\n");
 	assert_int_equal(rename(other, path), 0);
 	assert_int_equal(state_write_vm(s->dir, vm), 0);
-	assert_non_null((f = fopen(path, "r")));
-	size_t n = fread(text, 1, sizeof(text) - 1, f);
-	assert_int_equal(fclose(f), 0);
-	text[n] = '\0';
+	char *text = test_read_file(path, &len);
+	assert_non_null(text);
 	assert_non_null(strstr(text, "\"phase\": \"Running\""));
+	free(text);
 	sd_free(s);
 }
 
