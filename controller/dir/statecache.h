@@ -1,9 +1,9 @@
 /* statecache: what this process knows of its state dir's records, by path, so that an idle
  * pass neither writes nor reads them again: a digest of the JSON value whose text it last
  * wrote or found in each (a write that would change nothing is skipped, its text not even
- * made), and, between passes, the status its last
- * writer or reader held (taken by the next load while the file stays as it was, where
- * reading and decoding every record was most of an idle pass).
+ * made), and, between passes, the status its last writer or reader held (taken by the next
+ * load while the file stays as it was, where reading and decoding every record was most
+ * of an idle pass).
  *
  * A record's file is known by its identity (inode, size, modification time): anyone
  * else's write changes it, and the file is read again. Each write or read of a record
