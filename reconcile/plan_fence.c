@@ -106,9 +106,29 @@ void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr
 	hh->down = down;
 }
 
-bool plan_fence_release(const struct plan *p, const char *name, bool reachable)
+/* True when a domain drover owns on host @h has a copy of the same VM, also drover's, on
+ * another host of @inv: the copy the fence left behind, or a conflict. */
+static bool copy_elsewhere(const struct inventory *inv, const struct inv_host *h)
 {
-	if (!reachable)
+	for (size_t i = 0; i < h->n_domains; i++) {
+		const struct inv_domain *d = &h->domains[i];
+		if (!d->owner_name)
+			continue;
+		for (size_t k = 0; k < inv->n_hosts; k++) {
+			const struct inv_host *other = &inv->hosts[k];
+			if (other != h && inv_domain_owned_by(inv_domain_by_name(other, d->name),
+							       d->owner_namespace, d->owner_name))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool plan_fence_release(const struct plan *p, const struct inventory *inv, const char *name)
+{
+	const struct inv_host *h = inv_host_by_name(inv, name);
+
+	if (!h || !h->reachable)
 		return false;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_action *a = &p->actions[i];
@@ -116,7 +136,8 @@ bool plan_fence_release(const struct plan *p, const char *name, bool reachable)
 		if (here && (a->kind == PLAN_UNDEFINE_STALE || a->problem == PLAN_PROBLEM_CONFLICT))
 			return false;
 	}
-	return true;
+	/* The plan may not say so: a VM with a job under way waits, its copies untouched. */
+	return !copy_elsewhere(inv, h);
 }
 
 bool plan_failover_done(const struct plan *p, const char *name)

@@ -61,11 +61,12 @@ size_t plan_fence_decide(const struct crd_set *desired, const struct plan_host_h
 void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr_alive,
 			 double now);
 
-/* True when host @name, fenced by its agent, may drop that mark: it is reachable again and
- * @p (planned with it still fenced) removes no stale copy there and leaves no VM in conflict
- * over it. Until then it takes nothing new and its inactive copies count as stale.
+/* True when host @name, fenced by its agent, may drop that mark: it is reachable again in
+ * @inv, @p (planned from @inv with it still fenced) removes no stale copy there and leaves no
+ * VM in conflict over it, and no VM with a domain of drover's there has another elsewhere.
+ * Until then it takes nothing new and its inactive copies count as stale.
  * This function can't fail. */
-bool plan_fence_release(const struct plan *p, const char *name, bool reachable);
+bool plan_fence_release(const struct plan *p, const struct inventory *inv, const char *name);
 
 /* True when @p leaves nothing of host @name's failover to do: no VM that last ran there, is
  * to run, has shared storage and is not pinned there has an action other than PLAN_NONE

@@ -291,7 +291,6 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 	for (size_t i = 0; i < set->n_hosts; i++) {
 		struct crd_host *h = &set->hosts[i];
 		struct hostfail_entry *e = entry_of(hf, h->meta.name, false);
-		const struct inv_host *ih = inv_host_by_name(inv, h->meta.name);
 		if (!e)
 			continue;
 		if (out[i].verdict == PLAN_HOST_UP && !e->running) {
@@ -309,7 +308,7 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 		} else if (out[i].verdict == PLAN_HOST_FENCE && !stopping) {
 			started += job_start(hf, e, h, now);
 		} else if (out[i].verdict == PLAN_HOST_FENCED &&
-			   plan_fence_release(plan, h->meta.name, ih && ih->reachable)) {
+			   plan_fence_release(plan, inv, h->meta.name)) {
 			/* Back, with no stale copy left: an ordinary host again. */
 			free(h->status.fencing.result);
 			h->status.fencing.result = strdup("Released");

@@ -216,9 +216,29 @@ static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
 	fx_plan(f);
 	assert_true(fx_index(f, "web-1", PLAN_UNDEFINE_STALE) >= 0);
-	assert_false(plan_fence_release(&f->plan, "lab-a", true));
-	assert_false(plan_fence_release(&f->plan, "lab-a", false));
-	assert_true(plan_fence_release(&f->plan, "lab-c", true));
+	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-a"));
+	assert_true(plan_fence_release(&f->plan, &f->inv, "lab-c"));
+	fx_inv(f, "lab-c")->reachable = false;
+	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-c"));
+}
+
+/* The VM of a stale copy may be planned to wait this pass (its restart elsewhere is still
+ * under way): the plan names no removal on the returning host, but the copy is there, and
+ * releasing the host now would turn it into a conflict for good. */
+static void test_fence_mark_stays_while_the_stale_copys_vm_waits(void **state)
+{
+	struct fx *f = *state;
+	three_hosts(f, FENCING);
+	fx_inv(f, "lab-a")->fenced = true;
+	fx_vm(f, "web-1", "1Gi", "");
+	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	assert_int_equal(inv_add_job(&f->inv, "default", "web-1", "start on lab-b", NULL,
+				     "lab-b", false), 0);
+	fx_plan(f);
+	assert_int_equal(fx_act(f, "web-1")->kind, PLAN_WAIT);
+	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-a"));
+	assert_true(plan_fence_release(&f->plan, &f->inv, "lab-c"));
 }
 
 static void test_fence_conditions_follow_the_verdict(void **state)
@@ -266,6 +286,7 @@ int main(void)
 		T(test_fence_failover_done_once_every_restart_is_planned_away),
 		T(test_fence_down_since_runs_from_the_first_pass_both_probes_failed),
 		T(test_fence_mark_stays_until_stale_copies_are_gone),
+		T(test_fence_mark_stays_while_the_stale_copys_vm_waits),
 		T(test_fence_conditions_follow_the_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
