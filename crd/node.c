@@ -21,6 +21,27 @@ struct crd_node *crd_node_new(enum crd_node_kind kind, int line, int col,
 	return n;
 }
 
+struct crd_node *crd_node_new_inline(enum crd_node_kind kind, int line, int col,
+				     const char *key, const char *text,
+				     struct crd_node_budget *b)
+{
+	size_t key_len = key ? strlen(key) + 1 : 0, text_len = text ? strlen(text) + 1 : 0;
+
+	if (b->nodes == 0)
+		return NULL;
+	struct crd_node *n = malloc(sizeof(*n) + key_len + text_len);
+	if (!n)
+		return NULL;
+	b->nodes--;
+	*n = (struct crd_node){.kind = kind, .line = line, .col = col, .inline_strings = true};
+	char *strings = (char *)(n + 1);
+	if (key)
+		n->key = memcpy(strings, key, key_len);
+	if (text)
+		n->text = memcpy(strings + key_len, text, text_len);
+	return n;
+}
+
 int crd_node_append(struct crd_node *parent, struct crd_node *kid)
 {
 	if (parent->n_kids == parent->cap_kids) {
@@ -46,8 +67,10 @@ void crd_node_free(struct crd_node *n)
 	for (size_t i = 0; i < n->n_kids; i++)
 		crd_node_free(n->kids[i]);
 	free(n->kids);
-	free(n->key);
-	free(n->text);
+	if (!n->inline_strings) {
+		free(n->key);
+		free(n->text);
+	}
 	free(n);
 }
 

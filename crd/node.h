@@ -4,6 +4,7 @@
 
 #include "crd/compiler.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -29,6 +30,9 @@ struct crd_node {
 	char *text;             /* scalars: the text as written; NULL for maps and lists */
 	struct crd_node **kids; /* map members (each with key) or list items */
 	size_t n_kids, cap_kids;
+	/* @key and @text live in the node's own allocation (crd_node_new_inline), not in
+	 * allocations of their own. */
+	bool inline_strings;
 };
 
 /* Per-document allowance shared by every node built for one document. */
@@ -40,6 +44,13 @@ struct crd_node_budget {
  * when the budget is spent (then b->nodes is 0). The caller owns the node. */
 struct crd_node *crd_node_new(enum crd_node_kind kind, int line, int col,
 			      struct crd_node_budget *b) DROVER_WUR;
+
+/* Like crd_node_new, with copies of @key and @text (each may be NULL) in the node's own
+ * allocation: one allocation where three were (the node, its key, its text), for every
+ * member of every manifest. The node's key and text must not be replaced. */
+struct crd_node *crd_node_new_inline(enum crd_node_kind kind, int line, int col,
+				     const char *key, const char *text,
+				     struct crd_node_budget *b) DROVER_WUR;
 
 /* Appends @kid to @parent (a map or list), taking ownership. Returns 0, or -1 when out of
  * memory (then @kid is freed). */

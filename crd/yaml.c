@@ -15,7 +15,11 @@ struct builder {
 	struct crd_node *stack[CRD_DOC_MAX_DEPTH + 1];
 	size_t depth;
 	struct crd_node *root;
-	char *pending_key;      /* a map's key waiting for its value */
+	/* A map's key waiting for its value (when has_key), in a buffer kept for the whole
+	 * parse: the value's node takes a copy. */
+	char *key_buf;
+	size_t key_cap;
+	bool has_key;
 	int key_line, key_col;
 	size_t doc_start;       /* byte offset of the document */
 	int doc_line, doc_col;
@@ -95,10 +99,9 @@ static int attach(struct builder *b, struct crd_node *n)
 	}
 	struct crd_node *parent = b->stack[b->depth - 1];
 	if (parent->kind == CRD_NODE_MAP) {
-		n->key = b->pending_key;
 		n->key_line = b->key_line;
 		n->key_col = b->key_col;
-		b->pending_key = NULL;
+		b->has_key = false;
 		/* A duplicate stays in the tree (decoders read the first) so that the
 		 * collection it may open still has a home. */
 		for (size_t i = 0; i < parent->n_kids; i++)
@@ -118,12 +121,32 @@ static int attach(struct builder *b, struct crd_node *n)
 /* True when the open collection is a map waiting for a key rather than a value. */
 static bool wants_key(const struct builder *b)
 {
-	return b->depth > 0 && b->stack[b->depth - 1]->kind == CRD_NODE_MAP && !b->pending_key;
+	return b->depth > 0 && b->stack[b->depth - 1]->kind == CRD_NODE_MAP && !b->has_key;
 }
 
-static struct crd_node *new_node(struct builder *b, enum crd_node_kind kind, const yaml_mark_t *m)
+/* Holds @text (@len bytes) as the key waiting for its value. Returns 0, or -1 when out of
+ * memory. */
+static int hold_key(struct builder *b, const char *text, size_t len)
 {
-	struct crd_node *n = crd_node_new(kind, (int)m->line + 1, (int)m->column + 1, &b->budget);
+	if (len + 1 > b->key_cap) {
+		char *grown = realloc(b->key_buf, len + 1);
+		if (!grown)
+			return -1;
+		b->key_buf = grown;
+		b->key_cap = len + 1;
+	}
+	memcpy(b->key_buf, text, len + 1);
+	b->has_key = true;
+	return 0;
+}
+
+/* A node at @m with @text (NULL: a map or list) and, as a map's member, the key waiting
+ * for it. */
+static struct crd_node *new_node(struct builder *b, enum crd_node_kind kind, const yaml_mark_t *m,
+				 const char *text)
+{
+	struct crd_node *n = crd_node_new_inline(kind, (int)m->line + 1, (int)m->column + 1,
+						 b->has_key ? b->key_buf : NULL, text, &b->budget);
 	if (!n)
 		report(b, (int)m->line + 1, (int)m->column + 1,
 		       b->budget.nodes ? "out of memory"
@@ -151,7 +174,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 		kind = crd_yaml_plain_kind(text);
 	}
 	if (wants_key(b)) {
-		if (!(b->pending_key = strdup(text))) {
+		if (hold_key(b, text, len) < 0) {
 			report(b, line, col, "out of memory");
 			return -1;
 		}
@@ -159,15 +182,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 		b->key_col = col;
 		return 0;
 	}
-	struct crd_node *n = new_node(b, kind, &ev->start_mark);
-	if (!n)
-		return -1;
-	if (!(n->text = strdup(text))) {
-		crd_node_free(n);
-		report(b, line, col, "out of memory");
-		return -1;
-	}
-	return attach(b, n);
+	struct crd_node *n = new_node(b, kind, &ev->start_mark, text);
+	return n ? attach(b, n) : -1;
 }
 
 static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum crd_node_kind kind)
@@ -182,7 +198,7 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum c
 		report(b, line, col, "maps and lists are nested deeper than the limit of 32");
 		return -1;
 	}
-	struct crd_node *n = new_node(b, kind, &ev->start_mark);
+	struct crd_node *n = new_node(b, kind, &ev->start_mark, NULL);
 	if (!n)
 		return -1;
 	/* Attach first so that the tree owns the node even if we stop later. */
@@ -199,16 +215,15 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
 	report(b, line, col, "YAML aliases are not supported");
 	if (wants_key(b))
 		return -1;
-	struct crd_node *n = new_node(b, CRD_NODE_BAD, &ev->start_mark);
+	struct crd_node *n = new_node(b, CRD_NODE_BAD, &ev->start_mark, NULL);
 	return n ? attach(b, n) : -1;
 }
 
 static void builder_reset(struct builder *b)
 {
 	crd_node_free(b->root);
-	free(b->pending_key);
 	b->root = NULL;
-	b->pending_key = NULL;
+	b->has_key = false;
 	b->depth = 0;
 }
 
@@ -289,6 +304,7 @@ int crd_yaml_parse(const char *file, const char *buf, size_t len, crd_doc_fn fn,
 	rc = 0;
 cleanup:
 	builder_reset(&b);
+	free(b.key_buf);
 	yaml_parser_delete(&parser);
 	return rc;
 }

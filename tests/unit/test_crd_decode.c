@@ -7,6 +7,7 @@
 #include "crd/domain.h"
 #include "crd/encode.h"
 #include "crd/load.h"
+#include "crd/node.h"
 #include "tests/unit/crd_test_util.h"
 
 static void load_text(const char *name, const char *text, struct crd_set *set, int want_rc)
@@ -414,6 +415,52 @@ static void test_error_paths_name_indexes_and_are_cut_when_long(void **state)
 	assert_memory_equal(field, "spec.xxxx", 9);
 }
 
+static int keep_root(void *ctx, struct crd_node *root, int line, int col)
+{
+	(void)line;
+	(void)col;
+	*(struct crd_node **)ctx = root;
+	return 0;
+}
+
+/* A node holds its key and text in its own allocation, the key copied from a buffer the
+ * parser reuses for every key: keys of growing and shrinking lengths, on scalars, maps and
+ * lists, each keep their own text. */
+static void test_yaml_nodes_keep_their_own_keys_and_texts(void **state)
+{
+	char text[4096], key[1001];   /* libyaml: implicit keys up to 1024 */
+	struct crd_errors errs = {0};
+	struct crd_node *root = NULL;
+	(void)state;
+
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	snprintf(text, sizeof(text), "a: 1\n%s: {b: two, c: [x, {d: ~}]}\ne: \"3\"\n", key);
+	assert_int_equal(crd_yaml_parse("t.yaml", text, strlen(text), keep_root, &root, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(root);
+	assert_int_equal(root->n_kids, 3);
+	assert_string_equal(root->kids[0]->key, "a");
+	assert_string_equal(root->kids[0]->text, "1");
+	assert_int_equal(root->kids[0]->kind, CRD_NODE_INT);
+	const struct crd_node *big = root->kids[1];
+	assert_string_equal(big->key, key);
+	assert_int_equal(big->kind, CRD_NODE_MAP);
+	assert_null(big->text);
+	assert_int_equal(big->key_line, 2);
+	assert_string_equal(crd_node_get(big, "b")->text, "two");
+	const struct crd_node *c = crd_node_get(big, "c");
+	assert_int_equal(c->n_kids, 2);
+	assert_null(c->kids[0]->key);
+	assert_string_equal(c->kids[0]->text, "x");
+	assert_int_equal(crd_node_get(c->kids[1], "d")->kind, CRD_NODE_NULL);
+	assert_string_equal(root->kids[2]->key, "e");
+	assert_string_equal(root->kids[2]->text, "3");
+	assert_int_equal(root->kids[2]->kind, CRD_NODE_STR);
+	crd_node_free(root);
+	crd_errors_free(&errs);
+}
+
 /* The digest that lets a writer skip an unchanged record tells apart values that differ
  * anywhere, also where a plain concatenation of their parts would not. */
 static void test_json_digest_tells_values_apart(void **state)
@@ -459,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_short_form_cpu_expands_to_a_cpu_element),
 		cmocka_unit_test(test_oversized_input_is_refused_before_parsing),
 		cmocka_unit_test(test_error_list_is_capped),
+		cmocka_unit_test(test_yaml_nodes_keep_their_own_keys_and_texts),
 		cmocka_unit_test(test_json_digest_tells_values_apart),
 		cmocka_unit_test(test_error_paths_name_indexes_and_are_cut_when_long),
 	};
