@@ -205,15 +205,21 @@ static void test_fence_down_since_runs_from_the_first_pass_both_probes_failed(vo
 	assert_true(hh.down_since == 40);
 }
 
-/* A fenced host that returns keeps its mark while its stale copy is being removed. */
-static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
+/* lab-a, fenced by its agent, answers again with web-1's stale copy; web-1 runs on lab-b. */
+static void fenced_host_back_with_a_stale_copy(struct fx *f)
 {
-	struct fx *f = *state;
 	three_hosts(f, FENCING);
 	fx_inv(f, "lab-a")->fenced = true;
 	fx_vm(f, "web-1", "1Gi", "");
 	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
 	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+}
+
+/* A fenced host that returns keeps its mark while its stale copy is being removed. */
+static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
+{
+	struct fx *f = *state;
+	fenced_host_back_with_a_stale_copy(f);
 	fx_plan(f);
 	assert_true(fx_index(f, "web-1", PLAN_UNDEFINE_STALE) >= 0);
 	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-a"));
@@ -228,11 +234,7 @@ static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
 static void test_fence_mark_stays_while_the_stale_copys_vm_waits(void **state)
 {
 	struct fx *f = *state;
-	three_hosts(f, FENCING);
-	fx_inv(f, "lab-a")->fenced = true;
-	fx_vm(f, "web-1", "1Gi", "");
-	fx_dom(f, "lab-a", "web-1", INV_SHUTOFF);
-	fx_dom(f, "lab-b", "web-1", INV_RUNNING);
+	fenced_host_back_with_a_stale_copy(f);
 	assert_int_equal(inv_add_job(&f->inv, "default", "web-1", "start on lab-b", NULL,
 				     "lab-b", false), 0);
 	fx_plan(f);
