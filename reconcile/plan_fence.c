@@ -106,25 +106,37 @@ void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr
 	hh->down = down;
 }
 
-/* True when a domain drover owns on host @h has a copy of the same VM, also drover's, on
- * another host of @inv: the copy the fence left behind, or a conflict. */
-static bool copy_elsewhere(const struct inventory *inv, const struct inv_host *h)
+/* True when @d, a domain drover owns on host @h, has a copy of the same VM, also drover's,
+ * on another host of @inv. */
+static bool twin_elsewhere(const struct inventory *inv, const struct inv_host *h,
+			   const struct inv_domain *d)
 {
-	for (size_t i = 0; i < h->n_domains; i++) {
-		const struct inv_domain *d = &h->domains[i];
-		if (!d->owner_name)
-			continue;
-		for (size_t k = 0; k < inv->n_hosts; k++) {
-			const struct inv_host *other = &inv->hosts[k];
-			if (other != h && inv_domain_owned_by(inv_domain_by_name(other, d->name),
-							       d->owner_namespace, d->owner_name))
-				return true;
-		}
+	for (size_t k = 0; k < inv->n_hosts; k++) {
+		const struct inv_host *other = &inv->hosts[k];
+		if (other != h && inv_domain_owned_by(inv_domain_by_name(other, d->name),
+						       d->owner_namespace, d->owner_name))
+			return true;
 	}
 	return false;
 }
 
-bool plan_fence_release(const struct plan *p, const struct inventory *inv, const char *name)
+/* True when a VM of @set has a domain of drover's on host @h and another elsewhere: the
+ * copy the fence left behind, or a conflict. A VM no longer declared is an orphan, which
+ * the fence does not wait for (it did not before either). */
+static bool copy_elsewhere(const struct crd_set *set, const struct inventory *inv,
+			   const struct inv_host *h)
+{
+	for (size_t i = 0; i < h->n_domains; i++) {
+		const struct inv_domain *d = &h->domains[i];
+		if (d->owner_name && twin_elsewhere(inv, h, d) &&
+		    crd_set_vm(set, d->owner_namespace, d->owner_name))
+			return true;
+	}
+	return false;
+}
+
+bool plan_fence_release(const struct plan *p, const struct crd_set *set,
+			const struct inventory *inv, const char *name)
 {
 	const struct inv_host *h = inv_host_by_name(inv, name);
 
@@ -137,7 +149,7 @@ bool plan_fence_release(const struct plan *p, const struct inventory *inv, const
 			return false;
 	}
 	/* The plan may not say so: a VM with a job under way waits, its copies untouched. */
-	return !copy_elsewhere(inv, h);
+	return !copy_elsewhere(set, inv, h);
 }
 
 bool plan_failover_done(const struct plan *p, const char *name)

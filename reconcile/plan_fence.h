@@ -62,11 +62,12 @@ void plan_health_observe(struct plan_host_health *hh, bool libvirt_ok, bool addr
 			 double now);
 
 /* True when host @name, fenced by its agent, may drop that mark: it is reachable again in
- * @inv, @p (planned from @inv with it still fenced) removes no stale copy there and leaves no
- * VM in conflict over it, and no VM with a domain of drover's there has another elsewhere.
- * Until then it takes nothing new and its inactive copies count as stale.
- * This function can't fail. */
-bool plan_fence_release(const struct plan *p, const struct inventory *inv, const char *name);
+ * @inv, @p (planned from @set and @inv with it still fenced) removes no stale copy there and
+ * leaves no VM in conflict over it, and no VM of @set with a domain of drover's there has
+ * another elsewhere. Until then it takes nothing new and its inactive copies count as
+ * stale. This function can't fail. */
+bool plan_fence_release(const struct plan *p, const struct crd_set *set,
+			const struct inventory *inv, const char *name);
 
 /* True when @p leaves nothing of host @name's failover to do: no VM that last ran there, is
  * to run, has shared storage and is not pinned there has an action other than PLAN_NONE

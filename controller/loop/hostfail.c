@@ -308,7 +308,7 @@ int hostfail_act(struct hostfail *hf, struct crd_set *set, const struct inventor
 		} else if (out[i].verdict == PLAN_HOST_FENCE && !stopping) {
 			started += job_start(hf, e, h, now);
 		} else if (out[i].verdict == PLAN_HOST_FENCED &&
-			   plan_fence_release(plan, inv, h->meta.name)) {
+			   plan_fence_release(plan, set, inv, h->meta.name)) {
 			/* Back, with no stale copy left: an ordinary host again. */
 			free(h->status.fencing.result);
 			h->status.fencing.result = strdup("Released");

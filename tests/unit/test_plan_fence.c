@@ -222,10 +222,10 @@ static void test_fence_mark_stays_until_stale_copies_are_gone(void **state)
 	fenced_host_back_with_a_stale_copy(f);
 	fx_plan(f);
 	assert_true(fx_index(f, "web-1", PLAN_UNDEFINE_STALE) >= 0);
-	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-a"));
-	assert_true(plan_fence_release(&f->plan, &f->inv, "lab-c"));
+	assert_false(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-a"));
+	assert_true(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-c"));
 	fx_inv(f, "lab-c")->reachable = false;
-	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-c"));
+	assert_false(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-c"));
 }
 
 /* The VM of a stale copy may be planned to wait this pass (its restart elsewhere is still
@@ -239,8 +239,21 @@ static void test_fence_mark_stays_while_the_stale_copys_vm_waits(void **state)
 				     "lab-b", false), 0);
 	fx_plan(f);
 	assert_int_equal(fx_act(f, "web-1")->kind, PLAN_WAIT);
-	assert_false(plan_fence_release(&f->plan, &f->inv, "lab-a"));
-	assert_true(plan_fence_release(&f->plan, &f->inv, "lab-c"));
+	assert_false(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-a"));
+	assert_true(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-c"));
+}
+
+/* A VM no longer declared is an orphan: its copies do not hold a returning host fenced,
+ * as they did not before the inventory was read (the plan has nothing for it). */
+static void test_fence_mark_goes_although_an_orphan_has_two_copies(void **state)
+{
+	struct fx *f = *state;
+	three_hosts(f, FENCING);
+	fx_inv(f, "lab-a")->fenced = true;
+	fx_dom(f, "lab-a", "gone-1", INV_SHUTOFF);
+	fx_dom(f, "lab-b", "gone-1", INV_RUNNING);
+	fx_plan(f);
+	assert_true(plan_fence_release(&f->plan, &f->set, &f->inv, "lab-a"));
 }
 
 static void test_fence_conditions_follow_the_verdict(void **state)
@@ -289,6 +302,7 @@ int main(void)
 		T(test_fence_down_since_runs_from_the_first_pass_both_probes_failed),
 		T(test_fence_mark_stays_until_stale_copies_are_gone),
 		T(test_fence_mark_stays_while_the_stale_copys_vm_waits),
+		T(test_fence_mark_goes_although_an_orphan_has_two_copies),
 		T(test_fence_conditions_follow_the_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
