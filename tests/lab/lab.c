@@ -439,6 +439,22 @@ int lab_bmc_power_offs(int i)
 	return n;
 }
 
+bool lab_bmc_holds_off(int i)
+{
+	char path[512];
+	int state = '1';
+
+	/* hack/lab keeps the BMC's power state in BMC_DIR/power: "0" after a power-off,
+	 * "1" after up and start-host. */
+	snprintf(path, sizeof(path), "%s/bmc/%s/power", lab_dir(), lab_host_name(i));
+	FILE *f = fopen(path, "r");
+	if (f) {
+		state = fgetc(f);
+		fclose(f);
+	}
+	return state == '0';
+}
+
 double lab_bmc_power_off_time(int i, int n)
 {
 	char path[512], line[512], stamp[64];

@@ -101,6 +101,10 @@ int lab_bmc(int i, struct lab_bmc *out) DROVER_WUR;
  * This function can't fail (no log: 0). */
 int lab_bmc_power_offs(int i);
 
+/* True when host i's BMC holds its chassis off: its last power request was an off (a fence
+ * agent's), not yet followed by start-host. This function can't fail (no BMC: false). */
+bool lab_bmc_holds_off(int i);
+
 /* When host i's BMC sent its chassis its @n-th power-off (1-based; the @n-th "set power 0"
  * of its power log, as lab_bmc_power_offs counts them), in seconds since the epoch; -1 when
  * it sent fewer. This function can't fail. */

@@ -41,6 +41,8 @@
 #define MIGRATION_MAX_S 600.0     /* a Migration or libvirt job older than this is stuck */
 #define RSS_MAX_KIB (256L * 1024) /* drover's RSS bound */
 #define STABLE_PASSES 3           /* converged this many looks in a row (1 s apart) */
+#define LATE_FENCE_S 90.0         /* a fence begun during a fault ends within its agent's
+				   * timeout (60 s) after the faults stop */
 #define LEADER_QUIET_S 60         /* Kubernetes mode: the bound for a converged last pass */
 /* What each host offers the guests (reservedMemory keeps the rest), with memory overcommitted
  * twice (the hosts share one machine, so the free-memory check steps back): 256 MiB of
@@ -422,8 +424,11 @@ static void run_step(const struct soak_step *st, size_t index)
 /* Every host up and undrained, balancing off, every drover running without a crash point. With
  * balancing on, a guest held back after a balancing move (PLAN_BALANCE_HOLD_S) could be
  * due to move right after the lab settled: `drover plan` would have two right answers. */
+static double faults_stopped_wall;   /* clk_wall() when the faults stopped */
+
 static void stop_faults(void)
 {
+	faults_stopped_wall = clk_wall();
 	journal_event("the faults stop: every host up and undrained, balancing off, drover "
 		      "without a crash point");
 	if (write_policy(false) < 0)
@@ -474,15 +479,42 @@ static void unconverged(char *why, size_t size)
 		snprintf(why + len, size - len, "%d Migrations not ended; ", mv.unended);
 }
 
+/* A fence drover began during a fault may power its host off only as the fault ends (its
+ * agent reached the BMC after the link or the power came back, or the quorum guard held it
+ * until another host returned): the host then stays off, as after any fence, until someone
+ * powers it on. The soak does, as an operator would. A power-off later than a fence's
+ * timeout after the faults stopped was not begun by a fault: a violation (once per host,
+ * @told), and the host stays off. */
+static void power_on_late_fenced(bool told[SOAK_HOSTS])
+{
+	for (int h = 0; h < SOAK_HOSTS; h++) {
+		if (!lab_bmc_holds_off(h))
+			continue;
+		double after = lab_bmc_power_off_time(h, lab_bmc_power_offs(h)) - faults_stopped_wall;
+		if (after > LATE_FENCE_S) {
+			if (!told[h])
+				journal_violation("%s was fenced %.0f s after the faults stopped",
+						  lab_host_name(h), after);
+			told[h] = true;
+			continue;
+		}
+		journal_event("%s was fenced as its fault ended (powered off %.1f s after the faults "
+			      "stopped): powered on again", lab_host_name(h), after);
+		(void)hack_lab("start-host", h);
+	}
+}
+
 /* Waits up to @bound_s for the lab to converge (and stay so for STABLE_PASSES looks). */
 static void settle(double bound_s)
 {
 	char why[2048] = "";
 	double end = journal_now() + bound_s, start = journal_now();
+	bool told[SOAK_HOSTS] = {false};
 	int stable = 0;
 
 	while (stable < STABLE_PASSES && journal_now() < end) {
 		wait_until(journal_now() + 1.0);
+		power_on_late_fenced(told);
 		unconverged(why, sizeof(why));
 		stable = why[0] ? 0 : stable + 1;
 	}
