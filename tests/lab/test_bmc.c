@@ -71,6 +71,7 @@ static void test_bmc_reports_the_host_on(void **state)
 	struct fence_result res;
 	assert_int_equal(fence_run(&req, "status", &res), 0);   /* 0: on */
 	assert_null(strstr(res.reason, password));
+	assert_false(lab_bmc_holds_off(HOST));
 }
 
 static void test_fence_off_through_the_bmc_cuts_the_power(void **state)
@@ -82,6 +83,7 @@ static void test_fence_off_through_the_bmc_cuts_the_power(void **state)
 	assert_int_equal(res.outcome, FENCE_OK);
 	assert_false(host_answers());
 	assert_int_equal(fence_run(&req, "status", &res), 2);   /* 2: off */
+	assert_true(lab_bmc_holds_off(HOST));   /* what the soak powers on again */
 }
 
 static void test_fence_on_brings_the_host_back(void **state)
@@ -94,6 +96,7 @@ static void test_fence_on_brings_the_host_back(void **state)
 	for (int i = 0; i < 50 && !(up = host_answers()); i++)
 		clk_sleep(0.2);
 	assert_true(up);
+	assert_false(lab_bmc_holds_off(HOST));
 }
 
 static void test_wrong_password_fences_nothing(void **state)
