@@ -6,19 +6,25 @@
 #include "crd/load.h"
 #include "crd/node.h"
 
-struct crd_node *crd_node_new(enum crd_node_kind kind, int line, int col,
-			      struct crd_node_budget *b)
+/* A node of @kind at @line:@col with @extra bytes after it, charging @b. Returns NULL when
+ * out of memory or when the budget is spent. */
+static struct crd_node *node_alloc(enum crd_node_kind kind, int line, int col, size_t extra,
+				   struct crd_node_budget *b)
 {
 	if (b->nodes == 0)
 		return NULL;
-	struct crd_node *n = calloc(1, sizeof(*n));
+	struct crd_node *n = malloc(sizeof(*n) + extra);
 	if (!n)
 		return NULL;
 	b->nodes--;
-	n->kind = kind;
-	n->line = line;
-	n->col = col;
+	*n = (struct crd_node){.kind = kind, .line = line, .col = col};
 	return n;
+}
+
+struct crd_node *crd_node_new(enum crd_node_kind kind, int line, int col,
+			      struct crd_node_budget *b)
+{
+	return node_alloc(kind, line, col, 0, b);
 }
 
 struct crd_node *crd_node_new_inline(enum crd_node_kind kind, int line, int col,
@@ -26,14 +32,11 @@ struct crd_node *crd_node_new_inline(enum crd_node_kind kind, int line, int col,
 				     struct crd_node_budget *b)
 {
 	size_t key_len = key ? strlen(key) + 1 : 0, text_len = text ? strlen(text) + 1 : 0;
+	struct crd_node *n = node_alloc(kind, line, col, key_len + text_len, b);
 
-	if (b->nodes == 0)
-		return NULL;
-	struct crd_node *n = malloc(sizeof(*n) + key_len + text_len);
 	if (!n)
 		return NULL;
-	b->nodes--;
-	*n = (struct crd_node){.kind = kind, .line = line, .col = col, .inline_strings = true};
+	n->inline_strings = true;
 	char *strings = (char *)(n + 1);
 	if (key)
 		n->key = memcpy(strings, key, key_len);
