@@ -421,11 +421,11 @@ static void run_step(const struct soak_step *st, size_t index)
 
 /* ---- the end ---- */
 
+static double faults_stopped_wall;   /* clk_wall() when the faults stopped */
+
 /* Every host up and undrained, balancing off, every drover running without a crash point. With
  * balancing on, a guest held back after a balancing move (PLAN_BALANCE_HOLD_S) could be
  * due to move right after the lab settled: `drover plan` would have two right answers. */
-static double faults_stopped_wall;   /* clk_wall() when the faults stopped */
-
 static void stop_faults(void)
 {
 	faults_stopped_wall = clk_wall();
