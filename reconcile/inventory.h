@@ -110,6 +110,8 @@ struct inv_hugepages {
 	uint64_t total, free;  /* pages */
 };
 
+/* A field added to inv_host goes into inv_digest (invdigest.c) too, or a quiet pass would
+ * not see it change; one added to inv_domain, into invpack. */
 struct inv_host {
 	char *name;            /* the Host object's name */
 	bool reachable;
