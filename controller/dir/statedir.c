@@ -140,8 +140,8 @@ static bool holds(const char *path, const char *text)
 }
 
 /* state_write_json, with the write's token (statecache) into *@token: 0 when it could not
- * be remembered. */
-static int write_json(const char *path, json_t *obj, uint64_t *token)
+ * be remembered; *@wrote true when the file was written (not known to hold the text). */
+static int write_json(const char *path, json_t *obj, uint64_t *token, bool *wrote)
 {
 	char tmp[STATE_PATH_MAX + 16];
 	uint64_t tree = obj ? crd_json_digest(obj) : 0;
@@ -149,6 +149,7 @@ static int write_json(const char *path, json_t *obj, uint64_t *token)
 	int fd = -1, ret = -1;
 
 	tmp[0] = '\0';
+	*wrote = false;
 	/* An idle pass writes the same status for every object: the cache says, from the
 	 * value's digest and one stat, that most need no write, without making their text. */
 	if ((*token = sc_rewrote(path, tree))) {
@@ -181,6 +182,7 @@ static int write_json(const char *path, json_t *obj, uint64_t *token)
 	if (sync_dir_of(path) < 0)
 		goto cleanup;
 	*token = sc_wrote(path, tree);
+	*wrote = true;
 	ret = 0;
 cleanup:
 	if (fd >= 0)
@@ -197,7 +199,8 @@ cleanup:
 int state_write_json(const char *path, json_t *obj)
 {
 	uint64_t token;
-	return write_json(path, obj, &token);
+	bool wrote;
+	return write_json(path, obj, &token, &wrote);
 }
 
 /* The path of the record of the object of @kind with @meta into @path. Returns 0, or -1
@@ -213,6 +216,14 @@ static int record_path(const char *dir, enum crd_kind kind, const struct crd_met
 
 /* Writes @obj (consumed), the object of @kind with @meta, to DIR/KIND/NS/NAME.json
  * atomically; @meta notes which write of its record it is. */
+/* Records written per kind (a rewrite skipped is not counted): jobs write from threads. */
+static unsigned long written[CRD_N_KINDS];
+
+unsigned long state_written(enum crd_kind kind)
+{
+	return __atomic_load_n(&written[kind], __ATOMIC_RELAXED);
+}
+
 static int write_record(const char *dir, enum crd_kind kind, struct crd_meta *meta,
 			json_t *obj)
 {
@@ -222,9 +233,12 @@ static int write_record(const char *dir, enum crd_kind kind, struct crd_meta *me
 		json_decref(obj);
 		return -1;
 	}
-	int rc = write_json(path, obj, &meta->record_token);
+	bool wrote;
+	int rc = write_json(path, obj, &meta->record_token, &wrote);
 	if (rc < 0)
 		meta->record_token = 0;   /* the file may be older than the object */
+	if (wrote)
+		__atomic_add_fetch(&written[kind], 1, __ATOMIC_RELAXED);
 	return rc;
 }
 

@@ -29,6 +29,10 @@ void state_unlock(int fd);
  * the object notes which write of its record it is (crd_meta.record_token). Return 0, or
  * -1 with errno set. */
 int state_write_host(const char *dir, struct crd_host *h) DROVER_WUR;
+/* How many records of @kind this process has written: a write that found the file already
+ * holding the text is not counted. Can't fail. */
+unsigned long state_written(enum crd_kind kind);
+
 int state_write_vm(const char *dir, struct crd_vm *vm) DROVER_WUR;
 int state_write_migration(const char *dir, struct crd_migration *m) DROVER_WUR;
 
