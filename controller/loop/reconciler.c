@@ -8,6 +8,7 @@
 
 #include "controller/loop/records.h"
 #include "reconcile/clk.h"
+#include "reconcile/invdigest.h"
 #include "reconcile/observe.h"
 #include "reconcile/predict.h"
 #include "reconcile/status.h"
@@ -246,6 +247,7 @@ static void handle_orphans(struct rec *r, const struct crd_set *set, const struc
 
 	if (rec_orphans(r, set, inv, &o) < 0)
 		return;
+	res->orphans += (int)o.n;
 	pthread_mutex_lock(&r->lock);
 	if (r->view.orphans)        /* none is news too: a count drops to 0 */
 		r->view.orphans(r->view.opaque, &o);
@@ -365,6 +367,18 @@ static bool has_cleanup(const struct plan *plan, const struct crd_migration *m)
 	return false;
 }
 
+/* Writes the status of every Host of @set from @inv. Called with the lock held. */
+static void write_host_status(struct rec *r, struct crd_set *set, const struct inventory *inv,
+			      const char *now)
+{
+	for (size_t i = 0; i < set->n_hosts; i++) {
+		struct crd_host *h = &set->hosts[i];
+		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 &&
+		    r->sink.host)
+			r->sink.host(r->sink.opaque, h);
+	}
+}
+
 /* Writes the status of every object of the snapshot from @inv and its plan. Called with
  * the lock held. This function can't fail (a status that cannot be built is skipped). */
 static void write_status(struct rec *r, struct rec_snapshot *s, const struct inventory *inv,
@@ -374,12 +388,7 @@ static void write_status(struct rec *r, struct rec_snapshot *s, const struct inv
 	char now[32];
 
 	clk_rfc3339(now, sizeof(now));
-	for (size_t i = 0; i < set->n_hosts; i++) {
-		struct crd_host *h = &set->hosts[i];
-		if (status_host_update(h, inv_host_by_name(inv, h->meta.name), now) == 0 &&
-		    r->sink.host)
-			r->sink.host(r->sink.opaque, h);
-	}
+	write_host_status(r, set, inv, now);
 	for (size_t i = 0; i < s->plan.n; i++) {
 		const struct plan_action *a = &s->plan.actions[i];
 		struct crd_migration *m = set_migration(set, a->migration);
@@ -719,6 +728,7 @@ struct pending {
 	unsigned long ended;      /* r->ended when the round planned */
 	bool held_back;           /* VMs of jobs just ended waited once more: plan again */
 	bool finish_only;         /* every change is a FINISH_MIGRATION: statuses say it all */
+	uint64_t quiet_key;       /* see quiet_key */
 };
 
 static void count_pending(struct rec *r, const struct plan *plan, struct pending *p)
@@ -742,6 +752,39 @@ static void count_pending(struct rec *r, const struct plan *plan, struct pending
 			p->finish_only = false;
 	}
 	p->finish_only = p->finish_only && p->changes > 0;
+}
+
+/* True when a pass with the same set that observes the same can do nothing new: every
+ * host answers (none fenced, failing or being fenced), no balancing (time alone moves it),
+ * no Migration under way. Called with the lock held, after the plan. */
+static bool may_be_quiet(struct rec *r, const struct crd_set *set, const struct inventory *inv,
+			 double mono)
+{
+	if (r->n_running || inv->n_jobs || hostfail_busy(&r->hostfail) ||
+	    hostfail_due_in(&r->hostfail, mono) >= 0)
+		return false;
+	for (size_t i = 0; i < inv->n_hosts; i++)
+		if (!inv->hosts[i].reachable || inv->hosts[i].fenced)
+			return false;
+	for (size_t i = 0; i < set->n_policies; i++)
+		if (set->policies[i].spec.has_balance)
+			return false;
+	for (size_t i = 0; i < set->n_migrations; i++) {
+		enum crd_mig_phase ph = set->migrations[i].status.phase;
+		if (ph != CRD_MIG_SUCCEEDED && ph != CRD_MIG_FAILED && ph != CRD_MIG_CANCELLED)
+			return false;
+	}
+	return true;
+}
+
+/* The key of a pass that quiet passes may follow (rec_quiet_pass): the digest of what it
+ * observed, when its plan is converged and may_be_quiet; else 0. */
+static uint64_t quiet_key(struct rec *r, const struct crd_set *set, const struct inventory *inv,
+			  const struct pending *p, double mono)
+{
+	if (p->changes || p->blocked || p->waiting || !may_be_quiet(r, set, inv, mono))
+		return 0;
+	return inv_digest(inv);
 }
 
 /* Dispatches the plan's actions, stops first (they free memory for what follows), each as
@@ -837,6 +880,7 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		p->ended = r->ended;
 		p->held_back = held_back;
 		started = p->finish_only ? 0 : dispatch(r, s);
+		p->quiet_key = started || held_back ? 0 : quiet_key(r, s->set, &inv, p, mono);
 		res->blocked = p->blocked;
 		res->running = (int)r->n_running;
 		res->actions_done += r->ended_ok;
@@ -855,14 +899,16 @@ cleanup:
 	return started;
 }
 
-int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
-	     void *opaque)
+int rec_pass_keep(struct rec *r, struct crd_set *set, bool *kept, struct rec_result *res,
+		  rec_after_fn after, void *opaque)
 {
 	struct rec_snapshot *s = snapshot_new(set, true);
 	struct pending p;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
+	if (kept)
+		*kept = false;
 	if (!s)
 		return -1;
 	pthread_mutex_lock(&r->lock);
@@ -873,14 +919,58 @@ int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_aft
 		/* A VM whose job just ended waited in this pass (its set may predate the end):
 		 * the next pass, on a fresh set, plans it, and no event would wake one. */
 		res->again = p.finish_only || p.held_back;
+		/* An orphan is acted on, and counted, by every pass. */
+		res->quiet_key = res->orphans ? 0 : p.quiet_key;
 		rc = 0;
 	}
 	pthread_mutex_lock(&r->lock);
 	if (after)
 		after(opaque, s->set, &s->plan);
+	if (kept && res->quiet_key && s->refs == 1 && s->set == &s->owned) {
+		*set = s->owned;   /* handed back whole: nothing of it is released or kept */
+		memset(&s->owned, 0, sizeof(s->owned));
+		*kept = true;
+	}
 	snapshot_put(r, s);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+int rec_quiet_pass(struct rec *r, struct crd_set *hosts, uint64_t key)
+{
+	struct inventory inv;
+	char now[32];
+	int rc = 0;
+
+	pthread_mutex_lock(&r->lock);
+	bool idle = !r->n_running && !hostfail_busy(&r->hostfail);
+	pthread_mutex_unlock(&r->lock);
+	if (!idle)
+		return 0;
+	if (obs_inventory(&r->pool, hosts, &inv) < 0)
+		return -1;
+	if (key && inv_digest(&inv) == key) {
+		clk_rfc3339(now, sizeof(now));
+		pthread_mutex_lock(&r->lock);
+		write_host_status(r, hosts, &inv, now);
+		pthread_mutex_unlock(&r->lock);
+		rc = 1;
+	}
+	inv_free(&inv);
+	return rc;
+}
+
+void rec_release_set(struct rec *r, struct crd_set *set)
+{
+	if (r->sink.release)
+		r->sink.release(r->sink.opaque, set);
+	crd_set_free(set);
+}
+
+int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
+	     void *opaque)
+{
+	return rec_pass_keep(r, set, NULL, res, after, opaque);
 }
 
 /* Waits until a job ends after the round that saw @p, or @max_s passes. */

@@ -184,6 +184,10 @@ struct rec_result {
 	int actions_failed;
 	int blocked;              /* BLOCKED actions in the last plan */
 	int running;              /* jobs under way after the pass */
+	int orphans;              /* domains of drover's no VM declares, seen by the pass */
+	/* rec_pass: nonzero when the pass planned nothing new, with every host answering and
+	 * nothing under way: the digest of what it observed, for rec_quiet_pass. */
+	uint64_t quiet_key;
 };
 
 /* Called by rec_pass with the pass's set and the plan made from it (empty when planning
@@ -196,6 +200,24 @@ typedef void (*rec_after_fn)(void *opaque, const struct crd_set *set, const stru
  * memory. */
 int rec_pass(struct rec *r, struct crd_set *set, struct rec_result *res, rec_after_fn after,
 	     void *opaque) DROVER_WUR;
+
+/* rec_pass, which hands @set back (*@kept true) when passes may follow that only observe
+ * (res->quiet_key nonzero, see rec_quiet_pass), for the caller to keep its Hosts; else
+ * @set is taken over, as by rec_pass. */
+int rec_pass_keep(struct rec *r, struct crd_set *set, bool *kept, struct rec_result *res,
+		  rec_after_fn after, void *opaque) DROVER_WUR;
+
+/* A quiet pass, after a pass that left quiet key @key and while the set it loaded is
+ * unchanged (the caller knows its files): observes the Hosts of @hosts (a set of Hosts
+ * only, that pass's) and, when it sees what that pass saw (inv_digest equal, host load
+ * aside), writes their status and returns 1: planning again would find what that pass
+ * found, nothing to do. Returns 0 when it sees anything else, or a job or fence runs (a
+ * full pass is due), -1 when out of memory. */
+int rec_quiet_pass(struct rec *r, struct crd_set *hosts, uint64_t key) DROVER_WUR;
+
+/* Lets go of a set rec_pass_keep handed back: the sink keeps what it wants of it (the
+ * statuses, for the next load to take), then it is freed. Can't fail. */
+void rec_release_set(struct rec *r, struct crd_set *set);
 
 /* Passes until nothing is left to change and no job runs, an action failed and nothing
  * else can proceed, or the round/time limits end it; then waits for the jobs under way.
