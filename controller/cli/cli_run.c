@@ -23,6 +23,7 @@
 #include "controller/dir/overrides.h"
 #include "controller/loop/reconciler.h"
 #include "controller/dir/statedir.h"
+#include "controller/dir/treestamp.h"
 #include "controller/cli/view.h"
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
@@ -40,6 +41,9 @@
 /* A pass is followed by the next one no sooner than this: a storm of libvirt events (a
  * flapping connection) cannot spin the controller. */
 #define RUN_MIN_GAP_S 1.0
+/* A full pass at least this often, even when every pass between could be quiet: the
+ * same bound as observe's full read of every host. */
+#define RUN_RELOAD_S 300
 
 /* Written by the signal handler and libvirt's event thread; read by the loop. */
 static int wake_pipe[2] = {-1, -1};
@@ -209,6 +213,7 @@ cleanup:
 struct pass_end {
 	const struct cli_opts *o;
 	size_t vms;
+	bool removed;     /* a record or an override was removed: the set is not as loaded */
 };
 
 static void after_pass(void *opaque, const struct crd_set *set, const struct plan *plan)
@@ -217,33 +222,125 @@ static void after_pass(void *opaque, const struct crd_set *set, const struct pla
 
 	(void)plan;
 
-	(void)ovr_forget_finished(e->o->state_dir, set);
-	(void)ovr_forget_fences(e->o->state_dir, set);   /* the Hosts' status holds them now */
-	(void)state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations);
+	e->removed = ovr_forget_finished(e->o->state_dir, set) != 0;
+	/* The Hosts' status holds them now. */
+	e->removed |= ovr_forget_fences(e->o->state_dir, set) != 0;
+	e->removed |= state_prune_migrations(e->o->state_dir, set, e->o->rec.keep_migrations) != 0;
 	metrics_set_vm_phases(run_metrics, set->vms, set->n_vms);
 	e->vms = set->n_vms;
 }
 
+/* What lets a pass only observe (rec_quiet_pass): the last full pass planned nothing new
+ * and wrote no VM or Migration, and the files it loaded are as they were. An idle pass
+ * then neither parses every manifest nor takes every status back nor plans every VM,
+ * which was nearly all of its cost. The files are compared by their stamps, not by
+ * inotify's word, which misses changes made over NFS. */
+struct quiet {
+	bool valid;
+	uint64_t key;                    /* the full pass's (rec_result.quiet_key) */
+	struct crd_set hosts;            /* its Hosts, whose status a quiet pass writes */
+	size_t vms;
+	uint64_t manifests, overrides;   /* treestamps taken before its set was loaded */
+	double since;                    /* monotonic: when it began */
+};
+
+/* The stamps of what a load reads that others change: the manifests and the overrides
+ * (requests of `drover drain`, `migrate`, `fence`, `restart`). The status records are
+ * written by this process alone (state_lock). A stamp of 0 matches nothing. */
+static void stamp_files(const struct cli_opts *o, const char *odir, uint64_t *manifests,
+			uint64_t *overrides)
+{
+	*manifests = treestamp(o->dir);
+	*overrides = odir[0] ? treestamp(odir) : 0;
+}
+
+/* Whether this pass may be quiet: the files are as the last full pass loaded them, it
+ * was not too long ago, and nothing told of a change to the files since. */
+static bool quiet_allowed(const struct quiet *q, const struct cli_opts *o, const char *odir,
+			  bool files_changed)
+{
+	uint64_t manifests, overrides;
+
+	if (!q->valid || files_changed || clk_mono() - q->since >= RUN_RELOAD_S)
+		return false;
+	stamp_files(o, odir, &manifests, &overrides);
+	return manifests && overrides && manifests == q->manifests && overrides == q->overrides;
+}
+
+/* Forgets what let passes be quiet; the Hosts' statuses are kept for the next load. */
+static void quiet_drop(struct rec *r, struct quiet *q)
+{
+	if (q->valid)
+		rec_release_set(r, &q->hosts);
+	memset(q, 0, sizeof(*q));
+}
+
+/* After a full pass that handed its set back: keeps its Hosts and key when its records all
+ * landed, nothing was removed behind it, it wrote no VM or Migration (their next load would
+ * differ from its set) and it acted on the manifests (not the last valid set); then lets
+ * go of the rest. */
+static void quiet_keep(struct rec *r, struct quiet *q, struct crd_set *set, bool ok,
+		       const struct rec_result *res, size_t vms)
+{
+	if (ok && !invalid_since[0] && q->manifests && q->overrides) {
+		q->hosts.hosts = set->hosts;
+		q->hosts.n_hosts = set->n_hosts;
+		q->hosts.room.hosts = set->room.hosts;
+		set->hosts = NULL;
+		set->n_hosts = set->room.hosts = 0;
+		q->key = res->quiet_key;
+		q->vms = vms;
+		q->valid = true;
+	}
+	rec_release_set(r, set);
+}
+
+/* The records of VMs and Migrations this process wrote (not a rewrite skipped). */
+static unsigned long records_written(void)
+{
+	return state_written(CRD_KIND_VM) + state_written(CRD_KIND_MIGRATION);
+}
+
 /* One pass: load, observe, plan, dispatch — it never waits for an action, so a new VM, a
- * stop or a cancel is acted on while moves run. While the manifests are invalid the errors
- * are printed every pass and the pass acts on the last valid set (a typo must not stop
- * failover); without one, the pass is skipped. Returns true when a pass right now would
- * find more to do. */
-static bool reconcile_once(struct rec *r, const struct cli_opts *o)
+ * stop or a cancel is acted on while moves run — or, when allowed, a quiet pass. While the
+ * manifests are invalid the errors are printed every pass and the pass acts on the last
+ * valid set (a typo must not stop failover); without one, the pass is skipped. Returns true
+ * when a pass right now would find more to do. */
+static bool reconcile_once(struct rec *r, const struct cli_opts *o, const char *odir,
+			   struct state_sink *ds, struct quiet *q, bool files_changed)
 {
 	struct crd_set set = {0};
 	struct rec_result res;
 	struct pass_end e = {.o = o};
 	double started = clk_mono();
-	bool failed = true, again = false;
+	bool failed = true, again = false, kept = false;
+	char took[32];
 
+	if (quiet_allowed(q, o, odir, files_changed)) {
+		int rc = rec_quiet_pass(r, &q->hosts, q->key);
+		if (rc > 0) {
+			snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
+			log_kv("info", "reconciled", "vms", LOG_INT(q->vms), "done", "0", "failed",
+			       "0", "blocked", "0", "running", "0", "converged", "true", "seconds",
+			       took, "quiet", "true", NULL);
+			metrics_on_reconcile(run_metrics, clk_mono() - started, false);
+			return false;
+		}
+	}
+	quiet_drop(r, q);
+	q->since = started;
+	stamp_files(o, odir, &q->manifests, &q->overrides);   /* before the files are read */
 	if (load_desired(o, OVR_UNFINISHED, &set) < 0)
 		goto cleanup;
-	if (rec_pass(r, &set, &res, after_pass, &e) < 0) {
+	int failures = ds->failures;
+	unsigned long written = records_written();
+	if (rec_pass_keep(r, &set, &kept, &res, after_pass, &e) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
-	char took[32];
+	if (kept)
+		quiet_keep(r, q, &set, !e.removed && ds->failures == failures &&
+				       records_written() == written, &res, e.vms);
 	snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
 	log_kv("info", "reconciled", "vms", LOG_INT(e.vms), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
@@ -395,9 +492,12 @@ int cli_run(int argc, char **argv)
 	log_kv("info", "watching", "dir", o.dir, "state_dir", o.state_dir, "metrics",
 	       http ? o.metrics_addr : "off", "port", LOG_INT(httpd_port(http)), NULL);
 	bool told_ready = false;
+	struct quiet quiet = {0};
+	bool files_changed = true;
 	while (!stopping) {
 		double started = clk_mono();
-		bool more = reconcile_once(&r, &o);
+		bool more = reconcile_once(&r, &o, odir, &ds, &quiet, files_changed);
+		files_changed = false;
 		httpd_set_ready(http, true);
 		if (!told_ready) /* systemd (Type=notify): started when /readyz turns to 200 */
 			told_ready = tell_systemd("READY=1");
@@ -425,6 +525,7 @@ int cli_run(int argc, char **argv)
 			manifests_changed = true;
 		if (why == WOKE_MANIFESTS)
 			cancel_withdrawn(&r, &o);
+		files_changed = why == WOKE_MANIFESTS;
 	}
 	log_kv("info", "stopping", NULL);
 	(void)tell_systemd("STOPPING=1");
@@ -438,6 +539,7 @@ int cli_run(int argc, char **argv)
 		_exit(0);
 	}
 	rc = 0;
+	crd_set_free(&quiet.hosts);
 	rec_free(&r);
 cleanup:
 	httpd_stop(http);
