@@ -20,10 +20,7 @@ static void put(const char *dir, const char *rel, const char *text)
 {
 	char path[2048];
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
+	st_write_file(path, text);
 }
 
 /* Sets @rel's modification time to @sec: a rewrite within the same clock tick as the write
