@@ -4,8 +4,9 @@
  * taken out: drover adopts the domain again, writing it back), a domain undefined (drover
  * defines and starts it again), a guest killed (restarted). And a change made while drover's
  * connection to the host is lost (link cut, the change made from inside the host) is seen
- * once it reconnects: a new connection reads the host in full. Each is made while drover's
- * passes are quiet (they only observe, nothing having changed since the last full pass). */
+ * once it reconnects: a new connection reads the host in full. The first changes are made
+ * while drover's passes are quiet (they only observe, nothing having changed since the last
+ * full pass), and so is, last, an edit of the VM's manifest, which its next pass loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 #define HOST 1              /* lab-b: where the VM is pinned */
 #define VM "bh-1"
 #define REACT_S 90          /* every wait below is bounded by this */
+#define QUIET_S 150         /* but the wait for a quiet pass, by this */
 
 static struct fx fx;
 static int drover_pid = -1;
@@ -73,16 +75,22 @@ static bool runs_on_host(void)
 
 static void say_state(void);
 
-/* Waits until @cond holds; returns seconds waited, or -1. Says what it sees every 10 s. */
-static int wait_for(bool (*cond)(void))
+/* Waits until @cond holds, @max_s at most; returns seconds waited, or -1. Says what it
+ * sees every 10 s. */
+static int wait_for_s(bool (*cond)(void), int max_s)
 {
-	for (int tenth = 0; tenth < REACT_S * 10; tenth++, usleep(100000)) {
+	for (int tenth = 0; tenth < max_s * 10; tenth++, usleep(100000)) {
 		if (cond())
 			return tenth / 10;
 		if (tenth % 100 == 99)
 			say_state();
 	}
 	return -1;
+}
+
+static int wait_for(bool (*cond)(void))
+{
+	return wait_for_s(cond, REACT_S);
 }
 
 static bool owned_and_running(void)
@@ -199,9 +207,32 @@ static void test_behind_goes_quiet_while_nothing_changes(void **state)
 
 	idle_from = log_end();
 	assert_true(idle_from >= 0);
-	int waited = wait_for(drover_quiet);
+	/* A full pass that changes nothing, then a quiet one: two resyncs (30 s) at most. */
+	int waited = wait_for_s(drover_quiet, QUIET_S);
 	printf("  a quiet pass after %d s\n", waited);
 	assert_true(waited >= 0);
+}
+
+static bool labelled(void)
+{
+	char tier[64];
+	return fx_status(&fx, "virtualmachines", VM, "metadata.labels.tier", tier,
+			 sizeof(tier)) == 0 && !strcmp(tier, "quiet");
+}
+
+/* A manifest edited while drover is quiet is loaded by its next pass: its record takes the
+ * new label. */
+static void test_behind_sees_a_manifest_edited_while_quiet(void **state)
+{
+	struct fx_vm vm = {.name = VM, .host = "lab-b", .memory = "32Mi", .disk = disk,
+			   .labels = "tier: quiet"};
+
+	test_behind_goes_quiet_while_nothing_changes(state);
+	assert_int_equal(fx_write_vm(&fx, &vm), 0);
+	int waited = wait_for(labelled);
+	printf("  the new label in drover's record after %d s\n", waited);
+	assert_true(waited >= 0);
+	assert_true(owned_and_running());
 }
 
 static void test_behind_sees_a_definition_edited_by_virsh_define(void **state)
@@ -361,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_behind_sees_a_domain_undefined),
 		cmocka_unit_test(test_behind_sees_a_guest_killed),
 		cmocka_unit_test(test_behind_lost_connection_resyncs_the_host),
+		cmocka_unit_test(test_behind_sees_a_manifest_edited_while_quiet),
 		cmocka_unit_test(test_behind_stops_cleanly_while_a_host_is_cut_off),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
