@@ -8,7 +8,7 @@
 # parallel) over the same daemon and files in the same run; both have the daemon's opens
 # (parsing its node files) done ahead and timed apart. Knobs: BENCH_RPC_SCALES="10000:10
 # 100000:100" (VMs:hosts), BENCH_RPC_REPEAT=3 (runs per scale, the median; 1 at 100k VMs),
-# BENCH_RPC_IDLE_PASSES=2 (idle passes of drover run measured per scale).
+# BENCH_RPC_IDLE_PASSES=3 (idle passes of drover run measured per scale).
 
 rpc_scales=${BENCH_RPC_SCALES:-10000:10 100000:100}
 rpc_repeat=${BENCH_RPC_REPEAT:-3}
@@ -16,7 +16,7 @@ rpc_addr=10.77.0.11
 rpc_dir=/var/tmp/drover-bench-rpc      # /var/tmp: the same in the lab hosts' mount namespaces
 rpc_rows=()
 rpc_idle_rows=()
-rpc_idle_passes=${BENCH_RPC_IDLE_PASSES:-2}
+rpc_idle_passes=${BENCH_RPC_IDLE_PASSES:-3}
 
 # rpc_gen VMS HOSTS DIR [PERCENT]: the cluster, PERCENT % of it (default 5) needing work,
 # its Hosts pointing at the lab daemon, and DIR/uris.
@@ -78,6 +78,16 @@ bench_rpc_scale() {
 	log "rpc: $n VMs: drover plan own ${own}s (CPU ${cpu}s, opens ${open}s), floor ${floor}s (opens ${fopen}s), peak RSS ${rss_max}KiB"
 }
 
+# "quiet" when the @2-th pass logged in @1 only observed (nothing changed since the last
+# full pass), else "full".
+pass_kind() {
+	if grep 'reconciled' "$1" | sed -n "$2p" | grep -q 'quiet=true'; then
+		echo quiet
+	else
+		echo full
+	fi
+}
+
 # One scale's idle passes: `drover run` over @1 settled VMs on @2 hosts over RPC, the CPU of
 # each of its next rpc_idle_passes passes once it converged (from /proc between two
 # "reconciled" lines: a resync 30 s after the last pass ended, served by the inventory cache
@@ -104,14 +114,14 @@ bench_rpc_idle() {
 		wait_lines "$runlog" 'reconciled' $((seen + k)) 120 "$pid" ||
 			{ tail -n 20 "$runlog" >&2; die "rpc: drover run made no idle pass"; }
 		t1=$(proc_ticks "$pid")
-		cpus+=("$(div "$((t1 - t0))" "$hz" 2)")
+		cpus+=("$(div "$((t1 - t0))" "$hz" 2) s ($(pass_kind "$runlog" $((seen + k))))")
 		t0=$t1
 	done
 	rss=$(proc_kib "$pid" VmRSS)
 	stop "$pid"
 	rm -rf "$state" "$dir" "$dir.roles"
 	local list
-	list=$(printf '%s s, ' "${cpus[@]}")
+	list=$(printf '%s, ' "${cpus[@]}")
 	rpc_idle_rows+=("| $n | $nh | $converge_s s | ${list%, } | $(kib_to_mib "$rss") MiB |")
 	log "rpc: idle: $n VMs: converged after ${converge_s}s; idle passes ${list%, }; RSS ${rss}KiB"
 }
