@@ -21,9 +21,9 @@
 #include "controller/serve/metrics.h"
 #include "controller/serve/notify.h"
 #include "controller/dir/overrides.h"
+#include "controller/dir/quiet.h"
 #include "controller/loop/reconciler.h"
 #include "controller/dir/statedir.h"
-#include "controller/dir/treestamp.h"
 #include "controller/cli/view.h"
 #include "reconcile/clk.h"
 #include "reconcile/status.h"
@@ -41,9 +41,6 @@
 /* A pass is followed by the next one no sooner than this: a storm of libvirt events (a
  * flapping connection) cannot spin the controller. */
 #define RUN_MIN_GAP_S 1.0
-/* A full pass at least this often, even when every pass between could be quiet: the
- * same bound as observe's full read of every host. */
-#define RUN_RELOAD_S 300
 
 /* Written by the signal handler and libvirt's event thread; read by the loop. */
 static int wake_pipe[2] = {-1, -1};
@@ -230,77 +227,6 @@ static void after_pass(void *opaque, const struct crd_set *set, const struct pla
 	e->vms = set->n_vms;
 }
 
-/* What lets a pass only observe (rec_quiet_pass): the last full pass planned nothing new
- * and wrote no VM or Migration, and the files it loaded are as they were. An idle pass
- * then neither parses every manifest nor takes every status back nor plans every VM,
- * which was nearly all of its cost. The files are compared by their stamps, not by
- * inotify's word, which misses changes made over NFS. */
-struct quiet {
-	bool valid;
-	uint64_t key;                    /* the full pass's (rec_result.quiet_key) */
-	struct crd_set hosts;            /* its Hosts, whose status a quiet pass writes */
-	size_t vms;
-	uint64_t manifests, overrides;   /* treestamps taken before its set was loaded */
-	double since;                    /* monotonic: when it began */
-};
-
-/* The stamps of what a load reads that others change: the manifests and the overrides
- * (requests of `drover drain`, `migrate`, `fence`, `restart`). The status records are
- * written by this process alone (state_lock). A stamp of 0 matches nothing. */
-static void stamp_files(const struct cli_opts *o, const char *odir, uint64_t *manifests,
-			uint64_t *overrides)
-{
-	*manifests = treestamp(o->dir);
-	*overrides = odir[0] ? treestamp(odir) : 0;
-}
-
-/* Whether this pass may be quiet: the files are as the last full pass loaded them, it
- * was not too long ago, and nothing told of a change to the files since. */
-static bool quiet_allowed(const struct quiet *q, const struct cli_opts *o, const char *odir,
-			  bool files_changed)
-{
-	uint64_t manifests, overrides;
-
-	if (!q->valid || files_changed || clk_mono() - q->since >= RUN_RELOAD_S)
-		return false;
-	stamp_files(o, odir, &manifests, &overrides);
-	return manifests && overrides && manifests == q->manifests && overrides == q->overrides;
-}
-
-/* Forgets what let passes be quiet; the Hosts' statuses are kept for the next load. */
-static void quiet_drop(struct rec *r, struct quiet *q)
-{
-	if (q->valid)
-		rec_release_set(r, &q->hosts);
-	memset(q, 0, sizeof(*q));
-}
-
-/* After a full pass that handed its set back: keeps its Hosts and key when its records all
- * landed, nothing was removed behind it, it wrote no VM or Migration (their next load would
- * differ from its set) and it acted on the manifests (not the last valid set); then lets
- * go of the rest. */
-static void quiet_keep(struct rec *r, struct quiet *q, struct crd_set *set, bool ok,
-		       const struct rec_result *res, size_t vms)
-{
-	if (ok && !invalid_since[0] && q->manifests && q->overrides) {
-		q->hosts.hosts = set->hosts;
-		q->hosts.n_hosts = set->n_hosts;
-		q->hosts.room.hosts = set->room.hosts;
-		set->hosts = NULL;
-		set->n_hosts = set->room.hosts = 0;
-		q->key = res->quiet_key;
-		q->vms = vms;
-		q->valid = true;
-	}
-	rec_release_set(r, set);
-}
-
-/* The records of VMs and Migrations this process wrote (not a rewrite skipped). */
-static unsigned long records_written(void)
-{
-	return state_written(CRD_KIND_VM) + state_written(CRD_KIND_MIGRATION);
-}
-
 /* One pass: load, observe, plan, dispatch — it never waits for an action, so a new VM, a
  * stop or a cancel is acted on while moves run — or, when allowed, a quiet pass. While the
  * manifests are invalid the errors are printed every pass and the pass acts on the last
@@ -316,31 +242,23 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o, const char *
 	bool failed = true, again = false, kept = false;
 	char took[32];
 
-	if (quiet_allowed(q, o, odir, files_changed)) {
-		int rc = rec_quiet_pass(r, &q->hosts, q->key);
-		if (rc > 0) {
-			snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
-			log_kv("info", "reconciled", "vms", LOG_INT(q->vms), "done", "0", "failed",
-			       "0", "blocked", "0", "running", "0", "converged", "true", "seconds",
-			       took, "quiet", "true", NULL);
-			metrics_on_reconcile(run_metrics, clk_mono() - started, false);
-			return false;
-		}
+	if (quiet_allowed(q, o->dir, odir, files_changed) &&
+	    rec_quiet_pass(r, &q->hosts, q->key) > 0) {
+		snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
+		log_kv("info", "reconciled", "vms", LOG_INT(q->vms), "done", "0", "failed", "0",
+		       "blocked", "0", "running", "0", "converged", "true", "seconds", took, "quiet",
+		       "true", NULL);
+		metrics_on_reconcile(run_metrics, clk_mono() - started, false);
+		return false;
 	}
-	quiet_drop(r, q);
-	q->since = started;
-	stamp_files(o, odir, &q->manifests, &q->overrides);   /* before the files are read */
+	quiet_begin(q, r, o->dir, odir, ds);
 	if (load_desired(o, OVR_UNFINISHED, &set) < 0)
 		goto cleanup;
-	int failures = ds->failures;
-	unsigned long written = records_written();
 	if (rec_pass_keep(r, &set, &kept, &res, after_pass, &e) < 0) {
 		log_kv("error", "reconcile failed: out of memory", NULL);
 		goto cleanup;
 	}
-	if (kept)
-		quiet_keep(r, q, &set, !e.removed && ds->failures == failures &&
-				       records_written() == written, &res, e.vms);
+	quiet_end(q, r, &set, kept, !e.removed && !invalid_since[0], &res, e.vms, ds);
 	snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
 	log_kv("info", "reconciled", "vms", LOG_INT(e.vms), "done", LOG_INT(res.actions_done),
 	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
@@ -539,7 +457,7 @@ int cli_run(int argc, char **argv)
 		_exit(0);
 	}
 	rc = 0;
-	crd_set_free(&quiet.hosts);
+	quiet_free(&quiet);
 	rec_free(&r);
 cleanup:
 	httpd_stop(http);
