@@ -35,14 +35,15 @@ struct quiet {
 bool quiet_allowed(const struct quiet *q, const char *dir, const char *odir, bool files_changed);
 
 /* A full pass begins: forgets the last one's key (its Hosts' statuses kept by @r's sink for
- * the load), and notes the files' stamps, before they are read, and what @ds wrote so far. */
+ * the load), and notes the files' stamps, before they are read, and what @ds wrote so far.
+ * Can't fail: a stamp that cannot be taken is 0, and no pass after this one is quiet. */
 void quiet_begin(struct quiet *q, struct rec *r, const char *dir, const char *odir,
 		 const struct state_sink *ds);
 
 /* The full pass ended, with @res, on a set of @vms VMs that rec_pass_keep handed back into
  * @set (@kept) or took. Keeps its Hosts and key when it handed the set back, wrote no VM
  * or Migration record, every write of @ds landed and the caller says it is @clean (nothing
- * removed behind it, the manifests valid); then lets go of the rest of @set. */
+ * removed behind it, the manifests valid); then lets go of the rest of @set. Can't fail. */
 void quiet_end(struct quiet *q, struct rec *r, struct crd_set *set, bool kept, bool clean,
 	       const struct rec_result *res, size_t vms, const struct state_sink *ds);
 
