@@ -27,6 +27,7 @@ struct rec_snapshot {
 	struct crd_set owned;     /* the set, when the snapshot owns it (rec_pass) */
 	struct plan plan;
 	unsigned char *cleanup;   /* per plan action, enum cleanup_state; NULL until one runs */
+	bool quiet_wanted;        /* the caller may run quiet passes after it (rec_pass_keep) */
 	int refs;
 };
 
@@ -880,7 +881,8 @@ static int round_run(struct rec *r, struct rec_snapshot *s, bool show, struct pe
 		p->ended = r->ended;
 		p->held_back = held_back;
 		started = p->finish_only ? 0 : dispatch(r, s);
-		p->quiet_key = started || held_back ? 0 : quiet_key(r, s->set, &inv, p, mono);
+		p->quiet_key = !s->quiet_wanted || started || held_back
+				       ? 0 : quiet_key(r, s->set, &inv, p, mono);
 		res->blocked = p->blocked;
 		res->running = (int)r->n_running;
 		res->actions_done += r->ended_ok;
@@ -911,6 +913,7 @@ int rec_pass_keep(struct rec *r, struct crd_set *set, bool *kept, struct rec_res
 		*kept = false;
 	if (!s)
 		return -1;
+	s->quiet_wanted = kept != NULL;
 	pthread_mutex_lock(&r->lock);
 	failed_clear(&r->failed);   /* a controller retries through the backoff */
 	pthread_mutex_unlock(&r->lock);

@@ -185,8 +185,8 @@ struct rec_result {
 	int blocked;              /* BLOCKED actions in the last plan */
 	int running;              /* jobs under way after the pass */
 	int orphans;              /* domains of drover's no VM declares, seen by the pass */
-	/* rec_pass: nonzero when the pass planned nothing new, with every host answering and
-	 * nothing under way: the digest of what it observed, for rec_quiet_pass. */
+	/* rec_pass_keep: nonzero when the pass planned nothing new, with every host answering
+	 * and nothing under way: the digest of what it observed, for rec_quiet_pass. */
 	uint64_t quiet_key;
 };
 
