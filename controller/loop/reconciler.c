@@ -205,9 +205,8 @@ static void snapshot_put(struct rec *r, struct rec_snapshot *s)
 	if (!s || --s->refs > 0)
 		return;
 	plan_free(&s->plan);
-	if (s->set == &s->owned && r->sink.release)
-		r->sink.release(r->sink.opaque, &s->owned);
-	crd_set_free(&s->owned);
+	if (s->set == &s->owned)
+		rec_release_set(r, &s->owned);
 	free(s->cleanup);
 	free(s);
 }
@@ -770,11 +769,9 @@ static bool may_be_quiet(struct rec *r, const struct crd_set *set, const struct 
 	for (size_t i = 0; i < set->n_policies; i++)
 		if (set->policies[i].spec.has_balance)
 			return false;
-	for (size_t i = 0; i < set->n_migrations; i++) {
-		enum crd_mig_phase ph = set->migrations[i].status.phase;
-		if (ph != CRD_MIG_SUCCEEDED && ph != CRD_MIG_FAILED && ph != CRD_MIG_CANCELLED)
+	for (size_t i = 0; i < set->n_migrations; i++)
+		if (!records_finished(&set->migrations[i]))
 			return false;
-	}
 	return true;
 }
 
