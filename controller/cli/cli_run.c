@@ -227,6 +227,19 @@ static void after_pass(void *opaque, const struct crd_set *set, const struct pla
 	e->vms = set->n_vms;
 }
 
+/* The log line of a pass begun at @started (monotonic) over @vms VMs; a quiet one says so. */
+static void log_reconciled(size_t vms, const struct rec_result *res, double started, bool quiet)
+{
+	char took[32];
+
+	snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
+	/* Without @quiet the list ends before its "quiet" pair. */
+	log_kv("info", "reconciled", "vms", LOG_INT(vms), "done", LOG_INT(res->actions_done),
+	       "failed", LOG_INT(res->actions_failed), "blocked", LOG_INT(res->blocked),
+	       "running", LOG_INT(res->running), "converged", res->converged ? "true" : "false",
+	       "seconds", took, quiet ? "quiet" : NULL, "true", NULL);
+}
+
 /* One pass: load, observe, plan, dispatch — it never waits for an action, so a new VM, a
  * stop or a cancel is acted on while moves run — or, when allowed, a quiet pass. While the
  * manifests are invalid the errors are printed every pass and the pass acts on the last
@@ -240,14 +253,11 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o, const char *
 	struct pass_end e = {.o = o};
 	double started = clk_mono();
 	bool failed = true, again = false, kept = false;
-	char took[32];
 
 	if (quiet_allowed(q, o->dir, odir, files_changed) &&
 	    rec_quiet_pass(r, &q->hosts, q->key) > 0) {
-		snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
-		log_kv("info", "reconciled", "vms", LOG_INT(q->vms), "done", "0", "failed", "0",
-		       "blocked", "0", "running", "0", "converged", "true", "seconds", took, "quiet",
-		       "true", NULL);
+		struct rec_result quiet = {.converged = true};
+		log_reconciled(q->vms, &quiet, started, true);
 		metrics_on_reconcile(run_metrics, clk_mono() - started, false);
 		return false;
 	}
@@ -259,11 +269,7 @@ static bool reconcile_once(struct rec *r, const struct cli_opts *o, const char *
 		goto cleanup;
 	}
 	quiet_end(q, r, &set, kept, !e.removed && !invalid_since[0], &res, e.vms, ds);
-	snprintf(took, sizeof(took), "%.3f", clk_mono() - started);
-	log_kv("info", "reconciled", "vms", LOG_INT(e.vms), "done", LOG_INT(res.actions_done),
-	       "failed", LOG_INT(res.actions_failed), "blocked", LOG_INT(res.blocked),
-	       "running", LOG_INT(res.running), "converged", res.converged ? "true" : "false",
-	       "seconds", took, NULL);
+	log_reconciled(e.vms, &res, started, false);
 	failed = res.actions_failed > 0;
 	again = res.again;
 cleanup:
