@@ -237,14 +237,21 @@ static int apply_event(struct kube_informer *inf, enum kube_event_type type, jso
 		if (json_object_size(inf->cache) >= inf->o.max_objects && !old) {
 			kube_logf(inf->c, KUBE_LOG_ERROR, "%s: cache full (%zu objects): %s dropped",
 				  inf->o.res->plural, inf->o.max_objects, key);
-		} else if (json_object_set(inf->cache, key, obj) < 0) {
-			kube_logf(inf->c, KUBE_LOG_ERROR, "%s: out of memory caching %s: relisting",
-				  inf->o.res->plural, key);
-			rc = -1;
 		} else {
-			ch.type = old ? KUBE_EV_MODIFIED : KUBE_EV_ADDED;
+			/* Held before the set: the set drops the cache's reference, often the
+			 * last one, and the handler compares against what the object was. */
 			ch.old = json_incref(old);
-			ch.obj = json_incref(obj);
+			if (json_object_set(inf->cache, key, obj) < 0) {
+				kube_logf(inf->c, KUBE_LOG_ERROR,
+					  "%s: out of memory caching %s: relisting",
+					  inf->o.res->plural, key);
+				json_decref(ch.old);
+				ch.old = NULL;
+				rc = -1;
+			} else {
+				ch.type = old ? KUBE_EV_MODIFIED : KUBE_EV_ADDED;
+				ch.obj = json_incref(obj);
+			}
 		}
 	}
 	pthread_mutex_unlock(&inf->lock);
