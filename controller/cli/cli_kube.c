@@ -18,7 +18,8 @@
 #define KUBE_USAGE                                                                             \
 	"drover run [--kubeconfig FILE] [--namespace NS] [--lease-namespace NS] [--id ID] "      \
 	"[--lease-duration SECONDS] [--max-migrations N] [--max-outbound N] "                   \
-	"[--stop-timeout SECONDS] [--keep-migrations N] [--metrics-addr ADDR|off] "           \
+	"[--stop-timeout SECONDS] [--keep-migrations N] [--resync SECONDS] "                  \
+	"[--metrics-addr ADDR|off] "                                                          \
 	"[--log-format logfmt|json]"
 /* On SIGTERM the worker finishes its pass (it never waits for a job) and ends; if it does
  * not by then, the process exits anyway (a restart at any moment is safe). Moves under
@@ -203,14 +204,15 @@ int cli_run_kube(int argc, char **argv)
 	int rc = 1;
 
 	if (take_kube_options(&argc, argv, &kc) < 0 ||
-	    cli_parse("run", KUBE_USAGE, CLI_OPT_KUBECONFIG | CLI_OPT_LIMITS | CLI_OPT_METRICS |
-					 CLI_OPT_LOG_FORMAT, argc, argv, &o) < 0)
+	    cli_parse("run", KUBE_USAGE, CLI_OPT_KUBECONFIG | CLI_OPT_LIMITS | CLI_OPT_RESYNC |
+					 CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT, argc, argv, &o) < 0)
 		return 1;
 	log_set_format(o.log_format);
 	kube_controller_options_default(&ko);
 	ko.rec.limits = o.rec.limits;
 	ko.rec.stop_timeout_s = o.rec.stop_timeout_s;
 	ko.rec.keep_migrations = o.rec.keep_migrations;
+	ko.rec.resync_s = o.rec.resync_s;
 	ko.namespace = kc.namespace;
 	ko.lease_namespace = lease_namespace(&kc);
 	ko.identity = kc.identity;

@@ -101,7 +101,7 @@ static const struct {
 	{"--mode", CLI_OPT_MIGRATE},        {"--name", CLI_OPT_MIGRATE},
 	{"--bandwidth", CLI_OPT_MIGRATE},   {"--max-downtime", CLI_OPT_MIGRATE},
 	{"--transport", CLI_OPT_MIGRATE},   {"--encryption", CLI_OPT_MIGRATE},
-	{"--detect-after", CLI_OPT_LIMITS},
+	{"--detect-after", CLI_OPT_LIMITS}, {"--resync", CLI_OPT_RESYNC},
 };
 
 /* True when @name is an option with a value that @allowed accepts. */
@@ -241,6 +241,9 @@ int cli_parse(const char *cmd, const char *usage, unsigned allowed, int argc, ch
 		} else if ((allowed & CLI_OPT_NAMESPACE) &&
 			   (!strcmp(name, "--namespace") || !strcmp(name, "-n"))) {
 			o->namespace = val;
+		} else if ((allowed & CLI_OPT_RESYNC) && !strcmp(name, "--resync")) {
+			if (parse_number(cmd, name, val, 1, 3600, &o->rec.resync_s) < 0)
+				return -1;
 		} else {
 			int rc = (allowed & CLI_OPT_LIMITS) ? parse_limit(cmd, name, val, o) : 0;
 			if (rc == 0 && (allowed & CLI_OPT_MIGRATE))

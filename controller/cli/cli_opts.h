@@ -29,6 +29,7 @@ enum cli_opt_bit {
 				       * --no-wait */
 	CLI_OPT_ESTIMATE = 1u << 10,  /* the flag --estimate */
 	CLI_OPT_PRUNE = 1u << 11,     /* --prune (and directory mode: orphans are reported) */
+	CLI_OPT_RESYNC = 1u << 12,    /* --resync SECONDS (run) */
 };
 
 /* What `drover migrate` asks for beyond the shared options. */

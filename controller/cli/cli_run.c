@@ -31,11 +31,9 @@
 #define RUN_USAGE                                                                        \
 	"drover run --dir PATH [--state-dir DIR] [--max-migrations N] [--max-outbound N] " \
 	"[--stop-timeout SECONDS] [--keep-migrations N] [--detect-after SECONDS] "            \
-	"[--metrics-addr ADDR|off] [--log-format logfmt|json] [--prune]\n"                \
+	"[--resync SECONDS] [--metrics-addr ADDR|off] [--log-format logfmt|json] [--prune]\n" \
 	"       drover run --kubeconfig FILE [options]   (the API's options: drover run "    \
 	"--kubeconfig FILE --help)"
-/* A full pass even when nothing was noticed: catches what no event reports. */
-#define RUN_RESYNC_S 30
 /* Editors write a file in several steps; wait for the burst to end. */
 #define RUN_DEBOUNCE_S 0.1
 /* A pass is followed by the next one no sooner than this: a storm of libvirt events (a
@@ -369,8 +367,8 @@ int cli_run(int argc, char **argv)
 	if (api)
 		return api < 0 ? 1 : cli_run_kube(argc, argv);
 	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
-						CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT |
-						CLI_OPT_PRUNE,
+						CLI_OPT_RESYNC | CLI_OPT_KUBECONFIG | CLI_OPT_METRICS |
+						CLI_OPT_LOG_FORMAT | CLI_OPT_PRUNE,
 		      argc, argv, &o) < 0)
 		return 1;
 	log_set_format(o.log_format);
@@ -434,7 +432,7 @@ int cli_run(int argc, char **argv)
 		/* Until a change, a libvirt event, an action's end or the resync; sooner when a
 		 * backed-off action, a down host's detection or fence, or a reconnect is due. */
 		enum woke why = wait_for_work(&w, o.dir, &ow, odir, true,
-					      rec_next_pass_in(&r, RUN_RESYNC_S));
+					      rec_next_pass_in(&r, o.rec.resync_s));
 		/* Passes that events wake keep RUN_MIN_GAP_S apart (a move's start alone sends a
 		 * burst); a change to the manifests or the overrides ends that gap: what the user
 		 * just asked for is not held up by what libvirt just said. */

@@ -444,7 +444,7 @@ static void *worker_main(void *arg)
 
 	wake(k);
 	for (;;) {
-		int got = kube_queue_get(k->q, KUBE_CONTROLLER_RESYNC_S, key, sizeof(key));
+		int got = kube_queue_get(k->q, k->o.rec.resync_s, key, sizeof(key));
 
 		if (got < 0 || kube_controller_lost(k) || stopping(k))
 			break;
@@ -459,8 +459,8 @@ static void *worker_main(void *arg)
 			kube_queue_done(k->q, key);
 		/* The resync, or sooner what is due without any event: a down host's detection
 		 * (detectAfterSeconds) or fence retry, a reconnect, a backed-off action. */
-		double next = k->rec_ok ? rec_next_pass_in(&k->rec, KUBE_CONTROLLER_RESYNC_S)
-				       : KUBE_CONTROLLER_RESYNC_S;
+		double next = k->rec_ok ? rec_next_pass_in(&k->rec, k->o.rec.resync_s)
+				       : k->o.rec.resync_s;
 		if (queued < 0 || kube_queue_add_after(k->q, KUBE_CONTROLLER_KEY, next) < 0)
 			break;   /* shut down */
 	}
@@ -660,7 +660,7 @@ struct kube_controller *kube_controller_start(struct kube_client *c,
 		snprintf(k->identity, sizeof(k->identity), "%s_%ld", host, (long)getpid());
 	kube_queue_options_default(&qo);
 	qo.base_delay_s = 1;
-	qo.max_delay_s = KUBE_CONTROLLER_RESYNC_S;
+	qo.max_delay_s = o->rec.resync_s;
 	k->q = kube_queue_new(&qo);
 	k->w = kube_writer_new(c, k->identity, lookup, k);
 	bool ok = kube_report_init(&k->rep, k->w, o->metrics) == 0 && k->q && k->w;

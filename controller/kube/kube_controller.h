@@ -16,7 +16,6 @@
 
 /* The one work item: the planner works on the whole set. */
 #define KUBE_CONTROLLER_KEY "set"
-#define KUBE_CONTROLLER_RESYNC_S 30           /* a full pass even when nothing was noticed */
 #define KUBE_CONTROLLER_SYNC_TIMEOUT_S 60     /* the first lists must be in by then */
 #define KUBE_CONTROLLER_ROUNDS 3              /* converge passes per work item */
 

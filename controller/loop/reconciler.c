@@ -59,6 +59,7 @@ void rec_options_default(struct rec_options *opt)
 	opt->timeout_s = 3600;
 	opt->keep_migrations = RECORDS_KEEP_DEFAULT;
 	plan_failure_policy_default(&opt->failure);
+	opt->resync_s = REC_RESYNC_DEFAULT_S;
 }
 
 /* hostfail's end of a failover, handed to the view. */

@@ -70,6 +70,8 @@ enum rec_orphans {
 	REC_ORPHANS_PRUNE,        /* --prune: stopped and undefined (disks kept) */
 };
 
+#define REC_RESYNC_DEFAULT_S 30
+
 struct rec_options {
 	struct plan_limits limits;
 	double stop_timeout_s;    /* graceful shutdown wait before a forced stop */
@@ -81,6 +83,9 @@ struct rec_options {
 	enum rec_orphans orphans; /* REC_ORPHANS_IGNORE unless set */
 	/* PlacementPolicy hostFailure; the defaults (30 s, fence) until that kind is read. */
 	struct plan_failure_policy failure;
+	/* `run`: a pass at least this often when nothing was noticed (libvirt's events or a
+	 * watch can be missed); REC_RESYNC_DEFAULT_S unless --resync says otherwise. */
+	double resync_s;
 };
 
 /* VMs whose action failed (keys "ns/name", with the reason): in one converge they are not
