@@ -45,6 +45,11 @@ CRD_ENUM(crd_mig_run_mode, "", "PreCopy", "PostCopy", "Paused", "Cold")
 CRD_ENUM(crd_mig_reason, "", "Requested", "SpecHostChanged", "Drain", "Balance", "Failover")
 CRD_ENUM(crd_balance_resource, "memory", "cpu")
 
+bool crd_mig_phase_ended(enum crd_mig_phase p)
+{
+	return p == CRD_MIG_SUCCEEDED || p == CRD_MIG_FAILED || p == CRD_MIG_CANCELLED;
+}
+
 const char *crd_map_get(const struct crd_map *m, const char *key)
 {
 	for (size_t i = 0; m && i < m->n; i++)

@@ -66,6 +66,9 @@ const char *crd_encryption_str(enum crd_encryption v);
 const char *crd_migration_mode_str(enum crd_migration_mode v);
 const char *crd_vm_phase_str(enum crd_vm_phase v);
 const char *crd_mig_phase_str(enum crd_mig_phase v);
+/* True for Succeeded, Failed and Cancelled: the Migration has ended and changes no more.
+ * This function can't fail. */
+bool crd_mig_phase_ended(enum crd_mig_phase p);
 const char *crd_mig_run_mode_str(enum crd_mig_run_mode v);
 const char *crd_mig_reason_str(enum crd_mig_reason v);
 const char *crd_balance_resource_str(enum crd_balance_resource v);

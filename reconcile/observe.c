@@ -628,9 +628,8 @@ static bool move_unended(const struct crd_set *set, const char *name)
 {
 	for (size_t i = 0; i < set->n_migrations; i++) {
 		const struct crd_migration *m = &set->migrations[i];
-		enum crd_mig_phase ph = m->status.phase;
-		if (m->spec.vm_name && !strcmp(m->spec.vm_name, name) && ph != CRD_MIG_SUCCEEDED &&
-		    ph != CRD_MIG_FAILED && ph != CRD_MIG_CANCELLED)
+		if (m->spec.vm_name && !strcmp(m->spec.vm_name, name) &&
+		    !crd_mig_phase_ended(m->status.phase))
 			return true;
 	}
 	return false;

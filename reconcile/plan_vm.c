@@ -362,12 +362,6 @@ static bool lost_host(struct plan_ctx *c, struct plan_vm *v)
 
 /* ---- Migration objects (rule 6) ---- */
 
-static bool mig_terminal(const struct crd_migration *m)
-{
-	enum crd_mig_phase p = m->status.phase;
-	return p == CRD_MIG_SUCCEEDED || p == CRD_MIG_FAILED || p == CRD_MIG_CANCELLED;
-}
-
 /* The host a Migration moves to: the one drover chose earlier, else the one asked for. */
 static const char *mig_target(const struct crd_migration *m)
 {
@@ -482,7 +476,7 @@ static const struct crd_migration *migrations(struct plan_ctx *c, const struct p
 
 	for (size_t i = 0; i < c->desired->n_migrations; i++) {
 		const struct crd_migration *m = &c->desired->migrations[i];
-		if (!mig_for(m, v->vm) || mig_terminal(m) ||
+		if (!mig_for(m, v->vm) || crd_mig_phase_ended(m->status.phase) ||
 		    (m != cleaning && leftover_hosts(v, m, left)) || mig_settle(c, v, m))
 			continue;
 		if (!winner)

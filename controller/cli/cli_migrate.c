@@ -200,11 +200,6 @@ static int fetch(const struct target *t, struct crd_migration *out)
 	return rc;
 }
 
-static bool ended(enum crd_mig_phase p)
-{
-	return p == CRD_MIG_SUCCEEDED || p == CRD_MIG_FAILED || p == CRD_MIG_CANCELLED;
-}
-
 /* Follows the Migration until it ends or @timeout_s (0: no limit) passes. Returns the exit
  * code: 0 when it succeeded. */
 static int follow(const struct target *t, double timeout_s)
@@ -224,7 +219,7 @@ static int follow(const struct target *t, double timeout_s)
 			view_migration(&v, &m, &shown);
 			enum crd_mig_phase phase = m.status.phase;
 			crd_migration_free(&m);
-			if (ended(phase))
+			if (crd_mig_phase_ended(phase))
 				return phase == CRD_MIG_SUCCEEDED ? 0 : 1;
 		}
 		double waited = clk_mono() - start;

@@ -257,12 +257,6 @@ int ovr_request_migration(const char *state_dir, const char *ns, const char *nam
 	return state_write_json(path, obj);
 }
 
-static bool migration_finished(const struct crd_migration *m)
-{
-	return m->status.phase == CRD_MIG_SUCCEEDED || m->status.phase == CRD_MIG_FAILED ||
-	       m->status.phase == CRD_MIG_CANCELLED;
-}
-
 size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set)
 {
 	char path[OVR_PATH_MAX];
@@ -270,7 +264,7 @@ size_t ovr_forget_finished(const char *state_dir, const struct crd_set *set)
 
 	for (size_t i = 0; i < set->n_migrations; i++) {
 		const struct crd_migration *m = &set->migrations[i];
-		if (migration_finished(m) &&
+		if (crd_mig_phase_ended(m->status.phase) &&
 		    request_path(state_dir, m->meta.namespace, m->meta.name, path, sizeof(path)) == 0 &&
 		    unlink(path) == 0)
 			removed++;

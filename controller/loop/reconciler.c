@@ -771,7 +771,7 @@ static bool may_be_quiet(struct rec *r, const struct crd_set *set, const struct 
 		if (set->policies[i].spec.has_balance)
 			return false;
 	for (size_t i = 0; i < set->n_migrations; i++)
-		if (!records_finished(&set->migrations[i]))
+		if (!crd_mig_phase_ended(set->migrations[i].status.phase))
 			return false;
 	return true;
 }

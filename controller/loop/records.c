@@ -4,12 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool records_finished(const struct crd_migration *m)
-{
-	return m->status.phase == CRD_MIG_SUCCEEDED || m->status.phase == CRD_MIG_FAILED ||
-	       m->status.phase == CRD_MIG_CANCELLED;
-}
-
 bool records_own(const struct crd_migration *m)
 {
 	return m->status.reason != CRD_MIG_REASON_NONE && m->status.reason != CRD_MIG_REQUESTED;
@@ -51,7 +45,7 @@ long records_to_forget(const struct crd_set *set, size_t keep,
 		return -1;
 	for (size_t i = 0; i < set->n_migrations; i++) {
 		const struct crd_migration *m = &set->migrations[i];
-		if (records_finished(m) && (!pick || pick(m, opaque)))
+		if (crd_mig_phase_ended(m->status.phase) && (!pick || pick(m, opaque)))
 			all[n++] = m;
 	}
 	qsort(all, n, sizeof(*all), by_vm_newest_first);

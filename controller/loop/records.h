@@ -14,9 +14,6 @@
 /* Finished Migrations kept per VM unless told otherwise (--keep-migrations). */
 #define RECORDS_KEEP_DEFAULT 5
 
-/* True when @m ended: Succeeded, Failed or Cancelled. This function can't fail. */
-bool records_finished(const struct crd_migration *m);
-
 /* True when @m is a record of a move drover decided itself (status.reason SpecHostChanged,
  * Drain, Balance or Failover). This function can't fail. */
 bool records_own(const struct crd_migration *m);

@@ -67,7 +67,17 @@ static void test_records_a_users_migration_is_not_drovers_to_forget(void **state
 	assert_string_equal(out[0]->meta.name, "d-1");
 	free(out);
 	assert_false(records_own(&ms[0]));
-	assert_true(records_finished(&ms[0]));
+	assert_true(crd_mig_phase_ended(ms[0].status.phase));
+}
+
+/* Ended is Succeeded, Failed or Cancelled; every earlier phase may still change. */
+static void test_records_which_phases_have_ended(void **state)
+{
+	(void)state;
+	for (int p = CRD_MIG_PHASE_NONE; p <= CRD_MIG_CANCELLED; p++)
+		assert_int_equal(crd_mig_phase_ended((enum crd_mig_phase)p),
+				 p == CRD_MIG_SUCCEEDED || p == CRD_MIG_FAILED ||
+					 p == CRD_MIG_CANCELLED);
 }
 
 int main(void)
@@ -75,6 +85,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_forget_all_but_the_newest_of_each_vm),
 		cmocka_unit_test(test_records_a_users_migration_is_not_drovers_to_forget),
+		cmocka_unit_test(test_records_which_phases_have_ended),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
