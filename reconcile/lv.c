@@ -451,10 +451,15 @@ int lv_pool_sync(struct lv_pool *pool, const struct crd_set *set)
 			i++;
 			continue;
 		}
+		/* Out of the array under the lock, closed outside it: closing a cut-off host
+		 * waits on RPCs until keepalive gives up, and keepalive runs in libvirt's event
+		 * thread, whose callbacks take this lock (ref_mark): held here, one event from
+		 * any other host stopped keepalive and froze drover until TCP gave up. */
 		pthread_mutex_lock(&pool->lock);
-		host_clear(&pool->hosts[i]);
+		struct lv_host gone = pool->hosts[i];
 		pool->hosts[i] = pool->hosts[--pool->n];
 		pthread_mutex_unlock(&pool->lock);
+		host_clear(&gone);
 	}
 	for (size_t j = 0; j < set->n_hosts; j++) {
 		const struct crd_host *want = &set->hosts[j];

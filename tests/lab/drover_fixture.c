@@ -49,20 +49,33 @@ int fx_write_hosts(struct fx *fx, int n, const char *reserved)
 	return fx_write_hosts_with(fx, n, reserved, -1, NULL);
 }
 
-int fx_write_hosts_with(struct fx *fx, int n, const char *reserved, int i_extra,
-			const char *extra)
+/* fx_write_hosts_with, leaving host @left_out (-1: none) out. */
+static int write_hosts(struct fx *fx, int n, const char *reserved, int i_extra,
+		       const char *extra, int left_out)
 {
 	char text[4096];
 	size_t len = 0;
 
 	for (int i = 0; i < n && len < sizeof(text); i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
-					"metadata: {name: %s, labels: {zone: lab}}\n"
-					"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s%s}\n",
-					lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
-					reserved ? reserved : "0", i == i_extra && extra ? extra : "");
+		if (i != left_out)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+				"---\napiVersion: drover.io/v1alpha1\nkind: Host\n"
+				"metadata: {name: %s, labels: {zone: lab}}\n"
+				"spec: {uri: \"%s\", migrationAddress: %s, reservedMemory: %s%s}\n",
+				lab_host_name(i), lab_host_uri(i), lab_host_addr(i),
+				reserved ? reserved : "0", i == i_extra && extra ? extra : "");
 	return len < sizeof(text) ? fx_write(fx, "hosts.yaml", text) : -1;
+}
+
+int fx_write_hosts_with(struct fx *fx, int n, const char *reserved, int i_extra,
+			const char *extra)
+{
+	return write_hosts(fx, n, reserved, i_extra, extra, -1);
+}
+
+int fx_write_hosts_but(struct fx *fx, int n, const char *reserved, int left_out)
+{
+	return write_hosts(fx, n, reserved, -1, NULL, left_out);
 }
 
 /* Appends to @buf at *@len. Sticky: once the text no longer fits, *@len stays >= @size

@@ -34,6 +34,9 @@ int fx_write_hosts(struct fx *fx, int n, const char *reserved) DROVER_WUR;
 int fx_write_hosts_with(struct fx *fx, int n, const char *reserved, int i_extra,
 			const char *extra) DROVER_WUR;
 
+/* fx_write_hosts, host @left_out no longer declared. */
+int fx_write_hosts_but(struct fx *fx, int n, const char *reserved, int left_out) DROVER_WUR;
+
 /* Writes manifests/hosts.yaml: the first @n lab hosts, with reservedMemory @reserved (e.g.
  * "0", "1024Mi"), each fenced through its BMC with the real fence_ipmilan (hack/lab bmc
  * NAME). Returns 0, or -1. */

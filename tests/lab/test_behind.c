@@ -25,6 +25,7 @@
 
 #define N_HOSTS 2
 #define HOST 1              /* lab-b: where the VM is pinned */
+#define OTHER 0             /* lab-a: no VM of this suite runs there */
 #define VM "bh-1"
 #define REACT_S 90          /* every wait below is bounded by this */
 #define QUIET_S 150         /* but the wait for a quiet pass, by this */
@@ -186,10 +187,15 @@ static void virsh(const char *verb, const char *arg)
 	assert_int_equal(lab_run(argv, NULL, 0, 60), 0);
 }
 
+static void lab_on(int host, const char *verb)
+{
+	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(host), NULL};
+	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
+}
+
 static void lab(const char *verb)
 {
-	const char *argv[] = {"bash", "hack/lab", verb, lab_host_name(HOST), NULL};
-	assert_int_equal(lab_run(argv, NULL, 0, 120), 0);
+	lab_on(HOST, verb);
 }
 
 static void test_behind_vm_starts(void **state)
@@ -217,11 +223,16 @@ static void test_behind_goes_quiet_while_nothing_changes(void **state)
 	assert_true(waited >= 0);
 }
 
-static bool labelled(void)
+static bool tier_is(const char *want)
 {
 	char tier[64];
 	return fx_status(&fx, "virtualmachines", VM, "metadata.labels.tier", tier,
-			 sizeof(tier)) == 0 && !strcmp(tier, "quiet");
+			 sizeof(tier)) == 0 && !strcmp(tier, want);
+}
+
+static bool labelled(void)
+{
+	return tier_is("quiet");
 }
 
 /* A manifest edited while drover is quiet is loaded by its next pass: its record takes the
@@ -338,6 +349,53 @@ static void test_behind_lost_connection_resyncs_the_host(void **state)
 	assert_true(waited >= 0);
 }
 
+/* Defines and undefines a throwaway domain on HOST a few times: lifecycle events that
+ * drover hears from a host it still has. */
+static void stir_events(void)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/noise.xml", fx.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs("<domain type='qemu'><name>bh-noise</name><memory>16384</memory>"
+			  "<os><type>hvm</type></os></domain>\n", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	for (int i = 0; i < 3; i++) {
+		virsh("define", path);
+		virsh("undefine", "bh-noise");
+	}
+}
+
+static bool relabelled(void)
+{
+	return tier_is("let-go");
+}
+
+/* A Host dropped from the manifests while cut off is let go without holding drover up.
+ * Closing its connection waits on RPCs until keepalive gives up, and keepalive runs in
+ * libvirt's event thread; while it waited, an event from another host once found the
+ * connection pool locked, stopped that thread, and drover froze until TCP gave up. */
+static void test_behind_lets_go_of_a_host_dropped_while_cut_off(void **state)
+{
+	struct fx_vm vm = {.name = VM, .host = "lab-b", .memory = "32Mi", .disk = disk,
+			   .labels = "tier: let-go"};
+	(void)state;
+
+	wait_drover_idle();
+	lab_on(OTHER, "link-down");
+	int rc = fx_write_hosts_but(&fx, N_HOSTS, "0", OTHER);
+	if (rc == 0) {
+		stir_events();
+		rc = fx_write_vm(&fx, &vm);
+	}
+	int waited = rc == 0 ? wait_for(relabelled) : -1;
+	printf("  a pass after lab-a was dropped cut off, %d s later\n", waited);
+	lab_on(OTHER, "link-up");
+	assert_int_equal(rc, 0);
+	assert_int_equal(fx_write_hosts(&fx, N_HOSTS, "0"), 0);
+	assert_true(waited >= 0);
+}
+
 /* SIGTERM while a host is cut off: drover exits 0. Stopping closes every connection; the
  * cut-off host's waits on its RPCs until keepalive gives up, and libvirt then calls the
  * close callback, which once found the other host already cleared and crashed (the
@@ -398,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_behind_sees_a_guest_killed),
 		cmocka_unit_test(test_behind_lost_connection_resyncs_the_host),
 		cmocka_unit_test(test_behind_sees_a_manifest_edited_while_quiet),
+		cmocka_unit_test(test_behind_lets_go_of_a_host_dropped_while_cut_off),
 		cmocka_unit_test(test_behind_stops_cleanly_while_a_host_is_cut_off),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
