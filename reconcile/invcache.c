@@ -112,7 +112,9 @@ void invc_begin(struct invc *c, double now, struct invc_pass *p)
 	p->n_marks = c->n_marks;
 	c->marks = NULL;
 	c->n_marks = c->cap_marks = 0;
-	qsort(p->marks, p->n_marks, sizeof(*p->marks), cmp_marked);
+	/* qsort and bsearch take no NULL array, even an empty one (UBSan). */
+	if (p->n_marks > 1)
+		qsort(p->marks, p->n_marks, sizeof(*p->marks), cmp_marked);
 }
 
 enum invc_mark invc_pass_mark(const struct invc_pass *p, const char *uuid)
@@ -148,7 +150,8 @@ int invc_cached(const struct invc *c, const struct invc_pass *p, const char *uui
 	memset(out, 0, sizeof(*out));
 	if (p->full || !uuid || !*uuid || invc_pass_mark(p, uuid) >= INVC_DEFINITION)
 		return 0;
-	rec = bsearch(uuid, c->recs, c->n_doms, sizeof(*c->recs), cmp_uuid_rec);
+	rec = c->n_doms ? bsearch(uuid, c->recs, c->n_doms, sizeof(*c->recs), cmp_uuid_rec)
+			: NULL;
 	/* A definition the last pass could not read is no answer: read it again. */
 	if (!rec || invpack_definition_unknown(*rec))
 		return 0;
@@ -172,7 +175,8 @@ int invc_store(struct invc *c, const struct inv_host *h)
 		at += invpack_write(&h->domains[i], c->recs[i]);
 	}
 	c->n_doms = h->n_domains;
-	qsort(c->recs, c->n_doms, sizeof(*c->recs), cmp_rec);
+	if (c->n_doms > 1)
+		qsort(c->recs, c->n_doms, sizeof(*c->recs), cmp_rec);
 	return 0;
 }
 

@@ -88,6 +88,27 @@ static void test_first_pass_reads_everything(void **state)
 	invc_free(&c);
 }
 
+/* A host with no domain (a fresh lab host) stores, serves and marks nothing, without
+ * handing libc's qsort or bsearch an empty NULL array (UBSan: undefined). */
+static void test_empty_host_caches_nothing(void **state)
+{
+	struct inv_host h = {.name = "empty", .reachable = true};
+	struct invc c;
+	struct invc_pass p;
+	(void)state;
+
+	invc_init(&c);
+	invc_begin(&c, 1, &p);
+	assert_int_equal(invc_store(&c, &h), 0);
+	invc_finish(&c, &p, true, 1);
+	invc_begin(&c, 2, &p);
+	assert_false(p.full);
+	assert_false(cached(&c, &p, UUID_A));
+	assert_int_equal(invc_pass_mark(&p, UUID_A), INVC_NONE);
+	invc_finish(&c, &p, true, 2);
+	invc_free(&c);
+}
+
 static void test_quiet_host_is_served_from_cache(void **state)
 {
 	struct fx *f = *state;
@@ -389,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_pass_reads_everything),
+		cmocka_unit_test(test_empty_host_caches_nothing),
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 		T(test_quiet_host_is_served_from_cache),
 		T(test_definition_events_invalidate_the_domain_only),
