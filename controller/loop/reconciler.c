@@ -545,20 +545,27 @@ static void record_failover(struct rec_job *job)
 	on_move(job, job->a, &mv);
 }
 
-/* A move runs over connections of its own, opened here, in the job's thread: its long
- * calls (the migration's perform call, a cold move's disk streams) held the pool's
- * connections for the whole move, and every RPC of the passes waited behind them (passes
- * of 2-6 s while a move ran, against 0.03 s idle). Where one cannot be opened, the pool's
- * stays in use. */
+/* A job runs over connections of its own, opened here, in the job's thread, for the
+ * hosts the pool reaches (a host it does not is not tried again here).
+ * - A move's long calls (the migration's perform call, a cold move's disk streams) held
+ *   the pool's connections for the whole move, and every RPC of the passes waited behind
+ *   them (passes of 2-6 s while a move ran, against 0.03 s idle).
+ * - Any job's calls on the pool's connection raced the pass's observer threads inside
+ *   libvirt 9.0's client: drover crashed there under ASan (a start's virDomainGetState,
+ *   in g_main_loop_quit), and a stalled pass once had a start queued on the connection of
+ *   the call it waited for.
+ * Where one cannot be opened, the pool's stays in use. */
 static void job_open_own(struct rec_job *job)
 {
 	const struct exec_conns *c = &job->conns;
+	bool one_host = c->src_host && c->src_host == c->dst_host;
 
-	if (!exec_is_move(job->a->kind))
-		return;
-	if (c->src_host && (job->own_src = lv_open_own(c->src_host->spec.uri, NULL)))
+	if (c->src && c->src_host && (job->own_src = lv_open_own(c->src_host->spec.uri, NULL)))
 		job->conns.src = job->own_src;
-	if (c->dst_host && (job->own_dst = lv_open_own(c->dst_host->spec.uri, NULL)))
+	if (one_host && job->own_src)
+		job->conns.dst = job->own_src;
+	else if (!one_host && c->dst && c->dst_host &&
+		 (job->own_dst = lv_open_own(c->dst_host->spec.uri, NULL)))
 		job->conns.dst = job->own_dst;
 }
 
