@@ -366,10 +366,9 @@ int cli_run(int argc, char **argv)
 
 	if (api)
 		return api < 0 ? 1 : cli_run_kube(argc, argv);
-	if (cli_parse("run", RUN_USAGE, CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS |
-						CLI_OPT_RESYNC | CLI_OPT_KUBECONFIG | CLI_OPT_METRICS |
-						CLI_OPT_LOG_FORMAT | CLI_OPT_PRUNE,
-		      argc, argv, &o) < 0)
+	unsigned allowed = CLI_OPT_DIR | CLI_OPT_STATE_DIR | CLI_OPT_LIMITS | CLI_OPT_RESYNC |
+			   CLI_OPT_KUBECONFIG | CLI_OPT_METRICS | CLI_OPT_LOG_FORMAT | CLI_OPT_PRUNE;
+	if (cli_parse("run", RUN_USAGE, allowed, argc, argv, &o) < 0)
 		return 1;
 	log_set_format(o.log_format);
 	if (!o.dir) {
