@@ -159,6 +159,15 @@ static void wait_drover_idle(void)
 	assert_true(waited >= 0);
 }
 
+/* Writes @text to @path (replacing it), or fails the test. */
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* Writes VM's persistent definition on HOST, without drover's <metadata>, to @path. */
 static void write_unowned_xml(const char *path)
 {
@@ -172,10 +181,7 @@ static void write_unowned_xml(const char *path)
 	assert_non_null(end);
 	end += strlen("</metadata>");
 	memmove(start, end, strlen(end) + 1);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_true(fputs(xml, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	write_text(path, xml);
 	free(xml);
 	virDomainFree(dom);
 	virConnectClose(conn);
@@ -355,11 +361,8 @@ static void stir_events(void)
 {
 	char path[400];
 	snprintf(path, sizeof(path), "%s/noise.xml", fx.dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_true(fputs("<domain type='qemu'><name>bh-noise</name><memory>16384</memory>"
-			  "<os><type>hvm</type></os></domain>\n", f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	write_text(path, "<domain type='qemu'><name>bh-noise</name><memory>16384</memory>"
+			 "<os><type>hvm</type></os></domain>\n");
 	for (int i = 0; i < 3; i++) {
 		virsh("define", path);
 		virsh("undefine", "bh-noise");
